@@ -1,0 +1,44 @@
+# Territory Workbench: the two commands of the README's quick start, and a few more.
+#   make lab     set up .venv and start JupyterLab on notebooks/ with the bundled sample
+#   make test    set up .venv with the test extra and run the whole suite
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+UV := $(VENV)/bin/uv
+# JupyterLab refuses to run as root unless told.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_FLAGS ?=
+
+.PHONY: lab test setup setup-test sample report app bench clean-venv
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(UV) pip install --quiet --python $(PY) -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(PY)
+	$(UV) pip install --quiet --python $(PY) -e '.[test]'
+	touch $@ $(VENV)/.installed
+
+setup: $(VENV)/.installed
+setup-test: $(VENV)/.installed-test
+
+lab: setup
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $(ROOT_FLAG) $(LAB_FLAGS)
+
+test: setup-test
+	$(PY) -m pytest
+
+# Rebuild the bundled sample data from ../shared/data (deterministic).
+sample: setup
+	$(PY) -m workbench.sample
+
+bench: setup-test
+	$(PY) -m benchmarks
+
+clean-venv:
+	rm -rf $(VENV)

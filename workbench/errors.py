@@ -1,0 +1,30 @@
+"""Errors raised for bad input.
+
+Every message names where the problem is (file, column, first offending
+rows), what was received and what to do about it. The CLI prints
+``str(error)`` on one line and exits non-zero.
+"""
+
+
+class WorkbenchError(Exception):
+    """Base class of the errors this package raises on purpose."""
+
+
+class InputError(WorkbenchError, ValueError):
+    """A file, frame or argument does not hold what is needed.
+
+    Raised by loaders and estimators; the message says which file, which
+    rows or columns, and the fix.
+    """
+
+
+class InfeasibleError(WorkbenchError, ValueError):
+    """The requested alignment cannot exist (e.g. one block exceeds the maximum)."""
+
+
+class PlanError(WorkbenchError, ValueError):
+    """A plan cannot be loaded, edited, approved or exported as asked."""
+
+
+class TamperedPlanError(PlanError):
+    """A saved plan's content does not match its recorded hash."""

@@ -1,0 +1,48 @@
+"""Column names and defaults shared by every module.
+
+Frames flow through the package with these standard column names. Loaders
+(:mod:`workbench.io`) rename user columns to them; everything downstream can
+rely on them.
+"""
+
+# Accounts
+ACCOUNT_ID = "account_id"
+NAME = "name"
+LATITUDE = "latitude"
+LONGITUDE = "longitude"
+ZIP = "zip"
+COUNTY_FIPS = "county_fips"
+STATE = "state"
+SEGMENT = "segment"
+REVENUE = "revenue"
+POTENTIAL = "potential"
+VISITS_PER_YEAR = "visits_per_year"
+WORKLOAD = "workload"
+CURRENT_TERRITORY = "current_territory"
+
+#: Flag set by the loader when an account was placed at its ZIP point.
+GEOCODED_FROM_ZIP = "geocoded_from_zip"
+
+#: Numeric account columns that can be balanced, in the sample data.
+METRICS = (WORKLOAD, REVENUE, POTENTIAL)
+
+# Assignments and territories
+TERRITORY_ID = "territory_id"
+TERRITORY_NAME = "territory_name"
+REGION = "region"
+AREA = "area"
+
+# Reps
+REP_ID = "rep_id"
+REP_NAME = "name"
+HOME_CITY = "home_city"
+CAPACITY_HOURS = "capacity_hours"
+
+# Building blocks (counties in the sample)
+BLOCK_ID = "block_id"
+
+#: Coordinate reference system of every latitude/longitude in the package.
+WGS84 = "EPSG:4326"
+
+#: Default balance tolerance: max deviation from the mean, as a share.
+DEFAULT_TOLERANCE = 0.05
