@@ -1,0 +1,209 @@
+"""Alignment metrics as pure functions of accounts and their territory labels.
+
+Every function takes the accounts frame (standard columns, see
+:mod:`workbench.schema`) and ``labels``: one territory id per account row
+(an array aligned with the rows, or a Series indexed like ``accounts``).
+Nothing here mutates its inputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from workbench.geo import great_circle_km, to_unit_xyz, xyz_to_latlon
+from workbench.schema import LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD
+
+
+def _labels(accounts: pd.DataFrame, labels) -> pd.Series:
+    if isinstance(labels, pd.Series) and labels.index.equals(accounts.index):
+        values = labels.to_numpy()
+    else:
+        values = np.asarray(labels)
+    if len(values) != len(accounts):
+        raise ValueError(f"labels has {len(values)} entries but accounts has {len(accounts)} rows")
+    return pd.Series(values, index=accounts.index, name=TERRITORY_ID)
+
+
+def territory_loads(accounts: pd.DataFrame, labels, metrics: Sequence[str]) -> pd.DataFrame:
+    """Per-territory totals of each metric, plus the account count.
+
+    Parameters
+    ----------
+    accounts : pandas.DataFrame
+        Accounts with the metric columns.
+    labels : array-like
+        Territory id of each account row.
+    metrics : sequence of str
+        Numeric columns to total.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``territory_id`` (sorted), columns ``accounts`` and one per metric.
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"workload": [1.0, 2.0, 3.0]})
+    >>> territory_loads(accounts, ["b", "a", "b"], ["workload"])
+                  accounts  workload
+    territory_id                    
+    a                    1       2.0
+    b                    2       4.0
+    """
+    metrics = list(metrics)
+    missing = [m for m in metrics if m not in accounts.columns]
+    if missing:
+        raise KeyError(f"metric columns {missing} are not in the accounts (columns: {list(accounts.columns)})")
+    grouped = accounts[metrics].astype(float).groupby(_labels(accounts, labels), sort=True)
+    loads = grouped.sum()
+    loads.insert(0, "accounts", grouped.size())
+    loads.index.name = TERRITORY_ID
+    return loads
+
+
+def deviation_from_mean(loads: pd.DataFrame, metrics: Sequence[str] | None = None, targets=None) -> pd.DataFrame:
+    """Signed deviation of each territory's load from its target, as a share.
+
+    Parameters
+    ----------
+    loads : pandas.DataFrame
+        Output of :func:`territory_loads`.
+    metrics : sequence of str, optional
+        Columns to use; default every column but ``accounts``.
+    targets : pandas.Series or pandas.DataFrame, optional
+        Target load per territory (e.g. from unequal rep capacities), as a
+        share of the total (a Series summing to 1, indexed by territory).
+        Default: the mean, i.e. equal shares.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``(load - target) / target`` per territory and metric (0.1 = 10% over).
+
+    Examples
+    --------
+    >>> loads = pd.DataFrame({"accounts": [1, 2], "workload": [90.0, 110.0]}, index=["a", "b"])
+    >>> deviation_from_mean(loads)["workload"].round(2).tolist()
+    [-0.1, 0.1]
+    """
+    metrics = [c for c in loads.columns if c != "accounts"] if metrics is None else list(metrics)
+    values = loads[metrics].astype(float)
+    if targets is None:
+        share = pd.Series(1.0 / len(values), index=values.index) if len(values) else pd.Series(dtype=float)
+    else:
+        share = pd.Series(targets, dtype=float).reindex(values.index)
+        share = share / share.sum()
+    target = np.outer(share.to_numpy(), values.sum().to_numpy())
+    with np.errstate(divide="ignore", invalid="ignore"):
+        deviation = (values.to_numpy() - target) / target
+    deviation = np.where(target == 0, 0.0, deviation)
+    return pd.DataFrame(deviation, index=values.index, columns=metrics)
+
+
+def max_deviation(accounts: pd.DataFrame, labels, metrics: Sequence[str], targets=None) -> dict[str, float]:
+    """Largest absolute deviation from the target, per metric, as a share (0.05 = 5%).
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"workload": [1.0, 2.0, 3.0, 2.0]})
+    >>> max_deviation(accounts, ["a", "a", "b", "b"], ["workload"])
+    {'workload': 0.25}
+    """
+    deviation = deviation_from_mean(territory_loads(accounts, labels, metrics), metrics, targets)
+    return {m: float(deviation[m].abs().max()) if len(deviation) else 0.0 for m in metrics}
+
+
+def territory_centres(accounts: pd.DataFrame, labels, weight: str | None = WORKLOAD) -> pd.DataFrame:
+    """Weighted spherical centre of each territory's accounts.
+
+    The centre is the direction of the weighted mean of the accounts'
+    unit-sphere vectors; with ``weight=None`` (or a missing column) every
+    account counts once.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``territory_id``, columns ``latitude`` and ``longitude``.
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"latitude": [0.0, 0.0], "longitude": [-1.0, 1.0]})
+    >>> territory_centres(accounts, ["a", "a"], weight=None).round(6).to_dict("records")
+    [{'latitude': 0.0, 'longitude': 0.0}]
+    """
+    xyz = to_unit_xyz(accounts[LATITUDE], accounts[LONGITUDE])
+    w = _weights(accounts, weight)
+    frame = pd.DataFrame(xyz * w[:, None], columns=["x", "y", "z"], index=accounts.index)
+    frame["w"] = w
+    sums = frame.groupby(_labels(accounts, labels), sort=True).sum()
+    # A territory whose weights are all zero still gets a centre: its plain mean.
+    zero = sums["w"].to_numpy() <= 0
+    if zero.any():
+        plain = pd.DataFrame(xyz, columns=["x", "y", "z"], index=accounts.index).groupby(_labels(accounts, labels), sort=True).sum()
+        sums.loc[zero, ["x", "y", "z"]] = plain.loc[zero].to_numpy()
+    lat, lon = xyz_to_latlon(sums[["x", "y", "z"]].to_numpy())
+    centres = pd.DataFrame({LATITUDE: lat, LONGITUDE: lon}, index=sums.index)
+    centres.index.name = TERRITORY_ID
+    return centres
+
+
+def distance_to_centre_km(accounts: pd.DataFrame, labels, weight: str | None = WORKLOAD, centres=None) -> pd.Series:
+    """Great-circle distance of every account to its territory's centre, in km."""
+    labels = _labels(accounts, labels)
+    centres = territory_centres(accounts, labels, weight) if centres is None else centres
+    matched = centres.reindex(labels.to_numpy())
+    return pd.Series(
+        great_circle_km(accounts[LATITUDE].to_numpy(), accounts[LONGITUDE].to_numpy(),
+                        matched[LATITUDE].to_numpy(), matched[LONGITUDE].to_numpy()),
+        index=accounts.index, name="distance_km",
+    )
+
+
+def compactness_km(accounts: pd.DataFrame, labels, weight: str | None = WORKLOAD, centres=None) -> pd.Series:
+    """Weighted mean great-circle distance to the territory centre, per territory (km).
+
+    Smaller is more compact: less travel for the rep. The weight (workload by
+    default) makes heavy accounts count more, as they are visited more often.
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"latitude": [0.0, 0.0, 10.0], "longitude": [-1.0, 1.0, 0.0],
+    ...                          "workload": [1.0, 1.0, 5.0]})
+    >>> compactness_km(accounts, ["a", "a", "b"]).round(1).to_dict()
+    {'a': 111.2, 'b': 0.0}
+    """
+    labels = _labels(accounts, labels)
+    distance = distance_to_centre_km(accounts, labels, weight, centres)
+    w = _weights(accounts, weight)
+    frame = pd.DataFrame({"wd": distance.to_numpy() * w, "w": w}, index=accounts.index)
+    sums = frame.groupby(labels, sort=True).sum()
+    plain = distance.groupby(labels, sort=True).mean()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        result = np.where(sums["w"] > 0, sums["wd"] / sums["w"], plain.to_numpy())
+    out = pd.Series(result, index=sums.index, name="compactness_km")
+    out.index.name = TERRITORY_ID
+    return out
+
+
+def overall_compactness_km(accounts: pd.DataFrame, labels, weight: str | None = WORKLOAD, centres=None) -> float:
+    """Weighted mean distance of all accounts to their territory centre (km), one number.
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"latitude": [0.0, 0.0, 10.0], "longitude": [-1.0, 1.0, 0.0],
+    ...                          "workload": [1.0, 1.0, 2.0]})
+    >>> round(overall_compactness_km(accounts, ["a", "a", "b"]), 1)
+    55.6
+    """
+    distance = distance_to_centre_km(accounts, labels, weight, centres).to_numpy()
+    w = _weights(accounts, weight)
+    return float(np.average(distance, weights=w)) if w.sum() > 0 else float(distance.mean())
+
+
+def _weights(accounts: pd.DataFrame, weight: str | None) -> np.ndarray:
+    if weight is None or weight not in accounts.columns:
+        return np.ones(len(accounts))
+    return accounts[weight].to_numpy(dtype=float)
