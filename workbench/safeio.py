@@ -12,6 +12,7 @@ import hashlib
 import os
 import shutil
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -109,7 +110,10 @@ def _remove_tree(path: Path) -> None:
         os.chmod(p, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
         func(p)
 
-    shutil.rmtree(path, onexc=_make_writable)
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=_make_writable)
+    else:  # pragma: no cover - Python 3.11
+        shutil.rmtree(path, onerror=_make_writable)
 
 
 def make_read_only(path: str | os.PathLike) -> None:
