@@ -1,0 +1,200 @@
+"""The honest report every alignment fit leaves behind in ``report_``."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from workbench import metrics
+from workbench.schema import WORKLOAD
+
+
+class ToleranceWarning(UserWarning):
+    """An alignment finished without reaching the requested balance tolerance."""
+
+
+@dataclass(frozen=True)
+class AlignmentReport:
+    """What a fit produced and how good it is.
+
+    Attributes
+    ----------
+    method : str
+        Estimator name, e.g. ``"balanced"``.
+    territories : pandas.DataFrame
+        Per territory: ``accounts``, the total of each metric, its deviation
+        from the target (``<metric>_deviation``, a share), and
+        ``compactness_km``.
+    max_deviation : dict
+        Largest absolute deviation per balanced metric (0.05 = 5%).
+    tolerance : float or None
+        The tolerance asked for (None when nothing was balanced).
+    within_tolerance : bool
+        Every balanced metric is within ``tolerance``.
+    compactness_km : float
+        Workload-weighted mean great-circle distance of accounts to their
+        territory centre.
+    contiguous : bool or None
+        Every territory is connected (None when not built from blocks).
+    moved_share : float or None
+        Share of the workload (or first balanced metric) that changed
+        territory against the current alignment (None without one).
+    moved_accounts : int or None
+        Number of accounts that changed territory.
+    lower_bound_share : float or None
+        Share that had to move at the least to reach the tolerance.
+    n_iter : int
+        Iterations used.
+    converged : bool
+        The method's own stopping rule was met.
+    seconds : float
+        Wall-clock time of the fit.
+    warnings : tuple of str
+        Everything the user should know (tolerance missed, infeasible parts).
+    """
+
+    method: str
+    territories: pd.DataFrame
+    max_deviation: dict
+    tolerance: float | None
+    within_tolerance: bool
+    compactness_km: float
+    contiguous: bool | None = None
+    moved_share: float | None = None
+    moved_accounts: int | None = None
+    lower_bound_share: float | None = None
+    n_iter: int = 0
+    converged: bool = True
+    seconds: float = 0.0
+    warnings: tuple = field(default_factory=tuple)
+
+    def summary(self) -> str:
+        """A few lines for people: balance per metric, compactness, movement, time."""
+        lines = [f"method: {self.method}, territories: {len(self.territories)}"]
+        for metric, value in self.max_deviation.items():
+            status = "" if self.tolerance is None else ("  ok" if value <= self.tolerance + 1e-12 else "  NOT within tolerance")
+            lines.append(f"max deviation {metric}: {value:.1%}{status}")
+        lines.append(f"compactness: {self.compactness_km:.1f} km (weighted mean distance to centre)")
+        if self.contiguous is not None:
+            lines.append(f"contiguous: {'yes' if self.contiguous else 'no'}")
+        if self.moved_share is not None:
+            moved = f"moved: {self.moved_share:.1%} of workload"
+            if self.moved_accounts is not None:
+                moved += f" ({self.moved_accounts} accounts)"
+            if self.lower_bound_share is not None:
+                moved += f"; at least {self.lower_bound_share:.1%} had to move"
+            lines.append(moved)
+        lines.append(f"iterations: {self.n_iter}, converged: {'yes' if self.converged else 'no'}, seconds: {self.seconds:.2f}")
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        """JSON-ready dict (territory table as records)."""
+        out = {k: getattr(self, k) for k in (
+            "method", "max_deviation", "tolerance", "within_tolerance", "compactness_km", "contiguous",
+            "moved_share", "moved_accounts", "lower_bound_share", "n_iter", "converged", "seconds")}
+        out["warnings"] = list(self.warnings)
+        out["territories"] = self.territories.reset_index().to_dict("records")
+        return out
+
+
+def build_report(
+    accounts: pd.DataFrame,
+    labels,
+    *,
+    method: str,
+    balance_on=(),
+    tolerance: float | None = None,
+    targets=None,
+    contiguous: bool | None = None,
+    current=None,
+    lower_bound_share: float | None = None,
+    n_iter: int = 0,
+    converged: bool = True,
+    seconds: float = 0.0,
+    extra_warnings=(),
+    warn: bool = True,
+) -> AlignmentReport:
+    """Measure an alignment and build its :class:`AlignmentReport`.
+
+    Issues a :class:`ToleranceWarning` (never silence) when a balanced metric
+    is outside ``tolerance``.
+
+    Parameters
+    ----------
+    accounts : pandas.DataFrame
+    labels : array-like
+        Territory id per account row.
+    method : str
+    balance_on : sequence of str
+        Metrics that were balanced.
+    tolerance : float, optional
+    targets : pandas.Series, optional
+        Target share per territory (unequal capacities); default equal.
+    contiguous : bool, optional
+    current : array-like, optional
+        Current territory per account, to measure movement.
+    lower_bound_share, n_iter, converged, seconds, extra_warnings
+        Passed through from the method.
+    warn : bool, default True
+        Emit the ToleranceWarning.
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"latitude": [0.0, 0.0, 1.0, 1.0], "longitude": [0.0, 0.1, 0.0, 0.1],
+    ...                          "workload": [1.0, 1.0, 1.0, 1.0]})
+    >>> report = build_report(accounts, ["a", "a", "b", "b"], method="demo", balance_on=["workload"], tolerance=0.05)
+    >>> report.max_deviation, report.within_tolerance
+    ({'workload': 0.0}, True)
+    """
+    labels = np.asarray(labels)
+    balance_on = list(balance_on)
+    shown = list(dict.fromkeys(balance_on + [m for m in (WORKLOAD,) if m in accounts.columns]))
+    loads = metrics.territory_loads(accounts, labels, shown)
+    deviation = metrics.deviation_from_mean(loads, shown, targets)
+    table = loads.copy()
+    for metric in shown:
+        table[f"{metric}_deviation"] = deviation[metric]
+    weight = WORKLOAD if WORKLOAD in accounts.columns else None
+    centres = metrics.territory_centres(accounts, labels, weight)
+    table["compactness_km"] = metrics.compactness_km(accounts, labels, weight, centres)
+    table["centre_latitude"] = centres["latitude"]
+    table["centre_longitude"] = centres["longitude"]
+    max_dev = {m: float(deviation[m].abs().max()) if len(deviation) else 0.0 for m in balance_on}
+    within = tolerance is None or all(v <= tolerance + 1e-9 for v in max_dev.values())
+    notes = list(extra_warnings)
+    if not within:
+        worst = ", ".join(f"{m} {v:.1%}" for m, v in max_dev.items() if v > tolerance + 1e-9)
+        notes.append(f"tolerance {tolerance:.1%} not met: max deviation {worst}")
+    moved_share = moved_accounts = None
+    if current is not None:
+        current = np.asarray(current)
+        moved = current != labels
+        moved_accounts = int(moved.sum())
+        basis = accounts[balance_on[0]] if balance_on else (accounts[WORKLOAD] if WORKLOAD in accounts.columns else None)
+        if basis is not None and float(basis.sum()) > 0:
+            moved_share = float(basis.to_numpy()[moved].sum() / basis.sum())
+        else:
+            moved_share = float(moved.mean()) if len(moved) else 0.0
+    if warn:
+        for note in notes:
+            warnings.warn(note, ToleranceWarning, stacklevel=3)
+    return AlignmentReport(
+        method=method,
+        territories=table,
+        max_deviation=max_dev,
+        tolerance=tolerance,
+        within_tolerance=within,
+        compactness_km=metrics.overall_compactness_km(accounts, labels, weight, centres),
+        contiguous=contiguous,
+        moved_share=moved_share,
+        moved_accounts=moved_accounts,
+        lower_bound_share=lower_bound_share,
+        n_iter=int(n_iter),
+        converged=bool(converged),
+        seconds=float(seconds),
+        warnings=tuple(notes),
+    )
