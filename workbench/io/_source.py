@@ -412,12 +412,13 @@ def _read_geo(path: Path, *, what, is_text, layer) -> RawTable:
     import geopandas as gpd
     import pyogrio
 
-    if layer is None and _suffix(path) in (".gpkg", ".topojson"):
+    if layer is None and _suffix(path) != ".shp":
         try:
             layers = pyogrio.list_layers(path)
         except Exception as exc:
-            raise InputError(f"{path.name}: cannot open as a spatial file ({exc}). Fix: re-export it from your GIS.") from exc
-        if len(layers) > 1 and _suffix(path) == ".gpkg":
+            raise InputError(f"{path.name}: cannot open as a spatial file ({' '.join(str(exc).split())}). "
+                             f"Fix: re-export it from your GIS as GeoPackage or GeoJSON.") from exc
+        if len(layers) > 1:
             raise InputError(
                 f"{path.name} has {len(layers)} layers ({', '.join(map(str, layers[:, 0]))}). "
                 f"Fix: pass layer= with the one holding the {what}."
