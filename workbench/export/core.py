@@ -1,0 +1,429 @@
+"""``export_plan``: every file a plan needs to reach the CRM, the reps and the leadership deck."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from workbench import metrics as _metrics
+from workbench.errors import InputError, PlanError
+from workbench.export import excel, gis, manifest, report, salesforce, tables
+from workbench.safeio import atomic_directory
+from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, METRICS, NAME, TERRITORY_ID, WORKLOAD
+
+#: Output groups, in the order they are written.
+FORMATS = ("csv", "excel", "gis", "salesforce", "report")
+#: Files (or folders) each format writes.
+FORMAT_FILES = {
+    "csv": ("assignments.csv",),
+    "excel": ("summary.xlsx",),
+    "gis": ("territories.gpkg", "territories.geojson"),
+    "salesforce": ("salesforce/",),
+    "report": ("report.html",),
+}
+_ALIASES = {"assignments": "csv", "xlsx": "excel", "gpkg": "gis", "geojson": "gis", "html": "report",
+            "crm": "salesforce", "sfdc": "salesforce"}
+
+
+def check_formats(formats) -> list[str]:
+    """Canonical format names from ``formats`` (None = all; a comma-separated str or a list).
+
+    Examples
+    --------
+    >>> check_formats("csv,html"), check_formats(None) == list(FORMATS)
+    (['csv', 'report'], True)
+    """
+    if formats is None:
+        return list(FORMATS)
+    if isinstance(formats, str):
+        formats = formats.split(",")
+    chosen = []
+    for name in formats:
+        if not isinstance(name, str):
+            raise TypeError(f"formats must be strings, got {type(name).__name__}")
+        key = _ALIASES.get(name.strip().lower(), name.strip().lower())
+        if key not in FORMATS:
+            raise InputError(f"unknown export format {name!r}; choose from {', '.join(FORMATS)} "
+                             f"(or aliases {', '.join(sorted(_ALIASES))})")
+        if key not in chosen:
+            chosen.append(key)
+    if not chosen:
+        raise InputError("formats is empty; choose at least one of " + ", ".join(FORMATS))
+    return [f for f in FORMATS if f in chosen]
+
+
+def resolve_plan(plan_or_path):
+    """A Plan from a Plan or a saved plan's path (loading verifies its hash)."""
+    from workbench.plan import Plan, load_plan
+
+    if isinstance(plan_or_path, Plan):
+        return plan_or_path
+    if isinstance(plan_or_path, (str, os.PathLike)):
+        return load_plan(plan_or_path)
+    raise TypeError(f"plan must be a Plan or the path of a saved plan, got {type(plan_or_path).__name__}")
+
+
+def check_target(target: Path, plan, force: bool) -> bool:
+    """Refuse unsafe targets; return whether an existing folder is to be replaced."""
+    if target.exists() and not target.is_dir():
+        raise InputError(f"export target {target} is a file; pass a folder path (new, empty or an earlier export)")
+    if not target.exists():
+        return False
+    if not any(target.iterdir()):
+        return True
+    previous = manifest.read_manifest(target)
+    if previous is None:
+        raise PlanError(f"export target {target} is a folder that is not empty and holds no export manifest; "
+                        "choose a new or empty folder (it is never replaced, even with force)")
+    old_hash = (previous.get("plan") or {}).get("content_hash")
+    if old_hash == plan.content_hash or force:
+        return True
+    old_name = (previous.get("plan") or {}).get("name")
+    raise PlanError(f"export target {target} holds an export of another plan ({old_name!r}, hash {str(old_hash)[:12]}); "
+                    "pass force=True (--force) to replace it, or choose another folder")
+
+
+def _metric_columns(plan) -> list[str]:
+    accounts = plan.accounts
+    params = plan.metadata.parameters
+    wanted = list(params.get("metrics", ()) or ()) if hasattr(params, "get") else []
+    columns = [m for m in [*wanted, *METRICS] if m in accounts.columns and pd.api.types.is_numeric_dtype(accounts[m])]
+    return list(dict.fromkeys(columns))
+
+
+def territory_table(plan, table: pd.DataFrame, metric_cols: list[str]) -> pd.DataFrame:
+    """Per territory: names, rep, hierarchy, account count, metric totals and balance, compactness, moves."""
+    accounts = plan.accounts
+    assigned = (table[TERRITORY_ID] != "").to_numpy()
+    labels = table[TERRITORY_ID].to_numpy()[assigned]
+    frame = tables.territory_frame(plan)
+    sub = accounts.loc[assigned].reset_index(drop=True)
+    loads = _metrics.territory_loads(sub, labels, metric_cols)
+    deviation = _metrics.deviation_from_mean(loads, metric_cols).add_suffix("_deviation")
+    out = frame.join(loads).join(deviation)
+    out["accounts"] = out["accounts"].fillna(0).astype(int)
+    out["compactness_km"] = _metrics.compactness_km(sub, labels, weight=WORKLOAD if WORKLOAD in sub else None)
+    if table["moved"].notna().any():
+        moved = table[table["moved"].fillna(False).to_numpy(dtype=bool)]
+        out["accounts_in"] = moved.groupby(TERRITORY_ID).size().reindex(out.index).fillna(0).astype(int)
+        out["accounts_out"] = moved.groupby(CURRENT_TERRITORY).size().reindex(out.index).fillna(0).astype(int)
+    return out
+
+
+def _current_plan(plan, current):
+    from workbench.plan import Plan
+
+    if isinstance(current, Plan):
+        return current
+    labels = tables.current_labels(plan, current)
+    if labels is None:
+        return None
+    return Plan.from_labels(plan.accounts, labels.to_numpy(dtype=object), method="column", name="current",
+                            parameters={"column": CURRENT_TERRITORY})
+
+
+def _scorecard(plan, current_plan, metric_cols) -> pd.DataFrame | None:
+    try:
+        if current_plan is not None:
+            from workbench.compare import compare_plans
+
+            result = compare_plans(current_plan, plan, metrics=metric_cols or None).scorecards
+        else:
+            result = _metrics.scorecard(plan.accounts, plan.labels, metric_cols)
+    except (ImportError, AttributeError):  # pragma: no cover - compare/metrics.scorecard not there yet
+        result = pd.Series(_metrics.max_deviation(plan.accounts.loc[plan.assignments.notna().to_numpy()],
+                                                  plan.assignments.dropna().to_numpy(), metric_cols),
+                           name="proposed").add_prefix("max_deviation_")
+    if isinstance(result, dict):
+        result = pd.Series(result, name="proposed")
+    if isinstance(result, pd.Series):
+        result = result.to_frame(result.name or "proposed")
+    return result
+
+
+def _maps(plan, current_plan, blocks, block_col) -> list[tuple[str, str]]:
+    try:
+        from workbench import staticmap
+    except ImportError:  # pragma: no cover - staticmap not there yet
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    if current_plan is not None:
+        fig = staticmap.plot_comparison(current_plan, plan, blocks=blocks, block_col=block_col)
+        caption = "Current (left) and proposed (right) alignment"
+    else:
+        ax = staticmap.plot_plan(plan, blocks=blocks, block_col=block_col, title="Proposed alignment")
+        fig = ax.figure
+        caption = "Proposed alignment"
+    try:
+        if hasattr(staticmap, "to_data_uri"):
+            uri = staticmap.to_data_uri(fig)
+        else:
+            uri = "data:image/png;base64," + base64.b64encode(staticmap.to_png_bytes(fig)).decode("ascii")
+    finally:
+        plt.close(fig)
+    return [(caption, uri)]
+
+
+def _approval(plan) -> dict:
+    meta = plan.metadata
+    return {"approved_by": meta.approved_by, "approved_at": meta.approved_at, "approval_note": meta.approval_note}
+
+
+def _plan_info(plan, n_accounts: int, n_territories: int) -> dict:
+    meta = plan.metadata
+    info = {
+        "name": meta.name,
+        "status": meta.status,
+        "content_hash": plan.content_hash,
+        "record_hash": getattr(plan, "record_hash", None),
+        "input_hash": meta.input_hash,
+        "method": meta.method,
+        "created_at": meta.created_at,
+        "created_by": meta.created_by,
+        "approved_by": meta.approved_by,
+        "approved_at": meta.approved_at,
+        "approval_note": meta.approval_note,
+        "accounts": n_accounts,
+        "territories": n_territories,
+    }
+    try:
+        from workbench.plan import HASH_COVERAGE
+
+        info["hash_coverage"] = HASH_COVERAGE
+    except ImportError:  # pragma: no cover
+        pass
+    return info
+
+
+_README = """\
+{banner}Territory plan export: {name}
+{underline}
+
+Status:     {status}
+Plan hash:  {content_hash}
+Input hash: {input_hash}
+Approved:   {approved}
+Exported:   {created_at}
+
+Files
+-----
+{files}
+manifest.json        sha256 and size of every file, plan and package versions
+
+Check nothing changed: `python -c "from workbench.export import verify_export; verify_export('.')"`.
+"""
+
+_FILE_NOTES = {
+    "csv": "assignments.csv      one row per account: territory, rep, region/area, current territory, moved flag\n"
+           "                     (text starting with = + - @ has a leading apostrophe; workbench.export.read_assignments undoes it)",
+    "excel": "summary.xlsx         scorecard, territories, transfer matrix, moved accounts",
+    "gis": "territories.gpkg     one polygon per territory with totals (layer 'territories'); territories.geojson the same",
+    "salesforce": "salesforce/          Data Loader files for Enterprise Territory Management; read salesforce/README.txt",
+    "report": "report.html          stakeholder report: maps, scorecard, territories, moves, approval (opens offline)",
+}
+
+
+def _write_readme(folder: Path, info: dict, formats: list[str], created_at: str, draft: bool) -> None:
+    title = f"Territory plan export: {info['name']}"
+    banner = ("*** DRAFT: this plan is NOT approved. Review copy only; do not load it into the CRM. ***\n\n"
+              if draft else "")
+    approved = (f"by {info['approved_by']} at {info['approved_at']}; note: {info['approval_note'] or '-'}"
+                if not draft else "no (DRAFT)")
+    text = _README.format(
+        banner=banner, name=info["name"], underline="=" * len(title), status="DRAFT" if draft else "approved",
+        content_hash=info["content_hash"], input_hash=info["input_hash"], approved=approved,
+        created_at=created_at, files="\n".join(_FILE_NOTES[f] for f in formats))
+    (folder / "README.txt").write_text(text, encoding="utf-8")
+
+
+def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: bool = False, blocks=None,
+                block_col: str | None = None, current=None) -> Path:
+    """Export an approved plan: assignments CSV, Excel summary, GIS layers, Salesforce loads, report.
+
+    Parameters
+    ----------
+    plan : Plan or path
+        The plan, or the folder/file of a saved plan (loading verifies its
+        hash and raises :class:`~workbench.errors.TamperedPlanError` if it
+        does not match).
+    to : path
+        Folder to write. It is built in a temporary sibling and renamed into
+        place, so it is either complete or untouched. An export of the same
+        plan (same content hash) is refreshed; an export of another plan is
+        replaced only with ``force=True``; any other non-empty folder or a
+        file is refused.
+    formats : str or list of str, optional
+        Any of ``"csv"``, ``"excel"``, ``"gis"``, ``"salesforce"``,
+        ``"report"`` (default all). ``README.txt`` and ``manifest.json`` are
+        always written.
+    allow_draft : bool, default False
+        Export a draft plan as a review copy marked DRAFT in every file
+        (``plan_status`` column, sheet titles, report banner, READMEs).
+    force : bool, default False
+        Replace an export of a different plan.
+    blocks : GeoDataFrame, optional
+        Building blocks to dissolve into territory polygons (with
+        ``block_col``, the accounts' column holding the block id). Default:
+        the bundled counties when the accounts have ``county_fips``, else
+        hulls around the accounts.
+    block_col : str, optional
+    current : Plan, Series or dict, optional
+        Current alignment for the moved flags, transfer matrix and maps;
+        default the accounts' ``current_territory`` column when present.
+
+    Returns
+    -------
+    pathlib.Path
+        The export folder.
+
+    Raises
+    ------
+    PlanError
+        Draft plan without ``allow_draft``, unassigned accounts, or a target
+        that would be overwritten.
+    TamperedPlanError
+        The saved plan's hash does not verify.
+    InputError
+        Unknown format, or ``to`` is a file.
+
+    Examples
+    --------
+    >>> from workbench.plan import Plan, approve
+    >>> accounts = pd.DataFrame({"account_id": ["a1", "a2"], "latitude": [40.0, 41.0],
+    ...                          "longitude": [-75.0, -74.0], "workload": [1.0, 2.0]})
+    >>> plan = approve(Plan.from_labels(accounts, ["T1", "T2"]), by="Ana")
+    >>> import tempfile, pathlib
+    >>> out = export_plan(plan, pathlib.Path(tempfile.mkdtemp()) / "out", formats="csv")
+    >>> sorted(p.name for p in out.iterdir())
+    ['README.txt', 'assignments.csv', 'manifest.json']
+    """
+    plan = resolve_plan(plan)
+    formats = check_formats(formats)
+    draft = not plan.is_approved
+    if draft and not allow_draft:
+        raise PlanError(f"plan {plan.metadata.name!r} (hash {plan.content_hash[:12]}) is a draft; approve it first "
+                        "(workbench approve PLAN --by NAME), or pass allow_draft=True (--allow-draft) for a "
+                        "review copy marked DRAFT")
+    unassigned = plan.assignments.index[plan.assignments.isna().to_numpy()]
+    if len(unassigned):
+        raise PlanError(f"plan {plan.metadata.name!r} leaves {len(unassigned)} accounts unassigned "
+                        f"(first: {list(unassigned[:5])}); assign them (plan.reassign) before exporting")
+    target = Path(to)
+    replace = check_target(target, plan, force)
+    status = "DRAFT" if draft else "approved"
+
+    table = tables.assignment_table(plan, current, status=status)
+    territories = tables.territory_frame(plan)
+    metric_cols = _metric_columns(plan)
+    info = _plan_info(plan, len(table), len(territories))
+    created_at = _utc_now()
+    needs = set(formats)
+    current_plan = _current_plan(plan, current) if needs & {"excel", "report"} else None
+    per_territory = territory_table(plan, table, metric_cols) if needs & {"excel", "gis", "report"} else None
+    moved = table[table["moved"].fillna(False).to_numpy(dtype=bool)]
+    known = table["moved"].notna().any()
+
+    with atomic_directory(target, replace=replace) as folder:
+        if "csv" in formats:
+            tables.write_assignments(table, folder / "assignments.csv")
+        if needs & {"excel", "report"}:
+            scorecard = _scorecard(plan, current_plan, metric_cols)
+            transfers = _transfers(plan, table, moved, metric_cols) if known else None
+        if "excel" in formats:
+            sheets = {"Scorecard": (scorecard, True), "Territories": (per_territory, True)}
+            if known:
+                matrix = pd.crosstab(table[CURRENT_TERRITORY], table[TERRITORY_ID]).rename_axis(
+                    index="current \\ proposed", columns=None)
+                sheets["Transfer matrix"] = (matrix, True)
+                sheets["Moved accounts"] = (_moved_accounts(plan, moved, metric_cols), False)
+            excel.write_workbook(folder / "summary.xlsx", _about(info, created_at, draft), sheets, draft=draft)
+        if "gis" in formats:
+            shapes_frame = per_territory.copy()
+            shapes_frame["plan_status"] = status
+            blocks_, block_col_ = gis.default_blocks(plan.accounts, blocks, block_col)
+            shapes = gis.territory_shapes(plan.accounts, plan.labels, shapes_frame, blocks=blocks_, block_col=block_col_)
+            gis.write_shapes(shapes, folder)
+        if "salesforce" in formats:
+            salesforce.write_salesforce(folder / "salesforce", plan.metadata.name, table, territories, draft=draft,
+                                        plan_hash=plan.content_hash, escape=tables.escape_frame)
+        if "report" in formats:
+            blocks_, block_col_ = gis.default_blocks(plan.accounts, blocks, block_col)
+            content = report.ReportContent(
+                plan_name=plan.metadata.name, plan_hash=plan.content_hash, input_hash=plan.metadata.input_hash,
+                draft=draft, approval=_approval(plan), maps=_maps(plan, current_plan, blocks_, block_col_),
+                scorecard=scorecard, territories=per_territory, transfers=transfers,
+                moved_summary=_moved_summary(plan, table, moved) if known else {}, created_at=created_at,
+                versions=manifest.package_versions())
+            (folder / "report.html").write_text(report.render_report(content), encoding="utf-8")
+        _write_readme(folder, info, formats, created_at, draft)
+        manifest.write_manifest(folder, info, created_at, formats)
+    return target
+
+
+def _utc_now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _about(info: dict, created_at: str, draft: bool) -> dict:
+    return {
+        "Plan": info["name"],
+        "Status": "DRAFT (not approved)" if draft else "approved",
+        "Approved by": info["approved_by"] or "",
+        "Approved at": info["approved_at"] or "",
+        "Approval note": info["approval_note"] or "",
+        "Plan hash": info["content_hash"],
+        "Input data hash": info["input_hash"],
+        "Method": info["method"] or "",
+        "Accounts": info["accounts"],
+        "Territories": info["territories"],
+        "Exported at": created_at,
+    }
+
+
+def _moved_accounts(plan, moved: pd.DataFrame, metric_cols: list[str]) -> pd.DataFrame:
+    accounts = plan.accounts
+    values = accounts.loc[moved.index, metric_cols].reset_index(drop=True) if metric_cols else pd.DataFrame()
+    out = pd.DataFrame({
+        ACCOUNT_ID: moved[ACCOUNT_ID].to_numpy(),
+        "account_name": moved["account_name"].to_numpy(),
+        "from_territory": moved[CURRENT_TERRITORY].to_numpy(),
+        "to_territory": moved[TERRITORY_ID].to_numpy(),
+        "to_rep": moved["rep_name"].to_numpy(),
+    })
+    return pd.concat([out, values], axis=1)
+
+
+def _transfers(plan, table: pd.DataFrame, moved: pd.DataFrame, metric_cols: list[str]) -> pd.DataFrame:
+    accounts = plan.accounts
+    frame = pd.DataFrame({"from_territory": moved[CURRENT_TERRITORY].to_numpy(),
+                          "to_territory": moved[TERRITORY_ID].to_numpy()})
+    for m in metric_cols:
+        frame[m] = accounts.loc[moved.index, m].to_numpy(dtype=float)
+    grouped = frame.groupby(["from_territory", "to_territory"], sort=True)
+    out = grouped.size().rename("accounts").to_frame().join(grouped[metric_cols].sum()).reset_index()
+    sort_col = WORKLOAD if WORKLOAD in metric_cols else "accounts"
+    return out.sort_values([sort_col, "from_territory", "to_territory"], ascending=[False, True, True],
+                           kind="stable").reset_index(drop=True)
+
+
+def _moved_summary(plan, table: pd.DataFrame, moved: pd.DataFrame) -> dict:
+    accounts = plan.accounts
+    total = len(table)
+    summary = {"accounts": total, "moved": len(moved), "moved_share": len(moved) / total if total else 0.0,
+               "workload_share": None}
+    if WORKLOAD in accounts.columns:
+        workload = accounts[WORKLOAD].to_numpy(dtype=float)
+        whole = np.nansum(workload)
+        if whole > 0:
+            summary["workload_share"] = float(np.nansum(workload[moved.index.to_numpy()]) / whole)
+    return summary

@@ -1,0 +1,134 @@
+"""``summary.xlsx``: the plan's tables as a formatted workbook (openpyxl).
+
+Each sheet has a bold, frozen header row, number formats (thousands
+separators, percentages for shares) and column widths fitted to the content.
+Text cells are formula-escaped.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from workbench.export.tables import escape_cell
+
+#: Excel's limit on sheet-title length.
+MAX_SHEET_TITLE = 31
+_HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
+_DRAFT_FILL = PatternFill("solid", fgColor="F8D7DA")
+_MAX_WIDTH = 50
+
+
+def number_format(column: str, dtype) -> str | None:
+    """Excel number format for a column: percentages for shares, separators for numbers.
+
+    Examples
+    --------
+    >>> number_format("workload_deviation", np.dtype(float)), number_format("accounts", np.dtype(int))
+    ('0.0%', '#,##0')
+    >>> number_format("revenue", np.dtype(float)), number_format("name", np.dtype(object)) is None
+    ('#,##0.00', True)
+    """
+    name = str(column).lower()
+    if pd.api.types.is_bool_dtype(dtype):
+        return None
+    if pd.api.types.is_integer_dtype(dtype):
+        return "#,##0"
+    if pd.api.types.is_float_dtype(dtype):
+        if any(word in name for word in ("deviation", "share", "pct", "percent", "ratio")):
+            return "0.0%"
+        return "#,##0.00"
+    return None
+
+
+def _cell_value(value):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    if isinstance(value, (bool, int, float, str)):
+        return escape_cell(value)
+    return escape_cell(str(value))
+
+
+def _add_sheet(book: Workbook, title: str, frame: pd.DataFrame, *, index: bool, draft: bool) -> None:
+    sheet = book.create_sheet(title[:MAX_SHEET_TITLE])
+    if index:
+        frame = frame.reset_index()
+    frame = frame.copy()
+    frame.columns = [str(c) for c in frame.columns]
+    sheet.append([escape_cell(c) for c in frame.columns])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = _DRAFT_FILL if draft else _HEADER_FILL
+        cell.alignment = Alignment(vertical="top", wrap_text=False)
+    columns = [frame[c] for c in frame.columns]
+    for row in zip(*(c.to_numpy(dtype=object) for c in columns)):
+        sheet.append([_cell_value(v) for v in row])
+    for position, column in enumerate(frame.columns, start=1):
+        letter = get_column_letter(position)
+        fmt = number_format(column, frame[column].dtype)
+        if fmt:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
+                cell.number_format = fmt
+        sample = frame[column].head(200)
+        if fmt and pd.api.types.is_numeric_dtype(sample.dtype) and len(sample):
+            widest = len(f"{float(np.nanmax(np.abs(sample.to_numpy(dtype=float)))) if sample.notna().any() else 0:,.2f}") + 1
+        else:
+            widest = int(sample.astype(str).str.len().max()) if len(sample) else 0
+        sheet.column_dimensions[letter].width = min(_MAX_WIDTH, max(len(column) + 2, widest + 2, 8))
+    sheet.freeze_panes = "B2" if index else "A2"
+    if len(frame.columns):
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{max(1, len(frame) + 1)}"
+
+
+def write_workbook(path: Path, about: dict, sheets: dict[str, tuple[pd.DataFrame, bool]], *,
+                   draft: bool = False) -> Path:
+    """Write ``summary.xlsx``.
+
+    Parameters
+    ----------
+    path : Path
+        File to write.
+    about : dict
+        Label -> value rows for the first sheet (plan name, status, approval, hash).
+    sheets : dict
+        Sheet title -> (frame, write_index).
+    draft : bool
+        Prefix every sheet title with "DRAFT " and colour the headers.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, openpyxl
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "s.xlsx"
+    >>> _ = write_workbook(path, {"Plan": "q3"}, {"Numbers": (pd.DataFrame({"n": [1, 2]}), False)})
+    >>> book = openpyxl.load_workbook(path)
+    >>> book.sheetnames, book["Numbers"].freeze_panes, book["Numbers"]["A2"].number_format
+    (['Plan', 'Numbers'], 'A2', '#,##0')
+    """
+    prefix = "DRAFT " if draft else ""
+    book = Workbook()
+    sheet = book.active
+    sheet.title = f"{prefix}Plan"[:MAX_SHEET_TITLE]
+    if draft:
+        sheet.append(["DRAFT: this plan is NOT approved. Review copy only."])
+        sheet["A1"].font = Font(bold=True, color="9C0006")
+        sheet["A1"].fill = _DRAFT_FILL
+    for label, value in about.items():
+        sheet.append([escape_cell(str(label)), _cell_value(value)])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    sheet.column_dimensions["A"].width = 22
+    sheet.column_dimensions["B"].width = 70
+    for title, (frame, index) in sheets.items():
+        _add_sheet(book, f"{prefix}{title}", frame, index=index, draft=draft)
+    book.save(path)
+    return path

@@ -1,0 +1,106 @@
+"""``manifest.json``: what an export holds and how to check it has not changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from importlib import metadata as _metadata
+from pathlib import Path
+
+from workbench.errors import PlanError
+from workbench.safeio import sha256_file
+
+MANIFEST = "manifest.json"
+#: Tag identifying a folder written by :func:`workbench.export.export_plan`.
+FORMAT = "territory-workbench-export/1"
+#: Distributions whose versions every manifest records.
+PACKAGES = ("territory-workbench", "pandas", "numpy", "geopandas", "shapely", "pyogrio", "openpyxl",
+            "matplotlib", "scikit-learn", "scipy")
+
+
+def package_versions() -> dict[str, str]:
+    """Python and package versions, for the manifest.
+
+    Examples
+    --------
+    >>> "python" in package_versions() and "pandas" in package_versions()
+    True
+    """
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = _metadata.version(name)
+        except _metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def file_entries(folder: Path) -> list[dict]:
+    """``{"path", "sha256", "bytes"}`` for every file under ``folder`` but the manifest, sorted by path."""
+    entries = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        if relative == MANIFEST:
+            continue
+        entries.append({"path": relative, "sha256": sha256_file(path), "bytes": path.stat().st_size})
+    return entries
+
+
+def write_manifest(folder: Path, plan_info: dict, created_at: str, formats: list[str]) -> Path:
+    """Write ``manifest.json`` listing every file already in ``folder``."""
+    manifest = {
+        "format": FORMAT,
+        "created_at": created_at,
+        "plan": plan_info,
+        "formats": formats,
+        "package_versions": package_versions(),
+        "files": file_entries(folder),
+    }
+    path = folder / MANIFEST
+    path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False, sort_keys=False) + "\n", encoding="utf-8")
+    return path
+
+
+def read_manifest(folder: str | os.PathLike) -> dict | None:
+    """The manifest of an export folder, or None when the folder holds none (or not ours)."""
+    path = Path(folder) / MANIFEST
+    if not path.is_file():
+        return None
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        return None
+    return manifest
+
+
+def verify_export(folder: str | os.PathLike) -> dict:
+    """Check every file of an export against its manifest; return the manifest.
+
+    Raises
+    ------
+    PlanError
+        When the manifest is missing, a listed file is missing or changed,
+        or a file is there that the manifest does not list.
+    """
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    if manifest is None:
+        raise PlanError(f"{folder} holds no export manifest ({MANIFEST}); is it a folder written by workbench export?")
+    listed = {entry["path"]: entry for entry in manifest["files"]}
+    actual = {entry["path"]: entry for entry in file_entries(folder)}
+    problems = []
+    missing = sorted(set(listed) - set(actual))
+    extra = sorted(set(actual) - set(listed))
+    changed = sorted(p for p in set(listed) & set(actual) if listed[p]["sha256"] != actual[p]["sha256"])
+    if missing:
+        problems.append(f"missing files {missing[:5]}")
+    if changed:
+        problems.append(f"changed files {changed[:5]}")
+    if extra:
+        problems.append(f"files not in the manifest {extra[:5]}")
+    if problems:
+        raise PlanError(f"export {folder} does not match its manifest: {'; '.join(problems)}; export the plan again")
+    return manifest

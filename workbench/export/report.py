@@ -1,0 +1,168 @@
+"""``report.html``: one self-contained page for stakeholders.
+
+No scripts, no fonts, no links to fetch: maps are PNGs embedded as
+``data:`` URIs and the style sheet is inline, so the file opens offline and
+can be mailed as is. Every piece of user text goes through :func:`html.escape`.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+_CSS = """
+body{font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:2em auto;max-width:1200px;
+color:#1b1f24;padding:0 1em}
+h1{margin-bottom:.2em}h2{border-bottom:1px solid #ccd;padding-bottom:.2em;margin-top:1.6em}
+table{border-collapse:collapse;margin:.5em 0;font-size:.9em}
+th,td{border:1px solid #d0d7de;padding:.25em .6em}th{background:#eef2f7;text-align:left}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+.banner{background:#f8d7da;color:#842029;border:2px solid #842029;padding:.8em;font-weight:bold;
+font-size:1.2em;margin:1em 0}
+.approval{background:#e8f5e9;border:1px solid #2e7d32;padding:.6em 1em}
+.approval.draft{background:#fff3cd;border-color:#997404}
+figure{margin:1em 0}figure img{max-width:100%;border:1px solid #d0d7de}
+.hash{font-family:monospace;word-break:break-all}
+"""
+
+
+def _esc(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _format(value, column: str) -> tuple[str, bool]:
+    """Text of a cell and whether it is a number (right-aligned)."""
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return "", False
+    if isinstance(value, (bool, np.bool_)):
+        return ("yes" if value else "no"), False
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}", True
+    if isinstance(value, (float, np.floating)):
+        name = column.lower()
+        if any(word in name for word in ("deviation", "share", "pct", "percent")):
+            return f"{float(value):.1%}", True
+        return f"{float(value):,.2f}", True
+    return str(value), False
+
+
+def html_table(frame: pd.DataFrame, *, index: bool = True, caption: str | None = None, max_rows: int | None = None) -> str:
+    """An HTML table of ``frame`` with every header and cell escaped.
+
+    Examples
+    --------
+    >>> html_table(pd.DataFrame({"name": ["<b>x</b>"], "n": [1200]}), index=False)
+    '<table><thead><tr><th>name</th><th>n</th></tr></thead><tbody><tr><td>&lt;b&gt;x&lt;/b&gt;</td><td class="num">1,200</td></tr></tbody></table>'
+    """
+    if index:
+        frame = frame.reset_index()
+    truncated = max_rows is not None and len(frame) > max_rows
+    shown = frame.head(max_rows) if truncated else frame
+    parts = ["<table>"]
+    if caption:
+        parts.append(f"<caption>{_esc(caption)}</caption>")
+    parts.append("<thead><tr>" + "".join(f"<th>{_esc(c)}</th>" for c in shown.columns) + "</tr></thead><tbody>")
+    columns = [str(c) for c in shown.columns]
+    for row in shown.itertuples(index=False, name=None):
+        cells = []
+        for column, value in zip(columns, row):
+            text, numeric = _format(value, column)
+            cells.append(f'<td class="num">{_esc(text)}</td>' if numeric else f"<td>{_esc(text)}</td>")
+        parts.append("<tr>" + "".join(cells) + "</tr>")
+    parts.append("</tbody></table>")
+    if truncated:
+        parts.append(f"<p>First {max_rows:,} of {len(frame):,} rows; the full table is in summary.xlsx.</p>")
+    return "".join(parts)
+
+
+@dataclass
+class ReportContent:
+    """What the report shows; built by :func:`workbench.export.export_plan`."""
+
+    plan_name: str
+    plan_hash: str
+    input_hash: str
+    draft: bool
+    approval: dict
+    maps: list = field(default_factory=list)  # (caption, data URI)
+    scorecard: pd.DataFrame | None = None
+    territories: pd.DataFrame | None = None
+    moved_summary: dict = field(default_factory=dict)
+    transfers: pd.DataFrame | None = None
+    created_at: str = ""
+    versions: dict = field(default_factory=dict)
+
+
+def render_report(content: ReportContent) -> str:
+    """The whole HTML page as text.
+
+    Examples
+    --------
+    >>> page = render_report(ReportContent("<Q3>", "abc", "def", True, {"approved_by": None}))
+    >>> "&lt;Q3&gt;" in page and "<Q3>" not in page and "DRAFT" in page
+    True
+    """
+    title = f"{'DRAFT ' if content.draft else ''}Territory plan: {content.plan_name}"
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; img-src data:; style-src \'unsafe-inline\'">',
+        f"<title>{_esc(title)}</title><style>{_CSS}</style></head><body>",
+    ]
+    if content.draft:
+        parts.append('<div class="banner" id="draft-banner">DRAFT: this plan is NOT approved. '
+                     "Review copy only; do not load it into the CRM or share it as final.</div>")
+    parts.append(f"<h1>{_esc(title)}</h1>")
+    parts.append(f"<p>Exported {_esc(content.created_at)} by Territory Workbench "
+                 f"{_esc(content.versions.get('territory-workbench', ''))}.</p>")
+    parts.append(_approval_block(content))
+    parts.append('<h2 id="maps">Maps</h2>')
+    if content.maps:
+        for caption, uri in content.maps:
+            parts.append(f'<figure><img src="{_esc(uri)}" alt="{_esc(caption)}">'
+                         f"<figcaption>{_esc(caption)}</figcaption></figure>")
+    else:
+        parts.append("<p>No map (the map module was not available).</p>")
+    if content.scorecard is not None:
+        parts.append('<h2 id="scorecard">Scorecard</h2>')
+        parts.append(html_table(content.scorecard, index=True))
+    if content.territories is not None:
+        parts.append('<h2 id="territories">Territories</h2>')
+        parts.append(html_table(content.territories, index=True))
+    parts.append('<h2 id="moved">Moved accounts</h2>')
+    summary = content.moved_summary
+    if not summary:
+        parts.append("<p>No current alignment was given, so moves are not known.</p>")
+    else:
+        parts.append(
+            f"<p>{summary['moved']:,} of {summary['accounts']:,} accounts change territory "
+            f"({summary['moved_share']:.1%})"
+            + (f", carrying {summary['workload_share']:.1%} of the workload" if summary.get("workload_share") is not None else "")
+            + ".</p>"
+        )
+        if content.transfers is not None and len(content.transfers):
+            parts.append(html_table(content.transfers, index=False, caption="Largest transfers (from current to proposed)",
+                                    max_rows=50))
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def _approval_block(content: ReportContent) -> str:
+    a = content.approval
+    rows = [
+        ("Status", "DRAFT (not approved)" if content.draft else "Approved"),
+        ("Approved by", a.get("approved_by") or "—"),
+        ("Approved at", a.get("approved_at") or "—"),
+        ("Note", a.get("approval_note") or "—"),
+        ("Plan hash", content.plan_hash),
+        ("Input data hash", content.input_hash),
+    ]
+    css = "approval draft" if content.draft else "approval"
+    hash_class = ' class="hash"'
+    body = "".join(
+        f"<tr><th>{_esc(k)}</th><td{hash_class if 'hash' in k else ''}>{_esc(v)}</td></tr>" for k, v in rows
+    )
+    return f'<h2 id="approval">Approval</h2><div class="{css}"><table>{body}</table></div>'
