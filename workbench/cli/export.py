@@ -1,0 +1,60 @@
+"""``workbench export PLAN --to DIR``: the files a plan needs to reach the CRM, the reps and leadership."""
+
+from __future__ import annotations
+
+from workbench.export import FORMATS, export_plan, read_manifest
+
+
+def register(subparsers) -> None:
+    """Add the ``export`` sub-command."""
+    parser = subparsers.add_parser(
+        "export",
+        help="export an approved plan: assignments CSV, Excel summary, GIS layers, Salesforce loads, HTML report",
+        description="Write an approved plan's files into a folder, atomically: assignments.csv, summary.xlsx, "
+        "territories.gpkg/.geojson, salesforce/ (Data Loader CSVs for Enterprise Territory Management), "
+        "report.html (opens offline), README.txt and manifest.json (sha256 of every file). A draft plan is "
+        "refused unless --allow-draft; an export of another plan is replaced only with --force.",
+    )
+    parser.add_argument("plan", metavar="PLAN", help="saved plan folder (its hash is verified)")
+    parser.add_argument("--to", required=True, metavar="DIR", help="folder to write (new, empty, or an earlier export)")
+    parser.add_argument("--format", dest="formats", default=None, metavar="LIST",
+                        help=f"comma-separated subset of {','.join(FORMATS)} (default: all)")
+    parser.add_argument("--allow-draft", action="store_true",
+                        help="export a draft plan as a review copy marked DRAFT in every file")
+    parser.add_argument("--force", action="store_true", help="replace an earlier export of a different plan")
+    parser.add_argument("--current", default=None, metavar="PLAN",
+                        help="saved plan holding the current alignment (default: the accounts' current_territory)")
+    parser.add_argument("--blocks", default=None, metavar="FILE",
+                        help="polygon file of building blocks to dissolve into territory shapes (with --block-col)")
+    parser.add_argument("--block-col", default=None, metavar="COL",
+                        help="column naming the block in both the accounts and --blocks (default: county_fips "
+                        "with the bundled counties when the accounts have it)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Export the plan; print the folder and its files; return the exit code."""
+    from workbench.errors import InputError
+
+    blocks = None
+    if args.blocks is not None:
+        if not args.block_col:
+            raise InputError(f"--blocks {args.blocks} needs --block-col naming the block id column")
+        from workbench.io import load_blocks
+
+        blocks = load_blocks(args.blocks, args.block_col)
+    current = None
+    if args.current is not None:
+        from workbench.plan import load_plan
+
+        current = load_plan(args.current)
+    folder = export_plan(args.plan, args.to, formats=args.formats, allow_draft=args.allow_draft, force=args.force,
+                         blocks=blocks, block_col=args.block_col, current=current)
+    manifest = read_manifest(folder)
+    plan = manifest["plan"]
+    draft = " (DRAFT review copy)" if plan["status"] != "approved" else ""
+    print(f"exported plan {plan['name']!r} {plan['content_hash'][:12]}{draft} to {folder}")
+    for entry in manifest["files"]:
+        print(f"  {entry['path']:<40} {entry['bytes']:>12,} bytes")
+    print(f"  {'manifest.json':<40}")
+    return 0
