@@ -1,0 +1,12 @@
+"""Plans: immutable alignments with their history, saved as open files, approved once.
+
+>>> from workbench.plan import Plan, approve, save_plan, load_plan, list_plans, diff_plans
+"""
+
+from workbench.plan._hash import HASH_COVERAGE
+from workbench.plan._meta import APPROVED, DRAFT, PlanMetadata
+from workbench.plan._model import Plan
+from workbench.plan._store import approve, diff_plans, list_plans, load_plan, save_plan
+
+__all__ = ["Plan", "PlanMetadata", "approve", "save_plan", "load_plan", "list_plans", "diff_plans",
+           "HASH_COVERAGE", "APPROVED", "DRAFT"]

@@ -1,0 +1,137 @@
+"""Validation and normalisation of the frames inside a plan."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from workbench.errors import InputError
+from workbench.schema import (ACCOUNT_ID, AREA, CAPACITY_HOURS, LATITUDE, LONGITUDE, REGION, REP_ID,
+                              REP_NAME, TERRITORY_ID, TERRITORY_NAME)
+
+#: Territory attribute columns, in order, with their dtypes.
+TERRITORY_COLUMNS = {
+    TERRITORY_NAME: "str",
+    REP_ID: "str",
+    "rep_name": "str",
+    "rep_latitude": "float64",
+    "rep_longitude": "float64",
+    CAPACITY_HOURS: "float64",
+    REGION: "str",
+    AREA: "str",
+}
+
+
+def show(values, limit: int = 5) -> str:
+    """First ``limit`` values as a readable list, with a count of the rest."""
+    values = list(values)
+    head = ", ".join(repr(str(v)) for v in values[:limit])
+    more = f" and {len(values) - limit} more" if len(values) > limit else ""
+    return f"[{head}]{more}"
+
+
+def check_accounts(accounts, what: str = "accounts") -> pd.DataFrame:
+    """Copy of the accounts with a RangeIndex and unique, non-empty str ids."""
+    if not isinstance(accounts, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(accounts).__name__}")
+    if ACCOUNT_ID not in accounts.columns:
+        raise InputError(
+            f"{what} have no {ACCOUNT_ID!r} column (columns: {list(accounts.columns)[:10]}); "
+            "load them with workbench.io.load_accounts or rename the id column to 'account_id'"
+        )
+    frame = pd.DataFrame(accounts).reset_index(drop=True)
+    if hasattr(accounts, "geometry") and "geometry" in frame.columns:
+        # Points are kept as latitude/longitude; the plan stores plain, pandas-readable tables.
+        frame = pd.DataFrame(frame.drop(columns="geometry"))
+    ids = clean_text(frame[ACCOUNT_ID])
+    if ids.isna().any():
+        rows = np.flatnonzero(ids.isna().to_numpy())
+        raise InputError(f"{what} have empty {ACCOUNT_ID!r} in rows {show(rows)}; every account needs an id")
+    duplicated = ids[ids.duplicated()].unique()
+    if len(duplicated):
+        raise InputError(f"{what} have duplicate {ACCOUNT_ID!r} values {show(duplicated)}; keep one row per account")
+    frame[ACCOUNT_ID] = ids.astype("str")
+    return frame
+
+
+def clean_text(values) -> pd.Series:
+    """Values as stripped text; missing, empty and blank become NaN; 3.0 becomes "3"."""
+    series = pd.Series(values, copy=False) if not isinstance(values, pd.Series) else values
+    if pd.api.types.is_float_dtype(series.dtype):
+        numbers = series.to_numpy(dtype=float, na_value=np.nan)
+        finite = np.isfinite(numbers)
+        if np.all(np.equal(np.mod(numbers[finite], 1), 0)):
+            series = pd.Series(np.where(finite, numbers, 0).astype(np.int64), index=series.index).where(finite)
+    missing = series.isna().to_numpy()
+    text = series.astype(object).where(~missing, "").astype(str).str.strip()
+    text = text.where(text != "", np.nan)
+    return text.astype("str").rename(series.name)
+
+
+def normalise_territories(territories: pd.DataFrame) -> pd.DataFrame:
+    """Territories with exactly the attribute columns and dtypes, index territory_id, sorted."""
+    out = pd.DataFrame(index=pd.Index(territories.index.astype(str), name=TERRITORY_ID))
+    for column, dtype in TERRITORY_COLUMNS.items():
+        if column in territories.columns:
+            values = territories[column].to_numpy()
+        else:
+            values = np.full(len(territories), np.nan)
+        out[column] = clean_text(pd.Series(values, index=out.index)) if dtype == "str" else pd.to_numeric(
+            pd.Series(values, index=out.index), errors="coerce").astype(dtype)
+    extra = [c for c in territories.columns if c not in TERRITORY_COLUMNS]
+    for column in extra:
+        out[column] = territories[column].to_numpy()
+    out[TERRITORY_NAME] = out[TERRITORY_NAME].fillna(pd.Series(out.index, index=out.index))
+    return out.sort_index()
+
+
+def territories_from_labels(territory_ids, reps=None, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Territory table for the given ids: attributes from ``previous``, reps from ``reps``."""
+    index = pd.Index(sorted(set(territory_ids)), name=TERRITORY_ID, dtype="str")
+    if previous is not None:
+        frame = previous.reindex(index)
+    else:
+        frame = pd.DataFrame(index=index)
+    if reps is not None:
+        frame = attach_reps(frame, reps)
+    return normalise_territories(frame)
+
+
+def attach_reps(territories: pd.DataFrame, reps) -> pd.DataFrame:
+    """Set rep_id, rep_name, rep home and capacity from a reps table (see :func:`Plan.from_labels`)."""
+    if not isinstance(reps, pd.DataFrame):
+        raise TypeError(f"reps must be a pandas DataFrame, got {type(reps).__name__}")
+    needed = [REP_ID, LATITUDE, LONGITUDE]
+    missing = [c for c in needed if c not in reps.columns]
+    if missing:
+        raise InputError(f"reps have no column(s) {missing} (columns: {list(reps.columns)}); "
+                         "load them with workbench.io.load_reps")
+    reps = reps.reset_index(drop=True)
+    rep_ids = clean_text(reps[REP_ID])
+    if TERRITORY_ID in reps.columns:
+        key = clean_text(reps[TERRITORY_ID])
+    elif set(rep_ids.dropna()) & set(territories.index):
+        key = rep_ids  # territories named after their reps (rep-anchored alignments)
+    else:
+        raise InputError(
+            f"reps have no {TERRITORY_ID!r} column and their rep ids (e.g. {show(rep_ids.dropna(), 3)}) are not "
+            f"territory ids (e.g. {show(territories.index, 3)}); add a territory_id column to the reps"
+        )
+    taken = key.dropna()
+    duplicated = taken[taken.duplicated()].unique()
+    if len(duplicated):
+        raise InputError(f"reps list more than one rep for territory {show(duplicated)}; "
+                         "give each territory at most one rep")
+    table = pd.DataFrame({
+        REP_ID: rep_ids.to_numpy(),
+        "rep_name": clean_text(reps[REP_NAME]).to_numpy() if REP_NAME in reps.columns else np.nan,
+        "rep_latitude": pd.to_numeric(reps[LATITUDE], errors="coerce").to_numpy(),
+        "rep_longitude": pd.to_numeric(reps[LONGITUDE], errors="coerce").to_numpy(),
+        CAPACITY_HOURS: pd.to_numeric(reps[CAPACITY_HOURS], errors="coerce").to_numpy()
+        if CAPACITY_HOURS in reps.columns else np.nan,
+    }, index=pd.Index(key.to_numpy(), name=TERRITORY_ID))
+    table = table[table.index.notna()]
+    out = territories.copy()
+    for column in table.columns:
+        out[column] = table[column].reindex(out.index).to_numpy()
+    return out
