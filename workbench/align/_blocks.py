@@ -1,0 +1,166 @@
+"""Blocks as graph nodes: ids, centroids, adjacency edges, and accounts mapped onto them.
+
+Shared by :mod:`workbench.align.contiguous` and :mod:`workbench.align.hierarchy`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import shapely
+
+from workbench.errors import InputError
+from workbench.geo import block_adjacency, to_unit_xyz
+from workbench.schema import BLOCK_ID, LATITUDE, LONGITUDE, WGS84
+
+
+@dataclass
+class BlockGraph:
+    """Blocks as positions ``0..n-1``: ``ids`` (str), ``edges`` (pairs), ``xyz`` (centroids) and the graph."""
+
+    ids: np.ndarray
+    edges: np.ndarray
+    xyz: np.ndarray | None
+    graph: nx.Graph
+    notes: list
+
+
+def _block_ids(blocks: gpd.GeoDataFrame, block_col: str | None) -> str:
+    for col in (BLOCK_ID, block_col):
+        if col is not None and col in blocks.columns:
+            return col
+    raise InputError(f"blocks have no id column {BLOCK_ID!r} or {block_col!r} (columns: {list(blocks.columns)}); "
+                     "load them with workbench.io.load_blocks(source, id_col=...)")
+
+
+def block_graph(blocks=None, adjacency=None, block_col: str | None = None) -> BlockGraph:
+    """Build the :class:`BlockGraph` from polygons, a prebuilt networkx graph, or both.
+
+    With ``blocks`` only, queen adjacency comes from
+    :func:`workbench.geo.block_adjacency` (islands bridged). With
+    ``adjacency`` the caller's graph is used (restricted to the blocks when
+    both are given). Disconnected pieces are linked at their nearest
+    centroids, with a note, so every block can join a contiguous territory.
+    """
+    if blocks is None and adjacency is None:
+        raise InputError("pass blocks= (a GeoDataFrame of block polygons, e.g. from workbench.io.load_blocks) "
+                         "or adjacency= (a networkx graph whose nodes are the block ids)")
+    if adjacency is not None and not isinstance(adjacency, nx.Graph):
+        raise TypeError(f"adjacency must be a networkx.Graph, got {type(adjacency).__name__}")
+    xyz = None
+    notes: list = []
+    if blocks is not None:
+        if not isinstance(blocks, gpd.GeoDataFrame):
+            raise TypeError(f"blocks must be a geopandas GeoDataFrame, got {type(blocks).__name__}")
+        if len(blocks) == 0:
+            raise InputError("blocks are empty: pass the block polygons the accounts fall in")
+        id_col = _block_ids(blocks, block_col)
+        if blocks.crs is not None and not blocks.crs.equals(WGS84):
+            blocks = blocks.to_crs(WGS84)
+        ids = blocks[id_col].astype(str).to_numpy(dtype=object)
+        centroid = shapely.centroid(shapely.make_valid(blocks.geometry.to_numpy()))
+        bad = shapely.is_empty(centroid) | shapely.is_missing(centroid)
+        if bad.any():
+            raise InputError(f"blocks {list(ids[bad][:5])} ({int(bad.sum())} in all) have empty or missing shapes; "
+                             "repair them or load with workbench.io.load_blocks(on_invalid='exclude')")
+        xyz = to_unit_xyz(shapely.get_y(centroid), shapely.get_x(centroid))
+        if adjacency is None:
+            graph = block_adjacency(blocks.assign(**{BLOCK_ID: ids}), BLOCK_ID)
+        else:
+            graph = nx.relabel_nodes(adjacency, {node: str(node) for node in adjacency.nodes}, copy=True)
+            missing = [b for b in ids if b not in graph]
+            if missing:
+                raise InputError(f"adjacency has no node for blocks {missing[:5]} ({len(missing)} in all); "
+                                 "build it from the same blocks, e.g. workbench.geo.block_adjacency(blocks, 'block_id')")
+            graph = graph.subgraph(ids.tolist()).copy()
+        if len(set(ids)) != len(ids):
+            dup = pd.Series(ids).loc[pd.Series(ids).duplicated()].unique()[:5]
+            raise InputError(f"block ids are not unique, e.g. {list(dup)}; each block needs one id")
+    else:
+        graph = nx.relabel_nodes(adjacency, {node: str(node) for node in adjacency.nodes}, copy=True)
+        ids = np.array(list(graph.nodes), dtype=object)
+        if len(ids) == 0:
+            raise InputError("adjacency has no nodes: pass a graph whose nodes are the block ids")
+    position = {b: i for i, b in enumerate(ids)}
+    edges = np.array([[position[a], position[b]] for a, b in graph.edges if a != b], dtype=np.int64).reshape(-1, 2)
+    return BlockGraph(ids=ids, edges=edges, xyz=xyz, graph=graph, notes=notes)
+
+
+def fill_xyz(bg: BlockGraph, account_block: np.ndarray, account_xyz: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Block centroids: the polygon centroids, else the accounts' mean, else the neighbours' mean."""
+    if bg.xyz is not None:
+        return bg.xyz
+    n = len(bg.ids)
+    sums = np.zeros((n, 3))
+    np.add.at(sums, account_block, account_xyz)
+    known = np.linalg.norm(sums, axis=1) > 1e-12
+    src = np.concatenate([bg.edges[:, 0], bg.edges[:, 1]])
+    dst = np.concatenate([bg.edges[:, 1], bg.edges[:, 0]])
+    for _ in range(n):
+        if known.all():
+            break
+        take = known[src] & ~known[dst]
+        if not take.any():
+            break
+        add = np.zeros((n, 3))
+        np.add.at(add, dst[take], sums[src[take]] / np.linalg.norm(sums[src[take]], axis=1, keepdims=True))
+        new = np.linalg.norm(add, axis=1) > 1e-12
+        sums[new & ~known] = add[new & ~known]
+        known |= new
+    sums[~known] = [1.0, 0.0, 0.0]
+    bg.xyz = sums / np.linalg.norm(sums, axis=1, keepdims=True)
+    return bg.xyz
+
+
+def connect_pieces(bg: BlockGraph) -> None:
+    """Link disconnected pieces of the graph at their nearest centroids (adds a note)."""
+    from scipy.spatial import cKDTree
+
+    from workbench.align._partition import _csr
+    from scipy.sparse.csgraph import connected_components
+
+    count, piece = connected_components(_csr(len(bg.ids), bg.edges), directed=False)
+    if count <= 1:
+        return
+    sizes = np.bincount(piece)
+    main = piece == np.argmax(sizes)
+    added = []
+    for p in np.argsort(sizes)[::-1][1:]:
+        inside = np.flatnonzero(piece == p)
+        outside = np.flatnonzero(main)
+        dist, nearest = cKDTree(bg.xyz[outside]).query(bg.xyz[inside])
+        best = int(np.argmin(dist))
+        a, b = int(inside[best]), int(outside[nearest[best]])
+        added.append([a, b])
+        bg.graph.add_edge(bg.ids[a], bg.ids[b], bridge=True)
+        main[inside] = True
+    bg.edges = np.vstack([bg.edges, np.array(added, dtype=np.int64)])
+    bg.notes.append(f"the adjacency graph had {count} separate pieces; linked them at the nearest block centroids "
+                    f"({', '.join(f'{bg.ids[a]}-{bg.ids[b]}' for a, b in added[:5])})")
+
+
+def account_blocks(accounts: pd.DataFrame, block_col: str, ids: np.ndarray) -> np.ndarray:
+    """Position of every account's block in ``ids``; InputError naming accounts outside the blocks."""
+    if block_col not in accounts.columns:
+        raise InputError(f"accounts have no block column {block_col!r} (columns: {list(accounts.columns)}); "
+                         "pass block_col= naming the column that holds each account's block id")
+    values = accounts[block_col]
+    text = values.astype(str).to_numpy(dtype=object)
+    position = pd.Index(ids).get_indexer(text)
+    bad = (position < 0) | values.isna().to_numpy()
+    if bad.any():
+        label = accounts["account_id"] if "account_id" in accounts.columns else pd.Series(accounts.index, index=accounts.index)
+        shown = [f"{a} ({block_col}={b})" for a, b in zip(label[bad].astype(str)[:5], values[bad].astype(str)[:5])]
+        raise InputError(f"{int(bad.sum())} accounts are in no block of the blocks given: {', '.join(shown)}"
+                         f"{' ...' if bad.sum() > 5 else ''}. Fix: pass blocks covering every {block_col!r} value "
+                         "(e.g. the full county layer), correct those ids, or drop those accounts")
+    return position
+
+
+def account_xyz(accounts: pd.DataFrame) -> np.ndarray:
+    """Unit-sphere coordinates of the accounts."""
+    return to_unit_xyz(accounts[LATITUDE].to_numpy(dtype=float), accounts[LONGITUDE].to_numpy(dtype=float))

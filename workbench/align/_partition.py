@@ -1,0 +1,355 @@
+"""Contiguous balanced graph partitioning: the plain-array core of the block-based estimators.
+
+Everything here works on integer node positions ``0..n-1``:
+
+- ``edges``: ``(n_edges, 2)`` int array of undirected adjacency pairs,
+- ``weights``: ``(n, n_metrics)`` float array, normalised so that the target
+  load of one part is ``1.0`` for every metric,
+- ``xyz``: ``(n, 3)`` unit-sphere coordinates of the nodes (for compactness),
+- ``labels``: ``(n,)`` int array, the part of every node.
+
+The algorithm (see :func:`partition`):
+
+1. **Seed** with a recursive bisection that grows one half through the graph
+   along the principal axis of the coordinates until it holds its share of
+   the weight (a connected sweep line), so parts start balanced and compact.
+2. **Repair connectivity**: every part keeps its heaviest connected piece;
+   orphan pieces join the lightest adjacent part.
+3. **Balance** by local search: boundary nodes move from heavier to lighter
+   adjacent parts when the sum of squared deviations falls, no other metric
+   leaves the tolerance, and the donor stays connected (the node is not an
+   articulation point of the donor's subgraph). Among moves of similar gain
+   the most compact one wins.
+4. **Polish** (optional): within tolerance, nodes move to an adjacent part
+   whose centre is nearer when both parts stay within tolerance.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+
+@dataclass
+class PartitionResult:
+    """Outcome of :func:`partition`: labels, rounds used and whether the tolerance was met."""
+
+    labels: np.ndarray
+    n_iter: int
+    converged: bool
+
+
+def _csr(n: int, edges: np.ndarray) -> sparse.csr_matrix:
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    data = np.ones(len(edges) * 2, dtype=np.int8)
+    rows = np.concatenate([edges[:, 0], edges[:, 1]])
+    cols = np.concatenate([edges[:, 1], edges[:, 0]])
+    return sparse.csr_matrix((data, (rows, cols)), shape=(n, n))
+
+
+def fragments(n: int, edges: np.ndarray, labels: np.ndarray) -> tuple[int, np.ndarray]:
+    """Connected pieces of every part: ``(count, piece id per node)``.
+
+    Two nodes are in the same piece when a path of same-part edges joins them.
+
+    Examples
+    --------
+    >>> fragments(4, np.array([[0, 1], [1, 2], [2, 3]]), np.array([0, 1, 0, 0]))[0]
+    3
+    """
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    same = labels[edges[:, 0]] == labels[edges[:, 1]]
+    return connected_components(_csr(n, edges[same]), directed=False)
+
+
+def is_contiguous(n: int, edges: np.ndarray, labels: np.ndarray) -> bool:
+    """True when every part is one connected piece.
+
+    Examples
+    --------
+    >>> edges = np.array([[0, 1], [1, 2], [2, 3]])
+    >>> is_contiguous(4, edges, np.array([0, 0, 1, 1])), is_contiguous(4, edges, np.array([0, 1, 0, 1]))
+    (True, False)
+    """
+    count, _ = fragments(n, edges, labels)
+    return count == len(np.unique(labels))
+
+
+def _principal_order(xyz: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Projection of the points on their (weighted) principal axis."""
+    share = weight / weight.sum() if weight.sum() > 0 else np.full(len(weight), 1.0 / len(weight))
+    share = 0.5 * share + 0.5 / len(weight)  # a big city must not fix the axis alone
+    centred = xyz - share @ xyz
+    _, _, vt = np.linalg.svd(centred * np.sqrt(share)[:, None], full_matrices=False)
+    axis = vt[0]
+    # Fix the sign so the sweep starts from the west / south end: deterministic output.
+    if axis[np.argmax(np.abs(axis))] < 0:
+        axis = -axis
+    return centred @ axis
+
+
+def _grow_half(subset, csr, projection, weight, target, min_first, max_first):
+    """Grow a connected set from the lowest projection, by projection order, up to ``target`` weight."""
+    inside = np.zeros(csr.shape[0], dtype=bool)
+    inside[subset] = True
+    position = {int(node): i for i, node in enumerate(subset)}
+    taken = np.zeros(len(subset), dtype=bool)
+    order = np.argsort(projection, kind="stable")
+    next_start = 0
+    heap: list = []
+    total = 0.0
+    count = 0
+    indptr, indices = csr.indptr, csr.indices
+    while count < max_first:
+        if not heap:
+            while taken[order[next_start]]:
+                next_start += 1
+            start = order[next_start]
+            heap.append((projection[start], int(start)))
+        _, local = heapq.heappop(heap)
+        if taken[local]:
+            continue
+        w = weight[local]
+        if count >= min_first and abs(total + w - target) >= abs(total - target):
+            break
+        taken[local] = True
+        total += w
+        count += 1
+        node = subset[local]
+        for neighbour in indices[indptr[node]:indptr[node + 1]]:
+            if inside[neighbour]:
+                j = position[int(neighbour)]
+                if not taken[j]:
+                    heapq.heappush(heap, (projection[j], j))
+        if total >= target and count >= min_first:
+            break
+    return taken
+
+
+def seed_bisection(n_parts: int, csr, weight: np.ndarray, xyz: np.ndarray) -> np.ndarray:
+    """Recursive graph-grown bisection into ``n_parts`` parts of about equal ``weight``."""
+    labels = np.zeros(csr.shape[0], dtype=np.int64)
+    stack = [(np.arange(csr.shape[0]), n_parts, 0)]
+    while stack:
+        subset, k, first_label = stack.pop()
+        if k == 1:
+            labels[subset] = first_label
+            continue
+        k1 = k // 2
+        w = weight[subset]
+        projection = _principal_order(xyz[subset], w)
+        taken = _grow_half(subset, csr, projection, w, w.sum() * k1 / k, k1, len(subset) - (k - k1))
+        stack.append((subset[~taken], k - k1, first_label + k1))
+        stack.append((subset[taken], k1, first_label))
+    return labels
+
+
+def repair_connectivity(n, edges, labels, weights, fixed, frozen_parts, n_parts) -> np.ndarray:
+    """Give every part's orphan pieces (all but its heaviest) to the lightest adjacent part."""
+    labels = labels.copy()
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    src = np.concatenate([edges[:, 0], edges[:, 1]])
+    dst = np.concatenate([edges[:, 1], edges[:, 0]])
+    k = n_parts
+    size = weights.sum(axis=1) + 1e-9
+    for _ in range(n + 1):
+        count, piece = fragments(n, edges, labels)
+        if count == len(np.unique(labels)):
+            break
+        piece_weight = np.bincount(piece, weights=size, minlength=count)
+        piece_label = np.zeros(count, dtype=np.int64)
+        piece_label[piece] = labels
+        piece_fixed = np.bincount(piece, weights=fixed.astype(float), minlength=count) > 0
+        # The heaviest piece of each part (a piece with fixed nodes wins) is its main piece.
+        rank = piece_weight + piece_fixed * (piece_weight.sum() + 1.0)
+        order = np.lexsort((-rank, piece_label))
+        first = np.ones(count, dtype=bool)
+        first[1:] = piece_label[order][1:] != piece_label[order][:-1]
+        main = np.zeros(count, dtype=bool)
+        main[order[first]] = True
+        orphan = ~main & ~piece_fixed & ~np.isin(piece_label, list(frozen_parts))
+        if not orphan.any():
+            break
+        loads = np.bincount(labels, weights=size, minlength=k)
+        changed = False
+        # Smallest orphans first; each joins the lightest part it touches through a main piece.
+        for p in np.flatnonzero(orphan)[np.argsort(piece_weight[orphan], kind="stable")]:
+            out = (piece[src] == p) & (labels[dst] != piece_label[p]) & main[piece[dst]]
+            out &= ~np.isin(labels[dst], list(frozen_parts))
+            if not out.any():
+                continue
+            receivers = np.unique(labels[dst[out]])
+            target = receivers[np.argmin(loads[receivers])]
+            members = piece == p
+            loads[piece_label[p]] -= size[members].sum()
+            loads[target] += size[members].sum()
+            labels[members] = target
+            changed = True
+        if not changed:
+            break
+    return labels
+
+
+class _Articulation:
+    """Articulation points of each part's subgraph, recomputed only for parts that changed."""
+
+    def __init__(self, edges: np.ndarray):
+        self.edges = edges
+        self.cache: dict[int, set] = {}
+
+    def invalidate(self, part: int) -> None:
+        self.cache.pop(part, None)
+
+    def get(self, part: int, labels: np.ndarray) -> set:
+        if part not in self.cache:
+            inside = (labels[self.edges[:, 0]] == part) & (labels[self.edges[:, 1]] == part)
+            graph = nx.Graph()
+            graph.add_nodes_from(np.flatnonzero(labels == part).tolist())
+            graph.add_edges_from(self.edges[inside].tolist())
+            self.cache[part] = set(nx.articulation_points(graph))
+        return self.cache[part]
+
+
+def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_parts, max_iter,
+            preferred=None, polish=True, progress=None):
+    """Local search of boundary moves; returns ``(labels, rounds, within_tolerance)``."""
+    labels = labels.copy()
+    n, n_metrics = weights.shape
+    k = n_parts
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    src = np.concatenate([edges[:, 0], edges[:, 1]])
+    dst = np.concatenate([edges[:, 1], edges[:, 0]])
+    articulation = _Articulation(edges)
+    frozen = np.zeros(k, dtype=bool)
+    frozen[list(frozen_parts)] = True
+    centre_weight = weights.mean(axis=1) + 1e-6
+    loads = np.zeros((k, n_metrics))
+    np.add.at(loads, labels, weights)
+    sums = np.zeros((k, 3))
+    np.add.at(sums, labels, xyz * centre_weight[:, None])
+    counts = np.bincount(labels, minlength=k)
+    movable = ~fixed[src]
+    rounds = 0
+    polishing = False
+    within = False
+    polish_rounds = 0
+    while rounds < max_iter:
+        deviation = np.abs(loads[~frozen] - 1.0).max() if (~frozen).any() else 0.0
+        within = deviation <= tolerance + 1e-12
+        if progress is not None:
+            progress.set_postfix_str(f"max deviation {deviation:.1%}")
+        if within and not polishing:
+            if not polish:
+                break
+            polishing = True
+        if polishing and (polish_rounds >= 50 or not within):
+            break
+        a = labels[src]
+        c = labels[dst]
+        candidate = movable & (a != c) & ~frozen[a] & ~frozen[c] & (counts[a] > 1)
+        u, a, c = src[candidate], a[candidate], c[candidate]
+        key = u * k + c
+        _, first = np.unique(key, return_index=True)
+        u, a, c = u[first], a[first], c[first]
+        x = weights[u]
+        new_a = loads[a] - x
+        new_c = loads[c] + x
+        centres = sums / np.linalg.norm(sums, axis=1, keepdims=True).clip(1e-12)
+        closer = np.linalg.norm(xyz[u] - centres[c], axis=1) - np.linalg.norm(xyz[u] - centres[a], axis=1)
+        if polishing:
+            ok = (closer < -1e-9) & (np.abs(new_a - 1.0).max(axis=1) <= tolerance) & (np.abs(new_c - 1.0).max(axis=1) <= tolerance)
+            order = np.argsort(closer[ok], kind="stable")
+            polish_rounds += 1
+        else:
+            gain = -(2.0 * x * (loads[c] - loads[a] + x)).sum(axis=1)
+            old_worst = np.maximum(np.abs(loads[a] - 1.0), np.abs(loads[c] - 1.0))
+            new_worst = np.maximum(np.abs(new_a - 1.0), np.abs(new_c - 1.0))
+            ok = (gain > 1e-12) & (new_worst <= np.maximum(old_worst, tolerance) + 1e-12).all(axis=1)
+            bucket = -np.floor(np.log2(np.maximum(gain[ok], 1e-300)))
+            keys = [closer[ok], bucket]
+            if preferred is not None:
+                keys.append(~(preferred[u[ok]] == c[ok]))
+            order = np.lexsort(keys)
+        u, a, c = u[ok][order], a[ok][order], c[ok][order]
+        used = np.zeros(k, dtype=bool)
+        moved = 0
+        for node, donor, receiver in zip(u.tolist(), a.tolist(), c.tolist()):
+            if used[donor] or used[receiver]:
+                continue
+            if node in articulation.get(donor, labels):
+                continue
+            labels[node] = receiver
+            loads[donor] -= weights[node]
+            loads[receiver] += weights[node]
+            sums[donor] -= xyz[node] * centre_weight[node]
+            sums[receiver] += xyz[node] * centre_weight[node]
+            counts[donor] -= 1
+            counts[receiver] += 1
+            used[donor] = used[receiver] = True
+            articulation.invalidate(donor)
+            articulation.invalidate(receiver)
+            moved += 1
+        rounds += 1
+        if progress is not None:
+            progress.update(1)
+        if moved == 0:
+            break
+    deviation = np.abs(loads[~frozen] - 1.0).max() if (~frozen).any() else 0.0
+    return labels, rounds, bool(deviation <= tolerance + 1e-12)
+
+
+def partition(n_parts, edges, weights, xyz, *, tolerance=0.05, initial=None, fixed=None,
+              frozen_parts=(), max_iter=2000, preferred=None, polish=True, progress=None) -> PartitionResult:
+    """Split a graph into ``n_parts`` connected parts of balanced weight.
+
+    Parameters
+    ----------
+    n_parts : int
+    edges : array of shape (n_edges, 2)
+        Undirected adjacency between node positions; the graph should be connected.
+    weights : array of shape (n, n_metrics)
+        Node loads, normalised so that each part's target is 1.0 per metric.
+    xyz : array of shape (n, 3)
+        Unit-sphere coordinates of the nodes.
+    tolerance : float
+        Allowed deviation from the target (0.05 = 5%).
+    initial : array of int, optional
+        Starting part of every node (disruption-aware runs); default a fresh bisection.
+    fixed : bool array, optional
+        Nodes that never move.
+    frozen_parts : iterable of int
+        Parts that neither give nor receive nodes.
+    max_iter : int
+        Rounds of local search.
+    preferred : array of int, optional
+        Part each node would rather be in (its current one): such moves go first.
+    polish : bool
+        After reaching the tolerance, move nodes to nearer adjacent centres.
+
+    Examples
+    --------
+    >>> edges = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]])   # a path of 6 nodes
+    >>> xyz = np.column_stack([np.ones(6), np.linspace(0, 0.05, 6), np.zeros(6)])
+    >>> result = partition(3, edges, np.full((6, 1), 0.5), xyz)
+    >>> result.labels.tolist(), result.converged
+    ([0, 0, 1, 1, 2, 2], True)
+    """
+    weights = np.asarray(weights, dtype=float)
+    n = len(weights)
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    fixed = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
+    csr = _csr(n, edges)
+    if initial is None:
+        labels = seed_bisection(n_parts, csr, weights.mean(axis=1), xyz)
+    else:
+        labels = np.asarray(initial, dtype=np.int64).copy()
+    labels = repair_connectivity(n, edges, labels, weights, fixed, frozen_parts, n_parts)
+    labels, rounds, within = balance(
+        labels, edges, weights, xyz, tolerance, n_parts=n_parts, fixed=fixed, frozen_parts=frozen_parts,
+        max_iter=max_iter, preferred=preferred, polish=polish, progress=progress)
+    return PartitionResult(labels=labels, n_iter=rounds, converged=within)

@@ -1,0 +1,304 @@
+"""Contiguous territories: unions of whole blocks (counties, ZIP areas), each connected, balanced.
+
+The core is :func:`workbench.align._partition.partition` on the block graph;
+:class:`ContiguousTerritories` maps accounts onto blocks, checks what is
+feasible, and reports what it measured.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.utils.validation import check_is_fitted
+
+from workbench.align import _blocks
+from workbench.align._partition import is_contiguous, partition
+from workbench.align.balanced import current_setup
+from workbench.align.base import (
+    TerritoryEstimator, balance_columns, check_accounts, check_tolerance, metric_shares, progress_bar,
+    territory_ids, unit_centres,
+)
+from workbench.errors import InfeasibleError, InputError
+from workbench.schema import COUNTY_FIPS, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
+
+
+class ContiguousTerritories(TerritoryEstimator):
+    """Territories made of whole blocks, each connected, balanced within a tolerance where feasible.
+
+    Blocks (counties, ZIP areas, tracts: any polygons) are the units; every
+    territory is a connected set of them under queen adjacency (touching
+    edges or corners; water islands are bridged to their nearest block, see
+    :func:`workbench.geo.block_adjacency`). Blocks without accounts are
+    assigned too, so territories have no holes.
+
+    How: a recursive bisection grows each half through the block graph
+    along its longest axis until it holds its share of the weight; pieces
+    cut off are given to an adjacent territory; then boundary blocks move
+    from heavier to lighter neighbours (never disconnecting the donor, never
+    pushing another balanced metric out of tolerance, nearest centre first)
+    until every territory is within the tolerance; finally, within the
+    tolerance, blocks move to a nearer adjacent centre to tidy the shapes.
+    With ``current_col`` the search starts from today's territories (each
+    block in the territory most of its workload is in) and moves only what
+    is needed, preferring moves back to a block's current territory.
+
+    Parameters
+    ----------
+    n_territories : int, optional
+        Number of territories; required unless ``current_col`` is given
+        (then it must be None or equal to the number of current territories).
+    balance_on : str or sequence of str, default ("workload",)
+        Metric columns balanced at once.
+    tolerance : float, default 0.05
+        Largest allowed deviation from the mean load, as a share.
+    block_col : str, default "county_fips"
+        Accounts' column holding their block id.
+    random_state : int, optional
+        Accepted for scikit-learn compatibility; the method is deterministic
+        (the same inputs always give the same territories).
+    lock_col : str, optional
+        Bool column of locked accounts: their blocks keep the current
+        territory (needs ``current_col``).
+    current_col : str, optional
+        Current territory per account: ids are kept, movement is reported.
+    locked_territories : sequence of str, optional
+        Current territories left untouched (needs ``current_col``).
+    adjacency : networkx.Graph, optional
+        Prebuilt block graph (nodes are block ids); default queen adjacency
+        of ``blocks``.
+    max_iter : int, default 2000
+        Rounds of the local search.
+    strict : bool, default False
+        Raise :class:`~workbench.errors.InfeasibleError` when a single block
+        exceeds the maximum load, instead of returning the best plan with a
+        :class:`~workbench.align.report.ToleranceWarning`.
+    progress : bool, default False
+        Show a tqdm progress bar.
+
+    Attributes
+    ----------
+    labels_ : numpy.ndarray of str
+        Territory of every account row.
+    block_labels_ : pandas.Series
+        Territory of every block (index block id).
+    centers_ : pandas.DataFrame
+        Index ``territory_id``: latitude, longitude.
+    adjacency_ : networkx.Graph
+        The block graph used (bridges have ``bridge=True``).
+    report_ : AlignmentReport
+        Balance, compactness, contiguity (measured on ``adjacency_``), movement.
+
+    Examples
+    --------
+    A 4 x 4 grid of unit squares, one account of equal workload in each:
+
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> cells = [(x, y) for y in range(4) for x in range(4)]
+    >>> blocks = gpd.GeoDataFrame({"block_id": [f"{x}{y}" for x, y in cells]},
+    ...                           geometry=[box(x, y, x + 1, y + 1) for x, y in cells], crs="EPSG:4326")
+    >>> accounts = pd.DataFrame({"account_id": blocks["block_id"], "block": blocks["block_id"],
+    ...                          "latitude": [y + 0.5 for _, y in cells], "longitude": [x + 0.5 for x, _ in cells],
+    ...                          "workload": 1.0})
+    >>> model = ContiguousTerritories(n_territories=4, block_col="block").fit(accounts, blocks)
+    >>> model.report_.contiguous, model.report_.max_deviation
+    (True, {'workload': 0.0})
+    >>> model.block_labels_.value_counts().tolist()
+    [4, 4, 4, 4]
+    """
+
+    _method = "contiguous"
+
+    def __init__(self, n_territories=None, *, balance_on=(WORKLOAD,), tolerance=DEFAULT_TOLERANCE,
+                 block_col=COUNTY_FIPS, random_state=None, lock_col=None, current_col=None,
+                 locked_territories=(), adjacency=None, max_iter=2000, strict=False, progress=False):
+        self.n_territories = n_territories
+        self.balance_on = balance_on
+        self.tolerance = tolerance
+        self.block_col = block_col
+        self.random_state = random_state
+        self.lock_col = lock_col
+        self.current_col = current_col
+        self.locked_territories = locked_territories
+        self.adjacency = adjacency
+        self.max_iter = max_iter
+        self.strict = strict
+        self.progress = progress
+
+    def fit(self, accounts, blocks=None, y=None):
+        """Align ``accounts`` into contiguous territories of whole ``blocks``; return self.
+
+        Parameters
+        ----------
+        accounts : pandas.DataFrame
+            Standard account columns, the balanced metrics and ``block_col``.
+        blocks : geopandas.GeoDataFrame, optional
+            Block polygons with ``block_id`` (or ``block_col``) and geometry,
+            e.g. from :func:`workbench.io.load_blocks`. Optional when
+            ``adjacency`` is given.
+        """
+        start = time.perf_counter()
+        balance_on = balance_columns(self.balance_on)
+        tolerance = check_tolerance(self.tolerance)
+        check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        bg = _blocks.block_graph(blocks, self.adjacency, self.block_col)
+        acc_block = _blocks.account_blocks(accounts, self.block_col, bg.ids)
+        n_blocks = len(bg.ids)
+        shares = metric_shares(accounts, balance_on)
+        acc_xyz = _blocks.account_xyz(accounts)
+        _blocks.fill_xyz(bg, acc_block, acc_xyz, shares.mean(axis=1))
+        _blocks.connect_pieces(bg)
+
+        setup = self._territories(accounts, n_blocks)
+        ids, current_idx, fixed_acc, frozen = setup
+        k = len(ids)
+        weights = np.zeros((n_blocks, len(balance_on)))
+        np.add.at(weights, acc_block, shares * k)
+        notes = list(bg.notes)
+        notes += self._check_giant_blocks(bg.ids, weights, balance_on, tolerance, k)
+
+        initial = preferred = fixed = None
+        frozen_parts = np.flatnonzero(frozen).tolist() if frozen is not None else []
+        if current_idx is not None:
+            initial, fixed = self._current_blocks(bg, acc_block, current_idx, fixed_acc, weights, accounts)
+            preferred = initial.copy()
+            fixed |= np.isin(initial, frozen_parts)
+        with progress_bar(self.progress, self.max_iter, "contiguous") as bar:
+            result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
+                               frozen_parts=frozen_parts, max_iter=self.max_iter, preferred=preferred,
+                               polish=current_idx is None, progress=bar)
+        block_labels = result.labels
+        contiguous = is_contiguous(n_blocks, bg.edges, block_labels)
+        if not contiguous:
+            notes.append("some territories are not connected: locked blocks or locked territories are split "
+                         "in the current alignment; unlock them to allow a contiguous plan")
+        label_idx = block_labels[acc_block]
+        empty = np.setdiff1d(np.arange(k), label_idx)
+        if empty.size:
+            notes.append(f"territories {[ids[i] for i in empty[:5]]} hold only blocks without accounts; "
+                         "use fewer territories or finer blocks")
+        self.block_labels_ = pd.Series(np.asarray(ids, dtype=object)[block_labels],
+                                       index=pd.Index(bg.ids, name="block_id"), name=TERRITORY_ID)
+        self.adjacency_ = bg.graph
+        block_centres = unit_centres(bg.xyz, block_labels, np.ones(n_blocks), k)
+        centres = unit_centres(acc_xyz, label_idx, shares.mean(axis=1), k, previous=block_centres)
+        current = lower_bound = None
+        if current_idx is not None:
+            current = accounts[self.current_col].astype(str).to_numpy()
+            lower_bound = _lower_bound(shares[:, 0] * k, current_idx, k, frozen, tolerance)
+        return self._set_results(
+            accounts, label_idx, ids, centres, balance_on=balance_on, tolerance=tolerance, current=current,
+            lower_bound_share=lower_bound, n_iter=result.n_iter, converged=result.converged,
+            seconds=time.perf_counter() - start, contiguous=contiguous, extra_warnings=notes)
+
+    def _territories(self, accounts, n_blocks):
+        """Territory ids and, with ``current_col``, current index, pinned accounts and frozen territories."""
+        if self.current_col is not None:
+            ids, current_idx, fixed_acc, frozen = current_setup(
+                accounts, self.current_col, self.lock_col, self.locked_territories, self.n_territories)
+        else:
+            if self.locked_territories:
+                raise InputError("locked_territories needs current_col= (the current territory of each account)")
+            if self.n_territories is None:
+                raise InputError("n_territories is required unless current_col= gives the current territories")
+            if isinstance(self.n_territories, bool) or not isinstance(self.n_territories, (int, np.integer)):
+                raise TypeError(f"n_territories must be an int, got {self.n_territories!r}")
+            if self.n_territories < 1:
+                raise InputError(f"n_territories must be at least 1, got {self.n_territories}")
+            ids, current_idx, fixed_acc, frozen = territory_ids(int(self.n_territories)), None, None, None
+        if len(ids) > n_blocks:
+            raise InputError(f"n_territories={len(ids)} is more than the {n_blocks} blocks; every territory needs "
+                             "at least one whole block: ask for fewer territories or use finer blocks")
+        return ids, current_idx, fixed_acc, frozen
+
+    def _check_giant_blocks(self, ids, weights, balance_on, tolerance, k):
+        """Notes (or InfeasibleError with ``strict``) for blocks heavier than a whole territory may be."""
+        notes = []
+        for m, metric in enumerate(balance_on):
+            over = np.flatnonzero(weights[:, m] > 1 + tolerance + 1e-12)
+            if over.size == 0:
+                continue
+            over = over[np.argsort(-weights[over, m], kind="stable")]
+            worst = weights[over[0], m]
+            needed = math.ceil((worst - 1) * 100) / 100
+            most = int(math.floor(k * (1 + tolerance) / worst))
+            named = ", ".join(f"{ids[b]} ({weights[b, m] - 1:+.0%} over the mean)" for b in over[:5])
+            more = f" and {over.size - 5} more" if over.size > 5 else ""
+            raise_to = (f"raise the tolerance to {needed:.0%}" if needed < 1
+                        else f"use at most {max(most, 1)} territories")
+            notes.append(
+                f"{metric}: block{'s' if over.size > 1 else ''} {named}{more} alone exceed{'s' if over.size == 1 else ''} "
+                f"the maximum of a territory (mean + {tolerance:.0%}), so no plan is within the tolerance; "
+                f"use finer blocks (e.g. ZIP areas or tracts), {raise_to}, or allow that block to split")
+        if notes and self.strict:
+            raise InfeasibleError("; ".join(notes))
+        return notes
+
+    def _current_blocks(self, bg, acc_block, current_idx, fixed_acc, weights, accounts):
+        """Starting territory per block (where most of its load is today) and blocks that must stay."""
+        n = len(bg.ids)
+        k = len(np.unique(current_idx))
+        load = weights.mean(axis=1)[acc_block] + 1e-9  # accounts of zero weight still vote
+        votes = pd.DataFrame({"block": acc_block, "territory": current_idx, "load": load})
+        table = votes.groupby(["block", "territory"])["load"].sum().reset_index()
+        table = table.sort_values(["block", "load", "territory"], ascending=[True, False, True], kind="stable")
+        best = table.drop_duplicates("block")
+        initial = np.full(n, -1)
+        initial[best["block"].to_numpy()] = best["territory"].to_numpy()
+        # A territory that leads in no block keeps the block where most of its load is.
+        lost = np.setdiff1d(np.arange(k), initial)
+        if lost.size:
+            own = table[table["territory"].isin(lost)].sort_values(["territory", "load"], ascending=[True, False])
+            for territory, block in own.drop_duplicates("territory")[["territory", "block"]].to_numpy():
+                if (initial == initial[block]).sum() > 1:
+                    initial[block] = territory
+        _fill_by_neighbours(initial, bg.edges, k)
+        fixed = np.zeros(n, dtype=bool)
+        pinned = fixed_acc >= 0
+        if pinned.any():
+            pins = pd.DataFrame({"block": acc_block[pinned], "territory": fixed_acc[pinned]}).drop_duplicates()
+            clash = pins["block"].duplicated(keep=False)
+            if clash.any():
+                blocks = pd.unique(pins.loc[clash, "block"])[:5]
+                raise InputError(f"locked accounts in blocks {[bg.ids[b] for b in blocks]} belong to different "
+                                 f"current territories; a block-based alignment keeps each block whole: unlock "
+                                 f"some of them (column {self.lock_col!r}) or use finer blocks")
+            initial[pins["block"].to_numpy()] = pins["territory"].to_numpy()
+            fixed[pins["block"].to_numpy()] = True
+        return initial, fixed
+
+    def predict(self, new_accounts, distance=None):
+        """Territory of new accounts: the territory of their block (``block_col``).
+
+        Raises InputError naming accounts whose block was not in the fit.
+        """
+        check_is_fitted(self, "block_labels_")
+        position = _blocks.account_blocks(new_accounts, self.block_col, self.block_labels_.index.to_numpy())
+        return self.block_labels_.to_numpy()[position]
+
+
+def _fill_by_neighbours(labels: np.ndarray, edges: np.ndarray, k: int) -> None:
+    """Give blocks labelled -1 the most common label among their labelled neighbours, until none is left."""
+    src = np.concatenate([edges[:, 0], edges[:, 1]])
+    dst = np.concatenate([edges[:, 1], edges[:, 0]])
+    while (labels < 0).any():
+        take = (labels[src] >= 0) & (labels[dst] < 0)
+        if not take.any():
+            labels[labels < 0] = 0
+            break
+        votes = pd.DataFrame({"block": dst[take], "label": labels[src[take]]})
+        winner = votes.groupby(["block", "label"]).size().reset_index(name="n")
+        winner = winner.sort_values(["block", "n", "label"], ascending=[True, False, True]).drop_duplicates("block")
+        labels[winner["block"].to_numpy()] = winner["label"].to_numpy()
+
+
+def _lower_bound(weight: np.ndarray, current_idx: np.ndarray, k: int, frozen, tolerance: float) -> float:
+    """Least share of the first metric that must change territory to bring every free territory in tolerance."""
+    loads = np.bincount(current_idx, weights=weight, minlength=k)
+    free = ~np.asarray(frozen, dtype=bool) if frozen is not None else np.ones(k, dtype=bool)
+    excess = np.clip(loads[free] - (1 + tolerance), 0, None).sum()
+    deficit = np.clip((1 - tolerance) - loads[free], 0, None).sum()
+    return float(max(excess, deficit) / max(weight.sum(), 1e-300))
