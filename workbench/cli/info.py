@@ -112,11 +112,10 @@ def format_summary(summary: dict) -> str:
              f"({summary['n_rows_read']:,} rows read)"]
     metrics = summary["metrics"]
     if metrics:
-        width = max(len(m) for m in metrics) + 2
         lines.append("")
-        lines.append(f"{'metric':<{width}}{'total':>16}{'mean/account':>16}")
-        for name, values in metrics.items():
-            lines.append(f"{name:<{width}}{values['total']:>16,.1f}{values['mean_per_account']:>16,.2f}")
+        rows = [["metric", "total", "mean/account"]]
+        rows += [[name, f"{v['total']:,.1f}", f"{v['mean_per_account']:,.2f}"] for name, v in metrics.items()]
+        lines.extend(_table(rows))
     else:
         lines.append("no metric columns (pass --metrics)")
     territories = summary["territories"]
@@ -126,16 +125,14 @@ def format_summary(summary: dict) -> str:
     else:
         lines.append("")
         lines.append(f"{len(territories)} territories in {summary['territory_column']!r} "
-                     f"(deviation from the mean in %):")
-        header = f"{'territory':<12}{'accounts':>10}{'dev%':>8}"
-        for name in metrics:
-            header += f"{name:>16}{'dev%':>8}"
-        lines.append(header)
+                     f"(dev% = deviation from the mean in %):")
+        rows = [["territory", "accounts", "dev%"] + [c for name in metrics for c in (name, "dev%")]]
         for row in territories:
-            text = f"{row['territory_id']:<12}{row['accounts']:>10,}{row['accounts_deviation_pct']:>+8.1f}"
+            cells = [row["territory_id"], f"{row['accounts']:,}", f"{row['accounts_deviation_pct']:+.1f}"]
             for name in metrics:
-                text += f"{row[name]:>16,.1f}{row[name + '_deviation_pct']:>+8.1f}"
-            lines.append(text)
+                cells += [f"{row[name]:,.1f}", f"{row[name + '_deviation_pct']:+.1f}"]
+            rows.append(cells)
+        lines.extend(_table(rows))
         if territories and metrics:
             worst = {m: max(abs(r[m + "_deviation_pct"]) for r in territories) for m in metrics}
             lines.append("max deviation: " + ", ".join(f"{m} {v:.1f}%" for m, v in worst.items()))
@@ -164,6 +161,13 @@ def format_summary(summary: dict) -> str:
     if not flagged:
         lines.append("nothing flagged: every row loaded as is")
     return "\n".join(lines)
+
+
+def _table(rows: list[list[str]]) -> list[str]:
+    """Left-align the first column, right-align the rest, two spaces between columns."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.ljust(w) if i == 0 else cell.rjust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+            for row in rows]
 
 
 def _json_default(value):

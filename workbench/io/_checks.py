@@ -82,7 +82,9 @@ def resolve_columns(table: RawTable, *, what: str, wanted: dict, columns: dict |
                 rename[theirs] = standard
             taken.add(standard)
         elif theirs == standard:
-            relaxed = [c for c in present if normalise_name(c) == standard and c not in rename]
+            # Other case/spacing ("Account ID"), or cut to 10 characters by a shapefile.
+            relaxed = [c for c in present if c not in rename and (
+                normalise_name(c) == standard or (len(c) == 10 and len(standard) > 10 and standard.startswith(c)))]
             if len(relaxed) == 1:
                 rename[relaxed[0]] = standard
                 taken.add(standard)

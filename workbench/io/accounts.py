@@ -127,12 +127,13 @@ def load_accounts(
         metrics = [m.strip() for m in metrics.split(",") if m.strip()]
     columns = dict(columns or {})
     wanted = {ACCOUNT_ID: id_col, LATITUDE: lat_col, LONGITUDE: lon_col, ZIP: zip_col,
-              CURRENT_TERRITORY: territory_col or CURRENT_TERRITORY}
+              CURRENT_TERRITORY: territory_col or CURRENT_TERRITORY, COUNTY_FIPS: COUNTY_FIPS,
+              **{m: m for m in DEFAULT_METRICS}}
     text_names = {id_col, zip_col, territory_col or CURRENT_TERRITORY, *TEXT_COLUMNS}
     text_names |= {theirs for theirs, standard in columns.items() if standard in TEXT_COLUMNS}
 
     def is_text(name: str) -> bool:
-        return name in text_names or normalise_name(name) in TEXT_COLUMNS
+        return name in text_names or normalise_name(name) in TEXT_COLUMNS or name in ("county_fip", "current_te")
 
     table = read_table(source, what="accounts", is_text=is_text, sheet=sheet, encoding=encoding,
                        layer=layer, progress=progress)
