@@ -28,7 +28,7 @@ from workbench.safeio import atomic_path, sha256_file
 from workbench.sample.accounts import SURNAMES, describe_accounts, place_accounts
 from workbench.sample.alignment import current_alignment, territory_ids
 from workbench.sample.geodata import (
-    COUNTIES_FILE, POPULATION_FILE, STATES_FILE, ZIP_FILE, build_counties, build_states,
+    COUNTIES_FILE, POPULATION_FILE, STATE_ABBREVIATIONS, STATES_FILE, ZIP_FILE, build_counties, build_states,
     locate_zips, read_zip_points,
 )
 from workbench.schema import (
@@ -180,11 +180,15 @@ def build_sample(raw_dir=None, out_dir=None, *, seed: int = SEED, n_accounts: in
     zips = read_zip_points(raw_dir)
 
     located = zips.assign(**{COUNTY_FIPS: locate_zips(zips, counties)})
-    located = located.loc[located[COUNTY_FIPS].notna() & (located["population"].fillna(0) > 0)]
+    populated = located["population"].fillna(0) > 0
+    lower48 = located[STATE].isin(STATE_ABBREVIATIONS.values()) & (located["zip_type"] == "Standard")
+    outside = located.loc[populated & lower48 & located[COUNTY_FIPS].isna()]
+    fixes["standard_zips_outside_county_polygons"] = f"{len(outside)} ZIPs, {int(outside['population'].sum()):,} people (not sampled)"
+    located = located.loc[located[COUNTY_FIPS].notna() & populated]
     located = located.assign(county_state=located[COUNTY_FIPS].map(counties.set_index(COUNTY_FIPS)[STATE]))
-    table_county = zips.set_index(ZIP)[COUNTY_FIPS].reindex(located[ZIP]).to_numpy()
-    fixes["zip_county_differs_from_polygon"] = int((table_county != located[COUNTY_FIPS].to_numpy()).sum())
     standard = located.loc[located["zip_type"] == "Standard"]
+    table_county = zips.set_index(ZIP)[COUNTY_FIPS].reindex(standard[ZIP]).to_numpy()
+    fixes["candidate_zips_in_other_county_polygon"] = int((table_county != standard[COUNTY_FIPS].to_numpy()).sum())
 
     picked, placement = place_accounts(standard, counties, n_accounts, rng)
     accounts = describe_accounts(picked, rng)

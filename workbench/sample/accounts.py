@@ -45,6 +45,12 @@ _NOUNS = np.array([
     "Motors", "Brewing", "Pharmacy", "Systems", "Materials", "Distribution", "Marine", "Optics",
     "Robotics", "Seed", "Paper", "Glass", "Cabinetry", "Coatings", "Controls", "Hospitality",
 ])
+_PREFIXES = np.array([
+    "Summit", "Keystone", "Pioneer", "Blue River", "Redwood", "Cedar", "Granite", "Harbor", "Prairie",
+    "Northstar", "Lakeside", "Ironwood", "Silver Creek", "Evergreen", "Frontier", "Bluebird",
+    "Liberty", "Meridian", "Crescent", "Heritage", "Oak Hill", "Riverbend", "Sunrise", "Westgate",
+    "Copper", "Highland", "Maple", "Atlas", "Beacon", "Canyon",
+])
 _SUFFIXES = np.array(["Inc", "LLC", "Co", "Corp", "Group", "Partners", "Holdings", "Ltd", "Company", "Industries"])
 SURNAMES = np.array([
     "Anderson", "Baker", "Bennett", "Brooks", "Carter", "Coleman", "Diaz", "Ellis", "Fischer",
@@ -121,11 +127,15 @@ def _company_names(city: np.ndarray, rng) -> np.ndarray:
     suffix = _SUFFIXES[rng.integers(len(_SUFFIXES), size=n)]
     first = SURNAMES[rng.integers(len(SURNAMES), size=n)]
     second = SURNAMES[rng.integers(len(SURNAMES), size=n)]
+    prefix = _PREFIXES[rng.integers(len(_PREFIXES), size=n)]
     pattern = rng.random(n)
     city_name = pd.Series(city).str.title().to_numpy(dtype=object)
-    names = np.where(pattern < 0.55, city_name + " " + noun + " " + suffix,
-                     np.where(pattern < 0.85, first + " " + noun + " " + suffix,
-                              first + " & " + second + " " + suffix))
+    names = np.select(
+        [pattern < 0.45, pattern < 0.65, pattern < 0.85],
+        [city_name + " " + noun + " " + suffix, prefix + " " + noun + " " + suffix,
+         first + " " + noun + " " + suffix],
+        first + " & " + second + " " + suffix,
+    )
     return names.astype(object)
 
 

@@ -1,0 +1,61 @@
+"""workbench.bundled: paths and cached loaders of the committed sample data."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from workbench import bundled
+from workbench.errors import InputError
+
+
+def test_paths_point_into_the_data_folder():
+    assert bundled.sample_accounts_path() == bundled.DATA_DIR / "sample" / "accounts.csv"
+    assert bundled.sample_reps_path() == bundled.DATA_DIR / "sample" / "reps.csv"
+    assert bundled.county_territories_path().name == "county_territories.csv"
+    assert bundled.counties_path().suffix == ".gpkg" and bundled.states_path().suffix == ".gpkg"
+    assert bundled.zip_points_path().name == "zip_points.csv.gz"
+
+
+def test_counties_loader_types():
+    counties = bundled.load_counties()
+    assert len(counties) == 3_107
+    assert counties["county_fips"].str.fullmatch(r"\d{5}").all()
+    assert counties["county_fips"].str.startswith("0").any()  # leading zeros kept
+    assert counties["population_2019"].dtype == "int64"
+    assert counties["is_island"].dtype == bool
+    assert counties.crs.to_epsg() == 4326
+
+
+def test_zip_points_keep_leading_zeros_as_text():
+    zips = bundled.load_zip_points()
+    assert zips["zip"].iloc[0] == "00501"
+    assert zips.loc[zips["zip"] == "02108", "county_fips"].item() == "25025"
+    assert zips.loc[zips["zip"] == "02108", "cbsa_code"].item() == "14460"
+
+
+def test_loaders_return_copies_the_cache_is_not_mutated():
+    first = bundled.load_zip_points()
+    first.loc[:, "state"] = "XX"
+    assert (bundled.load_zip_points()["state"] != "XX").any()
+    states = bundled.load_states()
+    states.loc[:, "name"] = "changed"
+    assert "Texas" in set(bundled.load_states()["name"])
+    counties = bundled.load_counties()
+    counties["population_2019"] = 0
+    assert bundled.load_counties()["population_2019"].sum() > 300_000_000
+
+
+def test_sample_accounts_and_reps_read_with_standard_columns():
+    accounts = pd.read_csv(bundled.sample_accounts_path(), dtype={"zip": str, "county_fips": str})
+    assert {"account_id", "latitude", "longitude", "workload", "current_territory"} <= set(accounts.columns)
+    reps = pd.read_csv(bundled.sample_reps_path())
+    assert set(reps["territory_id"]) == set(accounts["current_territory"])
+
+
+def test_missing_data_folder_says_run_make_sample(tmp_path, monkeypatch):
+    monkeypatch.setattr(bundled, "DATA_DIR", tmp_path)
+    with pytest.raises(InputError, match=r"accounts.csv is missing; run make sample"):
+        bundled.sample_accounts_path()
+    with pytest.raises(InputError, match=r"counties.gpkg is missing; run make sample"):
+        bundled.counties_path()
