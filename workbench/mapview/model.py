@@ -1,0 +1,453 @@
+"""State of the comparison map: which territory holds each block, loads, locks, undo/redo.
+
+No widgets here. :class:`ComparisonModel` holds the current alignment (fixed)
+and the proposed one (edited), split into *items*: the building blocks the
+user clicks (counties, or cells around accounts when there are no blocks).
+Every edit updates the per-territory loads incrementally (only the rows of the
+territories involved) and records which territories changed, so a view
+redraws just those.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from traitlets import Bool, Enum, HasTraits, Int, Unicode
+
+from workbench.errors import InputError, PlanError
+from workbench.schema import (ACCOUNT_ID, BLOCK_ID, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, METRICS, REGION,
+                              TERRITORY_ID, WGS84)
+from workbench.shapes import point_cells
+
+#: Above this many accounts (and without blocks), accounts are grouped into grid cells.
+MAX_ACCOUNT_ITEMS = 2000
+
+
+@dataclass(frozen=True)
+class Change:
+    """One undoable edit: these account rows went from ``old`` to ``new`` territory codes."""
+
+    rows: np.ndarray
+    old: np.ndarray
+    new: np.ndarray
+    items: np.ndarray
+    note: str
+
+
+def _labels_of(source, accounts: pd.DataFrame | None, what: str) -> np.ndarray:
+    """Territory id per account row from a Plan, a Series by account id, or an aligned array."""
+    if hasattr(source, "assignments") and hasattr(source, "labels_for"):
+        return np.asarray(source.labels_for(accounts), dtype=object)
+    if isinstance(source, pd.Series) and not source.index.equals(accounts.index):
+        values = source.reindex(accounts[ACCOUNT_ID].astype(str).to_numpy()).to_numpy(dtype=object)
+    else:
+        values = np.asarray(source, dtype=object)
+    if len(values) != len(accounts):
+        raise InputError(f"{what} has {len(values)} labels but there are {len(accounts)} accounts; "
+                         "pass a Plan, a Series indexed by account_id, or one label per account row")
+    return values
+
+
+class ComparisonModel(HasTraits):
+    """Current and proposed alignment, the edits made to the proposed one, and the view's choices.
+
+    Parameters
+    ----------
+    current, proposed : Plan or array-like
+        Plans, Series indexed by account id, or one territory id per account row.
+    accounts : pandas.DataFrame, optional
+        Accounts (default ``proposed.accounts``); needed with plain labels.
+    blocks : geopandas.GeoDataFrame, optional
+        Building blocks with an id column ``block_col`` (or ``block_id``).
+    block_col : str, optional
+        Accounts' block column (e.g. ``"county_fips"``); required with ``blocks``.
+    metrics : sequence of str, optional
+        Metric columns to balance; default those of workload, revenue, potential present.
+    tolerance : float, default 0.05
+        Balance tolerance for the scorecard.
+    land : geometry, optional
+        Without blocks, account cells are clipped to it.
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"account_id": ["a", "b", "c"], "latitude": [0.0, 0.0, 1.0],
+    ...                          "longitude": [0.0, 1.0, 0.0], "workload": [1.0, 1.0, 2.0]})
+    >>> model = ComparisonModel(["T1", "T1", "T2"], ["T1", "T1", "T2"], accounts=accounts)
+    >>> model.move_items(["b"], "T2").note
+    "move 1 item(s) to 'T2'"
+    >>> model.labels.tolist(), model.loads()["workload"].tolist()
+    (['T1', 'T2', 'T2'], [1.0, 3.0])
+    >>> model.undo(); model.labels.tolist()
+    ['T1', 'T1', 'T2']
+    """
+
+    #: Territory that clicked items move to.
+    target = Unicode("")
+    #: What a click does: move the item, pick its territory as target, or toggle its lock.
+    mode = Enum(["move", "pick", "lock"], default_value="move")
+    #: "territory" for categorical colours, or a metric name for a deviation choropleth.
+    color_by = Unicode("territory")
+    #: Show only moved items.
+    only_moved = Bool(False)
+    #: "" for everything, "territory:<id>" or "region:<name>" to show one part.
+    show = Unicode("")
+    #: Bumped after every edit; ``last_change`` says what changed.
+    revision = Int(0)
+    can_undo = Bool(False)
+    can_redo = Bool(False)
+    #: One line about the last action, for the user.
+    status = Unicode("")
+
+    def __init__(self, current, proposed, *, accounts=None, blocks=None, block_col=None, metrics=None,
+                 tolerance: float = DEFAULT_TOLERANCE, land=None, **kwargs):
+        super().__init__(**kwargs)
+        if accounts is None:
+            if not hasattr(proposed, "accounts"):
+                raise InputError("plain labels need accounts=: pass the accounts frame the labels belong to")
+            accounts = proposed.accounts
+        if not isinstance(accounts, pd.DataFrame):
+            raise TypeError(f"accounts must be a pandas DataFrame, got {type(accounts).__name__}")
+        self.accounts = accounts.reset_index(drop=True)
+        if ACCOUNT_ID not in self.accounts.columns:
+            self.accounts[ACCOUNT_ID] = self.accounts.index.astype(str)
+        self.account_ids = self.accounts[ACCOUNT_ID].astype(str).to_numpy()
+        self.current_plan = current if hasattr(current, "assignments") else None
+        self.proposed_plan = proposed if hasattr(proposed, "assignments") else None
+        current_labels = _labels_of(current, self.accounts, "current")
+        proposed_labels = _labels_of(proposed, self.accounts, "proposed")
+        for what, values in (("current", current_labels), ("proposed", proposed_labels)):
+            missing = pd.isna(values)
+            if missing.any():
+                raise InputError(f"{what} plan leaves accounts {self.account_ids[missing][:5].tolist()} unassigned; "
+                                 "assign every account before comparing on the map")
+        self.metrics = [m for m in (METRICS if metrics is None else metrics) if metrics is not None or m in self.accounts]
+        absent = [m for m in self.metrics if m not in self.accounts.columns]
+        if absent:
+            raise InputError(f"metric columns {absent} are not in the accounts (columns: {list(self.accounts.columns)})")
+        self.tolerance = float(tolerance)
+        self.block_col = block_col
+
+        self.territories = np.array(sorted(set(map(str, current_labels)) | set(map(str, proposed_labels))), dtype=object)
+        self._code = {t: i for i, t in enumerate(self.territories)}
+        self.current_codes = np.array(pd.Index(self.territories).get_indexer(current_labels.astype(str)))
+        self.codes = np.array(pd.Index(self.territories).get_indexer(proposed_labels.astype(str)))
+        self.territory_info = self._territory_info()
+
+        self._build_items(blocks, block_col, land)
+        values = self.accounts[self.metrics].to_numpy(dtype=float) if self.metrics else np.empty((len(self.accounts), 0))
+        self._values = np.column_stack([np.ones(len(self.accounts)), values])  # column 0 counts accounts
+        self.current_loads_array = self._loads_of(self.current_codes)
+        self._loads = self._loads_of(self.codes)
+        self._in_proposed = np.bincount(self.codes, minlength=len(self.territories)) > 0
+        self._in_current = np.bincount(self.current_codes, minlength=len(self.territories)) > 0
+        moved = self.codes != self.current_codes
+        self._moved = self._values[moved].sum(axis=0)
+
+        locked = set()
+        for plan in (self.proposed_plan,):
+            if plan is not None:
+                locked |= set(map(str, plan.locked_accounts))
+        self.locked = np.isin(self.account_ids, list(locked)) if locked else np.zeros(len(self.accounts), bool)
+        self.item_locked = np.bincount(self.item_of_row, weights=self.locked, minlength=len(self.item_ids)) > 0
+        self._undo: list[Change] = []
+        self._redo: list[Change] = []
+        self.last_change: dict = {"territories": np.arange(len(self.territories)), "items": np.array([], int)}
+        if self.territories.size:
+            self.target = str(self.territories[0])
+
+    # ------------------------------------------------------------------ construction helpers
+    def _territory_info(self) -> pd.DataFrame:
+        frames = [p.territories for p in (self.proposed_plan, self.current_plan) if p is not None]
+        info = pd.concat(frames) if frames else pd.DataFrame(index=pd.Index([], name=TERRITORY_ID))
+        info = info[~info.index.duplicated()]
+        return info.reindex(self.territories)
+
+    def _build_items(self, blocks, block_col, land) -> None:
+        """Items are the clickable units: blocks, single accounts, or grid cells of accounts."""
+        if blocks is not None:
+            if block_col is None:
+                raise InputError("blocks were given without block_col; pass block_col= naming the accounts' block column")
+            if block_col not in self.accounts.columns:
+                raise InputError(f"accounts have no block column {block_col!r} (columns: {list(self.accounts.columns)})")
+            if not isinstance(blocks, gpd.GeoDataFrame):
+                raise TypeError(f"blocks must be a GeoDataFrame, got {type(blocks).__name__}")
+            id_col = block_col if block_col in blocks.columns else BLOCK_ID
+            if id_col not in blocks.columns:
+                raise InputError(f"blocks have neither {block_col!r} nor {BLOCK_ID!r} (columns: {list(blocks.columns)})")
+            blocks = blocks.to_crs(WGS84) if blocks.crs is not None and not blocks.crs.equals(WGS84) else blocks
+            block_ids = blocks[id_col].astype(str).to_numpy()
+            keys = self.accounts[block_col].astype(str).to_numpy()
+            self.kind = "block"
+            position = pd.Index(block_ids).get_indexer(keys)
+            if (position < 0).any():
+                bad = pd.unique(keys[position < 0])[:5].tolist()
+                raise InputError(f"accounts are in {block_col} {bad} which are not among the blocks; "
+                                 "pass blocks covering every account")
+            used = np.bincount(position, minlength=len(block_ids)) > 0
+            self.empty_geometry = np.asarray(blocks.geometry.values[~used], dtype=object)
+            keep = np.flatnonzero(used)
+            self.item_ids = block_ids[keep]
+            self.item_geometry = np.asarray(blocks.geometry.values[keep], dtype=object)
+            self.item_of_row = np.searchsorted(keep, position)
+        else:
+            lat = self.accounts[LATITUDE].to_numpy(dtype=float)
+            lon = self.accounts[LONGITUDE].to_numpy(dtype=float)
+            self.empty_geometry = np.array([], dtype=object)
+            if len(self.accounts) <= MAX_ACCOUNT_ITEMS:
+                self.kind = "account"
+                self.item_ids = self.account_ids
+                self.item_of_row = np.arange(len(self.accounts))
+                points_lon, points_lat = lon, lat
+            else:
+                self.kind = "cell"
+                cell = 0.5
+                keys = pd.Series(np.floor(lat / cell).astype(int).astype(str)) + ":" + pd.Series(
+                    np.floor(lon / cell).astype(int).astype(str))
+                codes, uniques = pd.factorize(keys, sort=True)
+                self.item_ids = np.asarray(uniques, dtype=object)
+                self.item_of_row = codes
+                points_lat = np.bincount(codes, weights=lat) / np.bincount(codes)
+                points_lon = np.bincount(codes, weights=lon) / np.bincount(codes)
+            self.item_geometry = point_cells(points_lon, points_lat, land).to_numpy()
+        self.item_ids = np.asarray(self.item_ids, dtype=object).astype(str)
+        self._item_index = {item: i for i, item in enumerate(self.item_ids)}
+        order = np.argsort(self.item_of_row, kind="stable")
+        bounds = np.searchsorted(self.item_of_row[order], np.arange(len(self.item_ids) + 1))
+        self._rows_of = [order[bounds[i]:bounds[i + 1]] for i in range(len(self.item_ids))]
+        self.item_count = np.diff(bounds)
+        points = shapely.point_on_surface(self.item_geometry)
+        self.item_x, self.item_y = shapely.get_x(points), shapely.get_y(points)
+        self.item_current = self._owners(np.arange(len(self.item_ids)), self.current_codes)
+        self.item_owner = self._owners(np.arange(len(self.item_ids)), self.codes)
+
+    def _owners(self, items: np.ndarray, codes: np.ndarray) -> np.ndarray:
+        """Territory code holding most accounts of each item (ties: smallest code)."""
+        n = len(self.territories)
+        if len(items) == 0:
+            return np.array([], dtype=int)
+        rows = np.concatenate([self._rows_of[i] for i in items]) if len(items) < len(self.item_ids) else np.arange(len(codes))
+        keys = self.item_of_row[rows].astype(np.int64) * n + codes[rows]
+        counts = pd.Series(1, index=keys).groupby(level=0).size()
+        item_of_key, code_of_key = np.divmod(counts.index.to_numpy(), n)
+        frame = pd.DataFrame({"item": item_of_key, "code": code_of_key, "n": counts.to_numpy()})
+        frame = frame.sort_values(["item", "n", "code"], ascending=[True, False, True], kind="stable")
+        best = frame.drop_duplicates("item").set_index("item")["code"]
+        return np.array(best.reindex(items).to_numpy(dtype=int))
+
+    def _loads_of(self, codes: np.ndarray) -> np.ndarray:
+        loads = np.zeros((len(self.territories), self._values.shape[1]))
+        np.add.at(loads, codes, self._values)
+        return loads
+
+    # ------------------------------------------------------------------ reading the state
+    @property
+    def labels(self) -> np.ndarray:
+        """Proposed (edited) territory id of each account row."""
+        return self.territories[self.codes]
+
+    @property
+    def current_labels(self) -> np.ndarray:
+        """Current territory id of each account row."""
+        return self.territories[self.current_codes]
+
+    def item_index(self, item_id) -> int:
+        """Position of an item (block id, account id or cell id)."""
+        try:
+            return self._item_index[str(item_id)]
+        except KeyError:
+            raise InputError(f"{item_id!r} is not a {self.kind} on this map; check the id") from None
+
+    def territory_code(self, territory_id) -> int:
+        """Position of a territory id."""
+        try:
+            return self._code[str(territory_id)]
+        except KeyError:
+            shown = self.territories[:5].tolist()
+            raise PlanError(f"unknown territory {territory_id!r}; choose one of {shown}"
+                            f"{' ...' if len(self.territories) > 5 else ''}") from None
+
+    def loads(self, current: bool = False) -> pd.DataFrame:
+        """Per-territory account count and metric totals (proposed, or current)."""
+        array = self.current_loads_array if current else self._loads
+        frame = pd.DataFrame(array, index=pd.Index(self.territories, name=TERRITORY_ID),
+                             columns=["accounts", *self.metrics])
+        frame["accounts"] = frame["accounts"].astype(int)
+        return frame
+
+    def deviation(self, current: bool = False) -> np.ndarray:
+        """Signed deviation from the mean load, (territories, metrics); NaN for absent territories."""
+        array = self.current_loads_array if current else self._loads
+        present = self._in_current if current else self._in_proposed | (array[:, 0] > 0)
+        values = array[:, 1:]
+        mean = values[present].sum(axis=0) / max(int(present.sum()), 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            deviation = np.where(mean > 0, (values - mean) / mean, 0.0)
+        deviation[~present] = np.nan
+        return deviation
+
+    def scorecard(self) -> pd.DataFrame:
+        """Balance and disruption, current vs proposed; O(territories), not O(accounts).
+
+        Rows: ``max deviation <metric>``, ``within tolerance <metric>`` (territories),
+        ``territories``, ``accounts moved``, ``<metric> moved`` (share of the total).
+        """
+        rows = {}
+        for side, current in (("current", True), ("proposed", False)):
+            deviation = np.abs(self.deviation(current))
+            array = self.current_loads_array if current else self._loads
+            column = {}
+            for j, metric in enumerate(self.metrics):
+                column[f"max deviation {metric}"] = float(np.nanmax(deviation[:, j])) if deviation.size else 0.0
+                column[f"within tolerance {metric}"] = int((deviation[:, j] <= self.tolerance + 1e-12).sum())
+            column["territories"] = int((array[:, 0] > 0).sum())
+            column["accounts moved"] = 0 if current else int(self._moved[0])
+            total = self._values.sum(axis=0)
+            for j, metric in enumerate(self.metrics):
+                column[f"{metric} moved"] = 0.0 if current else float(self._moved[j + 1] / total[j + 1]) if total[j + 1] else 0.0
+            rows[side] = column
+        return pd.DataFrame(rows)
+
+    def moved_items(self) -> np.ndarray:
+        """Boolean per item: its territory differs from the current one."""
+        return self.item_owner != self.item_current
+
+    def visible_items(self, side: str = "proposed") -> np.ndarray:
+        """Boolean per item after the filters (``only_moved``, ``show``)."""
+        owner = self.item_owner if side == "proposed" else self.item_current
+        mask = np.ones(len(self.item_ids), dtype=bool)
+        if self.only_moved:
+            mask &= self.moved_items()
+        if self.show.startswith("territory:"):
+            mask &= owner == self.territory_code(self.show.split(":", 1)[1])
+        elif self.show.startswith("region:"):
+            regions = self.territory_info.get(REGION, pd.Series(index=self.territory_info.index, dtype=object))
+            wanted = regions.astype(str).to_numpy() == self.show.split(":", 1)[1]
+            mask &= wanted[owner]
+        return mask
+
+    def regions(self) -> list[str]:
+        """Region names of the territories (empty when unknown)."""
+        if REGION not in self.territory_info.columns:
+            return []
+        return sorted(map(str, self.territory_info[REGION].dropna().unique()))
+
+    def items_in(self, geometry) -> np.ndarray:
+        """Ids of the items whose representative point lies inside a (drawn) geometry."""
+        if isinstance(geometry, dict):
+            geometry = shapely.geometry.shape(geometry.get("geometry", geometry))
+        inside = shapely.contains_xy(geometry, self.item_x, self.item_y)
+        return self.item_ids[inside]
+
+    # ------------------------------------------------------------------ edits
+    def move_items(self, item_ids, territory_id, *, skip_locked: bool = False) -> Change | None:
+        """Move every account of the given items to a territory (one undoable step).
+
+        Locked items refuse to move (``PlanError``), or are left where they are
+        with ``skip_locked=True``. Returns the change, or None if nothing moved.
+        """
+        code = self.territory_code(territory_id)
+        items = np.array([self.item_index(i) for i in np.atleast_1d(np.asarray(item_ids, dtype=object))], dtype=int)
+        locked = self.item_locked[items]
+        if locked.any() and not skip_locked:
+            raise PlanError(f"{self.kind} {self.item_ids[items[locked]][:5].tolist()} is locked; unlock it before moving it")
+        items = items[~locked]
+        rows = np.concatenate([self._rows_of[i] for i in items]) if len(items) else np.array([], dtype=int)
+        rows = rows[self.codes[rows] != code]
+        skipped = f"; {int(locked.sum())} locked left in place" if locked.any() else ""
+        if len(rows) == 0:
+            self.status = f"nothing to move: already in {territory_id!r}{skipped}"
+            return None
+        change = Change(rows, self.codes[rows].copy(), np.full(len(rows), code), np.unique(self.item_of_row[rows]),
+                        f"move {len(items)} item(s) to {str(territory_id)!r}")
+        self._apply(change.rows, change.new, change.items)
+        self._undo.append(change)
+        self._redo.clear()
+        self._announce(change, f"moved {len(rows)} account(s) in {len(change.items)} {self.kind}(s) to "
+                               f"{territory_id}{skipped}")
+        return change
+
+    def undo(self) -> None:
+        """Take back the last edit."""
+        if not self._undo:
+            raise PlanError("nothing to undo")
+        change = self._undo.pop()
+        self._apply(change.rows, change.old, change.items)
+        self._redo.append(change)
+        self._announce(change, f"undid: {change.note}")
+
+    def redo(self) -> None:
+        """Make the last undone edit again."""
+        if not self._redo:
+            raise PlanError("nothing to redo")
+        change = self._redo.pop()
+        self._apply(change.rows, change.new, change.items)
+        self._undo.append(change)
+        self._announce(change, f"redid: {change.note}")
+
+    def _apply(self, rows: np.ndarray, new: np.ndarray, items: np.ndarray) -> None:
+        old = self.codes[rows]
+        values = self._values[rows]
+        np.subtract.at(self._loads, old, values)
+        np.add.at(self._loads, new, values)
+        current = self.current_codes[rows]
+        self._moved += values[new != current].sum(axis=0) - values[old != current].sum(axis=0)
+        self.codes[rows] = new
+        self._touched = np.union1d(old, new)
+        self.item_owner[items] = self._owners(items, self.codes)
+
+    def _announce(self, change: Change, status: str) -> None:
+        self.last_change = {"territories": self._touched, "items": change.items}
+        self.can_undo, self.can_redo = bool(self._undo), bool(self._redo)
+        self.status = status
+        self.revision += 1
+
+    def set_locked(self, item_ids, locked: bool = True) -> None:
+        """Lock (or unlock) every account of the given items; locked items refuse moves."""
+        items = np.array([self.item_index(i) for i in np.atleast_1d(np.asarray(item_ids, dtype=object))], dtype=int)
+        rows = np.concatenate([self._rows_of[i] for i in items]) if len(items) else np.array([], dtype=int)
+        self.locked[rows] = locked
+        self.item_locked[items] = locked
+        self._touched = np.unique(self.item_owner[items])
+        self.last_change = {"territories": self._touched, "items": items}
+        self.status = f"{'locked' if locked else 'unlocked'} {len(rows)} account(s) in {len(items)} {self.kind}(s)"
+        self.revision += 1
+
+    def pick(self, item_id) -> str:
+        """Make the territory holding an item the move target; returns its id."""
+        self.target = str(self.territories[self.item_owner[self.item_index(item_id)]])
+        self.status = f"target territory: {self.target}"
+        return self.target
+
+    # ------------------------------------------------------------------ results
+    def assignments(self) -> pd.Series:
+        """Edited assignments: index account_id, values territory id."""
+        return pd.Series(self.labels, index=pd.Index(self.account_ids, name=ACCOUNT_ID), name=TERRITORY_ID)
+
+    def to_plan(self):
+        """The edited alignment as a :class:`workbench.plan.Plan`.
+
+        From a proposed Plan, the edits are applied as reassignments (one per
+        target territory) and lock changes, so the result's parent chain leads
+        back to it. From plain labels, a new draft plan is made.
+        """
+        from workbench.plan import Plan
+
+        locked_ids = set(self.account_ids[self.locked])
+        if self.proposed_plan is None:
+            return Plan.from_labels(self.accounts, self.labels, method="manual edit", name="edited",
+                                    locked=sorted(locked_ids))
+        plan = self.proposed_plan
+        before = pd.Series(plan.labels_for(self.accounts), index=self.account_ids).astype(str).to_numpy()
+        was_locked = set(map(str, plan.locked_accounts))
+        if was_locked - locked_ids:
+            plan = plan.unlock(sorted(was_locked - locked_ids))
+        changed = before != self.labels.astype(str)
+        for territory in pd.unique(self.labels[changed]):
+            plan = plan.reassign(self.account_ids[changed & (self.labels == territory)].tolist(), str(territory))
+        if locked_ids - was_locked:
+            plan = plan.lock(sorted(locked_ids - was_locked))
+        return plan
