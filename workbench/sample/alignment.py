@@ -206,6 +206,22 @@ def territory_ids(n_territories: int) -> list[str]:
     return [f"T{i:0{width}d}" for i in range(1, n_territories + 1)]
 
 
+def aged_workload(county_workload: pd.Series, ages: pd.DataFrame, growth_exponent: float) -> pd.Series:
+    """Workload per county as it was when the alignment was drawn.
+
+    ``present * (pop2010 / pop2019) ** growth_exponent``, indexed like ``ages``.
+
+    Examples
+    --------
+    >>> ages = pd.DataFrame({"county_fips": ["a", "b"], "pop2010": [100, 100], "pop2019": [100, 200]})
+    >>> aged_workload(pd.Series({"a": 10.0, "b": 10.0}), ages, 2.0).tolist()
+    [10.0, 2.5]
+    """
+    ages = ages.set_index("county_fips")
+    present = county_workload.reindex(ages.index).fillna(0.0)
+    return present * (ages["pop2010"] / ages["pop2019"]) ** growth_exponent
+
+
 def current_alignment(counties, county_workload: pd.Series, ages: pd.DataFrame, graph: nx.Graph,
                       n_territories: int, growth_exponent: float) -> pd.Series:
     """Territory id of every county, balanced on the aged (old) workload.
@@ -215,9 +231,7 @@ def current_alignment(counties, county_workload: pd.Series, ages: pd.DataFrame, 
     that grew since 2010 had less business when the territories were drawn.
     """
     fips = counties["county_fips"].to_numpy()
-    present = county_workload.reindex(fips).fillna(0.0).to_numpy()
-    ratio = (ages.set_index("county_fips")["pop2010"] / ages.set_index("county_fips")["pop2019"])
-    old = present * ratio.reindex(fips).to_numpy() ** growth_exponent
+    old = aged_workload(county_workload, ages, growth_exponent).reindex(fips).to_numpy()
     centroids = counties.geometry.to_crs("EPSG:5070").centroid
     labels = bisect_regions(centroids.x.to_numpy(), centroids.y.to_numpy(), old, n_territories)
     labels = repair_contiguity(fips, labels, graph, old)
