@@ -1,0 +1,226 @@
+"""ContiguousTerritories on hand-checkable grids of unit squares."""
+
+from __future__ import annotations
+
+import warnings
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+from sklearn.base import clone
+
+from workbench.align.contiguous import ContiguousTerritories
+from workbench.align.report import ToleranceWarning
+from workbench.errors import InfeasibleError, InputError
+
+
+def grid_blocks(cells):
+    """Unit squares at integer (x, y) cells; ids "x-y"."""
+    return gpd.GeoDataFrame({"block_id": [f"{x}-{y}" for x, y in cells]},
+                            geometry=[box(x, y, x + 1, y + 1) for x, y in cells], crs="EPSG:4326")
+
+
+def one_account_per_block(blocks, workload=1.0, **extra):
+    xy = np.array([[float(v) + 0.5 for v in b.split("-")] for b in blocks["block_id"]])
+    frame = pd.DataFrame({"account_id": [f"A{b}" for b in blocks["block_id"]], "county_fips": blocks["block_id"],
+                          "latitude": xy[:, 1], "longitude": xy[:, 0], "workload": workload})
+    for name, value in extra.items():
+        frame[name] = value
+    return frame
+
+
+def connected_territories(model) -> bool:
+    graph = model.adjacency_
+    return all(nx.is_connected(graph.subgraph(group.index.tolist()))
+               for _, group in model.block_labels_.groupby(model.block_labels_))
+
+
+SQUARE = [(x, y) for y in range(4) for x in range(4)]
+
+
+def test_four_by_four_grid_gives_four_connected_territories_of_four_blocks():
+    blocks = grid_blocks(SQUARE)
+    model = ContiguousTerritories(n_territories=4).fit(one_account_per_block(blocks), blocks)
+    assert sorted(model.block_labels_.value_counts().tolist()) == [4, 4, 4, 4]
+    assert model.report_.contiguous is True
+    assert connected_territories(model)
+    assert model.report_.max_deviation == {"workload": 0.0}
+    assert list(model.centers_.columns) == ["latitude", "longitude"]
+    assert set(model.centers_.index) == set(model.labels_)
+
+
+def test_u_shape_keeps_each_arm_whole_where_a_naive_split_would_join_the_tips():
+    # A "U": two arms of 4 squares joined by a base of 2; the arm tips are heavy (5 each).
+    # The only exact split into 2 connected halves: each arm with its half of the base.
+    cells = [(0, 0), (0, 1), (0, 2), (0, 3), (1, 0), (2, 0), (3, 0), (3, 1), (3, 2), (3, 3)]
+    blocks = grid_blocks(cells)
+    accounts = one_account_per_block(blocks)
+    accounts.loc[accounts["county_fips"].isin(["0-3", "3-3"]), "workload"] = 5.0
+    model = ContiguousTerritories(n_territories=2, tolerance=0.01).fit(accounts, blocks)
+    groups = sorted(sorted(g.index) for _, g in model.block_labels_.groupby(model.block_labels_))
+    assert groups == [["0-0", "0-1", "0-2", "0-3", "1-0"], ["2-0", "3-0", "3-1", "3-2", "3-3"]]
+    assert model.report_.contiguous is True
+
+
+def test_far_island_joins_the_territory_it_is_bridged_to():
+    blocks = grid_blocks(SQUARE[:8] + [(9, 0)])  # a 4x2 grid and an island to the east
+    model = ContiguousTerritories(n_territories=3, tolerance=0.2).fit(one_account_per_block(blocks), blocks)
+    bridges = [(a, b) for a, b, bridge in model.adjacency_.edges(data="bridge") if bridge]
+    assert len(bridges) == 1 and "9-0" in bridges[0]
+    partner = bridges[0][0] if bridges[0][1] == "9-0" else bridges[0][1]
+    assert model.block_labels_["9-0"] == model.block_labels_[partner]
+    assert model.report_.contiguous is True and connected_territories(model)
+
+
+def test_every_account_assigned_once_and_empty_blocks_fill_gaps():
+    blocks = grid_blocks([(x, y) for y in range(3) for x in range(6)])
+    rng = np.random.default_rng(0)
+    with_accounts = blocks["block_id"].to_numpy()[[0, 2, 4, 5, 7, 9, 12, 14, 17]]  # half the blocks are empty
+    ids = rng.choice(with_accounts, size=40)
+    xy = np.array([[float(v) + 0.5 for v in b.split("-")] for b in ids])
+    accounts = pd.DataFrame({"account_id": [f"A{i}" for i in range(40)], "county_fips": ids,
+                             "latitude": xy[:, 1], "longitude": xy[:, 0], "workload": rng.uniform(1, 3, 40)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToleranceWarning)
+        model = ContiguousTerritories(n_territories=3, tolerance=0.25).fit(accounts, blocks)
+    assert len(model.labels_) == 40 and pd.notna(model.labels_).all()
+    assert (model.labels_ == model.block_labels_[ids].to_numpy()).all()
+    assert model.block_labels_.index.tolist() == blocks["block_id"].tolist()
+    assert model.block_labels_.notna().all()
+    assert model.report_.contiguous is True and connected_territories(model)
+
+
+def test_accounts_outside_the_blocks_are_named_with_the_fix():
+    blocks = grid_blocks(SQUARE)
+    accounts = one_account_per_block(blocks)
+    accounts.loc[[0, 1], "county_fips"] = ["99-9", "88-8"]
+    with pytest.raises(InputError, match=r"2 accounts are in no block.*A0-0 \(county_fips=99-9\).*Fix: pass blocks"):
+        ContiguousTerritories(n_territories=2).fit(accounts, blocks)
+
+
+def test_more_territories_than_blocks_is_an_input_error():
+    blocks = grid_blocks(SQUARE[:3])
+    with pytest.raises(InputError, match="n_territories=4 is more than the 3 blocks"):
+        ContiguousTerritories(n_territories=4).fit(one_account_per_block(blocks), blocks)
+
+
+def giant_case():
+    blocks = grid_blocks([(x, y) for y in range(3) for x in range(3)])
+    accounts = one_account_per_block(blocks)
+    accounts.loc[accounts["county_fips"] == "1-1", "workload"] = 10.0  # mean is 18 / 3 = 6: 67% over
+    return accounts, blocks
+
+
+def test_a_block_heavier_than_a_territory_warns_naming_it_and_the_tolerance_needed():
+    accounts, blocks = giant_case()
+    with pytest.warns(ToleranceWarning, match=r"1-1 \(\+67% over the mean\).*raise the tolerance to 67%"):
+        model = ContiguousTerritories(n_territories=3).fit(accounts, blocks)
+    assert any("use finer blocks (e.g. ZIP areas or tracts)" in w for w in model.report_.warnings)
+    assert (model.block_labels_ == model.block_labels_["1-1"]).sum() == 1  # the giant stands alone
+    assert model.report_.contiguous is True
+    assert sorted(model.report_.territories["workload"].tolist()) == [4.0, 4.0, 10.0]
+
+
+def test_strict_raises_on_a_giant_block():
+    accounts, blocks = giant_case()
+    with pytest.raises(InfeasibleError, match="1-1.*allow that block to split"):
+        ContiguousTerritories(n_territories=3, strict=True).fit(accounts, blocks)
+
+
+def current_case():
+    """4x4 grid; West holds x <= 1 plus (2, 0) and (2, 1): 10 blocks against 6."""
+    blocks = grid_blocks(SQUARE)
+    accounts = one_account_per_block(blocks)
+    x = accounts["longitude"] - 0.5
+    y = accounts["latitude"] - 0.5
+    accounts["current_territory"] = np.where((x <= 1) | ((x == 2) & (y <= 1)), "West", "East")
+    return accounts, blocks
+
+
+def test_current_ids_kept_and_only_the_needed_share_moves():
+    accounts, blocks = current_case()
+    model = ContiguousTerritories(current_col="current_territory").fit(accounts, blocks)
+    assert set(model.labels_) == {"East", "West"}
+    assert model.report_.max_deviation["workload"] <= 0.05
+    assert model.report_.lower_bound_share == pytest.approx(1.6 / 16)  # 10 blocks against a maximum of 8.4
+    assert model.report_.moved_share == pytest.approx(2 / 16)
+    assert model.report_.contiguous is True
+
+
+def test_locked_accounts_keep_their_blocks():
+    accounts, blocks = current_case()
+    accounts["locked"] = accounts["county_fips"].isin(["2-0", "2-1"])
+    model = ContiguousTerritories(current_col="current_territory", lock_col="locked").fit(accounts, blocks)
+    assert model.block_labels_["2-0"] == "West" and model.block_labels_["2-1"] == "West"
+    assert model.report_.max_deviation["workload"] <= 0.05
+    assert model.report_.contiguous is True and connected_territories(model)
+
+
+def test_locked_territory_is_left_untouched():
+    blocks = grid_blocks([(x, y) for y in range(2) for x in range(6)])
+    accounts = one_account_per_block(blocks)
+    x = accounts["longitude"] - 0.5
+    accounts["current_territory"] = np.select([x <= 1, x <= 2], ["A", "B"], "C")  # 4, 2, 6 blocks
+    model = ContiguousTerritories(current_col="current_territory", locked_territories=["A"], tolerance=0.01)
+    model.fit(accounts, blocks)
+    before = accounts.set_index("county_fips")["current_territory"]
+    assert (model.block_labels_[before == "A"] == "A").all()
+    assert (model.block_labels_ == "A").sum() == 4
+    assert model.report_.max_deviation["workload"] == 0.0
+
+
+def test_same_random_state_same_territories_and_sklearn_clone_works():
+    blocks = grid_blocks([(x, y) for y in range(5) for x in range(5)])
+    accounts = one_account_per_block(blocks, workload=np.arange(1, 26, dtype=float))
+    model = ContiguousTerritories(n_territories=4, tolerance=0.1, random_state=3)
+    first = model.fit(accounts, blocks).labels_.copy()
+    second = clone(model).fit(accounts, blocks).labels_
+    assert (first == second).all()
+    assert clone(model).get_params()["random_state"] == 3
+
+
+def test_prebuilt_adjacency_without_polygons():
+    # A path a-b-c-d-e-f of blocks, passed as a graph (spopt style).
+    graph = nx.path_graph(["a", "b", "c", "d", "e", "f"])
+    accounts = pd.DataFrame({"account_id": list("123456"), "county_fips": list("abcdef"),
+                             "latitude": 0.0, "longitude": np.arange(6) * 0.1, "workload": 1.0})
+    model = ContiguousTerritories(n_territories=3, adjacency=graph).fit(accounts)
+    groups = model.block_labels_.groupby(model.block_labels_).apply(lambda g: "".join(g.index))
+    assert sorted(groups) == ["ab", "cd", "ef"]
+    assert model.report_.contiguous is True
+
+
+def test_predict_uses_the_block_and_names_unknown_ones():
+    blocks = grid_blocks(SQUARE)
+    model = ContiguousTerritories(n_territories=2).fit(one_account_per_block(blocks), blocks)
+    new = pd.DataFrame({"account_id": ["N1"], "county_fips": ["3-3"], "latitude": [3.5], "longitude": [3.5]})
+    assert model.predict(new).tolist() == [model.block_labels_["3-3"]]
+    with pytest.raises(InputError, match="in no block"):
+        model.predict(new.assign(county_fips="x"))
+
+
+def test_wrong_inputs_are_named():
+    blocks = grid_blocks(SQUARE)
+    accounts = one_account_per_block(blocks)
+    with pytest.raises(InputError, match="n_territories is required"):
+        ContiguousTerritories().fit(accounts, blocks)
+    with pytest.raises(InputError, match="pass blocks="):
+        ContiguousTerritories(n_territories=2).fit(accounts)
+    with pytest.raises(TypeError, match="GeoDataFrame"):
+        ContiguousTerritories(n_territories=2).fit(accounts, pd.DataFrame(blocks))
+    with pytest.raises(InputError, match="no block column 'zip'"):
+        ContiguousTerritories(n_territories=2, block_col="zip").fit(accounts, blocks)
+
+
+def test_two_metrics_balanced_together():
+    # A 4x1 strip: workload 1, 1, 1, 1 and revenue 3, 1, 1, 3. Into 2 territories both metrics
+    # balance only as {0, 1} | {2, 3}; the split {0} | {1, 2, 3} would balance neither.
+    blocks = grid_blocks([(x, 0) for x in range(4)])
+    accounts = one_account_per_block(blocks)
+    accounts["revenue"] = [3.0, 1.0, 1.0, 3.0]
+    model = ContiguousTerritories(n_territories=2, balance_on=["workload", "revenue"]).fit(accounts, blocks)
+    assert model.report_.max_deviation == {"workload": 0.0, "revenue": 0.0}
+    assert model.block_labels_["0-0"] == model.block_labels_["1-0"] != model.block_labels_["2-0"]
