@@ -45,6 +45,8 @@ def near_matches(wanted: str, available, standard: str | None = None) -> list[st
     available = [str(a) for a in available]
     by_norm = {normalise_name(a): a for a in available}
     found = []
+    if standard and standard != wanted and standard in available:
+        found.append(standard)
     for alias in ALIASES.get(standard or wanted, ()):
         if alias in by_norm and by_norm[alias] not in found:
             found.append(by_norm[alias])
@@ -120,8 +122,13 @@ def missing_column_message(table: RawTable, theirs: str, standard: str, *, what:
         fix += f" (CLI: {cli} {example})"
     fix += "."
     if via == "columns":
+        near = near_matches(theirs, present)
+        if standard in present:
+            near = [standard] + [n for n in near if n != standard]
+        hint = f" Did you mean {' or '.join(repr(n) for n in near)}?" if near else ""
         return (f"{table.source.name}: columns= maps {theirs!r} to {standard!r}, but there is no column "
-                f"{theirs!r} (columns found: {shown}).{hint} Fix: correct the name in columns=.")
+                f"{theirs!r} (columns found: {shown}).{hint} Fix: correct the name in columns= (or drop "
+                f"the entry if the column is already called {standard!r}).")
     return (f"{table.source.name}: missing the {what} column {theirs!r} (columns found: {shown}).{hint} {fix}")
 
 
@@ -291,22 +298,32 @@ class Checker:
         return lat, lon
 
     def check_swapped(self, lat, lon, both) -> None:
+        """Stop when most rows make sense only with latitude and longitude exchanged.
+
+        Valid means |lat| <= 90 and |lon| <= 180; plausible for an account also
+        needs -60 <= lat <= 85 (nobody is selling in Antarctica). US east-coast
+        longitudes (-70 to -80) are valid latitudes, but not plausible ones.
+        """
         n = int(both.sum())
         if n == 0:
             return
         la, lo = lat[both], lon[both]
         ok = (np.abs(la) <= 90) & (np.abs(lo) <= 180)
         ok_swapped = (np.abs(lo) <= 90) & (np.abs(la) <= 180)
-        only_swapped = int((~ok & ok_swapped).sum())
-        if (ok_swapped.all() and only_swapped > n / 2) or only_swapped > 0.9 * n:
-            example = np.flatnonzero(both)[np.flatnonzero(~ok & ok_swapped)[0]]
+        plausible = ok & (la >= -60) & (la <= 85)
+        plausible_swapped = ok_swapped & (lo >= -60) & (lo <= 85)
+        only_swapped = ~ok & ok_swapped
+        only_plausible_swapped = ~plausible & plausible_swapped
+        if (ok_swapped.all() and only_swapped.sum() > n / 2) or only_plausible_swapped.sum() > 0.9 * n:
+            worse = only_swapped if only_swapped.any() else only_plausible_swapped
+            example = np.flatnonzero(both)[np.flatnonzero(worse)[0]]
+            count = int(worse.sum())
             self.fail(
-                f"latitude and longitude look swapped: {only_swapped} of {n} rows have a 'latitude' "
-                f"beyond +/-90 that would be a valid longitude (e.g. {self.source.unit} "
-                f"{self.table.where[example]}: {self.user_name('latitude')}={lat[example]}, "
-                f"{self.user_name('longitude')}={lon[example]}). Fix: rename the columns, or pass "
-                f"lat_col={self.user_name('longitude')!r}, lon_col={self.user_name('latitude')!r} "
-                f"(CLI: --lat-col/--lon-col)."
+                f"latitude and longitude look swapped: {count} of {n} rows make sense only with the two "
+                f"columns exchanged (e.g. {self.source.unit} {self.table.where[example]}: "
+                f"{self.user_name('latitude')}={lat[example]:g}, {self.user_name('longitude')}={lon[example]:g}). "
+                f"Fix: rename the columns, or pass lat_col={self.user_name('longitude')!r}, "
+                f"lon_col={self.user_name('latitude')!r} (CLI: --lat-col/--lon-col)."
             )
 
     def note_fixed(self, fixed, column: str, raw: pd.Series, values) -> None:

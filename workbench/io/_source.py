@@ -73,6 +73,8 @@ class RawTable:
 def _show(value) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return "empty"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:g}"
     text = str(value)
     if len(text) > 40:
         text = text[:37] + "..."

@@ -139,7 +139,7 @@ def load_accounts(
                        layer=layer, progress=progress)
     names = resolve_columns(table, what="accounts", wanted=wanted, columns=columns)
     frame = table.frame
-    _require_columns(table, names, metrics, territory_col, geocode)
+    _require_columns(table, {**wanted, **names}, metrics, territory_col, geocode)
     if metrics is None:
         metrics = [m for m in DEFAULT_METRICS if m in frame]
     metrics = list(dict.fromkeys(metrics))
