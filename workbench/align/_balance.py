@@ -1,0 +1,329 @@
+"""Numerical core of balanced alignment: prices, exact repair, minimum-movement flows.
+
+All functions work on integer territory indices and metric *shares*
+(each metric divided by its total, so a territory's target is its share of
+1). Loads are ``(n_territories, n_metrics)`` arrays.
+
+* :func:`price_labels` — Lagrangian ("additive weight", power-diagram)
+  assignment: account ``i`` goes to ``argmin_j cost_ij + price_j`` among its
+  candidate territories; prices rise on heavy territories until the loads
+  are within tolerance.
+* :func:`greedy_repair` — exact pass moving individual boundary accounts,
+  cheapest cost increase first, from territories over the upper bound to
+  neighbours with room (and into territories under the lower bound), all
+  metrics at once. This is what separates many accounts at one location.
+* :func:`flow_repair` — a territory-level minimum-cost flow (linear program,
+  HiGHS) that routes excess workload from heavy to light territories through
+  neighbours when they are not adjacent, moving as little as possible.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import linprog
+
+_EPS = 1e-12
+
+
+def loads_of(labels: np.ndarray, shares: np.ndarray, n: int) -> np.ndarray:
+    """(n, m) totals of each metric share per territory."""
+    return np.stack([np.bincount(labels, weights=shares[:, m], minlength=n) for m in range(shares.shape[1])], axis=1)
+
+
+def bounds(targets: np.ndarray, n_metrics: int, tolerance: float):
+    """Target, lower and upper load per territory and metric (shares)."""
+    target = np.repeat(np.asarray(targets, dtype=float)[:, None], n_metrics, axis=1)
+    return target, target * (1 - tolerance), target * (1 + tolerance)
+
+
+def lower_bound_share(loads: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Least share of each metric that must move to bring every territory within bounds.
+
+    It is the larger of the total excess above the upper bounds and the total
+    deficit below the lower bounds: every unit of either must cross a border.
+
+    Examples
+    --------
+    >>> loads = np.array([[0.6], [0.3], [0.1]])
+    >>> lower_bound_share(loads, np.full((3, 1), 0.3), np.full((3, 1), 0.36)).round(2).tolist()
+    [0.24]
+    """
+    excess = np.maximum(loads - upper, 0).sum(axis=0)
+    deficit = np.maximum(lower - loads, 0).sum(axis=0)
+    return np.maximum(excess, deficit)
+
+
+def price_labels(cand, cost, weight, targets, tolerance, *, prices=None, max_iter=100, fixed=None,
+                 bar=None, step=0.3):
+    """Iterate prices until the candidate-restricted assignment is balanced.
+
+    Account ``i`` goes to ``argmin_j cost_ij * exp(price_j)`` among its
+    candidates (a multiplicatively weighted Voronoi diagram): a heavy
+    territory's price rises by ``step * log(load / target)``, which shrinks
+    it by the same factor wherever it is, dense city or empty plain. The
+    step of each territory shrinks when its error changes sign.
+
+    Parameters
+    ----------
+    cand, cost : (n, k) arrays
+        Candidate territory indices and assignment costs.
+    weight : (n,) array
+        Combined weight share of each point.
+    targets : (t,) array
+        Target share per territory.
+    tolerance : float
+        Stop when every territory is within it.
+    prices : (t,) array, optional
+        Starting (log) prices, for a warm start.
+    fixed : (n,) int array, optional
+        Territory index of points that must not move (-1 for free points).
+
+    Returns
+    -------
+    labels, prices, n_iter, converged
+    """
+    n_t = len(targets)
+    prices = np.zeros(n_t) if prices is None else np.asarray(prices, dtype=float).copy()
+    rows = np.arange(len(cand))
+    free = np.ones(len(cand), dtype=bool) if fixed is None else fixed < 0
+    lr = np.full(n_t, step)
+    last_sign = np.zeros(n_t)
+    labels = cand[:, 0].copy()
+    converged = False
+    it = 0
+    floor = 1e-3 * targets
+    for it in range(1, max_iter + 1):
+        labels = cand[rows, np.argmin(cost * np.exp(prices)[cand], axis=1)]
+        if fixed is not None:
+            labels[~free] = fixed[~free]
+        load = np.bincount(labels, weights=weight, minlength=n_t)
+        ratio = load / targets - 1
+        worst = float(np.abs(ratio).max())
+        if bar is not None:
+            bar.set_postfix_str(f"max deviation {worst:.1%}")
+        if worst <= tolerance:
+            converged = True
+            break
+        sign = np.sign(ratio)
+        lr = np.where(sign * last_sign < 0, lr * 0.7, np.minimum(lr * 1.1, 3 * step))
+        last_sign = sign
+        prices += lr * np.log(np.maximum(load, floor) / targets)
+        prices -= prices.mean()
+    return labels, prices, it, converged
+
+
+def priced(cost, prices_of_cand):
+    """Assignment cost with prices applied (what the repair compares)."""
+    return cost * np.exp(prices_of_cand)
+
+
+def _violation(load, low, high, target):
+    return (np.maximum(load - high, 0) + np.maximum(low - load, 0)) / target
+
+
+def greedy_repair(labels, shares, targets, low, high, cand, cand_cost, own_cost, movable, frozen, *,
+                  aim=0.5, max_rounds=200, width=6):
+    """Move single boundary accounts until every territory is within [low, high] on every metric.
+
+    Parameters
+    ----------
+    labels : (n,) int array
+        Current territory of each account (updated copy is returned).
+    shares : (n, m) array
+        Metric shares of each account.
+    targets, low, high : (t, m) arrays
+        Target, lower and upper bound per territory and metric.
+    cand, cand_cost : (n, k) arrays
+        Candidate territories and the cost of each; ``own_cost`` (n,) is the
+        cost of the account's own territory (callable ``own_cost(labels)``).
+    movable : (n,) bool array
+        False for locked accounts. ``frozen`` (t,) marks untouchable territories.
+    aim : float
+        Heavy territories shed load down to ``target + aim * (high - target)``
+        (light ones fill up symmetrically): 0 aims at the target, 1 at the bound.
+
+    Returns
+    -------
+    labels, rounds, within
+    """
+    labels = labels.copy()
+    n_t, n_m = targets.shape
+    width = min(width, cand.shape[1])
+    cand = cand[:, :width]
+    cand_cost = cand_cost[:, :width]
+    aim_high = targets + aim * (high - targets)
+    aim_low = targets - aim * (targets - low)
+    rounds = 0
+    for rounds in range(1, max_rounds + 1):
+        load = loads_of(labels, shares, n_t)
+        over = (load > high + _EPS).any(axis=1)
+        under = (load < low - _EPS).any(axis=1)
+        if not over.any() and not under.any():
+            return labels, rounds, True
+        rows = np.flatnonzero(movable & ~frozen[labels] & (over[labels] | under[cand].any(axis=1)))
+        if rows.size == 0:
+            break
+        src = labels[rows]
+        dst = cand[rows]
+        w = shares[rows]
+        valid = (dst != src[:, None]) & ~frozen[dst]
+        delta = (_violation(load[src] - w, low[src], high[src], targets[src])
+                 - _violation(load[src], low[src], high[src], targets[src])).sum(axis=1)[:, None]
+        delta = delta + (_violation(load[dst] + w[:, None, :], low[dst], high[dst], targets[dst])
+                         - _violation(load[dst], low[dst], high[dst], targets[dst])).sum(axis=2)
+        useful = valid & (delta < -1e-15)
+        score = np.where(useful, cand_cost[rows] - own_cost(labels)[rows][:, None], np.inf)
+        best = np.argmin(score, axis=1)
+        chosen = np.isfinite(score[np.arange(len(rows)), best])
+        if not chosen.any():
+            break
+        moves = pd.DataFrame({
+            "row": rows[chosen], "src": src[chosen], "dst": dst[chosen, best[chosen]],
+            "dcost": score[chosen, best[chosen]]})
+        moves["cls"] = np.where(over[moves["src"]], np.where(under[moves["dst"]], 0, 1), 2)
+        moves = moves.sort_values(["cls", "dcost"], kind="stable").reset_index(drop=True)
+        mw = shares[moves["row"].to_numpy()]
+        s = moves["src"].to_numpy()
+        d = moves["dst"].to_numpy()
+        src_over = over[s]
+        # Sources: never below the lower bound; heavy sources shed only what they need.
+        out = pd.DataFrame(mw).groupby(s).cumsum().to_numpy()
+        keep = np.all(out <= load[s] - low[s] + _EPS, axis=1)
+        need_out = load[s] - aim_high[s]
+        keep &= ~src_over | np.any((load[s] > high[s]) & (out - mw < need_out - _EPS), axis=1)
+        mw, s, d, src_over = mw[keep], s[keep], d[keep], src_over[keep]
+        rows_kept = moves["row"].to_numpy()[keep]
+        # Destinations: never above the upper bound; light ones take only what they need from balanced sources.
+        inn = pd.DataFrame(mw).groupby(d).cumsum().to_numpy()
+        keep = np.all(inn <= high[d] - load[d] + _EPS, axis=1)
+        need_in = aim_low[d] - load[d]
+        keep &= src_over | np.any((load[d] < low[d]) & (inn - mw < need_in - _EPS), axis=1)
+        if not keep.any():
+            break
+        labels[rows_kept[keep]] = d[keep]
+    load = loads_of(labels, shares, n_t)
+    within = not ((load > high + _EPS).any() or (load < low - _EPS).any())
+    return labels, rounds, within
+
+
+def flow_repair(labels, weight, targets, low, high, cand, cand_cost, own_cost, movable, frozen, *, unit_cost=1.0):
+    """Route load between neighbouring territories with a minimum-cost flow, then move the accounts.
+
+    Territories are nodes; two are neighbours when an account of one has the
+    other among its candidates. The linear program finds flows ``f_st >= 0``
+    that bring every territory within ``[low, high]`` (one metric: the
+    combined ``weight``) at the least cost ``sum f_st * (unit_cost + mean
+    cost increase across the border)`` — so excess travels through
+    neighbours when the heavy and the light territories do not touch. Each
+    flow is then carried out by the border accounts of the source with the
+    smallest cost increase. Unreachable balance is allowed at a high penalty.
+
+    Returns
+    -------
+    labels : (n,) int array
+    """
+    n_t = len(targets)
+    load = np.bincount(labels, weights=weight, minlength=n_t)
+    if (load <= high + _EPS).all() and (load >= low - _EPS).all():
+        return labels
+    rows = np.flatnonzero(movable & ~frozen[labels])
+    r_idx, c_idx = np.nonzero((cand[rows] != labels[rows][:, None]) & ~frozen[cand[rows]])
+    if r_idx.size == 0:
+        return labels
+    acc = rows[r_idx]
+    s = labels[acc]
+    d = cand[rows][r_idx, c_idx]
+    dcost = cand_cost[rows][r_idx, c_idx] - own_cost(labels)[acc]
+    key = s * n_t + d
+    edges, inverse = np.unique(key, return_inverse=True)
+    cap = np.bincount(inverse, weights=weight[acc])
+    scale = np.median(np.abs(dcost)) + _EPS
+    mean_cost = np.bincount(inverse, weights=np.maximum(dcost, 0)) / np.maximum(np.bincount(inverse), 1)
+    cost = unit_cost + 0.1 * mean_cost / scale
+    es, ed = edges // n_t, edges % n_t
+    n_e = len(edges)
+    incidence = sparse.csr_matrix(
+        (np.r_[np.ones(n_e), -np.ones(n_e)], (np.r_[ed, es], np.r_[np.arange(n_e), np.arange(n_e)])),
+        shape=(n_t, n_e))
+    # Slack per territory keeps the program feasible; it costs far more than any move.
+    eye = sparse.identity(n_t, format="csr")
+    a_ub = sparse.vstack([sparse.hstack([incidence, -eye, sparse.csr_matrix((n_t, n_t))]),
+                          sparse.hstack([-incidence, sparse.csr_matrix((n_t, n_t)), -eye])]).tocsr()
+    b_ub = np.r_[high - load, load - low]
+    c = np.r_[cost, np.full(2 * n_t, 1e3 * (cost.max() + 1))]
+    bounds_ = np.c_[np.zeros(n_e + 2 * n_t), np.r_[cap, np.full(2 * n_t, np.inf)]]
+    result = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=bounds_, method="highs")
+    if result.status != 0:
+        return labels
+    flow = result.x[:n_e]
+    use = flow[inverse] > 1e-9
+    table = pd.DataFrame({"acc": acc[use], "edge": inverse[use], "dst": d[use], "dcost": dcost[use],
+                          "w": weight[acc][use]}).sort_values(["edge", "dcost"], kind="stable")
+    before = table.groupby("edge")["w"].cumsum().to_numpy() - table["w"].to_numpy()
+    table = table[before < flow[table["edge"].to_numpy()] - 1e-12]
+    table = table.sort_values("dcost", kind="stable").drop_duplicates("acc")
+    labels = labels.copy()
+    labels[table["acc"].to_numpy()] = table["dst"].to_numpy()
+    return labels
+
+
+def aggregate_points(xyz: np.ndarray, weight: np.ndarray, max_points: int, rng, resolution: float = 1e-5):
+    """Points for finding centres: co-located accounts merged, then a random sample if still too many.
+
+    Accounts closer than ``resolution`` (chord, ~60 m) are merged with their
+    weights summed. If more than ``max_points`` remain, a uniform random
+    sample of them is kept with weights scaled up, so that heavy regions keep
+    their share and no single point outweighs a territory.
+
+    Returns ``(points_xyz, points_weight)``.
+    """
+    grid = np.round(xyz / resolution).astype(np.int64)
+    _, first, cell = np.unique(grid, axis=0, return_index=True, return_inverse=True)
+    cell = cell.ravel()
+    points = xyz[first]
+    total = np.bincount(cell, weights=weight, minlength=len(first))
+    if len(points) > max_points:
+        pick = np.sort(rng.choice(len(points), size=max_points, replace=False))
+        points, total = points[pick], total[pick] * (total.sum() / max(total[pick].sum(), _EPS))
+    keep = total > 0
+    return points[keep], total[keep]
+
+
+def bisection_labels(xyz: np.ndarray, weight: np.ndarray, n_parts: int) -> np.ndarray:
+    """Split points into ``n_parts`` groups of (nearly) equal weight by recursive bisection.
+
+    Each group is cut along its widest axis at the weighted point that gives
+    both halves weight in proportion to the number of parts they will hold.
+    The groups are balanced and compact: a starting point for the centres
+    that puts as many centres in dense regions as their weight asks for
+    (weighted k-means puts too few there).
+
+    Examples
+    --------
+    >>> xyz = np.c_[np.arange(8.0), np.zeros(8), np.zeros(8)]
+    >>> bisection_labels(xyz, np.ones(8), 4).tolist()
+    [0, 0, 1, 1, 2, 2, 3, 3]
+    """
+    labels = np.zeros(len(xyz), dtype=np.int64)
+    stack = [(np.arange(len(xyz)), 0, n_parts)]
+    while stack:
+        idx, first, parts = stack.pop()
+        if parts == 1 or len(idx) <= 1:
+            labels[idx] = first
+            continue
+        pts = xyz[idx]
+        axis = int(np.argmax(np.ptp(pts, axis=0)))
+        order = idx[np.argsort(pts[:, axis], kind="stable")]
+        left_parts = parts // 2
+        cum = np.cumsum(weight[order])
+        total = cum[-1] if cum[-1] > 0 else 1.0
+        if cum[-1] > 0:
+            cut = int(np.searchsorted(cum, total * left_parts / parts)) + 1
+        else:
+            cut = len(order) * left_parts // parts
+        cut = min(max(cut, left_parts), len(order) - (parts - left_parts))
+        stack.append((order[:cut], first, left_parts))
+        stack.append((order[cut:], first + left_parts, parts - left_parts))
+    return labels

@@ -1,0 +1,231 @@
+"""Balanced territories: compact and within a tolerance on one or several metrics."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+
+from workbench.align import _balance
+from workbench.align.base import (
+    N_CANDIDATES, Distance, TerritoryEstimator, balance_columns, check_accounts, check_n_territories,
+    check_tolerance, lock_mask, metric_shares, progress_bar, territory_ids, unit_centres,
+)
+from workbench.errors import InputError
+from workbench.geo import xyz_to_latlon
+from workbench.schema import DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, WORKLOAD
+
+#: The tolerance the repair aims at is a hair inside the requested one (float round-off).
+_INSIDE = 0.999
+
+
+def current_setup(accounts, current_col, lock_col, locked_territories, n_territories=None, ids=None):
+    """Territory ids, current index per account, pinned accounts and frozen territories.
+
+    Returns ``(ids, current_idx, fixed, frozen)`` where ``fixed`` is the
+    territory index of accounts that must stay (locked, or in a locked
+    territory) and -1 elsewhere.
+    """
+    current = accounts[current_col].astype(str).to_numpy()
+    found = np.unique(current)
+    if ids is None:
+        ids = found.astype(object)
+        if n_territories is not None and n_territories != len(ids):
+            raise InputError(f"n_territories={n_territories} but column {current_col!r} holds {len(ids)} "
+                             "territories; leave n_territories=None to keep the current ones")
+    else:
+        unknown = np.setdiff1d(found, np.asarray(ids, dtype=str))
+        if unknown.size:
+            raise InputError(f"column {current_col!r} names territories that are not rep ids: "
+                             f"{unknown[:5].tolist()}; use rep ids or drop current_col")
+    position = pd.Index(np.asarray(ids, dtype=str))
+    current_idx = position.get_indexer(current)
+    locked_territories = [] if locked_territories is None else [str(t) for t in locked_territories]
+    unknown = [t for t in locked_territories if t not in position]
+    if unknown:
+        raise InputError(f"locked_territories {unknown[:5]} are not territories (known: {list(position[:5])}...)")
+    frozen = position.isin(locked_territories)
+    pinned = lock_mask(accounts, lock_col) | frozen[current_idx]
+    fixed = np.where(pinned, current_idx, -1)
+    return np.asarray(ids, dtype=object), current_idx, fixed, np.asarray(frozen)
+
+
+def repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed, frozen, *, aim, flow_first=False):
+    """Bring every territory within tolerance: greedy single moves, flows through neighbours if stuck."""
+    target, low, high = _balance.bounds(targets, shares.shape[1], tolerance * _INSIDE)
+    movable = fixed < 0
+    weight = shares.mean(axis=1)
+    rounds = 0
+    if flow_first:
+        _, flow_low, flow_high = _balance.bounds(targets, 1, tolerance * 0.85)
+        labels = _balance.flow_repair(labels, weight, targets, flow_low[:, 0], flow_high[:, 0], cand, cand_cost,
+                                      own_cost, movable, frozen)
+    labels, r, within = _balance.greedy_repair(labels, shares, target, low, high, cand, cand_cost, own_cost,
+                                               movable, frozen, aim=aim)
+    rounds += r
+    if not within:
+        _, flow_low, flow_high = _balance.bounds(targets, 1, tolerance * 0.85)
+        labels = _balance.flow_repair(labels, weight, targets, flow_low[:, 0], flow_high[:, 0], cand, cand_cost,
+                                      own_cost, movable, frozen)
+        labels, r, within = _balance.greedy_repair(labels, shares, target, low, high, cand, cand_cost, own_cost,
+                                                   movable, frozen, aim=aim)
+        rounds += r
+    return labels, rounds, within
+
+
+class BalancedTerritories(TerritoryEstimator):
+    """Compact territories balanced on one or several metrics within a tolerance.
+
+    Centres are found on grid cells of co-located accounts with weighted
+    k-means, then prices (Lagrangian additive weights on the squared
+    distance, i.e. a power diagram) are raised on heavy territories and
+    lowered on light ones while centres follow their accounts (Lloyd
+    steps). The final assignment is per account: an exact repair moves
+    single boundary accounts, cheapest first, until every metric is within
+    the tolerance, so many accounts at one address can be split.
+
+    Parameters
+    ----------
+    n_territories : int, optional
+        Number of territories (required unless ``current_col`` is given).
+    balance_on : str or sequence of str, default ("workload",)
+        Metric columns to balance at once.
+    tolerance : float, default 0.05
+        Largest allowed deviation from the mean, as a share.
+    distance : callable, optional
+        ``f(lat1, lon1, lat2, lon2) -> array`` replacing the great-circle
+        assignment cost (e.g. drive time); centres stay spherical means.
+    current_col : str, optional
+        Current territory column: ids and starting centres come from it; it
+        is what locked accounts keep.
+    lock_col : str, optional
+        Bool column; locked accounts keep their current territory.
+    locked_territories : list of str, optional
+        Territories left untouched (needs ``current_col``).
+    n_candidates : int, default 12
+        Nearest territories considered per account.
+    max_iter : int, default 40
+        Price/Lloyd iterations.
+    random_state : int, optional
+        Seed; the same inputs and seed give the same labels.
+    progress : bool, default False
+        Show a tqdm progress bar (a widget in notebooks).
+
+    Examples
+    --------
+    >>> grid = pd.DataFrame({"latitude": np.repeat([40.0, 40.0, 41.0, 41.0], 5) + np.tile(np.arange(5) * 0.01, 4),
+    ...                      "longitude": np.repeat([-100.0, -99.0, -100.0, -99.0], 5),
+    ...                      "workload": 1.0})
+    >>> model = BalancedTerritories(n_territories=4, random_state=0).fit(grid)
+    >>> sorted(pd.Series(model.labels_).value_counts().tolist())
+    [5, 5, 5, 5]
+    >>> model.report_.max_deviation
+    {'workload': 0.0}
+    """
+
+    _method = "balanced"
+
+    def __init__(self, n_territories=None, *, balance_on=(WORKLOAD,), tolerance=DEFAULT_TOLERANCE, distance=None,
+                 current_col=None, lock_col=None, locked_territories=None, n_candidates=N_CANDIDATES, max_iter=40,
+                 random_state=None, progress=False):
+        self.n_territories = n_territories
+        self.balance_on = balance_on
+        self.tolerance = tolerance
+        self.distance = distance
+        self.current_col = current_col
+        self.lock_col = lock_col
+        self.locked_territories = locked_territories
+        self.n_candidates = n_candidates
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.progress = progress
+
+    def fit(self, accounts, y=None):
+        """Align ``accounts`` (DataFrame with latitude, longitude and the metrics); return self."""
+        start = time.perf_counter()
+        balance_on = balance_columns(self.balance_on)
+        tolerance = check_tolerance(self.tolerance)
+        check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        if self.distance is not None and not callable(self.distance):
+            raise InputError("BalancedTerritories takes distance= as a callable (centres move); a precomputed "
+                             "matrix needs fixed sites: use RepAnchoredTerritories")
+        shares = metric_shares(accounts, balance_on)
+        weight = shares.mean(axis=1)
+        dist = Distance(self.distance, accounts[LATITUDE], accounts[LONGITUDE])
+        xyz = dist.xyz
+        current = None
+        if self.current_col is not None:
+            ids, current, fixed, frozen = current_setup(accounts, self.current_col, self.lock_col,
+                                                        self.locked_territories, self.n_territories)
+            n_t = len(ids)
+            centres = unit_centres(xyz, current, weight, n_t)
+        else:
+            if self.locked_territories:
+                raise InputError("locked_territories needs current_col= (the current territory of each account)")
+            n_t = check_n_territories(self.n_territories, len(accounts))
+            ids = territory_ids(n_t)
+            fixed = np.full(len(accounts), -1)
+            frozen = np.zeros(n_t, dtype=bool)
+            centres = None
+        targets = np.full(n_t, 1.0 / n_t)
+        with progress_bar(self.progress, self.max_iter, "balancing") as bar:
+            centres, prices, n_iter = self._find_centres(xyz, weight, fixed, targets, tolerance, centres, bar)
+            labels, prices, cand, cost, n2 = self._assign(dist, centres, prices, weight, fixed, targets, tolerance)
+
+        def own_cost(lab):
+            return _balance.priced(dist.cost(np.arange(len(lab)), lab, centres), prices[lab])
+
+        labels, rounds, within = repair(labels, shares, targets, tolerance, cand, _balance.priced(cost, prices[cand]), own_cost,
+                                        fixed, frozen, aim=0.5)
+        centres = unit_centres(xyz, labels, weight, n_t, previous=centres)
+        return self._set_results(
+            accounts, labels, ids, centres, balance_on=balance_on, tolerance=tolerance,
+            current=None if current is None else accounts[self.current_col].astype(str).to_numpy(),
+            n_iter=n_iter + n2 + rounds, converged=within, seconds=time.perf_counter() - start,
+            distance=self.distance)
+
+    def _find_centres(self, xyz, weight, fixed, targets, tolerance, centres, bar):
+        """Price/Lloyd iterations on grid cells of the free accounts."""
+        n_t = len(targets)
+        free = fixed < 0
+        fixed_load = np.bincount(fixed[~free], weights=weight[~free], minlength=n_t)
+        fixed_sum = np.stack([np.bincount(fixed[~free], weights=xyz[~free, a] * weight[~free], minlength=n_t)
+                              for a in range(3)], axis=1)
+        free_targets = np.maximum(targets - fixed_load, 1e-9)
+        rng = check_random_state(self.random_state)
+        cell_xyz, cell_w = _balance.aggregate_points(xyz[free], weight[free], max(200 * n_t, 20_000), rng)
+        if centres is None:
+            groups = _balance.bisection_labels(cell_xyz, cell_w, n_t)
+            centres = unit_centres(cell_xyz, groups, cell_w, n_t)
+        prices = np.zeros(n_t)
+        n_iter = 0
+        cells = Distance(None, *xyz_to_latlon(cell_xyz))
+        for _ in range(self.max_iter):
+            cand, cost = cells.candidates(centres, self.n_candidates)
+            labels, prices, inner, converged = _balance.price_labels(
+                cand, cost, cell_w, free_targets, tolerance * 0.5, prices=prices, max_iter=5, bar=bar)
+            n_iter += inner
+            sums = fixed_sum + np.stack([np.bincount(labels, weights=cell_xyz[:, a] * cell_w, minlength=n_t)
+                                         for a in range(3)], axis=1)
+            norm = np.linalg.norm(sums, axis=1, keepdims=True)
+            moved = np.where(norm > 1e-12, sums / np.maximum(norm, 1e-12), centres)
+            # Damped Lloyd step: prices and centres settle together instead of chasing each other.
+            moved = centres + 0.5 * (moved - centres)
+            moved /= np.linalg.norm(moved, axis=1, keepdims=True)
+            shift = float(np.linalg.norm(moved - centres, axis=1).max())
+            centres = moved
+            bar.update(1)
+            if converged and shift < 1e-3:
+                break
+        return centres, prices, n_iter
+
+    def _assign(self, dist, centres, prices, weight, fixed, targets, tolerance):
+        """Per-account price assignment, warm-started from the cell prices."""
+        cand, cost = dist.candidates(centres, self.n_candidates)
+        if dist.kind != "chord":
+            prices = np.zeros(len(targets))
+        labels, prices, n_iter, _ = _balance.price_labels(
+            cand, cost, weight, targets, tolerance * 0.5, prices=prices, max_iter=30, fixed=fixed)
+        return labels, prices, cand, cost, n_iter

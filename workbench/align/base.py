@@ -1,0 +1,387 @@
+"""Base pieces every alignment estimator shares: input checks, distances, results, predict.
+
+The estimators in :mod:`workbench.align` (and the block-based ones built on
+them) follow scikit-learn: ``__init__`` only stores parameters, ``fit``
+checks the accounts, computes, and sets ``labels_`` (one territory id per
+account row, a numpy array of str), ``centers_`` (DataFrame indexed by
+``territory_id`` with latitude/longitude) and ``report_`` (an
+:class:`~workbench.align.report.AlignmentReport`).
+
+Distances. Everything runs on 3-D unit-sphere coordinates
+(:func:`workbench.geo.to_unit_xyz`), where the chord length grows with the
+great-circle distance. The *assignment cost* of an account to a territory
+is the squared distance to its centre. A user-supplied ``distance`` (a
+vectorised ``callable(lat1, lon1, lat2, lon2) -> array``, e.g. travel time,
+or for fixed sites a precomputed accounts x sites matrix) replaces that
+cost; candidate territories are still the nearest on the globe and centres
+stay spherical means.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+from sklearn.base import BaseEstimator, ClusterMixin
+from sklearn.utils.validation import check_is_fitted
+
+from workbench.errors import InputError
+from workbench.geo import to_unit_xyz, xyz_to_latlon
+from workbench.schema import LATITUDE, LONGITUDE, TERRITORY_ID
+
+#: Candidate territories looked at per account (nearest centres on the globe).
+N_CANDIDATES = 12
+
+
+def _rows(index, mask, limit: int = 5) -> list:
+    return list(np.asarray(index)[np.asarray(mask)][:limit])
+
+
+def check_accounts(accounts, metrics: Sequence[str] = (), *, lock_col: str | None = None,
+                   current_col: str | None = None, what: str = "accounts") -> pd.DataFrame:
+    """Check that ``accounts`` can be aligned; return it unchanged.
+
+    Raises :class:`~workbench.errors.InputError` naming the column, the first
+    offending rows and the fix; ``TypeError`` when it is not a DataFrame.
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"latitude": [40.0], "longitude": [-100.0], "workload": [2.0]})
+    >>> check_accounts(frame, ["workload"]).shape
+    (1, 3)
+    >>> check_accounts(frame, ["revenue"])
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: accounts have no column 'revenue' to balance (columns: ['latitude', 'longitude', 'workload']); pass balance_on= naming existing numeric columns
+    """
+    if not isinstance(accounts, pd.DataFrame):
+        raise TypeError(f"{what} must be a pandas DataFrame, got {type(accounts).__name__}")
+    if len(accounts) == 0:
+        raise InputError(f"{what} are empty: there is nothing to align")
+    for col in (LATITUDE, LONGITUDE):
+        if col not in accounts.columns:
+            raise InputError(f"{what} have no {col!r} column (columns: {list(accounts.columns)}); "
+                             "load them with workbench.io.load_accounts or rename the coordinate columns")
+    for col, low, high in ((LATITUDE, -90, 90), (LONGITUDE, -180, 180)):
+        values = pd.to_numeric(accounts[col], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values < low) | (values > high)
+        if bad.any():
+            raise InputError(f"{what} column {col!r} has {int(bad.sum())} missing or out-of-range values "
+                             f"(rows {_rows(accounts.index, bad)}); fix or drop those rows")
+    for col in metrics:
+        if col not in accounts.columns:
+            raise InputError(f"{what} have no column {col!r} to balance (columns: {list(accounts.columns)}); "
+                             "pass balance_on= naming existing numeric columns")
+        values = pd.to_numeric(accounts[col], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            raise InputError(f"{what} column {col!r} has {int(bad.sum())} missing, non-numeric or negative values "
+                             f"(rows {_rows(accounts.index, bad)}); balanced metrics must be numbers >= 0")
+        if values.sum() <= 0:
+            raise InputError(f"{what} column {col!r} sums to 0: nothing to balance; choose another metric")
+    if current_col is not None:
+        if current_col not in accounts.columns:
+            raise InputError(f"{what} have no current-territory column {current_col!r} "
+                             f"(columns: {list(accounts.columns)}); pass current_col= naming it")
+        missing = accounts[current_col].isna().to_numpy()
+        if missing.any():
+            raise InputError(f"{what} column {current_col!r} is empty in {int(missing.sum())} rows "
+                             f"(rows {_rows(accounts.index, missing)}); every account needs its current territory")
+    if lock_col is not None:
+        if lock_col not in accounts.columns:
+            raise InputError(f"{what} have no lock column {lock_col!r} (columns: {list(accounts.columns)}); "
+                             "pass lock_col= naming a True/False column")
+        if current_col is None:
+            raise InputError(f"lock_col={lock_col!r} needs current_col= (the territory a locked account keeps)")
+        lock_mask(accounts, lock_col)
+    return accounts
+
+
+def lock_mask(accounts: pd.DataFrame, lock_col: str | None) -> np.ndarray:
+    """Boolean array: True where the account is locked (missing counts as unlocked)."""
+    if lock_col is None:
+        return np.zeros(len(accounts), dtype=bool)
+    column = accounts[lock_col]
+    if column.dtype == bool:
+        return column.to_numpy(dtype=bool)
+    text = column.astype("string").str.strip().str.lower()
+    truthy = text.isin(["true", "1", "yes", "y", "t", "1.0"]).fillna(False).to_numpy(dtype=bool)
+    falsy = text.isin(["false", "0", "no", "n", "f", "0.0", ""]).fillna(False).to_numpy(dtype=bool) | column.isna().to_numpy()
+    bad = ~(truthy | falsy)
+    if bad.any():
+        raise InputError(f"lock column {lock_col!r} has values that are not True/False "
+                         f"(rows {_rows(accounts.index, bad)}: {list(column[bad].astype(str)[:5])}); use True/False")
+    return truthy
+
+
+def check_n_territories(n_territories, n_accounts: int) -> int:
+    """Validate the number of territories against the number of accounts.
+
+    Examples
+    --------
+    >>> check_n_territories(3, 10)
+    3
+    """
+    if isinstance(n_territories, bool) or not isinstance(n_territories, (int, np.integer)):
+        raise TypeError(f"n_territories must be an int, got {n_territories!r}")
+    if n_territories < 1:
+        raise InputError(f"n_territories must be at least 1, got {n_territories}")
+    if n_territories > n_accounts:
+        raise InputError(f"n_territories={n_territories} is more than the {n_accounts} accounts; "
+                         "ask for at most one territory per account")
+    return int(n_territories)
+
+
+def check_tolerance(tolerance) -> float:
+    """Validate a balance tolerance (a share, 0.05 = 5%)."""
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.floating)) or not 0 < tolerance < 1:
+        raise InputError(f"tolerance must be a share between 0 and 1 (0.05 = 5%), got {tolerance!r}")
+    return float(tolerance)
+
+
+def balance_columns(balance_on) -> list[str]:
+    """Normalise ``balance_on`` (a str or a sequence of str) to a non-empty list."""
+    if isinstance(balance_on, str):
+        balance_on = [balance_on]
+    balance_on = list(dict.fromkeys(balance_on or ()))
+    if not balance_on or not all(isinstance(c, str) for c in balance_on):
+        raise InputError(f"balance_on must name one or more metric columns, got {balance_on!r}")
+    return balance_on
+
+
+def metric_shares(accounts: pd.DataFrame, metrics: Sequence[str]) -> np.ndarray:
+    """(n, m) array: each metric divided by its total, so every column sums to 1."""
+    values = accounts[list(metrics)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    return values / values.sum(axis=0, keepdims=True)
+
+
+def territory_ids(n: int, prefix: str = "T") -> np.ndarray:
+    """Ids ``T001``, ``T002``... (zero-padded so they sort in order).
+
+    Examples
+    --------
+    >>> territory_ids(3).tolist()
+    ['T001', 'T002', 'T003']
+    """
+    width = max(3, len(str(n)))
+    return np.array([f"{prefix}{i + 1:0{width}d}" for i in range(n)], dtype=object)
+
+
+def unit_centres(xyz: np.ndarray, labels: np.ndarray, weights: np.ndarray, n: int, previous=None) -> np.ndarray:
+    """Weighted spherical centres (unit vectors) of ``n`` groups; empty groups keep ``previous``."""
+    sums = np.zeros((n, 3))
+    for axis in range(3):
+        sums[:, axis] = np.bincount(labels, weights=xyz[:, axis] * weights, minlength=n)
+    norm = np.linalg.norm(sums, axis=1)
+    empty = norm <= 1e-12
+    if empty.any():
+        plain = np.zeros((n, 3))
+        for axis in range(3):
+            plain[:, axis] = np.bincount(labels, weights=xyz[:, axis], minlength=n)
+        sums[empty] = plain[empty] if previous is None else previous[empty]
+        norm = np.linalg.norm(sums, axis=1)
+        norm[norm <= 1e-12] = 1.0
+    return sums / norm[:, None]
+
+
+def centres_frame(centres_xyz: np.ndarray, ids) -> pd.DataFrame:
+    """Territory centres as a DataFrame indexed by ``territory_id`` (latitude, longitude)."""
+    lat, lon = xyz_to_latlon(centres_xyz)
+    frame = pd.DataFrame({LATITUDE: lat, LONGITUDE: lon}, index=pd.Index(list(ids), name=TERRITORY_ID))
+    return frame
+
+
+@contextlib.contextmanager
+def progress_bar(progress: bool, total: int, desc: str):
+    """A tqdm.auto bar (a notebook widget in Jupyter) when ``progress`` is true, else a no-op."""
+    if not progress:
+        class _Null:
+            def update(self, n=1):
+                pass
+
+            def set_postfix_str(self, text):
+                pass
+        yield _Null()
+        return
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=total, desc=desc, leave=False)
+    try:
+        yield bar
+    finally:
+        bar.close()
+
+
+class Distance:
+    """Assignment cost of accounts to territory centres or fixed sites.
+
+    Parameters
+    ----------
+    distance : None, callable or array
+        None: squared chord on the unit sphere (great-circle order).
+        Callable ``f(lat1, lon1, lat2, lon2) -> array`` (vectorised,
+        broadcasting; e.g. drive time): cost is its square. Array of shape
+        (n_accounts, n_sites): precomputed distances to fixed sites (only
+        where centres are fixed, e.g. rep homes); cost is its square.
+    lat, lon : array
+        Account coordinates.
+    """
+
+    def __init__(self, distance, lat, lon):
+        self.lat = np.asarray(lat, dtype=float)
+        self.lon = np.asarray(lon, dtype=float)
+        self.xyz = to_unit_xyz(self.lat, self.lon)
+        self.matrix = None
+        self.func = None
+        if distance is None:
+            self.kind = "chord"
+        elif callable(distance):
+            self.kind = "callable"
+            self.func = distance
+        else:
+            matrix = np.asarray(distance, dtype=float)
+            if matrix.ndim != 2 or matrix.shape[0] != len(self.lat):
+                raise InputError(f"distance matrix must have one row per account ({len(self.lat)}), "
+                                 f"got shape {matrix.shape}; pass accounts x sites distances")
+            if not np.isfinite(matrix).all() or (matrix < 0).any():
+                raise InputError("distance matrix has missing, infinite or negative entries; "
+                                 "use a large finite number for unreachable sites")
+            self.kind = "matrix"
+            self.matrix = matrix
+
+    def candidates(self, centres_xyz: np.ndarray, k: int = N_CANDIDATES, rows=None):
+        """Nearest ``k`` territories per account and the assignment cost to each: (cand, cost)."""
+        rows = np.arange(len(self.lat)) if rows is None else np.asarray(rows)
+        k = int(min(k, len(centres_xyz)))
+        if self.kind == "matrix":
+            sub = self.matrix[rows]
+            if k < sub.shape[1]:
+                cand = np.argpartition(sub, k - 1, axis=1)[:, :k]
+            else:
+                cand = np.broadcast_to(np.arange(sub.shape[1]), sub.shape).copy()
+        else:
+            _, cand = cKDTree(centres_xyz).query(self.xyz[rows], k=k, workers=-1)
+            cand = cand.reshape(len(rows), k)
+        return cand.astype(np.int64), self.cost(rows[:, None], cand, centres_xyz)
+
+    def cost(self, rows, cols, centres_xyz: np.ndarray) -> np.ndarray:
+        """Cost of account ``rows`` to territories ``cols`` (broadcasting index arrays)."""
+        rows = np.asarray(rows)
+        cols = np.asarray(cols)
+        if self.kind == "chord":
+            diff = self.xyz[rows] - centres_xyz[cols]
+            return np.einsum("...i,...i->...", diff, diff)
+        if self.kind == "matrix":
+            if self.matrix.shape[1] != len(centres_xyz):
+                raise InputError(f"distance matrix has {self.matrix.shape[1]} columns but there are "
+                                 f"{len(centres_xyz)} sites; give one column per site in order")
+            return self.matrix[rows, cols] ** 2
+        clat, clon = xyz_to_latlon(centres_xyz)
+        rows_b, cols_b = np.broadcast_arrays(rows, cols)
+        value = np.asarray(self.func(self.lat[rows_b], self.lon[rows_b], clat[cols_b], clon[cols_b]), dtype=float)
+        if value.shape != rows_b.shape or not np.isfinite(value).all() or (value < 0).any():
+            raise InputError(f"distance function returned shape {value.shape} (expected {rows_b.shape}) or "
+                             "non-finite/negative values; it must be vectorised and broadcast over arrays")
+        return value ** 2
+
+
+class TerritoryEstimator(ClusterMixin, BaseEstimator):
+    """Shared results and ``predict`` of the alignment estimators (not used directly)."""
+
+    _method = "territories"
+
+    def _set_results(self, accounts, label_idx, ids, centres_xyz, *, balance_on, tolerance, targets=None,
+                     current=None, lower_bound_share=None, n_iter=0, converged=True, seconds=0.0,
+                     contiguous=None, extra_warnings=(), distance=None):
+        """Store ``labels_``, ``centers_``, ``report_`` and what ``predict`` needs."""
+        from workbench.align.report import build_report
+
+        ids = np.asarray(ids, dtype=object)
+        self.labels_ = ids[label_idx]
+        self.territory_ids_ = ids
+        self.centers_ = centres_frame(centres_xyz, ids)
+        self._centres_xyz = centres_xyz
+        self._balance_on = list(balance_on)
+        shares = None if targets is None else np.asarray(targets, dtype=float) / np.sum(targets)
+        self.target_shares_ = np.full(len(ids), 1.0 / len(ids)) if shares is None else shares
+        if self._balance_on:
+            values = accounts[self._balance_on].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+            loads = np.stack([np.bincount(label_idx, weights=values[:, m], minlength=len(ids))
+                              for m in range(values.shape[1])], axis=1)
+            self.loads_ = pd.DataFrame(loads, index=pd.Index(ids, name=TERRITORY_ID), columns=self._balance_on)
+        self._fit_distance = distance
+        target_series = None if targets is None else pd.Series(self.target_shares_, index=ids)
+        self.report_ = build_report(
+            accounts, self.labels_, method=self._method, balance_on=self._balance_on, tolerance=tolerance,
+            targets=target_series, contiguous=contiguous, current=current, lower_bound_share=lower_bound_share,
+            n_iter=n_iter, converged=converged, seconds=seconds, extra_warnings=extra_warnings)
+        return self
+
+    def predict(self, new_accounts, distance=None):
+        """Place new accounts into the fitted territories without a refit.
+
+        Each new account goes to the nearest territory (by the fitted
+        assignment cost) that still has room: its fitted load plus the new
+        accounts already placed stays within ``target * (1 + tolerance)`` on
+        every balanced metric. When none of the nearest candidates has room,
+        it goes to the candidate least loaded relative to its target. The
+        loads including the new accounts are left in ``predict_loads_``.
+
+        Parameters
+        ----------
+        new_accounts : pandas.DataFrame
+            Latitude, longitude and the balanced metric columns.
+        distance : array, optional
+            Distances of the new accounts to the sites, when the fit used a
+            precomputed matrix.
+
+        Returns
+        -------
+        numpy.ndarray
+            Territory id per new account row.
+        """
+        check_is_fitted(self, "labels_")
+        balance_on = self._balance_on
+        check_accounts(new_accounts, balance_on, what="new accounts")
+        fit_distance = self._fit_distance
+        if isinstance(fit_distance, np.ndarray) or (fit_distance is not None and not callable(fit_distance)):
+            if distance is None:
+                raise InputError("the fit used a precomputed distance matrix: pass distance= with the new "
+                                 "accounts x sites distances to predict")
+            fit_distance = distance
+        model = Distance(fit_distance, new_accounts[LATITUDE], new_accounts[LONGITUDE])
+        cand, cost = model.candidates(self._centres_xyz)
+        order = np.argsort(cost, axis=1, kind="stable")
+        cand = np.take_along_axis(cand, order, axis=1)
+        if not balance_on:
+            return self.territory_ids_[cand[:, 0]]
+        values = new_accounts[balance_on].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        loads = self.loads_.to_numpy(dtype=float).copy()
+        totals = loads.sum(axis=0)
+        tolerance = getattr(self, "tolerance", 0.05)
+        upper = np.outer(self.target_shares_, totals) * (1 + tolerance)
+        label = np.full(len(values), -1)
+        for rank in range(cand.shape[1]):
+            todo = np.flatnonzero(label < 0)
+            if todo.size == 0:
+                break
+            dest = cand[todo, rank]
+            frame = pd.DataFrame(values[todo]).groupby(dest).cumsum().to_numpy()
+            fits = np.all(loads[dest] + frame <= upper[dest] + 1e-12, axis=1)
+            accepted = todo[fits]
+            label[accepted] = dest[fits]
+            for m in range(values.shape[1]):
+                loads[:, m] += np.bincount(dest[fits], weights=values[accepted, m], minlength=len(loads))
+        for i in np.flatnonzero(label < 0):  # no candidate has room: least loaded relative to target
+            ratio = (loads[cand[i]] / np.maximum(upper[cand[i]], 1e-300)).max(axis=1)
+            label[i] = cand[i, int(np.argmin(ratio))]
+            loads[label[i]] += values[i]
+        self.predict_loads_ = pd.DataFrame(loads, index=self.loads_.index, columns=balance_on)
+        return self.territory_ids_[label]
+
+    def fit_predict(self, accounts, y=None, **fit_params):
+        """Fit and return ``labels_``."""
+        return self.fit(accounts, **fit_params).labels_
