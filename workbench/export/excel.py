@@ -33,6 +33,9 @@ def number_format(column: str, dtype) -> str | None:
     ('0.0%', '#,##0')
     >>> number_format("revenue", np.dtype(float)), number_format("name", np.dtype(object)) is None
     ('#,##0.00', True)
+    >>> number_format("workload_max_deviation_pct", np.dtype(float))  # already in percent
+    '0.0'
+
     """
     name = str(column).lower()
     if pd.api.types.is_bool_dtype(dtype):
@@ -40,7 +43,9 @@ def number_format(column: str, dtype) -> str | None:
     if pd.api.types.is_integer_dtype(dtype):
         return "#,##0"
     if pd.api.types.is_float_dtype(dtype):
-        if any(word in name for word in ("deviation", "share", "pct", "percent", "ratio")):
+        if name.endswith(("_pct", "_percent")):
+            return "0.0"
+        if any(word in name for word in ("deviation", "share", "ratio")):
             return "0.0%"
         return "#,##0.00"
     return None
@@ -80,6 +85,14 @@ def _add_sheet(book: Workbook, title: str, frame: pd.DataFrame, *, index: bool, 
         if fmt:
             for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
                 cell.number_format = fmt
+        elif frame[column].dtype == object:  # mixed column (e.g. a scorecard): format by each value's type
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=position, max_col=position):
+                if isinstance(cell.value, bool):
+                    continue
+                if isinstance(cell.value, int):
+                    cell.number_format = "#,##0"
+                elif isinstance(cell.value, float):
+                    cell.number_format = "#,##0.00"
         sample = frame[column].head(200)
         if fmt and pd.api.types.is_numeric_dtype(sample.dtype) and len(sample):
             widest = len(f"{float(np.nanmax(np.abs(sample.to_numpy(dtype=float)))) if sample.notna().any() else 0:,.2f}") + 1

@@ -43,7 +43,9 @@ def _format(value, column: str) -> tuple[str, bool]:
         return f"{int(value):,}", True
     if isinstance(value, (float, np.floating)):
         name = column.lower()
-        if any(word in name for word in ("deviation", "share", "pct", "percent")):
+        if name.endswith(("_pct", "_percent")):
+            return f"{float(value):,.1f}", True
+        if any(word in name for word in ("deviation", "share")):
             return f"{float(value):.1%}", True
         return f"{float(value):,.2f}", True
     return str(value), False
