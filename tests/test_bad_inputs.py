@@ -8,6 +8,7 @@ be found (``re.search``) in the message of the :class:`InputError` raised.
 from __future__ import annotations
 
 import re
+import warnings
 
 import geopandas as gpd
 import pandas as pd
@@ -39,11 +40,13 @@ def accounts(*rows, header="account_id,latitude,longitude,workload", name="accou
 def spatial(name, gdf, loader=load_blocks, layer=None, **kwargs):
     def build(tmp_path):
         path = tmp_path / name
-        if isinstance(gdf, list):
-            for layer_name, frame in gdf:
-                frame.to_file(path, layer=layer_name)
-        else:
-            gdf.to_file(path)
+        with warnings.catch_warnings():  # writing a layer without CRS warns; that is the point
+            warnings.simplefilter("ignore")
+            if isinstance(gdf, list):
+                for layer_name, frame in gdf:
+                    frame.to_file(path, layer=layer_name)
+            else:
+                gdf.to_file(path)
         return lambda: loader(path, **kwargs)
     return build
 
