@@ -140,7 +140,20 @@ def build_reps(territories: pd.Series, zips: pd.DataFrame, rng) -> pd.DataFrame:
     """One rep per territory, living at the most populous ZIP point of the territory.
 
     ``territories`` maps ``county_fips`` to territory id; ``zips`` are ZIP points
-    with the containing ``county_fips`` and ``county_state``.
+    with the containing ``county_fips`` and ``county_state``. Names and
+    capacities (1,600-1,800 h in steps of 20) are drawn from ``rng``.
+
+    Examples
+    --------
+    >>> territories = pd.Series({"00001": "T01", "00002": "T02"})
+    >>> zips = pd.DataFrame({"zip": ["00100", "00101", "00200"],
+    ...     "county_fips": ["00001", "00001", "00002"], "county_state": ["KS", "KS", "NE"],
+    ...     "primary_city": ["Hays", "Victoria", "McCook"], "population": [900, 300, 500],
+    ...     "latitude": [40.0, 40.1, 41.0], "longitude": [-100.0, -100.1, -101.0]})
+    >>> build_reps(territories, zips, np.random.default_rng(0))[["rep_id", "territory_id", "home_city"]]
+      rep_id territory_id   home_city
+    0    R01          T01    Hays, KS
+    1    R02          T02  McCook, NE
     """
     located = zips.assign(territory=zips[COUNTY_FIPS].map(territories)).dropna(subset=["territory"])
     located = located.sort_values(["territory", "population", ZIP], ascending=[True, False, True], kind="stable")
@@ -151,7 +164,7 @@ def build_reps(territories: pd.Series, zips: pd.DataFrame, rng) -> pd.DataFrame:
     first = rng.choice(_FIRST_NAMES, size=n, replace=False)
     last = rng.choice(SURNAMES, size=n, replace=False)
     capacity = rng.choice(np.arange(CAPACITY_RANGE[0], CAPACITY_RANGE[1] + 1, 20), size=n)
-    city = homes["primary_city"].str.title() + ", " + homes["county_state"]
+    city = homes["primary_city"] + ", " + homes["county_state"]
     return pd.DataFrame({
         REP_ID: [f"R{i:02d}" for i in range(1, n + 1)],
         REP_NAME: first + " " + last,

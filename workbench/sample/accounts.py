@@ -91,6 +91,18 @@ def place_accounts(zips: pd.DataFrame, counties: gpd.GeoDataFrame, n_accounts: i
     polygon containing them. Points that land outside that county are drawn
     again up to ``max_rounds`` times, then put on the ZIP point itself.
     Coordinates are rounded to 6 decimals before the containment test.
+    Returns the picked ZIP rows (one per account, ZIP order) with jittered
+    ``latitude``/``longitude``, and a report of the redraws.
+
+    Examples
+    --------
+    >>> from shapely.geometry import box
+    >>> counties = gpd.GeoDataFrame({"county_fips": ["00001"]}, geometry=[box(-101, 39, -99, 41)])
+    >>> zips = pd.DataFrame({"zip": ["00100"], "county_fips": ["00001"], "latitude": [40.0],
+    ...                      "longitude": [-100.0], "population": [500], "land_area_sq_mi": [30.0]})
+    >>> picked, report = place_accounts(zips, counties, 3, np.random.default_rng(0))
+    >>> len(picked), report["at_zip_point"], bool(picked["latitude"].between(39.9, 40.1).all())
+    (3, 0, True)
     """
     weights = zips["population"].to_numpy(dtype=float)
     chosen = rng.choice(len(zips), size=n_accounts, p=weights / weights.sum())
@@ -129,7 +141,7 @@ def _company_names(city: np.ndarray, rng) -> np.ndarray:
     second = SURNAMES[rng.integers(len(SURNAMES), size=n)]
     prefix = _PREFIXES[rng.integers(len(_PREFIXES), size=n)]
     pattern = rng.random(n)
-    city_name = pd.Series(city).str.title().to_numpy(dtype=object)
+    city_name = pd.Series(city).to_numpy(dtype=object)
     names = np.select(
         [pattern < 0.45, pattern < 0.65, pattern < 0.85],
         [city_name + " " + noun + " " + suffix, prefix + " " + noun + " " + suffix,
@@ -140,7 +152,20 @@ def _company_names(city: np.ndarray, rng) -> np.ndarray:
 
 
 def describe_accounts(picked: pd.DataFrame, rng) -> pd.DataFrame:
-    """Add ids, names, segment, revenue, potential, visits and workload to placed accounts."""
+    """Add ids, names, segment, revenue, potential, visits and workload to placed accounts.
+
+    ``picked`` is the output of :func:`place_accounts` plus ``county_state``.
+
+    Examples
+    --------
+    >>> picked = pd.DataFrame({"zip": ["00100"] * 2, "county_fips": ["00001"] * 2,
+    ...     "county_state": ["KS"] * 2, "latitude": [40.0, 40.1], "longitude": [-100.0, -100.1],
+    ...     "primary_city": ["Hays"] * 2, "urbanicity_tier": ["rural"] * 2,
+    ...     "median_household_income": [60000] * 2})
+    >>> accounts = describe_accounts(picked, np.random.default_rng(0))
+    >>> accounts["account_id"].tolist(), bool((accounts["workload"] > 0).all())
+    (['A000001', 'A000002'], True)
+    """
     n = len(picked)
     tier = picked["urbanicity_tier"].fillna("rural").to_numpy()
     tilt = np.array([URBAN_TILT.get(t, (1.0, 1.0)) for t in ("dense_urban", "urban", "suburban", "rural")])

@@ -229,6 +229,19 @@ def current_alignment(counties, county_workload: pd.Series, ages: pd.DataFrame, 
     ``county_workload`` is the present workload per ``county_fips``; the old
     workload is ``present * (pop2010 / pop2019) ** growth_exponent``: counties
     that grew since 2010 had less business when the territories were drawn.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> from shapely.geometry import box
+    >>> from workbench.geo import block_adjacency
+    >>> counties = gpd.GeoDataFrame({"county_fips": ["a", "b", "c", "d"]},
+    ...     geometry=[box(i, 0, i + 1, 1) for i in range(4)], crs="EPSG:4326")
+    >>> ages = pd.DataFrame({"county_fips": list("abcd"), "pop2010": [100] * 4, "pop2019": [100] * 4})
+    >>> graph = block_adjacency(counties, id_col="county_fips")
+    >>> current_alignment(counties, pd.Series({"a": 1.0, "b": 1.0, "c": 1.0, "d": 1.0}), ages,
+    ...                   graph, 2, 3.0).tolist()
+    ['T01', 'T01', 'T02', 'T02']
     """
     fips = counties["county_fips"].to_numpy()
     old = aged_workload(county_workload, ages, growth_exponent).reindex(fips).to_numpy()

@@ -78,7 +78,14 @@ def _lower48(frame: pd.DataFrame, fips_col: str) -> pd.Series:
 
 
 def read_population(raw_dir: Path) -> pd.DataFrame:
-    """County population 2010 and 2019 with 5-digit zero-padded ``county_fips`` (str)."""
+    """County population 2010 and 2019 with 5-digit zero-padded ``county_fips`` (str).
+
+    Examples
+    --------
+    >>> from workbench.sample import default_raw_dir
+    >>> read_population(default_raw_dir()).iloc[0].tolist()  # doctest: +SKIP
+    ['01001', 54571, 55869]
+    """
     path = Path(raw_dir) / POPULATION_FILE
     table = pd.read_csv(path, encoding="latin-1", dtype={"fips": str})
     table[COUNTY_FIPS] = table["fips"].str.strip().str.zfill(5)
@@ -97,7 +104,15 @@ def build_counties(raw_dir: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict]
 
     Returns the counties (sorted by ``county_fips``), a table of ``county_fips,
     pop2010, pop2019`` aligned with them (used to age the workload), and a
-    report dict of the fixes applied.
+    report dict of the fixes applied (its ``adjacency`` entry is the county
+    graph of :func:`workbench.geo.block_adjacency`).
+
+    Examples
+    --------
+    >>> from workbench.sample import default_raw_dir
+    >>> counties, ages, report = build_counties(default_raw_dir())  # doctest: +SKIP
+    >>> len(counties), report["islands"]  # doctest: +SKIP
+    (3107, ['25019', '53055'])
     """
     raw_dir = Path(raw_dir)
     shapes = gpd.read_file(raw_dir / COUNTIES_FILE, layer="counties").set_crs(WGS84)
@@ -167,7 +182,14 @@ def build_counties(raw_dir: Path) -> tuple[gpd.GeoDataFrame, pd.DataFrame, dict]
 
 
 def build_states(raw_dir: Path) -> gpd.GeoDataFrame:
-    """Lower-48 + DC state polygons: ``state_fips, state, name, geometry``, sorted by FIPS."""
+    """Lower-48 + DC state polygons: ``state_fips, state, name, geometry``, sorted by FIPS.
+
+    Examples
+    --------
+    >>> from workbench.sample import default_raw_dir
+    >>> build_states(default_raw_dir())["state"].head(3).tolist()  # doctest: +SKIP
+    ['AL', 'AZ', 'AR']
+    """
     shapes = gpd.read_file(Path(raw_dir) / STATES_FILE, layer="states").set_crs(WGS84)
     shapes = shapes.rename(columns={"id": "state_fips"})
     shapes = shapes.loc[shapes["state_fips"].isin(STATE_ABBREVIATIONS)].sort_values("state_fips")
@@ -185,7 +207,14 @@ def build_states(raw_dir: Path) -> gpd.GeoDataFrame:
 
 
 def read_zip_points(raw_dir: Path) -> pd.DataFrame:
-    """The raw ZIP table with the bundled column names, sorted by ``zip`` (every ZIP kept)."""
+    """The raw ZIP table with the bundled column names, sorted by ``zip`` (every ZIP kept).
+
+    Examples
+    --------
+    >>> from workbench.sample import default_raw_dir
+    >>> read_zip_points(default_raw_dir())["zip"].iloc[0]  # doctest: +SKIP
+    '00501'
+    """
     path = Path(raw_dir) / ZIP_FILE
     table = pd.read_csv(path, dtype={"zip": str, "county_fips": str, "cbsa_code": str})
     table = table.rename(columns={"lat": LATITUDE, "lon": LONGITUDE})
