@@ -158,7 +158,9 @@ class ContiguousTerritories(TerritoryEstimator):
         weights = np.zeros((n_blocks, len(balance_on)))
         np.add.at(weights, acc_block, shares * k)
         notes = list(bg.notes)
-        notes += self._check_giant_blocks(bg.ids, weights, balance_on, tolerance, k)
+        notes += giant_block_notes(bg.ids, weights, balance_on, tolerance, k)
+        if notes[len(bg.notes):] and self.strict:
+            raise InfeasibleError("; ".join(notes[len(bg.notes):]))
 
         initial = preferred = fixed = None
         frozen_parts = np.flatnonzero(frozen).tolist() if frozen is not None else []
@@ -213,29 +215,6 @@ class ContiguousTerritories(TerritoryEstimator):
             raise InputError(f"n_territories={len(ids)} is more than the {n_blocks} blocks; every territory needs "
                              "at least one whole block: ask for fewer territories or use finer blocks")
         return ids, current_idx, fixed_acc, frozen
-
-    def _check_giant_blocks(self, ids, weights, balance_on, tolerance, k):
-        """Notes (or InfeasibleError with ``strict``) for blocks heavier than a whole territory may be."""
-        notes = []
-        for m, metric in enumerate(balance_on):
-            over = np.flatnonzero(weights[:, m] > 1 + tolerance + 1e-12)
-            if over.size == 0:
-                continue
-            over = over[np.argsort(-weights[over, m], kind="stable")]
-            worst = weights[over[0], m]
-            needed = math.ceil((worst - 1) * 100) / 100
-            most = int(math.floor(k * (1 + tolerance) / worst))
-            named = ", ".join(f"{ids[b]} ({weights[b, m] - 1:+.0%} over the mean)" for b in over[:5])
-            more = f" and {over.size - 5} more" if over.size > 5 else ""
-            raise_to = (f"raise the tolerance to {needed:.0%}" if needed < 1
-                        else f"use at most {max(most, 1)} territories")
-            notes.append(
-                f"{metric}: block{'s' if over.size > 1 else ''} {named}{more} alone exceed{'s' if over.size == 1 else ''} "
-                f"the maximum of a territory (mean + {tolerance:.0%}), so no plan is within the tolerance; "
-                f"use finer blocks (e.g. ZIP areas or tracts), {raise_to}, or allow that block to split")
-        if notes and self.strict:
-            raise InfeasibleError("; ".join(notes))
-        return notes
 
     def _current_blocks(self, bg, acc_block, current_idx, fixed_acc, weights, accounts):
         """Starting territory per block (where most of its load is today) and blocks that must stay."""
@@ -302,3 +281,34 @@ def _lower_bound(weight: np.ndarray, current_idx: np.ndarray, k: int, frozen, to
     excess = np.clip(loads[free] - (1 + tolerance), 0, None).sum()
     deficit = np.clip((1 - tolerance) - loads[free], 0, None).sum()
     return float(max(excess, deficit) / max(weight.sum(), 1e-300))
+
+
+def giant_block_notes(ids, weights, balance_on, tolerance: float, k: int, what: str = "block") -> list[str]:
+    """Say which units alone exceed a territory's maximum (weights normalised to a target of 1), and the way out.
+
+    Examples
+    --------
+    >>> note = giant_block_notes(np.array(["a", "b"]), np.array([[1.5], [0.5]]), ["workload"], 0.05, 2)[0]
+    >>> note.split("; ")[0]
+    'workload: block a (+50% over the mean) alone exceeds the maximum of a territory (mean + 5%), so no plan is within the tolerance'
+    >>> note.split("; ")[1]
+    'use finer blocks (e.g. ZIP areas or tracts), raise the tolerance to 50%, or allow that block to split'
+    """
+    notes = []
+    for m, metric in enumerate(balance_on):
+        over = np.flatnonzero(weights[:, m] > 1 + tolerance + 1e-12)
+        if over.size == 0:
+            continue
+        over = over[np.argsort(-weights[over, m], kind="stable")]
+        worst = weights[over[0], m]
+        needed = math.ceil((worst - 1) * 100 - 1e-9) / 100
+        most = max(int(math.floor(k * (1 + tolerance) / worst)), 1)
+        named = ", ".join(f"{ids[b]} ({weights[b, m] - 1:+.0%} over the mean)" for b in over[:5])
+        more = f" and {over.size - 5} more" if over.size > 5 else ""
+        raise_to = f"raise the tolerance to {needed:.0%}" if needed < 1 else f"use at most {most} territories"
+        plural = over.size > 1
+        notes.append(
+            f"{metric}: {what}{'s' if plural else ''} {named}{more} alone exceed{'' if plural else 's'} the maximum "
+            f"of a territory (mean + {tolerance:.0%}), so no plan is within the tolerance; use finer blocks "
+            f"(e.g. ZIP areas or tracts), {raise_to}, or allow that {what} to split")
+    return notes
