@@ -159,7 +159,9 @@ def test_summary_workbook_sheets_and_formatting(exported):
     assert territories.cell(row=4, column=header.index("rep_name") + 1).value == "'=Cy"
     moved = book["Moved accounts"]
     assert moved.max_row == 1 + 2
-    assert [c.value for c in moved[1]][:4] == ["account_id", "account_name", "from_territory", "to_territory"]
+    moved_header = [c.value for c in moved[1]]
+    assert moved_header[:4] == ["account_id", "name", "from_territory", "to_territory"]
+    assert moved.cell(row=2, column=moved_header.index("explanation") + 1).value.startswith("Moved from T1")
     assert [moved.cell(row=r, column=1).value for r in (2, 3)] == ["'+1", "'@sum"]
     matrix = book["Transfer matrix"]
     counts = [c.value for row in matrix.iter_rows(min_row=2, min_col=2) for c in row]

@@ -126,23 +126,21 @@ def _current_plan(plan, current):
                             parameters={"column": CURRENT_TERRITORY})
 
 
-def _scorecard(plan, current_plan, metric_cols) -> pd.DataFrame | None:
-    try:
-        if current_plan is not None:
-            from workbench.compare import compare_plans
+def _compare(plan, current_plan, metric_cols, blocks, block_col):
+    """The comparison with the current alignment, or None without one."""
+    if current_plan is None:
+        return None
+    from workbench.compare import compare_plans
 
-            result = compare_plans(current_plan, plan, metrics=metric_cols or None).scorecards
-        else:
-            result = _metrics.scorecard(plan.accounts, plan.labels, metric_cols)
-    except (ImportError, AttributeError):  # pragma: no cover - compare/metrics.scorecard not there yet
-        result = pd.Series(_metrics.max_deviation(plan.accounts.loc[plan.assignments.notna().to_numpy()],
-                                                  plan.assignments.dropna().to_numpy(), metric_cols),
-                           name="proposed").add_prefix("max_deviation_")
-    if isinstance(result, dict):
-        result = pd.Series(result, name="proposed")
-    if isinstance(result, pd.Series):
-        result = result.to_frame(result.name or "proposed")
-    return result
+    return compare_plans(current_plan, plan, metrics=metric_cols or None, blocks=blocks, block_col=block_col)
+
+
+def _scorecard(plan, comparison, metric_cols, blocks, block_col) -> pd.DataFrame:
+    """Scorecard: current, proposed and change side by side, or the proposed plan's alone."""
+    if comparison is not None:
+        return comparison.scorecards
+    card = _metrics.scorecard(plan.accounts, plan.labels, metric_cols, blocks=blocks, block_col=block_col)
+    return card.rename("proposed").to_frame()
 
 
 def _maps(plan, current_plan, blocks, block_col) -> list[tuple[str, str]]:
@@ -328,39 +326,36 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
     needs = set(formats)
     current_plan = _current_plan(plan, current) if needs & {"excel", "report"} else None
     per_territory = territory_table(plan, table, metric_cols) if needs & {"excel", "gis", "report"} else None
-    moved = table[table["moved"].fillna(False).to_numpy(dtype=bool)]
-    known = table["moved"].notna().any()
+    blocks, block_col = gis.default_blocks(plan.accounts, blocks, block_col) if needs - {"csv", "salesforce"} \
+        else (blocks, block_col)
 
     with atomic_directory(target, replace=replace) as folder:
         if "csv" in formats:
             tables.write_assignments(table, folder / "assignments.csv")
         if needs & {"excel", "report"}:
-            scorecard = _scorecard(plan, current_plan, metric_cols)
-            transfers = _transfers(plan, table, moved, metric_cols) if known else None
+            comparison = _compare(plan, current_plan, metric_cols, blocks, block_col)
+            scorecard = _scorecard(plan, comparison, metric_cols, blocks, block_col)
         if "excel" in formats:
             sheets = {"Scorecard": (scorecard, True), "Territories": (per_territory, True)}
-            if known:
-                matrix = pd.crosstab(table[CURRENT_TERRITORY], table[TERRITORY_ID]).rename_axis(
-                    index="current \\ proposed", columns=None)
-                sheets["Transfer matrix"] = (matrix, True)
-                sheets["Moved accounts"] = (_moved_accounts(plan, moved, metric_cols), False)
+            if comparison is not None:
+                matrix = comparison.transfer_matrix_wide("accounts")
+                sheets["Transfer matrix"] = (matrix.rename_axis(index="current \\ proposed", columns=None), True)
+                sheets["Moved accounts"] = (comparison.moved_accounts, False)
             excel.write_workbook(folder / "summary.xlsx", _about(info, created_at, draft), sheets, draft=draft)
         if "gis" in formats:
             shapes_frame = per_territory.copy()
             shapes_frame["plan_status"] = status
-            blocks_, block_col_ = gis.default_blocks(plan.accounts, blocks, block_col)
-            shapes = gis.territory_shapes(plan.accounts, plan.labels, shapes_frame, blocks=blocks_, block_col=block_col_)
+            shapes = gis.territory_shapes(plan.accounts, plan.labels, shapes_frame, blocks=blocks, block_col=block_col)
             gis.write_shapes(shapes, folder)
         if "salesforce" in formats:
             salesforce.write_salesforce(folder / "salesforce", plan.metadata.name, table, territories, draft=draft,
                                         plan_hash=plan.content_hash, escape=tables.escape_frame)
         if "report" in formats:
-            blocks_, block_col_ = gis.default_blocks(plan.accounts, blocks, block_col)
             content = report.ReportContent(
                 plan_name=plan.metadata.name, plan_hash=plan.content_hash, input_hash=plan.metadata.input_hash,
-                draft=draft, approval=_approval(plan), maps=_maps(plan, current_plan, blocks_, block_col_),
-                scorecard=scorecard, territories=per_territory, transfers=transfers,
-                moved_summary=_moved_summary(plan, table, moved) if known else {}, created_at=created_at,
+                draft=draft, approval=_approval(plan), maps=_maps(plan, current_plan, blocks, block_col),
+                scorecard=scorecard, territories=per_territory, transfers=_transfers(comparison),
+                moved_summary=_moved_summary(comparison), created_at=created_at,
                 versions=manifest.package_versions())
             (folder / "report.html").write_text(report.render_report(content), encoding="utf-8")
         _write_readme(folder, info, formats, created_at, draft)
@@ -390,40 +385,23 @@ def _about(info: dict, created_at: str, draft: bool) -> dict:
     }
 
 
-def _moved_accounts(plan, moved: pd.DataFrame, metric_cols: list[str]) -> pd.DataFrame:
-    accounts = plan.accounts
-    values = accounts.loc[moved.index, metric_cols].reset_index(drop=True) if metric_cols else pd.DataFrame()
-    out = pd.DataFrame({
-        ACCOUNT_ID: moved[ACCOUNT_ID].to_numpy(),
-        "account_name": moved["account_name"].to_numpy(),
-        "from_territory": moved[CURRENT_TERRITORY].to_numpy(),
-        "to_territory": moved[TERRITORY_ID].to_numpy(),
-        "to_rep": moved["rep_name"].to_numpy(),
-    })
-    return pd.concat([out, values], axis=1)
+def _transfers(comparison) -> pd.DataFrame | None:
+    """Transfers between different territories, largest load first."""
+    if comparison is None:
+        return None
+    transfers = comparison.transfer_matrix
+    transfers = transfers[transfers["from_territory"] != transfers["to_territory"]]
+    load = comparison.load_metric if comparison.load_metric in transfers.columns else "accounts"
+    return transfers.sort_values([load, "from_territory", "to_territory"], ascending=[False, True, True],
+                                 kind="stable").reset_index(drop=True)
 
 
-def _transfers(plan, table: pd.DataFrame, moved: pd.DataFrame, metric_cols: list[str]) -> pd.DataFrame:
-    accounts = plan.accounts
-    frame = pd.DataFrame({"from_territory": moved[CURRENT_TERRITORY].to_numpy(),
-                          "to_territory": moved[TERRITORY_ID].to_numpy()})
-    for m in metric_cols:
-        frame[m] = accounts.loc[moved.index, m].to_numpy(dtype=float)
-    grouped = frame.groupby(["from_territory", "to_territory"], sort=True)
-    out = grouped.size().rename("accounts").to_frame().join(grouped[metric_cols].sum()).reset_index()
-    sort_col = WORKLOAD if WORKLOAD in metric_cols else "accounts"
-    return out.sort_values([sort_col, "from_territory", "to_territory"], ascending=[False, True, True],
-                           kind="stable").reset_index(drop=True)
-
-
-def _moved_summary(plan, table: pd.DataFrame, moved: pd.DataFrame) -> dict:
-    accounts = plan.accounts
-    total = len(table)
-    summary = {"accounts": total, "moved": len(moved), "moved_share": len(moved) / total if total else 0.0,
-               "workload_share": None}
-    if WORKLOAD in accounts.columns:
-        workload = accounts[WORKLOAD].to_numpy(dtype=float)
-        whole = np.nansum(workload)
-        if whole > 0:
-            summary["workload_share"] = float(np.nansum(workload[moved.index.to_numpy()]) / whole)
-    return summary
+def _moved_summary(comparison) -> dict:
+    if comparison is None:
+        return {}
+    disruption = comparison.disruption
+    load = comparison.load_metric
+    pct = disruption.get(f"{load}_moved_pct")
+    return {"accounts": int(disruption["accounts"]), "moved": int(disruption["accounts_moved"]),
+            "moved_share": float(disruption["accounts_moved_pct"]) / 100.0,
+            "load": load, "load_share": None if pct is None or pd.isna(pct) else float(pct) / 100.0}

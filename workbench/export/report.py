@@ -142,7 +142,8 @@ def render_report(content: ReportContent) -> str:
         parts.append(
             f"<p>{summary['moved']:,} of {summary['accounts']:,} accounts change territory "
             f"({summary['moved_share']:.1%})"
-            + (f", carrying {summary['workload_share']:.1%} of the workload" if summary.get("workload_share") is not None else "")
+            + (f", carrying {summary['load_share']:.1%} of the {_esc(summary['load'])}"
+               if summary.get("load_share") is not None else "")
             + ".</p>"
         )
         if content.transfers is not None and len(content.transfers):
