@@ -59,3 +59,17 @@ def test_missing_data_folder_says_run_make_sample(tmp_path, monkeypatch):
         bundled.sample_accounts_path()
     with pytest.raises(InputError, match=r"counties.gpkg is missing; run make sample"):
         bundled.counties_path()
+
+
+ATTRIBUTION = ("Contains data (c) GeoNames (geonames.org), CC BY 4.0; U.S. Census Bureau ACS 2022 5-year, "
+               "Gazetteer and ZCTA-county relationship files; OMB CBSA delineations.")
+
+
+def test_readme_keeps_the_attribution_and_documents_every_column():
+    readme = (bundled.DATA_DIR / "README.md").read_text()
+    assert ATTRIBUTION in readme
+    columns = set(pd.read_csv(bundled.sample_accounts_path(), nrows=1).columns)
+    columns |= set(pd.read_csv(bundled.sample_reps_path(), nrows=1).columns)
+    columns |= set(bundled.load_zip_points().columns) | set(bundled.load_counties().columns)
+    undocumented = sorted(c for c in columns if f"`{c}`" not in readme)
+    assert undocumented == []

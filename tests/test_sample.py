@@ -248,3 +248,10 @@ def test_missing_raw_folder_is_a_clear_error(tmp_path, capsys):
     assert main(["--raw", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
     assert "error: raw data folder" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_raw_folder_comes_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("WORKBENCH_RAW_DATA", str(tmp_path))
+    assert default_raw_dir() == tmp_path
+    monkeypatch.delenv("WORKBENCH_RAW_DATA")
+    assert default_raw_dir().parts[-2:] == ("shared", "data")
