@@ -255,3 +255,10 @@ def test_raw_folder_comes_from_the_environment(monkeypatch, tmp_path):
     assert default_raw_dir() == tmp_path
     monkeypatch.delenv("WORKBENCH_RAW_DATA")
     assert default_raw_dir().parts[-2:] == ("shared", "data")
+
+
+def test_account_count_is_checked(tmp_path):
+    with pytest.raises(TypeError, match="n_accounts must be an int, got float"):
+        build_sample(tmp_path, tmp_path, n_accounts=2.5)
+    with pytest.raises(InputError, match="n_accounts must be at least 40, got 3"):
+        build_sample(tmp_path, tmp_path, n_accounts=3)

@@ -32,7 +32,7 @@ from workbench.sample.geodata import (
     locate_zips, read_zip_points,
 )
 from workbench.schema import (
-    CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, HOME_CITY, LATITUDE, LONGITUDE, REP_ID,
+    ACCOUNT_ID, CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, HOME_CITY, LATITUDE, LONGITUDE, REP_ID,
     REP_NAME, STATE, TERRITORY_ID, WORKLOAD, ZIP,
 )
 
@@ -185,6 +185,10 @@ def build_sample(raw_dir=None, out_dir=None, *, seed: int = SEED, n_accounts: in
     >>> summary.counts["accounts"]  # doctest: +SKIP
     25000
     """
+    if isinstance(n_accounts, bool) or not isinstance(n_accounts, int | np.integer):
+        raise TypeError(f"n_accounts must be an int, got {type(n_accounts).__name__}")
+    if n_accounts < N_TERRITORIES:
+        raise InputError(f"n_accounts must be at least {N_TERRITORIES}, got {n_accounts}")
     started = time.perf_counter()
     raw_dir = Path(raw_dir) if raw_dir is not None else default_raw_dir()
     out_dir = Path(out_dir) if out_dir is not None else DEFAULT_OUT_DIR
@@ -213,6 +217,9 @@ def build_sample(raw_dir=None, out_dir=None, *, seed: int = SEED, n_accounts: in
     county_workload = accounts.groupby(COUNTY_FIPS)[WORKLOAD].sum()
     territories = current_alignment(counties, county_workload, ages, graph, N_TERRITORIES, GROWTH_EXPONENT)
     accounts[CURRENT_TERRITORY] = accounts[COUNTY_FIPS].map(territories)
+    unassigned = accounts.loc[accounts[CURRENT_TERRITORY].isna(), ACCOUNT_ID]
+    if len(unassigned):  # cannot happen with whole counties; never write such a sample
+        raise InputError(f"accounts {unassigned.head(5).tolist()} got no current territory")
     reps = build_reps(territories, located, rng)
 
     paths = {key: out_dir / rel for key, rel in RELATIVE_PATHS.items()}
