@@ -125,6 +125,16 @@ class ComparisonMap(VBox):
         panel = VBox([self._scorecard, self._bars], layout=Layout(width="330px", flex="0 0 330px"))
         self.children = [self._toolbar, self._status, HBox([maps, panel]), self._save_row, self._errors]
 
+    @property
+    def proposed(self):
+        """The proposal as edited on the map, as a Plan (its parent chain leads to the proposal)."""
+        return self.model.to_plan()
+
+    @property
+    def assignments(self) -> pd.Series:
+        """The edited assignments: index account_id, values territory id."""
+        return self.model.assignments()
+
     # ------------------------------------------------------------------ building
     def _territory_colors(self, blocks, block_col) -> dict[str, str]:
         model = self.model
