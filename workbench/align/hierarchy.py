@@ -1,0 +1,294 @@
+"""Group whole territories into regions, and regions into areas: balanced, contiguous where asked.
+
+:class:`RegionGrouping` works on any level: give it the accounts and the
+unit each account is in (its territory, or its region to build areas). Units
+are the nodes of a graph (adjacent when any of their blocks touch, or, without
+blocks, when their centres are Delaunay neighbours) and are split by the same
+contiguous balanced partitioner as :class:`~workbench.align.contiguous.ContiguousTerritories`.
+:func:`build_hierarchy` applies it level by level.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+
+import networkx as nx
+import numpy as np
+import pandas as pd
+from scipy.spatial import Delaunay, QhullError
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from workbench.align import _blocks
+from workbench.align._partition import is_contiguous, partition
+from workbench.align.base import balance_columns, check_accounts, check_tolerance, metric_shares, unit_centres
+from workbench.align.contiguous import _fill_by_neighbours, giant_block_notes
+from workbench.align.report import build_report
+from workbench.errors import InputError
+from workbench.geo import xyz_to_latlon
+from workbench.schema import AREA, COUNTY_FIPS, REGION, TERRITORY_ID, WORKLOAD
+
+
+class RegionGrouping(BaseEstimator):
+    """Group whole territories into ``n_regions`` balanced (and contiguous) regions.
+
+    Apply it again on the regions to get areas (see :func:`build_hierarchy`).
+
+    Parameters
+    ----------
+    n_regions : int
+        Number of groups to make.
+    balance_on : str or sequence of str, default ("workload",)
+        Metric columns balanced across the groups.
+    tolerance : float, default 0.10
+        Largest allowed deviation from the mean group load, as a share.
+    contiguous : bool, default True
+        Each group is connected: territories are adjacent when any of their
+        blocks touch (``blocks`` or ``adjacency`` given to ``fit``), else when
+        their centres are Delaunay neighbours. With False any grouping is
+        allowed (contiguity is still measured and reported).
+    random_state : int, optional
+        Accepted for scikit-learn compatibility; the method is deterministic.
+    prefix : str, default "R"
+        Group ids are ``R1``, ``R2``... (``prefix`` + number).
+    names : sequence of str, optional
+        Explicit group ids (``n_regions`` of them), instead of ``prefix``.
+
+    Attributes
+    ----------
+    labels_ : pandas.Series
+        Group of every unit (index ``territory_id``, name ``region``).
+    account_labels_ : numpy.ndarray of str
+        Group of every account row (to fit the next level on).
+    unit_adjacency_ : networkx.Graph
+        Graph of the units used for contiguity.
+    report_ : AlignmentReport
+        Balance of the groups, contiguity measured on ``unit_adjacency_``.
+
+    Examples
+    --------
+    Six territories along a line, each with workload 1, into 3 regions:
+
+    >>> accounts = pd.DataFrame({"latitude": 40.0, "longitude": [-100.0, -99.0, -98.0, -97.0, -96.0, -95.0],
+    ...                          "workload": 1.0})
+    >>> territories = ["T1", "T2", "T3", "T4", "T5", "T6"]
+    >>> grouping = RegionGrouping(n_regions=3).fit(accounts, territories)
+    >>> grouping.labels_.groupby(grouping.labels_).size().tolist()
+    [2, 2, 2]
+    >>> grouping.report_.contiguous, grouping.report_.max_deviation
+    (True, {'workload': 0.0})
+    """
+
+    _method = "region_grouping"
+
+    def __init__(self, n_regions, *, balance_on=(WORKLOAD,), tolerance=0.10, contiguous=True, random_state=None,
+                 prefix="R", names=None):
+        self.n_regions = n_regions
+        self.balance_on = balance_on
+        self.tolerance = tolerance
+        self.contiguous = contiguous
+        self.random_state = random_state
+        self.prefix = prefix
+        self.names = names
+
+    def fit(self, accounts, labels, blocks=None, block_col=None, adjacency=None):
+        """Group the units in ``labels`` (one per account row) into regions; return self.
+
+        Parameters
+        ----------
+        accounts : pandas.DataFrame
+            Latitude, longitude and the balanced metrics (and ``block_col``
+            when blocks are given).
+        labels : array-like or pandas.Series
+            The unit of every account row: its territory (or region, to build areas).
+        blocks : geopandas.GeoDataFrame, optional
+            Block polygons: territories are adjacent when their blocks touch.
+        block_col : str, optional
+            Accounts' block id column (default ``"county_fips"`` when blocks
+            or adjacency are given).
+        adjacency : networkx.Graph, optional
+            Block graph (nodes block ids), e.g. ``ContiguousTerritories().adjacency_``.
+        """
+        start = time.perf_counter()
+        balance_on = balance_columns(self.balance_on)
+        tolerance = check_tolerance(self.tolerance)
+        check_accounts(accounts, balance_on)
+        unit_of = _unit_labels(accounts, labels)
+        units, unit_idx = np.unique(unit_of, return_inverse=True)
+        n_units = len(units)
+        k = self._n_regions(n_units)
+        ids = self._ids(k)
+        shares = metric_shares(accounts, balance_on)
+        weights = np.zeros((n_units, len(balance_on)))
+        np.add.at(weights, unit_idx, shares * k)
+        acc_xyz = _blocks.account_xyz(accounts)
+        xyz = unit_centres(acc_xyz, unit_idx, shares.mean(axis=1), n_units)
+
+        if blocks is not None or adjacency is not None:
+            edges = _edges_from_blocks(accounts, unit_idx, blocks, adjacency, block_col or COUNTY_FIPS)
+        else:
+            edges = delaunay_edges(xyz)
+        graph = _blocks.BlockGraph(ids=units.astype(object), edges=edges, xyz=xyz, graph=nx.Graph(), notes=[])
+        graph.graph.add_nodes_from(graph.ids.tolist())
+        graph.graph.add_edges_from((units[a], units[b]) for a, b in edges)
+        _blocks.connect_pieces(graph)
+        notes = [note.replace("block centroids", "territory centres") for note in graph.notes]
+        notes += giant_block_notes(units, weights, balance_on, tolerance, k, what="territory")
+        search_edges = graph.edges if self.contiguous else np.array(
+            [(a, b) for a in range(n_units) for b in range(a + 1, n_units)], dtype=np.int64).reshape(-1, 2)
+        result = partition(k, search_edges, weights, xyz, tolerance=tolerance)
+        contiguous = is_contiguous(n_units, graph.edges, result.labels)
+        region = np.asarray(ids, dtype=object)[result.labels]
+        self.labels_ = pd.Series(region, index=pd.Index(units, name=TERRITORY_ID), name=REGION)
+        self.account_labels_ = region[unit_idx]
+        self.unit_adjacency_ = graph.graph
+        self.report_ = build_report(
+            accounts, self.account_labels_, method=self._method, balance_on=balance_on, tolerance=tolerance,
+            contiguous=contiguous, n_iter=result.n_iter, converged=result.converged,
+            seconds=time.perf_counter() - start, extra_warnings=notes)
+        return self
+
+    def _n_regions(self, n_units: int) -> int:
+        if isinstance(self.n_regions, bool) or not isinstance(self.n_regions, (int, np.integer)):
+            raise TypeError(f"n_regions must be an int, got {self.n_regions!r}")
+        if not 1 <= self.n_regions <= n_units:
+            raise InputError(f"n_regions={self.n_regions} must be between 1 and the {n_units} territories given; "
+                             "every region holds at least one whole territory")
+        return int(self.n_regions)
+
+    def _ids(self, k: int) -> list[str]:
+        if self.names is None:
+            return [f"{self.prefix}{i + 1}" for i in range(k)]
+        names = [str(n) for n in self.names]
+        if len(names) != k or len(set(names)) != k:
+            raise InputError(f"names must hold {k} distinct ids (one per region), got {names!r}")
+        return names
+
+    def transform(self, labels):
+        """Region of each unit id in ``labels`` (e.g. a plan's territory ids).
+
+        Examples
+        --------
+        >>> accounts = pd.DataFrame({"latitude": 0.0, "longitude": [0.0, 1.0], "workload": 1.0})
+        >>> RegionGrouping(1).fit(accounts, ["a", "b"]).transform(["b", "a"]).tolist()
+        ['R1', 'R1']
+        """
+        check_is_fitted(self, "labels_")
+        keys = pd.Series(np.asarray(labels)).astype(str)
+        unknown = ~keys.isin(self.labels_.index)
+        if unknown.any():
+            raise InputError(f"territories {keys[unknown].unique()[:5].tolist()} were not in the fit; "
+                             "refit the grouping with them")
+        return self.labels_.reindex(keys.to_numpy()).to_numpy()
+
+
+def _unit_labels(accounts, labels) -> np.ndarray:
+    if isinstance(labels, pd.Series) and labels.index.equals(accounts.index):
+        values = labels.to_numpy()
+    else:
+        values = np.asarray(labels, dtype=object)
+    if len(values) != len(accounts):
+        raise InputError(f"labels has {len(values)} entries but accounts has {len(accounts)} rows; "
+                         "pass one territory id per account row (e.g. model.labels_)")
+    missing = pd.isna(values)
+    if missing.any():
+        raise InputError(f"labels are missing for {int(missing.sum())} accounts (rows "
+                         f"{list(accounts.index[missing][:5])}); every account needs its territory")
+    return values.astype(str)
+
+
+def _edges_from_blocks(accounts, unit_idx, blocks, adjacency, block_col) -> np.ndarray:
+    """Units adjacent when any of their blocks touch (or share a block)."""
+    bg = _blocks.block_graph(blocks, adjacency, block_col)
+    acc_block = _blocks.account_blocks(accounts, block_col, bg.ids)
+    n_units = int(unit_idx.max()) + 1
+    pairs = pd.DataFrame({"block": acc_block, "unit": unit_idx}).drop_duplicates()
+    block_unit = np.full(len(bg.ids), -1)
+    majority = pairs.groupby("block")["unit"].first()  # any unit of the block; shared blocks add edges below
+    block_unit[majority.index.to_numpy()] = majority.to_numpy()
+    _fill_by_neighbours(block_unit, bg.edges, n_units)  # blocks without accounts join a neighbour
+    edges = block_unit[bg.edges]
+    shared = pairs.merge(pairs, on="block")
+    edges = np.vstack([edges, shared[["unit_x", "unit_y"]].to_numpy()])
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    return np.unique(np.sort(edges, axis=1), axis=0).astype(np.int64).reshape(-1, 2)
+
+
+def delaunay_edges(xyz: np.ndarray) -> np.ndarray:
+    """Neighbour pairs of points from a Delaunay triangulation around their mean position.
+
+    Points are laid on a local equirectangular plane; two points or
+    points on a line are chained along their longest axis instead.
+
+    Examples
+    --------
+    >>> from workbench.geo import to_unit_xyz
+    >>> delaunay_edges(to_unit_xyz([0, 0, 0.5, -2], [0, 2, 1, 1])).tolist()  # 2 and 3 are on opposite sides of 0-1
+    [[0, 1], [0, 2], [0, 3], [1, 2], [1, 3]]
+    """
+    n = len(xyz)
+    if n < 2:
+        return np.zeros((0, 2), dtype=np.int64)
+    lat, lon = xyz_to_latlon(xyz)
+    lat0, lon0 = xyz_to_latlon(xyz.mean(axis=0, keepdims=True))
+    dlon = (lon - lon0[0] + 180.0) % 360.0 - 180.0
+    plane = np.column_stack([dlon * np.cos(np.radians(lat0[0])), lat])
+    if n >= 3:
+        try:
+            simplices = Delaunay(plane).simplices
+            pairs = np.vstack([simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]])
+            return np.unique(np.sort(pairs, axis=1), axis=0).astype(np.int64)
+        except QhullError:  # all on a line
+            pass
+    centred = plane - plane.mean(axis=0)
+    axis = np.linalg.svd(centred, full_matrices=False)[2][0] if n > 1 else np.array([1.0, 0.0])
+    order = np.argsort(centred @ axis, kind="stable")
+    return np.sort(np.column_stack([order[:-1], order[1:]]), axis=1).astype(np.int64)
+
+
+def build_hierarchy(accounts, labels, levels=None, *, balance_on=(WORKLOAD,), tolerance=0.10, contiguous=True,
+                    blocks=None, block_col=None, adjacency=None) -> pd.DataFrame:
+    """Territory -> region -> area table, grouping each level into the next with :class:`RegionGrouping`.
+
+    Parameters
+    ----------
+    accounts : pandas.DataFrame
+    labels : array-like
+        Territory of every account row.
+    levels : mapping of str to int, optional
+        Level name -> number of groups, from the finest up; default
+        ``{"region": 5, "area": 2}``. Ids are the level's initial in capitals
+        plus a number (``R1``, ``A1``).
+    balance_on, tolerance, contiguous
+        As for :class:`RegionGrouping`, used at every level.
+    blocks, block_col, adjacency
+        Block polygons or block graph for adjacency (see :meth:`RegionGrouping.fit`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``territory_id``, one column per level. For each level's
+        balance report fit :class:`RegionGrouping` directly.
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"latitude": 40.0, "longitude": np.arange(8) - 100.0, "workload": 1.0})
+    >>> table = build_hierarchy(accounts, [f"T{i}" for i in range(8)], {"region": 4, "area": 2})
+    >>> table.groupby(["area", "region"]).size().tolist()
+    [2, 2, 2, 2]
+    """
+    levels = {REGION: 5, AREA: 2} if levels is None else levels
+    if not isinstance(levels, Mapping) or not levels:
+        raise TypeError(f"levels must be a non-empty mapping of level name -> number of groups, got {levels!r}")
+    current = _unit_labels(accounts, labels)
+    table = pd.DataFrame(index=pd.Index(np.unique(current), name=TERRITORY_ID))
+    for name, n_groups in levels.items():
+        grouping = RegionGrouping(n_groups, balance_on=balance_on, tolerance=tolerance, contiguous=contiguous,
+                                  prefix=str(name)[:1].upper())
+        grouping.fit(accounts, current, blocks=blocks, block_col=block_col, adjacency=adjacency)
+        previous = table.columns[-1] if len(table.columns) else None
+        keys = table.index.to_numpy() if previous is None else table[previous].to_numpy()
+        table[name] = grouping.labels_.reindex(keys).to_numpy()
+        current = grouping.account_labels_
+    return table
