@@ -385,6 +385,12 @@ class Plan:
                 territories.index).to_numpy()
         return self._derive(f"set {' and '.join(levels)}", territories=_frames.normalise_territories(territories))
 
+    def with_name(self, name: str) -> Plan:
+        """The same assignments under another plan name (a new draft, e.g. ``"proposed"``)."""
+        if not isinstance(name, str) or not name.strip():
+            raise InputError(f"plan name must be non-empty text, got {name!r}")
+        return self._derive(f"name plan {name.strip()!r}")._relabel_name(name.strip())
+
     def with_reps(self, reps: pd.DataFrame) -> Plan:
         """Set each territory's rep, rep home and capacity from a reps table (see :meth:`from_labels`)."""
         territories = _frames.normalise_territories(_frames.attach_reps(self._territories, reps))
@@ -399,6 +405,10 @@ class Plan:
                     self._assignments if assignments is None else assignments.rename(TERRITORY_ID),
                     self._territories if territories is None else territories,
                     self._locked if locked is None else frozenset(locked), metadata, self)
+
+    def _relabel_name(self, name: str) -> Plan:
+        return Plan(self._accounts, self._assignments, self._territories, self._locked,
+                    self.metadata.replace(name=name), self._parent)
 
     def _relabel_edit(self, edit: str) -> Plan:
         return Plan(self._accounts, self._assignments, self._territories, self._locked,

@@ -207,3 +207,25 @@ def _weights(accounts: pd.DataFrame, weight: str | None) -> np.ndarray:
     if weight is None or weight not in accounts.columns:
         return np.ones(len(accounts))
     return accounts[weight].to_numpy(dtype=float)
+
+
+def assigned_mask(labels) -> np.ndarray:
+    """True where a label names a territory (not missing, NaN, None or blank text).
+
+    Examples
+    --------
+    >>> assigned_mask(["T1", None, np.nan, " ", "T2"]).tolist()
+    [True, False, False, False, True]
+    """
+    values = pd.Series(np.asarray(labels, dtype=object) if not isinstance(labels, pd.Series) else labels.to_numpy(),
+                       dtype=object)
+    missing = values.isna()
+    blank = values.astype(str).str.strip().eq("")
+    return (~(missing | blank)).to_numpy()
+
+
+def _split_assigned(accounts: pd.DataFrame, labels):
+    values = _labels(accounts, labels)
+    mask = assigned_mask(values)
+    sub = accounts.loc[mask]
+    return sub, values[mask].astype(str).str.strip(), int((~mask).sum())

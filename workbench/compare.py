@@ -1,0 +1,435 @@
+"""Current vs proposed: scorecards side by side, transfers, moved accounts and why, disruption.
+
+Works with any two plans over the same accounts: plans from the alignment
+engine, from a column of the accounts file, or loaded from disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from workbench import metrics as _metrics
+from workbench.errors import InputError, PlanError
+from workbench.geo import great_circle_km
+from workbench.plan import Plan
+from workbench.plan._frames import show
+from workbench.schema import ACCOUNT_ID, LATITUDE, LONGITUDE, METRICS, NAME, TERRITORY_ID, WORKLOAD
+
+#: Label of "no territory" in transfers and moved accounts.
+UNASSIGNED = "(unassigned)"
+#: Unit shown after a load in explanations.
+UNITS = {WORKLOAD: "h", "accounts": "accounts"}
+
+
+@dataclass(frozen=True, eq=False, repr=False)
+class Comparison:
+    """The result of :func:`compare_plans`. Frames handed out are copies.
+
+    Attributes
+    ----------
+    current, proposed : Plan
+    metrics : tuple of str
+        Metrics compared; the first is the load quoted in explanations.
+    tolerance : float
+    scorecards : pandas.DataFrame
+        Index: scorecard items (see :func:`workbench.metrics.scorecard`);
+        columns ``current``, ``proposed``, ``change`` (proposed - current).
+    territory_deltas : pandas.DataFrame
+        Per territory (union of both plans): status (kept/new/removed), accounts
+        and each metric current/proposed/change, deviation % current/proposed,
+        compactness current/proposed, accounts kept, in and out.
+    transfer_matrix : pandas.DataFrame
+        Long: from_territory, to_territory, accounts, one column per metric; the
+        diagonal (from == to) is what stays. ``"(unassigned)"`` stands for no territory.
+    moved_accounts : pandas.DataFrame
+        One row per account whose territory changed, with its explanation.
+    disruption : pandas.Series
+        Accounts and each metric moved, as counts/totals and percentages.
+    retention : pandas.DataFrame
+        Per current territory (and its rep): the share of the book kept.
+    warnings : tuple of str
+    """
+
+    current: Plan
+    proposed: Plan
+    metrics: tuple
+    tolerance: float
+    _scorecards: pd.DataFrame
+    _territory_deltas: pd.DataFrame
+    _transfer_matrix: pd.DataFrame
+    _moved_accounts: pd.DataFrame
+    _disruption: pd.Series
+    _retention: pd.DataFrame
+    warnings: tuple = ()
+
+    scorecards = property(lambda self: self._scorecards.copy(deep=False), doc="Scorecards side by side.")
+    territory_deltas = property(lambda self: self._territory_deltas.copy(deep=False), doc="Per-territory deltas.")
+    transfer_matrix = property(lambda self: self._transfer_matrix.copy(deep=False), doc="Transfers (long).")
+    moved_accounts = property(lambda self: self._moved_accounts.copy(deep=False), doc="Moved accounts, explained.")
+    disruption = property(lambda self: self._disruption.copy(deep=False), doc="Totals moved.")
+    retention = property(lambda self: self._retention.copy(deep=False), doc="Share of each book kept.")
+
+    @property
+    def load_metric(self) -> str:
+        """The metric quoted in explanations (the first metric, or ``accounts``)."""
+        return self.metrics[0] if self.metrics else "accounts"
+
+    def transfer_matrix_wide(self, metric: str = "accounts") -> pd.DataFrame:
+        """Transfer matrix as a table: rows from (current), columns to (proposed), zeros filled.
+
+        Examples
+        --------
+        >>> accounts = pd.DataFrame({"account_id": list("abcd"), "workload": [1.0, 2.0, 3.0, 4.0]})
+        >>> cur = Plan.from_labels(accounts, ["T1", "T1", "T2", "T2"], name="current")
+        >>> cmp = compare_plans(cur, cur.reassign(["b"], "T2"))
+        >>> cmp.transfer_matrix_wide("workload").to_dict("index")
+        {'T1': {'T1': 1.0, 'T2': 2.0}, 'T2': {'T1': 0.0, 'T2': 7.0}}
+        """
+        columns = ["accounts", *self.metrics]
+        if metric not in columns:
+            raise InputError(f"metric {metric!r} is not in this comparison; choose one of {columns}")
+        wide = self._transfer_matrix.pivot_table(index="from_territory", columns="to_territory", values=metric,
+                                                 aggfunc="sum", fill_value=0, sort=True)
+        wide.index.name, wide.columns.name = "from_territory", "to_territory"
+        return wide
+
+    def to_dict(self) -> dict:
+        """Everything as plain JSON-ready values (NaN becomes None); keys in ``plans_cli_json.md``."""
+        def plan_info(plan: Plan) -> dict:
+            m = plan.metadata
+            return {"name": m.name, "status": m.status, "method": m.method, "content_hash": plan.content_hash,
+                    "input_hash": m.input_hash, "accounts": int(len(plan.assignments)),
+                    "territories": int(len(plan.territories)), "approved_by": m.approved_by,
+                    "approved_at": m.approved_at}
+
+        cards = self._scorecards
+        return {
+            "current": plan_info(self.current),
+            "proposed": plan_info(self.proposed),
+            "metrics": list(self.metrics),
+            "load_metric": self.load_metric,
+            "tolerance": float(self.tolerance),
+            "scorecards": {item: {c: _json(cards.loc[item, c]) for c in cards.columns} for item in cards.index},
+            "disruption": {k: _json(v) for k, v in self._disruption.items()},
+            "territory_deltas": _records(self._territory_deltas.reset_index()),
+            "transfer_matrix": _records(self._transfer_matrix),
+            "moved_accounts": _records(self._moved_accounts),
+            "retention": _records(self._retention.reset_index()),
+            "warnings": list(self.warnings),
+        }
+
+    def summary(self) -> str:
+        """A few lines for people: the scorecard side by side and what moves."""
+        d = self._disruption
+        lines = [f"current: {self.current.name!r} ({self.current.content_hash[:12]})   "
+                 f"proposed: {self.proposed.name!r} ({self.proposed.content_hash[:12]})",
+                 format_scorecards(self._scorecards),
+                 f"moved: {d['accounts_moved']:,} accounts ({d['accounts_moved_pct']:.1f}%)"
+                 + "".join(f", {d[m + '_moved']:,.0f} {m} ({d[m + '_moved_pct']:.1f}%)" for m in self.metrics)]
+        lines += [f"warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return (f"<Comparison {self.current.name!r} -> {self.proposed.name!r}: "
+                f"{self._disruption['accounts_moved']} accounts moved>")
+
+
+def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float = 0.05, *, reps=None,
+                  blocks=None, block_col: str | None = None, adjacency=None) -> Comparison:
+    """Compare a proposed alignment to the current one.
+
+    Parameters
+    ----------
+    current, proposed : Plan
+        Plans over the same accounts (any origin).
+    metrics : sequence of str, optional
+        Metrics to compare; default those of workload, revenue, potential
+        present in the accounts. The first is the load quoted in explanations.
+    tolerance : float, default 0.05
+        Balance tolerance (share) for the scorecards.
+    reps : pandas.DataFrame, optional
+        Rep homes for both plans (see :func:`workbench.metrics.rep_homes`);
+        default each plan's own territories (their ``rep_latitude``/``rep_longitude``).
+    blocks : geopandas.GeoDataFrame, optional
+        Block polygons for Polsby-Popper and contiguity; ``block_col`` names
+        the accounts' block column (default ``county_fips``); ``adjacency``
+        reuses a block graph.
+
+    Returns
+    -------
+    Comparison
+
+    Raises
+    ------
+    PlanError
+        The plans do not cover the same accounts.
+    InputError
+        A metric is not a numeric column of the accounts.
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"account_id": list("abcdef"), "latitude": [0.0] * 6,
+    ...                          "longitude": [0.0, 1, 10, 11, 20, 21], "workload": [10.0, 10, 20, 20, 30, 30]})
+    >>> current = Plan.from_labels(accounts, ["T1", "T1", "T2", "T2", "T3", "T3"], name="current")
+    >>> comparison = compare_plans(current, current.reassign(["e"], "T1"))
+    >>> comparison.disruption[["accounts_moved", "workload_moved", "workload_moved_pct"]].tolist()
+    [1, 30.0, 25.0]
+    >>> print(comparison.moved_accounts.loc[0, "explanation"])
+    Moved from T3 (60 h, +50% over) to T1 (20 h, -50% under).
+    """
+    for value, what in ((current, "current"), (proposed, "proposed")):
+        if not isinstance(value, Plan):
+            raise TypeError(f"{what} must be a Plan (Plan.from_column, Plan.from_labels or load_plan), "
+                            f"got {type(value).__name__}")
+    _check_same_accounts(current, proposed)
+    warnings = []
+    if current.metadata.input_hash != proposed.metadata.input_hash:
+        warnings.append("the plans were made from different accounts data (input hashes differ); transfers and "
+                        "moved accounts use the proposed plan's values")
+    accounts = proposed._accounts
+    metrics = _choose_metrics(accounts, current._accounts, metrics)
+    ids = proposed._assignments.index
+    before = current._assignments.reindex(ids).to_numpy(dtype=object, na_value=np.nan)
+    after = proposed._assignments.to_numpy(dtype=object, na_value=np.nan)
+    homes_before = _metrics.rep_homes(reps if reps is not None else current._territories)
+    homes_after = _metrics.rep_homes(reps if reps is not None else proposed._territories)
+    if blocks is not None and adjacency is None:
+        adjacency = _metrics.block_graph(blocks, block_col)
+    options = dict(tolerance=tolerance, blocks=blocks, block_col=block_col, adjacency=adjacency)
+    summary_c = _metrics.territory_summary(current._accounts, current.labels, metrics, homes_before,
+                                           territory_ids=current._territories.index, **options)
+    summary_p = _metrics.territory_summary(accounts, after, metrics, homes_after,
+                                           territory_ids=proposed._territories.index, **options)
+    card_c = _metrics.scorecard(current._accounts, current.labels, metrics, reps=homes_before, summary=summary_c,
+                                **options)
+    card_p = _metrics.scorecard(accounts, after, metrics, reps=homes_after, summary=summary_p, **options)
+    frame = pd.DataFrame({
+        ACCOUNT_ID: ids.to_numpy(),
+        "from_territory": pd.Series(before, dtype=object).fillna(UNASSIGNED).to_numpy(),
+        "to_territory": pd.Series(after, dtype=object).fillna(UNASSIGNED).to_numpy(),
+        "accounts": 1,
+    })
+    for m in metrics:
+        frame[m] = accounts[m].to_numpy(dtype=float)
+    moved_mask = (frame["from_territory"] != frame["to_territory"]).to_numpy()
+    transfers = (frame.groupby(["from_territory", "to_territory"], sort=True)[["accounts", *metrics]].sum()
+                 .reset_index())
+    moved = _moved_accounts(frame[moved_mask], accounts.loc[moved_mask], metrics, tolerance, summary_c, summary_p,
+                            homes_before, homes_after)
+    return Comparison(
+        current=current, proposed=proposed, metrics=tuple(metrics), tolerance=float(tolerance),
+        _scorecards=_side_by_side(card_c, card_p),
+        _territory_deltas=_territory_deltas(frame, metrics, summary_c, summary_p),
+        _transfer_matrix=transfers,
+        _moved_accounts=moved,
+        _disruption=_disruption(frame, moved_mask, metrics),
+        _retention=_retention(frame, metrics, current._territories),
+        warnings=tuple(warnings),
+    )
+
+
+# ---------------------------------------------------------------------------- checks
+def _check_same_accounts(current: Plan, proposed: Plan) -> None:
+    a, b = current._assignments.index, proposed._assignments.index
+    if a.equals(b) or (len(a) == len(b) and a.sort_values().equals(b.sort_values())):
+        return
+    only_current, only_proposed = a.difference(b), b.difference(a)
+    parts = []
+    if len(only_current):
+        parts.append(f"{len(only_current)} account(s) only in {current.name!r}: {show(only_current)}")
+    if len(only_proposed):
+        parts.append(f"{len(only_proposed)} account(s) only in {proposed.name!r}: {show(only_proposed)}")
+    raise PlanError("the plans do not cover the same accounts (" + "; ".join(parts) + "); make both plans from "
+                    "the same accounts file")
+
+
+def _choose_metrics(accounts: pd.DataFrame, other: pd.DataFrame, metrics) -> list[str]:
+    if metrics is None:
+        return [m for m in METRICS if m in accounts.columns and pd.api.types.is_numeric_dtype(accounts[m])]
+    metrics = [metrics] if isinstance(metrics, str) else list(metrics)
+    for m in metrics:
+        for frame in (accounts, other):
+            if m not in frame.columns:
+                raise InputError(f"metric {m!r} is not a column of the accounts (columns: {list(frame.columns)}); "
+                                 "choose numeric columns, e.g. workload,revenue")
+            if not pd.api.types.is_numeric_dtype(frame[m]):
+                raise InputError(f"metric {m!r} is not numeric (dtype {frame[m].dtype}); choose numeric columns")
+    return list(dict.fromkeys(metrics))
+
+
+# ---------------------------------------------------------------------------- pieces
+def _side_by_side(card_c: pd.Series, card_p: pd.Series) -> pd.DataFrame:
+    items = list(dict.fromkeys([*card_c.index, *card_p.index]))
+    table = pd.DataFrame({"current": card_c.reindex(items), "proposed": card_p.reindex(items)}, dtype=object)
+    table["change"] = pd.Series([(p - c) if isinstance(c, (int, float)) and isinstance(p, (int, float))
+                       and not isinstance(c, bool) and c is not None and p is not None else None
+                                 for c, p in zip(table["current"], table["proposed"])],  # a few items, not accounts
+                                index=table.index, dtype=object)
+    table.index.name = "item"
+    return table
+
+
+def _territory_deltas(frame, metrics, summary_c, summary_p) -> pd.DataFrame:
+    ids = summary_c.index.union(summary_p.index)
+    out = pd.DataFrame(index=pd.Index(ids, name=TERRITORY_ID))
+    in_c, in_p = ids.isin(summary_c.index), ids.isin(summary_p.index)
+    out["status"] = np.select([in_c & in_p, in_p], ["kept", "new"], default="removed")
+    for column in ["accounts", *metrics]:
+        c = summary_c[column].reindex(ids).fillna(0).to_numpy(dtype=float)
+        p = summary_p[column].reindex(ids).fillna(0).to_numpy(dtype=float)
+        out[f"{column}_current"], out[f"{column}_proposed"], out[f"{column}_change"] = c, p, p - c
+    for column in [f"{m}_deviation_pct" for m in metrics] + ["compactness_km"]:
+        out[f"{column}_current"] = summary_c[column].reindex(ids).to_numpy(dtype=float)
+        out[f"{column}_proposed"] = summary_p[column].reindex(ids).to_numpy(dtype=float)
+    for column in ("accounts_current", "accounts_proposed", "accounts_change"):
+        out[column] = out[column].astype(int)
+    stay = frame[frame["from_territory"] == frame["to_territory"]].groupby("from_territory").size()
+    move = frame[frame["from_territory"] != frame["to_territory"]]
+    out["accounts_kept"] = stay.reindex(ids).fillna(0).astype(int).to_numpy()
+    out["accounts_out"] = move.groupby("from_territory").size().reindex(ids).fillna(0).astype(int).to_numpy()
+    out["accounts_in"] = move.groupby("to_territory").size().reindex(ids).fillna(0).astype(int).to_numpy()
+    return out
+
+
+def _disruption(frame, moved_mask, metrics) -> pd.Series:
+    n = len(frame)
+    items: dict[str, object] = {"accounts": int(n), "accounts_moved": int(moved_mask.sum()),
+                                "accounts_moved_pct": float(moved_mask.mean() * 100.0) if n else 0.0}
+    for m in metrics:
+        total = float(np.nansum(frame[m].to_numpy()))
+        shifted = float(np.nansum(frame.loc[moved_mask, m].to_numpy()))
+        items[f"{m}_total"] = total
+        items[f"{m}_moved"] = shifted
+        items[f"{m}_moved_pct"] = shifted / total * 100.0 if total else 0.0
+    touched = set(frame.loc[moved_mask, "from_territory"]) | set(frame.loc[moved_mask, "to_territory"])
+    items["territories_touched"] = len(touched - {UNASSIGNED})
+    return pd.Series(items, name="value", dtype=object)
+
+
+def _retention(frame, metrics, territories) -> pd.DataFrame:
+    books = frame[frame["from_territory"] != UNASSIGNED]
+    kept = books["from_territory"] == books["to_territory"]
+    columns = ["accounts", *metrics]
+    total = books.groupby("from_territory", sort=True)[columns].sum()
+    stay = books[kept.to_numpy()].groupby("from_territory", sort=True)[columns].sum().reindex(total.index,
+                                                                                               fill_value=0)
+    out = pd.DataFrame(index=pd.Index(total.index, name=TERRITORY_ID))
+    out["rep_id"] = territories["rep_id"].reindex(out.index).to_numpy(dtype=object)
+    out["rep_name"] = territories["rep_name"].reindex(out.index).to_numpy(dtype=object)
+    for column in columns:
+        out[column] = total[column]
+        out[f"{column}_kept"] = stay[column]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"{column}_kept_pct"] = np.where(total[column] > 0, stay[column] / total[column] * 100.0, 100.0)
+    out["accounts"] = out["accounts"].astype(int)
+    out["accounts_kept"] = out["accounts_kept"].astype(int)
+    return out
+
+
+def _moved_accounts(moves, accounts, metrics, tolerance, summary_c, summary_p, homes_before, homes_after):
+    load = metrics[0] if metrics else "accounts"
+    out = moves[[ACCOUNT_ID, "from_territory", "to_territory"]].reset_index(drop=True)
+    if NAME in accounts.columns:
+        out.insert(1, NAME, accounts[NAME].to_numpy())
+    for m in metrics:
+        out[m] = moves[m].to_numpy()
+    dev = f"{load}_deviation_pct" if metrics else None
+
+    def lookup(summary, key, column):
+        return summary[column].reindex(out[key].to_numpy()).to_numpy(dtype=float)
+
+    out["load_metric"] = load
+    out["from_load_before"] = lookup(summary_c, "from_territory", load)
+    out["from_load_after"] = np.nan_to_num(lookup(summary_p, "from_territory", load), nan=0.0)
+    out["to_load_before"] = np.nan_to_num(lookup(summary_c, "to_territory", load), nan=0.0)
+    out["to_load_after"] = lookup(summary_p, "to_territory", load)
+    if dev is not None:
+        out["from_deviation_before_pct"] = lookup(summary_c, "from_territory", dev)
+        out["from_deviation_after_pct"] = lookup(summary_p, "from_territory", dev)
+        out["to_deviation_before_pct"] = lookup(summary_c, "to_territory", dev)
+        out["to_deviation_after_pct"] = lookup(summary_p, "to_territory", dev)
+    if LATITUDE in accounts.columns and LONGITUDE in accounts.columns:
+        lat, lon = accounts[LATITUDE].to_numpy(float), accounts[LONGITUDE].to_numpy(float)
+    else:
+        lat = lon = np.full(len(out), np.nan)
+    home_b = homes_before.reindex(out["from_territory"].to_numpy())
+    home_a = homes_after.reindex(out["to_territory"].to_numpy())
+    out["distance_to_home_before_km"] = great_circle_km(lat, lon, home_b[LATITUDE], home_b[LONGITUDE])
+    out["distance_to_home_after_km"] = great_circle_km(lat, lon, home_a[LATITUDE], home_a[LONGITUDE])
+    out["distance_change_km"] = out["distance_to_home_after_km"] - out["distance_to_home_before_km"]
+    out["explanation"] = _explain(out, load, tolerance, summary_c, summary_p)
+    return out
+
+
+def _territory_phrases(summary: pd.DataFrame, load: str, tolerance: float, dev_col: str | None) -> dict:
+    """'T03 (1,950 h, +15% over)' per territory: a loop over territories, not accounts."""
+    unit = UNITS.get(load, load)
+    phrases = {}
+    for territory, row in summary.iterrows():
+        text = f"{float(row[load]):,.0f} {unit}"
+        if dev_col is not None and pd.notna(row[dev_col]):
+            d = float(row[dev_col])
+            state = "over" if d > tolerance * 100 + 1e-9 else "under" if d < -tolerance * 100 - 1e-9 else "on target"
+            percent = f"{d:+.0f}" if round(d) != 0 else "0"
+            text += f", {percent}% {state}"
+        phrases[territory] = f"{territory} ({text})"
+    return phrases
+
+
+def _explain(out: pd.DataFrame, load: str, tolerance: float, summary_c, summary_p) -> pd.Series:
+    dev_col = f"{load}_deviation_pct" if load != "accounts" else "accounts_deviation_pct"
+    summary_c = summary_c.copy()
+    if load == "accounts":
+        loads = summary_c["accounts"].astype(float)
+        summary_c[dev_col] = (loads / loads.mean() - 1) * 100 if len(loads) and loads.mean() else 0.0
+    phrases = _territory_phrases(summary_c, load, tolerance, dev_col)
+    new = {t: f"{t} (new territory)" for t in summary_p.index.difference(summary_c.index)}
+    phrases = {**new, **phrases}
+    src = out["from_territory"].map(phrases).fillna(out["from_territory"])
+    dst = out["to_territory"].map(phrases).fillna(out["to_territory"])
+    text = np.where(out["from_territory"] == UNASSIGNED, "Newly assigned to " + dst,
+                    np.where(out["to_territory"] == UNASSIGNED, "Left unassigned; was in " + src,
+                             "Moved from " + src + " to " + dst))
+    change = out["distance_change_km"]
+    size = change.abs().map("{:,.0f}".format)
+    to_rep, from_rep = "the " + out["to_territory"] + " rep's home", "the " + out["from_territory"] + " rep's"
+    clause = np.select(
+        [change.isna(), change <= -0.5, change >= 0.5],
+        ["", ": " + size + " km closer to " + to_rep + " than to " + from_rep,
+         ": " + size + " km farther from " + to_rep + " than from " + from_rep],
+        default=": as far from " + to_rep + " as from " + from_rep)
+    return pd.Series(text, index=out.index) + pd.Series(clause, index=out.index) + "."
+
+
+def format_scorecards(scorecards: pd.DataFrame) -> str:
+    """The scorecards as an aligned text table (numbers rounded for reading)."""
+    def cell(value):
+        if value is None or (isinstance(value, float) and np.isnan(value)):
+            return "-"
+        if isinstance(value, bool):
+            return str(value)
+        if isinstance(value, (int, np.integer)):
+            return f"{value:,}"
+        return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
+
+    table = scorecards.apply(lambda column: column.map(cell))
+    return table.to_string()
+
+
+def _json(value):
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer, int)):
+        return int(value)
+    if isinstance(value, (np.floating, float)):
+        return None if np.isnan(value) else float(value)
+    return value if isinstance(value, str) else str(value)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{str(k): _json(v) for k, v in row.items()} for row in frame.to_dict("records")]
