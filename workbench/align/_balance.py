@@ -241,7 +241,7 @@ def flow_repair(labels, weight, targets, low, high, cand, cand_cost, own_cost, m
     cap = np.bincount(inverse, weights=weight[acc])
     scale = np.median(np.abs(dcost)) + _EPS
     mean_cost = np.bincount(inverse, weights=np.maximum(dcost, 0)) / np.maximum(np.bincount(inverse), 1)
-    cost = unit_cost + 0.1 * mean_cost / scale
+    cost = unit_cost + 0.01 * mean_cost / scale
     es, ed = edges // n_t, edges % n_t
     n_e = len(edges)
     incidence = sparse.csr_matrix(
@@ -259,13 +259,25 @@ def flow_repair(labels, weight, targets, low, high, cand, cand_cost, own_cost, m
         return labels
     flow = result.x[:n_e]
     use = flow[inverse] > 1e-9
-    table = pd.DataFrame({"acc": acc[use], "edge": inverse[use], "dst": d[use], "dcost": dcost[use],
-                          "w": weight[acc][use]}).sort_values(["edge", "dcost"], kind="stable")
-    before = table.groupby("edge")["w"].cumsum().to_numpy() - table["w"].to_numpy()
-    table = table[before < flow[table["edge"].to_numpy()] - 1e-12]
-    table = table.sort_values("dcost", kind="stable").drop_duplicates("acc")
+    order = np.flatnonzero(use)
+    order = order[np.lexsort((dcost[order], inverse[order]))]
+    edge_of = inverse[order]
+    starts = np.searchsorted(edge_of, np.unique(edge_of))
+    ends = np.r_[starts[1:], len(order)]
+    taken = np.zeros(len(labels), dtype=bool)
     labels = labels.copy()
-    labels[table["acc"].to_numpy()] = table["dst"].to_numpy()
+    w_all = weight
+    # Edges one at a time (a few hundred at most); accounts within an edge vectorised.
+    for a, b in zip(starts, ends):
+        block = order[a:b]
+        block = block[~taken[acc[block]]]
+        if block.size == 0:
+            continue
+        target_flow = flow[edge_of[a]]
+        before = np.cumsum(w_all[acc[block]]) - w_all[acc[block]]
+        chosen = block[before < target_flow - 1e-12]
+        taken[acc[chosen]] = True
+        labels[acc[chosen]] = d[chosen]
     return labels
 
 

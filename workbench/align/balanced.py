@@ -59,7 +59,7 @@ def repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed,
     weight = shares.mean(axis=1)
     rounds = 0
     if flow_first:
-        _, flow_low, flow_high = _balance.bounds(targets, 1, tolerance * 0.85)
+        _, flow_low, flow_high = _balance.bounds(targets, 1, tolerance * 0.95)
         labels = _balance.flow_repair(labels, weight, targets, flow_low[:, 0], flow_high[:, 0], cand, cand_cost,
                                       own_cost, movable, frozen)
     labels, r, within = _balance.greedy_repair(labels, shares, target, low, high, cand, cand_cost, own_cost,
