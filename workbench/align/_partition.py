@@ -19,7 +19,8 @@ The algorithm (see :func:`partition`):
    adjacent parts when the sum of squared deviations falls, no other metric
    leaves the tolerance, and the donor stays connected (the node is not an
    articulation point of the donor's subgraph). Among moves of similar gain
-   the most compact one wins.
+   the most compact one wins. When no single move helps, two boundary nodes
+   of adjacent parts are exchanged (both parts checked for connectivity).
 4. **Polish** (optional): within tolerance, nodes move to an adjacent part
    whose centre is nearer when both parts stay within tolerance.
 """
@@ -31,6 +32,7 @@ from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
@@ -234,6 +236,18 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
     np.add.at(sums, labels, xyz * centre_weight[:, None])
     counts = np.bincount(labels, minlength=k)
     movable = ~fixed[src]
+
+    def move(node, donor, receiver):
+        labels[node] = receiver
+        loads[donor] -= weights[node]
+        loads[receiver] += weights[node]
+        sums[donor] -= xyz[node] * centre_weight[node]
+        sums[receiver] += xyz[node] * centre_weight[node]
+        counts[donor] -= 1
+        counts[receiver] += 1
+        articulation.invalidate(donor)
+        articulation.invalidate(receiver)
+
     rounds = 0
     polishing = False
     within = False
@@ -283,24 +297,62 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
                 continue
             if node in articulation.get(donor, labels):
                 continue
-            labels[node] = receiver
-            loads[donor] -= weights[node]
-            loads[receiver] += weights[node]
-            sums[donor] -= xyz[node] * centre_weight[node]
-            sums[receiver] += xyz[node] * centre_weight[node]
-            counts[donor] -= 1
-            counts[receiver] += 1
+            move(node, donor, receiver)
             used[donor] = used[receiver] = True
-            articulation.invalidate(donor)
-            articulation.invalidate(receiver)
             moved += 1
         rounds += 1
         if progress is not None:
             progress.update(1)
-        if moved == 0:
+        if moved == 0 and (polishing or not _swap(labels, loads, weights, edges, src, dst, movable, frozen, tolerance,
+                                                    move)):
             break
     deviation = np.abs(loads[~frozen] - 1.0).max() if (~frozen).any() else 0.0
     return labels, rounds, bool(deviation <= tolerance + 1e-12)
+
+
+def _connected(members: np.ndarray, edges: np.ndarray) -> bool:
+    """True when the nodes flagged in ``members`` form one connected piece of the graph."""
+    nodes = np.flatnonzero(members)
+    if nodes.size <= 1:
+        return nodes.size == 1
+    inside = members[edges[:, 0]] & members[edges[:, 1]]
+    local = np.full(len(members), -1)
+    local[nodes] = np.arange(nodes.size)
+    count, _ = connected_components(_csr(nodes.size, local[edges[inside]]), directed=False)
+    return count == 1
+
+
+def _swap(labels, loads, weights, edges, src, dst, movable, frozen, tolerance, move, max_checks=200) -> bool:
+    """When no single move helps: exchange two boundary nodes between adjacent parts, best gain first."""
+    a, c = labels[src], labels[dst]
+    ok = movable & (a != c) & ~frozen[a] & ~frozen[c]
+    u, a, c = src[ok], a[ok], c[ok]
+    if u.size == 0:
+        return False
+    pairs = pd.DataFrame({"u": u, "a": a, "c": c}).drop_duplicates()
+    # Candidate v: boundary nodes of c towards a; join on (a, c) = (c', a').
+    swaps = pairs.merge(pairs.rename(columns={"u": "v", "a": "c", "c": "a"}), on=["a", "c"])
+    if swaps.empty:
+        return False
+    su, sv = swaps["u"].to_numpy(), swaps["v"].to_numpy()
+    sa, sc = swaps["a"].to_numpy(), swaps["c"].to_numpy()
+    keep = sa < sc  # each unordered exchange once
+    su, sv, sa, sc = su[keep], sv[keep], sa[keep], sc[keep]
+    d = weights[su] - weights[sv]
+    new_a, new_c = loads[sa] - d, loads[sc] + d
+    gain = ((loads[sa] - 1) ** 2 + (loads[sc] - 1) ** 2 - (new_a - 1) ** 2 - (new_c - 1) ** 2).sum(axis=1)
+    old_worst = np.maximum(np.abs(loads[sa] - 1.0), np.abs(loads[sc] - 1.0))
+    new_worst = np.maximum(np.abs(new_a - 1.0), np.abs(new_c - 1.0))
+    good = (gain > 1e-12) & (new_worst <= np.maximum(old_worst, tolerance) + 1e-12).all(axis=1)
+    order = np.flatnonzero(good)[np.argsort(-gain[good], kind="stable")][:max_checks]
+    for i in order:
+        trial = labels.copy()
+        trial[su[i]], trial[sv[i]] = sc[i], sa[i]
+        if _connected(trial == sa[i], edges) and _connected(trial == sc[i], edges):
+            move(int(su[i]), int(sa[i]), int(sc[i]))
+            move(int(sv[i]), int(sc[i]), int(sa[i]))
+            return True
+    return False
 
 
 def partition(n_parts, edges, weights, xyz, *, tolerance=0.05, initial=None, fixed=None,
