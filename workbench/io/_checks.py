@@ -271,7 +271,9 @@ class Checker:
                     f"Fix: make the ids unique (merge or renumber the repeated rows), or check that "
                     f"{cli} names the id column."
                 )
-            reasons = [f"duplicate {what} id {i!r} (first on {self.source.unit} {f})" for i, f in zip(live, first)]
+            reasons = np.full(len(dup), None, dtype=object)
+            reasons[dup] = (f"duplicate {what} id '" + live[dup].astype(str) + f"' (first on {self.source.unit} "
+                            + pd.Series(first[dup]).astype(str).to_numpy() + ")").to_numpy()
             self.flag(dup, self.id_column, f"duplicate {what} id", "", reasons=reasons)
         return ids
 

@@ -104,7 +104,11 @@ def read_table(
     Columns for which ``is_text(name)`` is true are read as strings.
     """
     if isinstance(source, pd.DataFrame):
-        return _from_frame(source, is_text)
+        table = _from_frame(source, is_text)
+        if len(table.frame) == 0:
+            raise InputError(f"{table.source.name} has no rows (columns: {list(table.frame.columns)[:10]}). "
+                             f"Fix: pass a frame with the {what}, one per row.")
+        return table
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(
             f"{what} source must be a file path or a pandas DataFrame, got {type(source).__name__}"
@@ -129,6 +133,8 @@ def read_table(
             frame = pd.read_parquet(path)
         except Exception as exc:  # pyarrow raises several types
             raise InputError(f"{path.name}: cannot read as Parquet ({exc}). Fix: re-export the file.") from exc
+        if len(frame) == 0:
+            raise InputError(f"{path.name} has columns but no rows. Fix: export the {what} again including the rows.")
         table = _from_frame(frame, is_text)
         return _relabel(table, Source(path.name, path, "row"), start=1)
     if suffix in GEO_SUFFIXES:

@@ -162,6 +162,9 @@ def load_accounts(
             strict=False, fix_missing="Fix: fill in the amount (0 if the account has none).")
     if CURRENT_TERRITORY in frame:
         _check_territories(checker, valid_territories)
+    elif valid_territories is not None:
+        checker.warnings.append(f"{table.source.name}: valid_territories was given but there is no territory "
+                                f"column to check (pass territory_col=).")
 
     checker.check_all_invalid("accounts")
     frame[LATITUDE] = lat
