@@ -106,3 +106,26 @@ def test_align_approve_export_on_a_sample_subset(tmp_path):
     assert len(pd.read_csv(out / "salesforce" / "ObjectTerritory2Association.csv")) == len(subset)
     assert openpyxl.load_workbook(out / "summary.xlsx").sheetnames[:3] == ["Plan", "Scorecard", "Territories"]
     assert (out / "report.html").read_text().count('src="data:image/png;base64,') >= 1
+
+
+def test_current_plan_and_blocks_options(saved, tmp_path):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from workbench.plan import Plan
+
+    plan = saved["plan"]
+    current = save_plan(Plan.from_labels(plan.accounts, ["T1", "T1", "T2", "T3", "T2", "T3"], name="now"),
+                        tmp_path / "current")
+    blocks = gpd.GeoDataFrame({"block": ["b1", "b2", "b3", "b4"]},
+                              geometry=[box(-76, 40, -75, 41), box(-75, 40, -74, 41), box(-76, 41, -75, 42),
+                                        box(-75, 41, -74, 42)], crs="EPSG:4326")
+    blocks.to_file(tmp_path / "blocks.gpkg")
+    assert main(["export", str(saved["approved"]), "--to", str(tmp_path / "out"), "--format", "csv,gis",
+                 "--current", str(current), "--blocks", str(tmp_path / "blocks.gpkg"), "--block-col", "block"]) == 0
+    table = pd.read_csv(tmp_path / "out" / "assignments.csv", dtype=str)
+    assert set(table["moved"]) == {"False"}
+    shapes = gpd.read_file(tmp_path / "out" / "territories.gpkg")
+    assert shapes["territory_id"].tolist() == ["T1", "T2", "T3"]
+    assert [round(g.bounds[0], 6) for g in shapes.geometry] == [-76.0, -75.0, -76.0]
+    assert main(["export", str(saved["approved"]), "--to", str(tmp_path / "o2"), "--blocks", "x.gpkg"]) == 2
