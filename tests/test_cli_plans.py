@@ -1,0 +1,138 @@
+"""workbench compare / approve / plans, end to end on the six-account fixture (shifted 1 degree east
+so no account sits on (0, 0), which the loader rightly refuses; distances along the equator are unchanged)."""
+
+import json
+import stat
+
+import pandas as pd
+import pytest
+from test_metrics import six_accounts, three_reps
+
+from workbench.cli import main
+from workbench.plan import Plan, load_plan, save_plan
+
+
+@pytest.fixture
+def files(tmp_path):
+    accounts = six_accounts().assign(longitude=lambda f: f["longitude"] + 1)
+    reps = three_reps().assign(longitude=lambda f: f["longitude"] + 1)
+    accounts.to_csv(tmp_path / "accounts.csv", index=False)
+    reps.to_csv(tmp_path / "reps.csv", index=False)
+    out = accounts[["account_id", "proposed"]].rename(columns={"proposed": "territory_id"})
+    out.to_csv(tmp_path / "out.csv", index=False)
+    return tmp_path
+
+
+def _run(capsys, *argv):
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_compare_prints_scorecards_side_by_side(files, capsys):
+    code, out, err = _run(capsys, "compare", files / "accounts.csv", "--current", "current_territory",
+                          "--proposed", files / "out.csv", "--reps", files / "reps.csv", "--moved",
+                          files / "moved.csv")
+    assert code == 0, err
+    lines = out.splitlines()
+    header = next(line for line in lines if "current" in line and "proposed" in line and "change" in line)
+    assert header.split() == ["current", "proposed", "change"]
+    assert next(line for line in lines if line.startswith("revenue_max_deviation_pct")).split() == [
+        "revenue_max_deviation_pct", "50.0", "25.0", "-25.0"]
+    assert "moved: 2 of 6 accounts (33.3%), 50 workload (41.7%), 500 revenue (41.7%)" in out
+    moved = pd.read_csv(files / "moved.csv")
+    assert moved["account_id"].tolist() == ["a4", "a5"]
+    assert moved["explanation"].iloc[1].startswith("Moved from T3 (60 h, +50% over) to T1 (20 h, -50% under): "
+                                                   "2,224 km farther")
+
+
+def test_compare_json_is_one_object_with_hand_checked_values(files, capsys):
+    code, out, err = _run(capsys, "compare", files / "accounts.csv", "--current", "current_territory",
+                          "--proposed", files / "out.csv", "--balance-on", "workload", "--json")
+    assert code == 0, err
+    data = json.loads(out)  # exactly one JSON document
+    assert data["metrics"] == ["workload"] and data["tolerance"] == 0.05
+    assert data["scorecards"]["workload_max_deviation_pct"] == {"current": 50.0, "proposed": 50.0, "change": 0.0}
+    assert data["disruption"]["accounts_moved"] == 2 and data["disruption"]["workload_moved"] == 50.0
+    transfers = {(t["from_territory"], t["to_territory"]): t["workload"] for t in data["transfer_matrix"]}
+    assert transfers == {("T1", "T1"): 20.0, ("T2", "T2"): 20.0, ("T2", "T3"): 20.0, ("T3", "T1"): 30.0,
+                         ("T3", "T3"): 30.0}
+    assert [m["account_id"] for m in data["moved_accounts"]] == ["a4", "a5"]
+    assert data["proposed"]["method"] == "file"
+
+
+def test_compare_names_every_problem_of_the_assignments_file(files, capsys):
+    rows = pd.read_csv(files / "out.csv")
+    bad = pd.concat([rows.iloc[1:], rows.iloc[[2]], pd.DataFrame({"account_id": ["zz"], "territory_id": ["T1"]})])
+    bad.to_csv(files / "bad.csv", index=False)
+    code, out, err = _run(capsys, "compare", files / "accounts.csv", "--current", "current_territory",
+                          "--proposed", files / "bad.csv")
+    assert code == 2 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert "'a3' (lines 3, 7); keep one row per account" in err
+    assert "account(s) are not in accounts.csv: ['zz']" in err
+    assert "no row for 1 account(s) of accounts.csv: ['a1']" in err
+
+
+def test_compare_refuses_a_file_without_territory_id(files, capsys):
+    pd.DataFrame({"account_id": ["a1"], "territory": ["T1"]}).to_csv(files / "wrong.csv", index=False)
+    code, _, err = _run(capsys, "compare", files / "accounts.csv", "--current", "current_territory",
+                        "--proposed", files / "wrong.csv")
+    assert code == 2 and "has no column(s) ['territory_id']" in err
+    code, _, err = _run(capsys, "compare", files / "accounts.csv", "--current", "current_territory",
+                        "--proposed", files / "nowhere.csv")
+    assert code == 2 and "no such file or plan folder" in err
+
+
+def test_compare_against_a_saved_plan_and_a_column(files, capsys):
+    from workbench.io import load_accounts
+
+    plan = Plan.from_column(load_accounts(files / "accounts.csv"), "proposed", name="saved proposal")
+    save_plan(plan, files / "plans" / "proposal")
+    code, out, err = _run(capsys, "compare", files / "accounts.csv", "--current", "current_territory",
+                          "--proposed", files / "plans" / "proposal", "--json")
+    assert code == 0, err
+    assert json.loads(out)["proposed"]["name"] == "saved proposal"
+    code, out, _ = _run(capsys, "compare", files / "accounts.csv", "--current", "current_territory",
+                        "--proposed", "proposed", "--json")
+    assert code == 0 and json.loads(out)["disruption"]["accounts_moved"] == 2
+
+
+def test_approve_in_place_prints_hash_and_locks_files(files, capsys):
+    plan = Plan.from_column(six_accounts(), "proposed", name="q3")
+    folder = save_plan(plan, files / "plans" / "q3")
+    code, out, err = _run(capsys, "approve", folder, "--by", "Dana VP", "--note", "signed off")
+    assert code == 0, err
+    assert f"content hash: {plan.content_hash}" in out
+    approved = load_plan(folder)
+    assert approved.is_approved and approved.metadata.approved_by == "Dana VP"
+    assert approved.metadata.approval_note == "signed off" and approved.content_hash == plan.content_hash
+    assert not (folder / "assignments.parquet").stat().st_mode & stat.S_IWUSR
+    code, _, err = _run(capsys, "approve", folder, "--by", "Eve")
+    assert code == 2 and "is already approved (by Dana VP" in err
+
+
+def test_approve_refuses_a_tampered_plan(files, capsys):
+    folder = save_plan(Plan.from_column(six_accounts(), "proposed"), files / "p")
+    table = pd.read_parquet(folder / "assignments.parquet")
+    table.loc[0, "territory_id"] = "T2"
+    table.to_parquet(folder / "assignments.parquet", index=False)
+    code, _, err = _run(capsys, "approve", folder, "--by", "Dana")
+    assert code == 2 and "assignments.parquet changed since the plan was saved" in err
+    assert json.loads((folder / "manifest.json").read_text())["status"] == "draft"
+
+
+def test_plans_lists_saved_plans(files, capsys):
+    plan = Plan.from_column(six_accounts())
+    save_plan(plan, files / "plans" / "a")
+    save_plan(plan.reassign(["a1"], "T2").with_name("edited"), files / "plans" / "b")
+    code, out, err = _run(capsys, "plans", files / "plans")
+    assert code == 0, err
+    rows = [line.split() for line in out.splitlines()[1:]]
+    assert [r[:3] for r in rows] == [["a", "current", "draft"], ["b", "edited", "draft"]]
+    code, out, _ = _run(capsys, "plans", files / "plans", "--json")
+    records = json.loads(out)
+    assert [r["name"] for r in records] == ["current", "edited"]
+    assert records[1]["parent_hash"] is not None and records[0]["accounts"] == 6
+    code, _, err = _run(capsys, "plans", files / "nowhere")
+    assert code == 2 and "no folder" in err

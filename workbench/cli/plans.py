@@ -1,0 +1,205 @@
+"""``workbench compare``, ``workbench approve`` and ``workbench plans``: review, sign off and list plans."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from workbench.errors import InputError, PlanError
+from workbench.schema import CURRENT_TERRITORY
+
+
+def register(subparsers) -> None:
+    """Add the ``compare``, ``approve`` and ``plans`` sub-commands."""
+    compare = subparsers.add_parser(
+        "compare",
+        help="compare a proposed alignment with the current one: balance, moves, disruption",
+        description="Compare a proposed alignment with the current one. Prints the scorecards side by side "
+        "(balance, compactness, contiguity, distance to the reps' homes) and what moves; --json prints one "
+        "JSON object instead (keys documented in the README).",
+    )
+    compare.add_argument("accounts", metavar="ACCOUNTS", help="accounts file (CSV, Excel, Parquet, GeoPackage, ...)")
+    compare.add_argument("--current", required=True, metavar="COL",
+                         help="column of ACCOUNTS holding each account's current territory, or a saved plan folder")
+    compare.add_argument("--proposed", required=True, metavar="OUT.csv|PLAN",
+                         help="CSV with account_id,territory_id (one row per account), a saved plan folder, "
+                         "or another column of ACCOUNTS")
+    compare.add_argument("--balance-on", default=None, metavar="COL,...",
+                         help="metrics to compare, first one quoted in explanations "
+                         "(default: workload, revenue, potential when present)")
+    compare.add_argument("--tolerance", type=float, default=0.05, metavar="SHARE",
+                         help="balance tolerance as a share of the mean (default 0.05 = 5%%)")
+    compare.add_argument("--reps", default=None, metavar="FILE",
+                         help="reps file (rep_id, name, latitude, longitude, territory_id) for distances to their homes")
+    compare.add_argument("--blocks", default=None, metavar="FILE",
+                         help="block polygons (with --block-col) for contiguity and Polsby-Popper")
+    compare.add_argument("--block-col", default=None, metavar="COL",
+                         help="column naming the block in ACCOUNTS and --blocks (e.g. county_fips)")
+    compare.add_argument("--moved", default=None, metavar="FILE.csv",
+                         help="also write the moved accounts with their explanations to this CSV")
+    compare.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    compare.set_defaults(func=run_compare)
+
+    approve = subparsers.add_parser(
+        "approve",
+        help="approve a saved draft plan in place (its files become read-only)",
+        description="Approve a saved draft plan: verify its hashes, record the approver, time and note, "
+        "replace the draft folder atomically with the approved version and make it read-only. "
+        "Prints the content hash (unchanged by approval: it is the hash of what was reviewed).",
+    )
+    approve.add_argument("plan", metavar="PLAN", help="saved plan folder")
+    approve.add_argument("--by", required=True, metavar="NAME", help="who approves")
+    approve.add_argument("--note", default="", metavar="TEXT", help="approval note")
+    approve.set_defaults(func=run_approve)
+
+    plans = subparsers.add_parser("plans", help="list the plans saved in a folder",
+                                  description="List the plans saved in the sub-folders of DIR (oldest first).")
+    plans.add_argument("folder", metavar="DIR", help="folder holding saved plan folders")
+    plans.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
+    plans.set_defaults(func=run_plans)
+
+
+# ---------------------------------------------------------------------------- compare
+def run_compare(args) -> int:
+    """Load the accounts and both plans, compare them, print the result."""
+    from workbench.compare import compare_plans, format_scorecards
+    from workbench.io import load_accounts
+
+    metrics = _split(args.balance_on)
+    current_is_plan = _is_plan_folder(args.current)
+    territory_col = None if current_is_plan else args.current
+    accounts = load_accounts(args.accounts, metrics=metrics, territory_col=territory_col)
+    reps = _load_reps(args.reps)
+    current = _current_plan(args, accounts, reps, current_is_plan)
+    proposed = _proposed_plan(args, accounts, reps)
+    blocks = _load_blocks(args.blocks, args.block_col)
+    result = compare_plans(current, proposed, metrics=metrics, tolerance=args.tolerance, reps=reps, blocks=blocks,
+                           block_col=args.block_col)
+    if args.moved:
+        _write_moved(result.moved_accounts, args.moved)
+    if args.json:
+        print(json.dumps(result.to_dict(), allow_nan=False, ensure_ascii=False))
+        return 0
+    d = result.disruption
+    print(f"current:  {current.name!r} ({current.content_hash[:12]}, {current.metadata.status})")
+    print(f"proposed: {proposed.name!r} ({proposed.content_hash[:12]}, {proposed.metadata.status})")
+    print()
+    print(format_scorecards(result.scorecards))
+    print()
+    moved = [f"{d['accounts_moved']:,} of {d['accounts']:,} accounts ({d['accounts_moved_pct']:.1f}%)"]
+    moved += [f"{d[m + '_moved']:,.0f} {m} ({d[m + '_moved_pct']:.1f}%)" for m in result.metrics]
+    print("moved: " + ", ".join(moved))
+    keep = result.retention
+    if len(keep):
+        worst = keep["accounts_kept_pct"].idxmin()
+        print(f"books kept: median {keep['accounts_kept_pct'].median():.0f}% of accounts; least "
+              f"{keep.loc[worst, 'accounts_kept_pct']:.0f}% ({worst})")
+    for warning in result.warnings:
+        print(f"warning: {warning}")
+    if args.moved:
+        print(f"moved accounts written to {args.moved}")
+    return 0
+
+
+def _current_plan(args, accounts, reps, is_plan):
+    from workbench.plan import Plan, load_plan
+
+    if is_plan:
+        return load_plan(args.current)
+    return Plan.from_column(accounts, CURRENT_TERRITORY, name="current", reps=reps)
+
+
+def _proposed_plan(args, accounts, reps):
+    from workbench.plan import Plan, load_plan, plan_from_assignments
+
+    source = Path(args.proposed)
+    if source.is_dir():
+        return load_plan(source)  # reps, if given, are passed to compare_plans: the saved plan stays as it is
+    if source.is_file():
+        return plan_from_assignments(accounts, source, name="proposed", reps=reps, what=Path(args.accounts).name)
+    if args.proposed in accounts.columns:
+        return Plan.from_column(accounts, args.proposed, name="proposed", reps=reps)
+    raise FileNotFoundError(f"--proposed {args.proposed}: no such file or plan folder, and not a column of "
+                            f"{args.accounts}; pass a CSV with account_id,territory_id or a saved plan folder")
+
+
+def _is_plan_folder(value: str) -> bool:
+    return Path(value).is_dir() and (Path(value) / "manifest.json").is_file()
+
+
+def _split(text: str | None) -> list[str] | None:
+    if text is None:
+        return None
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise InputError(f"--balance-on {text!r} names no column; pass e.g. --balance-on workload,revenue")
+    return items
+
+
+def _load_reps(path):
+    if path is None:
+        return None
+    from workbench.io import load_reps
+
+    return load_reps(path)
+
+
+def _load_blocks(path, block_col):
+    if path is None:
+        return None
+    if not block_col:
+        raise InputError(f"--blocks {path} needs --block-col naming the block id column (e.g. county_fips)")
+    from workbench.io import load_blocks
+
+    return load_blocks(path, block_col)
+
+
+def _write_moved(moved: pd.DataFrame, path) -> None:
+    from workbench.safeio import atomic_path, escape_formulas
+
+    with atomic_path(path) as tmp:
+        escape_formulas(moved).to_csv(tmp, index=False)
+
+
+# ---------------------------------------------------------------------------- approve
+def run_approve(args) -> int:
+    """Verify the saved draft, approve it, replace the folder atomically, print the hash."""
+    from workbench.plan import approve, load_plan, save_plan
+
+    plan = load_plan(args.plan)
+    if plan.is_approved:
+        m = plan.metadata
+        raise PlanError(f"{args.plan} is already approved (by {m.approved_by} at {m.approved_at}, content hash "
+                        f"{plan.content_hash}); approved plans never change: edit it and save a new draft instead")
+    approved = approve(plan, by=args.by, note=args.note)
+    folder = save_plan(approved, args.plan, overwrite=True)
+    print(f"approved plan {approved.name!r} in {folder} by {approved.metadata.approved_by} "
+          f"at {approved.metadata.approved_at}")
+    print(f"content hash: {approved.content_hash}")
+    print(f"record hash:  {approved.record_hash}")
+    return 0
+
+
+# ---------------------------------------------------------------------------- plans
+def run_plans(args) -> int:
+    """Print the table of saved plans."""
+    from workbench.plan import list_plans
+
+    table = list_plans(args.folder)
+    if args.json:
+        records = table.astype(object).where(table.notna(), None).to_dict("records")
+        print(json.dumps(records, ensure_ascii=False))
+        return 0
+    if table.empty:
+        print(f"no saved plans in {args.folder}")
+        return 0
+    shown = table.assign(path=table["path"].map(lambda p: Path(p).name),
+                         content_hash=table["content_hash"].str[:12], parent_hash=table["parent_hash"].str[:12])
+    columns = ["path", "name", "status", "created_at", "territories", "accounts", "content_hash", "parent_hash",
+               "approved_by"]
+    if shown["problem"].notna().any():
+        columns.append("problem")
+    print(shown[columns].fillna("-").to_string(index=False))
+    return 0
