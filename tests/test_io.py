@@ -309,3 +309,13 @@ def test_check_blocks_cover():
     accounts.loc[2, "block"] = "Q"
     with pytest.raises(InputError, match=r"1 account has a 'block' that is not among the 2 blocks: z \('Q'\)"):
         check_blocks_cover(accounts, blocks, "block")
+
+
+def test_zip_only_file_and_text_codes_that_look_missing(tmp_path):
+    text = "account_id,zip,state,workload\nNA,10001,NA,1\nNULL,02108,MA,NA\n"
+    accounts, report = load_accounts(write(tmp_path / "z.csv", text), zip_table=ZIPS, on_invalid="exclude",
+                                     return_report=True)
+    assert accounts["account_id"].tolist() == ["NA"]  # an id "NA" is an id, not a missing value
+    assert accounts["state"].tolist() == ["NA"]
+    assert accounts[["latitude", "longitude"]].values.tolist() == [[40.7506, -73.9972]]
+    assert report.excluded[["account_id", "reason"]].values.tolist() == [["NULL", "workload is missing"]]

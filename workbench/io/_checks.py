@@ -342,7 +342,8 @@ class Checker:
         values, bad, fixed = parse_numbers(raw, decimal_comma=decimal_comma)
         self.note_fixed(fixed, column, raw, values)
         self.flag(bad, column, f"{what} is not a number",
-                  "Fix: use plain numbers (no units or currency signs, e.g. 1234.5); thousands separators "
+                  "Fix: use plain numbers with a point as decimal separator (e.g. 1234.5; no units or currency "
+                  "signs); thousands separators "
                   "like 1,234 are accepted.", values=raw)
         if not allow_missing:
             self.flag(np.isnan(values), column, f"{what} is missing", fix_missing)

@@ -26,6 +26,10 @@ from workbench.errors import InputError
 LARGE_FILE_BYTES = 50 * 1024 * 1024
 CHUNK_ROWS = 250_000
 
+#: Cells read as missing in numeric columns (pandas' defaults).
+NA_VALUES = ("", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN",
+             "<NA>", "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null")
+
 TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 PARQUET_SUFFIXES = (".parquet", ".pq")
@@ -301,11 +305,15 @@ def _read_text(path: Path, *, what, is_text, encoding, progress) -> RawTable:
     header = next(csv.reader([header_line], delimiter=delimiter))
     header = [h.strip() for h in header]
     dtype = {name: "str" for name in header if is_text(name)}
+    # In id/code columns only an empty cell is missing: "NA" (Namibia), "NULL" or "None" stay text.
+    na_values = {name: [""] if name in dtype else list(NA_VALUES) for name in header}
     size = path.stat().st_size
     chunked = progress or size >= LARGE_FILE_BYTES
     kwargs = dict(
         sep=delimiter,
         dtype=dtype,
+        na_values=na_values,
+        keep_default_na=False,
         encoding=encoding,
         skip_blank_lines=False,
         skipinitialspace=True,
