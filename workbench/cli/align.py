@@ -1,0 +1,168 @@
+"""``workbench align ACCOUNTS --territories N --out OUT.csv``: align territories headless.
+
+Which method runs follows from the options:
+
+* no ``--balance-on``: plain k-means on the account locations;
+* ``--balance-on COL[,COL...]``: balanced territories within ``--tolerance``;
+* ``--current COL``: realignment from that column, moving as little as possible
+  (ids kept; ``--territories`` may be omitted);
+* ``--reps REPS.csv``: one territory per rep around the rep's home (ids are rep
+  ids, targets in proportion to ``capacity_hours``); with ``--current`` a
+  rep-anchored realignment;
+* ``--blocks FILE --block-col COL``: contiguous territories built from blocks.
+
+``OUT.csv`` gets exactly ``account_id,territory_id``, one row per input account
+in input order; any other suffix writes a draft plan (``workbench.plan``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import warnings
+
+import pandas as pd
+
+from workbench.errors import InputError
+from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
+
+
+def register(subparsers) -> None:
+    """Add the ``align`` sub-command."""
+    parser = subparsers.add_parser(
+        "align", help="align sales territories (k-means, balanced, rep-anchored, contiguous, realignment)",
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("accounts", metavar="ACCOUNTS", help="accounts file (CSV, Parquet, Excel)")
+    parser.add_argument("--territories", type=int, metavar="N", help="number of territories")
+    parser.add_argument("--out", required=True, metavar="OUT.csv",
+                        help="output CSV (account_id,territory_id); another suffix saves a draft plan")
+    parser.add_argument("--id-col", default=ACCOUNT_ID)
+    parser.add_argument("--lat-col", default="latitude")
+    parser.add_argument("--lon-col", default="longitude")
+    parser.add_argument("--balance-on", metavar="COL[,COL...]", help="metric column(s) to balance")
+    parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
+                        help="max deviation from the mean, as a share (default 0.05)")
+    parser.add_argument("--current", metavar="COL", help="current territory column: realign from it")
+    parser.add_argument("--reps", metavar="REPS.csv", help="reps file: rep_id, latitude, longitude[, capacity_hours]")
+    parser.add_argument("--blocks", metavar="FILE", help="building-block polygons (e.g. counties)")
+    parser.add_argument("--block-col", metavar="COL", help="block id column, in the blocks and the accounts")
+    parser.add_argument("--lock-col", metavar="COL", help="True/False column: locked accounts keep their territory")
+    parser.add_argument("--seed", type=int, help="random seed (same inputs and seed, same output)")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Load, align, write, print a short summary; return 0."""
+    from workbench.io import load_accounts
+
+    start = time.perf_counter()
+    balance_on = _columns(args.balance_on)
+    if args.territories is None and not (args.reps or args.current):
+        raise InputError("--territories N is required unless --reps or --current gives the territories")
+    if args.territories is not None and args.territories < 1:
+        raise InputError(f"--territories must be a positive number, got {args.territories}")
+    if bool(args.blocks) != bool(args.block_col):
+        raise InputError("--blocks FILE and --block-col COL go together: give both or neither")
+    if not 0 < args.tolerance < 1:
+        raise InputError(f"--tolerance must be a share between 0 and 1 (0.05 = 5%), got {args.tolerance}")
+    accounts = load_accounts(args.accounts, id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
+                             territory_col=args.current, metrics=balance_on or None)
+    for column in balance_on + [c for c in (args.lock_col, args.block_col) if c]:
+        if column not in accounts.columns:
+            raise InputError(f"{args.accounts}: no column {column!r} (columns: {list(accounts.columns)}); "
+                             "check the spelling or the option")
+    if args.territories is not None and args.territories > len(accounts):
+        raise InputError(f"--territories {args.territories} is more than the {len(accounts)} accounts in "
+                         f"{args.accounts}; ask for at most one territory per account")
+    reps = None
+    if args.reps:
+        from workbench.io import load_reps
+
+        reps = load_reps(args.reps)
+    current_col = CURRENT_TERRITORY if args.current else None
+    if args.lock_col and not current_col:
+        raise InputError(f"--lock-col {args.lock_col} needs --current COL: a locked account keeps its current territory")
+    if current_col and not args.blocks:
+        _check_count(args.territories, accounts[current_col].nunique(), f"territories in column {args.current!r}")
+    model, method, fit_kwargs = _choose(args, balance_on, current_col, reps)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(accounts, **fit_kwargs)
+    labels = model.labels_
+    _write(args, accounts, labels, method, reps, balance_on)
+    report = model.report_
+    print(report.summary().replace(f"seconds: {report.seconds:.2f}", f"seconds: {time.perf_counter() - start:.2f}"))
+    for warning in caught:
+        if str(warning.message) not in report.warnings:
+            print(f"warning: {warning.message}", file=sys.stderr)
+    for note in report.warnings:
+        print(f"warning: {note}", file=sys.stderr)
+    print(f"wrote {len(labels)} assignments to {args.out}")
+    return 0
+
+
+def _columns(text) -> list[str]:
+    if text is None:
+        return []
+    columns = [c.strip() for c in text.split(",") if c.strip()]
+    if not columns:
+        raise InputError(f"--balance-on needs column names separated by commas, got {text!r}")
+    return columns
+
+
+def _choose(args, balance_on, current_col, reps):
+    """The estimator, its method name and extra fit arguments, from the options."""
+    from workbench import align
+
+    seed = args.seed
+    metrics = balance_on or [WORKLOAD]
+    if args.blocks:
+        from workbench.align.contiguous import ContiguousTerritories
+        from workbench.io import load_blocks
+
+        blocks = load_blocks(args.blocks, id_col=args.block_col)
+        model = ContiguousTerritories(n_territories=args.territories, balance_on=tuple(metrics),
+                                      tolerance=args.tolerance, block_col=args.block_col, random_state=seed,
+                                      lock_col=args.lock_col, current_col=current_col, progress=False)
+        return model, "contiguous", {"blocks": blocks}
+    if reps is not None:
+        if current_col:
+            model = align.Realignment(balance_on=metrics, tolerance=args.tolerance, current_col=current_col,
+                                      lock_col=args.lock_col, random_state=seed)
+            return model, "rep_realignment", {"reps": reps}
+        _check_count(args.territories, len(reps), "reps in " + str(args.reps))
+        model = align.RepAnchoredTerritories(balance_on=metrics, tolerance=args.tolerance, random_state=seed)
+        return model, "rep_anchored", {"reps": reps}
+    if current_col:
+        model = align.Realignment(balance_on=metrics, tolerance=args.tolerance, current_col=current_col,
+                                  lock_col=args.lock_col, random_state=seed)
+        return model, "realignment", {}
+    if balance_on:
+        return (align.BalancedTerritories(args.territories, balance_on=balance_on, tolerance=args.tolerance,
+                                          random_state=seed), "balanced", {})
+    return align.KMeansTerritories(args.territories, random_state=seed), "kmeans", {}
+
+
+def _check_count(asked, found, where):
+    if asked is not None and asked != found:
+        raise InputError(f"--territories {asked} but there are {found} {where}; omit --territories to use them")
+
+
+def _write(args, accounts, labels, method, reps, balance_on) -> None:
+    from workbench.safeio import atomic_path
+
+    out = str(args.out)
+    if out.lower().endswith(".csv"):
+        frame = pd.DataFrame({ACCOUNT_ID: accounts[ACCOUNT_ID].astype(str).to_numpy(),
+                              TERRITORY_ID: pd.Series(labels, dtype=object).astype(str).to_numpy()})
+        with atomic_path(out) as tmp:
+            frame.to_csv(tmp, index=False)
+        return
+    from workbench.plan import Plan, save_plan
+
+    parameters = {"territories": args.territories, "balance_on": balance_on, "tolerance": args.tolerance,
+                  "current": args.current, "reps": args.reps, "blocks": args.blocks, "block_col": args.block_col,
+                  "lock_col": args.lock_col, "seed": args.seed}
+    plan = Plan.from_labels(accounts, labels, method=method, parameters=parameters, reps=reps)
+    save_plan(plan, out)
