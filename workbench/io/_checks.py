@@ -105,7 +105,7 @@ def resolve_columns(table: RawTable, *, what: str, wanted: dict, columns: dict |
                 f"has a column {standard!r}. Fix: rename or drop one of them, or pass columns= to map the other."
             )
     table.frame = frame.rename(columns=rename)
-    table.notes = notes
+    table.notes.extend(notes)
     return {standard: theirs for theirs, standard in rename.items()}
 
 
@@ -186,7 +186,7 @@ class Checker:
         self.on_invalid = on_invalid
         self.keep = np.ones(len(table.frame), bool)
         self.excluded: list[pd.DataFrame] = []
-        self.warnings: list[str] = list(getattr(table, "notes", []))
+        self.warnings: list[str] = list(table.notes)
 
     def user_name(self, standard: str) -> str:
         return self.names.get(standard, standard)
@@ -290,10 +290,14 @@ class Checker:
         self.check_swapped(lat, lon, both)
         lat_out = both & ~(np.abs(lat) <= 90)
         lon_out = both & ~(np.abs(lon) <= 180)
+        projected = ""
+        if (lat_out | lon_out).any() and np.nanmedian(np.abs(np.r_[lat[lat_out], lon[lon_out]])) > 1000:
+            projected = (" These look like projected coordinates (metres), not degrees: convert them to "
+                         "WGS84, e.g. with geopandas .to_crs('EPSG:4326').")
         self.flag(lat_out, "latitude", "latitude outside [-90, 90]",
-                  "Fix: correct these values; latitude is north-south in decimal degrees.", values=lat)
+                  "Fix: correct these values; latitude is north-south in decimal degrees." + projected, values=lat)
         self.flag(lon_out, "longitude", "longitude outside [-180, 180]",
-                  "Fix: correct these values; longitude is east-west in decimal degrees.", values=lon)
+                  "Fix: correct these values; longitude is east-west in decimal degrees." + projected, values=lon)
         null_island = both & (lat == 0) & (lon == 0)
         self.flag(null_island, "latitude", "coordinates are (0, 0) ('null island', usually a failed geocode)",
                   "Fix: correct the coordinates, or leave both cells empty so the account is placed at its ZIP.")
@@ -363,5 +367,5 @@ def _value(value) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "empty"
     if isinstance(value, float):
-        return f"{value:g}"
+        return f"{value:.10g}"
     return repr(str(value))

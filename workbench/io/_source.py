@@ -14,7 +14,7 @@ import gzip
 import io
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -72,24 +72,18 @@ class RawTable:
     geometry: object = None  # GeoSeries for spatial files, else None
     crs: object = None
     delimiter: str | None = None
+    notes: list = field(default_factory=list)  # warnings found while reading/renaming
 
 
 def _show(value) -> str:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return "empty"
     if isinstance(value, (float, np.floating)):
-        return f"{value:g}"
+        return f"{value:.10g}"
     text = str(value)
     if len(text) > 40:
         text = text[:37] + "..."
     return repr(text)
-
-
-def describe(source) -> str:
-    """Name of a source for messages: the file name, or ``"the DataFrame"``."""
-    if isinstance(source, pd.DataFrame):
-        return "the GeoDataFrame" if hasattr(source, "geometry") and "geometry" in source else "the DataFrame"
-    return Path(source).name
 
 
 def read_table(
