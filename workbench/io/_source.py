@@ -271,6 +271,9 @@ def _read_text(path: Path, *, what, is_text, encoding, progress) -> RawTable:
         raw, stream = _open_binary(path)
         try:
             bom = stream.read(4)
+        except (OSError, EOFError) as exc:
+            raise InputError(f"{path.name}: cannot read the file ({exc}). "
+                             f"Fix: check it is not truncated or corrupt.") from exc
         finally:
             stream.close()
             raw.close()
