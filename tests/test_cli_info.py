@@ -78,3 +78,16 @@ def test_info_bad_file_is_one_line_error(tmp_path, capsys):
 def test_info_missing_file(tmp_path, capsys):
     assert main(["info", str(tmp_path / "none.csv")]) == 2
     assert capsys.readouterr().err.startswith("error: accounts file not found:")
+
+
+def test_info_on_the_bundled_sample(capsys):
+    from workbench import bundled
+
+    path = bundled.sample_accounts_path()
+    if not path.exists():
+        pytest.skip("bundled sample not built")
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("accounts.csv: ")
+    assert "territories in 'current_territory'" in out
+    assert "T01" in out
