@@ -259,9 +259,10 @@ class Checker:
             where = pd.Series(self.table.where)
             first = where.groupby(live.to_numpy()).transform("first").to_numpy()
             repeated = live[live.duplicated(keep=False) & live.notna()]
-            listing = ", ".join(
-                f"{key!r} ({self.source.unit}s {', '.join(str(w) for w in self.table.where[group.index[:5]])})"
-                for key, group in list(repeated.groupby(repeated, sort=False))[:5]
+            listing = ", ".join(  # only the first five ids: a file loaded twice has a million of them
+                f"{key!r} ({self.source.unit}s "
+                f"{', '.join(str(w) for w in self.table.where[repeated.index[repeated == key][:5]])})"
+                for key in repeated.unique()[:5]
             )
             n_ids = repeated.nunique()
             if self.on_invalid == "raise":
