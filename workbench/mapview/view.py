@@ -180,17 +180,20 @@ class ComparisonMap(VBox):
         model = self.model
         if len(model.accounts) > MAX_POINTS or model.kind == "cell":
             lon, lat, count = model.item_x, model.item_y, model.item_count
-            radius = 2 + 10 * np.sqrt(count / max(count.max(), 1))
+            radius = 1.0 + 5.0 * np.sqrt(count / max(count.max(), 1))
             names = [f"{n} accounts" for n in count]
         else:
             lon = model.accounts[LONGITUDE].to_numpy(float)
             lat = model.accounts[LATITUDE].to_numpy(float)
             radius, names = np.full(len(lon), 2.5), None
-        style = {"color": "#222222", "weight": 0.5, "fillColor": "#222222", "fillOpacity": 0.45, "interactive": False}
+        style = {"color": "#222222", "weight": 0, "fillColor": "#222222", "fillOpacity": 0.25, "interactive": False}
         homes = self._rep_homes(reps)
+        self.account_layers = []
         for target_map in (self._current_map, self._proposed_map):
-            target_map.add(GeoJSON(data=F.feature_collection(F.point_features(lon, lat, radius, names)),
-                                   point_style=style, name="accounts"))
+            layer = GeoJSON(data=F.feature_collection(F.point_features(lon, lat, radius, names)),
+                            point_style=style, name="accounts")
+            target_map.add(layer)
+            self.account_layers.append(layer)
             if homes is not None and len(homes):
                 target_map.add(GeoJSON(
                     data=F.feature_collection(F.point_features(homes[LONGITUDE], homes[LATITUDE],
@@ -227,6 +230,9 @@ class ComparisonMap(VBox):
         link((model, "show"), (self._show, "value"))
         self._only_moved = Checkbox(description="Only moved", indent=False, layout=Layout(width="110px"))
         link((model, "only_moved"), (self._only_moved, "value"))
+        self._show_accounts = Checkbox(value=True, description="Accounts", indent=False, layout=Layout(width="100px"))
+        for layer in self.account_layers:
+            link((self._show_accounts, "value"), (layer, "visible"))
         self._undo = Button(description="Undo", icon="undo", disabled=True, layout=Layout(width="80px"))
         self._redo = Button(description="Redo", icon="repeat", disabled=True, layout=Layout(width="80px"))
         self._undo.on_click(self._on_undo_click)
@@ -234,7 +240,7 @@ class ComparisonMap(VBox):
         link((model, "can_undo"), (self._undo, "disabled"), transform=(lambda v: not v, lambda v: not v))
         link((model, "can_redo"), (self._redo, "disabled"), transform=(lambda v: not v, lambda v: not v))
         self._toolbar = VBox([HBox([self._target, self._mode, self._undo, self._redo]),
-                              HBox([self._color_by, self._show, self._only_moved])])
+                              HBox([self._color_by, self._show, self._only_moved, self._show_accounts])])
         self._status = HTML(f"<i>Click a {model.kind} on the proposed map to move it to the chosen territory; "
                             "draw a rectangle or polygon to move many.</i>")
         self._folder = Text(value=save_folder, description="Save to", layout=Layout(width="360px"))
@@ -314,7 +320,8 @@ class ComparisonMap(VBox):
                 continue
             over = abs(deviation[i]) > model.tolerance
             rows.append(
-                f"<div style='display:flex;align-items:center;gap:4px;height:15px'>"
+                f"<div data-territory='{html.escape(str(territory))}' data-color='{fills[i]}' "
+                f"style='display:flex;align-items:center;gap:4px;height:15px'>"
                 f"<span style='width:38px'>{html.escape(str(territory))}</span>"
                 f"<span style='position:relative;flex:1;height:11px;background:#f0f0f0'>"
                 f"<span style='position:absolute;left:0;top:0;height:11px;width:{100 * loads[i] / top:.1f}%;"
