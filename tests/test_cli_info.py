@@ -91,3 +91,14 @@ def test_info_on_the_bundled_sample(capsys):
     assert out.startswith("accounts.csv: ")
     assert "territories in 'current_territory'" in out
     assert "T01" in out
+
+
+def test_info_checks_territories_against_reps(accounts_csv, tmp_path, capsys):
+    reps = tmp_path / "reps.csv"
+    reps.write_text("rep_id,latitude,longitude,territory_id\nR1,40.7,-74.0,T1\n")
+    assert main(["info", str(accounts_csv), "--reps", str(reps)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: accounts.csv: column 'current_territory': unknown territory id on 1 line: "
+                          "line 4 ('T2'). Fix: correct the ids or add these territories to the reps (known: T1).")
+    assert main(["info", str(accounts_csv), "--reps", str(reps), "--exclude-invalid"]) == 0
+    assert "line 4, A3: unknown territory id: 'T2'" in capsys.readouterr().out

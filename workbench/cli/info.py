@@ -7,9 +7,12 @@ import json
 
 import numpy as np
 
-from workbench.io import load_accounts
+from pathlib import Path
+
+from workbench.errors import InputError
+from workbench.io import load_accounts, load_reps
 from workbench.metrics import deviation_from_mean, territory_loads
-from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY
+from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, TERRITORY_ID
 
 
 def register(subparsers) -> None:
@@ -30,7 +33,10 @@ def register(subparsers) -> None:
     parser.add_argument("--metrics", default=None, type=_comma_list,
                         help="comma-separated metric columns (default: workload, revenue, potential, "
                         "visits_per_year when present)")
+    parser.add_argument("--reps", default=None, metavar="REPS",
+                        help="reps file; current territories not among its territory_id values are flagged")
     parser.add_argument("--sheet", default=None, help="Excel sheet (default: the first)")
+    parser.add_argument("--layer", default=None, help="GeoPackage layer holding the accounts")
     parser.add_argument("--encoding", default=None, help="text encoding of a CSV (default: UTF-8)")
     parser.add_argument("--exclude-invalid", action="store_true",
                         help="leave invalid rows out and list them, instead of stopping at the first problem")
@@ -48,8 +54,17 @@ def _comma_list(text: str) -> list[str]:
 
 def run(args) -> int:
     """Load the accounts and print the summary; return the exit code."""
+    valid_territories = None
+    if args.reps:
+        reps = load_reps(args.reps)
+        if TERRITORY_ID not in reps:
+            raise InputError(f"{reps_name(args.reps)}: no {TERRITORY_ID!r} column to check territories against. "
+                             f"Fix: add it, or leave out --reps.")
+        valid_territories = reps[TERRITORY_ID].dropna().unique().tolist()
     accounts, report = load_accounts(
         args.accounts,
+        valid_territories=valid_territories,
+        layer=args.layer,
         id_col=args.id_col,
         lat_col=args.lat_col,
         lon_col=args.lon_col,
@@ -68,6 +83,10 @@ def run(args) -> int:
     else:
         print(format_summary(summary))
     return 0
+
+
+def reps_name(path) -> str:
+    return Path(path).name
 
 
 def summarise(accounts, report) -> dict:
