@@ -8,6 +8,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely import Point, Polygon, box
 
 from workbench.errors import InputError
@@ -319,3 +321,25 @@ def test_zip_only_file_and_text_codes_that_look_missing(tmp_path):
     assert accounts["state"].tolist() == ["NA"]
     assert accounts[["latitude", "longitude"]].values.tolist() == [[40.7506, -73.9972]]
     assert report.excluded[["account_id", "reason"]].values.tolist() == [["NULL", "workload is missing"]]
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.tuples(st.floats(-59.9, 84.9), st.floats(-180, 180), st.integers(0, 99999)),
+                min_size=1, max_size=8))
+def test_csv_round_trip_keeps_coordinates_and_ids(rows):
+    """Whatever valid coordinates and zero-padded ids go in come back out unchanged."""
+    import io as _io
+
+    frame = pd.DataFrame({"account_id": [f"{i:05d}" for i in range(len(rows))],
+                          "latitude": [r[0] for r in rows], "longitude": [r[1] for r in rows],
+                          "zip": [f"{r[2]:05d}" for r in rows]})
+    frame = frame[(frame["latitude"] != 0) | (frame["longitude"] != 0)]  # (0, 0) is refused on purpose
+    if frame.empty:
+        return
+    buffer = _io.StringIO()
+    frame.to_csv(buffer, index=False)
+    accounts = load_accounts(pd.read_csv(_io.StringIO(buffer.getvalue()), dtype=str))
+    assert accounts["account_id"].tolist() == frame["account_id"].tolist()
+    assert accounts["zip"].tolist() == frame["zip"].tolist()
+    np.testing.assert_array_equal(accounts["latitude"], frame["latitude"].to_numpy())
+    np.testing.assert_array_equal(accounts["longitude"], frame["longitude"].to_numpy())
