@@ -1,0 +1,236 @@
+"""ComparisonMap / ComparisonModel without a browser: clicks, draws, locks, undo/redo, errors.
+
+Fixture: six unit squares in two rows (b1 b2 b3 over b4 b5 b6), two accounts each; the
+current plan gives each column its territory (T1 | T2 | T3).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import box
+
+from workbench.errors import InputError, PlanError
+from workbench.mapview import ComparisonMap, ComparisonModel
+from workbench.mapview.features import MOVED_STYLE
+
+BLOCKS = ["b1", "b2", "b3", "b4", "b5", "b6"]
+
+
+@pytest.fixture
+def blocks():
+    squares = [box(x, y, x + 1, y + 1) for y in (1, 0) for x in (0, 1, 2)]
+    return gpd.GeoDataFrame({"county_fips": BLOCKS}, geometry=squares, crs="EPSG:4326")
+
+
+@pytest.fixture
+def accounts():
+    column = {"b1": 0, "b2": 1, "b3": 2, "b4": 0, "b5": 1, "b6": 2}
+    rows = []
+    for block in BLOCKS:
+        for k in range(2):
+            rows.append({"account_id": f"{block}-{k}", "county_fips": block, "latitude": 0.5, "longitude": 0.5,
+                         "workload": 1.0 + k, "current_territory": f"T{column[block] + 1}"})
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def widget(accounts, blocks):
+    labels = accounts["current_territory"].to_numpy()
+    return ComparisonMap(labels, labels.copy(), blocks=blocks, block_col="county_fips", accounts=accounts,
+                         metrics=["workload"], basemap=False)
+
+
+def _ids(layer):
+    return sorted(f["properties"]["id"] for f in layer.data["features"])
+
+
+def _click(widget, block):
+    widget._on_item_click(event="click", properties={"id": block}, feature={"properties": {"id": block}})
+
+
+def _errors(widget) -> str:
+    return "".join(o.get("text", "") for o in widget._errors.outputs)
+
+
+def test_layers_one_per_territory_on_both_maps(widget):
+    assert [layer.name for layer in widget.proposed_layers] == ["T1", "T2", "T3"]
+    assert [_ids(layer) for layer in widget.current_layers] == [["b1", "b4"], ["b2", "b5"], ["b3", "b6"]]
+    assert [_ids(layer) for layer in widget.proposed_layers] == [["b1", "b4"], ["b2", "b5"], ["b3", "b6"]]
+
+
+def test_neighbouring_territories_get_different_colours(widget):
+    colors = widget.colors
+    assert colors["T1"] != colors["T2"] != colors["T3"]
+
+
+def test_click_moves_block_and_redraws_only_the_two_territories(widget):
+    untouched = widget.proposed_layers[2].data
+    current_data = [layer.data for layer in widget.current_layers]
+    scorecard = widget._scorecard.value
+    widget.model.target = "T1"
+    _click(widget, "b2")
+    assert _errors(widget) == ""
+    assert _ids(widget.proposed_layers[0]) == ["b1", "b2", "b4"]
+    assert _ids(widget.proposed_layers[1]) == ["b5"]
+    assert widget.proposed_layers[2].data is untouched
+    assert all(layer.data is data for layer, data in zip(widget.current_layers, current_data))
+    moved = [f for f in widget.proposed_layers[0].data["features"] if f["properties"]["id"] == "b2"][0]
+    assert moved["properties"]["moved"] is True
+    assert moved["properties"]["style"]["weight"] == MOVED_STYLE["weight"]
+    assert moved["properties"]["style"]["fillColor"] == widget.colors["T1"]
+    # workload per column was 6 | 6 | 6; b2 holds 1 + 2 = 3
+    assert widget.model.loads()["workload"].tolist() == [9.0, 3.0, 6.0]
+    assert widget._scorecard.value != scorecard
+    assert "50.0%" in widget._scorecard.value  # max deviation: 9 vs mean 6
+    assert "moved 2 account(s) in 1 block(s) to T1" in widget._status.value
+
+
+def test_undo_and_redo_restore_layers_and_loads(widget):
+    widget.model.target = "T3"
+    _click(widget, "b1")
+    assert widget.model.can_undo and not widget._undo.disabled
+    widget._on_undo_click()
+    assert _ids(widget.proposed_layers[0]) == ["b1", "b4"]
+    assert widget.model.loads()["workload"].tolist() == [6.0, 6.0, 6.0]
+    assert widget.model.scorecard().loc["accounts moved", "proposed"] == 0
+    assert not widget._redo.disabled
+    widget._on_redo_click()
+    assert _ids(widget.proposed_layers[2]) == ["b1", "b3", "b6"]
+    assert widget.model.labels[:2].tolist() == ["T3", "T3"]
+
+
+def test_undo_with_nothing_to_undo_is_reported(widget):
+    widget._on_undo_click()
+    assert "PlanError: nothing to undo" in _errors(widget)
+
+
+def test_locked_block_refuses_click_and_is_shown(widget):
+    widget.model.mode = "lock"
+    _click(widget, "b2")
+    locked = [f for f in widget.proposed_layers[1].data["features"] if f["properties"]["id"] == "b2"][0]
+    assert locked["properties"]["locked"] is True and "dashArray" in locked["properties"]["style"]
+    widget.model.mode = "move"
+    widget.model.target = "T1"
+    _click(widget, "b2")
+    assert "block ['b2'] is locked; unlock it before moving it" in _errors(widget)
+    assert widget.model.labels[2:4].tolist() == ["T2", "T2"]
+    widget.model.mode = "lock"
+    _click(widget, "b2")  # unlock
+    widget.model.mode = "move"
+    _click(widget, "b2")
+    assert _errors(widget) == ""
+    assert widget.model.labels[2:4].tolist() == ["T1", "T1"]
+
+
+def test_pick_mode_sets_target_from_clicked_block(widget):
+    widget.model.mode = "pick"
+    _click(widget, "b6")
+    assert widget.model.target == "T3" and widget._target.value == "T3"
+    assert widget.model.labels.tolist() == widget.model.current_labels.tolist()
+
+
+def test_draw_moves_blocks_whose_centre_is_inside_skipping_locked(widget):
+    widget.model.set_locked(["b4"])
+    widget.model.target = "T3"
+    rectangle = {"type": "Feature", "properties": {},
+                 "geometry": {"type": "Polygon", "coordinates": [[[0.2, 0.2], [1.8, 0.2], [1.8, 1.8], [0.2, 1.8], [0.2, 0.2]]]}}
+    widget._on_draw_created(target=widget._draw, action="created", geo_json=rectangle)
+    assert _errors(widget) == ""
+    owners = dict(zip(widget.model.item_ids, widget.model.territories[widget.model.item_owner]))
+    assert owners == {"b1": "T3", "b2": "T3", "b3": "T3", "b4": "T1", "b5": "T3", "b6": "T3"}
+    assert "1 locked left in place" in widget.model.status
+    widget.model.undo()
+    assert widget.model.labels.tolist() == widget.model.current_labels.tolist()
+
+
+def test_error_in_callback_is_shown_in_output_with_traceback(widget, monkeypatch):
+    def boom(*args, **kwargs):
+        raise RuntimeError("boom in the model")
+
+    monkeypatch.setattr(widget.model, "move_items", boom)
+    _click(widget, "b1")
+    text = _errors(widget)
+    assert "Traceback" in text and "RuntimeError: boom in the model" in text
+    assert "boom in the model" in widget._status.value
+
+
+def test_unknown_target_is_refused(widget):
+    with pytest.raises(PlanError, match=r"unknown territory 'T9'; choose one of \['T1', 'T2', 'T3'\]"):
+        widget.model.move_items(["b1"], "T9")
+    with pytest.raises(InputError, match="'b9' is not a block on this map"):
+        widget.model.move_items(["b9"], "T1")
+
+
+def test_filters_only_moved_and_one_territory(widget):
+    widget.model.target = "T1"
+    _click(widget, "b3")
+    widget.model.only_moved = True
+    assert [_ids(layer) for layer in widget.proposed_layers] == [["b3"], [], []]
+    assert [_ids(layer) for layer in widget.current_layers] == [[], [], ["b3"]]
+    widget.model.only_moved = False
+    widget.model.show = "territory:T2"
+    assert [_ids(layer) for layer in widget.proposed_layers] == [[], ["b2", "b5"], []]
+
+
+def test_color_by_metric_uses_deviation_colours(widget):
+    widget.model.target = "T1"
+    _click(widget, "b2")  # T1 over, T2 under
+    widget.model.color_by = "workload"
+    fill = {layer.name: layer.data["features"][0]["properties"]["style"]["fillColor"] for layer in widget.proposed_layers}
+    assert fill["T1"].startswith("#") and fill["T1"] != fill["T2"]
+    assert fill["T3"] == "#f7f7f7"  # exactly at the mean: the neutral middle colour
+    assert "Deviation" not in widget._bars.value and "under" in widget._bars.value
+
+
+def test_plans_round_trip_and_save(accounts, blocks, tmp_path):
+    from workbench.plan import Plan, load_plan
+
+    current = Plan.from_column(accounts)
+    proposal = current.reassign_blocks(["b3"], "T2")
+    widget = ComparisonMap(current, proposal, blocks=blocks, block_col="county_fips", basemap=False)
+    assert widget.model.scorecard().loc["accounts moved", "proposed"] == 2
+    widget.model.target = "T1"
+    _click(widget, "b5")
+    edited = widget.proposed
+    assert edited.parent is not None and edited.history()[-2] is proposal
+    assert edited.assignments.loc[["b5-0", "b5-1", "b3-0"]].tolist() == ["T1", "T1", "T2"]
+    widget._folder.value = str(tmp_path / "scenario")
+    widget._on_save_click()
+    assert _errors(widget) == ""
+    assert str((tmp_path / "scenario").resolve()) in widget._saved.value
+    assert load_plan(tmp_path / "scenario").assignments.equals(edited.assignments)
+
+
+def test_account_mode_without_blocks(accounts):
+    accounts = accounts.assign(latitude=np.arange(12) % 3 + 0.0, longitude=np.arange(12) // 3 + 0.0)
+    labels = np.where(accounts["longitude"] < 2, "A", "B")
+    widget = ComparisonMap(labels, labels, accounts=accounts, metrics=["workload"], basemap=False)
+    assert widget.model.kind == "account" and len(widget.model.item_ids) == 12
+    widget.model.target = "B"
+    _click(widget, "b1-0")
+    assert widget.model.labels[0] == "B"
+    assert "b1-0" in _ids(widget.proposed_layers[1])
+
+
+def test_model_rejects_accounts_outside_blocks(accounts, blocks):
+    accounts.loc[0, "county_fips"] = "zz"
+    with pytest.raises(InputError, match=r"accounts are in county_fips \['zz'\] which are not among the blocks"):
+        ComparisonModel(accounts["current_territory"], accounts["current_territory"], accounts=accounts,
+                        blocks=blocks, block_col="county_fips")
+
+
+def test_model_rejects_wrong_label_count(accounts):
+    with pytest.raises(InputError, match="current has 2 labels but there are 12 accounts"):
+        ComparisonModel(["T1", "T2"], accounts["current_territory"], accounts=accounts)
+
+
+def test_model_move_to_same_territory_is_a_no_op(accounts, blocks):
+    labels = accounts["current_territory"].to_numpy()
+    model = ComparisonModel(labels, labels, accounts=accounts, blocks=blocks, block_col="county_fips")
+    assert model.move_items(["b1"], "T1") is None
+    assert model.revision == 0 and "already in 'T1'" in model.status
+    with pytest.raises(PlanError, match="nothing to redo"):
+        model.redo()
