@@ -147,6 +147,7 @@ def test_comparison_is_frozen_and_json_ready(comparison):
     assert comparison.moved_accounts.loc[0, "explanation"] != "changed"
     data = json.loads(json.dumps(comparison.to_dict(), allow_nan=False))
     assert set(data) == {"current", "proposed", "metrics", "load_metric", "tolerance", "scorecards", "disruption",
+                         "rep_retention",
                          "territory_deltas", "transfer_matrix", "moved_accounts", "retention", "warnings"}
     assert data["scorecards"]["accounts"] == {"current": 6, "proposed": 6, "change": 0}
     assert data["disruption"]["accounts_moved"] == 2
@@ -165,3 +166,40 @@ def test_metrics_default_and_order(plans):
     result = compare_plans(*plans, metrics=["revenue"])
     assert result.metrics == ("revenue",) and result.load_metric == "revenue"
     assert result.moved_accounts.loc[0, "explanation"].startswith("Moved from T2 (600 revenue, +50% over)")
+
+
+def test_rep_retention_follows_the_rep_not_the_territory_id(plans):
+    current, _ = plans
+    # proposed: the same accounts, but R2 and R3 swap territory ids; only a4 really changes rep
+    swapped = three_reps().assign(territory_id=["T1", "T3", "T2"])
+    labels = ["T1", "T1", "T3", "T2", "T2", "T2"]  # a3 stays with R2 (now T3); a4 goes R2 -> R3 (now T2)
+    proposed = Plan.from_labels(six_accounts(), labels, name="swap", reps=swapped)
+    result = compare_plans(current, proposed)
+    by_rep = result.rep_retention
+    assert by_rep.index.tolist() == ["R1", "R2", "R3"]
+    assert by_rep["accounts_kept"].tolist() == [2, 1, 2]
+    assert by_rep["workload_kept_pct"].tolist() == [100.0, 50.0, 100.0]
+    assert by_rep["rep_name"].tolist() == ["Ann", "Bob", "Cy"]
+    # by territory id T2 keeps only a4 and T3 keeps nothing, though R3 keeps its whole book
+    assert result.retention["accounts_kept"].tolist() == [2, 1, 0]
+    assert compare_plans(*[Plan.from_column(six_accounts())] * 2).rep_retention.empty
+
+
+def test_identical_plans_move_nothing(plans):
+    current, _ = plans
+    result = compare_plans(current, current)
+    assert result.moved_accounts.empty and result.disruption["accounts_moved"] == 0
+    assert result.disruption["workload_moved_pct"] == 0.0
+    assert result.retention["accounts_kept_pct"].tolist() == [100.0, 100.0, 100.0]
+    assert json.loads(json.dumps(result.to_dict()))["moved_accounts"] == []
+
+
+def test_without_metrics_the_load_is_the_account_count():
+    accounts = six_accounts()[["account_id", "latitude", "longitude", "current_territory", "proposed"]]
+    current = Plan.from_column(accounts)
+    result = compare_plans(current, Plan.from_column(accounts, "proposed", name="p"))
+    assert result.metrics == () and result.load_metric == "accounts"
+    assert result.transfer_matrix.columns.tolist() == ["from_territory", "to_territory", "accounts"]
+    # T2 has 2 accounts of a mean of 2: on target; T3 likewise
+    assert result.moved_accounts.loc[0, "explanation"] == (
+        "Moved from T2 (2 accounts, 0% on target) to T3 (2 accounts, 0% on target).")

@@ -317,3 +317,19 @@ def test_diff_reports_unassigned_and_added(accounts):
     a = Plan.from_labels(accounts.iloc[:5], ["T1", "T1", "T2", "T2", "T3"])
     b = Plan.from_labels(accounts, ["T1", None, "T2", "T2", "T3", "T3"])
     assert diff_plans(a, b)[["account_id", "change"]].values.tolist() == [["a2", "unassigned"], ["a6", "added"]]
+
+
+def test_labels_series_aligns_by_index_or_account_id(accounts):
+    by_id = pd.Series(["T2", "T1", "T1", "T2", "T3", "T3"], index=["a2", "a1", "a3", "a4", "a5", "a6"])
+    plan = Plan.from_labels(accounts, by_id)
+    assert plan.assignments[["a1", "a2"]].tolist() == ["T1", "T2"]
+    shifted = pd.Series(["T1"] * 6, index=range(10, 16))
+    with pytest.raises(InputError, match=r"matches neither the accounts' index nor their account ids"):
+        Plan.from_labels(accounts, shifted)
+
+
+def test_save_reports_columns_parquet_cannot_hold(accounts, tmp_path):
+    plan = Plan.from_labels(accounts.assign(mixed=[1, "x", 2.5, None, b"\x00", 3]), ["T1"] * 6)
+    with pytest.raises(PlanError, match=r"cannot write the accounts as Parquet .* \['mixed'\]"):
+        save_plan(plan, tmp_path / "p")
+    assert not (tmp_path / "p").exists()

@@ -6,6 +6,7 @@ engine, from a column of the accounts file, or loaded from disk.
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +51,10 @@ class Comparison:
         Accounts and each metric moved, as counts/totals and percentages.
     retention : pandas.DataFrame
         Per current territory (and its rep): the share of the book kept.
+    rep_retention : pandas.DataFrame
+        Per rep (current rep of each account, from the plans' territories or
+        ``reps=``): the share of the rep's book that stays with the rep, wherever
+        the territory ids go. Empty when no rep is known.
     warnings : tuple of str
     """
 
@@ -63,6 +68,7 @@ class Comparison:
     _moved_accounts: pd.DataFrame
     _disruption: pd.Series
     _retention: pd.DataFrame
+    _rep_retention: pd.DataFrame
     warnings: tuple = ()
 
     scorecards = property(lambda self: self._scorecards.copy(deep=False), doc="Scorecards side by side.")
@@ -71,6 +77,7 @@ class Comparison:
     moved_accounts = property(lambda self: self._moved_accounts.copy(deep=False), doc="Moved accounts, explained.")
     disruption = property(lambda self: self._disruption.copy(deep=False), doc="Totals moved.")
     retention = property(lambda self: self._retention.copy(deep=False), doc="Share of each book kept.")
+    rep_retention = property(lambda self: self._rep_retention.copy(deep=False), doc="Share of each rep's book kept.")
 
     @property
     def load_metric(self) -> str:
@@ -118,6 +125,7 @@ class Comparison:
             "transfer_matrix": _records(self._transfer_matrix),
             "moved_accounts": _records(self._moved_accounts),
             "retention": _records(self._retention.reset_index()),
+            "rep_retention": _records(self._rep_retention.reset_index()),
             "warnings": list(self.warnings),
         }
 
@@ -131,6 +139,15 @@ class Comparison:
                  + "".join(f", {d[m + '_moved']:,.0f} {m} ({d[m + '_moved_pct']:.1f}%)" for m in self.metrics)]
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        d = self._disruption
+        head = (f"<p><b>{html.escape(self.current.name)}</b> ({self.current.content_hash[:12]}) &rarr; "
+                f"<b>{html.escape(self.proposed.name)}</b> ({self.proposed.content_hash[:12]}): "
+                f"{d['accounts_moved']:,} of {d['accounts']:,} accounts move "
+                f"({d['accounts_moved_pct']:.1f}%)</p>")
+        warnings = "".join(f"<p>warning: {html.escape(w)}</p>" for w in self.warnings)
+        return head + self._scorecards.to_html(na_rep="-", float_format=lambda v: f"{v:,.2f}") + warnings
 
     def __repr__(self):
         return (f"<Comparison {self.current.name!r} -> {self.proposed.name!r}: "
@@ -227,6 +244,8 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
         _moved_accounts=moved,
         _disruption=_disruption(frame, moved_mask, metrics),
         _retention=_retention(frame, metrics, current._territories),
+        _rep_retention=_rep_retention(frame, metrics, homes_before, homes_after, current._territories,
+                                      proposed._territories, reps is not None),
         warnings=tuple(warnings),
     )
 
@@ -329,6 +348,31 @@ def _retention(frame, metrics, territories) -> pd.DataFrame:
     return out
 
 
+def _rep_retention(frame, metrics, homes_before, homes_after, territories_c, territories_p, given) -> pd.DataFrame:
+    def rep_of(territories, homes, labels):
+        table = homes["rep_id"] if given else territories["rep_id"]
+        return pd.Series(labels).map(table.dropna().astype(str)).to_numpy(dtype=object)
+
+    before = rep_of(territories_c, homes_before, frame["from_territory"])
+    after = rep_of(territories_p, homes_after, frame["to_territory"])
+    columns = ["accounts", *metrics]
+    books = frame.assign(rep_id=before, kept=(before == after))[pd.notna(before)]
+    total = books.groupby("rep_id", sort=True)[columns].sum()
+    stay = books[books["kept"].to_numpy(dtype=bool)].groupby("rep_id", sort=True)[columns].sum().reindex(
+        total.index, fill_value=0)
+    out = pd.DataFrame(index=pd.Index(total.index, name="rep_id"))
+    names = territories_c.dropna(subset=["rep_id"]).drop_duplicates("rep_id").set_index("rep_id")["rep_name"]
+    out["rep_name"] = names.reindex(out.index).to_numpy(dtype=object)
+    for column in columns:
+        out[column] = total[column]
+        out[f"{column}_kept"] = stay[column]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[f"{column}_kept_pct"] = np.where(total[column] > 0, stay[column] / total[column] * 100.0, 100.0)
+    for column in ("accounts", "accounts_kept"):
+        out[column] = out[column].astype(int)
+    return out
+
+
 def _moved_accounts(moves, accounts, metrics, tolerance, summary_c, summary_p, homes_before, homes_after):
     load = metrics[0] if metrics else "accounts"
     out = moves[[ACCOUNT_ID, "from_territory", "to_territory"]].reset_index(drop=True)
@@ -380,6 +424,8 @@ def _territory_phrases(summary: pd.DataFrame, load: str, tolerance: float, dev_c
 
 
 def _explain(out: pd.DataFrame, load: str, tolerance: float, summary_c, summary_p) -> pd.Series:
+    if out.empty:
+        return pd.Series([], index=out.index, dtype="str")
     dev_col = f"{load}_deviation_pct" if load != "accounts" else "accounts_deviation_pct"
     summary_c = summary_c.copy()
     if load == "accounts":

@@ -113,10 +113,7 @@ class Plan:
         (['T2', 'T1', nan], ['T1', 'T2'], ['3'])
         """
         frame = _frames.check_accounts(accounts)
-        if isinstance(labels, pd.Series) and labels.index.equals(accounts.index):
-            values = labels.to_numpy()
-        else:
-            values = np.asarray(labels, dtype=object) if not isinstance(labels, np.ndarray) else labels
+        values = _label_values(accounts, frame, labels)
         if values.ndim != 1 or len(values) != len(frame):
             raise InputError(f"labels has {len(values)} entries but accounts has {len(frame)} rows; "
                              "pass one territory id per account row")
@@ -439,6 +436,19 @@ class Plan:
         return (f"<Plan {self.name!r} {self.metadata.status}: {len(self._assignments)} accounts, "
                 f"{len(self._territories)} territories, {len(self.unassigned)} unassigned, "
                 f"hash {self.content_hash[:12]}>")
+
+
+def _label_values(accounts: pd.DataFrame, frame: pd.DataFrame, labels) -> np.ndarray:
+    """Labels as a 1-D array in the accounts' row order; a Series is aligned by index or by account id."""
+    if isinstance(labels, pd.Series):
+        if labels.index.equals(accounts.index):
+            return labels.to_numpy(dtype=object)
+        by_id = pd.Index(clean_text(pd.Series(labels.index.to_numpy(dtype=object))))
+        if by_id.is_unique and len(by_id) == len(frame) and by_id.isin(frame[ACCOUNT_ID]).all():
+            return pd.Series(labels.to_numpy(dtype=object), index=by_id).reindex(frame[ACCOUNT_ID]).to_numpy()
+        raise InputError("labels is a Series whose index matches neither the accounts' index nor their "
+                         f"account ids (e.g. {show(labels.index, 3)}); pass labels.to_numpy() to align by position")
+    return labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
 
 
 def _as_list(values) -> list:

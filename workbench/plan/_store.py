@@ -153,7 +153,13 @@ def _suggest(path: Path) -> Path:
 
 
 def _write_files(plan: Plan, folder: Path) -> None:
-    plan._accounts.to_parquet(folder / ACCOUNTS_FILE, index=False)
+    try:
+        plan._accounts.to_parquet(folder / ACCOUNTS_FILE, index=False)
+    except (ValueError, TypeError, ImportError) as exc:  # pyarrow errors derive from these
+        mixed = [c for c in plan._accounts.columns if plan._accounts[c].dtype == object]
+        raise PlanError(f"cannot write the accounts as Parquet ({type(exc).__name__}: {exc}); columns holding "
+                        f"mixed values: {mixed[:5]}; convert them to one type (e.g. .astype(str)) and rebuild the "
+                        "plan") from exc
     assignments = pd.DataFrame({
         ACCOUNT_ID: plan._assignments.index.astype("str"),
         TERRITORY_ID: plan._assignments.astype("str").to_numpy(),
