@@ -26,6 +26,9 @@ from scipy.optimize import linprog
 
 _EPS = 1e-12
 
+#: Cheapest alternatives per account that define neighbouring territories.
+NEIGHBOUR_RANK = 1
+
 
 def loads_of(labels: np.ndarray, shares: np.ndarray, n: int) -> np.ndarray:
     """(n, m) totals of each metric share per territory."""
@@ -56,7 +59,7 @@ def lower_bound_share(loads: np.ndarray, lower: np.ndarray, upper: np.ndarray) -
 
 
 def price_labels(cand, cost, weight, targets, tolerance, *, prices=None, max_iter=100, fixed=None,
-                 bar=None, step=0.3):
+                 bar=None, step=0.3, active=None):
     """Iterate prices until the candidate-restricted assignment is balanced.
 
     Account ``i`` goes to ``argmin_j cost_ij * exp(price_j)`` among its
@@ -79,12 +82,15 @@ def price_labels(cand, cost, weight, targets, tolerance, *, prices=None, max_ite
         Starting (log) prices, for a warm start.
     fixed : (n,) int array, optional
         Territory index of points that must not move (-1 for free points).
+    active : (t,) bool array, optional
+        Territories whose balance counts (locked ones cannot change).
 
     Returns
     -------
     labels, prices, n_iter, converged
     """
     n_t = len(targets)
+    active = np.ones(n_t, dtype=bool) if active is None else active
     prices = np.zeros(n_t) if prices is None else np.asarray(prices, dtype=float).copy()
     rows = np.arange(len(cand))
     free = np.ones(len(cand), dtype=bool) if fixed is None else fixed < 0
@@ -100,7 +106,7 @@ def price_labels(cand, cost, weight, targets, tolerance, *, prices=None, max_ite
             labels[~free] = fixed[~free]
         load = np.bincount(labels, weights=weight, minlength=n_t)
         ratio = load / targets - 1
-        worst = float(np.abs(ratio).max())
+        worst = float(np.abs(ratio[active]).max()) if active.any() else 0.0
         if bar is not None:
             bar.set_postfix_str(f"max deviation {worst:.1%}")
         if worst <= tolerance:
@@ -117,6 +123,30 @@ def price_labels(cand, cost, weight, targets, tolerance, *, prices=None, max_ite
 def priced(cost, prices_of_cand):
     """Assignment cost with prices applied (what the repair compares)."""
     return cost * np.exp(prices_of_cand)
+
+
+def neighbour_candidates(labels, cand, cand_cost, rank=NEIGHBOUR_RANK):
+    """Candidates limited to neighbouring territories (others replaced by the account's own).
+
+    Two territories are neighbours when, for some account of one, the other
+    is among its ``rank`` cheapest alternatives (ties included): the border
+    accounts define the borders, so moves go to a territory next door rather
+    than over the ones in between. Territories without accounts neighbour
+    every account that has them as a candidate.
+    """
+    n_t = int(max(labels.max(), cand.max())) + 1
+    rows = np.arange(len(cand))
+    other = np.where(cand == labels[:, None], np.inf, cand_cost)
+    order = np.argsort(other, axis=1, kind="stable")
+    rank = min(rank, cand.shape[1])
+    cutoff = other[rows, order[:, rank - 1]] if rank >= 1 else np.full(len(cand), -np.inf)
+    near = np.isfinite(other) & (other <= cutoff[:, None] * (1 + 1e-9) + 1e-15)
+    src = np.broadcast_to(labels[:, None], cand.shape)[near]
+    dst = cand[near]
+    pairs = np.unique(np.r_[src * n_t + dst, dst * n_t + src])
+    empty = np.bincount(labels, minlength=n_t) == 0
+    adjacent = np.isin(labels[:, None] * n_t + cand, pairs) | empty[cand]
+    return np.where(adjacent, cand, labels[:, None])
 
 
 def _violation(load, low, high, target):

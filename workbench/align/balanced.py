@@ -56,6 +56,7 @@ def repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed,
     """Bring every territory within tolerance: greedy single moves, flows through neighbours if stuck."""
     target, low, high = _balance.bounds(targets, shares.shape[1], tolerance * _INSIDE)
     movable = fixed < 0
+    cand = _balance.neighbour_candidates(labels, cand, cand_cost)
     weight = shares.mean(axis=1)
     rounds = 0
     if flow_first:
@@ -171,8 +172,9 @@ class BalancedTerritories(TerritoryEstimator):
             centres = None
         targets = np.full(n_t, 1.0 / n_t)
         with progress_bar(self.progress, self.max_iter, "balancing") as bar:
-            centres, prices, n_iter = self._find_centres(xyz, weight, fixed, targets, tolerance, centres, bar)
-            labels, prices, cand, cost, n2 = self._assign(dist, centres, prices, weight, fixed, targets, tolerance)
+            centres, prices, n_iter = self._find_centres(xyz, weight, fixed, frozen, targets, tolerance, centres, bar)
+            labels, prices, cand, cost, n2 = self._assign(dist, centres, prices, weight, fixed, frozen, targets,
+                                                          tolerance)
 
         def own_cost(lab):
             return _balance.priced(dist.cost(np.arange(len(lab)), lab, centres), prices[lab])
@@ -186,7 +188,7 @@ class BalancedTerritories(TerritoryEstimator):
             n_iter=n_iter + n2 + rounds, converged=within, seconds=time.perf_counter() - start,
             distance=self.distance)
 
-    def _find_centres(self, xyz, weight, fixed, targets, tolerance, centres, bar):
+    def _find_centres(self, xyz, weight, fixed, frozen, targets, tolerance, centres, bar):
         """Price/Lloyd iterations on grid cells of the free accounts."""
         n_t = len(targets)
         free = fixed < 0
@@ -203,14 +205,15 @@ class BalancedTerritories(TerritoryEstimator):
         n_iter = 0
         cells = Distance(None, *xyz_to_latlon(cell_xyz))
         for _ in range(self.max_iter):
-            cand, cost = cells.candidates(centres, self.n_candidates)
+            cand, cost = cells.candidates(centres, self.n_candidates, allowed=~frozen)
             labels, prices, inner, converged = _balance.price_labels(
-                cand, cost, cell_w, free_targets, tolerance * 0.5, prices=prices, max_iter=5, bar=bar)
+                cand, cost, cell_w, free_targets, tolerance * 0.5, prices=prices, max_iter=5, bar=bar,
+                active=~frozen)
             n_iter += inner
             sums = fixed_sum + np.stack([np.bincount(labels, weights=cell_xyz[:, a] * cell_w, minlength=n_t)
                                          for a in range(3)], axis=1)
             norm = np.linalg.norm(sums, axis=1, keepdims=True)
-            moved = np.where(norm > 1e-12, sums / np.maximum(norm, 1e-12), centres)
+            moved = np.where((norm > 1e-12) & ~frozen[:, None], sums / np.maximum(norm, 1e-12), centres)
             # Damped Lloyd step: prices and centres settle together instead of chasing each other.
             moved = centres + 0.5 * (moved - centres)
             moved /= np.linalg.norm(moved, axis=1, keepdims=True)
@@ -221,11 +224,12 @@ class BalancedTerritories(TerritoryEstimator):
                 break
         return centres, prices, n_iter
 
-    def _assign(self, dist, centres, prices, weight, fixed, targets, tolerance):
+    def _assign(self, dist, centres, prices, weight, fixed, frozen, targets, tolerance):
         """Per-account price assignment, warm-started from the cell prices."""
-        cand, cost = dist.candidates(centres, self.n_candidates)
+        cand, cost = dist.candidates(centres, self.n_candidates, allowed=~frozen)
         if dist.kind != "chord":
             prices = np.zeros(len(targets))
         labels, prices, n_iter, _ = _balance.price_labels(
-            cand, cost, weight, targets, tolerance * 0.5, prices=prices, max_iter=30, fixed=fixed)
+            cand, cost, weight, targets, tolerance * 0.5, prices=prices, max_iter=30, fixed=fixed,
+            active=~frozen)
         return labels, prices, cand, cost, n_iter

@@ -37,7 +37,7 @@ N_CANDIDATES = 12
 
 
 def _rows(index, mask, limit: int = 5) -> list:
-    return list(np.asarray(index)[np.asarray(mask)][:limit])
+    return np.asarray(index)[np.asarray(mask)][:limit].tolist()
 
 
 def check_accounts(accounts, metrics: Sequence[str] = (), *, lock_col: str | None = None,
@@ -183,6 +183,10 @@ def unit_centres(xyz: np.ndarray, labels: np.ndarray, weights: np.ndarray, n: in
             plain[:, axis] = np.bincount(labels, weights=xyz[:, axis], minlength=n)
         sums[empty] = plain[empty] if previous is None else previous[empty]
         norm = np.linalg.norm(sums, axis=1)
+        # Still nothing (a group with no points): the weighted centre of all points.
+        overall = (xyz * np.maximum(weights, 1e-12)[:, None]).sum(axis=0)
+        overall = overall / max(np.linalg.norm(overall), 1e-12)
+        sums[norm <= 1e-12] = overall
         norm[norm <= 1e-12] = 1.0
     return sums / norm[:, None]
 
@@ -252,20 +256,27 @@ class Distance:
             self.kind = "matrix"
             self.matrix = matrix
 
-    def candidates(self, centres_xyz: np.ndarray, k: int = N_CANDIDATES, rows=None):
-        """Nearest ``k`` territories per account and the assignment cost to each: (cand, cost)."""
+    def candidates(self, centres_xyz: np.ndarray, k: int = N_CANDIDATES, rows=None, allowed=None):
+        """Nearest ``k`` territories per account and the assignment cost to each: (cand, cost).
+
+        ``allowed`` (bool per territory) leaves out territories no account may join.
+        """
         rows = np.arange(len(self.lat)) if rows is None else np.asarray(rows)
-        k = int(min(k, len(centres_xyz)))
+        choices = np.arange(len(centres_xyz)) if allowed is None else np.flatnonzero(allowed)
+        if choices.size == 0:
+            raise InputError("every territory is locked: there is nowhere to place the accounts")
+        k = int(min(k, choices.size))
         if self.kind == "matrix":
-            sub = self.matrix[rows]
+            sub = self.matrix[rows][:, choices]
             if k < sub.shape[1]:
                 cand = np.argpartition(sub, k - 1, axis=1)[:, :k]
             else:
                 cand = np.broadcast_to(np.arange(sub.shape[1]), sub.shape).copy()
         else:
-            _, cand = cKDTree(centres_xyz).query(self.xyz[rows], k=k, workers=-1)
+            _, cand = cKDTree(centres_xyz[choices]).query(self.xyz[rows], k=k, workers=-1)
             cand = cand.reshape(len(rows), k)
-        return cand.astype(np.int64), self.cost(rows[:, None], cand, centres_xyz)
+        cand = choices[cand].astype(np.int64)
+        return cand, self.cost(rows[:, None], cand, centres_xyz)
 
     def cost(self, rows, cols, centres_xyz: np.ndarray) -> np.ndarray:
         """Cost of account ``rows`` to territories ``cols`` (broadcasting index arrays)."""

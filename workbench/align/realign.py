@@ -97,7 +97,7 @@ class Realignment(TerritoryEstimator):
         n_t = len(ids)
         _, low, high = _balance.bounds(targets, shares.shape[1], tolerance)
         bound = float(_balance.lower_bound_share(_balance.loads_of(current, shares, n_t), low, high)[0])
-        cand, cost = dist.candidates(centres, self.n_candidates)
+        cand, cost = dist.candidates(centres, self.n_candidates, allowed=~frozen)
 
         def own_cost(lab):
             return dist.cost(np.arange(len(lab)), lab, centres)

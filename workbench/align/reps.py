@@ -135,10 +135,11 @@ class RepAnchoredTerritories(TerritoryEstimator):
             if self.locked_territories:
                 raise InputError("locked_territories needs current_col= (the territory of each account)")
             current, fixed, frozen = None, np.full(len(accounts), -1), np.zeros(len(ids), dtype=bool)
-        cand, cost = dist.candidates(homes, self.n_candidates)
+        cand, cost = dist.candidates(homes, self.n_candidates, allowed=~frozen)
         with progress_bar(self.progress, self.max_iter, "balancing") as bar:
             labels, prices, n_iter, _ = _balance.price_labels(cand, cost, weight, targets, tolerance * 0.5,
-                                                              max_iter=self.max_iter, fixed=fixed, bar=bar)
+                                                              max_iter=self.max_iter, fixed=fixed, bar=bar,
+                                                              active=~frozen)
 
         def own_cost(lab):
             return _balance.priced(dist.cost(np.arange(len(lab)), lab, homes), prices[lab])

@@ -1,0 +1,127 @@
+"""Realignment with a disruption budget and rep-anchored territories, on hand-checkable lines of accounts."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench.align import Realignment, RepAnchoredTerritories, ToleranceWarning
+from workbench.errors import InputError
+
+
+def line(current, workload=None, lon_step=0.1):
+    """Accounts on a west-east line at latitude 40 with the given current territories."""
+    n = len(current)
+    return pd.DataFrame({"account_id": [f"a{i}" for i in range(n)], "latitude": 40.0,
+                         "longitude": -100.0 + lon_step * np.arange(n),
+                         "workload": 1.0 if workload is None else workload, "current_territory": current})
+
+
+def test_realignment_moves_only_the_border_account_and_keeps_ids():
+    # A holds 5 hours, B 3 (mean 4): moving the easternmost A account is enough.
+    accounts = line(["A"] * 5 + ["B"] * 3)
+    model = Realignment(tolerance=0.05).fit(accounts)
+    assert model.labels_.tolist() == ["A"] * 4 + ["B"] * 4
+    report = model.report_
+    assert report.moved_accounts == 1 and report.moved_share == pytest.approx(1 / 8)
+    # excess over 4.2 is 0.8 hours, deficit under 3.8 is 0.8 hours: 10% had to move at least
+    assert report.lower_bound_share == pytest.approx(0.1)
+    assert set(model.centers_.index) == {"A", "B"}
+
+
+def test_realignment_already_balanced_moves_nothing():
+    accounts = line(["A"] * 4 + ["B"] * 4)
+    model = Realignment().fit(accounts)
+    assert (model.labels_ == accounts["current_territory"].to_numpy()).all()
+    assert model.report_.moved_share == 0.0 and model.report_.lower_bound_share == 0.0
+
+
+def test_realignment_routes_through_a_neighbour_when_heavy_and_light_do_not_touch():
+    # A (6 hours) - B (4) - C (2): A's excess must pass through B.
+    accounts = line(["A"] * 6 + ["B"] * 4 + ["C"] * 2)
+    model = Realignment(tolerance=0.05).fit(accounts)
+    loads = pd.Series(accounts["workload"].to_numpy()).groupby(model.labels_).sum()
+    assert loads.to_dict() == {"A": 4.0, "B": 4.0, "C": 4.0}
+    assert model.labels_.tolist() == ["A"] * 4 + ["B"] * 4 + ["C"] * 4
+    assert model.report_.moved_accounts == 4  # two A->B, two B->C; the lower bound is 2 accounts
+    assert model.report_.lower_bound_share == pytest.approx(2 / 12 - 0.05 * 4 / 12)
+
+
+def test_realignment_locks_and_locked_territories():
+    accounts = line(["A"] * 5 + ["B"] * 3 + ["C"] * 4)
+    accounts["locked"] = False
+    accounts.loc[4, "locked"] = True  # the A account at the border stays
+    model = Realignment(lock_col="locked", locked_territories=["C"]).fit(accounts)
+    assert model.labels_[4] == "A"
+    assert (model.labels_[8:] == "C").all() and (model.labels_ == "C").sum() == 4
+    assert model.labels_[3] == "B"  # so the next one west goes instead
+
+
+def test_realignment_infeasible_warns():
+    accounts = line(["A"] * 2 + ["B"] * 2, workload=[10.0, 1.0, 1.0, 1.0])
+    with pytest.warns(ToleranceWarning, match="not met"):
+        model = Realignment().fit(accounts)
+    assert not model.report_.within_tolerance
+
+
+def test_realignment_needs_current_column():
+    accounts = line(["A"] * 4).drop(columns="current_territory")
+    with pytest.raises(InputError, match="no current-territory column 'current_territory'"):
+        Realignment().fit(accounts)
+
+
+def reps_frame(capacity=None):
+    reps = pd.DataFrame({"rep_id": ["west", "east"], "latitude": [40.0, 40.0], "longitude": [-100.0, -99.0]})
+    if capacity is not None:
+        reps["capacity_hours"] = capacity
+    return reps
+
+
+def test_rep_anchored_uses_rep_ids_and_capacity():
+    accounts = line([""] * 8, lon_step=1 / 7).drop(columns="current_territory")
+    model = RepAnchoredTerritories().fit(accounts, reps=reps_frame())
+    assert model.labels_.tolist() == ["west"] * 4 + ["east"] * 4
+    model = RepAnchoredTerritories().fit(accounts, reps=reps_frame(capacity=[3000.0, 1000.0]))
+    assert model.labels_.tolist() == ["west"] * 6 + ["east"] * 2
+    assert model.centers_.loc["east", "longitude"] == pytest.approx(-99.0)
+    assert model.report_.max_deviation["workload"] == pytest.approx(0.0)
+
+
+def test_rep_anchored_distance_callable_and_matrix():
+    accounts = line([""] * 3, lon_step=0.4).drop(columns="current_territory")  # -100, -99.6, -99.2
+    accounts["workload"] = [1.0, 0.0, 1.0]
+    plain = RepAnchoredTerritories(tolerance=0.01).fit(accounts, reps=reps_frame())
+    assert plain.labels_.tolist() == ["west", "west", "east"]
+
+    def slow_west(lat1, lon1, lat2, lon2):
+        return np.where(np.asarray(lon2) < -99.5, 10.0, 1.0) * np.abs(np.asarray(lon1) - np.asarray(lon2))
+
+    fenced = RepAnchoredTerritories(tolerance=0.01, distance=slow_west).fit(accounts, reps=reps_frame())
+    assert fenced.labels_.tolist() == ["west", "east", "east"]
+    matrix = np.array([[0.0, 5.0], [9.0, 1.0], [5.0, 0.0]])
+    by_matrix = RepAnchoredTerritories(tolerance=0.01, distance=matrix).fit(accounts, reps=reps_frame())
+    assert by_matrix.labels_.tolist() == ["west", "east", "east"]
+    with pytest.raises(InputError, match="one row per account"):
+        RepAnchoredTerritories(distance=matrix[:2]).fit(accounts, reps=reps_frame())
+
+
+def test_rep_anchored_locks_keep_given_territory_and_realign_with_reps():
+    accounts = line(["west"] * 6 + ["east"] * 2, lon_step=1 / 7)
+    accounts["locked"] = False
+    accounts.loc[5, "locked"] = True
+    model = RepAnchoredTerritories(current_col="current_territory", lock_col="locked").fit(accounts, reps=reps_frame())
+    assert model.labels_[5] == "west"
+    realigned = Realignment().fit(accounts, reps=reps_frame())
+    assert realigned.labels_.tolist() == ["west"] * 4 + ["east"] * 4
+    assert realigned.report_.moved_accounts == 2
+
+
+def test_rep_anchored_errors():
+    accounts = line([""] * 3).drop(columns="current_territory")
+    with pytest.raises(InputError, match="needs reps="):
+        RepAnchoredTerritories().fit(accounts)
+    with pytest.raises(InputError, match="rep_id"):
+        RepAnchoredTerritories().fit(accounts, reps=reps_frame().drop(columns="rep_id"))
+    with pytest.raises(InputError, match="not rep ids"):
+        Realignment().fit(line(["north"] * 3), reps=reps_frame())
+    with pytest.raises(InputError, match="must be positive"):
+        RepAnchoredTerritories().fit(accounts, reps=reps_frame(capacity=[0.0, 1.0]))
