@@ -6,7 +6,6 @@ import base64
 import os
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from workbench import metrics as _metrics
@@ -340,7 +339,7 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
             if comparison is not None:
                 matrix = comparison.transfer_matrix_wide("accounts")
                 sheets["Transfer matrix"] = (matrix.rename_axis(index="current \\ proposed", columns=None), True)
-                sheets["Moved accounts"] = (comparison.moved_accounts, False)
+                sheets["Moved accounts"] = (_moved_accounts(comparison, metric_cols), False)
             excel.write_workbook(folder / "summary.xlsx", _about(info, created_at, draft), sheets, draft=draft)
         if "gis" in formats:
             shapes_frame = per_territory.copy()
@@ -383,6 +382,13 @@ def _about(info: dict, created_at: str, draft: bool) -> dict:
         "Territories": info["territories"],
         "Exported at": created_at,
     }
+
+
+def _moved_accounts(comparison, metric_cols: list[str]) -> pd.DataFrame:
+    """Moved accounts with their metrics and the comparison's one-line explanation."""
+    moved = comparison.moved_accounts
+    keep = [ACCOUNT_ID, NAME, "from_territory", "to_territory", *metric_cols, "explanation"]
+    return moved[[c for c in keep if c in moved.columns]]
 
 
 def _transfers(comparison) -> pd.DataFrame | None:

@@ -76,6 +76,23 @@ def _column_width(series: pd.Series, fmt: str | None, header: str) -> float:
     return min(_MAX_WIDTH, max(len(header) + 2, widest + 2, 8))
 
 
+def _column_values(series: pd.Series) -> list:
+    """Cell values of a column, vectorised per type: None for missing, text escaped."""
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype) and not series.isna().any():
+        return series.astype(bool).tolist()
+    if pd.api.types.is_integer_dtype(dtype) and not series.isna().any():
+        return series.astype("int64").tolist()
+    if pd.api.types.is_float_dtype(dtype):
+        values = series.to_numpy(dtype=float, na_value=np.nan)
+        out = values.astype(object)
+        out[~np.isfinite(values)] = None
+        return out.tolist()
+    if pd.api.types.is_string_dtype(dtype) and dtype != object:
+        return series.map(escape_cell).astype(object).where(series.notna(), None).tolist()
+    return [_cell_value(v) for v in series.to_numpy(dtype=object)]
+
+
 def _object_format(value) -> str | None:
     """Format of one value of a mixed column (e.g. a scorecard's)."""
     if isinstance(value, bool):
@@ -110,11 +127,10 @@ def _add_sheet(book: Workbook, title: str, frame: pd.DataFrame, *, index: bool, 
         cell.alignment = Alignment(vertical="top")
         header.append(cell)
     sheet.append(header)
-    columns = [frame[c].to_numpy(dtype=object) for c in frame.columns]
+    columns = [_column_values(frame[c]) for c in frame.columns]
     for row in zip(*columns):
         values = []
         for value, fmt, is_mixed in zip(row, formats, mixed):
-            value = _cell_value(value)
             fmt = _object_format(value) if is_mixed else fmt
             if fmt is not None and value is not None:
                 cell = WriteOnlyCell(sheet, value)

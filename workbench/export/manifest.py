@@ -84,6 +84,21 @@ def verify_export(folder: str | os.PathLike) -> dict:
     PlanError
         When the manifest is missing, a listed file is missing or changed,
         or a file is there that the manifest does not list.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> from workbench.plan import Plan, approve
+    >>> from workbench.export import export_plan
+    >>> plan = approve(Plan.from_labels(pd.DataFrame({"account_id": ["a"]}), ["T1"]), by="Ana")
+    >>> out = export_plan(plan, pathlib.Path(tempfile.mkdtemp()) / "out", formats="csv")
+    >>> [entry["path"] for entry in verify_export(out)["files"]]
+    ['README.txt', 'assignments.csv']
+    >>> _ = (out / "assignments.csv").write_text("edited")
+    >>> verify_export(out)
+    Traceback (most recent call last):
+    ...
+    workbench.errors.PlanError: export ... does not match its manifest: changed files ['assignments.csv']; export the plan again
     """
     folder = Path(folder)
     manifest = read_manifest(folder)
