@@ -39,11 +39,19 @@ from scipy.sparse.csgraph import connected_components
 
 @dataclass
 class PartitionResult:
-    """Outcome of :func:`partition`: labels, rounds used and whether the tolerance was met."""
+    """Outcome of :func:`partition`.
+
+    ``converged`` says the tolerance was met (apart from parts holding a node
+    heavier than a part may be, see :func:`feasible_deviation`); ``repaired``
+    holds the labels after the connectivity repair, before balancing;
+    ``deviation`` is the largest fixable deviation (see :func:`feasible_deviation`).
+    """
 
     labels: np.ndarray
     n_iter: int
     converged: bool
+    repaired: np.ndarray | None = None
+    deviation: float = 0.0
 
 
 def _csr(n: int, edges: np.ndarray) -> sparse.csr_matrix:
@@ -82,13 +90,13 @@ def is_contiguous(n: int, edges: np.ndarray, labels: np.ndarray) -> bool:
     return count == len(np.unique(labels))
 
 
-def _principal_order(xyz: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Projection of the points on their (weighted) principal axis."""
+def _principal_order(xyz: np.ndarray, weight: np.ndarray, angle: float = 0.0) -> np.ndarray:
+    """Projection of the points on their (weighted) principal axis, turned by ``angle`` radians."""
     share = weight / weight.sum() if weight.sum() > 0 else np.full(len(weight), 1.0 / len(weight))
     share = 0.5 * share + 0.5 / len(weight)  # a big city must not fix the axis alone
     centred = xyz - share @ xyz
     _, _, vt = np.linalg.svd(centred * np.sqrt(share)[:, None], full_matrices=False)
-    axis = vt[0]
+    axis = vt[0] if len(vt) < 2 else np.cos(angle) * vt[0] + np.sin(angle) * vt[1]
     # Fix the sign so the sweep starts from the west / south end: deterministic output.
     if axis[np.argmax(np.abs(axis))] < 0:
         axis = -axis
@@ -117,7 +125,7 @@ def _grow_half(subset, csr, projection, weight, target, min_first, max_first):
         if taken[local]:
             continue
         w = weight[local]
-        if count >= min_first and abs(total + w - target) >= abs(total - target):
+        if count >= min_first and total + w > target and total + w - target > target - total:
             break
         taken[local] = True
         total += w
@@ -133,8 +141,13 @@ def _grow_half(subset, csr, projection, weight, target, min_first, max_first):
     return taken
 
 
-def seed_bisection(n_parts: int, csr, weight: np.ndarray, xyz: np.ndarray) -> np.ndarray:
-    """Recursive graph-grown bisection into ``n_parts`` parts of about equal ``weight``."""
+def seed_bisection(n_parts: int, csr, weight: np.ndarray, xyz: np.ndarray, rng=None) -> np.ndarray:
+    """Recursive graph-grown bisection into ``n_parts`` parts of about equal ``weight``.
+
+    With ``rng`` (a numpy Generator) each cut is turned by a random angle of
+    up to 40 degrees and odd counts split either way: a different start for
+    restarts.
+    """
     labels = np.zeros(csr.shape[0], dtype=np.int64)
     stack = [(np.arange(csr.shape[0]), n_parts, 0)]
     while stack:
@@ -143,8 +156,12 @@ def seed_bisection(n_parts: int, csr, weight: np.ndarray, xyz: np.ndarray) -> np
             labels[subset] = first_label
             continue
         k1 = k // 2
+        angle = 0.0
+        if rng is not None:
+            k1 = int(k1 + (k % 2) * rng.integers(0, 2))
+            angle = float(rng.uniform(-0.7, 0.7))
         w = weight[subset]
-        projection = _principal_order(xyz[subset], w)
+        projection = _principal_order(xyz[subset], w, angle)
         taken = _grow_half(subset, csr, projection, w, w.sum() * k1 / k, k1, len(subset) - (k - k1))
         stack.append((subset[~taken], k - k1, first_label + k1))
         stack.append((subset[taken], k1, first_label))
@@ -219,7 +236,7 @@ class _Articulation:
 
 def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_parts, max_iter,
             preferred=None, polish=True, progress=None):
-    """Local search of boundary moves; returns ``(labels, rounds, within_tolerance)``."""
+    """Local search of boundary moves; returns ``(labels, rounds, largest fixable deviation)``."""
     labels = labels.copy()
     n, n_metrics = weights.shape
     k = n_parts
@@ -227,6 +244,7 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
     src = np.concatenate([edges[:, 0], edges[:, 1]])
     dst = np.concatenate([edges[:, 1], edges[:, 0]])
     articulation = _Articulation(edges)
+    csr = _csr(n, edges)
     frozen = np.zeros(k, dtype=bool)
     frozen[list(frozen_parts)] = True
     centre_weight = weights.mean(axis=1) + 1e-6
@@ -236,6 +254,7 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
     np.add.at(sums, labels, xyz * centre_weight[:, None])
     counts = np.bincount(labels, minlength=k)
     movable = ~fixed[src]
+    giant = (weights > 1.0 + tolerance + 1e-12).any(axis=1)
 
     def move(node, donor, receiver):
         labels[node] = receiver
@@ -253,7 +272,7 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
     within = False
     polish_rounds = 0
     while rounds < max_iter:
-        deviation = np.abs(loads[~frozen] - 1.0).max() if (~frozen).any() else 0.0
+        deviation = feasible_deviation(loads, labels, weights, giant, frozen)
         within = deviation <= tolerance + 1e-12
         if progress is not None:
             progress.set_postfix_str(f"max deviation {deviation:.1%}")
@@ -303,26 +322,42 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
         rounds += 1
         if progress is not None:
             progress.update(1)
-        if moved == 0 and (polishing or not _swap(labels, loads, weights, edges, src, dst, movable, frozen, tolerance,
-                                                    move)):
+        if moved == 0 and (polishing or not _swap(labels, loads, weights, csr, articulation, src, dst, movable,
+                                                    frozen, tolerance, move)):
             break
-    deviation = np.abs(loads[~frozen] - 1.0).max() if (~frozen).any() else 0.0
-    return labels, rounds, bool(deviation <= tolerance + 1e-12)
+    deviation = feasible_deviation(loads, labels, weights, giant, frozen)
+    return labels, rounds, deviation
 
 
-def _connected(members: np.ndarray, edges: np.ndarray) -> bool:
-    """True when the nodes flagged in ``members`` form one connected piece of the graph."""
-    nodes = np.flatnonzero(members)
-    if nodes.size <= 1:
-        return nodes.size == 1
-    inside = members[edges[:, 0]] & members[edges[:, 1]]
-    local = np.full(len(members), -1)
-    local[nodes] = np.arange(nodes.size)
-    count, _ = connected_components(_csr(nodes.size, local[edges[inside]]), directed=False)
-    return count == 1
+def feasible_deviation(loads, labels, weights, giant, frozen) -> float:
+    """Largest deviation still fixable when ``giant`` nodes exceed a part on their own.
+
+    Parts holding a giant should hold nothing else: their deviation is the
+    load beyond the giants. The other (free, non-frozen) parts are measured
+    against their own mean, since the giants leave them less than the
+    overall target. Without giants this is the plain max deviation.
+    """
+    free = ~frozen
+    if not free.any():
+        return 0.0
+    if not giant.any():
+        return float(np.abs(loads[free] - 1.0).max())
+    giant_load = np.zeros_like(loads)
+    np.add.at(giant_load, labels[giant], weights[giant])
+    has = np.zeros(len(loads), dtype=bool)
+    has[labels[giant]] = True
+    rest = free & ~has
+    if not rest.any():
+        return float(np.abs(loads[free & has] - giant_load[free & has]).max())
+    rest_mean = (loads[free].sum(axis=0) - giant_load[free].sum(axis=0)) / rest.sum()
+    rest_mean = np.where(rest_mean > 0, rest_mean, 1.0)
+    deviation = np.abs(loads[rest] / rest_mean - 1.0).max()
+    if (free & has).any():
+        deviation = max(deviation, ((loads[free & has] - giant_load[free & has]) / rest_mean).max())
+    return float(deviation)
 
 
-def _swap(labels, loads, weights, edges, src, dst, movable, frozen, tolerance, move, max_checks=200) -> bool:
+def _swap(labels, loads, weights, csr, articulation, src, dst, movable, frozen, tolerance, move, max_checks=500) -> bool:
     """When no single move helps: exchange two boundary nodes between adjacent parts, best gain first."""
     a, c = labels[src], labels[dst]
     ok = movable & (a != c) & ~frozen[a] & ~frozen[c]
@@ -345,18 +380,26 @@ def _swap(labels, loads, weights, edges, src, dst, movable, frozen, tolerance, m
     new_worst = np.maximum(np.abs(new_a - 1.0), np.abs(new_c - 1.0))
     good = (gain > 1e-12) & (new_worst <= np.maximum(old_worst, tolerance) + 1e-12).all(axis=1)
     order = np.flatnonzero(good)[np.argsort(-gain[good], kind="stable")][:max_checks]
+    indptr, indices = csr.indptr, csr.indices
     for i in order:
-        trial = labels.copy()
-        trial[su[i]], trial[sv[i]] = sc[i], sa[i]
-        if _connected(trial == sa[i], edges) and _connected(trial == sc[i], edges):
-            move(int(su[i]), int(sa[i]), int(sc[i]))
-            move(int(sv[i]), int(sc[i]), int(sa[i]))
-            return True
+        node_u, node_v, part_a, part_c = int(su[i]), int(sv[i]), int(sa[i]), int(sc[i])
+        # Leaving must not split a part; arriving, each node must touch what remains of its new part.
+        if node_u in articulation.get(part_a, labels) or node_v in articulation.get(part_c, labels):
+            continue
+        near_v = indices[indptr[node_v]:indptr[node_v + 1]]
+        near_u = indices[indptr[node_u]:indptr[node_u + 1]]
+        if not ((labels[near_v] == part_a) & (near_v != node_u)).any():
+            continue
+        if not ((labels[near_u] == part_c) & (near_u != node_v)).any():
+            continue
+        move(node_u, part_a, part_c)
+        move(node_v, part_c, part_a)
+        return True
     return False
 
 
 def partition(n_parts, edges, weights, xyz, *, tolerance=0.05, initial=None, fixed=None,
-              frozen_parts=(), max_iter=2000, preferred=None, polish=True, progress=None) -> PartitionResult:
+              frozen_parts=(), max_iter=2000, preferred=None, polish=True, progress=None, rng=None) -> PartitionResult:
     """Split a graph into ``n_parts`` connected parts of balanced weight.
 
     Parameters
@@ -382,6 +425,8 @@ def partition(n_parts, edges, weights, xyz, *, tolerance=0.05, initial=None, fix
         Part each node would rather be in (its current one): such moves go first.
     polish : bool
         After reaching the tolerance, move nodes to nearer adjacent centres.
+    rng : numpy.random.Generator, optional
+        Turn the bisection cuts at random (restarts); default the plain cuts.
 
     Examples
     --------
@@ -397,11 +442,13 @@ def partition(n_parts, edges, weights, xyz, *, tolerance=0.05, initial=None, fix
     fixed = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
     csr = _csr(n, edges)
     if initial is None:
-        labels = seed_bisection(n_parts, csr, weights.mean(axis=1), xyz)
+        labels = seed_bisection(n_parts, csr, weights.mean(axis=1), xyz, rng)
     else:
         labels = np.asarray(initial, dtype=np.int64).copy()
     labels = repair_connectivity(n, edges, labels, weights, fixed, frozen_parts, n_parts)
-    labels, rounds, within = balance(
+    repaired = labels.copy()
+    labels, rounds, deviation = balance(
         labels, edges, weights, xyz, tolerance, n_parts=n_parts, fixed=fixed, frozen_parts=frozen_parts,
         max_iter=max_iter, preferred=preferred, polish=polish, progress=progress)
-    return PartitionResult(labels=labels, n_iter=rounds, converged=within)
+    return PartitionResult(labels=labels, n_iter=rounds, converged=bool(deviation <= tolerance + 1e-12),
+                           repaired=repaired, deviation=deviation)

@@ -12,10 +12,11 @@ import time
 
 import numpy as np
 import pandas as pd
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from workbench.align import _blocks
-from workbench.align._partition import is_contiguous, partition
+from workbench.align._partition import feasible_deviation, is_contiguous, partition
 from workbench.align.balanced import current_setup
 from workbench.align.base import (
     TerritoryEstimator, balance_columns, check_accounts, check_tolerance, metric_shares, progress_bar,
@@ -57,8 +58,8 @@ class ContiguousTerritories(TerritoryEstimator):
     block_col : str, default "county_fips"
         Accounts' column holding their block id.
     random_state : int, optional
-        Accepted for scikit-learn compatibility; the method is deterministic
-        (the same inputs always give the same territories).
+        Seeds the restarts (see ``n_init``); the first attempt is
+        deterministic, so a plan found on it does not depend on the seed.
     lock_col : str, optional
         Bool column of locked accounts: their blocks keep the current
         territory (needs ``current_col``).
@@ -71,6 +72,11 @@ class ContiguousTerritories(TerritoryEstimator):
         of ``blocks``.
     max_iter : int, default 2000
         Rounds of the local search.
+    n_init : int, default 4
+        Attempts from scratch (without ``current_col``): when the local
+        search stalls outside the tolerance (lumpy blocks), it restarts from
+        bisection cuts turned at random, up to ``n_init`` attempts in all,
+        and keeps the best.
     strict : bool, default False
         Raise :class:`~workbench.errors.InfeasibleError` when a single block
         exceeds the maximum load, instead of returning the best plan with a
@@ -114,7 +120,7 @@ class ContiguousTerritories(TerritoryEstimator):
 
     def __init__(self, n_territories=None, *, balance_on=(WORKLOAD,), tolerance=DEFAULT_TOLERANCE,
                  block_col=COUNTY_FIPS, random_state=None, lock_col=None, current_col=None,
-                 locked_territories=(), adjacency=None, max_iter=2000, strict=False, progress=False):
+                 locked_territories=(), adjacency=None, max_iter=2000, n_init=4, strict=False, progress=False):
         self.n_territories = n_territories
         self.balance_on = balance_on
         self.tolerance = tolerance
@@ -125,6 +131,7 @@ class ContiguousTerritories(TerritoryEstimator):
         self.locked_territories = locked_territories
         self.adjacency = adjacency
         self.max_iter = max_iter
+        self.n_init = n_init
         self.strict = strict
         self.progress = progress
 
@@ -168,16 +175,24 @@ class ContiguousTerritories(TerritoryEstimator):
             initial, fixed = self._current_blocks(bg, acc_block, current_idx, fixed_acc, weights, accounts)
             preferred = initial.copy()
             fixed |= np.isin(initial, frozen_parts)
-        with progress_bar(self.progress, self.max_iter, "contiguous") as bar:
-            result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
-                               frozen_parts=frozen_parts, max_iter=self.max_iter, preferred=preferred,
-                               polish=current_idx is None, progress=bar)
+        result = self._search(k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred)
         block_labels = result.labels
         contiguous = is_contiguous(n_blocks, bg.edges, block_labels)
         if not contiguous:
             notes.append("some territories are not connected: locked blocks or locked territories are split "
                          "in the current alignment; unlock them to allow a contiguous plan")
         label_idx = block_labels[acc_block]
+        giant = (weights > 1 + tolerance + 1e-12).any(axis=1)
+        if giant.any():
+            loads = np.zeros((k, weights.shape[1]))
+            np.add.at(loads, block_labels, weights)
+            frozen_mask = np.isin(np.arange(k), frozen_parts)
+            rest = feasible_deviation(loads, block_labels, weights, giant, frozen_mask)
+            notes.append(f"apart from the territories holding those blocks, the largest deviation from the other "
+                         f"territories' own mean is {rest:.1%}")
+        if current_idx is not None:
+            notes += _movement_notes(shares[:, 0], current_idx, initial[acc_block], result.repaired[acc_block],
+                                     label_idx)
         empty = np.setdiff1d(np.arange(k), label_idx)
         if empty.size:
             notes.append(f"territories {[ids[i] for i in empty[:5]]} hold only blocks without accounts; "
@@ -195,6 +210,27 @@ class ContiguousTerritories(TerritoryEstimator):
             accounts, label_idx, ids, centres, balance_on=balance_on, tolerance=tolerance, current=current,
             lower_bound_share=lower_bound, n_iter=result.n_iter, converged=result.converged,
             seconds=time.perf_counter() - start, contiguous=contiguous, extra_warnings=notes)
+
+    def _search(self, k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred):
+        """Partition the block graph; from scratch, restart with turned cuts until within tolerance."""
+        restarts = 1 if initial is not None else self.n_init
+        if isinstance(restarts, bool) or not isinstance(restarts, (int, np.integer)) or restarts < 1:
+            raise InputError(f"n_init must be a positive int, got {self.n_init!r}")
+        seed = check_random_state(self.random_state).randint(2**31 - 1)
+        rng = np.random.default_rng(seed)
+        best, rounds = None, 0
+        with progress_bar(self.progress, self.max_iter * restarts, "contiguous") as bar:
+            for attempt in range(restarts):
+                result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
+                                   frozen_parts=frozen_parts, max_iter=self.max_iter, preferred=preferred,
+                                   polish=initial is None, progress=bar, rng=None if attempt == 0 else rng)
+                rounds += result.n_iter
+                if best is None or result.deviation < best.deviation - 1e-12:
+                    best = result
+                if best.converged:
+                    break
+        best.n_iter = rounds
+        return best
 
     def _territories(self, accounts, n_blocks):
         """Territory ids and, with ``current_col``, current index, pinned accounts and frozen territories."""
@@ -308,7 +344,23 @@ def giant_block_notes(ids, weights, balance_on, tolerance: float, k: int, what: 
         raise_to = f"raise the tolerance to {needed:.0%}" if needed < 1 else f"use at most {most} territories"
         plural = over.size > 1
         notes.append(
-            f"{metric}: {what}{'s' if plural else ''} {named}{more} alone exceed{'' if plural else 's'} the maximum "
+            f"{metric}: {_plural(what) if plural else what} {named}{more} alone exceed{'' if plural else 's'} the maximum "
             f"of a territory (mean + {tolerance:.0%}), so no plan is within the tolerance; use finer blocks "
             f"(e.g. ZIP areas or tracts), {raise_to}, or allow that {what} to split")
     return notes
+
+
+def _plural(word: str) -> str:
+    return word[:-1] + "ies" if word.endswith("y") else word + "s"
+
+
+def _movement_notes(weight, current_idx, whole_blocks, connected, final) -> list[str]:
+    """Explain how much of the movement comes from keeping blocks whole and territories connected."""
+    total = max(float(weight.sum()), 1e-300)
+    whole = float(weight[whole_blocks != current_idx].sum()) / total
+    joined = float(weight[connected != current_idx].sum()) / total
+    if whole <= 0 and joined <= 0:
+        return []
+    return [f"of the movement, {whole:.1%} of the workload follows from keeping every block whole (its accounts "
+            f"are in several current territories) and {joined:.1%} in all from also making every territory "
+            f"connected, before any balancing"]
