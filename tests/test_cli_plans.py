@@ -82,6 +82,23 @@ def test_compare_refuses_a_file_without_territory_id(files, capsys):
     code, _, err = _run(capsys, "compare", files / "accounts.csv", "--current", "current_territory",
                         "--proposed", files / "nowhere.csv")
     assert code == 2 and "no such file or plan folder" in err
+    code, _, err = _run(capsys, "compare", files / "accounts.csv", "--current", "territory",
+                        "--proposed", files / "out.csv")
+    assert code == 2 and "--current territory: " in err and "has no column 'territory'" in err
+
+
+def test_compare_current_from_another_column(files, capsys):
+    # the file has current_territory too: --current proposed must still use the proposed column
+    code, out, err = _run(capsys, "compare", files / "accounts.csv", "--current", "proposed",
+                          "--proposed", files / "out.csv", "--json")
+    assert code == 0, err
+    assert json.loads(out)["disruption"]["accounts_moved"] == 0
+    accounts = pd.read_csv(files / "accounts.csv").drop(columns="current_territory")
+    accounts.to_csv(files / "renamed.csv", index=False)
+    code, out, err = _run(capsys, "compare", files / "renamed.csv", "--current", "proposed",
+                          "--proposed", files / "out.csv", "--json")
+    assert code == 0, err
+    assert json.loads(out)["disruption"]["accounts_moved"] == 0
 
 
 def test_compare_against_a_saved_plan_and_a_column(files, capsys):

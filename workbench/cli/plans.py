@@ -69,10 +69,17 @@ def run_compare(args) -> int:
 
     metrics = _split(args.balance_on)
     current_is_plan = _is_plan_folder(args.current)
-    territory_col = None if current_is_plan else args.current
-    accounts = load_accounts(args.accounts, metrics=metrics, territory_col=territory_col)
+    current_col = None if current_is_plan else args.current
+    if current_col in (None, CURRENT_TERRITORY):
+        accounts = load_accounts(args.accounts, metrics=metrics)
+    else:
+        accounts = load_accounts(args.accounts, metrics=metrics)
+        _check_column(accounts, current_col, args.accounts)
+        if CURRENT_TERRITORY not in accounts.columns:  # let the loader check and clean the column
+            accounts = load_accounts(args.accounts, metrics=metrics, territory_col=current_col)
+            current_col = CURRENT_TERRITORY
     reps = _load_reps(args.reps)
-    current = _current_plan(args, accounts, reps, current_is_plan)
+    current = _current_plan(args, accounts, reps, current_col)
     proposed = _proposed_plan(args, accounts, reps)
     blocks = _load_blocks(args.blocks, args.block_col)
     result = compare_plans(current, proposed, metrics=metrics, tolerance=args.tolerance, reps=reps, blocks=blocks,
@@ -103,12 +110,12 @@ def run_compare(args) -> int:
     return 0
 
 
-def _current_plan(args, accounts, reps, is_plan):
+def _current_plan(args, accounts, reps, column):
     from workbench.plan import Plan, load_plan
 
-    if is_plan:
+    if column is None:
         return load_plan(args.current)
-    return Plan.from_column(accounts, CURRENT_TERRITORY, name="current", reps=reps)
+    return Plan.from_column(accounts, column, name="current", reps=reps)
 
 
 def _proposed_plan(args, accounts, reps):
@@ -123,6 +130,14 @@ def _proposed_plan(args, accounts, reps):
         return Plan.from_column(accounts, args.proposed, name="proposed", reps=reps)
     raise FileNotFoundError(f"--proposed {args.proposed}: no such file or plan folder, and not a column of "
                             f"{args.accounts}; pass a CSV with account_id,territory_id or a saved plan folder")
+
+
+def _check_column(accounts: pd.DataFrame, column: str, source) -> None:
+    # load_accounts(territory_col=X) does not notice a missing X when the file also has
+    # current_territory (and refuses X when it has both), so the CLI checks the name itself.
+    if column not in accounts.columns:
+        raise InputError(f"--current {column}: {source} has no column {column!r} and it is not a saved plan folder "
+                         f"(columns: {list(accounts.columns)}); pass the column holding the current territory")
 
 
 def _is_plan_folder(value: str) -> bool:
