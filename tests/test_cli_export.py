@@ -39,6 +39,8 @@ def test_export_writes_the_folder_and_lists_its_files(saved, tmp_path, capsys):
     assert "assignments.csv" in out and "salesforce/Territory2.csv" in out
     pd.testing.assert_series_equal(read_assignments(tmp_path / "out" / "assignments.csv"), saved["plan"].assignments)
     assert verify_export(tmp_path / "out")["formats"] == ["csv", "salesforce"]
+    assert main(["export", str(saved["approved"]), "--to", str(tmp_path / "out"), "--format", "csv"]) == 0
+    assert capsys.readouterr().out.startswith("refreshed the export of plan 'Q3 <plan>'")
 
 
 def test_a_draft_is_refused_with_one_line_and_exit_code_2(saved, tmp_path, capsys):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from workbench.export import FORMATS, export_plan, read_manifest
 
 
@@ -48,13 +50,15 @@ def run(args) -> int:
         from workbench.plan import load_plan
 
         current = load_plan(args.current)
+    before = read_manifest(args.to) if Path(args.to).is_dir() else None
     folder = export_plan(args.plan, args.to, formats=args.formats, allow_draft=args.allow_draft, force=args.force,
                          blocks=blocks, block_col=args.block_col, current=current)
     manifest = read_manifest(folder)
     plan = manifest["plan"]
     draft = " (DRAFT review copy)" if plan["status"] != "approved" else ""
-    print(f"exported plan {plan['name']!r} {plan['content_hash'][:12]}{draft} to {folder}")
+    verb = "refreshed the export of" if before and before["plan"]["content_hash"] == plan["content_hash"] else "exported"
+    print(f"{verb} plan {plan['name']!r} {plan['content_hash'][:12]}{draft} to {folder}")
     for entry in manifest["files"]:
-        print(f"  {entry['path']:<40} {entry['bytes']:>12,} bytes")
-    print(f"  {'manifest.json':<40}")
+        print(f"  {entry['path']:<44} {entry['bytes']:>12,} bytes")
+    print(f"  {'manifest.json':<44} {(folder / 'manifest.json').stat().st_size:>12,} bytes")
     return 0
