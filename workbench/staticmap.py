@@ -26,7 +26,10 @@ import geopandas as gpd
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+import shapely
+from matplotlib.collections import PathCollection
 from matplotlib.colors import Normalize
+from matplotlib.path import Path
 
 from workbench.errors import InputError
 from workbench.mapview.colors import DIVERGING, deviation_colors, territory_colors, territory_graph
@@ -85,6 +88,24 @@ def _colors(*shape_frames) -> dict[str, str]:
     return territory_colors(territory_graph(graph, *owners))
 
 
+def _paths(geometries) -> list[Path]:
+    """Matplotlib paths of (multi)polygons, holes kept (rings oriented for the nonzero fill rule)."""
+    paths = []
+    for geometry in shapely.orient_polygons(np.asarray(geometries, dtype=object)):
+        rings = shapely.get_rings(shapely.get_parts(geometry)) if geometry is not None else []
+        rings = [np.asarray(ring.coords) for ring in rings if not ring.is_empty]
+        paths.append(Path.make_compound_path(*[Path(r, closed=True) for r in rings]) if rings else Path(np.empty((0, 2))))
+    return paths
+
+
+def _draw(ax, geometries, *, facecolor="none", edgecolor="white", linewidth=0.2, zorder=1) -> PathCollection:
+    """Draw polygons as one collection (much faster than a patch per polygon)."""
+    collection = PathCollection(_paths(geometries), facecolors=facecolor, edgecolors=edgecolor,
+                                linewidths=linewidth, zorder=zorder)
+    ax.add_collection(collection)
+    return collection
+
+
 def _draw_states(ax, states, bounds) -> None:
     if states is None:
         return
@@ -97,7 +118,7 @@ def _draw_states(ax, states, bounds) -> None:
             return
     outlines = states.to_crs(WGS84).cx[bounds[0]:bounds[2], bounds[1]:bounds[3]]
     if len(outlines):
-        outlines.boundary.plot(ax=ax, color="#555555", linewidth=0.5, zorder=3)
+        _draw(ax, outlines.geometry.values, edgecolor="#555555", linewidth=0.5, zorder=3)
 
 
 def plot_plan(plan, *, accounts=None, ax=None, blocks=None, block_col=None, color_by: str = "territory",
@@ -160,12 +181,12 @@ def plot_plan(plan, *, accounts=None, ax=None, blocks=None, block_col=None, colo
         bar = plt.cm.ScalarMappable(norm=Normalize(-limit * 100, limit * 100), cmap=DIVERGING)
         ax.figure.colorbar(bar, ax=ax, shrink=0.6, label=f"{color_by}: % from mean")
     if len(empty):
-        empty.plot(ax=ax, color="#e6e6e6", edgecolor="white", linewidth=0.2)
-    shapes.plot(ax=ax, color=fills, edgecolor="white", linewidth=0.2)
+        _draw(ax, empty.geometry.values, facecolor="#e6e6e6")
+    _draw(ax, shapes.geometry.values, facecolor=list(fills))
     if highlight is not None:
         marked = shapes[shapes["id"].isin(pd.Index(np.asarray(highlight, dtype=object).astype(str)))]
         if len(marked):
-            marked.boundary.plot(ax=ax, color="black", linewidth=1.2, zorder=4)
+            _draw(ax, marked.geometry.values, edgecolor="black", linewidth=1.2, zorder=4)
     if blocks is None and len(accounts) <= MAX_DOTS:
         ax.scatter(accounts[LONGITUDE], accounts[LATITUDE], s=3, color="#222222", alpha=0.6, zorder=5)
     bounds = shapes.total_bounds
