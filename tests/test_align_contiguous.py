@@ -224,3 +224,42 @@ def test_two_metrics_balanced_together():
     model = ContiguousTerritories(n_territories=2, balance_on=["workload", "revenue"]).fit(accounts, blocks)
     assert model.report_.max_deviation == {"workload": 0.0, "revenue": 0.0}
     assert model.block_labels_["0-0"] == model.block_labels_["1-0"] != model.block_labels_["2-0"]
+
+
+def test_bisection_grows_past_blocks_without_accounts():
+    # A strip of 8 blocks; the western 4 are empty. Each half must still get half the weight.
+    from workbench.align._partition import _csr, seed_bisection
+    from workbench.geo import to_unit_xyz
+
+    edges = np.array([[i, i + 1] for i in range(7)])
+    weight = np.array([0, 0, 0, 0, 1, 1, 1, 1], dtype=float)
+    labels = seed_bisection(2, _csr(8, edges), weight, to_unit_xyz(np.zeros(8), np.arange(8.0)))
+    assert np.bincount(labels, weights=weight).tolist() == [2.0, 2.0]
+
+
+def test_giant_block_note_gives_the_balance_of_the_other_territories():
+    accounts, blocks = giant_case()
+    with pytest.warns(ToleranceWarning):
+        model = ContiguousTerritories(n_territories=3).fit(accounts, blocks)
+    assert "apart from the territories holding those blocks, the largest deviation from the other " \
+           "territories' own mean is 0.0%" in model.report_.warnings
+    assert model.report_.converged is True  # the best feasible plan was reached
+
+
+def test_movement_from_keeping_blocks_whole_is_explained():
+    accounts, blocks = current_case()
+    extra = accounts.iloc[[0]].assign(account_id="extra", current_territory="East", workload=0.5)
+    accounts = pd.concat([accounts, extra], ignore_index=True)  # block 0-0 now holds West and East accounts
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToleranceWarning)
+        model = ContiguousTerritories(current_col="current_territory", tolerance=0.1).fit(accounts, blocks)
+    assert model.labels_[-1] == model.labels_[0] == "West"
+    note = next(w for w in model.report_.warnings if w.startswith("of the movement"))
+    assert "3.0% of the workload follows from keeping every block whole" in note  # the 0.5 of 16.5 in East
+    assert "3.0% in all from also making every territory connected" in note
+
+
+def test_n_init_must_be_positive():
+    blocks = grid_blocks(SQUARE)
+    with pytest.raises(InputError, match="n_init must be a positive int, got 0"):
+        ContiguousTerritories(n_territories=2, n_init=0).fit(one_account_per_block(blocks), blocks)

@@ -117,3 +117,16 @@ def test_transform_maps_territory_ids_and_rejects_unknown_ones():
     assert grouping.transform(["T4", "T1"]).tolist() == [grouping.labels_["T4"], grouping.labels_["T1"]]
     with pytest.raises(InputError, match=r"territories \['T9'\] were not in the fit"):
         grouping.transform(["T9"])
+
+
+def test_block_graph_from_a_contiguous_fit_can_be_reused():
+    from workbench.align.contiguous import ContiguousTerritories
+
+    accounts, blocks = grid(4, 4)
+    territories = ContiguousTerritories(n_territories=8).fit(accounts, blocks)
+    grouping = RegionGrouping(n_regions=2).fit(accounts, territories.labels_, adjacency=territories.adjacency_)
+    assert grouping.report_.contiguous is True
+    assert grouping.report_.max_deviation == {"workload": 0.0}
+    blocks_by_region = territories.block_labels_.map(grouping.labels_)
+    for _, members in blocks_by_region.groupby(blocks_by_region):
+        assert nx.is_connected(territories.adjacency_.subgraph(members.index))

@@ -172,7 +172,7 @@ class ContiguousTerritories(TerritoryEstimator):
         initial = preferred = fixed = None
         frozen_parts = np.flatnonzero(frozen).tolist() if frozen is not None else []
         if current_idx is not None:
-            initial, fixed = self._current_blocks(bg, acc_block, current_idx, fixed_acc, weights, accounts)
+            initial, fixed = self._current_blocks(bg, acc_block, current_idx, fixed_acc, shares.mean(axis=1))
             preferred = initial.copy()
             fixed |= np.isin(initial, frozen_parts)
         result = self._search(k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred)
@@ -252,11 +252,11 @@ class ContiguousTerritories(TerritoryEstimator):
                              "at least one whole block: ask for fewer territories or use finer blocks")
         return ids, current_idx, fixed_acc, frozen
 
-    def _current_blocks(self, bg, acc_block, current_idx, fixed_acc, weights, accounts):
+    def _current_blocks(self, bg, acc_block, current_idx, fixed_acc, account_weight):
         """Starting territory per block (where most of its load is today) and blocks that must stay."""
         n = len(bg.ids)
         k = len(np.unique(current_idx))
-        load = weights.mean(axis=1)[acc_block] + 1e-9  # accounts of zero weight still vote
+        load = account_weight + 1e-9 / len(account_weight)  # accounts of zero weight still vote
         votes = pd.DataFrame({"block": acc_block, "territory": current_idx, "load": load})
         table = votes.groupby(["block", "territory"])["load"].sum().reset_index()
         table = table.sort_values(["block", "load", "territory"], ascending=[True, False, True], kind="stable")
