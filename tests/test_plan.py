@@ -333,3 +333,13 @@ def test_save_reports_columns_parquet_cannot_hold(accounts, tmp_path):
     with pytest.raises(PlanError, match=r"cannot write the accounts as Parquet .* \['mixed'\]"):
         save_plan(plan, tmp_path / "p")
     assert not (tmp_path / "p").exists()
+
+
+def test_changing_the_input_frames_later_does_not_change_the_plan(accounts, reps):
+    plan = Plan.from_column(accounts, reps=reps)
+    before = plan.content_hash
+    accounts.loc[0, "workload"] = 999.0
+    accounts.loc[0, "current_territory"] = "T3"
+    reps.loc[0, "rep_id"] = "R9"
+    assert plan.accounts.loc[0, "workload"] == 10.0 and plan.assignments["a1"] == "T1"
+    assert plan.territories.loc["T1", "rep_id"] == "R1" and plan.content_hash == before

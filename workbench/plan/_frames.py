@@ -135,3 +135,30 @@ def attach_reps(territories: pd.DataFrame, reps) -> pd.DataFrame:
     for column in table.columns:
         out[column] = table[column].reindex(out.index).to_numpy()
     return out
+
+
+def label_values(accounts: pd.DataFrame, frame: pd.DataFrame, labels) -> np.ndarray:
+    """Labels as a 1-D array in the accounts' row order; a Series is aligned by index or by account id."""
+    if isinstance(labels, pd.Series):
+        if labels.index.equals(accounts.index):
+            return labels.to_numpy(dtype=object)
+        by_id = pd.Index(clean_text(pd.Series(labels.index.to_numpy(dtype=object))))
+        if by_id.is_unique and len(by_id) == len(frame) and by_id.isin(frame[ACCOUNT_ID]).all():
+            return pd.Series(labels.to_numpy(dtype=object), index=by_id).reindex(frame[ACCOUNT_ID]).to_numpy()
+        raise InputError("labels is a Series whose index matches neither the accounts' index nor their "
+                         f"account ids (e.g. {show(labels.index, 3)}); pass labels.to_numpy() to align by position")
+    return labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
+
+
+def as_list(values) -> list:
+    if isinstance(values, (str, bytes)) or np.isscalar(values):
+        return [values]
+    return list(values)
+
+
+def check_ids(accounts: pd.DataFrame, account_ids, verb: str) -> frozenset:
+    ids = clean_text(pd.Series(as_list(account_ids), dtype=object)).dropna()
+    unknown = pd.Index(ids.unique()).difference(accounts[ACCOUNT_ID])
+    if len(unknown):
+        raise InputError(f"cannot {verb}: account ids {show(unknown)} are not in the plan; check the ids")
+    return frozenset(ids)

@@ -10,7 +10,7 @@ import pandas as pd
 
 from workbench.errors import InputError, PlanError
 from workbench.plan import _frames
-from workbench.plan._frames import clean_text, show
+from workbench.plan._frames import as_list, check_ids, label_values, clean_text, show
 from workbench.plan._hash import content_hash as _content_hash
 from workbench.plan._hash import input_hash as _input_hash
 from workbench.plan._hash import record_hash as _record_hash
@@ -113,14 +113,14 @@ class Plan:
         (['T2', 'T1', nan], ['T1', 'T2'], ['3'])
         """
         frame = _frames.check_accounts(accounts)
-        values = _label_values(accounts, frame, labels)
+        values = label_values(accounts, frame, labels)
         if values.ndim != 1 or len(values) != len(frame):
             raise InputError(f"labels has {len(values)} entries but accounts has {len(frame)} rows; "
                              "pass one territory id per account row")
         assignments = clean_text(pd.Series(values)).set_axis(pd.Index(frame[ACCOUNT_ID], name=ACCOUNT_ID))
         assignments.name = TERRITORY_ID
         territories = _frames.territories_from_labels(assignments.dropna().unique(), reps)
-        locked = _check_ids(frame, locked, "locked")
+        locked = check_ids(frame, locked, "locked")
         metadata = PlanMetadata(
             name=name if name is not None else str(method), created_at=utc_now(), created_by=created_by,
             method=method, parameters=dict(parameters or {}), input_hash=_input_hash(frame),
@@ -225,7 +225,20 @@ class Plan:
 
     # ------------------------------------------------------------------ history
     def history(self) -> tuple[Plan, ...]:
-        """The chain of plans from the oldest known ancestor to this one."""
+        """The chain of plans from the oldest known ancestor to this one.
+
+        A plan loaded from disk starts a new chain (its ``metadata.parent_hash``
+        still names its parent).
+
+        Examples
+        --------
+        >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a", "b"]}), ["T1", "T2"])
+        >>> edited = plan.reassign(["a"], "T2").lock(["b"])
+        >>> [p.metadata.edit for p in edited.history()]
+        [None, "reassign 1 account(s) to 'T2'", 'lock 1 account(s)']
+        >>> edited.parent.parent is plan
+        True
+        """
         chain, plan = [], self
         while plan is not None:
             chain.append(plan)
@@ -243,6 +256,12 @@ class Plan:
     def reassign(self, account_ids, territory_id: str) -> Plan:
         """Move accounts to an existing territory; locked accounts refuse to move.
 
+        Parameters
+        ----------
+        account_ids : str or iterable of str
+        territory_id : str
+            A territory of this plan (create one with :meth:`split_territory`).
+
         Raises
         ------
         InputError
@@ -250,7 +269,7 @@ class Plan:
         PlanError
             Some of the accounts are locked (unlock them first).
         """
-        ids = _check_ids(self._accounts, account_ids, "reassign")
+        ids = check_ids(self._accounts, account_ids, "reassign")
         territory_id = self._check_territory(territory_id)
         self._refuse_locked(ids, "reassign")
         assignments = self._assignments.copy()
@@ -270,7 +289,7 @@ class Plan:
         if block_col not in self._accounts.columns:
             raise InputError(f"accounts have no block column {block_col!r}; pass block_col= naming it")
         blocks = clean_text(self._accounts[block_col])
-        wanted = pd.Index(clean_text(pd.Series(list(_as_list(block_ids)))).dropna().unique())
+        wanted = pd.Index(clean_text(pd.Series(list(as_list(block_ids)))).dropna().unique())
         unknown = wanted.difference(blocks.dropna().unique())
         if len(unknown):
             raise InputError(f"no account is in {block_col} {show(unknown)}; check the block ids")
@@ -279,17 +298,42 @@ class Plan:
             f"reassign {block_col} {show(wanted, 3)} ({len(ids)} account(s)) to {territory_id!r}")
 
     def lock(self, account_ids) -> Plan:
-        """Lock accounts to their current territory (they refuse :meth:`reassign`)."""
-        ids = _check_ids(self._accounts, account_ids, "lock")
+        """Lock accounts to their current territory (they refuse :meth:`reassign` and :meth:`split_territory`).
+
+        Examples
+        --------
+        >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a", "b"]}), ["T1", "T2"]).lock(["a"])
+        >>> sorted(plan.locked_accounts)
+        ['a']
+        >>> plan.reassign(["a"], "T2")
+        Traceback (most recent call last):
+        ...
+        workbench.errors.PlanError: cannot reassign locked accounts ['a']; unlock them first
+        """
+        ids = check_ids(self._accounts, account_ids, "lock")
         return self._derive(f"lock {len(ids)} account(s)", locked=self._locked | ids)
 
     def unlock(self, account_ids) -> Plan:
-        """Unlock accounts."""
-        ids = _check_ids(self._accounts, account_ids, "unlock")
+        """Unlock accounts (ids that are not locked are ignored).
+
+        Examples
+        --------
+        >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a"]}), ["T1"]).lock(["a"])
+        >>> plan.unlock(["a"]).locked_accounts
+        frozenset()
+        """
+        ids = check_ids(self._accounts, account_ids, "unlock")
         return self._derive(f"unlock {len(ids)} account(s)", locked=self._locked - ids)
 
     def rename_territory(self, territory_id: str, name: str) -> Plan:
-        """Set a territory's display name (its id stays)."""
+        """Set a territory's display name (its id stays).
+
+        Examples
+        --------
+        >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a"]}), ["T1"])
+        >>> plan.rename_territory("T1", "Boston North").territories["territory_name"].tolist()
+        ['Boston North']
+        """
         territory_id = self._check_territory(territory_id)
         territories = self._territories.copy()
         territories.loc[territory_id, TERRITORY_NAME] = str(name)
@@ -309,7 +353,7 @@ class Plan:
         >>> merged.assignments.tolist(), list(merged.territories.index)
         (['T1', 'T1', 'T3'], ['T1', 'T3'])
         """
-        sources = [self._check_territory(t) for t in _as_list(territory_ids)]
+        sources = [self._check_territory(t) for t in as_list(territory_ids)]
         if not sources:
             raise InputError("merge_territories needs at least one territory id")
         into = str(into).strip()
@@ -325,12 +369,20 @@ class Plan:
                             territories=_frames.normalise_territories(territories))
 
     def split_territory(self, territory_id: str, account_ids, new_id: str, name: str | None = None) -> Plan:
-        """Move some of a territory's accounts into a new territory ``new_id`` (no rep; same region/area)."""
+        """Move some of a territory's accounts into a new territory ``new_id`` (no rep; same region/area).
+
+        Examples
+        --------
+        >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a", "b"]}), ["T1", "T1"])
+        >>> split = plan.split_territory("T1", ["b"], "T2", name="New")
+        >>> split.assignments.tolist(), split.territories["territory_name"].tolist()
+        (['T1', 'T2'], ['T1', 'New'])
+        """
         territory_id = self._check_territory(territory_id)
         new_id = str(new_id).strip()
         if new_id in self._territories.index or not new_id:
             raise InputError(f"new territory id {new_id!r} is empty or already exists; choose another id")
-        ids = _check_ids(self._accounts, account_ids, "split")
+        ids = check_ids(self._accounts, account_ids, "split")
         elsewhere = [a for a in sorted(ids) if self._assignments[a] != territory_id]
         if elsewhere:
             raise InputError(f"accounts {show(elsewhere)} are not in territory {territory_id!r}; "
@@ -383,13 +435,29 @@ class Plan:
         return self._derive(f"set {' and '.join(levels)}", territories=_frames.normalise_territories(territories))
 
     def with_name(self, name: str) -> Plan:
-        """The same assignments under another plan name (a new draft, e.g. ``"proposed"``)."""
+        """The same assignments under another plan name (a new draft, e.g. ``"proposed"``).
+
+        Examples
+        --------
+        >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a"]}), ["T1"], name="draft 1")
+        >>> plan.with_name("Q3 proposal").name
+        'Q3 proposal'
+        """
         if not isinstance(name, str) or not name.strip():
             raise InputError(f"plan name must be non-empty text, got {name!r}")
         return self._derive(f"name plan {name.strip()!r}")._relabel_name(name.strip())
 
     def with_reps(self, reps: pd.DataFrame) -> Plan:
-        """Set each territory's rep, rep home and capacity from a reps table (see :meth:`from_labels`)."""
+        """Set each territory's rep, rep home and capacity from a reps table (see :meth:`from_labels`).
+
+        Examples
+        --------
+        >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a"]}), ["T1"])
+        >>> reps = pd.DataFrame({"rep_id": ["R7"], "name": ["Kim"], "territory_id": ["T1"],
+        ...                      "latitude": [42.36], "longitude": [-71.06]})
+        >>> plan.with_reps(reps).territories[["rep_id", "rep_name", "rep_latitude"]].to_dict("records")
+        [{'rep_id': 'R7', 'rep_name': 'Kim', 'rep_latitude': 42.36}]
+        """
         territories = _frames.normalise_territories(_frames.attach_reps(self._territories, reps))
         return self._derive("set reps", territories=territories)
 
@@ -436,30 +504,3 @@ class Plan:
         return (f"<Plan {self.name!r} {self.metadata.status}: {len(self._assignments)} accounts, "
                 f"{len(self._territories)} territories, {len(self.unassigned)} unassigned, "
                 f"hash {self.content_hash[:12]}>")
-
-
-def _label_values(accounts: pd.DataFrame, frame: pd.DataFrame, labels) -> np.ndarray:
-    """Labels as a 1-D array in the accounts' row order; a Series is aligned by index or by account id."""
-    if isinstance(labels, pd.Series):
-        if labels.index.equals(accounts.index):
-            return labels.to_numpy(dtype=object)
-        by_id = pd.Index(clean_text(pd.Series(labels.index.to_numpy(dtype=object))))
-        if by_id.is_unique and len(by_id) == len(frame) and by_id.isin(frame[ACCOUNT_ID]).all():
-            return pd.Series(labels.to_numpy(dtype=object), index=by_id).reindex(frame[ACCOUNT_ID]).to_numpy()
-        raise InputError("labels is a Series whose index matches neither the accounts' index nor their "
-                         f"account ids (e.g. {show(labels.index, 3)}); pass labels.to_numpy() to align by position")
-    return labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
-
-
-def _as_list(values) -> list:
-    if isinstance(values, (str, bytes)) or np.isscalar(values):
-        return [values]
-    return list(values)
-
-
-def _check_ids(accounts: pd.DataFrame, account_ids, verb: str) -> frozenset:
-    ids = clean_text(pd.Series(_as_list(account_ids), dtype=object)).dropna()
-    unknown = pd.Index(ids.unique()).difference(accounts[ACCOUNT_ID])
-    if len(unknown):
-        raise InputError(f"cannot {verb}: account ids {show(unknown)} are not in the plan; check the ids")
-    return frozenset(ids)

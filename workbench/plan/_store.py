@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import PlanError, TamperedPlanError
-from workbench.plan._frames import normalise_territories, show
+from workbench.plan._frames import normalise_territories
 from workbench.plan._hash import FORMAT_TAG, HASH_COVERAGE
 from workbench.plan._hash import input_hash as _input_hash
 from workbench.plan._meta import APPROVED, PlanMetadata, utc_now
@@ -330,4 +330,4 @@ def diff_plans(a, b) -> pd.DataFrame:
     return out[differs].sort_values(ACCOUNT_ID, kind="stable").reset_index(drop=True)
 
 
-__all__ = ["approve", "save_plan", "load_plan", "list_plans", "diff_plans", "show"]
+__all__ = ["approve", "save_plan", "load_plan", "list_plans", "diff_plans"]
