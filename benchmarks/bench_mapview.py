@@ -111,8 +111,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks mapview", description=__doc__.splitlines()[0])
     parser.add_argument("--clicks", type=int, default=200, help="number of simulated clicks (default 200)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="50 clicks (when run with the other benchmarks)")
     args = parser.parse_args(argv)
-    result = run(args.clicks, args.seed)
+    result = run(50 if args.quick else args.clicks, args.seed)
     met = result["p95_ms"] <= TARGET_MS
     print(f"mapview: {result['blocks']:,} county blocks, {result['accounts']:,} accounts, "
           f"{result['territories']} territories; widget built in {result['build_s']:.1f} s")

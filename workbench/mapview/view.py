@@ -159,10 +159,11 @@ class ComparisonMap(VBox):
         x0, y0 = np.nanmin(self.model.item_x), np.nanmin(self.model.item_y)
         x1, y1 = np.nanmax(self.model.item_x), np.nanmax(self.model.item_y)
         span = max(x1 - x0, (y1 - y0) * 1.6, 1e-3)
-        zoom = int(np.clip(np.floor(np.log2(360 * 1.6 / span)), 1, 14))
+        # Fit the items' extent into a pane about 440 px wide (each map takes half the row), in quarter steps.
+        zoom = float(np.clip(np.floor(4 * np.log2(440 * 360 / (256 * span))) / 4, 1, 14))
         layers = (basemap_to_tiles(basemaps.OpenStreetMap.Mapnik),) if basemap else ()
-        return Map(center=((y0 + y1) / 2, (x0 + x1) / 2), zoom=zoom, layers=layers, scroll_wheel_zoom=True,
-                   layout=Layout(height=height, width="100%"))
+        return Map(center=((y0 + y1) / 2, (x0 + x1) / 2), zoom=zoom, zoom_snap=0.25, zoom_delta=0.5, layers=layers,
+                   scroll_wheel_zoom=True, layout=Layout(height=height, width="100%"))
 
     def _territory_layers(self, target_map: Map, side: str) -> list[GeoJSON]:
         layers = []
