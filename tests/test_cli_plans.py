@@ -153,3 +153,14 @@ def test_plans_lists_saved_plans(files, capsys):
     assert records[1]["parent_hash"] is not None and records[0]["accounts"] == 6
     code, _, err = _run(capsys, "plans", files / "nowhere")
     assert code == 2 and "no folder" in err
+
+
+def test_approve_refuses_unassigned_accounts_unless_allowed(files, capsys):
+    plan = Plan.from_labels(six_accounts(), ["T1", "T1", None, "T2", "T3", ""])
+    folder = save_plan(plan, files / "gaps")
+    code, _, err = _run(capsys, "approve", folder, "--by", "Dana")
+    assert code == 2 and "leaves 2 account(s) without a territory (e.g. 'a3', 'a6')" in err
+    assert not load_plan(folder).is_approved
+    code, out, err = _run(capsys, "approve", folder, "--by", "Dana", "--allow-unassigned")
+    assert code == 0, err
+    assert "2 account(s) are unassigned" in out and load_plan(folder).is_approved

@@ -52,6 +52,8 @@ def register(subparsers) -> None:
     approve.add_argument("plan", metavar="PLAN", help="saved plan folder")
     approve.add_argument("--by", required=True, metavar="NAME", help="who approves")
     approve.add_argument("--note", default="", metavar="TEXT", help="approval note")
+    approve.add_argument("--allow-unassigned", action="store_true",
+                         help="approve even though some accounts have no territory (they are listed in the plan)")
     approve.set_defaults(func=run_approve)
 
     plans = subparsers.add_parser("plans", help="list the plans saved in a folder",
@@ -188,10 +190,17 @@ def run_approve(args) -> int:
         m = plan.metadata
         raise PlanError(f"{args.plan} is already approved (by {m.approved_by} at {m.approved_at}, content hash "
                         f"{plan.content_hash}); approved plans never change: edit it and save a new draft instead")
+    unassigned = plan.unassigned
+    if len(unassigned) and not args.allow_unassigned:
+        raise PlanError(f"{args.plan} leaves {len(unassigned)} account(s) without a territory "
+                        f"(e.g. {', '.join(map(repr, unassigned[:5]))}); assign them and save the plan again, "
+                        "or pass --allow-unassigned to approve it as it is")
     approved = approve(plan, by=args.by, note=args.note)
     folder = save_plan(approved, args.plan, overwrite=True)
     print(f"approved plan {approved.name!r} in {folder} by {approved.metadata.approved_by} "
           f"at {approved.metadata.approved_at}")
+    if len(unassigned):
+        print(f"note: {len(unassigned)} account(s) are unassigned in the approved plan")
     print(f"content hash: {approved.content_hash}")
     print(f"record hash:  {approved.record_hash}")
     return 0

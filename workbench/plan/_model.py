@@ -39,6 +39,10 @@ class Plan:
     record_hash : str
         SHA-256 of the content hash and every other metadata field.
 
+    Two plans are equal (``==``) when their record hashes are: same content
+    *and* same metadata (creation time included). To ask "same alignment?",
+    compare ``content_hash``.
+
     Examples
     --------
     >>> accounts = pd.DataFrame({"account_id": ["a1", "a2", "a3"], "workload": [1.0, 2.0, 3.0],
