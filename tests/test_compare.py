@@ -203,3 +203,10 @@ def test_without_metrics_the_load_is_the_account_count():
     # T2 has 2 accounts of a mean of 2: on target; T3 likewise
     assert result.moved_accounts.loc[0, "explanation"] == (
         "Moved from T2 (2 accounts, 0% on target) to T3 (2 accounts, 0% on target).")
+
+
+def test_reps_that_match_no_territory_are_refused(plans):
+    current, proposed = plans
+    strangers = three_reps().assign(territory_id=["X1", "X2", "X3"])
+    with pytest.raises(InputError, match=r"reps name no territory of either plan .*\['X1', 'X2', 'X3'\]"):
+        compare_plans(current, proposed, reps=strangers)

@@ -213,6 +213,11 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
     after = proposed._assignments.to_numpy(dtype=object, na_value=np.nan)
     homes_before = _metrics.rep_homes(reps if reps is not None else current._territories)
     homes_after = _metrics.rep_homes(reps if reps is not None else proposed._territories)
+    if reps is not None and len(reps) and not (homes_before.index.isin(current._territories.index).any()
+                                               or homes_before.index.isin(proposed._territories.index).any()):
+        raise InputError(f"reps name no territory of either plan (their territories: {show(homes_before.index)}; "
+                         f"plan territories: {show(proposed._territories.index)}); give the reps a territory_id "
+                         "column with the plans' territory ids")
     if blocks is not None and adjacency is None:
         adjacency = _metrics.block_graph(blocks, block_col)
     options = dict(tolerance=tolerance, blocks=blocks, block_col=block_col, adjacency=adjacency)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from workbench.errors import InputError
 from workbench.geo import great_circle_km
 from workbench.metrics._core import (_labels, _split_assigned, _weights, assigned_mask, compactness_km,
                                      deviation_from_mean, distance_to_centre_km, overall_compactness_km,
@@ -39,12 +40,12 @@ def rep_homes(reps: pd.DataFrame) -> pd.DataFrame:
         frame = frame.rename(columns={"rep_latitude": LATITUDE, "rep_longitude": LONGITUDE})
     if TERRITORY_ID not in frame.columns:
         if "rep_id" not in frame.columns:
-            raise ValueError(f"reps need a territory_id (or rep_id) column to find each territory's rep "
+            raise InputError(f"reps need a territory_id (or rep_id) column to find each territory's rep "
                              f"(columns: {list(frame.columns)})")
         frame = frame.assign(**{TERRITORY_ID: frame["rep_id"]})
     missing = [c for c in (LATITUDE, LONGITUDE) if c not in frame.columns]
     if missing:
-        raise ValueError(f"reps have no home coordinate column(s) {missing} (columns: {list(frame.columns)})")
+        raise InputError(f"reps have no home coordinate column(s) {missing} (columns: {list(frame.columns)})")
     out = pd.DataFrame({
         "rep_id": frame["rep_id"].astype(object).to_numpy() if "rep_id" in frame.columns else None,
         LATITUDE: pd.to_numeric(frame[LATITUDE], errors="coerce").to_numpy(),
