@@ -1,0 +1,203 @@
+"""Alignment benchmarks against scikit-learn KMeans, timed in the same run on the same data.
+
+Synthetic accounts sit on real US ZIP points (sampled in proportion to
+population, jittered by up to ~2 km) with lognormal workloads. Each case
+runs in a fresh subprocess so its peak memory (ru_maxrss) is its own.
+
+Run ``python -m benchmarks align`` (all cases) or ``python -m benchmarks align --quick``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+REPO = Path(__file__).resolve().parents[1]
+ZIP_FILE = REPO.parent / "shared" / "data" / "us_zip_2022.csv.gz"
+
+
+def zip_points() -> pd.DataFrame:
+    """ZIP points with population (bundled copy when available, else the raw public file)."""
+    try:
+        from workbench.bundled import load_zip_points
+
+        frame = load_zip_points()
+    except Exception:  # the bundled data may not exist yet
+        frame = pd.read_csv(ZIP_FILE, dtype={"zip": str}).rename(columns={"lat": "latitude", "lon": "longitude"})
+    frame = frame.dropna(subset=["latitude", "longitude", "population"])
+    frame = frame[(frame["population"] > 0) & frame["latitude"].between(24, 50) & frame["longitude"].between(-125, -66)]
+    return frame.reset_index(drop=True)
+
+
+def synthetic_accounts(n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` accounts on ZIP points drawn in proportion to population, lognormal workload and revenue."""
+    rng = np.random.default_rng(seed)
+    zips = zip_points()
+    p = zips["population"].to_numpy(dtype=float)
+    pick = rng.choice(len(zips), size=n, p=p / p.sum())
+    jitter = rng.normal(scale=0.01, size=(n, 2))
+    return pd.DataFrame({
+        "account_id": [f"A{i:07d}" for i in range(n)],
+        "latitude": zips["latitude"].to_numpy()[pick] + jitter[:, 0],
+        "longitude": zips["longitude"].to_numpy()[pick] + jitter[:, 1],
+        "workload": rng.lognormal(mean=3.0, sigma=0.8, size=n),
+        "revenue": rng.lognormal(mean=10.0, sigma=1.2, size=n),
+    })
+
+
+def _kmeans(accounts, n_territories, seed):
+    from sklearn.cluster import KMeans
+
+    from workbench.geo import to_unit_xyz
+
+    xyz = to_unit_xyz(accounts["latitude"], accounts["longitude"])
+    start = time.perf_counter()
+    model = KMeans(n_clusters=n_territories, n_init=1, random_state=seed).fit(xyz, sample_weight=accounts["workload"])
+    seconds = time.perf_counter() - start
+    return model.labels_, seconds
+
+
+def case_balanced(n, n_territories, seed=0, metrics=("workload",)):
+    """Balanced vs weighted KMeans: seconds, compactness, max deviation."""
+    from workbench import metrics as wm
+    from workbench.align import BalancedTerritories
+
+    accounts = synthetic_accounts(n, seed)
+    km_labels, km_seconds = _kmeans(accounts, n_territories, seed)
+    km_loads = wm.territory_loads(accounts, km_labels, ["workload"])["workload"]
+    km_compact = wm.overall_compactness_km(accounts, km_labels)
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = BalancedTerritories(n_territories, balance_on=list(metrics), random_state=seed).fit(accounts)
+    seconds = time.perf_counter() - start
+    report = model.report_
+    return {
+        "case": f"balanced {n:,} x {n_territories} on {'+'.join(metrics)}",
+        "seconds": seconds, "kmeans_seconds": km_seconds, "time_ratio": seconds / km_seconds,
+        "compactness_km": report.compactness_km, "kmeans_compactness_km": km_compact,
+        "compactness_ratio": report.compactness_km / km_compact,
+        "max_deviation": report.max_deviation, "kmeans_heaviest_over_mean": float(km_loads.max() / km_loads.mean()),
+        "within_tolerance": report.within_tolerance, "warnings": [str(w.message) for w in caught],
+    }
+
+
+def grown_alignment(n, n_territories, seed=0, target=0.40, pattern="regions"):
+    """A balanced alignment whose workloads then grew until the max deviation is ~ ``target``.
+
+    ``pattern="regions"``: growth peaks at 4 random hubs and fades over ~250 km
+    (neighbouring territories grow together, so load must travel through
+    several of them). ``pattern="scattered"``: 15% of the territories, drawn at
+    random, grow (each by its own random share).
+    """
+    from workbench import metrics as wm
+    from workbench.align import BalancedTerritories
+    from workbench.geo import great_circle_km
+
+    accounts = synthetic_accounts(n, seed)
+    base = BalancedTerritories(n_territories, random_state=seed).fit(accounts)
+    accounts["current_territory"] = base.labels_
+    rng = np.random.default_rng(seed + 1)
+    if pattern == "regions":
+        hubs = accounts.sample(4, random_state=seed)[["latitude", "longitude"]].to_numpy()
+        bump = np.zeros(n)
+        for lat, lon in hubs:
+            d = great_circle_km(accounts["latitude"], accounts["longitude"], lat, lon)
+            bump = np.maximum(bump, np.exp(-((d / 250.0) ** 2)) * rng.uniform(0.7, 1.0))
+    else:
+        ids = np.unique(base.labels_)
+        grow = pd.Series(rng.uniform(0.5, 1.0, len(ids)) * (rng.random(len(ids)) < 0.15), index=ids)
+        bump = grow.reindex(base.labels_).to_numpy()
+    workload = accounts["workload"].to_numpy()
+    low, high = 0.0, 5.0
+    for _ in range(40):  # growth factor so that the max deviation is ~target
+        g = (low + high) / 2
+        accounts["workload"] = workload * (1 + g * bump)
+        dev = wm.max_deviation(accounts, accounts["current_territory"], ["workload"])["workload"]
+        low, high = (g, high) if dev < target else (low, g)
+    return accounts
+
+
+def case_realign(n, n_territories, seed=0, pattern="regions"):
+    """Realignment from ~40% deviation to 5%: moved workload vs the lower bound."""
+    from workbench import metrics as wm
+    from workbench.align import Realignment
+
+    accounts = grown_alignment(n, n_territories, seed, pattern=pattern)
+    before = wm.max_deviation(accounts, accounts["current_territory"], ["workload"])["workload"]
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = Realignment(current_col="current_territory").fit(accounts)
+    seconds = time.perf_counter() - start
+    r = model.report_
+    return {
+        "case": f"realign {n:,} x {n_territories} from {before:.0%} (growth: {pattern})", "seconds": seconds,
+        "max_deviation": r.max_deviation, "moved_share": r.moved_share, "lower_bound_share": r.lower_bound_share,
+        "moved_over_lower_bound": r.moved_share / r.lower_bound_share if r.lower_bound_share else None,
+        "moved_accounts": r.moved_accounts, "within_tolerance": r.within_tolerance,
+        "warnings": [str(w.message) for w in caught],
+    }
+
+
+def case_contiguous(seed=0):
+    """County blocks (3,1xx lower-48 counties) with the contiguous estimator, if it exists."""
+    from workbench.align.contiguous import ContiguousTerritories
+    from workbench.bundled import load_counties, sample_accounts_path
+    from workbench.io import load_accounts
+
+    accounts = load_accounts(sample_accounts_path())
+    blocks = load_counties().rename(columns={"county_fips": "block_id"})
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = ContiguousTerritories(n_territories=40, random_state=seed).fit(accounts, blocks=blocks)
+    r = model.report_
+    return {"case": f"contiguous {len(blocks):,} counties x 40", "seconds": time.perf_counter() - start,
+            "max_deviation": r.max_deviation, "contiguous": r.contiguous, "compactness_km": r.compactness_km,
+            "within_tolerance": r.within_tolerance, "warnings": [str(w.message) for w in caught]}
+
+
+CASES = {
+    "balanced_100k": (case_balanced, (100_000, 100)),
+    "balanced_100k_two_metrics": (case_balanced, (100_000, 100, 0, ("workload", "revenue"))),
+    "balanced_1m": (case_balanced, (1_000_000, 500)),
+    "realign_100k": (case_realign, (100_000, 100)),
+    "realign_100k_scattered": (case_realign, (100_000, 100, 0, "scattered")),
+    "contiguous_counties": (case_contiguous, ()),
+}
+QUICK = ("balanced_100k", "realign_100k", "realign_100k_scattered")
+
+
+def run_case(name: str) -> dict:
+    """Run one case in a fresh subprocess; add that process's peak resident memory (MB)."""
+    code = ("import json, resource, sys; from benchmarks.bench_align import CASES; f, a = CASES[sys.argv[1]]; "
+            "r = f(*a); r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; "
+            "print('RESULT ' + json.dumps(r, default=str))")
+    proc = subprocess.run([sys.executable, "-c", code, name], cwd=REPO, capture_output=True, text=True)
+    if proc.returncode != 0:
+        lines = proc.stderr.strip().splitlines()
+        return {"case": name, "error": lines[-1] if lines else f"exit code {proc.returncode}"}
+    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][-1]
+    return json.loads(line[len("RESULT "):])
+
+
+def main(argv=None) -> int:
+    """Run the alignment benchmark cases and print their figures."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks align", description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help=f"only {', '.join(QUICK)}")
+    parser.add_argument("--case", action="append", choices=sorted(CASES), help="run only this case (repeatable)")
+    args = parser.parse_args(argv)
+    names = args.case or (list(QUICK) if args.quick else list(CASES))
+    for name in names:
+        result = run_case(name)
+        print(json.dumps(result, indent=1, default=str), flush=True)
+    return 0
