@@ -235,7 +235,7 @@ class _Articulation:
 
 
 def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_parts, max_iter,
-            preferred=None, polish=True, progress=None):
+            preferred=None, polish=True, progress=None, band=0.0):
     """Local search of boundary moves; returns ``(labels, rounds, largest fixable deviation)``."""
     labels = labels.copy()
     n, n_metrics = weights.shape
@@ -299,7 +299,7 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
             order = np.argsort(closer[ok], kind="stable")
             polish_rounds += 1
         else:
-            gain = -(2.0 * x * (loads[c] - loads[a] + x)).sum(axis=1)
+            gain = (_cost(loads[a], band) + _cost(loads[c], band) - _cost(new_a, band) - _cost(new_c, band)).sum(axis=1)
             old_worst = np.maximum(np.abs(loads[a] - 1.0), np.abs(loads[c] - 1.0))
             new_worst = np.maximum(np.abs(new_a - 1.0), np.abs(new_c - 1.0))
             ok = (gain > 1e-12) & (new_worst <= np.maximum(old_worst, tolerance) + 1e-12).all(axis=1)
@@ -323,7 +323,7 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
         if progress is not None:
             progress.update(1)
         if moved == 0 and (polishing or not _swap(labels, loads, weights, csr, articulation, src, dst, movable,
-                                                    frozen, tolerance, move)):
+                                                    frozen, tolerance, move, band)):
             break
     deviation = feasible_deviation(loads, labels, weights, giant, frozen)
     return labels, rounds, deviation
@@ -357,7 +357,13 @@ def feasible_deviation(loads, labels, weights, giant, frozen) -> float:
     return float(deviation)
 
 
-def _swap(labels, loads, weights, csr, articulation, src, dst, movable, frozen, tolerance, move, max_checks=500) -> bool:
+def _cost(loads: np.ndarray, band: float) -> np.ndarray:
+    """Squared deviation beyond ``band`` (0: the plain squared deviation)."""
+    return np.maximum(np.abs(loads - 1.0) - band, 0.0) ** 2
+
+
+def _swap(labels, loads, weights, csr, articulation, src, dst, movable, frozen, tolerance, move, band,
+          max_checks=500) -> bool:
     """When no single move helps: exchange two boundary nodes between adjacent parts, best gain first."""
     a, c = labels[src], labels[dst]
     ok = movable & (a != c) & ~frozen[a] & ~frozen[c]
@@ -375,7 +381,7 @@ def _swap(labels, loads, weights, csr, articulation, src, dst, movable, frozen, 
     su, sv, sa, sc = su[keep], sv[keep], sa[keep], sc[keep]
     d = weights[su] - weights[sv]
     new_a, new_c = loads[sa] - d, loads[sc] + d
-    gain = ((loads[sa] - 1) ** 2 + (loads[sc] - 1) ** 2 - (new_a - 1) ** 2 - (new_c - 1) ** 2).sum(axis=1)
+    gain = (_cost(loads[sa], band) + _cost(loads[sc], band) - _cost(new_a, band) - _cost(new_c, band)).sum(axis=1)
     old_worst = np.maximum(np.abs(loads[sa] - 1.0), np.abs(loads[sc] - 1.0))
     new_worst = np.maximum(np.abs(new_a - 1.0), np.abs(new_c - 1.0))
     good = (gain > 1e-12) & (new_worst <= np.maximum(old_worst, tolerance) + 1e-12).all(axis=1)
@@ -422,7 +428,9 @@ def partition(n_parts, edges, weights, xyz, *, tolerance=0.05, initial=None, fix
     max_iter : int
         Rounds of local search.
     preferred : array of int, optional
-        Part each node would rather be in (its current one): such moves go first.
+        Part each node would rather be in (its current one): such moves go
+        first, and the search minimises only the squared deviation beyond
+        half the tolerance, so parts already near their target are left alone.
     polish : bool
         After reaching the tolerance, move nodes to nearer adjacent centres.
     rng : numpy.random.Generator, optional
@@ -449,6 +457,7 @@ def partition(n_parts, edges, weights, xyz, *, tolerance=0.05, initial=None, fix
     repaired = labels.copy()
     labels, rounds, deviation = balance(
         labels, edges, weights, xyz, tolerance, n_parts=n_parts, fixed=fixed, frozen_parts=frozen_parts,
-        max_iter=max_iter, preferred=preferred, polish=polish, progress=progress)
+        max_iter=max_iter, preferred=preferred, polish=polish, progress=progress,
+        band=0.0 if preferred is None else tolerance / 2)
     return PartitionResult(labels=labels, n_iter=rounds, converged=bool(deviation <= tolerance + 1e-12),
                            repaired=repaired, deviation=deviation)
