@@ -51,7 +51,24 @@ def check_accounts(accounts, what: str = "accounts") -> pd.DataFrame:
     if len(duplicated):
         raise InputError(f"{what} have duplicate {ACCOUNT_ID!r} values {show(duplicated)}; keep one row per account")
     frame[ACCOUNT_ID] = ids.astype("str")
-    return frame
+    return as_stored(frame, what)
+
+
+def as_stored(frame: pd.DataFrame, what: str = "accounts") -> pd.DataFrame:
+    """The frame exactly as it reads back from Parquet (one Arrow round trip).
+
+    A plan holds its accounts in the form they are saved in, so that a saved
+    and reloaded plan has the same frames and the same input hash (an object
+    column of ints and None, for example, comes back as float64).
+    """
+    import pyarrow as pa
+
+    try:
+        return pa.Table.from_pandas(frame, preserve_index=False).to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        mixed = [c for c in frame.columns if frame[c].dtype == object]
+        raise InputError(f"{what} cannot be stored in a plan ({type(exc).__name__}: {exc}); columns holding mixed "
+                         f"values: {mixed[:5]}; convert them to one type (e.g. .astype(str)) or drop them") from exc
 
 
 def clean_text(values) -> pd.Series:
