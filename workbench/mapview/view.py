@@ -111,7 +111,7 @@ class ComparisonMap(VBox):
 
         self._build_controls(save_folder)
         self._scorecard = HTML(layout=Layout(width="100%"))
-        self._bars = HTML(layout=Layout(width="100%", max_height=height, overflow="auto"))
+        self._bars = HTML(layout=Layout(width="100%", max_height="230px", overflow="auto"))
         self._refresh_panel()
 
         model.observe(self._on_model_revision, "revision")
@@ -121,9 +121,11 @@ class ComparisonMap(VBox):
 
         maps = HBox([VBox([HTML("<b>Current</b>"), self._current_map], layout=Layout(flex="1 1 0", min_width="0")),
                      VBox([HTML("<b>Proposed (edited)</b>"), self._proposed_map], layout=Layout(flex="1 1 0", min_width="0"))],
-                     layout=Layout(flex="1 1 0", min_width="0"))
+                     layout=Layout(flex="1 1 0", min_width="0", align_items="flex-start"))
         panel = VBox([self._scorecard, self._bars], layout=Layout(width="330px", flex="0 0 330px"))
-        self.children = [self._toolbar, self._status, HBox([maps, panel]), self._save_row, self._errors]
+        # flex-start: the maps keep their height instead of stretching to the side panel's.
+        self.children = [self._toolbar, self._status, HBox([maps, panel], layout=Layout(align_items="flex-start")),
+                         self._save_row, self._errors]
 
     @property
     def proposed(self):
