@@ -106,6 +106,9 @@ def main(argv=None) -> int:
     parser.add_argument("--also-tolerance", type=float, nargs="*", default=[0.05],
                         help="extra tolerances to time (not part of the target)")
     parser.add_argument("--target-seconds", type=float, default=10.0)
+    parser.add_argument("--sample", action="store_true",
+                        help="also align the bundled 25,000 sample accounts on counties (40 territories, 10%%) "
+                             "and group them into regions and areas")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -134,7 +137,37 @@ def main(argv=None) -> int:
     km_seconds, km_dev, km_contiguous, km_compact = kmeans_baseline(accounts, args.n_territories, model.adjacency_)
     print(f"sklearn KMeans (population-weighted, on county centroids): {km_seconds:.2f} s, max deviation "
           f"{km_dev:.2%}, contiguous {'yes' if km_contiguous else 'no'}, compactness {km_compact:.0f} km")
+    if args.sample:
+        sample_case(blocks)
     return 0 if ok else 1
+
+
+def sample_case(blocks, n_territories=40, tolerance=0.10):
+    """The bundled sample accounts on counties: fresh, disruption-aware, then regions and areas."""
+    from workbench.align.contiguous import ContiguousTerritories
+    from workbench.align.hierarchy import build_hierarchy
+    from workbench.bundled import sample_accounts_path
+
+    accounts = pd.read_csv(sample_accounts_path(), dtype={"county_fips": str, "zip": str})
+    for label, params in (("fresh", {"n_territories": n_territories}), ("from current", {"current_col": "current_territory"})):
+        model = ContiguousTerritories(tolerance=tolerance, **params)
+        start = time.perf_counter()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model.fit(accounts, blocks)
+        report = model.report_
+        rest = next((w.rsplit(" ", 1)[-1] for w in report.warnings if w.startswith("apart from")), "n/a")
+        moved = "" if report.moved_share is None else \
+            f", moved {report.moved_share:.1%} (lower bound {report.lower_bound_share:.1%})"
+        print(f"sample {len(accounts):,} accounts, {label}, tolerance {tolerance:.0%}: {time.perf_counter() - start:.2f} s, "
+              f"max deviation {report.max_deviation['workload']:.1%} (without the giant-block territories: {rest}), "
+              f"contiguous {'yes' if report.contiguous else 'NO'}{moved}")
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = build_hierarchy(accounts, model.labels_, {"region": 5, "area": 2}, adjacency=model.adjacency_)
+    print(f"regions and areas of those territories: {time.perf_counter() - start:.2f} s, "
+          f"territories per region {table['region'].value_counts().sort_index().tolist()}")
 
 
 if __name__ == "__main__":
