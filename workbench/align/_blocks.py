@@ -90,7 +90,7 @@ def block_graph(blocks=None, adjacency=None, block_col: str | None = None) -> Bl
     return BlockGraph(ids=ids, edges=edges, xyz=xyz, graph=graph, notes=notes)
 
 
-def fill_xyz(bg: BlockGraph, account_block: np.ndarray, account_xyz: np.ndarray, weight: np.ndarray) -> np.ndarray:
+def fill_xyz(bg: BlockGraph, account_block: np.ndarray, account_xyz: np.ndarray) -> np.ndarray:
     """Block centroids: the polygon centroids, else the accounts' mean, else the neighbours' mean."""
     if bg.xyz is not None:
         return bg.xyz
@@ -118,10 +118,10 @@ def fill_xyz(bg: BlockGraph, account_block: np.ndarray, account_xyz: np.ndarray,
 
 def connect_pieces(bg: BlockGraph) -> None:
     """Link disconnected pieces of the graph at their nearest centroids (adds a note)."""
+    from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
 
     from workbench.align._partition import _csr
-    from scipy.sparse.csgraph import connected_components
 
     count, piece = connected_components(_csr(len(bg.ids), bg.edges), directed=False)
     if count <= 1:

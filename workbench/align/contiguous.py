@@ -156,7 +156,7 @@ class ContiguousTerritories(TerritoryEstimator):
         n_blocks = len(bg.ids)
         shares = metric_shares(accounts, balance_on)
         acc_xyz = _blocks.account_xyz(accounts)
-        _blocks.fill_xyz(bg, acc_block, acc_xyz, shares.mean(axis=1))
+        _blocks.fill_xyz(bg, acc_block, acc_xyz)
         _blocks.connect_pieces(bg)
 
         setup = self._territories(accounts, n_blocks)
@@ -191,8 +191,8 @@ class ContiguousTerritories(TerritoryEstimator):
             notes.append(f"apart from the territories holding those blocks, the largest deviation from the other "
                          f"territories' own mean is {rest:.1%}")
         if current_idx is not None:
-            notes += _movement_notes(shares[:, 0], current_idx, initial[acc_block], result.repaired[acc_block],
-                                     label_idx)
+            notes += _movement_notes(balance_on[0], shares[:, 0], current_idx, initial[acc_block],
+                                     result.repaired[acc_block])
         empty = np.setdiff1d(np.arange(k), label_idx)
         if empty.size:
             notes.append(f"territories {[ids[i] for i in empty[:5]]} hold only blocks without accounts; "
@@ -354,13 +354,13 @@ def _plural(word: str) -> str:
     return word[:-1] + "ies" if word.endswith("y") else word + "s"
 
 
-def _movement_notes(weight, current_idx, whole_blocks, connected, final) -> list[str]:
+def _movement_notes(metric, weight, current_idx, whole_blocks, connected) -> list[str]:
     """Explain how much of the movement comes from keeping blocks whole and territories connected."""
     total = max(float(weight.sum()), 1e-300)
     whole = float(weight[whole_blocks != current_idx].sum()) / total
     joined = float(weight[connected != current_idx].sum()) / total
     if whole <= 0 and joined <= 0:
         return []
-    return [f"of the movement, {whole:.1%} of the workload follows from keeping every block whole (its accounts "
+    return [f"of the movement, {whole:.1%} of the {metric} follows from keeping every block whole (its accounts "
             f"are in several current territories) and {joined:.1%} in all from also making every territory "
             f"connected, before any balancing"]

@@ -205,8 +205,8 @@ def _edges_from_blocks(accounts, unit_idx, blocks, adjacency, block_col) -> np.n
     n_units = int(unit_idx.max()) + 1
     pairs = pd.DataFrame({"block": acc_block, "unit": unit_idx}).drop_duplicates()
     block_unit = np.full(len(bg.ids), -1)
-    majority = pairs.groupby("block")["unit"].first()  # any unit of the block; shared blocks add edges below
-    block_unit[majority.index.to_numpy()] = majority.to_numpy()
+    first = pairs.groupby("block")["unit"].first()  # one unit per block; units sharing a block are linked below
+    block_unit[first.index.to_numpy()] = first.to_numpy()
     _fill_by_neighbours(block_unit, bg.edges, n_units)  # blocks without accounts join a neighbour
     edges = block_unit[bg.edges]
     shared = pairs.merge(pairs, on="block")
