@@ -97,3 +97,23 @@ def test_missing_current_column_is_an_error(tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: ") and err.count("\n") == 1 and "region" in err
     assert not out.exists()
+
+
+def test_blocks_give_contiguous_territories(tmp_path, capsys):
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    blocks = gpd.GeoDataFrame({"fips": ["01", "02", "03", "04"]},
+                              geometry=[box(-100, 40, -99.5, 40.5), box(-99.5, 40, -99, 40.5),
+                                        box(-99, 40, -98.5, 40.5), box(-98.5, 40, -98, 40.5)], crs="EPSG:4326")
+    blocks_path = tmp_path / "blocks.gpkg"
+    blocks.to_file(blocks_path, layer="blocks")
+    accounts = tmp_path / "accounts.csv"
+    accounts.write_text("account_id,latitude,longitude,workload,fips\n"
+                        "a1,40.2,-99.8,1,01\na2,40.2,-99.2,1,02\na3,40.2,-98.8,1,03\na4,40.2,-98.2,1,04\n")
+    out = tmp_path / "out.csv"
+    assert main(["align", str(accounts), "--territories", "2", "--blocks", str(blocks_path),
+                 "--block-col", "fips", "--out", str(out)]) == 0
+    labels = read_out(out)["territory_id"].tolist()
+    assert labels[0] == labels[1] != labels[2] == labels[3]
+    assert "contiguous: yes" in capsys.readouterr().out

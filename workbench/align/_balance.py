@@ -135,18 +135,20 @@ def neighbour_candidates(labels, cand, cand_cost, rank=NEIGHBOUR_RANK):
     every account that has them as a candidate.
     """
     n_t = int(max(labels.max(), cand.max())) + 1
-    rows = np.arange(len(cand))
     other = np.where(cand == labels[:, None], np.inf, cand_cost)
-    order = np.argsort(other, axis=1, kind="stable")
     rank = min(rank, cand.shape[1])
-    cutoff = other[rows, order[:, rank - 1]] if rank >= 1 else np.full(len(cand), -np.inf)
+    if rank == 1:
+        cutoff = other.min(axis=1)
+    else:
+        cutoff = np.partition(other, rank - 1, axis=1)[:, rank - 1]
     near = np.isfinite(other) & (other <= cutoff[:, None] * (1 + 1e-9) + 1e-15)
     src = np.broadcast_to(labels[:, None], cand.shape)[near]
     dst = cand[near]
-    pairs = np.unique(np.r_[src * n_t + dst, dst * n_t + src])
-    empty = np.bincount(labels, minlength=n_t) == 0
-    adjacent = np.isin(labels[:, None] * n_t + cand, pairs) | empty[cand]
-    return np.where(adjacent, cand, labels[:, None])
+    adjacent = np.zeros((n_t, n_t), dtype=bool)
+    adjacent[src, dst] = True
+    adjacent |= adjacent.T
+    adjacent[:, np.bincount(labels, minlength=n_t) == 0] = True
+    return np.where(adjacent[labels[:, None], cand], cand, labels[:, None])
 
 
 def _violation(load, low, high, target):
@@ -166,8 +168,8 @@ def greedy_repair(labels, shares, targets, low, high, cand, cand_cost, own_cost,
     targets, low, high : (t, m) arrays
         Target, lower and upper bound per territory and metric.
     cand, cand_cost : (n, k) arrays
-        Candidate territories and the cost of each; ``own_cost`` (n,) is the
-        cost of the account's own territory (callable ``own_cost(labels)``).
+        Candidate territories and the cost of each; ``own_cost(rows, territories)``
+        gives the cost of accounts ``rows`` to the given territories.
     movable : (n,) bool array
         False for locked accounts. ``frozen`` (t,) marks untouchable territories.
     aim : float
@@ -204,7 +206,7 @@ def greedy_repair(labels, shares, targets, low, high, cand, cand_cost, own_cost,
         delta = delta + (_violation(load[dst] + w[:, None, :], low[dst], high[dst], targets[dst])
                          - _violation(load[dst], low[dst], high[dst], targets[dst])).sum(axis=2)
         useful = valid & (delta < -1e-15)
-        score = np.where(useful, cand_cost[rows] - own_cost(labels)[rows][:, None], np.inf)
+        score = np.where(useful, cand_cost[rows] - own_cost(rows, src)[:, None], np.inf)
         best = np.argmin(score, axis=1)
         chosen = np.isfinite(score[np.arange(len(rows)), best])
         if not chosen.any():
@@ -265,7 +267,7 @@ def flow_repair(labels, weight, targets, low, high, cand, cand_cost, own_cost, m
     acc = rows[r_idx]
     s = labels[acc]
     d = cand[rows][r_idx, c_idx]
-    dcost = cand_cost[rows][r_idx, c_idx] - own_cost(labels)[acc]
+    dcost = cand_cost[rows][r_idx, c_idx] - own_cost(acc, labels[acc])
     key = s * n_t + d
     edges, inverse = np.unique(key, return_inverse=True)
     cap = np.bincount(inverse, weights=weight[acc])
@@ -322,7 +324,10 @@ def aggregate_points(xyz: np.ndarray, weight: np.ndarray, max_points: int, rng, 
     Returns ``(points_xyz, points_weight)``.
     """
     grid = np.round(xyz / resolution).astype(np.int64)
-    _, first, cell = np.unique(grid, axis=0, return_index=True, return_inverse=True)
+    grid -= grid.min(axis=0)
+    span = grid.max(axis=0) + 1
+    key = (grid[:, 0] * span[1] + grid[:, 1]) * span[2] + grid[:, 2]
+    _, first, cell = np.unique(key, return_index=True, return_inverse=True)
     cell = cell.ravel()
     points = xyz[first]
     total = np.bincount(cell, weights=weight, minlength=len(first))

@@ -176,8 +176,8 @@ class BalancedTerritories(TerritoryEstimator):
             labels, prices, cand, cost, n2 = self._assign(dist, centres, prices, weight, fixed, frozen, targets,
                                                           tolerance)
 
-        def own_cost(lab):
-            return _balance.priced(dist.cost(np.arange(len(lab)), lab, centres), prices[lab])
+        def own_cost(rows, territories):
+            return _balance.priced(dist.cost(rows, territories, centres), prices[territories])
 
         labels, rounds, within = repair(labels, shares, targets, tolerance, cand, _balance.priced(cost, prices[cand]), own_cost,
                                         fixed, frozen, aim=0.5)

@@ -273,8 +273,11 @@ class Distance:
             else:
                 cand = np.broadcast_to(np.arange(sub.shape[1]), sub.shape).copy()
         else:
-            _, cand = cKDTree(centres_xyz[choices]).query(self.xyz[rows], k=k, workers=-1)
-            cand = cand.reshape(len(rows), k)
+            chord, cand = cKDTree(centres_xyz[choices]).query(self.xyz[rows], k=k, workers=-1)
+            cand = choices[cand.reshape(len(rows), k)].astype(np.int64)
+            if self.kind == "chord":  # the tree already measured the chords
+                return cand, chord.reshape(len(rows), k) ** 2
+            return cand, self.cost(rows[:, None], cand, centres_xyz)
         cand = choices[cand].astype(np.int64)
         return cand, self.cost(rows[:, None], cand, centres_xyz)
 

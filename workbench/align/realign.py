@@ -99,8 +99,8 @@ class Realignment(TerritoryEstimator):
         bound = float(_balance.lower_bound_share(_balance.loads_of(current, shares, n_t), low, high)[0])
         cand, cost = dist.candidates(centres, self.n_candidates, allowed=~frozen)
 
-        def own_cost(lab):
-            return dist.cost(np.arange(len(lab)), lab, centres)
+        def own_cost(rows, territories):
+            return dist.cost(rows, territories, centres)
 
         labels, rounds, within = repair(current, shares, targets, tolerance, cand, cost, own_cost, fixed, frozen,
                                         aim=0.9, flow_first=True)

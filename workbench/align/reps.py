@@ -141,8 +141,8 @@ class RepAnchoredTerritories(TerritoryEstimator):
                                                               max_iter=self.max_iter, fixed=fixed, bar=bar,
                                                               active=~frozen)
 
-        def own_cost(lab):
-            return _balance.priced(dist.cost(np.arange(len(lab)), lab, homes), prices[lab])
+        def own_cost(rows, territories):
+            return _balance.priced(dist.cost(rows, territories, homes), prices[territories])
 
         labels, rounds, within = repair(labels, shares, targets, tolerance, cand, _balance.priced(cost, prices[cand]),
                                         own_cost, fixed, frozen, aim=0.5)

@@ -25,7 +25,7 @@ import warnings
 import pandas as pd
 
 from workbench.errors import InputError
-from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
+from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
 
 
 def register(subparsers) -> None:
@@ -66,9 +66,12 @@ def run(args) -> int:
         raise InputError("--blocks FILE and --block-col COL go together: give both or neither")
     if not 0 < args.tolerance < 1:
         raise InputError(f"--tolerance must be a share between 0 and 1 (0.05 = 5%), got {args.tolerance}")
+    # Block ids are text ("01001"): reading the block column as the standard county_fips keeps leading zeros.
+    block_col = COUNTY_FIPS if args.block_col else None
+    renames = {args.block_col: COUNTY_FIPS} if args.block_col and args.block_col != COUNTY_FIPS else None
     accounts = load_accounts(args.accounts, id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
-                             territory_col=args.current, metrics=balance_on or None)
-    for column in balance_on + [c for c in (args.lock_col, args.block_col) if c]:
+                             territory_col=args.current, metrics=balance_on or None, columns=renames)
+    for column in balance_on + [c for c in (args.lock_col, block_col) if c]:
         if column not in accounts.columns:
             raise InputError(f"{args.accounts}: no column {column!r} (columns: {list(accounts.columns)}); "
                              "check the spelling or the option")
@@ -85,7 +88,7 @@ def run(args) -> int:
         raise InputError(f"--lock-col {args.lock_col} needs --current COL: a locked account keeps its current territory")
     if current_col and not args.blocks:
         _check_count(args.territories, accounts[current_col].nunique(), f"territories in column {args.current!r}")
-    model, method, fit_kwargs = _choose(args, balance_on, current_col, reps)
+    model, method, fit_kwargs = _choose(args, balance_on, current_col, reps, block_col)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(accounts, **fit_kwargs)
@@ -111,7 +114,7 @@ def _columns(text) -> list[str]:
     return columns
 
 
-def _choose(args, balance_on, current_col, reps):
+def _choose(args, balance_on, current_col, reps, block_col):
     """The estimator, its method name and extra fit arguments, from the options."""
     from workbench import align
 
@@ -123,7 +126,7 @@ def _choose(args, balance_on, current_col, reps):
 
         blocks = load_blocks(args.blocks, id_col=args.block_col)
         model = ContiguousTerritories(n_territories=args.territories, balance_on=tuple(metrics),
-                                      tolerance=args.tolerance, block_col=args.block_col, random_state=seed,
+                                      tolerance=args.tolerance, block_col=block_col, random_state=seed,
                                       lock_col=args.lock_col, current_col=current_col, progress=False)
         return model, "contiguous", {"blocks": blocks}
     if reps is not None:
