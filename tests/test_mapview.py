@@ -129,6 +129,7 @@ def test_pick_mode_sets_target_from_clicked_block(widget):
     widget.model.mode = "pick"
     _click(widget, "b6")
     assert widget.model.target == "T3" and widget._target.value == "T3"
+    assert "data-territory='T3' data-color='%s' data-target='1'" % widget.colors["T3"] in widget._bars.value
     assert widget.model.labels.tolist() == widget.model.current_labels.tolist()
 
 

@@ -101,7 +101,7 @@ def test_click_on_block_moves_it_and_updates_scorecard(lab_server, notebook, pag
         page.wait_for_timeout(500)
         scorecard = page.locator(".wb-scorecard").first
         before_text = scorecard.inner_text()
-        target_color = page.locator(".wb-bars [data-territory]").first.get_attribute("data-color").lower()
+        target_color = page.locator(".wb-bars [data-target]").first.get_attribute("data-color").lower()
         # A block not already coloured like the target territory (and not an empty, grey block).
         paths = page.evaluate(GET_PROPOSED_PATHS)
         candidates = [p for p in paths if p["fill"] not in (target_color, "#d9d9d9", "none", "")]

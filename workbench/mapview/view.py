@@ -118,6 +118,7 @@ class ComparisonMap(VBox):
         model.observe(self._on_filter_change, ["only_moved", "show"])
         model.observe(self._on_color_by_change, "color_by")
         model.observe(self._on_status_change, "status")
+        model.observe(self._on_target_change, "target")
 
         maps = HBox([VBox([HTML("<b>Current</b>"), self._current_map], layout=Layout(flex="1 1 0", min_width="0")),
                      VBox([HTML("<b>Proposed (edited)</b>"), self._proposed_map], layout=Layout(flex="1 1 0", min_width="0"))],
@@ -319,12 +320,14 @@ class ComparisonMap(VBox):
             fills = self._fill(np.arange(len(model.territories)), "proposed")
         rows = []
         for i, territory in enumerate(model.territories):
-            if np.isnan(deviation[i]):
+            if np.isnan(deviation[i]) and territory != model.target:
                 continue
             over = abs(deviation[i]) > model.tolerance
+            is_target = territory == model.target
+            target = " data-target='1'" if is_target else ""
             rows.append(
-                f"<div data-territory='{html.escape(str(territory))}' data-color='{fills[i]}' "
-                f"style='display:flex;align-items:center;gap:4px;height:15px'>"
+                f"<div data-territory='{html.escape(str(territory))}' data-color='{fills[i]}'{target} "
+                f"style='display:flex;align-items:center;gap:4px;height:15px;{'font-weight:bold' if is_target else ''}'>"
                 f"<span style='width:38px'>{html.escape(str(territory))}</span>"
                 f"<span style='position:relative;flex:1;height:11px;background:#f0f0f0'>"
                 f"<span style='position:absolute;left:0;top:0;height:11px;width:{100 * loads[i] / top:.1f}%;"
@@ -332,7 +335,7 @@ class ComparisonMap(VBox):
                 f"<span style='position:absolute;left:{100 * mean_share:.1f}%;top:-2px;height:15px;"
                 f"border-left:1px dashed #000'></span></span>"
                 f"<span style='width:52px;text-align:right;{'color:#B2182B;font-weight:bold' if over else ''}'>"
-                f"{deviation[i]:+.1%}</span></div>")
+                f"{'—' if np.isnan(deviation[i]) else format(deviation[i], '+.1%')}</span></div>")
         legend = ("<div style='font-size:11px;margin-top:4px'>black outline = moved; dashed = locked; "
                   "dashed line = mean</div>")
         if model.color_by != "territory":
@@ -409,6 +412,10 @@ class ComparisonMap(VBox):
     @_reported
     def _on_color_by_change(self, change) -> None:
         self._redraw(range(len(self.model.territories)), sides=("current", "proposed"))
+        self._bars.value = self._bars_html()
+
+    @_reported
+    def _on_target_change(self, change) -> None:
         self._bars.value = self._bars_html()
 
     def _on_status_change(self, change) -> None:
