@@ -353,3 +353,38 @@ def test_changing_the_input_frames_later_does_not_change_the_plan(accounts, reps
     reps.loc[0, "rep_id"] = "R9"
     assert plan.accounts.loc[0, "workload"] == 10.0 and plan.assignments["a1"] == "T1"
     assert plan.territories.loc["T1", "rep_id"] == "R1" and plan.content_hash == before
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_labels = st.lists(st.sampled_from(["T1", "T2", "T3", None]), min_size=1, max_size=12)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(labels=_labels, seed=st.integers(0, 2**16))
+def test_content_hash_ignores_row_order_but_not_assignments(labels, seed):
+    n = len(labels)
+    frame = pd.DataFrame({"account_id": [f"x{i}" for i in range(n)], "workload": np.arange(n, dtype=float)})
+    plan = Plan.from_labels(frame, labels)
+    order = np.random.default_rng(seed).permutation(n)
+    shuffled = Plan.from_labels(frame.iloc[order], np.asarray(labels, dtype=object)[order])
+    assert shuffled.content_hash == plan.content_hash
+    territories = sorted({t for t in labels if t is not None})
+    if territories:
+        target = territories[0]
+        moved_from = [a for a, t in zip(frame["account_id"], labels) if t not in (None, target)]
+        if moved_from:
+            after, before = plan.reassign(moved_from[:1], target).assignments, plan.assignments
+            assert ((after != before) & ~(after.isna() & before.isna())).sum() == 1
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(labels=_labels)
+def test_any_plan_round_trips(labels, tmp_path_factory):
+    n = len(labels)
+    frame = pd.DataFrame({"account_id": [f"x{i}" for i in range(n)], "workload": np.linspace(0, 1, n)})
+    plan = Plan.from_labels(frame, labels)
+    loaded = load_plan(save_plan(plan, tmp_path_factory.mktemp("rt") / "p"))
+    assert loaded == plan
+    pd.testing.assert_series_equal(loaded.assignments, plan.assignments)
