@@ -147,9 +147,16 @@ def test_plans_lists_saved_plans(files, capsys):
     assert code == 0, err
     rows = [line.split() for line in out.splitlines()[1:]]
     assert [r[:3] for r in rows] == [["a", "current", "draft"], ["b", "edited", "draft"]]
+    (files / "plans" / "c-broken").mkdir()
+    (files / "plans" / "c-broken" / "manifest.json").write_text("{")
+    code, out, err = _run(capsys, "plans", files / "plans")
+    assert code == 0, err
+    broken = out.splitlines()[-1]
+    assert broken.split()[:3] == ["c-broken", "-", "unreadable"] and "is not valid JSON" in broken
     code, out, _ = _run(capsys, "plans", files / "plans", "--json")
     records = json.loads(out)
-    assert [r["name"] for r in records] == ["current", "edited"]
+    assert [r["name"] for r in records] == ["current", "edited", None]
+    assert records[2]["status"] == "unreadable"
     assert records[1]["parent_hash"] is not None and records[0]["accounts"] == 6
     code, _, err = _run(capsys, "plans", files / "nowhere")
     assert code == 2 and "no folder" in err

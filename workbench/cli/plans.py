@@ -225,5 +225,6 @@ def run_plans(args) -> int:
                "approved_by"]
     if shown["problem"].notna().any():
         columns.append("problem")
-    print(shown[columns].fillna("-").to_string(index=False))
+    table = shown[columns].astype(object)
+    print(table.where(table.notna(), "-").to_string(index=False))
     return 0
