@@ -37,6 +37,16 @@ test: setup-test
 sample: setup
 	$(PY) -m workbench.sample
 
+# Execute the five notebooks on the sample and write offline HTML (maps as embedded PNGs) to reports/.
+report: setup
+	$(PY) -m workbench.render_notebooks --out reports
+
+# The comparison notebook as a Voila app for stakeholders (code hidden); installs the `app` extra.
+# Pass Voila flags with `make app APP_FLAGS="--port 8867 --no-browser"`.
+app: setup
+	$(UV) pip install --quiet --python $(PY) -e '.[app]'
+	$(VENV)/bin/voila notebooks/03_compare_alignments.ipynb $(APP_FLAGS)
+
 bench: setup-test
 	$(PY) -m benchmarks
 

@@ -1,0 +1,246 @@
+"""The guided notebooks: structure rules, and every notebook executed headless in order.
+
+Structure: numbered 01..05, exactly one ``parameters`` cell, no ``def``/``class``
+(logic lives in the package), no committed outputs, only public ``workbench``
+names that exist. Execution: the five notebooks run in sequence on a temporary
+copy, sharing one temporary plans folder (03 and 04 read what 02 saved) and
+one exports folder, so nothing is written into the repository.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from workbench.render_notebooks import NOTEBOOKS_DIR, execute_notebook, inject_parameters, parameters_cell_index
+
+EXPECTED = [
+    "01_explore_accounts",
+    "02_cluster_accounts",
+    "03_compare_alignments",
+    "04_approve_and_export",
+    "05_extend_the_model",
+]
+PATHS = [NOTEBOOKS_DIR / f"{name}.ipynb" for name in EXPECTED]
+
+
+def _read(path: Path):
+    return nbformat.read(path, as_version=4)
+
+
+def _code_cells(nb):
+    return [cell for cell in nb.cells if cell.cell_type == "code"]
+
+
+def _parse(source: str) -> ast.Module:
+    # IPython magics and shell escapes are not Python; none are expected, but do not choke on them.
+    lines = [line for line in source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+    return ast.parse("\n".join(lines))
+
+
+def _definitions(nb) -> list[str]:
+    found = []
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(_parse(cell.source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                found.append(f"cell {index}: {type(node).__name__} {node.name}")
+    return found
+
+
+def _workbench_references(nb) -> set[str]:
+    """Dotted names a notebook takes from workbench: ``workbench.align.BalancedTerritories``, ..."""
+    refs, bound = set(), {}
+    trees = [_parse(cell.source) for cell in _code_cells(nb)]
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "workbench":
+                for alias in node.names:
+                    refs.add(f"{node.module}.{alias.name}")
+                    bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+            elif isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.name.split(".")[0] == "workbench":
+                        refs.add(alias.name)
+                        bound[alias.asname or "workbench"] = alias.name if alias.asname else "workbench"
+    for tree in trees:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in bound:
+                refs.add(f"{bound[node.value.id]}.{node.attr}")
+    return refs
+
+
+def _resolve(dotted: str):
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ModuleNotFoundError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ModuleNotFoundError(dotted)
+
+
+# --- structure -------------------------------------------------------------------------------------
+
+def test_notebooks_are_the_numbered_five():
+    assert sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")) == EXPECTED
+
+
+@pytest.mark.parametrize("path", PATHS, ids=EXPECTED)
+def test_notebook_is_valid_and_has_exactly_one_parameters_cell(path):
+    nb = _read(path)
+    nbformat.validate(nb)
+    index = parameters_cell_index(nb)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# "), "start with a title"
+    assert index <= 2, "the parameters cell comes right after the introduction"
+    assert sum(cell.cell_type == "markdown" for cell in nb.cells) >= 5, "guide the analyst in markdown"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=EXPECTED)
+def test_notebook_has_no_def_or_class(path):
+    assert _definitions(_read(path)) == [], "move the logic into the workbench package"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=EXPECTED)
+def test_notebook_is_committed_without_outputs(path):
+    dirty = [i for i, cell in enumerate(_read(path).cells)
+             if cell.cell_type == "code" and (cell.get("outputs") or cell.get("execution_count") is not None)]
+    assert dirty == [], f"cells {dirty} have outputs or an execution count: clear them before committing"
+
+
+@pytest.mark.parametrize("path", PATHS, ids=EXPECTED)
+def test_notebook_uses_only_public_workbench_names_that_exist(path):
+    refs = _workbench_references(_read(path))
+    assert refs, "a guided notebook uses the workbench package"
+    private = sorted(r for r in refs if any(part.startswith("_") and not part.endswith("__") for part in r.split(".")))
+    assert private == [], "notebooks use public API only"
+    missing = []
+    for ref in sorted(refs):
+        try:
+            _resolve(ref)
+        except (ImportError, AttributeError) as error:
+            missing.append(f"{ref}: {error}")
+    assert missing == []
+
+
+def test_structure_checks_catch_violations():
+    # The checks above must be able to fail: feed them a notebook that breaks every rule.
+    bad = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("def f():\n    return 1\nclass A:\n    pass"),
+        nbformat.v4.new_code_cell("from workbench.align import NoSuchEstimator\nimport workbench.metrics as m\nm.nope"),
+    ])
+    assert _definitions(bad) == ["cell 0: FunctionDef f", "cell 0: ClassDef A"]
+    refs = _workbench_references(bad)
+    assert refs == {"workbench.align.NoSuchEstimator", "workbench.metrics", "workbench.metrics.nope"}
+    with pytest.raises(AttributeError):
+        _resolve("workbench.align.NoSuchEstimator")
+    with pytest.raises(Exception, match="exactly one"):
+        parameters_cell_index(bad)
+
+
+# --- execution -------------------------------------------------------------------------------------
+
+#: Parameters that keep the test run short; the defaults are what `make report` and analysts run.
+FAST = {
+    "01_explore_accounts": {},
+    "02_cluster_accounts": {},
+    "03_compare_alignments": {},
+    "04_approve_and_export": {},
+    "05_extend_the_model": {},
+}
+
+
+@pytest.fixture(scope="module")
+def workspace(tmp_path_factory):
+    """A temporary copy of the notebooks plus shared plans/ and exports/ folders."""
+    root = tmp_path_factory.mktemp("notebooks")
+    copy = root / "notebooks"
+    shutil.copytree(NOTEBOOKS_DIR, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    (root / "plans").mkdir()
+    (root / "exports").mkdir()
+    return root
+
+
+def _run(workspace: Path, name: str):
+    path = workspace / "notebooks" / f"{name}.ipynb"
+    defined = ast.unparse(_parse(_read(path).cells[parameters_cell_index(_read(path))].source))
+    params = {key: str(workspace / folder) for key, folder in (("PLANS_DIR", "plans"), ("EXPORT_DIR", "exports"))
+              if f"{key} =" in defined}
+    params.update(FAST[name])
+    nb, seconds = execute_notebook(path, parameters=params, timeout=240)
+    return nb, seconds
+
+
+def _outputs_text(nb) -> str:
+    texts = []
+    for cell in _code_cells(nb):
+        for output in cell.get("outputs", []):
+            texts.append(output.get("text", ""))
+            texts.append(json.dumps(output.get("data", {})))
+    return "\n".join(texts)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_01_explore_accounts_executes(workspace):
+    nb, _ = _run(workspace, "01_explore_accounts")
+    text = _outputs_text(nb)
+    assert "image/png" in text, "the static map is drawn"
+    assert "max" in text.lower() and "deviation" in text.lower(), "the scorecard is shown"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_02_cluster_accounts_executes_and_saves_a_draft(workspace):
+    nb, _ = _run(workspace, "02_cluster_accounts")
+    saved = list((workspace / "plans").iterdir())
+    assert len(saved) == 1, f"one draft saved, got {saved}"
+    assert "image/png" in _outputs_text(nb), "the trade-off maps are drawn"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_03_compare_alignments_executes_and_saves_a_scenario(workspace):
+    if not any((workspace / "plans").iterdir()):
+        pytest.skip("needs the draft saved by notebook 02 (run the whole module)")
+    before = set((workspace / "plans").iterdir())
+    nb, _ = _run(workspace, "03_compare_alignments")
+    assert len(set((workspace / "plans").iterdir()) - before) == 1, "the scenario is saved as a new file"
+    assert "text/html" in _outputs_text(nb), "comparison tables are shown"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_04_approve_and_export_executes_and_writes_the_export(workspace):
+    if not any((workspace / "plans").iterdir()):
+        pytest.skip("needs the draft saved by notebook 02 (run the whole module)")
+    before = set((workspace / "plans").iterdir())
+    _run(workspace, "04_approve_and_export")
+    assert len(set((workspace / "plans").iterdir()) - before) == 1, "the approved plan is saved as a new file"
+    manifests = list((workspace / "exports").rglob("manifest.json"))
+    assert len(manifests) == 1
+    assert (manifests[0].parent / "assignments.csv").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_05_extend_the_model_executes(workspace):
+    nb, _ = _run(workspace, "05_extend_the_model")
+    assert "text/html" in _outputs_text(nb), "the grid table is shown"
+
+
+def test_injected_parameters_follow_the_parameters_cell():
+    nb = inject_parameters(_read(PATHS[1]), {"PLANS_DIR": "/tmp/x"})
+    index = parameters_cell_index(nb)
+    assert nb.cells[index + 1].source.endswith("PLANS_DIR = '/tmp/x'")
+    assert nb.cells[index + 1].metadata["tags"] == ["injected-parameters"]
