@@ -96,6 +96,7 @@ def test_undo_and_redo_restore_layers_and_loads(widget):
     assert _ids(widget.proposed_layers[0]) == ["b1", "b4"]
     assert widget.model.loads()["workload"].tolist() == [6.0, 6.0, 6.0]
     assert widget.model.scorecard().loc["accounts moved", "proposed"] == 0
+    assert widget.model.scorecard().loc["edits on the map", "proposed"] == 0
     assert not widget._redo.disabled
     widget._on_redo_click()
     assert _ids(widget.proposed_layers[2]) == ["b1", "b3", "b6"]

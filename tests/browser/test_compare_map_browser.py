@@ -6,10 +6,11 @@ in its ``../plans`` folder), else the small fixture notebook next to this file.
 
 from __future__ import annotations
 
-import shutil
+import re
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 
 
@@ -32,11 +33,22 @@ GET_PROPOSED_PATHS = """
 """
 
 
-def _copy_notebook(source: Path, root: Path) -> str:
-    """Copy a notebook into the server's folder (Lab autosaves: never serve the original)."""
+def _copy_notebook(source: Path, root: Path, overrides: dict | None = None) -> str:
+    """Copy a notebook into the server's folder (Lab autosaves: never serve the original).
+
+    ``overrides`` are appended to the cell tagged ``parameters`` for the names it defines
+    (as papermill would), e.g. an absolute plans folder and no tile basemap.
+    """
     target = root / "notebooks"
     target.mkdir(exist_ok=True)
-    shutil.copy2(source, target / source.name)
+    notebook = nbformat.read(source, as_version=4)
+    for cell in notebook.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            lines = [f"{name} = {value!r}" for name, value in (overrides or {}).items()
+                     if re.search(rf"^{name}\s*=", cell.source, flags=re.M)]
+            if lines:
+                cell.source += "\n# browser test overrides\n" + "\n".join(lines)
+    nbformat.write(notebook, target / source.name)
     return source.name
 
 
@@ -58,7 +70,7 @@ def notebook(lab_server) -> str:
     _, _, root = lab_server
     if NOTEBOOK.exists():
         _prepare_plans(root)
-        return _copy_notebook(NOTEBOOK, root)
+        return _copy_notebook(NOTEBOOK, root, {"PLANS_DIR": str(root / "plans"), "BASEMAP": False})
     return _copy_notebook(FALLBACK, root)
 
 
@@ -103,6 +115,7 @@ def test_click_on_block_moves_it_and_updates_scorecard(lab_server, notebook, pag
         before_text = scorecard.inner_text()
         target_color = page.locator(".wb-bars [data-target]").first.get_attribute("data-color").lower()
         # A block not already coloured like the target territory (and not an empty, grey block).
+        # Any move changes the scorecard's "edits on the map" row, even when "accounts moved" stays.
         paths = page.evaluate(GET_PROPOSED_PATHS)
         candidates = [p for p in paths if p["fill"] not in (target_color, "#d9d9d9", "none", "")]
         assert candidates, f"no block with a colour other than the target's {target_color} on the proposed map"

@@ -293,7 +293,8 @@ class ComparisonModel(HasTraits):
         """Balance and disruption, current vs proposed; O(territories), not O(accounts).
 
         Rows: ``max deviation <metric>``, ``within tolerance <metric>`` (territories),
-        ``territories``, ``accounts moved``, ``<metric> moved`` (share of the total).
+        ``territories``, ``edits on the map`` (undoable steps), ``accounts moved`` (vs current),
+        ``<metric> moved`` (share of the total).
         """
         rows = {}
         for side, current in (("current", True), ("proposed", False)):
@@ -304,6 +305,7 @@ class ComparisonModel(HasTraits):
                 column[f"max deviation {metric}"] = float(np.nanmax(deviation[:, j])) if deviation.size else 0.0
                 column[f"within tolerance {metric}"] = int((deviation[:, j] <= self.tolerance + 1e-12).sum())
             column["territories"] = int((array[:, 0] > 0).sum())
+            column["edits on the map"] = 0 if current else len(self._undo)
             column["accounts moved"] = 0 if current else int(self._moved[0])
             total = self._values.sum(axis=0)
             for j, metric in enumerate(self.metrics):
