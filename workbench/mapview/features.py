@@ -21,7 +21,7 @@ DECIMALS = 4
 SIMPLIFY_DEG = 0.005
 
 BASE_STYLE = {"color": "#ffffff", "weight": 0.6, "opacity": 1.0, "fillOpacity": 0.7}
-MOVED_STYLE = {"color": OUTLINE, "weight": 2.5, "opacity": 1.0}
+MOVED_STYLE = {"color": OUTLINE, "weight": 1.5, "opacity": 1.0}
 LOCKED_STYLE = {"color": "#333333", "weight": 1.5, "dashArray": "3 3", "fillOpacity": 0.95}
 EMPTY_STYLE = {"color": "#ffffff", "weight": 0.4, "fillColor": "#d9d9d9", "fillOpacity": 0.5}
 HOVER_STYLE = {"fillOpacity": 0.95}

@@ -201,7 +201,7 @@ class ComparisonMap(VBox):
             if homes is not None and len(homes):
                 target_map.add(GeoJSON(
                     data=F.feature_collection(F.point_features(homes[LONGITUDE], homes[LATITUDE],
-                                                               np.full(len(homes), 6.0), homes["label"].tolist())),
+                                                               np.full(len(homes), 5.0), homes["label"].tolist())),
                     point_style={"color": "#000000", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 1.0,
                                  "interactive": False}, name="rep homes"))
 
