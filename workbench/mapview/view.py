@@ -15,8 +15,10 @@ import html
 import traceback
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pandas as pd
+import shapely
 from ipyleaflet import DrawControl, GeoJSON, Map, basemaps, basemap_to_tiles
 from ipywidgets import (HTML, Button, Checkbox, Dropdown, HBox, Layout, Output, Text, ToggleButtons, VBox, jslink,
                         link)
@@ -146,9 +148,6 @@ class ComparisonMap(VBox):
             sub = blocks[blocks[block_col if block_col in blocks.columns else "block_id"].astype(str).isin(ids)]
             graph = block_adjacency(sub.assign(_id=sub[block_col if block_col in sub.columns else "block_id"].astype(str)), "_id")
         else:
-            import networkx as nx
-            import shapely
-
             tree = shapely.STRtree(model.item_geometry)
             left, right = tree.query(model.item_geometry, predicate="intersects")
             graph = nx.Graph()
