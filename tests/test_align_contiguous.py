@@ -263,3 +263,13 @@ def test_n_init_must_be_positive():
     blocks = grid_blocks(SQUARE)
     with pytest.raises(InputError, match="n_init must be a positive int, got 0"):
         ContiguousTerritories(n_territories=2, n_init=0).fit(one_account_per_block(blocks), blocks)
+
+
+def test_recombination_cuts_a_spanning_tree_where_the_sides_balance():
+    # A path has one spanning tree: the balanced cut is in the middle, whatever the random weights.
+    from workbench.align._partition import _tree_split
+
+    edges = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]])
+    weights = np.array([[0.2], [0.3], [0.5], [0.5], [0.3], [0.2]])
+    side = _tree_split(6, edges, weights, weights.sum(axis=0), 0.0, np.random.default_rng(1))
+    assert sorted([side[:3].tolist(), side[3:].tolist()]) == [[False] * 3, [True] * 3]
