@@ -40,8 +40,12 @@ class ContiguousTerritories(TerritoryEstimator):
     cut off are given to an adjacent territory; then boundary blocks move
     from heavier to lighter neighbours (never disconnecting the donor, never
     pushing another balanced metric out of tolerance, nearest centre first)
-    until every territory is within the tolerance; finally, within the
-    tolerance, blocks move to a nearer adjacent centre to tidy the shapes.
+    until every territory is within the tolerance; when single moves stall
+    (lumpy blocks such as big-city counties), two boundary blocks are
+    exchanged, or two adjacent territories are merged and re-split along a
+    random spanning tree (GerryChain's ReCom step), and up to ``n_init``
+    fresh starts are tried; finally, within the tolerance, blocks move to a
+    nearer adjacent centre to tidy the shapes.
     With ``current_col`` the search starts from today's territories (each
     block in the territory most of its workload is in) and moves only what
     is needed, preferring moves back to a block's current territory.
