@@ -4,10 +4,14 @@ All functions work on integer territory indices and metric *shares*
 (each metric divided by its total, so a territory's target is its share of
 1). Loads are ``(n_territories, n_metrics)`` arrays.
 
-* :func:`price_labels` — Lagrangian ("additive weight", power-diagram)
-  assignment: account ``i`` goes to ``argmin_j cost_ij + price_j`` among its
+* :func:`bisection_labels` — balanced, compact starting groups by recursive
+  bisection (puts as many centres in dense regions as their weight needs).
+* :func:`price_labels` — Lagrangian assignment with multiplicative prices:
+  account ``i`` goes to ``argmin_j cost_ij * exp(price_j)`` among its
   candidate territories; prices rise on heavy territories until the loads
-  are within tolerance.
+  are within tolerance. (Additive prices, a power diagram, converged badly
+  on real US densities: a price that is small for a rural territory is huge
+  for a city one. A multiplicative price is scale-free.)
 * :func:`greedy_repair` — exact pass moving individual boundary accounts,
   cheapest cost increase first, from territories over the upper bound to
   neighbours with room (and into territories under the lower bound), all
@@ -15,6 +19,8 @@ All functions work on integer territory indices and metric *shares*
 * :func:`flow_repair` — a territory-level minimum-cost flow (linear program,
   HiGHS) that routes excess workload from heavy to light territories through
   neighbours when they are not adjacent, moving as little as possible.
+* :func:`neighbour_candidates` — limits moves to neighbouring territories,
+  so repairs never leave an enclave behind a territory in between.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 _EPS = 1e-12
+
+#: Prices are logarithms; beyond this a territory is simply closed or open to all (and exp stays finite).
+_MAX_PRICE = 30.0
 
 #: Cheapest alternatives per account that define neighbouring territories.
 NEIGHBOUR_RANK = 1
@@ -117,12 +126,76 @@ def price_labels(cand, cost, weight, targets, tolerance, *, prices=None, max_ite
         last_sign = sign
         prices += lr * np.log(np.maximum(load, floor) / targets)
         prices -= prices.mean()
+        np.clip(prices, -_MAX_PRICE, _MAX_PRICE, out=prices)
     return labels, prices, it, converged
 
 
 def priced(cost, prices_of_cand):
     """Assignment cost with prices applied (what the repair compares)."""
     return cost * np.exp(prices_of_cand)
+
+
+def metric_mix(shares: np.ndarray) -> np.ndarray:
+    """Each account's mix of the metrics: its shares divided by their sum (rows sum to 1)."""
+    total = shares.sum(axis=1, keepdims=True)
+    return np.where(total > 0, shares / np.where(total > 0, total, 1.0), 1.0 / shares.shape[1])
+
+
+def mixed_prices(prices: np.ndarray, mix: np.ndarray, rows, territories) -> np.ndarray:
+    """Price of territories for accounts: per-metric prices weighted by the account's metric mix."""
+    rows = np.asarray(rows)
+    territories = np.asarray(territories)
+    mix_rows = mix[rows]
+    out = prices[territories, 0] * mix_rows[..., 0]
+    for m in range(1, prices.shape[1]):
+        out = out + prices[territories, m] * mix_rows[..., m]
+    return out
+
+
+def price_labels_by_metric(cand, cost, shares, targets, tolerance, *, prices=None, max_iter=60, fixed=None,
+                           active=None, step=0.3, bar=None):
+    """Like :func:`price_labels`, with one price per territory and metric.
+
+    Account ``i`` pays ``cost_ij * exp(sum_m price_jm * mix_im)`` where
+    ``mix_i`` is its own mix of the metrics: a territory heavy in revenue
+    but light in workload repels revenue-heavy accounts and attracts
+    workload-heavy ones, so several metrics can be balanced at once.
+
+    Returns
+    -------
+    labels, prices (t, m), n_iter, converged
+    """
+    n_t, n_m = len(targets), shares.shape[1]
+    start = np.zeros(n_t) if prices is None else np.asarray(prices, dtype=float)
+    prices = np.repeat(start[:, None], n_m, axis=1) if start.ndim == 1 else start.copy()
+    active = np.ones(n_t, dtype=bool) if active is None else active
+    mix = metric_mix(shares)
+    rows = np.arange(len(cand))
+    free = np.ones(len(cand), dtype=bool) if fixed is None else fixed < 0
+    lr = np.full((n_t, n_m), step)
+    last_sign = np.zeros((n_t, n_m))
+    target = targets[:, None]
+    floor = 1e-3 * target
+    labels, converged, it = cand[:, 0].copy(), False, 0
+    for it in range(1, max_iter + 1):
+        labels = cand[rows, np.argmin(cost * np.exp(mixed_prices(prices, mix, rows[:, None], cand)), axis=1)]
+        if fixed is not None:
+            labels[~free] = fixed[~free]
+        load = loads_of(labels, shares, n_t)
+        ratio = load / target - 1
+        worst = float(np.abs(ratio[active]).max()) if active.any() else 0.0
+        if bar is not None:
+            bar.set_postfix_str(f"max deviation {worst:.1%}")
+        if worst <= tolerance:
+            converged = True
+            break
+        sign = np.sign(ratio)
+        lr = np.where(sign * last_sign < 0, lr * 0.7, np.minimum(lr * 1.1, 3 * step))
+        last_sign = sign
+        prices += lr * np.log(np.maximum(load, floor) / target)
+        prices -= prices.mean(axis=0)
+        np.clip(prices, -_MAX_PRICE, _MAX_PRICE, out=prices)
+    return labels, prices, it, converged
 
 
 def neighbour_candidates(labels, cand, cand_cost, rank=NEIGHBOUR_RANK):
@@ -156,7 +229,7 @@ def _violation(load, low, high, target):
 
 
 def greedy_repair(labels, shares, targets, low, high, cand, cand_cost, own_cost, movable, frozen, *,
-                  aim=0.5, max_rounds=200, width=6):
+                  aim=0.5, max_rounds=200, width=6, exact=False):
     """Move single boundary accounts until every territory is within [low, high] on every metric.
 
     Parameters
@@ -175,6 +248,10 @@ def greedy_repair(labels, shares, targets, low, high, cand, cand_cost, own_cost,
     aim : float
         Heavy territories shed load down to ``target + aim * (high - target)``
         (light ones fill up symmetrically): 0 aims at the target, 1 at the bound.
+    exact : bool
+        Slow but sure mode for several metrics: each round moves at most one
+        account into or out of any territory, each one lowering the total
+        violation, so the rounds can never undo each other.
 
     Returns
     -------
@@ -211,6 +288,21 @@ def greedy_repair(labels, shares, targets, low, high, cand, cand_cost, own_cost,
         chosen = np.isfinite(score[np.arange(len(rows)), best])
         if not chosen.any():
             break
+        if exact:
+            pick = np.flatnonzero(chosen)
+            gain = -delta[pick, best[pick]]
+            scale = np.median(np.abs(score[pick, best[pick]])) + _EPS
+            order = pick[np.argsort(score[pick, best[pick]] / scale - 1e3 * gain / targets.mean(), kind="stable")]
+            s, d = src[order], dst[order, best[order]]
+            first = ~pd.Series(s).duplicated().to_numpy()
+            order, s, d = order[first], s[first], d[first]
+            first = ~pd.Series(d).duplicated().to_numpy()
+            order, s, d = order[first], s[first], d[first]
+            clash = np.isin(d, s)
+            labels[rows[order[~clash]]] = d[~clash]
+            if clash.all():
+                break
+            continue
         moves = pd.DataFrame({
             "row": rows[chosen], "src": src[chosen], "dst": dst[chosen, best[chosen]],
             "dcost": score[chosen, best[chosen]]})
@@ -267,7 +359,8 @@ def flow_repair(labels, weight, targets, low, high, cand, cand_cost, own_cost, m
     acc = rows[r_idx]
     s = labels[acc]
     d = cand[rows][r_idx, c_idx]
-    dcost = cand_cost[rows][r_idx, c_idx] - own_cost(acc, labels[acc])
+    dcost = np.nan_to_num(cand_cost[rows][r_idx, c_idx] - own_cost(acc, labels[acc]), nan=0.0, posinf=1e300,
+                          neginf=-1e300)
     key = s * n_t + d
     edges, inverse = np.unique(key, return_inverse=True)
     cap = np.bincount(inverse, weights=weight[acc])

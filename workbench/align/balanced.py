@@ -73,19 +73,26 @@ def repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed,
         labels, r, within = _balance.greedy_repair(labels, shares, target, low, high, cand, cand_cost, own_cost,
                                                    movable, frozen, aim=aim)
         rounds += r
+    if not within:
+        labels, r, within = _balance.greedy_repair(labels, shares, target, low, high, cand, cand_cost, own_cost,
+                                                   movable, frozen, aim=aim, exact=True, max_rounds=400)
+        rounds += r
     return labels, rounds, within
 
 
 class BalancedTerritories(TerritoryEstimator):
     """Compact territories balanced on one or several metrics within a tolerance.
 
-    Centres are found on grid cells of co-located accounts with weighted
-    k-means, then prices (Lagrangian additive weights on the squared
-    distance, i.e. a power diagram) are raised on heavy territories and
-    lowered on light ones while centres follow their accounts (Lloyd
-    steps). The final assignment is per account: an exact repair moves
-    single boundary accounts, cheapest first, until every metric is within
-    the tolerance, so many accounts at one address can be split.
+    Centres are found on a sample of the accounts (co-located ones merged;
+    at most ``200 * n_territories`` points): recursive bisection gives
+    balanced starting groups, then multiplicative prices on the squared
+    distance are raised on heavy territories and lowered on light ones
+    while the centres follow their accounts (damped Lloyd steps). The final
+    assignment is per account, warm-started from those prices: an exact
+    repair moves single boundary accounts to neighbouring territories,
+    cheapest first, until every metric is within the tolerance, so many
+    accounts at one address can be split. Several metrics are priced
+    through their mean share and repaired each on its own.
 
     Parameters
     ----------
@@ -173,13 +180,15 @@ class BalancedTerritories(TerritoryEstimator):
         targets = np.full(n_t, 1.0 / n_t)
         with progress_bar(self.progress, self.max_iter, "balancing") as bar:
             centres, prices, n_iter = self._find_centres(xyz, weight, fixed, frozen, targets, tolerance, centres, bar)
-            labels, prices, cand, cost, n2 = self._assign(dist, centres, prices, weight, fixed, frozen, targets,
+            labels, prices, cand, cost, n2 = self._assign(dist, centres, prices, shares, fixed, frozen, targets,
                                                           tolerance)
+        mix = _balance.metric_mix(shares)
 
         def own_cost(rows, territories):
-            return _balance.priced(dist.cost(rows, territories, centres), prices[territories])
+            return dist.cost(rows, territories, centres) * np.exp(_balance.mixed_prices(prices, mix, rows, territories))
 
-        labels, rounds, within = repair(labels, shares, targets, tolerance, cand, _balance.priced(cost, prices[cand]), own_cost,
+        cand_cost = cost * np.exp(_balance.mixed_prices(prices, mix, np.arange(len(cand))[:, None], cand))
+        labels, rounds, within = repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost,
                                         fixed, frozen, aim=0.5)
         centres = unit_centres(xyz, labels, weight, n_t, previous=centres)
         return self._set_results(
@@ -224,12 +233,12 @@ class BalancedTerritories(TerritoryEstimator):
                 break
         return centres, prices, n_iter
 
-    def _assign(self, dist, centres, prices, weight, fixed, frozen, targets, tolerance):
-        """Per-account price assignment, warm-started from the cell prices."""
+    def _assign(self, dist, centres, prices, shares, fixed, frozen, targets, tolerance):
+        """Per-account price assignment (a price per metric), warm-started from the cell prices."""
         cand, cost = dist.candidates(centres, self.n_candidates, allowed=~frozen)
         if dist.kind != "chord":
             prices = np.zeros(len(targets))
-        labels, prices, n_iter, _ = _balance.price_labels(
-            cand, cost, weight, targets, tolerance * 0.5, prices=prices, max_iter=30, fixed=fixed,
+        labels, prices, n_iter, _ = _balance.price_labels_by_metric(
+            cand, cost, shares, targets, tolerance * 0.5, prices=prices, max_iter=60, fixed=fixed,
             active=~frozen)
         return labels, prices, cand, cost, n_iter

@@ -35,6 +35,8 @@ class KMeansTerritories(TerritoryEstimator):
     n_init : int, default 1
     max_iter : int, default 300
     random_state : int, optional
+    progress : bool, default False
+        Accepted for a uniform interface; scikit-learn's KMeans shows no bar.
 
     Examples
     --------

@@ -126,7 +126,6 @@ class RepAnchoredTerritories(TerritoryEstimator):
             raise InputError(f"there are {len(ids)} reps but only {len(accounts)} accounts; "
                              "every rep needs at least one account")
         shares = metric_shares(accounts, balance_on)
-        weight = shares.mean(axis=1)
         dist = Distance(self.distance, accounts[LATITUDE], accounts[LONGITUDE])
         if self.current_col is not None:
             ids, current, fixed, frozen = current_setup(accounts, self.current_col, self.lock_col,
@@ -137,15 +136,17 @@ class RepAnchoredTerritories(TerritoryEstimator):
             current, fixed, frozen = None, np.full(len(accounts), -1), np.zeros(len(ids), dtype=bool)
         cand, cost = dist.candidates(homes, self.n_candidates, allowed=~frozen)
         with progress_bar(self.progress, self.max_iter, "balancing") as bar:
-            labels, prices, n_iter, _ = _balance.price_labels(cand, cost, weight, targets, tolerance * 0.5,
-                                                              max_iter=self.max_iter, fixed=fixed, bar=bar,
-                                                              active=~frozen)
+            labels, prices, n_iter, _ = _balance.price_labels_by_metric(
+                cand, cost, shares, targets, tolerance * 0.5, max_iter=self.max_iter, fixed=fixed, bar=bar,
+                active=~frozen)
+        mix = _balance.metric_mix(shares)
 
         def own_cost(rows, territories):
-            return _balance.priced(dist.cost(rows, territories, homes), prices[territories])
+            return dist.cost(rows, territories, homes) * np.exp(_balance.mixed_prices(prices, mix, rows, territories))
 
-        labels, rounds, within = repair(labels, shares, targets, tolerance, cand, _balance.priced(cost, prices[cand]),
-                                        own_cost, fixed, frozen, aim=0.5)
+        cand_cost = cost * np.exp(_balance.mixed_prices(prices, mix, np.arange(len(cand))[:, None], cand))
+        labels, rounds, within = repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed, frozen,
+                                        aim=0.5)
         return self._set_results(
             accounts, labels, ids, homes, balance_on=balance_on, tolerance=tolerance, targets=targets,
             current=None if current is None else np.asarray(ids, dtype=object)[current],
