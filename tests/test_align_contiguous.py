@@ -114,6 +114,8 @@ def giant_case():
     return accounts, blocks
 
 
+@pytest.mark.filterwarnings("ignore:tolerance .* not met")
+@pytest.mark.filterwarnings("ignore:apart from")
 def test_a_block_heavier_than_a_territory_warns_naming_it_and_the_tolerance_needed():
     accounts, blocks = giant_case()
     with pytest.warns(ToleranceWarning, match=r"1-1 \(\+67% over the mean\).*raise the tolerance to 67%"):

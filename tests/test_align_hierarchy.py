@@ -82,6 +82,8 @@ def test_contiguous_false_allows_a_balanced_but_split_grouping():
     assert joined.report_.max_deviation["workload"] == pytest.approx(0.25)
 
 
+@pytest.mark.filterwarnings("ignore:tolerance .* not met")
+@pytest.mark.filterwarnings("ignore:apart from")
 def test_a_territory_heavier_than_a_region_is_named():
     accounts, territory = line_with_weights([10, 1, 1, 1, 1])
     with pytest.warns(ToleranceWarning, match=r"territory T1 \(\+43% over the mean\).*raise the tolerance to 43%"):
