@@ -157,7 +157,8 @@ def account_blocks(accounts: pd.DataFrame, block_col: str, ids: np.ndarray) -> n
         shown = [f"{a} ({block_col}={b})" for a, b in zip(label[bad].astype(str)[:5], values[bad].astype(str)[:5])]
         raise InputError(f"{int(bad.sum())} accounts are in no block of the blocks given: {', '.join(shown)}"
                          f"{' ...' if bad.sum() > 5 else ''}. Fix: pass blocks covering every {block_col!r} value "
-                         "(e.g. the full county layer), correct those ids, or drop those accounts")
+                         "(e.g. the full county layer), correct those ids (read them as text so leading zeros stay: "
+                         "'01001', not 1001), or drop those accounts")
     return position
 
 
