@@ -125,3 +125,16 @@ def test_rep_anchored_errors():
         Realignment().fit(line(["north"] * 3), reps=reps_frame())
     with pytest.raises(InputError, match="must be positive"):
         RepAnchoredTerritories().fit(accounts, reps=reps_frame(capacity=[0.0, 1.0]))
+
+
+def test_predict_with_a_matrix_fit_needs_new_distances():
+    accounts = line([""] * 4, lon_step=1 / 3).drop(columns="current_territory")
+    matrix = np.array([[0.0, 3.0], [1.0, 2.0], [2.0, 1.0], [3.0, 0.0]])
+    model = RepAnchoredTerritories(distance=matrix).fit(accounts, reps=reps_frame())
+    assert model.labels_.tolist() == ["west", "west", "east", "east"]
+    new = pd.DataFrame({"latitude": [40.0], "longitude": [-100.0], "workload": [0.0]})
+    with pytest.raises(InputError, match="pass distance="):
+        model.predict(new)
+    assert model.predict(new, distance=np.array([[5.0, 0.5]])).tolist() == ["east"]
+    with pytest.raises(InputError, match="needs fixed sites"):
+        Realignment(distance=matrix).fit(line(["A", "A", "B", "B"]))

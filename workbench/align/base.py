@@ -41,7 +41,8 @@ def _rows(index, mask, limit: int = 5) -> list:
 
 
 def check_accounts(accounts, metrics: Sequence[str] = (), *, lock_col: str | None = None,
-                   current_col: str | None = None, what: str = "accounts") -> pd.DataFrame:
+                   current_col: str | None = None, what: str = "accounts",
+                   need_total: bool = True) -> pd.DataFrame:
     """Check that ``accounts`` can be aligned; return it unchanged.
 
     Raises :class:`~workbench.errors.InputError` naming the column, the first
@@ -80,7 +81,7 @@ def check_accounts(accounts, metrics: Sequence[str] = (), *, lock_col: str | Non
         if bad.any():
             raise InputError(f"{what} column {col!r} has {int(bad.sum())} missing, non-numeric or negative values "
                              f"(rows {_rows(accounts.index, bad)}); balanced metrics must be numbers >= 0")
-        if values.sum() <= 0:
+        if need_total and values.sum() <= 0:
             raise InputError(f"{what} column {col!r} sums to 0: nothing to balance; choose another metric")
     if current_col is not None:
         if current_col not in accounts.columns:
@@ -359,7 +360,7 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
         """
         check_is_fitted(self, "labels_")
         balance_on = self._balance_on
-        check_accounts(new_accounts, balance_on, what="new accounts")
+        check_accounts(new_accounts, balance_on, what="new accounts", need_total=False)
         fit_distance = self._fit_distance
         if isinstance(fit_distance, np.ndarray) or (fit_distance is not None and not callable(fit_distance)):
             if distance is None:
