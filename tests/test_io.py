@@ -343,3 +343,20 @@ def test_csv_round_trip_keeps_coordinates_and_ids(rows):
     assert accounts["zip"].tolist() == frame["zip"].tolist()
     np.testing.assert_array_equal(accounts["latitude"], frame["latitude"].to_numpy())
     np.testing.assert_array_equal(accounts["longitude"], frame["longitude"].to_numpy())
+
+
+def test_explicit_territory_column_wins_and_the_files_own_is_kept_aside(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text("account_id,latitude,longitude,workload,current_territory,proposal\n"
+                    "A1,40.7,-74.0,1,T1,P9\n")
+    frame, report = load_accounts(path, territory_col="proposal", return_report=True)
+    assert frame.loc[0, "current_territory"] == "P9"
+    assert frame.loc[0, "current_territory_in_file"] == "T1"
+    assert any("current_territory_in_file" in w for w in report.warnings)
+
+
+def test_an_explicitly_named_column_that_is_absent_never_falls_back(tmp_path):
+    path = tmp_path / "accounts.csv"
+    path.write_text("account_id,latitude,longitude,workload,current_territory\nA1,40.7,-74.0,1,T1\n")
+    with pytest.raises(InputError, match=r"accounts\.csv: missing the accounts column 'region'.*--territory-col"):
+        load_accounts(path, territory_col="region")

@@ -82,8 +82,18 @@ def resolve_columns(table: RawTable, *, what: str, wanted: dict, columns: dict |
         if theirs in present:
             if theirs != standard:
                 rename[theirs] = standard
+                if standard in present and standard not in rename:
+                    # The user chose another column for this role: keep the file's own aside.
+                    aside = _free_name(f"{standard}_in_file", present)
+                    rename[standard] = aside
+                    notes.append(f"used column {theirs!r} as {standard!r}; the file's own {standard!r} "
+                                 f"column is kept as {aside!r}")
             taken.add(standard)
-        elif theirs == standard:
+        elif theirs != standard:
+            # Named explicitly (id_col=, territory_col=, ...) but absent: never fall back silently.
+            raise InputError(missing_column_message(table, theirs, standard, what=what,
+                                                    cli=_CLI_FLAGS.get(standard, "")))
+        else:
             # Other case/spacing ("Account ID"), or cut to 10 characters by a shapefile.
             relaxed = [c for c in present if c not in rename and (
                 normalise_name(c) == standard or (len(c) == 10 and len(standard) > 10 and standard.startswith(c)))]
@@ -107,6 +117,19 @@ def resolve_columns(table: RawTable, *, what: str, wanted: dict, columns: dict |
     table.frame = frame.rename(columns=rename)
     table.notes.extend(notes)
     return {standard: theirs for theirs, standard in rename.items()}
+
+
+#: Command-line options that name the column for each standard role.
+_CLI_FLAGS = {"account_id": "--id-col", "latitude": "--lat-col", "longitude": "--lon-col", "zip": "--zip-col",
+              "current_territory": "--territory-col (workbench align/compare: --current)"}
+
+
+def _free_name(name: str, present) -> str:
+    candidate, n = name, 1
+    while candidate in present:
+        n += 1
+        candidate = f"{name}{n}"
+    return candidate
 
 
 def missing_column_message(table: RawTable, theirs: str, standard: str, *, what: str, via: str = "", cli: str = "") -> str:
