@@ -221,6 +221,17 @@ def test_03_compare_alignments_executes_and_saves_a_scenario(workspace):
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
+def test_03_compare_alignments_builds_a_proposal_when_no_plans_exist(tmp_path):
+    # What `make app` (Voila) and an analyst opening 03 first see: no draft yet, and no crash.
+    plans = tmp_path / "no-plans-yet"
+    nb, _ = execute_notebook(NOTEBOOKS_DIR / "03_compare_alignments.ipynb", cwd=tmp_path,
+                             parameters={"PLANS_DIR": str(plans), "BASEMAP": False}, timeout=240)
+    assert "proposal 'proposal': method realignment" in _outputs_text(nb)
+    assert len(list(plans.iterdir())) == 1, "only the scenario is saved; nothing else is written"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
 def test_04_approve_and_export_executes_and_writes_the_export(workspace):
     if not any((workspace / "plans").iterdir()):
         pytest.skip("needs the draft saved by notebook 02 (run the whole module)")

@@ -47,6 +47,10 @@ def test_offline_html_embeds_images_and_loads_nothing_remote(tmp_path):
     assert "<table" in html
     assert "make lab" in html, "the widget is replaced by a note saying where to use it"
     assert WIDGET_VIEW not in html
+    assert 'class="highlight hl' in html, "code is shown by default"
+    results_only = to_offline_html(nb, hide_code=True)
+    assert 'class="highlight hl' not in results_only and "A map and a table." in results_only
+    assert "data:image/png;base64," in results_only
 
 
 def test_strip_widgets_leaves_the_source_notebook_alone(tmp_path):
@@ -90,6 +94,7 @@ def test_rendered_report_shows_maps_and_tables_offline_in_chromium(tmp_path):
     rendered = render_reports(tmp_path / "reports", names=["01_explore_accounts"], log=None)
     html = rendered[0].html
     assert html.name == "01_explore_accounts.html"
+    assert 'href="01_explore_accounts.html"' in (tmp_path / "reports" / "index.html").read_text()
     assert (tmp_path / "reports" / "plans" / MARKER).exists()
     assert REMOTE.findall(html.read_text()) == []
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import html
 import json
 import shutil
 import sys
@@ -187,16 +188,18 @@ def strip_widgets(nb):
     return nb
 
 
-def to_offline_html(nb) -> str:
+def to_offline_html(nb, *, hide_code: bool = False) -> str:
     """HTML of an executed notebook that loads nothing from the internet.
 
     Images are embedded (data URIs); widget outputs become a note (see
-    :func:`strip_widgets`).
+    :func:`strip_widgets`). ``hide_code=True`` leaves out the code cells'
+    input (markdown and outputs stay), for readers who only want results.
     """
     import jinja2
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab", embed_images=True,
+    exporter = HTMLExporter(template_name="lab", embed_images=True, exclude_input=hide_code,
+                            exclude_input_prompt=hide_code, exclude_output_prompt=hide_code,
                             extra_loaders=[jinja2.DictLoader({"workbench_offline.html.j2": _OFFLINE_TEMPLATE})])
     exporter.template_file = "workbench_offline.html.j2"
     body, _ = exporter.from_notebook_node(strip_widgets(nb))
@@ -205,12 +208,13 @@ def to_offline_html(nb) -> str:
 
 def render_reports(out_dir: str | Path = "reports", *, notebooks_dir: str | Path = NOTEBOOKS_DIR, names=None,
                    parameters: Mapping[str, Mapping[str, object]] | None = None, timeout: int = 600,
-                   log=print) -> list[RenderedNotebook]:
+                   hide_code: bool = False, log=print) -> list[RenderedNotebook]:
     """Execute the numbered notebooks in order and write ``<out_dir>/<name>.html`` for each.
 
     The notebooks share ``<out_dir>/plans`` and ``<out_dir>/exports``
     (cleared first when a previous render made them), so the report shows the
-    files it describes.
+    files it describes. ``<out_dir>/index.html`` links the pages and says how
+    long each notebook took to run.
 
     Parameters
     ----------
@@ -224,6 +228,8 @@ def render_reports(out_dir: str | Path = "reports", *, notebooks_dir: str | Path
         Extra parameters per notebook stem, e.g. ``{"02_cluster_accounts": {"CHOSEN": "balanced"}}``.
     timeout : int
         Seconds allowed per cell.
+    hide_code : bool, default False
+        Leave the code out of the HTML (see :func:`to_offline_html`).
     log : callable
         Progress messages (``print`` by default; ``None`` for silence).
     """
@@ -256,25 +262,49 @@ def render_reports(out_dir: str | Path = "reports", *, notebooks_dir: str | Path
         if log:
             log(f"executing {path.name} ...")
         executed, seconds = execute_notebook(path, parameters=params, timeout=timeout)
-        html = atomic_write_text(out_dir / f"{path.stem}.html", to_offline_html(executed))
+        page = atomic_write_text(out_dir / f"{path.stem}.html", to_offline_html(executed, hide_code=hide_code))
+        page.chmod(0o644)  # a report is for sharing (the atomic write creates it private)
         if log:
-            log(f"  {seconds:.1f} s -> {html}")
-        rendered.append(RenderedNotebook(path.stem, html, seconds))
+            log(f"  {seconds:.1f} s -> {page}")
+        rendered.append(RenderedNotebook(path.stem, page, seconds))
     index = {r.name: {"html": r.html.name, "seconds": round(r.seconds, 1)} for r in rendered}
-    atomic_write_text(out_dir / "index.json", json.dumps(index, indent=2) + "\n")
+    atomic_write_text(out_dir / "index.json", json.dumps(index, indent=2) + "\n").chmod(0o644)
+    atomic_write_text(out_dir / "index.html", index_html(rendered)).chmod(0o644)
     return rendered
 
 
+def index_html(rendered) -> str:
+    """A small self-contained page linking the rendered notebooks.
+
+    Examples
+    --------
+    >>> page = index_html([RenderedNotebook("01_explore_accounts", Path("01_explore_accounts.html"), 12.3)])
+    >>> '<a href="01_explore_accounts.html">01 explore accounts</a>' in page, "12 s" in page
+    (True, True)
+    """
+    rows = "\n".join(
+        f'<li><a href="{html.escape(r.html.name)}">{html.escape(r.name.replace("_", " "))}</a> '
+        f'<span style="color:#777">(ran in {r.seconds:.0f} s)</span></li>' for r in rendered)
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Territory Workbench report</title>"
+            "</head>\n<body style=\"font-family:sans-serif;max-width:50em;margin:2em auto\">\n"
+            "<h1>Territory Workbench report</h1>\n<p>The guided notebooks, executed on the bundled sample. Each page "
+            "opens offline; the plans and exports they describe are in <code>plans/</code> and "
+            f"<code>exports/</code> next to this page.</p>\n<ol style=\"list-style:none;padding:0\">\n{rows}\n</ol>\n"
+            "</body></html>\n")
+
+
 def main(argv=None) -> int:
-    """``python -m workbench.render_notebooks [--out reports] [--notebooks DIR] [NAME ...]``."""
+    """``python -m workbench.render_notebooks [--out reports] [--notebooks DIR] [--hide-code] [NAME ...]``."""
     parser = argparse.ArgumentParser(prog="python -m workbench.render_notebooks", description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="notebooks to render (default: all, in order)")
     parser.add_argument("--out", default="reports", help="report folder (default: reports)")
     parser.add_argument("--notebooks", default=str(NOTEBOOKS_DIR), help="folder of the numbered notebooks")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell (default: 600)")
+    parser.add_argument("--hide-code", action="store_true", help="leave the code cells' input out of the HTML")
     args = parser.parse_args(argv)
     try:
-        rendered = render_reports(args.out, notebooks_dir=args.notebooks, names=args.names, timeout=args.timeout)
+        rendered = render_reports(args.out, notebooks_dir=args.notebooks, names=args.names, timeout=args.timeout,
+                                  hide_code=args.hide_code)
     except InputError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
