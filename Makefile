@@ -45,6 +45,7 @@ report: setup
 # Pass Voila flags with `make app APP_FLAGS="--port 8867 --no-browser"`.
 app: setup
 	$(UV) pip install --quiet --python $(PY) -e '.[app]'
+	@test -x $(VENV)/bin/voila || { echo "make app: voila is not installed; the 'app' extra (voila>=0.5) is missing from pyproject.toml" >&2; exit 2; }
 	$(VENV)/bin/voila notebooks/03_compare_alignments.ipynb $(APP_FLAGS)
 
 bench: setup-test
