@@ -185,3 +185,12 @@ def test_progress_bar_does_not_change_result():
         a = BalancedTerritories(4, random_state=0, progress=True).fit(accounts).labels_
     b = BalancedTerritories(4, random_state=0).fit(accounts).labels_
     np.testing.assert_array_equal(a, b)
+
+
+def test_report_counts_territories_that_got_no_account():
+    # Workloads 0 and 1 into two territories: one carries 0, the other 1 (mean 0.5), 100% off either way.
+    accounts = pd.DataFrame({"latitude": [40.0, 40.1], "longitude": [-100.0, -100.0], "workload": [0.0, 1.0]})
+    with pytest.warns(ToleranceWarning, match="tolerance 5.0% not met"):
+        model = BalancedTerritories(2, random_state=0).fit(accounts)
+    assert model.report_.max_deviation == {"workload": pytest.approx(1.0)}
+    assert sorted(model.report_.territories.index) == ["T001", "T002"]

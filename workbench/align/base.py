@@ -332,7 +332,8 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
         self.report_ = build_report(
             accounts, self.labels_, method=self._method, balance_on=self._balance_on, tolerance=tolerance,
             targets=target_series, contiguous=contiguous, current=current, lower_bound_share=lower_bound_share,
-            n_iter=n_iter, converged=converged, seconds=seconds, extra_warnings=extra_warnings)
+            n_iter=n_iter, converged=converged, seconds=seconds, extra_warnings=extra_warnings,
+            territory_ids=ids)
         return self
 
     def predict(self, new_accounts, distance=None):

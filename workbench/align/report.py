@@ -117,6 +117,7 @@ def build_report(
     seconds: float = 0.0,
     extra_warnings=(),
     warn: bool = True,
+    territory_ids=None,
 ) -> AlignmentReport:
     """Measure an alignment and build its :class:`AlignmentReport`.
 
@@ -141,6 +142,10 @@ def build_report(
         Passed through from the method.
     warn : bool, default True
         Emit the ToleranceWarning.
+    territory_ids : sequence of str, optional
+        Every territory of the alignment. Territories that got no account are
+        then reported with zero loads (and count in the deviation) instead of
+        being left out.
 
     Examples
     --------
@@ -154,6 +159,9 @@ def build_report(
     balance_on = list(balance_on)
     shown = list(dict.fromkeys(balance_on + [m for m in (WORKLOAD,) if m in accounts.columns]))
     loads = metrics.territory_loads(accounts, labels, shown)
+    if territory_ids is not None:
+        everything = pd.Index(sorted(set(map(str, territory_ids)) | set(map(str, loads.index))), name=loads.index.name)
+        loads = loads.reindex(everything, fill_value=0)
     deviation = metrics.deviation_from_mean(loads, shown, targets)
     table = loads.copy()
     for metric in shown:
