@@ -186,6 +186,29 @@ def run_case(name: str) -> dict:
     return json.loads(line[len("RESULT "):])
 
 
+def verdict(name: str, r: dict) -> str:
+    """The issue's target for a case, and whether this run met it."""
+    if "error" in r:
+        return f"{name}: ERROR {r['error']}"
+    within = r.get("within_tolerance")
+    if name.startswith("balanced_100k"):
+        met = r["time_ratio"] <= 2 and r["compactness_ratio"] <= 1.15 and within
+        return (f"{name}: time {r['time_ratio']:.2f}x KMeans (target <= 2x), compactness "
+                f"{r['compactness_ratio']:.2f}x KMeans (target <= 1.15x), within 5%: {within} -> "
+                f"{'met' if met else 'MISSED'}")
+    if name == "balanced_1m":
+        met = r["time_ratio"] <= 1 and r["peak_rss_mb"] <= 2048 and within
+        return (f"{name}: time {r['time_ratio']:.2f}x KMeans (target <= 1x), peak {r['peak_rss_mb']:.0f} MB "
+                f"(target <= 2048), within 5%: {within} -> {'met' if met else 'MISSED'}"
+                f" (compactness {r['compactness_ratio']:.2f}x KMeans)")
+    if name.startswith("realign"):
+        ratio = r["moved_over_lower_bound"]
+        met = ratio is not None and ratio <= 1.5 and within
+        return (f"{name}: moved {r['moved_share']:.1%} vs lower bound {r['lower_bound_share']:.1%} = {ratio:.2f}x "
+                f"(target <= 1.5x), within 5%: {within} -> {'met' if met else 'MISSED'}")
+    return f"{name}: within tolerance: {within}, {r.get('seconds', float('nan')):.2f} s"
+
+
 def main(argv=None) -> int:
     """Run the alignment benchmark cases and print their figures."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks align", description=__doc__.splitlines()[0])
@@ -193,7 +216,10 @@ def main(argv=None) -> int:
     parser.add_argument("--case", action="append", choices=sorted(CASES), help="run only this case (repeatable)")
     args = parser.parse_args(argv)
     names = args.case or (list(QUICK) if args.quick else list(CASES))
+    verdicts = []
     for name in names:
         result = run_case(name)
         print(json.dumps(result, indent=1, default=str), flush=True)
+        verdicts.append(verdict(name, result))
+    print("\n".join(["", "targets:"] + verdicts))
     return 0
