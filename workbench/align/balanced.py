@@ -20,6 +20,9 @@ from workbench.schema import DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, WORKLOAD
 #: The tolerance the repair aims at is a hair inside the requested one (float round-off).
 _INSIDE = 0.999
 
+#: The final compactness polish keeps every territory within this share of the tolerance.
+_POLISH = 0.8
+
 
 def current_setup(accounts, current_col, lock_col, locked_territories, n_territories=None, ids=None):
     """Territory ids, current index per account, pinned accounts and frozen territories.
@@ -80,6 +83,16 @@ def repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed,
     return labels, rounds, within
 
 
+def polish(dist, labels, shares, targets, tolerance, centres, fixed, frozen, n_candidates):
+    """Tidy a balanced alignment: accounts move to a nearer neighbouring centre while every territory
+    stays within ``_POLISH`` of the tolerance (headroom is kept for new accounts). Returns (labels, rounds)."""
+    cand, cost = dist.candidates(centres, n_candidates, allowed=~frozen)
+    cand = _balance.neighbour_candidates(labels, cand, cost)
+    _, low, high = _balance.bounds(targets, shares.shape[1], tolerance * _POLISH)
+    return _balance.polish(labels, shares, low, high, cand, cost, lambda rows, t: dist.cost(rows, t, centres),
+                           fixed < 0, frozen)
+
+
 class BalancedTerritories(TerritoryEstimator):
     """Compact territories balanced on one or several metrics within a tolerance.
 
@@ -91,8 +104,10 @@ class BalancedTerritories(TerritoryEstimator):
     assignment is per account, warm-started from those prices: an exact
     repair moves single boundary accounts to neighbouring territories,
     cheapest first, until every metric is within the tolerance, so many
-    accounts at one address can be split. Several metrics are priced
-    through their mean share and repaired each on its own.
+    accounts at one address can be split. Several metrics get one price
+    each. Last, accounts move to a nearer neighbouring centre as long as
+    every territory stays within 80% of the tolerance (tidier shapes, with
+    room left for new accounts).
 
     Parameters
     ----------
@@ -191,6 +206,10 @@ class BalancedTerritories(TerritoryEstimator):
         labels, rounds, within = repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost,
                                         fixed, frozen, aim=0.5)
         centres = unit_centres(xyz, labels, weight, n_t, previous=centres)
+        if within:
+            labels, r = polish(dist, labels, shares, targets, tolerance, centres, fixed, frozen, self.n_candidates)
+            rounds += r
+            centres = unit_centres(xyz, labels, weight, n_t, previous=centres)
         return self._set_results(
             accounts, labels, ids, centres, balance_on=balance_on, tolerance=tolerance,
             current=None if current is None else accounts[self.current_col].astype(str).to_numpy(),

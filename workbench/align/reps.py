@@ -113,7 +113,7 @@ class RepAnchoredTerritories(TerritoryEstimator):
 
     def fit(self, accounts, y=None, reps=None):
         """Assign ``accounts`` to the ``reps`` (DataFrame: rep_id, latitude, longitude[, capacity_hours])."""
-        from workbench.align.balanced import current_setup, repair
+        from workbench.align.balanced import current_setup, polish, repair
 
         start = time.perf_counter()
         if reps is None:
@@ -147,6 +147,9 @@ class RepAnchoredTerritories(TerritoryEstimator):
         cand_cost = cost * np.exp(_balance.mixed_prices(prices, mix, np.arange(len(cand))[:, None], cand))
         labels, rounds, within = repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed, frozen,
                                         aim=0.5)
+        if within:
+            labels, r = polish(dist, labels, shares, targets, tolerance, homes, fixed, frozen, self.n_candidates)
+            rounds += r
         return self._set_results(
             accounts, labels, ids, homes, balance_on=balance_on, tolerance=tolerance, targets=targets,
             current=None if current is None else np.asarray(ids, dtype=object)[current],
