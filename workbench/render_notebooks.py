@@ -22,7 +22,9 @@ import argparse
 import copy
 import html
 import json
+import os
 import shutil
+import stat
 import sys
 import time
 from collections.abc import Mapping
@@ -241,7 +243,7 @@ def render_reports(out_dir: str | Path = "reports", *, notebooks_dir: str | Path
         if folder.exists():
             if not (folder / MARKER).exists():
                 raise InputError(f"{folder} exists and was not made by a report render: move it away or pick another out_dir")
-            shutil.rmtree(folder)
+            _remove_report_folder(folder)
         folder.mkdir()
         (folder / MARKER).write_text("written by workbench.render_notebooks; cleared on the next render\n")
         workspace[sub] = folder
@@ -271,6 +273,13 @@ def render_reports(out_dir: str | Path = "reports", *, notebooks_dir: str | Path
     atomic_write_text(out_dir / "index.json", json.dumps(index, indent=2) + "\n").chmod(0o644)
     atomic_write_text(out_dir / "index.html", index_html(rendered)).chmod(0o644)
     return rendered
+
+
+def _remove_report_folder(folder: Path) -> None:
+    # Approved plans are saved read-only (folders included): make the folders writable so they can be removed.
+    for root, _dirs, _files in os.walk(folder):
+        os.chmod(root, os.stat(root).st_mode | stat.S_IWUSR | stat.S_IXUSR | stat.S_IRUSR)
+    shutil.rmtree(folder)
 
 
 def index_html(rendered) -> str:
