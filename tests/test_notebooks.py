@@ -150,16 +150,6 @@ def test_structure_checks_catch_violations():
 
 # --- execution -------------------------------------------------------------------------------------
 
-#: Parameters that keep the test run short; the defaults are what `make report` and analysts run.
-FAST = {
-    "01_explore_accounts": {},
-    "02_cluster_accounts": {},
-    "03_compare_alignments": {},
-    "04_approve_and_export": {},
-    "05_extend_the_model": {},
-}
-
-
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
     """A temporary copy of the notebooks plus shared plans/ and exports/ folders."""
@@ -176,7 +166,7 @@ def _run(workspace: Path, name: str):
     defined = ast.unparse(_parse(_read(path).cells[parameters_cell_index(_read(path))].source))
     params = {key: str(workspace / folder) for key, folder in (("PLANS_DIR", "plans"), ("EXPORT_DIR", "exports"))
               if f"{key} =" in defined}
-    params.update(FAST[name])
+    # The notebooks run with their defaults (what analysts and `make report` run), only the folders are temporary.
     nb, seconds = execute_notebook(path, parameters=params, timeout=240)
     return nb, seconds
 
