@@ -297,3 +297,21 @@ def test_contiguous_assigns_whole_blocks_and_loses_nobody(data, n_territories, s
     again, _ = fit_quietly(ContiguousTerritories(n_territories=n_territories, block_col="block", random_state=seed),
                            accounts, blocks=blocks)
     np.testing.assert_array_equal(again.labels_, model.labels_)
+
+
+# --------------------------------------------------------------------------- predict
+@settings(SETTINGS, max_examples=10)
+@given(accounts=account_sets(min_size=3), new=account_sets(min_size=1, max_size=10,
+                                                         places=PLACES + [(60.0, 10.0), (-40.0, 170.0)]),
+       n_territories=st.integers(1, 3), seed=st.integers(0, 2**16))
+def test_predict_places_every_new_account_in_a_fitted_territory(accounts, new, n_territories, seed):
+    for model in (BalancedTerritories(n_territories, random_state=seed),
+                  KMeansTerritories(n_territories, random_state=seed)):
+        try:
+            model, _ = fit_quietly(model, accounts)
+        except InputError:  # fewer accounts or places than territories: covered above
+            continue
+        labels = model.predict(new)
+        assert len(labels) == len(new)
+        assert set(labels) <= set(model.centers_.index)
+        assert not pd.isna(pd.Series(labels, dtype=object)).any()
