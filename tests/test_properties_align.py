@@ -140,9 +140,6 @@ def test_balanced_assigns_every_account_once_and_repeats_with_the_seed(accounts,
     np.testing.assert_array_equal(again.labels_, model.labels_)
 
 
-@pytest.mark.xfail(strict=True, reason="align report: loads and max_deviation leave out territories that got no "
-                   "account (BalancedTerritories(2) on workloads [0, 1] puts both accounts in T001 and reports "
-                   "max deviation 0.0, within tolerance, no warning)")
 @SETTINGS
 @given(accounts=account_sets(), n_territories=st.integers(2, 5), seed=st.integers(0, 2**16))
 def test_balanced_reports_imbalance_over_every_territory_even_empty_ones(accounts, n_territories, seed):
@@ -151,7 +148,6 @@ def test_balanced_reports_imbalance_over_every_territory_even_empty_ones(account
     assert_imbalance_is_reported(model, accounts)
 
 
-@pytest.mark.xfail(strict=True, reason="align report ignores territories without accounts")
 def test_an_empty_territory_is_not_reported_as_balanced():
     """The smallest case the property above finds: workloads 0 and 1 in two territories.
 
