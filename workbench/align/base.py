@@ -274,7 +274,9 @@ class Distance:
             else:
                 cand = np.broadcast_to(np.arange(sub.shape[1]), sub.shape).copy()
         else:
-            chord, cand = cKDTree(centres_xyz[choices]).query(self.xyz[rows], k=k, workers=-1)
+            # Threads only pay off on big queries (and cost a lot on a busy machine).
+            workers = -1 if len(rows) > 200_000 else 1
+            chord, cand = cKDTree(centres_xyz[choices]).query(self.xyz[rows], k=k, workers=workers)
             cand = choices[cand.reshape(len(rows), k)].astype(np.int64)
             if self.kind == "chord":  # the tree already measured the chords
                 return cand, chord.reshape(len(rows), k) ** 2
