@@ -18,9 +18,12 @@ import sys
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from workbench.align import BalancedTerritories, KMeansTerritories, Realignment, RepAnchoredTerritories
+from workbench.align.contiguous import ContiguousTerritories
 from workbench.cli import main
 from workbench.errors import InputError, PlanError, TamperedPlanError
 from workbench.export import export_plan
@@ -34,6 +37,8 @@ ACCOUNTS = pd.DataFrame({
     "workload": [1.0, 2.0, 3.0, 4.0],
     "current_territory": ["T1", "T1", "T2", "T2"],
 })
+REPS = pd.DataFrame({"rep_id": ["R1", "R2"], "latitude": [40.7, 42.3], "longitude": [-74.0, -71.0],
+                     "capacity_hours": [1600.0, 1600.0]})
 WORKBENCH = Path(sys.executable).with_name("workbench")
 
 
@@ -195,6 +200,48 @@ API = [
      lambda ws: lambda: draft_plan().with_hierarchy(pd.DataFrame({"territory_id": ["T1", "T2", "T9"],
                                                                    "region": ["E", "E", "W"]})),
      InputError, [r"hierarchy mapping names territories \['T9'\] that are not in plan 'q3'", r"remove those rows"]),
+    # ---- alignment estimators
+    ("align: tolerance 0",
+     lambda ws: lambda: BalancedTerritories(2, tolerance=0).fit(ACCOUNTS),
+     InputError, [r"tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got 0"]),
+    ("align: balance on a missing column",
+     lambda ws: lambda: BalancedTerritories(2, balance_on=["revenue"]).fit(ACCOUNTS),
+     InputError, [r"accounts have no column 'revenue' to balance \(columns: \['account_id'",
+                  r"pass balance_on= naming existing numeric columns"]),
+    ("align: negative workload",
+     lambda ws: lambda: BalancedTerritories(2).fit(ACCOUNTS.assign(workload=[1.0, -2.0, 3.0, 4.0])),
+     InputError, [r"column 'workload' has 1 missing, non-numeric or negative values \(rows \[1\]\)",
+                  r"balanced metrics must be numbers >= 0"]),
+    ("align: latitude out of range",
+     lambda ws: lambda: KMeansTerritories(2).fit(ACCOUNTS.assign(latitude=[40.0, 40.1, 95.0, 41.0])),
+     InputError, [r"column 'latitude' has 1 missing or out-of-range values \(rows \[2\]\)", r"fix or drop those rows"]),
+    ("align: realignment without a current territory for some accounts",
+     lambda ws: lambda: Realignment().fit(ACCOUNTS.assign(current_territory=["T1", "T1", "T2", None])),
+     InputError, [r"column 'current_territory' is empty in 1 rows \(rows \[3\]\)",
+                  r"every account needs its current territory"]),
+    ("align: lock column that is not True/False",
+     lambda ws: lambda: Realignment(lock_col="locked").fit(ACCOUNTS.assign(locked=["yes", "no", "maybe", "1"])),
+     InputError, [r"lock column 'locked' has values that are not True/False \(rows \[2\]: \['maybe'\]\)",
+                  r"use True/False"]),
+    ("align: locked territory that does not exist",
+     lambda ws: lambda: Realignment(locked_territories=["T9"]).fit(ACCOUNTS),
+     InputError, [r"locked_territories \['T9'\] are not territories \(known: \['T1', 'T2'\]"]),
+    ("align: rep-anchored without reps",
+     lambda ws: lambda: RepAnchoredTerritories().fit(ACCOUNTS),
+     InputError, [r"RepAnchoredTerritories\.fit needs reps= \(rep_id, latitude, longitude"]),
+    ("align: more reps than accounts",
+     lambda ws: lambda: RepAnchoredTerritories().fit(ACCOUNTS.iloc[:1], reps=REPS),
+     InputError, [r"there are 2 reps but only 1 accounts", r"every rep needs at least one account"]),
+    ("align: distance matrix of the wrong shape",
+     lambda ws: lambda: RepAnchoredTerritories(distance=np.ones((3, 2))).fit(ACCOUNTS, reps=REPS),
+     InputError, [r"distance matrix must have one row per account \(4\), got shape \(3, 2\)",
+                  r"pass accounts x sites distances"]),
+    ("align: contiguous without blocks",
+     lambda ws: lambda: ContiguousTerritories(2).fit(ACCOUNTS),
+     InputError, [r"pass blocks= \(a GeoDataFrame of block polygons", r"or adjacency="]),
+    ("align: empty accounts",
+     lambda ws: lambda: KMeansTerritories(2).fit(ACCOUNTS.iloc[:0]),
+     InputError, [r"accounts are empty: there is nothing to align"]),
     # ---- export
     ("export: a draft without allow_draft",
      lambda ws: partial(export_plan, draft_plan(), ws.path("out")),
@@ -426,3 +473,12 @@ def test_align_unknown_current_column_suggests_the_right_option(tmp_path, capsys
     err = capsys.readouterr().err
     assert "columns={'current_territory': 'current_territory'}" not in err, err
     assert "--current current_territory" in err, err
+
+
+@pytest.mark.xfail(strict=True, reason="align/reps: the message shows numpy reprs ('[np.int64(0)]') instead of the "
+                   "values as written")
+def test_rep_capacity_message_shows_plain_values():
+    with pytest.raises(InputError) as info:
+        RepAnchoredTerritories().fit(ACCOUNTS, reps=REPS.assign(capacity_hours=[1600, 0]))
+    assert re.search(r"reps column 'capacity_hours' must be positive numbers; reps \['R2'\] have \[0\]",
+                     str(info.value)), str(info.value)
