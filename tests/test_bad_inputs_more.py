@@ -482,3 +482,40 @@ def test_rep_capacity_message_shows_plain_values():
         RepAnchoredTerritories().fit(ACCOUNTS, reps=REPS.assign(capacity_hours=[1600, 0]))
     assert re.search(r"reps column 'capacity_hours' must be positive numbers; reps \['R2'\] have \[0\]",
                      str(info.value)), str(info.value)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Loading with on_invalid="exclude": every row is loaded or reported, never dropped silently
+# ----------------------------------------------------------------------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from workbench.io import load_accounts  # noqa: E402
+
+CELLS = {
+    "account_id": st.sampled_from(["A1", "A2", "A3", "007", "NA", "", " ", "A1 "]),
+    "latitude": st.sampled_from(["40.7", "-33.9", "95", "x", "", "4,5", "1e1", "NaN"]),
+    "longitude": st.sampled_from(["-74.0", "151.2", "-181", "", "east", "0"]),
+    "workload": st.sampled_from(["1", "0", "2.5", "", "-1", "lots"]),
+}
+
+
+@settings(max_examples=40, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.fixed_dictionaries(CELLS), min_size=1, max_size=12))
+def test_excluded_rows_are_reported_and_the_rest_loaded(tmp_path_factory, rows):
+    path = tmp_path_factory.mktemp("load") / "accounts.csv"
+    pd.DataFrame(rows, columns=list(CELLS)).to_csv(path, index=False)
+    try:
+        accounts, report = load_accounts(path, on_invalid="exclude", return_report=True)
+    except InputError as error:  # nothing usable at all: must say so, naming the file
+        assert "accounts.csv" in str(error)
+        return
+    assert report.n_rows_read == len(rows)
+    lines = set(report.excluded["line"]) if len(report.excluded) else set()
+    assert report.n_loaded == len(accounts) == len(rows) - len(lines), report.excluded
+    assert accounts["account_id"].is_unique
+    assert accounts[["latitude", "longitude"]].notna().all().all()
+    loaded = set(accounts["account_id"])
+    given_ids = {str(r["account_id"]).strip() for r in rows} - {""}
+    reported = set(report.excluded["account_id"].dropna().astype(str).str.strip()) if len(report.excluded) else set()
+    assert given_ids <= loaded | reported, "an account id vanished without a report"
