@@ -93,6 +93,17 @@ def run(args) -> int:
         warnings.simplefilter("always")
         model.fit(accounts, **fit_kwargs)
     labels = model.labels_
+    id_note = None
+    if current_col is None and reps is None and CURRENT_TERRITORY in accounts.columns:
+        # A fresh alignment keeps the names of the current territories it overlaps most,
+        # so that "moved" against the current alignment means moved.
+        from workbench.align.ids import match_territory_ids
+
+        weights = accounts[WORKLOAD] if WORKLOAD in accounts.columns else None
+        labels = match_territory_ids(labels, accounts[CURRENT_TERRITORY], weights)
+        kept = int((labels == accounts[CURRENT_TERRITORY].astype(str).to_numpy()).sum())
+        id_note = (f"territory ids: named after the current territories ({CURRENT_TERRITORY!r}) they share the "
+                   f"most workload with; {kept:,} of {len(labels):,} accounts keep their territory id")
     _write(args, accounts, labels, method, reps, balance_on)
     report = model.report_
     print(report.summary().replace(f"seconds: {report.seconds:.2f}", f"seconds: {time.perf_counter() - start:.2f}"))
@@ -101,6 +112,8 @@ def run(args) -> int:
             print(f"warning: {warning.message}", file=sys.stderr)
     for note in report.warnings:
         print(f"warning: {note}", file=sys.stderr)
+    if id_note:
+        print(id_note)
     print(f"wrote {len(labels)} assignments to {args.out}")
     return 0
 
