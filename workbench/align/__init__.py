@@ -4,6 +4,7 @@ from workbench.align.balanced import BalancedTerritories
 from workbench.align.base import Distance, TerritoryEstimator, check_accounts, check_n_territories
 from workbench.align.contiguous import ContiguousTerritories
 from workbench.align.hierarchy import RegionGrouping, build_hierarchy
+from workbench.align.ids import match_territory_ids
 from workbench.align.kmeans import KMeansTerritories, choose_n_territories, elbow_table
 from workbench.align.realign import Realignment
 from workbench.align.report import AlignmentReport, ToleranceWarning, build_report
@@ -13,5 +14,5 @@ __all__ = [
     "AlignmentReport", "BalancedTerritories", "ContiguousTerritories", "Distance", "KMeansTerritories",
     "Realignment", "RegionGrouping", "RepAnchoredTerritories", "TerritoryEstimator", "ToleranceWarning",
     "build_hierarchy", "build_report", "check_accounts", "check_n_territories", "choose_n_territories",
-    "elbow_table",
+    "elbow_table", "match_territory_ids",
 ]
