@@ -25,7 +25,7 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from workbench.errors import PlanError
+from workbench.errors import InputError, PlanError
 from workbench.export import export_plan, read_assignments, read_assignments_table, verify_export
 from workbench.plan import Plan, approve, list_plans, load_plan, save_plan
 from workbench.safeio import atomic_directory, atomic_path, atomic_write_text
@@ -266,6 +266,46 @@ def test_list_plans_ignores_the_staging_folder_of_a_killed_save(tmp_path, saved_
     run_child(saved_plans["first_dir"], tmp_path / "plan", tmp_path, "workbench.plan._store:atomic_write_text", "save")
     table = list_plans(tmp_path)
     assert table["path"].map(lambda p: Path(p).name).tolist() == ["plan"], table[["path", "name"]]
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@pytest.mark.xfail(strict=True, reason="safeio: files and folders are created by mkstemp/mkdtemp and keep their "
+                   "private modes (0600/0700) instead of the umask's, so colleagues cannot read an export or a plan")
+def test_written_files_get_the_usual_permissions(tmp_path):
+    mask = 0o022
+    old = os.umask(mask)
+    try:
+        note = atomic_write_text(tmp_path / "note.txt", "x")
+        export = export_plan(make_plan(), tmp_path / "export", formats="csv")
+        draft = save_plan(make_plan(approved=False), tmp_path / "draft")
+        approved = save_plan(make_plan(), tmp_path / "approved")
+    finally:
+        os.umask(old)
+    for path in [note, *export.rglob("*"), *draft.rglob("*")]:
+        expected = (0o777 if path.is_dir() else 0o666) & ~mask
+        assert stat.S_IMODE(path.stat().st_mode) == expected, f"{path}: {oct(path.stat().st_mode)}"
+    for path in [export, draft]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o755, f"{path}: {oct(path.stat().st_mode)}"
+    for path in approved.iterdir():  # read-only, but readable like any other file
+        assert stat.S_IMODE(path.stat().st_mode) == 0o444, f"{path}: {oct(path.stat().st_mode)}"
+
+
+@pytest.mark.xfail(strict=True, reason="export: `--to .` in an empty working folder fails with a raw OSError "
+                   "(EBUSY renaming '.'), which the CLI prints as a traceback")
+def test_export_to_the_working_folder_is_a_clear_error_or_works(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    try:
+        out = export_plan(make_plan(), ".", formats="csv")
+    except (PlanError, InputError) as error:
+        assert "." in str(error)
+        assert list(tmp_path.iterdir()) == []
+        return
+    verify_export(out)
 
 
 # --------------------------------------------------------------------------- approved plans are read-only
