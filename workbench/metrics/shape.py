@@ -90,7 +90,9 @@ def contiguity(accounts: pd.DataFrame, labels, blocks=None, block_col: str | Non
 
     Uses :func:`workbench.geo.block_adjacency` (islands are bridged to their
     nearest block, so an island county does not break a territory); pass
-    ``adjacency`` (a networkx graph of block ids) to reuse one.
+    ``adjacency`` (a networkx graph of block ids) to reuse one. Blocks that
+    hold no account at all belong to no territory and may connect a
+    territory's blocks: an empty rural county is not a hole.
 
     Returns
     -------
@@ -106,6 +108,11 @@ def contiguity(accounts: pd.DataFrame, labels, blocks=None, block_col: str | Non
     >>> accounts = pd.DataFrame({"county_fips": ["a", "c", "b"]})
     >>> contiguity(accounts, ["T1", "T1", "T2"], blocks).to_dict("index")
     {'T1': {'contiguous': False, 'pieces': 2}, 'T2': {'contiguous': True, 'pieces': 1}}
+
+    An empty block between two blocks of a territory connects them:
+
+    >>> contiguity(accounts.iloc[:2], ["T1", "T1"], blocks).to_dict("index")
+    {'T1': {'contiguous': True, 'pieces': 1}}
     """
     import networkx as nx
 
@@ -121,9 +128,14 @@ def contiguity(accounts: pd.DataFrame, labels, blocks=None, block_col: str | Non
         block_col = block_col or COUNTY_FIPS
         pairs = pd.DataFrame({TERRITORY_ID: clean.to_numpy(), BLOCK_ID: sub[block_col].astype(str).to_numpy()})
         pairs = pairs.drop_duplicates()
+    # Blocks that hold no account belong to no territory: they may link a territory's
+    # pieces (a rural county with no customer between two of its counties is no hole).
+    empty = set(adjacency.nodes) - set(pairs[BLOCK_ID])
     rows = {}
     for territory, members in pairs.groupby(TERRITORY_ID, sort=True)[BLOCK_ID]:
-        pieces = nx.number_connected_components(adjacency.subgraph(members.tolist()))
+        own = set(members.tolist())
+        graph = adjacency.subgraph(own | empty)
+        pieces = sum(1 for component in nx.connected_components(graph) if component & own)
         rows[territory] = {"contiguous": pieces == 1, "pieces": int(pieces)}
     out = pd.DataFrame.from_dict(rows, orient="index", columns=["contiguous", "pieces"])
     out.index.name = TERRITORY_ID
