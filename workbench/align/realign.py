@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pandas as pd
 
 from workbench.align import _balance
 from workbench.align.balanced import current_setup, repair
@@ -14,7 +15,7 @@ from workbench.align.base import (
 )
 from workbench.align.reps import rep_sites
 from workbench.errors import InputError
-from workbench.schema import CAPACITY_HOURS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, WORKLOAD
+from workbench.schema import CAPACITY_HOURS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD
 
 
 class Realignment(TerritoryEstimator):
@@ -85,6 +86,7 @@ class Realignment(TerritoryEstimator):
         dist = Distance(self.distance, accounts[LATITUDE], accounts[LONGITUDE])
         if reps is not None:
             rep_ids, centres, targets = rep_sites(reps, self.capacity_col)
+            rep_ids = _site_ids(reps, rep_ids, accounts[self.current_col])
             ids, current, fixed, frozen = current_setup(accounts, self.current_col, self.lock_col,
                                                         self.locked_territories, ids=rep_ids)
         else:
@@ -111,3 +113,19 @@ class Realignment(TerritoryEstimator):
             targets=None if reps is None else targets, current=np.asarray(ids, dtype=object)[current],
             lower_bound_share=bound, n_iter=rounds, converged=within, seconds=time.perf_counter() - start,
             distance=self.distance)
+
+
+def _site_ids(reps, rep_ids, current):
+    """Ids of the reps' territories: the current ids a reps table maps them to, else the rep ids.
+
+    A reps file usually says which territory each rep serves (``territory_id``);
+    when the current alignment uses those territory ids, the realignment keeps
+    them and anchors each territory at its rep's home.
+    """
+    if TERRITORY_ID not in reps.columns:
+        return rep_ids
+    served = reps[TERRITORY_ID].astype("string").to_numpy(dtype=object)
+    named = set(pd.Series(current).dropna().astype(str))
+    if named <= set(rep_ids) or pd.isna(served).any() or len(set(served)) != len(served) or not named <= set(served):
+        return rep_ids
+    return np.asarray(served, dtype=object).astype(str)
