@@ -88,3 +88,24 @@ def test_png_bytes_and_data_uri(accounts):
     uri = staticmap.to_data_uri(ax.figure)
     assert uri.startswith("data:image/png;base64,")
     assert base64.b64decode(uri.split(",", 1)[1]) == png
+
+
+def test_blocks_without_accounts_take_the_surrounding_territory_and_territories_are_outlined():
+    from workbench.staticmap import _fill_from_neighbours
+
+    blocks = gpd.GeoDataFrame({"county_fips": ["a", "b", "c", "d", "far"]},
+                              geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1), box(3, 0, 4, 1),
+                                        box(10, 10, 11, 11)], crs="EPSG:4326")
+    shapes = gpd.GeoDataFrame({"territory_id": ["T1", None, None, "T2", None]}, geometry=blocks.geometry)
+    # b touches T1 only, c touches T2 only; "far" touches nothing and stays empty.
+    filled = _fill_from_neighbours(shapes)
+    assert filled[:4].tolist() == ["T1", "T1", "T2", "T2"]
+    assert pd.isna(filled[4])
+
+    accounts = pd.DataFrame({"account_id": ["x", "y"], "latitude": [0.5, 0.5], "longitude": [0.5, 3.5],
+                             "county_fips": ["a", "d"], "workload": [1.0, 1.0]})
+    ax = staticmap.plot_plan(["T1", "T2"], accounts=accounts, blocks=blocks, block_col="county_fips", states=None)
+    # grey empty block, pale filled blocks, owned blocks, territory outlines
+    assert len(ax.collections) == 4
+    outlines = ax.collections[3]
+    assert len(outlines.get_paths()) == 2

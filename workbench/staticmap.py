@@ -75,6 +75,37 @@ def _shapes(accounts, labels, blocks, block_col) -> gpd.GeoDataFrame:
                             geometry=cells.values, crs=WGS84)
 
 
+def _fill_from_neighbours(shapes: gpd.GeoDataFrame) -> np.ndarray:
+    """Territory of each shape; shapes without one take the most common territory among their neighbours.
+
+    Spreads outwards ring by ring, so an empty block deep inside a territory is
+    reached too; shapes with no owned neighbour at any distance stay empty.
+    """
+    territory = shapes[TERRITORY_ID].to_numpy(dtype=object).copy()
+    missing = pd.isna(territory)
+    if not missing.any() or missing.all():
+        return territory
+    frame = shapes.reset_index(drop=True)
+    left, right = frame.sindex.query(frame.geometry, predicate="intersects")
+    for _ in range(len(frame)):
+        missing = pd.isna(territory)
+        reach = missing[left] & ~missing[right]
+        if not reach.any():
+            break
+        options = pd.DataFrame({"i": left[reach], "t": territory[right[reach]].astype(str)})
+        counts = options.value_counts().reset_index(name="n").sort_values(["i", "n", "t"], ascending=[True, False, True])
+        first = counts.drop_duplicates("i")
+        territory[first["i"].to_numpy()] = first["t"].to_numpy()
+    return territory
+
+
+def _paler(color, amount: float = 0.5) -> tuple:
+    """The colour mixed with white: for blocks a territory covers but that hold no account."""
+    from matplotlib.colors import to_rgb
+
+    return tuple(c + (1 - c) * amount for c in to_rgb(color))
+
+
 def _colors(*shape_frames) -> dict[str, str]:
     import networkx as nx
 
@@ -166,11 +197,16 @@ def plot_plan(plan, *, accounts=None, ax=None, blocks=None, block_col=None, colo
     shapes = _shapes(accounts, labels, blocks, block_col)
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 5.5))
+    owned = shapes[TERRITORY_ID].notna().to_numpy()
+    # Blocks with no account take the territory around them (drawn paler), so territories read as areas.
+    shapes[TERRITORY_ID] = _fill_from_neighbours(shapes)
     empty = shapes[shapes[TERRITORY_ID].isna()]
-    shapes = shapes[shapes[TERRITORY_ID].notna()]
+    pale = shapes[~owned & shapes[TERRITORY_ID].notna().to_numpy()]
+    shapes = shapes[owned]
     if color_by == "territory":
         colors = colors or _colors(shapes)
         fills = shapes[TERRITORY_ID].map(colors).fillna("#999999").to_numpy()
+        pale_fills = [_paler(c) for c in pale[TERRITORY_ID].map(colors).fillna("#999999")]
     else:
         if color_by not in accounts.columns:
             raise InputError(f"color_by={color_by!r} is neither 'territory' nor a column of the accounts "
@@ -178,11 +214,16 @@ def plot_plan(plan, *, accounts=None, ax=None, blocks=None, block_col=None, colo
         deviation = deviation_from_mean(territory_loads(accounts, labels, [color_by]))[color_by]
         limit = max(float(deviation.abs().max()), 0.05)
         fills = np.array(deviation_colors(shapes[TERRITORY_ID].map(deviation).to_numpy(), limit), dtype=object)
+        pale_fills = [_paler(c) for c in deviation_colors(pale[TERRITORY_ID].map(deviation).to_numpy(), limit)]
         bar = plt.cm.ScalarMappable(norm=Normalize(-limit * 100, limit * 100), cmap=DIVERGING)
         ax.figure.colorbar(bar, ax=ax, shrink=0.6, label=f"{color_by}: % from mean")
     if len(empty):
         _draw(ax, empty.geometry.values, facecolor="#e6e6e6")
+    if len(pale):
+        _draw(ax, pale.geometry.values, facecolor=pale_fills)
     _draw(ax, shapes.geometry.values, facecolor=list(fills))
+    territories = pd.concat([shapes, pale]).dissolve(by=TERRITORY_ID) if blocks is not None else shapes.dissolve(by=TERRITORY_ID)
+    _draw(ax, territories.geometry.values, edgecolor="#303030", linewidth=0.8, zorder=3.5)
     if highlight is not None:
         marked = shapes[shapes["id"].isin(pd.Index(np.asarray(highlight, dtype=object).astype(str)))]
         if len(marked):
@@ -192,7 +233,7 @@ def plot_plan(plan, *, accounts=None, ax=None, blocks=None, block_col=None, colo
     bounds = shapes.total_bounds
     _draw_states(ax, states, bounds)
     if label_territories:
-        centres = shapes.dissolve(by=TERRITORY_ID).representative_point()
+        centres = territories.representative_point()
         for territory, point in centres.items():
             ax.annotate(str(territory), (point.x, point.y), ha="center", va="center", fontsize=6, zorder=6,
                         bbox={"boxstyle": "round,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.7})
