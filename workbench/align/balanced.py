@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from workbench.align import _balance
+from workbench.align import _balance, _multirepair
 from workbench.align.base import (
     N_CANDIDATES, Distance, TerritoryEstimator, balance_columns, check_accounts, check_n_territories,
     check_tolerance, lock_mask, metric_shares, progress_bar, territory_ids, unit_centres,
@@ -79,6 +79,10 @@ def repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed,
     if not within:
         labels, r, within = _balance.greedy_repair(labels, shares, target, low, high, cand, cand_cost, own_cost,
                                                    movable, frozen, aim=aim, exact=True, max_rounds=400)
+        rounds += r
+    if not within:  # several metrics with lumpy accounts: swaps and moves across each border
+        labels, r, within = _multirepair.multi_repair(labels, shares, targets, tolerance * _INSIDE, cand, cand_cost,
+                                                      own_cost, movable, frozen)
         rounds += r
     return labels, rounds, within
 
