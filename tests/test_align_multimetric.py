@@ -165,3 +165,10 @@ def test_sample_locked_accounts_keep_their_territory_with_two_metrics(sample):
         model.fit(accounts)
     locked = accounts["locked"].to_numpy()
     assert (model.labels_[locked] == accounts["current_territory"].to_numpy()[locked]).all()
+
+
+def test_sample_balances_three_metrics_within_5_percent(sample):
+    report = BalancedTerritories(40, balance_on=["workload", "revenue", "potential"], tolerance=0.05,
+                                 random_state=0).fit(sample).report_
+    assert report.within_tolerance and report.converged
+    assert max(report.max_deviation.values()) <= 0.05

@@ -69,7 +69,7 @@ def penalty(load, target, tolerance, aim=0.5):
 
 
 def multi_repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, movable, frozen, *,
-                 width=4, pool=(24, 16), aim=0.5, distance_weight=0.01, max_rounds=150, patience=20):
+                 width=None, pool=(24, 16), aim=0.5, distance_weight=0.01, max_rounds=150, patience=20):
     """Bring every territory within ``tolerance`` on every metric with moves and swaps of boundary accounts.
 
     Parameters
@@ -91,8 +91,12 @@ def multi_repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, 
         False for locked accounts.
     frozen : (t,) bool array
         Territories that neither give nor take accounts.
-    width : int
-        Candidates looked at per account (its nearest other territories).
+    width : int, optional
+        Candidates looked at per account (its nearest other territories;
+        default all). Only neighbouring territories should be candidates
+        (see :func:`workbench.align._balance.neighbour_candidates`); looking
+        past the nearest few of them is what lets excess leave a region
+        that is over as a whole.
     pool : (int, int)
         Accounts per side of a border whose swaps are scored: the cheapest
         to move, and the best single moves for balance.
@@ -127,7 +131,7 @@ def multi_repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, 
     labels = np.asarray(labels).copy()
     targets = np.asarray(targets, dtype=float)
     n_t, n_m = len(targets), shares.shape[1]
-    width = min(width, cand.shape[1])
+    width = cand.shape[1] if width is None else min(width, cand.shape[1])
     cand, cand_cost = cand[:, :width], cand_cost[:, :width]
     free = movable & ~frozen[labels]
     scale = float(np.median(own_cost(np.flatnonzero(free), labels[free]))) if free.any() else 1.0
@@ -178,7 +182,10 @@ def _best_moves(labels, shares, load, targets, tolerance, cand, cand_cost, own_c
     acc = rows[r_idx]
     a = labels[acc]
     b = cand[acc, c_idx]
-    dcost = cand_cost[acc, c_idx] - own_cost(acc, a)
+    with_moves = np.unique(r_idx)  # each account's own cost once, not once per candidate
+    own = np.zeros(len(rows))
+    own[with_moves] = own_cost(rows[with_moves], src[with_moves])
+    dcost = cand_cost[acc, c_idx] - own[r_idx]
     dcost = np.nan_to_num(dcost, nan=0.0, posinf=1e300, neginf=-1e300) * weight
     w = shares[acc]
     single = (penalty(load[a] - w, targets[a], tolerance, aim) + penalty(load[b] + w, targets[b], tolerance, aim)
