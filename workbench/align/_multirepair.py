@@ -69,7 +69,7 @@ def penalty(load, target, tolerance, aim=0.5):
 
 
 def multi_repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, movable, frozen, *,
-                 width=None, pool=(24, 16), aim=0.5, distance_weight=0.01, max_rounds=150, patience=20):
+                 width=None, pool=(24, 16), aim=0.5, distance_weight=0.003, max_rounds=150, patience=20):
     """Bring every territory within ``tolerance`` on every metric with moves and swaps of boundary accounts.
 
     Parameters
