@@ -444,9 +444,6 @@ def test_csv_keeps_control_characters_exactly(tmp_path):
     assert set(table["territory_name"]) >= {"North\x02East"}
 
 
-@pytest.mark.xfail(strict=True, raises=Exception, reason="export/excel: a control character in an account or "
-                   "territory name makes openpyxl raise IllegalCharacterError from deep inside summary.xlsx "
-                   "(the CLI then prints a traceback)")
 def test_excel_export_survives_control_characters_in_names(tmp_path):
     plan = control_character_plan()
     out = export_plan(plan, tmp_path / "export", formats="excel")

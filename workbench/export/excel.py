@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -23,6 +24,21 @@ MAX_SHEET_TITLE = 31
 _HEADER_FILL = PatternFill("solid", fgColor="DDE4EE")
 _DRAFT_FILL = PatternFill("solid", fgColor="F8D7DA")
 _MAX_WIDTH = 50
+#: Shown in place of the control characters a worksheet cannot hold (assignments.csv keeps them).
+REPLACEMENT_CHARACTER = "\ufffd"
+
+
+def cell_text(value):
+    """A value ready for a cell: control characters Excel refuses become U+FFFD, then formula-escaped.
+
+    Examples
+    --------
+    >>> cell_text("Acme\x0bCorp"), cell_text("=1+1"), cell_text(3)
+    ('Acme\ufffdCorp', "'=1+1", 3)
+    """
+    if isinstance(value, str):
+        value = ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT_CHARACTER, value)
+    return escape_cell(value)
 
 
 def number_format(column: str, dtype) -> str | None:
@@ -62,8 +78,8 @@ def _cell_value(value):
     if isinstance(value, float) and not np.isfinite(value):
         return None
     if isinstance(value, (bool, int, float, str)):
-        return escape_cell(value)
-    return escape_cell(str(value))
+        return cell_text(value)
+    return cell_text(str(value))
 
 
 def _column_width(series: pd.Series, fmt: str | None, header: str) -> float:
@@ -89,7 +105,7 @@ def _column_values(series: pd.Series) -> list:
         out[~np.isfinite(values)] = None
         return out.tolist()
     if pd.api.types.is_string_dtype(dtype) and dtype != object:
-        return series.map(escape_cell).astype(object).where(series.notna(), None).tolist()
+        return series.map(cell_text).astype(object).where(series.notna(), None).tolist()
     return [_cell_value(v) for v in series.to_numpy(dtype=object)]
 
 
@@ -121,7 +137,7 @@ def _add_sheet(book: Workbook, title: str, frame: pd.DataFrame, *, index: bool, 
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(frame.columns))}{max(1, len(frame) + 1)}"
     header = []
     for column in frame.columns:
-        cell = WriteOnlyCell(sheet, escape_cell(column))
+        cell = WriteOnlyCell(sheet, cell_text(column))
         cell.font = Font(bold=True)
         cell.fill = _DRAFT_FILL if draft else _HEADER_FILL
         cell.alignment = Alignment(vertical="top")
@@ -175,7 +191,7 @@ def write_workbook(path: Path, about: dict, sheets: dict[str, tuple[pd.DataFrame
         cell.fill = _DRAFT_FILL
         sheet.append([cell])
     for label, value in about.items():
-        cell = WriteOnlyCell(sheet, escape_cell(str(label)))
+        cell = WriteOnlyCell(sheet, cell_text(str(label)))
         cell.font = Font(bold=True)
         sheet.append([cell, _cell_value(value)])
     for title, (frame, index) in sheets.items():
