@@ -250,6 +250,8 @@ def load_plan(path) -> Plan:
 def list_plans(folder) -> pd.DataFrame:
     """Table of the plans saved in the sub-folders of ``folder`` (manifests only; not verified).
 
+    Hidden sub-folders (the staging folders of an interrupted save) are left out.
+
     Returns
     -------
     pandas.DataFrame
@@ -272,7 +274,8 @@ def list_plans(folder) -> pd.DataFrame:
     columns = ["path", "name", "status", "created_at", "territories", "accounts", "content_hash", "parent_hash",
                "method", "approved_by", "approved_at", "problem"]
     rows = []
-    for child in sorted(p for p in folder.iterdir() if (p / MANIFEST).is_file()):
+    # Hidden folders are skipped: ".NAME.XXXX.partial" is where an interrupted save_plan was building.
+    for child in sorted(p for p in folder.iterdir() if (p / MANIFEST).is_file() and not p.name.startswith(".")):
         try:
             m = _read_manifest(child)
             counts = m.get("counts", {})
