@@ -475,8 +475,6 @@ def test_align_unknown_current_column_suggests_the_right_option(tmp_path, capsys
     assert "--current current_territory" in err, err
 
 
-@pytest.mark.xfail(strict=True, reason="align/reps: the message shows numpy reprs ('[np.int64(0)]') instead of the "
-                   "values as written")
 def test_rep_capacity_message_shows_plain_values():
     with pytest.raises(InputError) as info:
         RepAnchoredTerritories().fit(ACCOUNTS, reps=REPS.assign(capacity_hours=[1600, 0]))

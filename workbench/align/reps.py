@@ -49,7 +49,7 @@ def rep_sites(reps, capacity_col: str | None = CAPACITY_HOURS):
         bad = ~np.isfinite(capacity) | (capacity <= 0)
         if bad.any():
             raise InputError(f"reps column {capacity_col!r} must be positive numbers; reps {list(ids[bad][:5])} "
-                             f"have {list(reps[capacity_col].to_numpy()[bad][:5])}")
+                             f"have {reps[capacity_col].to_numpy()[bad][:5].tolist()}")
         targets = capacity / capacity.sum()
     else:
         targets = np.full(len(ids), 1.0 / len(ids))
