@@ -68,6 +68,11 @@ def resolve_plan(plan_or_path):
 
 def check_target(target: Path, plan, force: bool) -> bool:
     """Refuse unsafe targets; return whether an existing folder is to be replaced."""
+    resolved, cwd = target.resolve(), Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        # The export replaces its folder in one rename; the working folder (or one holding it) cannot move.
+        raise InputError(f"export target {target} is the working folder or holds it; pass a new folder inside "
+                         f"it instead, e.g. {target / 'export'}")
     if target.exists() and not target.is_dir():
         raise InputError(f"export target {target} is a file; pass a folder path (new, empty or an earlier export)")
     if not target.exists():
