@@ -405,8 +405,6 @@ def test_excel_cells_are_text_never_formulas(evil_export):
     assert "'=evil plan" in seen and "'=Eve" in seen
 
 
-@pytest.mark.xfail(strict=True, reason="cli/align: `workbench align --out OUT.csv` writes account and territory ids "
-                   "unescaped (=1+1 reaches the CSV as a formula)")
 def test_align_out_csv_escapes_formulas_and_compare_reads_it_back(tmp_path, capsys):
     from workbench.cli import main
 

@@ -172,8 +172,10 @@ def _write(args, accounts, labels, method, reps, balance_on) -> None:
     if out.lower().endswith(".csv"):
         frame = pd.DataFrame({ACCOUNT_ID: accounts[ACCOUNT_ID].astype(str).to_numpy(),
                               TERRITORY_ID: pd.Series(labels, dtype=object).astype(str).to_numpy()})
-        with atomic_path(out) as tmp:
-            frame.to_csv(tmp, index=False)
+        from workbench.export.tables import escape_frame
+
+        with atomic_path(out) as tmp:  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
+            escape_frame(frame).to_csv(tmp, index=False)
         return
     from workbench.plan import Plan, save_plan
 

@@ -22,7 +22,9 @@ def read_assignments(source, accounts: pd.DataFrame, *, what: str = "the account
     Parameters
     ----------
     source : path or pandas.DataFrame
-        CSV (``.csv``, ``.csv.gz``), Excel (``.xlsx``) or Parquet file, or a frame.
+        CSV (``.csv``, ``.csv.gz``), Excel (``.xlsx``) or Parquet file, or a frame. In CSV and
+        Excel files the leading quote workbench writes before formula-like text (``'=1+1``) is
+        removed again (see :func:`workbench.export.tables.unescape_cell`).
     accounts : pandas.DataFrame
         The accounts (``account_id``).
     what : str
@@ -118,4 +120,10 @@ def _read(source) -> tuple[str, pd.DataFrame]:
             raise
         raise InputError(f"{path} cannot be read as a table ({type(exc).__name__}: {exc}); save it as UTF-8 CSV "
                          "with columns account_id,territory_id") from exc
+    if not suffix.endswith(".parquet"):
+        # Text files written by workbench (align --out, export) quote formula-like cells ("'=1+1"): undo that.
+        from workbench.export.tables import unescape_cell
+
+        table.columns = [unescape_cell(str(c)) for c in table.columns]
+        table = table.apply(lambda column: column.map(unescape_cell, na_action="ignore"))
     return str(path), table
