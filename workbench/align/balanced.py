@@ -236,8 +236,14 @@ class BalancedTerritories(TerritoryEstimator):
         prices = np.zeros(n_t)
         n_iter = 0
         cells = Distance(None, *xyz_to_latlon(cell_xyz))
-        for _ in range(self.max_iter):
-            cand, cost = cells.candidates(centres, self.n_candidates, allowed=~frozen)
+        rows = np.arange(len(cell_xyz))[:, None]
+        for iteration in range(self.max_iter):
+            # Damped centres move little per round: the nearest-territory lists are refreshed every
+            # third round (the tree query is most of the cost), the costs every round.
+            if iteration % 3 == 0:
+                cand, cost = cells.candidates(centres, self.n_candidates, allowed=~frozen)
+            else:
+                cost = cells.cost(rows, cand, centres)
             labels, prices, inner, converged = _balance.price_labels(
                 cand, cost, cell_w, free_targets, tolerance * 0.5, prices=prices, max_iter=5, bar=bar,
                 active=~frozen)
