@@ -272,8 +272,6 @@ def current_umask() -> int:
     return mask
 
 
-@pytest.mark.xfail(strict=True, reason="safeio: files and folders are created by mkstemp/mkdtemp and keep their "
-                   "private modes (0600/0700) instead of the umask's, so colleagues cannot read an export or a plan")
 def test_written_files_get_the_usual_permissions(tmp_path):
     mask = 0o022
     old = os.umask(mask)

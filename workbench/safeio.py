@@ -41,6 +41,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(name)
+    os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600); the file gets the usual mode
     try:
         yield tmp
         with open(tmp, "rb+") as handle:
@@ -90,6 +91,7 @@ def atomic_directory(target: str | os.PathLike, *, replace: bool = False) -> Ite
         raise FileExistsError(f"{target} already exists")
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
+    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private (0700); the folder gets the usual mode
     try:
         yield staging
         if target.exists():
@@ -103,6 +105,19 @@ def atomic_directory(target: str | os.PathLike, *, replace: bool = False) -> Ite
     finally:
         if staging.exists():
             _remove_tree(staging)
+
+
+def _umask() -> int:
+    """The process umask (read from /proc where possible, so it is never changed, even briefly)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _remove_tree(path: Path) -> None:
