@@ -121,7 +121,9 @@ def resolve_columns(table: RawTable, *, what: str, wanted: dict, columns: dict |
 
 #: Command-line options that name the column for each standard role.
 _CLI_FLAGS = {"account_id": "--id-col", "latitude": "--lat-col", "longitude": "--lon-col", "zip": "--zip-col",
-              "current_territory": "--territory-col (workbench align/compare: --current)"}
+              "current_territory": "--territory-col"}
+#: The same options as ``workbench align`` and ``workbench compare`` spell them.
+_CLI_ALIGN_FLAGS = {"--territory-col": "--current", "--metrics": "--balance-on"}
 
 
 def _free_name(name: str, present) -> str:
@@ -140,9 +142,15 @@ def missing_column_message(table: RawTable, theirs: str, standard: str, *, what:
     if near:
         hint = f" Did you mean {' or '.join(repr(n) for n in near)}?"
     example = near[0] if near else "YOUR_COLUMN"
-    fix = f"Fix: rename the column in the file, or pass columns={{{example!r}: {standard!r}}}"
+    if example == standard:  # the file has the standard column: mapping it onto itself is no fix
+        fix = f"Fix: name an existing column, e.g. the file's own {standard!r}"
+    else:
+        fix = f"Fix: rename the column in the file, or pass columns={{{example!r}: {standard!r}}}"
     if cli:
-        fix += f" (CLI: {cli} {example})"
+        fix += f" (CLI: {cli} {example}"
+        if cli in _CLI_ALIGN_FLAGS:
+            fix += f"; workbench align/compare: {_CLI_ALIGN_FLAGS[cli]} {example}"
+        fix += ")"
     fix += "."
     if via == "columns":
         near = near_matches(theirs, present)
