@@ -109,7 +109,11 @@ def main(argv=None) -> int:
     parser.add_argument("--sample", action="store_true",
                         help="also align the bundled 25,000 sample accounts on counties (40 territories, 10%%) "
                              "and group them into regions and areas")
+    parser.add_argument("--quick", action="store_true",
+                        help="only the target case (no extra tolerances, no sample), as `python -m benchmarks --quick`")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.also_tolerance, args.sample = [], False
 
     start = time.perf_counter()
     blocks, source = counties()

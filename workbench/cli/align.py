@@ -24,7 +24,7 @@ import warnings
 
 import pandas as pd
 
-from workbench.errors import InputError
+from workbench.errors import InputError, PlanError
 from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
 
 
@@ -66,6 +66,7 @@ def run(args) -> int:
         raise InputError("--blocks FILE and --block-col COL go together: give both or neither")
     if not 0 < args.tolerance < 1:
         raise InputError(f"--tolerance must be a share between 0 and 1 (0.05 = 5%), got {args.tolerance}")
+    _check_out(args.out)
     # Block ids are text ("01001"): reading the block column as the standard county_fips keeps leading zeros.
     block_col = COUNTY_FIPS if args.block_col else None
     renames = {args.block_col: COUNTY_FIPS} if args.block_col and args.block_col != COUNTY_FIPS else None
@@ -158,6 +159,27 @@ def _choose(args, balance_on, current_col, reps, block_col):
         return (align.BalancedTerritories(args.territories, balance_on=balance_on, tolerance=args.tolerance,
                                           random_state=seed), "balanced", {})
     return align.KMeansTerritories(args.territories, random_state=seed), "kmeans", {}
+
+
+def _check_out(out) -> None:
+    """Refuse an unusable --out before the (possibly long) alignment runs."""
+    from pathlib import Path
+
+    from workbench.plan import check_save_path
+
+    path = Path(out)
+    if str(out).lower().endswith(".csv"):
+        if path.is_dir():
+            raise InputError(f"--out {out} is a folder; give a file name ending in .csv")
+        return
+    try:
+        check_save_path(path)
+    except PlanError as exc:
+        if "overwrite=True" not in str(exc):
+            raise
+        # A draft is replaceable from Python only; on the command line saved plans are never overwritten.
+        raise InputError(f"--out {out} already holds a saved plan; give a new path, or remove that "
+                         "folder yourself if the draft is no longer wanted") from None
 
 
 def _check_count(asked, found, where):

@@ -127,6 +127,21 @@ def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
     return path
 
 
+def check_save_path(path, overwrite: bool = False) -> None:
+    """Raise :class:`PlanError` if :func:`save_plan` would refuse ``path``; return quietly if it would save.
+
+    Lets a caller refuse a bad destination before doing long work.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> check_save_path(pathlib.Path(tempfile.mkdtemp()) / "new-plan")  # free: nothing raised
+    """
+    path = Path(path)
+    if path.exists():
+        _check_replaceable(path, overwrite)
+
+
 def _check_replaceable(path: Path, overwrite: bool) -> None:
     manifest = path / MANIFEST
     if path.is_dir() and manifest.is_file():
