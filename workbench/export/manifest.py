@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
-from importlib import metadata as _metadata
 from pathlib import Path
 
 from workbench.errors import PlanError
@@ -27,13 +25,9 @@ def package_versions() -> dict[str, str]:
     >>> "python" in package_versions() and "pandas" in package_versions()
     True
     """
-    versions = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            versions[name] = _metadata.version(name)
-        except _metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+    from workbench.plan._meta import package_versions as versions_of
+
+    return versions_of(PACKAGES)
 
 
 def file_entries(folder: Path) -> list[dict]:

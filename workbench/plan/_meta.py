@@ -26,10 +26,10 @@ def utc_now() -> str:
     return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages a plan's numbers depend on."""
+def package_versions(names=RECORDED_PACKAGES) -> dict[str, str]:
+    """Versions of Python and of the named distributions (default: those a plan's numbers depend on)."""
     versions = {"python": platform.python_version()}
-    for name in RECORDED_PACKAGES:
+    for name in names:
         try:
             versions[name] = _importlib_metadata.version(name)
         except _importlib_metadata.PackageNotFoundError:
