@@ -171,3 +171,18 @@ def test_approve_refuses_unassigned_accounts_unless_allowed(files, capsys):
     code, out, err = _run(capsys, "approve", folder, "--by", "Dana", "--allow-unassigned")
     assert code == 0, err
     assert "2 account(s) are unassigned" in out and load_plan(folder).is_approved
+
+
+def test_compare_reads_accounts_with_their_own_column_names(tmp_path, capsys):
+    from workbench.cli import main
+
+    accounts = tmp_path / "crm.csv"
+    accounts.write_text("acct,lat,lon,workload,cur\nX1,40.0,-100.0,1,A\nX2,40.1,-100.1,1,A\nX3,41.0,-90.0,1,B\n")
+    proposed = tmp_path / "proposed.csv"
+    proposed.write_text("account_id,territory_id\nX1,A\nX2,B\nX3,B\n")
+    code = main(["compare", str(accounts), "--current", "cur", "--proposed", str(proposed), "--id-col", "acct",
+                 "--lat-col", "lat", "--lon-col", "lon", "--json"])
+    assert code == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["disruption"]["accounts_moved"] == 1
+    assert [row["account_id"] for row in result["moved_accounts"]] == ["X2"]

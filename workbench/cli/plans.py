@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from workbench.errors import InputError, PlanError
-from workbench.schema import CURRENT_TERRITORY
+from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, LATITUDE, LONGITUDE
 
 
 def register(subparsers) -> None:
@@ -40,6 +40,9 @@ def register(subparsers) -> None:
     compare.add_argument("--moved", default=None, metavar="FILE.csv",
                          help="also write the moved accounts with their explanations to this CSV")
     compare.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    compare.add_argument("--id-col", default=ACCOUNT_ID, help="account id column of ACCOUNTS (default account_id)")
+    compare.add_argument("--lat-col", default=LATITUDE, help="latitude column of ACCOUNTS (default latitude)")
+    compare.add_argument("--lon-col", default=LONGITUDE, help="longitude column of ACCOUNTS (default longitude)")
     compare.set_defaults(func=run_compare)
 
     approve = subparsers.add_parser(
@@ -70,15 +73,16 @@ def run_compare(args) -> int:
     from workbench.io import load_accounts
 
     metrics = _split(args.balance_on)
+    columns = {"id_col": args.id_col, "lat_col": args.lat_col, "lon_col": args.lon_col, "metrics": metrics}
     current_is_plan = _is_plan_folder(args.current)
     current_col = None if current_is_plan else args.current
     if current_col in (None, CURRENT_TERRITORY):
-        accounts = load_accounts(args.accounts, metrics=metrics)
+        accounts = load_accounts(args.accounts, **columns)
     else:
-        accounts = load_accounts(args.accounts, metrics=metrics)
+        accounts = load_accounts(args.accounts, **columns)
         _check_column(accounts, current_col, args.accounts)
         if CURRENT_TERRITORY not in accounts.columns:  # let the loader check and clean the column
-            accounts = load_accounts(args.accounts, metrics=metrics, territory_col=current_col)
+            accounts = load_accounts(args.accounts, territory_col=current_col, **columns)
             current_col = CURRENT_TERRITORY
     reps = _load_reps(args.reps)
     current = _current_plan(args, accounts, reps, current_col)
