@@ -207,7 +207,7 @@ API = [
     ("align: balance on a missing column",
      lambda ws: lambda: BalancedTerritories(2, balance_on=["revenue"]).fit(ACCOUNTS),
      InputError, [r"accounts have no column 'revenue' to balance \(columns: \['account_id'",
-                  r"pass balance_on= naming existing numeric columns"]),
+                  r"pass balance_on= \(CLI: --balance-on\) naming existing numeric columns"]),
     ("align: negative workload",
      lambda ws: lambda: BalancedTerritories(2).fit(ACCOUNTS.assign(workload=[1.0, -2.0, 3.0, 4.0])),
      InputError, [r"column 'workload' has 1 missing, non-numeric or negative values \(rows \[1\]\)",

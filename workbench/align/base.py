@@ -56,7 +56,7 @@ def check_accounts(accounts, metrics: Sequence[str] = (), *, lock_col: str | Non
     >>> check_accounts(frame, ["revenue"])
     Traceback (most recent call last):
     ...
-    workbench.errors.InputError: accounts have no column 'revenue' to balance (columns: ['latitude', 'longitude', 'workload']); pass balance_on= naming existing numeric columns
+    workbench.errors.InputError: accounts have no column 'revenue' to balance (columns: ['latitude', 'longitude', 'workload']); pass balance_on= (CLI: --balance-on) naming existing numeric columns
     """
     if not isinstance(accounts, pd.DataFrame):
         raise TypeError(f"{what} must be a pandas DataFrame, got {type(accounts).__name__}")
@@ -75,7 +75,7 @@ def check_accounts(accounts, metrics: Sequence[str] = (), *, lock_col: str | Non
     for col in metrics:
         if col not in accounts.columns:
             raise InputError(f"{what} have no column {col!r} to balance (columns: {list(accounts.columns)}); "
-                             "pass balance_on= naming existing numeric columns")
+                             "pass balance_on= (CLI: --balance-on) naming existing numeric columns")
         values = pd.to_numeric(accounts[col], errors="coerce").to_numpy(dtype=float)
         bad = ~np.isfinite(values) | (values < 0)
         if bad.any():
