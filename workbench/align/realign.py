@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+import warnings
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -13,9 +15,14 @@ from workbench.align.base import (
     N_CANDIDATES, Distance, TerritoryEstimator, balance_columns, check_accounts, check_tolerance, metric_shares,
     unit_centres,
 )
+from workbench.align.report import ToleranceWarning
 from workbench.align.reps import rep_sites
 from workbench.errors import InputError
 from workbench.schema import CAPACITY_HOURS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD
+
+
+#: Widest tolerance a disruption budget may widen to.
+_WIDEST = 0.5
 
 
 class Realignment(TerritoryEstimator):
@@ -47,6 +54,11 @@ class Realignment(TerritoryEstimator):
     random_state : int, optional
         Unused (the method is deterministic); kept for a uniform interface.
     progress : bool, default False
+    max_moved_share : float, optional
+        Disruption budget: the most workload (as a share, 0.1 = 10%) the
+        realignment may move. When reaching ``tolerance`` would move more, the
+        tolerance is widened step by step until the moves fit the budget; the
+        report and a :class:`ToleranceWarning` say which tolerance was kept.
 
     Examples
     --------
@@ -63,7 +75,7 @@ class Realignment(TerritoryEstimator):
 
     def __init__(self, *, balance_on=(WORKLOAD,), tolerance=DEFAULT_TOLERANCE, current_col=CURRENT_TERRITORY,
                  lock_col=None, locked_territories=None, capacity_col=CAPACITY_HOURS, distance=None,
-                 n_candidates=N_CANDIDATES, random_state=None, progress=False):
+                 n_candidates=N_CANDIDATES, random_state=None, progress=False, max_moved_share=None):
         self.balance_on = balance_on
         self.tolerance = tolerance
         self.current_col = current_col
@@ -74,12 +86,46 @@ class Realignment(TerritoryEstimator):
         self.n_candidates = n_candidates
         self.random_state = random_state
         self.progress = progress
+        self.max_moved_share = max_moved_share
 
     def fit(self, accounts, y=None, reps=None):
-        """Realign ``accounts``; with ``reps`` the territories are the reps' (centres at their homes)."""
+        """Realign ``accounts``; with ``reps`` the territories are the reps' (centres at their homes).
+
+        With ``max_moved_share`` set, the tightest tolerance (from the one asked,
+        widened by a quarter at a time up to 50%) whose realignment moves at most
+        that share of the workload is kept, and the report says which.
+        """
+        if self.max_moved_share is None:
+            return self._fit(accounts, reps, check_tolerance(self.tolerance))
+        budget = self.max_moved_share
+        if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget <= 1:
+            raise InputError(f"max_moved_share must be a share in (0, 1] (0.1 = 10% of the workload), got {budget!r}")
+        asked = check_tolerance(self.tolerance)
+        tolerance, tried = asked, []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ToleranceWarning)
+            while True:
+                self._fit(accounts, reps, tolerance)
+                tried.append(f"{tolerance:.1%}: {self.report_.moved_share:.1%} moved")
+                if self.report_.moved_share <= budget + 1e-12 or tolerance >= _WIDEST:
+                    break
+                tolerance = min(tolerance * 1.25, _WIDEST)
+        notes = list(self.report_.warnings)
+        if self.report_.moved_share > budget + 1e-12:
+            notes.append(f"disruption budget {budget:.1%} of workload cannot be kept: even at tolerance "
+                         f"{tolerance:.1%} the realignment moves {self.report_.moved_share:.1%} "
+                         f"(tried {'; '.join(tried)}); raise the budget or lock fewer accounts")
+        elif tolerance > asked:
+            notes.append(f"disruption budget {budget:.1%} of workload: kept tolerance {tolerance:.1%} "
+                         f"(asked {asked:.1%}; tried {'; '.join(tried)})")
+        for note in notes:
+            warnings.warn(note, ToleranceWarning, stacklevel=2)
+        self.report_ = replace(self.report_, warnings=tuple(notes))
+        return self
+
+    def _fit(self, accounts, reps, tolerance):
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
-        tolerance = check_tolerance(self.tolerance)
         check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
         shares = metric_shares(accounts, balance_on)
         weight = shares.mean(axis=1)
