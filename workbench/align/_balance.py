@@ -121,12 +121,7 @@ def price_labels(cand, cost, weight, targets, tolerance, *, prices=None, max_ite
         if worst <= tolerance:
             converged = True
             break
-        sign = np.sign(ratio)
-        lr = np.where(sign * last_sign < 0, lr * 0.7, np.minimum(lr * 1.1, 3 * step))
-        last_sign = sign
-        prices += lr * np.log(np.maximum(load, floor) / targets)
-        prices -= prices.mean()
-        np.clip(prices, -_MAX_PRICE, _MAX_PRICE, out=prices)
+        lr, last_sign = _price_step(prices, ratio, load, targets, floor, lr, last_sign, step)
     return labels, prices, it, converged
 
 
@@ -189,12 +184,7 @@ def price_labels_by_metric(cand, cost, shares, targets, tolerance, *, prices=Non
         if worst <= tolerance:
             converged = True
             break
-        sign = np.sign(ratio)
-        lr = np.where(sign * last_sign < 0, lr * 0.7, np.minimum(lr * 1.1, 3 * step))
-        last_sign = sign
-        prices += lr * np.log(np.maximum(load, floor) / target)
-        prices -= prices.mean(axis=0)
-        np.clip(prices, -_MAX_PRICE, _MAX_PRICE, out=prices)
+        lr, last_sign = _price_step(prices, ratio, load, target, floor, lr, last_sign, step)
     return labels, prices, it, converged
 
 
@@ -505,3 +495,18 @@ def polish(labels, shares, low, high, cand, cand_cost, own_cost, movable, frozen
             break
         labels[rows[keep]] = d[keep]
     return labels, rounds
+
+
+def _price_step(prices, ratio, load, target, floor, lr, last_sign, step):
+    """One multiplicative price update, in place; return the new step sizes and signs.
+
+    A step shrinks when its territory overshot (the sign flipped) and grows
+    slowly otherwise; prices stay centred and bounded. Works on a price per
+    territory or a (territory, metric) table alike.
+    """
+    sign = np.sign(ratio)
+    lr = np.where(sign * last_sign < 0, lr * 0.7, np.minimum(lr * 1.1, 3 * step))
+    prices += lr * np.log(np.maximum(load, floor) / target)
+    prices -= prices.mean(axis=0)
+    np.clip(prices, -_MAX_PRICE, _MAX_PRICE, out=prices)
+    return lr, sign

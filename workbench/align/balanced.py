@@ -62,17 +62,17 @@ def repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed,
     cand = _balance.neighbour_candidates(labels, cand, cand_cost)
     weight = shares.mean(axis=1)
     rounds = 0
-    if flow_first:
-        _, flow_low, flow_high = _balance.bounds(targets, 1, tolerance * 0.95)
-        labels = _balance.flow_repair(labels, weight, targets, flow_low[:, 0], flow_high[:, 0], cand, cand_cost,
-                                      own_cost, movable, frozen)
-    labels, r, within = _balance.greedy_repair(labels, shares, target, low, high, cand, cand_cost, own_cost,
-                                               movable, frozen, aim=aim)
-    rounds += r
-    if not within:
-        _, flow_low, flow_high = _balance.bounds(targets, 1, tolerance * 0.85)
-        labels = _balance.flow_repair(labels, weight, targets, flow_low[:, 0], flow_high[:, 0], cand, cand_cost,
-                                      own_cost, movable, frozen)
+    def flow(labels, share):
+        _, flow_low, flow_high = _balance.bounds(targets, 1, tolerance * share)
+        return _balance.flow_repair(labels, weight, targets, flow_low[:, 0], flow_high[:, 0], cand, cand_cost,
+                                    own_cost, movable, frozen)
+
+    # Flow at 95% of the tolerance first (when asked), then greedy; if still out, a tighter flow (85%) and greedy.
+    for attempt, share in enumerate((0.95, 0.85)):
+        if attempt == 1 and within:
+            break
+        if attempt == 1 or flow_first:
+            labels = flow(labels, share)
         labels, r, within = _balance.greedy_repair(labels, shares, target, low, high, cand, cand_cost, own_cost,
                                                    movable, frozen, aim=aim)
         rounds += r
