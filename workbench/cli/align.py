@@ -25,6 +25,7 @@ import warnings
 import pandas as pd
 
 from workbench.errors import InputError, PlanError
+from workbench.plan import Plan
 from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
 
 
@@ -53,47 +54,46 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    """Load, align, write, print a short summary; return 0."""
+    """Load, align, write, print a short summary; return 0.
+
+    Only what is particular to the command line is checked here (which options
+    go together); the loader checks the file and its columns, the estimator its
+    parameters (the checks of :mod:`workbench.align.base`, named as the options).
+    """
+    from workbench.align.base import check_n_territories, check_tolerance
     from workbench.io import load_accounts
 
     start = time.perf_counter()
     balance_on = _columns(args.balance_on)
     if args.territories is None and not (args.reps or args.current):
         raise InputError("--territories N is required unless --reps or --current gives the territories")
-    if args.territories is not None and args.territories < 1:
-        raise InputError(f"--territories must be a positive number, got {args.territories}")
     if bool(args.blocks) != bool(args.block_col):
         raise InputError("--blocks FILE and --block-col COL go together: give both or neither")
-    if not 0 < args.tolerance < 1:
-        raise InputError(f"--tolerance must be a share between 0 and 1 (0.05 = 5%), got {args.tolerance}")
+    check_tolerance(args.tolerance, name="--tolerance")
     _check_out(args.out)
     # Block ids are text ("01001"): reading the block column as the standard county_fips keeps leading zeros.
     block_col = COUNTY_FIPS if args.block_col else None
     renames = {args.block_col: COUNTY_FIPS} if args.block_col and args.block_col != COUNTY_FIPS else None
     accounts = load_accounts(args.accounts, id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
-                             territory_col=args.current, metrics=balance_on or None, columns=renames)
-    for column in balance_on + [c for c in (args.lock_col, block_col) if c]:
-        if column not in accounts.columns:
-            raise InputError(f"{args.accounts}: no column {column!r} (columns: {list(accounts.columns)}); "
-                             "check the spelling or the option")
-    if args.territories is not None and args.territories > len(accounts):
-        raise InputError(f"--territories {args.territories} is more than the {len(accounts)} accounts in "
-                         f"{args.accounts}; ask for at most one territory per account")
+                             territory_col=args.current, metrics=balance_on or None, columns=renames,
+                             required=[c for c in (args.lock_col, block_col) if c])
+    if args.lock_col and not args.current:
+        raise InputError(f"--lock-col {args.lock_col} needs --current COL: a locked account keeps its current territory")
+    if args.territories is not None:
+        check_n_territories(args.territories, len(accounts), name="--territories", where=args.accounts)
     reps = None
     if args.reps:
         from workbench.io import load_reps
 
         reps = load_reps(args.reps)
     current_col = CURRENT_TERRITORY if args.current else None
-    if args.lock_col and not current_col:
-        raise InputError(f"--lock-col {args.lock_col} needs --current COL: a locked account keeps its current territory")
     if current_col and not args.blocks:
         _check_count(args.territories, accounts[current_col].nunique(), f"territories in column {args.current!r}")
     model, method, fit_kwargs = _choose(args, balance_on, current_col, reps, block_col)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(accounts, **fit_kwargs)
-    labels = model.labels_
+    labels = None
     id_note = None
     if current_col is None and reps is None and CURRENT_TERRITORY in accounts.columns:
         # A fresh alignment keeps the names of the current territories it overlaps most,
@@ -101,11 +101,14 @@ def run(args) -> int:
         from workbench.align.ids import match_territory_ids
 
         weights = accounts[WORKLOAD] if WORKLOAD in accounts.columns else None
-        labels = match_territory_ids(labels, accounts[CURRENT_TERRITORY], weights)
+        labels = match_territory_ids(model.labels_, accounts[CURRENT_TERRITORY], weights)
         kept = int((labels == accounts[CURRENT_TERRITORY].astype(str).to_numpy()).sum())
         id_note = (f"territory ids: named after the current territories ({CURRENT_TERRITORY!r}) they share the "
                    f"most workload with; {kept:,} of {len(labels):,} accounts keep their territory id")
-    _write(args, accounts, labels, method, reps, balance_on)
+    sources = {"accounts": args.accounts, "current": args.current, "reps": args.reps, "blocks": args.blocks,
+               "block_col": args.block_col}
+    plan = Plan.from_fit(model, accounts, labels=labels, method=method, reps=reps, sources=sources)
+    _write(args.out, plan)
     report = model.report_
     print(report.summary().replace(f"seconds: {report.seconds:.2f}", f"seconds: {time.perf_counter() - start:.2f}"))
     for warning in caught:
@@ -115,7 +118,7 @@ def run(args) -> int:
         print(f"warning: {note}", file=sys.stderr)
     if id_note:
         print(id_note)
-    print(f"wrote {len(labels)} assignments to {args.out}")
+    print(f"wrote {len(plan.assignments)} assignments to {args.out}")
     return 0
 
 
@@ -187,22 +190,17 @@ def _check_count(asked, found, where):
         raise InputError(f"--territories {asked} but there are {found} {where}; omit --territories to use them")
 
 
-def _write(args, accounts, labels, method, reps, balance_on) -> None:
-    from workbench.safeio import atomic_path
-
-    out = str(args.out)
+def _write(out, plan) -> None:
+    """``account_id,territory_id`` CSV in input order, or a draft plan folder for any other suffix."""
+    out = str(out)
     if out.lower().endswith(".csv"):
-        frame = pd.DataFrame({ACCOUNT_ID: accounts[ACCOUNT_ID].astype(str).to_numpy(),
-                              TERRITORY_ID: pd.Series(labels, dtype=object).astype(str).to_numpy()})
-        from workbench.export.tables import escape_frame
+        from workbench.safeio import atomic_path, escape_frame
 
+        frame = pd.DataFrame({ACCOUNT_ID: plan.assignments.index.to_numpy(dtype=object),
+                              TERRITORY_ID: plan.assignments.to_numpy(dtype=object)})
         with atomic_path(out) as tmp:  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
             escape_frame(frame).to_csv(tmp, index=False)
         return
-    from workbench.plan import Plan, save_plan
+    from workbench.plan import save_plan
 
-    parameters = {"territories": args.territories, "balance_on": balance_on, "tolerance": args.tolerance,
-                  "current": args.current, "reps": args.reps, "blocks": args.blocks, "block_col": args.block_col,
-                  "lock_col": args.lock_col, "seed": args.seed}
-    plan = Plan.from_labels(accounts, labels, method=method, parameters=parameters, reps=reps)
     save_plan(plan, out)

@@ -24,7 +24,8 @@ from workbench.errors import PlanError, TamperedPlanError
 from workbench.plan._frames import normalise_territories
 from workbench.plan._hash import FORMAT_TAG, HASH_COVERAGE
 from workbench.plan._hash import input_hash as _input_hash
-from workbench.plan._meta import APPROVED, PlanMetadata, utc_now
+from workbench.plan._meta import APPROVED, PlanMetadata
+from workbench.provenance import utc_now
 from workbench.plan._model import Plan
 from workbench.safeio import atomic_directory, atomic_write_text, make_read_only, sha256_file
 from workbench.schema import ACCOUNT_ID, TERRITORY_ID
@@ -237,7 +238,8 @@ def load_plan(path) -> Plan:
         accounts = pd.read_parquet(path / ACCOUNTS_FILE)
         table = pd.read_parquet(path / ASSIGNMENTS_FILE)
         territories = pd.read_parquet(path / TERRITORIES_FILE).set_index(TERRITORY_ID)
-        fields = {name: manifest[name] for name in PlanMetadata.__dataclass_fields__}
+        fields = {name: manifest[name] for name in PlanMetadata.__dataclass_fields__ if name != "report"}
+        fields["report"] = manifest.get("report") or {}  # plans saved before reports were recorded have none
         metadata = PlanMetadata(**fields)
     except (KeyError, TypeError, ValueError) as exc:
         raise TamperedPlanError(f"{path} cannot be read as a plan ({type(exc).__name__}: {exc}); "
