@@ -78,64 +78,49 @@ def run(args) -> int:
 
 def format_assessment(result, workload_col: str = WORKLOAD) -> str:
     """The tables ``workbench capacity`` prints, for people."""
-    from workbench.capacity import TARGET_UTILISATION
+    import pandas as pd
+
+    from workbench.present import hours, percent, text_table
 
     data = result.to_dict()
-    target = data["target_utilisation"] if data["target_utilisation"] else TARGET_UTILISATION
+    target = data["target_utilisation"]
     lines = [f"Utilisation of {data['current_reps']:,} reps: {workload_col!r} hours against capacity_hours "
-             f"(target {_pct(target)}; over / under = more than 10 points above / below it)", ""]
-    rows = [["rep", "name", "territory", "accounts", "workload h", "capacity h", "utilisation", "status"]]
-    for rep in data["reps"]:
-        rows.append([rep["rep_id"], rep["name"], rep["territory_id"] or "(none)", f"{rep['accounts']:,}",
-                     _hours(rep["workload"]), _hours(rep["capacity_hours"]), _pct(rep["utilisation"]), rep["status"]])
-    lines += _table(rows, left=3, last_left=True)
+             f"(target {percent(target, fraction=True)}; over / under = more than 10 points above / below it)", ""]
+    table = pd.DataFrame([{
+        "Rep": rep["rep_id"], "Name": rep["name"], "Territory": rep["territory_id"] or "(none)",
+        "Accounts": f"{rep['accounts']:,}", "Workload": hours(rep["workload"]),
+        "Capacity": hours(rep["capacity_hours"]), "Utilisation": percent(rep["utilisation"], fraction=True),
+        "Status": rep["status"]} for rep in data["reps"]])
+    lines.append(text_table(table, index=False))
     orphans = data["territories_without_rep"]
     if orphans:
         lines.append(f"territories with accounts but no rep in the reps file: {', '.join(orphans[:10])}"
                      + (f" and {len(orphans) - 10} more" if len(orphans) > 10 else ""))
     lines.append("")
-    lines.append(f"team: {_hours(data['workload'])} h of work on {_hours(data['capacity_hours'])} h of capacity = "
-                 f"{_pct(data['utilisation'])} utilised; {data['over']} over, {data['on_target']} on target, "
-                 f"{data['under']} under")
+    lines.append(f"team: {hours(data['workload'])} of work on {hours(data['capacity_hours'])} of capacity = "
+                 f"{percent(data['utilisation'], fraction=True)} utilised; {data['over']} over, "
+                 f"{data['on_target']} on target, {data['under']} under")
     change = data["change"]
     verdict = (f"hire {change}" if change > 0 else "no change" if change == 0
                else f"{-change} more than the workload needs")
-    lines.append(f"reps needed at {_pct(target)}: {data['reps_needed']:,} ({data['current_reps']:,} today: {verdict})")
+    lines.append(f"reps needed at {percent(target, fraction=True)}: {data['reps_needed']:,} "
+                 f"({data['current_reps']:,} today: {verdict})")
     if data["hires"]:
         lines.append("")
-        lines.append(f"suggested hires ({_hours(data['new_rep_capacity_hours'])} h each), where the workload per rep "
+        lines.append(f"suggested hires ({hours(data['new_rep_capacity_hours'])} each), where the workload per rep "
                      "is highest:")
-        rows = [["hire", "near", "latitude", "longitude", "workload h", "utilisation", "takes over from"]]
+        rows = []
         for hire in data["hires"]:
             sources = list(hire["from_territories"].items())
-            taken = ", ".join(f"{t} {_hours(h)} h" for t, h in sources[:4])
+            taken = ", ".join(f"{t} {hours(h)}" for t, h in sources[:4])
             if len(sources) > 4:
                 taken += f" and {len(sources) - 4} more"
-            rows.append([hire["rep_id"], hire.get("near") or "-", f"{hire['latitude']:.4f}",
-                         f"{hire['longitude']:.4f}", _hours(hire["workload"]), _pct(hire["utilisation"]), taken])
-        lines += _table(rows, left=2, last_left=True)
+            rows.append({"Hire": hire["rep_id"], "Near": hire.get("near") or "-",
+                         "Latitude": f"{hire['latitude']:.4f}", "Longitude": f"{hire['longitude']:.4f}",
+                         "Workload": hours(hire["workload"]),
+                         "Utilisation": percent(hire["utilisation"], fraction=True), "Takes over from": taken})
+        lines.append(text_table(pd.DataFrame(rows), index=False))
     elif data["surplus_territories"]:
         lines.append("least utilised territories (candidates to close or merge): "
                      + ", ".join(data["surplus_territories"]))
     return "\n".join(lines)
-
-
-def _pct(share) -> str:
-    return "-" if share is None else f"{share * 100:.1f}%"
-
-
-def _hours(value) -> str:
-    return "-" if value is None else f"{value:,.1f}"
-
-
-def _table(rows, left: int = 1, last_left: bool = False) -> list[str]:
-    """First ``left`` columns (and the last, if asked) left-aligned, the rest right-aligned."""
-    widths = [max(len(str(row[i])) for row in rows) for i in range(len(rows[0]))]
-    out = []
-    for row in rows:
-        cells = []
-        for i, (cell, width) in enumerate(zip(row, widths)):
-            flush_left = i < left or (last_left and i == len(row) - 1)
-            cells.append(str(cell).ljust(width) if flush_left else str(cell).rjust(width))
-        out.append("  ".join(cells).rstrip())
-    return out
