@@ -262,3 +262,20 @@ def test_account_count_is_checked(tmp_path):
         build_sample(tmp_path, tmp_path, n_accounts=2.5)
     with pytest.raises(InputError, match="n_accounts must be at least 40, got 3"):
         build_sample(tmp_path, tmp_path, n_accounts=3)
+
+
+def test_installed_workbench_needs_an_out_folder(tmp_path, monkeypatch, capsys):
+    # Installed from a wheel there is no repository: the sample is never written into site-packages.
+    import workbench.sample as sample
+
+    monkeypatch.setattr(sample, "DEFAULT_OUT_DIR", None)
+    with pytest.raises(InputError, match="not a checkout, and the sample is never written into the installed package"):
+        build_sample(tmp_path)
+    assert main(["--raw", str(tmp_path)]) == 2
+    assert "pass --out DIR" in capsys.readouterr().err
+
+
+def test_a_checkout_writes_into_its_data_folder():
+    import workbench.sample as sample
+
+    assert sample.DEFAULT_OUT_DIR == DATA_DIR
