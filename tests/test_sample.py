@@ -262,3 +262,12 @@ def test_account_count_is_checked(tmp_path):
         build_sample(tmp_path, tmp_path, n_accounts=2.5)
     with pytest.raises(InputError, match="n_accounts must be at least 40, got 3"):
         build_sample(tmp_path, tmp_path, n_accounts=3)
+
+
+def test_revenue_is_a_believable_b2b_book(accounts):
+    revenue, potential = accounts["revenue"], accounts["potential"]
+    assert 10_000 <= revenue.median() <= 60_000  # tens of thousands of dollars per account
+    assert 1_000_000 <= revenue.max() <= 10_000_000  # a long tail to a few million
+    assert (revenue <= potential).all() and (revenue >= 500).all()
+    books = accounts.groupby("current_territory")["revenue"].sum()
+    assert books.between(10e6, 100e6).all()  # territory books in the tens of millions
