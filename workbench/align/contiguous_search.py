@@ -80,14 +80,12 @@ import networkx as nx
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components, depth_first_order, minimum_spanning_tree
-from scipy.spatial.distance import cdist
 from sklearn.utils import check_random_state
 
+from workbench.align.dispersion import OBJECTIVES, MedianDispersion, WeightedDispersion, dispersion
 from workbench.errors import InputError
 from workbench.schema import DEFAULT_TOLERANCE
 
-#: The dispersion objectives :func:`improve_partition` can minimise.
-OBJECTIVES = ("weighted", "median")
 #: Default wall-clock budget of the search, in seconds.
 DEFAULT_MAX_SECONDS = 3.0
 _EPS = 1e-12
@@ -123,106 +121,6 @@ class SearchResult:
         return 0.0 if self.start_cost <= 0 else 1.0 - self.cost / self.start_cost
 
 
-# --------------------------------------------------------------------------- objectives
-
-
-class _Weighted:
-    """Sum of ``w_i * |x_i - centre|`` with centre the weighted mean of the part."""
-
-    def __init__(self, coords, q, labels, k):
-        self.x, self.q, self.k = coords, q, k
-        self.s = np.zeros((k, coords.shape[1]))
-        np.add.at(self.s, labels, coords * q[:, None])
-        self.w = np.bincount(labels, weights=q, minlength=k)
-
-    def part_cost(self, p, members):
-        if members.size == 0:  # only while a re-split relabels a pair
-            return 0.0
-        centre = self.s[p] / self.w[p]
-        return float(self.q[members] @ np.linalg.norm(self.x[members] - centre, axis=1))
-
-    def _cost(self, centres, members, extra=0.0):
-        return cdist(centres, self.x[members]) @ self.q[members] + extra
-
-    def leave(self, nodes, p, members):
-        qn = self.q[nodes]
-        centres = (self.s[p] - qn[:, None] * self.x[nodes]) / (self.w[p] - qn)[:, None]
-        own = np.linalg.norm(self.x[nodes] - centres, axis=1) * qn
-        return self._cost(centres, members) - own
-
-    def join(self, nodes, p, members):
-        qn = self.q[nodes]
-        centres = (self.s[p] + qn[:, None] * self.x[nodes]) / (self.w[p] + qn)[:, None]
-        own = np.linalg.norm(self.x[nodes] - centres, axis=1) * qn
-        return self._cost(centres, members) + own
-
-    def swap(self, out, into, p, members):
-        qo, qi = self.q[out], self.q[into]
-        centres = (self.s[p] - qo[:, None] * self.x[out] + qi[:, None] * self.x[into]) / (self.w[p] - qo + qi)[:, None]
-        return (self._cost(centres, members) - qo * np.linalg.norm(self.x[out] - centres, axis=1)
-                + qi * np.linalg.norm(self.x[into] - centres, axis=1))
-
-    def move(self, u, a, b):
-        self.s[a] -= self.q[u] * self.x[u]
-        self.s[b] += self.q[u] * self.x[u]
-        self.w[a] -= self.q[u]
-        self.w[b] += self.q[u]
-
-    def split_costs(self, nodes, masks):
-        """Cost of the side ``masks`` (cuts x nodes, bool) and of the rest, for every cut at once."""
-        q, x = self.q[nodes], self.x[nodes]
-        costs = []
-        for side in (masks, ~masks):
-            m = side.astype(float) * q
-            centres = (m @ x) / np.maximum(m.sum(axis=1), 1e-300)[:, None]
-            costs.append((cdist(centres, x) * m).sum(axis=1))
-        return costs[0], costs[1]
-
-
-class _Median:
-    """Sum of ``w_i * d(i, median)`` with the median the member minimising that sum."""
-
-    def __init__(self, coords, q, labels, k):
-        self.x, self.q, self.k = coords, q, k
-        n = len(coords)
-        self.cols = np.zeros((k, n))
-        for start in range(0, n, 512):  # column sums S[p, j] = sum_{i in p} q_i d(i, j), in chunks
-            rows = np.arange(start, min(start + 512, n))
-            block = cdist(coords[rows], coords) * q[rows, None]
-            np.add.at(self.cols, labels[rows], block)
-
-    def part_cost(self, p, members):
-        return float(self.cols[p, members].min()) if members.size else 0.0
-
-    def leave(self, nodes, p, members):
-        vals = self.cols[p, members][None, :] - self.q[nodes][:, None] * cdist(self.x[nodes], self.x[members])
-        vals[np.arange(len(nodes)), np.searchsorted(members, nodes)] = np.inf
-        return vals.min(axis=1)
-
-    def join(self, nodes, p, members):
-        vals = self.cols[p, members][None, :] + self.q[nodes][:, None] * cdist(self.x[nodes], self.x[members])
-        return np.minimum(vals.min(axis=1), self.cols[p, nodes])
-
-    def swap(self, out, into, p, members):
-        vals = (self.cols[p, members][None, :] - self.q[out][:, None] * cdist(self.x[out], self.x[members])
-                + self.q[into][:, None] * cdist(self.x[into], self.x[members]))
-        vals[np.arange(len(out)), np.searchsorted(members, out)] = np.inf
-        as_centre = self.cols[p, into] - self.q[out] * np.linalg.norm(self.x[out] - self.x[into], axis=1)
-        return np.minimum(vals.min(axis=1), as_centre)
-
-    def move(self, u, a, b):
-        row = self.q[u] * np.linalg.norm(self.x - self.x[u], axis=1)
-        self.cols[a] -= row
-        self.cols[b] += row
-
-    def split_costs(self, nodes, masks):
-        d = cdist(self.x[nodes], self.x[nodes]) * self.q[nodes][:, None]
-        m = masks.astype(float)
-        side = m @ d
-        rest = d.sum(axis=0)[None, :] - side
-        return (np.where(masks, side, np.inf).min(axis=1), np.where(masks, np.inf, rest).min(axis=1))
-
-
 # --------------------------------------------------------------------------- the search state
 
 
@@ -247,7 +145,7 @@ class _State:
         self.loads = np.zeros((self.k, weights.shape[1]))
         np.add.at(self.loads, labels, weights)
         self.counts = np.bincount(labels, minlength=self.k)
-        self.obj = (_Weighted if objective == "weighted" else _Median)(coords, q, labels, self.k)
+        self.obj = (WeightedDispersion if objective == "weighted" else MedianDispersion)(coords, q, labels, self.k)
         self.stamp = np.arange(1, self.k + 1, dtype=np.int64)
         self.clock = self.k + 1
         self._members: dict[int, tuple[int, np.ndarray]] = {}
@@ -672,6 +570,7 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
     if not np.isfinite(q).all() or (q < 0).any():
         raise InputError("node_weight must be finite and non-negative")
     # Nodes of zero weight still lean to the nearer centre (no ragged empty blocks).
+    plain_q = q
     q = q + 1e-4 * max(float(q.mean()), 1e-12)
     tgt = np.ones((k, weights.shape[1])) if targets is None else np.broadcast_to(
         np.asarray(targets, dtype=float).reshape(k, -1), (k, weights.shape[1])).copy()
@@ -694,12 +593,13 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
     patience = max(40, 6 * k) if patience is None else int(patience)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
 
-    state = _State(labels, edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)
-    start_dispersion = float(state.part_costs.sum())
+    state = _State(labels.copy(), edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)
     start_cost = state.total()
     scale = max(start_cost, 1e-300)
     if k < 2 or not state.movable_edge.any() or frozen.sum() >= k - 1:
-        return SearchResult(labels, start_cost, start_cost, start_dispersion, start_dispersion, 0, 0,
+        plain_dispersion = dispersion(labels, coords, objective, plain_q)
+        plain_cost = plain_dispersion + (0.0 if penalty is None else float(penalty[labels != reference].sum()))
+        return SearchResult(labels, plain_cost, plain_cost, plain_dispersion, plain_dispersion, 0, 0,
                             time.perf_counter() - started, "nothing to do")
 
     n_moves = _local_search(state, scale, deadline)
@@ -749,33 +649,16 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         if progress is not None:
             progress.update(1)
             progress.set_postfix_str(f"dispersion -{1 - best_cost / scale:.1%}")
-    final = _State(best_labels, edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)
-    return SearchResult(best_labels, final.total(), start_cost, float(final.part_costs.sum()), start_dispersion,
+    # Report (and compare) on the plain weights, without the small lean given to weightless nodes.
+    def plain(lab):
+        value = dispersion(lab, coords, objective, plain_q)
+        return value, value + (0.0 if penalty is None else float(penalty[lab != reference].sum()))
+    start_dispersion, start_cost = plain(labels)
+    final_dispersion, final_cost = plain(best_labels)
+    if final_cost > start_cost:
+        best_labels, final_dispersion, final_cost = labels, start_dispersion, start_cost
+    return SearchResult(best_labels, final_cost, start_cost, final_dispersion, start_dispersion,
                         n_moves, kicks, time.perf_counter() - started, stopped)
-
-
-def dispersion(labels, coords, objective="weighted", node_weight=None) -> float:
-    """The objective of :func:`improve_partition` for a plan (no penalties): a plain measure.
-
-    Examples
-    --------
-    >>> xy = np.array([[0.0, 0.0], [1.0, 0.0], [2.0, 0.0], [10.0, 0.0]])
-    >>> dispersion(np.array([0, 0, 0, 1]), xy, "median"), dispersion(np.array([0, 0, 0, 1]), xy, "weighted")
-    (2.0, 2.0)
-    """
-    labels = np.asarray(labels, dtype=np.int64)
-    coords = np.asarray(coords, dtype=float).reshape(len(labels), -1)
-    q = np.ones(len(labels)) if node_weight is None else np.asarray(node_weight, dtype=float)
-    total = 0.0
-    for p in np.unique(labels):
-        members = np.flatnonzero(labels == p)
-        x, w = coords[members], q[members]
-        if objective == "median":
-            total += float((cdist(x, x) * w[:, None]).sum(axis=0).min())
-        else:
-            centre = (w @ x) / w.sum() if w.sum() > 0 else x.mean(axis=0)
-            total += float(w @ np.linalg.norm(x - centre, axis=1))
-    return total
 
 
 def connected_parts(labels, edges) -> bool:
