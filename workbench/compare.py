@@ -206,6 +206,10 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
         if not isinstance(value, Plan):
             raise TypeError(f"{what} must be a Plan (Plan.from_column, Plan.from_labels or load_plan), "
                             f"got {type(value).__name__}")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.integer, np.floating)) \
+            or not 0 < float(tolerance) < 1:
+        raise InputError(f"tolerance must be a share between 0 and 1 (0.05 = 5%), got {tolerance!r} "
+                         "(CLI: --tolerance)")
     _check_same_accounts(current, proposed)
     warnings = []
     if current.metadata.input_hash != proposed.metadata.input_hash:
@@ -473,7 +477,7 @@ def _json(value):
     if isinstance(value, (np.integer, int)):
         return int(value)
     if isinstance(value, (np.floating, float)):
-        return None if np.isnan(value) else float(value)
+        return float(value) if np.isfinite(value) else None  # JSON has no NaN or infinity
     return value if isinstance(value, str) else str(value)
 
 

@@ -221,8 +221,11 @@ def run_plans(args) -> int:
     if table.empty:
         print(f"no saved plans in {args.folder}")
         return 0
+    def short(value):
+        return value[:12] if isinstance(value, str) else None
+
     shown = table.assign(path=table["path"].map(lambda p: Path(p).name),
-                         content_hash=table["content_hash"].str[:12], parent_hash=table["parent_hash"].str[:12])
+                         content_hash=table["content_hash"].map(short), parent_hash=table["parent_hash"].map(short))
     columns = ["path", "name", "status", "created_at", "territories", "accounts", "content_hash", "parent_hash",
                "approved_by"]
     if shown["problem"].notna().any():
