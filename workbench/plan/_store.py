@@ -26,6 +26,7 @@ from workbench.plan._hash import FORMAT_TAG, HASH_COVERAGE
 from workbench.plan._hash import input_hash as _input_hash
 from workbench.plan._meta import APPROVED, PlanMetadata
 from workbench.provenance import utc_now
+from workbench.plan._lineage import lineage_records
 from workbench.plan._model import Plan
 from workbench.safeio import atomic_directory, atomic_write_text, make_read_only, sha256_file
 from workbench.schema import ACCOUNT_ID, TERRITORY_ID
@@ -119,10 +120,13 @@ def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
     if not isinstance(plan, Plan):
         raise TypeError(f"save_plan needs a Plan, got {type(plan).__name__}")
     path = Path(path)
+    lineage = lineage_records(plan)
     if path.exists():
         _check_replaceable(path, overwrite)
+        if not lineage:  # re-saving the same content (approval in place) keeps the recorded steps
+            lineage = _kept_lineage(path, plan.content_hash)
     with atomic_directory(path, replace=path.exists()) as folder:
-        _write_files(plan, folder)
+        _write_files(plan, folder, lineage)
     if plan.is_approved:
         make_read_only(path)
     return path
@@ -148,7 +152,7 @@ def _check_replaceable(path: Path, overwrite: bool) -> None:
     if path.is_dir() and manifest.is_file():
         try:
             status = json.loads(manifest.read_text(encoding="utf-8")).get("status")
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             status = None
         if status == APPROVED or status is None:
             what = "an approved plan, which is never overwritten" if status == APPROVED else \
@@ -162,13 +166,25 @@ def _check_replaceable(path: Path, overwrite: bool) -> None:
 
 
 def _suggest(path: Path) -> Path:
+    if path.name in ("", ".", ".."):
+        path = path.resolve()
     n = 2
     while (candidate := path.with_name(f"{path.name}-v{n}")).exists():
         n += 1
     return candidate
 
 
-def _write_files(plan: Plan, folder: Path) -> None:
+def _kept_lineage(path: Path, content_hash: str) -> list:
+    try:
+        old = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if isinstance(old, dict) and old.get("content_hash") == content_hash and isinstance(old.get("lineage"), list):
+        return old["lineage"]
+    return []
+
+
+def _write_files(plan: Plan, folder: Path, lineage: list | None = None) -> None:
     try:
         plan._accounts.to_parquet(folder / ACCOUNTS_FILE, index=False)
     except (ValueError, TypeError, ImportError) as exc:  # pyarrow errors derive from these
@@ -193,6 +209,8 @@ def _write_files(plan: Plan, folder: Path) -> None:
         "files": {name: {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
                   for name in DATA_FILES},
         "hash_covers": HASH_COVERAGE,
+        # The unsaved steps between this plan and its nearest saved ancestor (see workbench.plan._lineage).
+        "lineage": list(lineage or []),
     }
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
@@ -207,9 +225,37 @@ def _read_manifest(path: Path) -> dict:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise TamperedPlanError(f"{manifest_path} is not valid JSON ({exc}); the plan was damaged or edited") from exc
+    except RecursionError as exc:
+        raise TamperedPlanError(f"{manifest_path} is nested too deeply to be a plan manifest; the plan was damaged "
+                                "or edited: restore the folder or save the plan again") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_TAG:
         raise PlanError(f"{manifest_path} is not a plan manifest of format {FORMAT_TAG!r}")
+    _check_manifest_shape(manifest, manifest_path)
     return manifest
+
+
+#: Manifest entries and the JSON type each must have (None is allowed where the field is optional).
+_MANIFEST_TYPES = {"name": str, "status": str, "created_at": str, "content_hash": str, "record_hash": str,
+                   "input_hash": str, "method": (str, type(None)), "parent_hash": (str, type(None)),
+                   "approved_by": (str, type(None)), "approved_at": (str, type(None)), "files": dict,
+                   "counts": dict, "parameters": dict}
+
+
+def _check_manifest_shape(manifest: dict, manifest_path: Path) -> None:
+    """Refuse a manifest whose entries have the wrong JSON type (a list where an object belongs, ...)."""
+    wrong = [f"{key!r} is {type(manifest[key]).__name__}" for key, kind in _MANIFEST_TYPES.items()
+             if key in manifest and not isinstance(manifest[key], kind)]
+    files = manifest.get("files")
+    if isinstance(files, dict):
+        wrong += [f"'files' entry {name!r} is {type(entry).__name__}" for name, entry in files.items()
+                  if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str)]
+    counts = manifest.get("counts")
+    if isinstance(counts, dict):
+        wrong += [f"'counts' entry {key!r} is {type(v).__name__}" for key, v in counts.items()
+                  if isinstance(v, bool) or not isinstance(v, int)]
+    if wrong:
+        raise TamperedPlanError(f"{manifest_path} is damaged: {'; '.join(wrong[:5])}; the plan was edited or "
+                                "written by another program: restore the folder or save the plan again")
 
 
 def load_plan(path) -> Plan:
