@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from workbench.errors import PlanError
@@ -32,6 +33,8 @@ def register(subparsers) -> None:
     parser.add_argument("--block-col", default=None, metavar="COL",
                         help="column naming the block in both the accounts and --blocks (default: county_fips "
                         "with the bundled counties when the accounts have it)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the export's manifest (plan, formats, files with bytes and sha256) as JSON")
     parser.set_defaults(func=run)
 
 
@@ -58,6 +61,9 @@ def run(args) -> int:
     folder = export_plan(args.plan, args.to, formats=args.formats, allow_draft=args.allow_draft, force=args.force,
                          blocks=blocks, block_col=args.block_col, current=current)
     manifest = read_manifest(folder)
+    if args.json:
+        print(json.dumps({"folder": str(folder), **manifest}, indent=2, ensure_ascii=False))
+        return 0
     plan = manifest["plan"]
     draft = " (DRAFT review copy)" if plan["status"] != "approved" else ""
     verb = "refreshed the export of" if before and before["plan"]["content_hash"] == plan["content_hash"] else "exported"
