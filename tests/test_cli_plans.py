@@ -35,11 +35,14 @@ def test_compare_prints_scorecards_side_by_side(files, capsys):
                           files / "moved.csv")
     assert code == 0, err
     lines = out.splitlines()
-    header = next(line for line in lines if "current" in line and "proposed" in line and "change" in line)
-    assert header.split() == ["current", "proposed", "change"]
-    assert next(line for line in lines if line.startswith("revenue_max_deviation_pct")).split() == [
-        "revenue_max_deviation_pct", "50.0", "25.0", "-25.0"]
-    assert "moved: 2 of 6 accounts (33.3%), 50 workload (41.7%), 500 revenue (41.7%)" in out
+    header = next(line for line in lines if "Current" in line and "Proposed" in line and "Change" in line)
+    assert header.split() == ["Item", "Current", "Proposed", "Change"]
+    # Read by people: readable labels, one percent convention, changes of a percentage in points.
+    assert next(line for line in lines if line.startswith("Revenue: largest deviation")).split()[-4:] == [
+        "50.0%", "25.0%", "-25.0", "pts"]
+    assert next(line for line in lines if line.startswith("Mean distance to rep's home")).split()[-6:] == [
+        "111", "km", "778", "km", "+667", "km"]
+    assert "moved: 2 of 6 accounts (33.3%), 50 h workload (41.7%), $500 revenue (41.7%)" in out
     moved = pd.read_csv(files / "moved.csv")
     assert moved["account_id"].tolist() == ["a4", "a5"]
     assert moved["explanation"].iloc[1].startswith("Moved from T3 (60 h, +50% over) to T1 (20 h, -50% under): "

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from workbench import metrics as _metrics
+from workbench import present
 from workbench.errors import InputError, PlanError
 from workbench.geo import great_circle_km
 from workbench.plan import Plan
@@ -135,19 +136,23 @@ class Comparison:
         lines = [f"current: {self.current.name!r} ({self.current.content_hash[:12]})   "
                  f"proposed: {self.proposed.name!r} ({self.proposed.content_hash[:12]})",
                  format_scorecards(self._scorecards),
-                 f"moved: {d['accounts_moved']:,} accounts ({d['accounts_moved_pct']:.1f}%)"
-                 + "".join(f", {d[m + '_moved']:,.0f} {m} ({d[m + '_moved_pct']:.1f}%)" for m in self.metrics)]
+                 "moved: " + self.moved_text()]
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
+    def moved_text(self) -> str:
+        """What moves, for people: ``"120 of 25,000 accounts (0.5%), 310 h workload (0.5%), $2.1M revenue (0.4%)"``."""
         d = self._disruption
-        head = (f"<p><b>{html.escape(self.current.name)}</b> ({self.current.content_hash[:12]}) &rarr; "
-                f"<b>{html.escape(self.proposed.name)}</b> ({self.proposed.content_hash[:12]}): "
-                f"{d['accounts_moved']:,} of {d['accounts']:,} accounts move "
-                f"({d['accounts_moved_pct']:.1f}%)</p>")
+        parts = [f"{d['accounts_moved']:,} of {d['accounts']:,} accounts ({present.percent(d['accounts_moved_pct'])})"]
+        parts += [f"{present.format_value(d[m + '_moved'], m)} {m} ({present.percent(d[m + '_moved_pct'])})"
+                  for m in self.metrics]
+        return ", ".join(parts)
+
+    def _repr_html_(self) -> str:
+        head = (f"<p><b>{html.escape(self.current.name)}</b> &rarr; <b>{html.escape(self.proposed.name)}</b>: "
+                f"{html.escape(self.moved_text())} move</p>")
         warnings = "".join(f"<p>warning: {html.escape(w)}</p>" for w in self.warnings)
-        return head + self._scorecards.to_html(na_rep="-", float_format=lambda v: f"{v:,.2f}") + warnings
+        return head + present.html_table(present.scorecard_table(self._scorecards), index=True) + warnings
 
     def __repr__(self):
         return (f"<Comparison {self.current.name!r} -> {self.proposed.name!r}: "
@@ -201,6 +206,10 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
         if not isinstance(value, Plan):
             raise TypeError(f"{what} must be a Plan (Plan.from_column, Plan.from_labels or load_plan), "
                             f"got {type(value).__name__}")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.integer, np.floating)) \
+            or not 0 < float(tolerance) < 1:
+        raise InputError(f"tolerance must be a share between 0 and 1 (0.05 = 5%), got {tolerance!r} "
+                         "(CLI: --tolerance)")
     _check_same_accounts(current, proposed)
     warnings = []
     if current.metadata.input_hash != proposed.metadata.input_hash:
@@ -456,18 +465,8 @@ def _explain(out: pd.DataFrame, load: str, tolerance: float, summary_c, summary_
 
 
 def format_scorecards(scorecards: pd.DataFrame) -> str:
-    """The scorecards as an aligned text table (numbers rounded for reading)."""
-    def cell(value):
-        if value is None or (isinstance(value, float) and np.isnan(value)):
-            return "-"
-        if isinstance(value, bool):
-            return str(value)
-        if isinstance(value, (int, np.integer)):
-            return f"{value:,}"
-        return f"{value:,.2f}" if abs(value) < 10 else f"{value:,.1f}"
-
-    table = scorecards.apply(lambda column: column.map(cell))
-    return table.to_string()
+    """The scorecards as an aligned text table for people (see :func:`workbench.present.scorecard_text`)."""
+    return present.scorecard_text(scorecards)
 
 
 def _json(value):
@@ -478,7 +477,7 @@ def _json(value):
     if isinstance(value, (np.integer, int)):
         return int(value)
     if isinstance(value, (np.floating, float)):
-        return None if np.isnan(value) else float(value)
+        return float(value) if np.isfinite(value) else None  # JSON has no NaN or infinity
     return value if isinstance(value, str) else str(value)
 
 

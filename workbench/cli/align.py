@@ -66,6 +66,8 @@ def run(args) -> int:
         raise InputError("--blocks FILE and --block-col COL go together: give both or neither")
     if not 0 < args.tolerance < 1:
         raise InputError(f"--tolerance must be a share between 0 and 1 (0.05 = 5%), got {args.tolerance}")
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        raise InputError(f"--seed must be a whole number from 0 to 4294967295 (2**32 - 1), got {args.seed}")
     _check_out(args.out)
     # Block ids are text ("01001"): reading the block column as the standard county_fips keeps leading zeros.
     block_col = COUNTY_FIPS if args.block_col else None
@@ -167,7 +169,13 @@ def _check_out(out) -> None:
 
     from workbench.plan import check_save_path
 
+    if not str(out).strip():
+        raise InputError("--out is empty; give a file name ending in .csv (e.g. proposal.csv) or a new folder "
+                         "for a draft plan (e.g. plans/fy27)")
     path = Path(out)
+    if path.name in ("", ".", ".."):
+        raise InputError(f"--out {out} is a folder that exists (it names no new file or plan folder); give a "
+                         f"file name ending in .csv or a new folder inside it, e.g. {Path(out) / 'proposal.csv'}")
     if str(out).lower().endswith(".csv"):
         if path.is_dir():
             raise InputError(f"--out {out} is a folder; give a file name ending in .csv")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from workbench.errors import PlanError
 from workbench.export import FORMATS, export_plan, read_manifest
 
 
@@ -50,7 +51,10 @@ def run(args) -> int:
         from workbench.plan import load_plan
 
         current = load_plan(args.current)
-    before = read_manifest(args.to) if Path(args.to).is_dir() else None
+    try:
+        before = read_manifest(args.to) if Path(args.to).is_dir() else None
+    except PlanError:
+        before = None  # damaged: export_plan refuses it, or replaces it with --force
     folder = export_plan(args.plan, args.to, formats=args.formats, allow_draft=args.allow_draft, force=args.force,
                          blocks=blocks, block_col=args.block_col, current=current)
     manifest = read_manifest(folder)

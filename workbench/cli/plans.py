@@ -69,6 +69,7 @@ def register(subparsers) -> None:
 # ---------------------------------------------------------------------------- compare
 def run_compare(args) -> int:
     """Load the accounts and both plans, compare them, print the result."""
+    from workbench import present
     from workbench.compare import compare_plans, format_scorecards
     from workbench.io import load_accounts
 
@@ -95,20 +96,17 @@ def run_compare(args) -> int:
     if args.json:
         print(json.dumps(result.to_dict(), allow_nan=False, ensure_ascii=False))
         return 0
-    d = result.disruption
     print(f"current:  {current.name!r} ({current.content_hash[:12]}, {current.metadata.status})")
     print(f"proposed: {proposed.name!r} ({proposed.content_hash[:12]}, {proposed.metadata.status})")
     print()
     print(format_scorecards(result.scorecards))
     print()
-    moved = [f"{d['accounts_moved']:,} of {d['accounts']:,} accounts ({d['accounts_moved_pct']:.1f}%)"]
-    moved += [f"{d[m + '_moved']:,.0f} {m} ({d[m + '_moved_pct']:.1f}%)" for m in result.metrics]
-    print("moved: " + ", ".join(moved))
+    print("moved: " + result.moved_text())
     keep = result.retention
     if len(keep):
         worst = keep["accounts_kept_pct"].idxmin()
-        print(f"books kept: median {keep['accounts_kept_pct'].median():.0f}% of accounts; least "
-              f"{keep.loc[worst, 'accounts_kept_pct']:.0f}% ({worst})")
+        print(f"books kept: median {present.percent(keep['accounts_kept_pct'].median())} of accounts; least "
+              f"{present.percent(keep.loc[worst, 'accounts_kept_pct'])} ({worst})")
     for warning in result.warnings:
         print(f"warning: {warning}")
     if args.moved:
@@ -223,8 +221,11 @@ def run_plans(args) -> int:
     if table.empty:
         print(f"no saved plans in {args.folder}")
         return 0
+    def short(value):
+        return value[:12] if isinstance(value, str) else None
+
     shown = table.assign(path=table["path"].map(lambda p: Path(p).name),
-                         content_hash=table["content_hash"].str[:12], parent_hash=table["parent_hash"].str[:12])
+                         content_hash=table["content_hash"].map(short), parent_hash=table["parent_hash"].map(short))
     columns = ["path", "name", "status", "created_at", "territories", "accounts", "content_hash", "parent_hash",
                "approved_by"]
     if shown["problem"].notna().any():

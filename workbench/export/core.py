@@ -79,7 +79,12 @@ def check_target(target: Path, plan, force: bool) -> bool:
         return False
     if not any(target.iterdir()):
         return True
-    previous = manifest.read_manifest(target)
+    try:
+        previous = manifest.read_manifest(target)
+    except PlanError:
+        if force:
+            return True
+        raise
     if previous is None:
         raise PlanError(f"export target {target} is a folder that is not empty and holds no export manifest; "
                         "choose a new or empty folder (it is never replaced, even with force)")

@@ -57,16 +57,34 @@ def write_manifest(folder: Path, plan_info: dict, created_at: str, formats: list
 
 
 def read_manifest(folder: str | os.PathLike) -> dict | None:
-    """The manifest of an export folder, or None when the folder holds none (or not ours)."""
+    """The manifest of an export folder, or None when the folder holds none (or not ours).
+
+    Raises
+    ------
+    PlanError
+        The manifest is ours (its format tag) but damaged: no ``plan`` object or
+        no list of ``files``.
+    """
     path = Path(folder) / MANIFEST
     if not path.is_file():
         return None
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):  # RecursionError: absurdly deep nesting ([[[[...]]]])
         return None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         return None
+    plan, files = manifest.get("plan"), manifest.get("files")
+    problem = None
+    if not isinstance(plan, dict) or not all(isinstance(plan.get(k), str) for k in ("name", "status", "content_hash")):
+        problem = "its 'plan' entry is missing or lacks name, status and content_hash"
+    elif not isinstance(files, list) or not all(
+            isinstance(e, dict) and isinstance(e.get("path"), str) and isinstance(e.get("sha256"), str)
+            and isinstance(e.get("bytes"), int) for e in files):
+        problem = "its 'files' entry is not a list of {path, sha256, bytes}"
+    if problem:
+        raise PlanError(f"{path} is a damaged export manifest ({problem}); export the plan again into a new "
+                        "folder, or pass force=True (--force) to replace this one")
     return manifest
 
 

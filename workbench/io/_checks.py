@@ -164,6 +164,9 @@ def missing_column_message(table: RawTable, theirs: str, standard: str, *, what:
 
 
 # ---------------------------------------------------------------- numbers
+#: Largest metric value accepted: sums of a million such values stay well inside float64's exact range
+#: and far from overflow (1e308 in a cell made balancing fail with "data must be finite" and k-means print nan%).
+MAX_AMOUNT = 1e15
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}([,\u00a0\u202f ]\d{3})+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+$")
 
@@ -385,6 +388,9 @@ class Checker:
             self.flag(np.isnan(values), column, f"{what} is missing", fix_missing)
         finite = ~np.isnan(values)
         self.flag(finite & np.isinf(values), column, f"{what} is not finite", "Fix: use a finite number.", values=values)
+        self.flag(finite & ~np.isinf(values) & (np.abs(values) > MAX_AMOUNT), column,
+                  f"{what} is above {MAX_AMOUNT:.0e} (totals of such values are no longer exact)",
+                  "Fix: check these cells, or use a larger unit (e.g. thousands).", values=values)
         if strict:
             self.flag(finite & (values <= 0), column, f"{what} must be positive",
                       "Fix: use a number above 0, or leave the cell empty.", values=values)

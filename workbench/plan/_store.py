@@ -147,7 +147,7 @@ def _check_replaceable(path: Path, overwrite: bool) -> None:
     if path.is_dir() and manifest.is_file():
         try:
             status = json.loads(manifest.read_text(encoding="utf-8")).get("status")
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             status = None
         if status == APPROVED or status is None:
             what = "an approved plan, which is never overwritten" if status == APPROVED else \
@@ -161,6 +161,8 @@ def _check_replaceable(path: Path, overwrite: bool) -> None:
 
 
 def _suggest(path: Path) -> Path:
+    if path.name in ("", ".", ".."):
+        path = path.resolve()
     n = 2
     while (candidate := path.with_name(f"{path.name}-v{n}")).exists():
         n += 1
@@ -206,9 +208,37 @@ def _read_manifest(path: Path) -> dict:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise TamperedPlanError(f"{manifest_path} is not valid JSON ({exc}); the plan was damaged or edited") from exc
+    except RecursionError as exc:
+        raise TamperedPlanError(f"{manifest_path} is nested too deeply to be a plan manifest; the plan was damaged "
+                                "or edited: restore the folder or save the plan again") from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT_TAG:
         raise PlanError(f"{manifest_path} is not a plan manifest of format {FORMAT_TAG!r}")
+    _check_manifest_shape(manifest, manifest_path)
     return manifest
+
+
+#: Manifest entries and the JSON type each must have (None is allowed where the field is optional).
+_MANIFEST_TYPES = {"name": str, "status": str, "created_at": str, "content_hash": str, "record_hash": str,
+                   "input_hash": str, "method": (str, type(None)), "parent_hash": (str, type(None)),
+                   "approved_by": (str, type(None)), "approved_at": (str, type(None)), "files": dict,
+                   "counts": dict, "parameters": dict}
+
+
+def _check_manifest_shape(manifest: dict, manifest_path: Path) -> None:
+    """Refuse a manifest whose entries have the wrong JSON type (a list where an object belongs, ...)."""
+    wrong = [f"{key!r} is {type(manifest[key]).__name__}" for key, kind in _MANIFEST_TYPES.items()
+             if key in manifest and not isinstance(manifest[key], kind)]
+    files = manifest.get("files")
+    if isinstance(files, dict):
+        wrong += [f"'files' entry {name!r} is {type(entry).__name__}" for name, entry in files.items()
+                  if not isinstance(entry, dict) or not isinstance(entry.get("sha256"), str)]
+    counts = manifest.get("counts")
+    if isinstance(counts, dict):
+        wrong += [f"'counts' entry {key!r} is {type(v).__name__}" for key, v in counts.items()
+                  if isinstance(v, bool) or not isinstance(v, int)]
+    if wrong:
+        raise TamperedPlanError(f"{manifest_path} is damaged: {'; '.join(wrong[:5])}; the plan was edited or "
+                                "written by another program: restore the folder or save the plan again")
 
 
 def load_plan(path) -> Plan:

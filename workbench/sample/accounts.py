@@ -24,14 +24,21 @@ SEGMENTS = ("Enterprise", "Mid-Market", "SMB")
 SEGMENT_SHARES = (0.05, 0.25, 0.70)
 #: Relative likelihood of Enterprise / Mid-Market accounts by urbanicity (SMB takes the rest).
 URBAN_TILT = {"dense_urban": (1.4, 1.1), "urban": (1.2, 1.05), "suburban": (1.0, 1.0), "rural": (0.7, 0.9)}
-#: Lognormal revenue per segment: (median USD, sigma, floor, cap).
-REVENUE_MODEL = {
+#: Lognormal size of the customer company (its own annual revenue) per segment:
+#: (median USD, sigma, floor, cap). It drives admin hours and the wallet; it is not written out.
+COMPANY_SIZE_MODEL = {
     "Enterprise": (750e6, 0.9, 100e6, 100e9),
     "Mid-Market": (40e6, 0.7, 5e6, 1e9),
     "SMB": (1.5e6, 0.9, 50e3, 25e6),
 }
-#: Share of revenue that is addressable spend (potential), per segment.
-WALLET_SHARE = {"Enterprise": 0.004, "Mid-Market": 0.012, "SMB": 0.03}
+#: Share of the company's revenue it could spend with us (the wallet, ``potential``), per segment.
+WALLET_SHARE = {"Enterprise": 0.0015, "Mid-Market": 0.005, "SMB": 0.04}
+#: Largest wallet of one account (USD per year): a few strategic accounts, not billions.
+MAX_POTENTIAL = 6_000_000
+#: Share of the wallet we already win (``revenue / potential``): Beta(a, b) per account, mean a / (a + b).
+CAPTURE_BETA = (2.0, 4.0)
+#: Smallest annual revenue of an account on the books (USD).
+MIN_REVENUE = 500
 #: Mean visits per year and hours per visit, per segment.
 VISITS = {"Enterprise": 8.0, "Mid-Market": 3.0, "SMB": 1.0}
 HOURS_PER_VISIT = {"Enterprise": 2.0, "Mid-Market": 1.25, "SMB": 0.75}
@@ -179,19 +186,25 @@ def describe_accounts(picked: pd.DataFrame, rng) -> pd.DataFrame:
     def by_segment(table):
         return np.array([table[s] for s in segment])
 
-    median, sigma, floor, cap = (np.array([REVENUE_MODEL[s][i] for s in segment]) for i in range(4))
-    revenue = np.clip(median * np.exp(sigma * rng.standard_normal(n)), floor, cap)
-    revenue = np.round(revenue, -3)
+    median, sigma, floor, cap = (np.array([COMPANY_SIZE_MODEL[s][i] for s in segment]) for i in range(4))
+    size = np.clip(median * np.exp(sigma * rng.standard_normal(n)), floor, cap)
+    size = np.round(size, -3)
 
     income = picked["median_household_income"].astype(float)
     income = income.fillna(income.median()).to_numpy()
     income_factor = np.sqrt(income / np.median(income))
-    potential = revenue * by_segment(WALLET_SHARE) * income_factor * np.exp(0.35 * rng.standard_normal(n))
-    potential = np.round(potential, -2)
+    wallet = size * by_segment(WALLET_SHARE) * income_factor * np.exp(0.35 * rng.standard_normal(n))
 
     visits = np.maximum(1, np.round(by_segment(VISITS) * np.exp(0.3 * rng.standard_normal(n)))).astype("int64")
-    admin = ADMIN_HOURS_PER_DECADE * np.log10(np.maximum(revenue / 1e5, 1.0))
+    admin = ADMIN_HOURS_PER_DECADE * np.log10(np.maximum(size / 1e5, 1.0))
     workload = np.round(visits * by_segment(HOURS_PER_VISIT) + admin, 1)
+
+    # The book: what each account buys from us now. A child generator, so the draws above and the
+    # caller's later draws (names, reps) are the same as before this step existed.
+    book_rng = rng.spawn(1)[0]
+    potential = np.round(np.clip(wallet, 10 * MIN_REVENUE, MAX_POTENTIAL), -2)
+    capture = book_rng.beta(*CAPTURE_BETA, size=n)
+    revenue = np.round(np.maximum(potential * capture, MIN_REVENUE), -2)
 
     accounts = pd.DataFrame({
         ACCOUNT_ID: [f"A{i:06d}" for i in range(1, n + 1)],

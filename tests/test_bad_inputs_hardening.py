@@ -1,0 +1,215 @@
+"""Hostile inputs found by trying the workbench as an attacker would (issue #15).
+
+Same shape as ``tests/test_bad_inputs_more.py``: each entry builds a bad situation in
+``tmp_path`` and states what the one-line error must say. Command-line entries must exit
+with code 2 and print exactly one stderr line starting ``error:``, never a traceback, and
+leave no file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from test_bad_inputs_more import ACCOUNTS, Workspace, align, draft_plan
+
+from workbench.cli import main
+from workbench.compare import compare_plans
+from workbench.errors import InputError, PlanError, TamperedPlanError
+from workbench.export import export_plan, read_manifest
+from workbench.plan import list_plans, load_plan
+
+
+def with_manifest(edit, name: str = "draft"):
+    """A saved draft whose manifest.json is rewritten by ``edit(dict) -> dict | str``."""
+    def build(ws: Workspace) -> Path:
+        folder = ws.saved(name)
+        manifest = json.loads((folder / "manifest.json").read_text())
+        changed = edit(manifest)
+        (folder / "manifest.json").write_text(changed if isinstance(changed, str) else json.dumps(changed))
+        return folder
+    return build
+
+
+def replace(**fields):
+    return lambda m: {**m, **fields}
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+def metric_file(value: str):
+    """accounts.csv whose last workload is ``value``."""
+    def build(ws: Workspace) -> Path:
+        frame = ACCOUNTS.astype(str)
+        frame.loc[3, "workload"] = value
+        path = ws.path("metric.csv")
+        frame.to_csv(path, index=False)
+        return path
+    return build
+
+
+def export_with_manifest(edit):
+    def build(ws: Workspace) -> Path:
+        folder = ws.export(draft_plan())
+        manifest = json.loads((folder / "manifest.json").read_text())
+        (folder / "manifest.json").write_text(json.dumps(edit(manifest)))
+        return folder
+    return build
+
+
+def without(key):
+    return lambda m: {k: v for k, v in m.items() if k != key}
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Python API: (name, build(ws) -> callable, error class, [patterns])
+# ----------------------------------------------------------------------------------------------------------------
+API = [
+    ("manifest: nested 100,000 deep", lambda ws: partial(load_plan, with_manifest(lambda m: DEEP)(ws)),
+     TamperedPlanError, [r"draft/manifest\.json is nested too deeply to be a plan manifest",
+                         r"restore the folder or save the plan again"]),
+    ("manifest: files is a list", lambda ws: partial(load_plan, with_manifest(replace(files=[1, 2]))(ws)),
+     TamperedPlanError, [r"draft/manifest\.json is damaged: 'files' is list",
+                         r"restore the folder or save the plan again"]),
+    ("manifest: a file entry is a string",
+     lambda ws: partial(load_plan, with_manifest(lambda m: {**m, "files": {**m["files"], "accounts.parquet": "x"}})(ws)),
+     TamperedPlanError, [r"'files' entry 'accounts\.parquet' is str"]),
+    ("manifest: name is an object and parameters a list",
+     lambda ws: partial(load_plan, with_manifest(replace(name={"x": 1}, parameters=[1]))(ws)),
+     TamperedPlanError, [r"damaged: 'name' is dict; 'parameters' is list"]),
+    ("manifest: counts is a list", lambda ws: partial(load_plan, with_manifest(replace(counts=[1, 2]))(ws)),
+     TamperedPlanError, [r"damaged: 'counts' is list"]),
+    ("export manifest without 'plan'",
+     lambda ws: partial(read_manifest, export_with_manifest(without("plan"))(ws)),
+     PlanError, [r"export/manifest\.json is a damaged export manifest \(its 'plan' entry is missing",
+                 r"pass force=True \(--force\) to replace this one"]),
+    ("export over a damaged export manifest without force",
+     lambda ws: partial(export_plan, draft_plan(), export_with_manifest(replace(files={"a": 1}))(ws),
+                        formats="csv", allow_draft=True),
+     PlanError, [r"damaged export manifest \(its 'files' entry is not a list"]),
+    ("compare: tolerance -1",
+     lambda ws: partial(compare_plans, draft_plan(), draft_plan(), tolerance=-1),
+     InputError, [r"tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got -1 \(CLI: --tolerance\)"]),
+    ("compare: tolerance inf",
+     lambda ws: partial(compare_plans, draft_plan(), draft_plan(), tolerance=float("inf")),
+     InputError, [r"tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got inf"]),
+]
+
+
+@pytest.mark.parametrize("name, build, error, patterns", API, ids=[entry[0] for entry in API])
+def test_hostile_api_input_message(tmp_path, name, build, error, patterns):
+    call = build(Workspace(tmp_path))
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    with pytest.raises(error) as info:
+        call()
+    assert isinstance(info.value, error), type(info.value)
+    message = str(info.value)
+    for pattern in patterns:
+        assert re.search(pattern, message), f"{pattern!r} not in {message!r}"
+    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert after == before, "a refused operation must not leave files behind"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Command line: (name, build(ws) -> argv, [patterns])
+# ----------------------------------------------------------------------------------------------------------------
+def compare_file(build_accounts, *extra):
+    return lambda ws: ["compare", str(build_accounts(ws)), "--current", "current_territory", "--proposed",
+                       "current_territory", *extra]
+
+
+CLI = [
+    ("align --seed -1", align("--territories", "2", "--seed", "-1"),
+     [r"--seed must be a whole number from 0 to 4294967295 \(2\*\*32 - 1\), got -1"]),
+    ("align --seed 2**32", align("--territories", "2", "--seed", str(2**32)),
+     [r"--seed must be a whole number from 0 to 4294967295 \(2\*\*32 - 1\), got 4294967296"]),
+    ("align --out ''", lambda ws: ["align", str(ws.accounts), "--territories", "2", "--out", ""],
+     [r"--out is empty; give a file name ending in \.csv"]),
+    ("align --out . (relative)", lambda ws: ["align", str(ws.accounts), "--territories", "2", "--out", "."],
+     [r"--out \. is a folder that exists \(it names no new file or plan folder\)", r"e\.g\. proposal\.csv"]),
+    ("align --out ..", lambda ws: ["align", str(ws.accounts), "--territories", "2", "--out", ".."],
+     [r"--out \.\. is a folder that exists", r"e\.g\. \.\./proposal\.csv"]),
+    ("align: workload 1e308 (balanced)",
+     lambda ws: ["align", str(metric_file("1e308")(ws)), "--territories", "2", "--balance-on", "workload",
+                 "--out", str(ws.path("o.csv"))],
+     [r"metric\.csv: column 'workload': workload is above 1e\+15", r"line 5 \(1e\+308\)",
+      r"use a larger unit \(e\.g\. thousands\)"]),
+    ("align: workload 1e308 (k-means)",
+     lambda ws: ["align", str(metric_file("1e308")(ws)), "--territories", "2", "--out", str(ws.path("o.csv"))],
+     [r"column 'workload': workload is above 1e\+15"]),
+    ("compare --json: workload 1e308", compare_file(metric_file("1e308"), "--json"),
+     [r"column 'workload': workload is above 1e\+15"]),
+    ("compare --tolerance inf --json", compare_file(lambda ws: ws.accounts, "--tolerance", "inf", "--json"),
+     [r"tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got inf"]),
+    ("compare --tolerance -1", compare_file(lambda ws: ws.accounts, "--tolerance", "-1"),
+     [r"tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got -1\.0 \(CLI: --tolerance\)"]),
+    ("compare --tolerance nan", compare_file(lambda ws: ws.accounts, "--tolerance", "nan"),
+     [r"tolerance must be a share between 0 and 1"]),
+    ("approve: manifest nested too deeply", lambda ws: ["approve", str(with_manifest(lambda m: DEEP)(ws)), "--by", "E"],
+     [r"manifest\.json is nested too deeply"]),
+    ("export: manifest with a list for files",
+     lambda ws: ["export", str(with_manifest(replace(files=[]))(ws)), "--to", str(ws.path("out")), "--allow-draft"],
+     [r"manifest\.json is damaged: 'files' is list"]),
+    ("export over an export manifest without 'plan'",
+     lambda ws: ["export", str(ws.saved()), "--to", str(export_with_manifest(without("plan"))(ws)), "--allow-draft",
+                 "--format", "csv"],
+     [r"export/manifest\.json is a damaged export manifest", r"--force"]),
+]
+
+
+@pytest.mark.parametrize("name, build, patterns", CLI, ids=[entry[0] for entry in CLI])
+def test_hostile_cli_argument_message(tmp_path, capsys, monkeypatch, name, build, patterns):
+    monkeypatch.chdir(tmp_path)
+    argv = build(Workspace(tmp_path))
+    capsys.readouterr()
+    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2, (code, out, err)
+    assert err.startswith("error: ") and err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in err + out
+    for pattern in patterns:
+        assert re.search(pattern, err), f"{pattern!r} not in {err!r}"
+    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    assert after == before, "a refused command must not leave files behind"
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Not errors: what must keep working with hostile folders around
+# ----------------------------------------------------------------------------------------------------------------
+def test_plans_lists_damaged_and_foreign_manifests_instead_of_crashing(tmp_path, capsys):
+    ws = Workspace(tmp_path)
+    ws.saved("good")
+    with_manifest(replace(counts=[1, 2]), "counts-list")(ws)
+    with_manifest(lambda m: DEEP, "deep")(ws)
+    with_manifest(lambda m: {"format": "something-else", "counts": "x"}, "foreign")(ws)
+    with_manifest(lambda m: [1, 2, 3], "a-list")(ws)
+    table = list_plans(tmp_path)
+    by_folder = table.set_index(table["path"].map(lambda p: Path(p).name))
+    assert by_folder.loc["good", "status"] == "draft" and pd.isna(by_folder.loc["good", "problem"])
+    for folder in ("counts-list", "deep", "foreign", "a-list"):
+        assert by_folder.loc[folder, "status"] == "unreadable", folder
+        assert f"{folder}/manifest.json" in by_folder.loc[folder, "problem"]
+    assert main(["plans", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "good" in out and "unreadable" in out and "nested too deeply" in out
+    assert main(["plans", str(tmp_path), "--json"]) == 0
+    records = json.loads(capsys.readouterr().out)
+    assert {Path(r["path"]).name for r in records} == {"good", "counts-list", "deep", "foreign", "a-list"}
+
+
+def test_compare_json_has_no_nan_or_infinity(tmp_path, capsys):
+    """A zero-workload territory makes deviations infinite: --json still parses (null, never Infinity)."""
+    ws = Workspace(tmp_path)
+    frame = ACCOUNTS.assign(workload=[0.0, 0.0, 3.0, 4.0])
+    frame.to_csv(ws.path("zero.csv"), index=False)
+    assert main(["compare", str(ws.path("zero.csv")), "--current", "current_territory", "--proposed",
+                 "current_territory", "--json"]) == 0
+    text = capsys.readouterr().out
+    assert "NaN" not in text and "Infinity" not in text
+    json.loads(text)

@@ -1,0 +1,126 @@
+"""``workbench capacity ACCOUNTS --current COL --reps REPS.csv``: utilisation, reps needed and where to hire.
+
+Each rep's territory workload (``--balance-on``, hours per year) against the
+rep's ``capacity_hours``; the team's utilisation; how many reps the workload
+needs at ``--utilisation`` (default 0.85); and, for the difference, suggested
+home locations for new reps where the workload per rep is highest, each with
+the workload it would take over and from which territories. ``--json`` prints
+one object (``reps_needed``, ``utilisation``, ``reps``, ``hires``, ...).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+
+from workbench.errors import InputError
+from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, WORKLOAD
+
+
+def register(subparsers) -> None:
+    """Add the ``capacity`` sub-command."""
+    parser = subparsers.add_parser(
+        "capacity", help="rep utilisation against capacity, reps needed at a target utilisation, where to hire",
+        description=__doc__.split("\n\n")[0] + "\n\n" + __doc__.split("\n\n")[1],
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("accounts", metavar="ACCOUNTS", help="accounts file (CSV, Excel, Parquet, GeoPackage, ...)")
+    parser.add_argument("--current", required=True, metavar="COL", help="column holding each account's territory")
+    parser.add_argument("--reps", required=True, metavar="REPS.csv",
+                        help="reps file: rep_id, latitude, longitude, territory_id, capacity_hours")
+    parser.add_argument("--balance-on", default=WORKLOAD, metavar="COL",
+                        help="workload column, in hours per year like capacity_hours (default: %(default)s)")
+    parser.add_argument("--utilisation", type=float, default=0.85, metavar="SHARE",
+                        help="target utilisation, a share of the reps' hours (default: 0.85 = 85%%)")
+    parser.add_argument("--new-rep-capacity", type=float, default=None, metavar="HOURS",
+                        help="hours per year of a new rep (default: the current reps' mean)")
+    parser.add_argument("--id-col", default=ACCOUNT_ID)
+    parser.add_argument("--lat-col", default="latitude")
+    parser.add_argument("--lon-col", default="longitude")
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
+    parser.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Load, assess, print; return 0."""
+    from workbench.capacity import assess_capacity, nearest_places
+    from workbench.io import load_accounts, load_reps
+
+    target = args.utilisation
+    if not math.isfinite(target) or not 0 < target <= 1:
+        hint = f" (did you mean {target / 100:g}?)" if 1 < target <= 100 else ""
+        raise InputError(f"--utilisation must be a share of the reps' hours in (0, 1], e.g. 0.85 for 85%; "
+                         f"got {target:g}{hint}")
+    if args.new_rep_capacity is not None and not (math.isfinite(args.new_rep_capacity) and args.new_rep_capacity > 0):
+        raise InputError(f"--new-rep-capacity must be a positive number of hours per year, got {args.new_rep_capacity:g}")
+    workload_col = args.balance_on.strip()
+    if not workload_col or "," in workload_col:
+        raise InputError(f"--balance-on names one workload column (hours per year), got {args.balance_on!r}")
+    accounts = load_accounts(args.accounts, id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
+                             territory_col=args.current, metrics=[workload_col])
+    if workload_col not in accounts.columns:
+        raise InputError(f"{args.accounts}: no column {workload_col!r} (columns: {list(accounts.columns)}); "
+                         "name the workload column with --balance-on COL")
+    reps = load_reps(args.reps)
+    result = assess_capacity(accounts, reps, current_col=CURRENT_TERRITORY, workload_col=workload_col,
+                             target=target, new_rep_capacity=args.new_rep_capacity)
+    hires = result.hires
+    if len(hires):
+        hires = hires.assign(near=nearest_places(hires["latitude"], hires["longitude"]))
+        result = type(result)(result.reps, result.team, result.reps_needed, hires, result.surplus_territories,
+                              result.target, result.new_rep_capacity)
+    if args.json:
+        print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(format_assessment(result, workload_col))
+    return 0
+
+
+def format_assessment(result, workload_col: str = WORKLOAD) -> str:
+    """The tables ``workbench capacity`` prints, for people."""
+    import pandas as pd
+
+    from workbench.present import hours, percent, text_table
+
+    data = result.to_dict()
+    target = data["target_utilisation"]
+    lines = [f"Utilisation of {data['current_reps']:,} reps: {workload_col!r} hours against capacity_hours "
+             f"(target {percent(target, fraction=True)}; over / under = more than 10 points above / below it)", ""]
+    table = pd.DataFrame([{
+        "Rep": rep["rep_id"], "Name": rep["name"], "Territory": rep["territory_id"] or "(none)",
+        "Accounts": f"{rep['accounts']:,}", "Workload": hours(rep["workload"]),
+        "Capacity": hours(rep["capacity_hours"]), "Utilisation": percent(rep["utilisation"], fraction=True),
+        "Status": rep["status"]} for rep in data["reps"]])
+    lines.append(text_table(table, index=False))
+    orphans = data["territories_without_rep"]
+    if orphans:
+        lines.append(f"territories with accounts but no rep in the reps file: {', '.join(orphans[:10])}"
+                     + (f" and {len(orphans) - 10} more" if len(orphans) > 10 else ""))
+    lines.append("")
+    lines.append(f"team: {hours(data['workload'])} of work on {hours(data['capacity_hours'])} of capacity = "
+                 f"{percent(data['utilisation'], fraction=True)} utilised; {data['over']} over, "
+                 f"{data['on_target']} on target, {data['under']} under")
+    change = data["change"]
+    verdict = (f"hire {change}" if change > 0 else "no change" if change == 0
+               else f"{-change} more than the workload needs")
+    lines.append(f"reps needed at {percent(target, fraction=True)}: {data['reps_needed']:,} "
+                 f"({data['current_reps']:,} today: {verdict})")
+    if data["hires"]:
+        lines.append("")
+        lines.append(f"suggested hires ({hours(data['new_rep_capacity_hours'])} each), where the workload per rep "
+                     "is highest:")
+        rows = []
+        for hire in data["hires"]:
+            sources = list(hire["from_territories"].items())
+            taken = ", ".join(f"{t} {hours(h)}" for t, h in sources[:4])
+            if len(sources) > 4:
+                taken += f" and {len(sources) - 4} more"
+            rows.append({"Hire": hire["rep_id"], "Near": hire.get("near") or "-",
+                         "Latitude": f"{hire['latitude']:.4f}", "Longitude": f"{hire['longitude']:.4f}",
+                         "Workload": hours(hire["workload"]),
+                         "Utilisation": percent(hire["utilisation"], fraction=True), "Takes over from": taken})
+        lines.append(text_table(pd.DataFrame(rows), index=False))
+    elif data["surplus_territories"]:
+        lines.append("least utilised territories (candidates to close or merge): "
+                     + ", ".join(data["surplus_territories"]))
+    return "\n".join(lines)
