@@ -103,7 +103,8 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
     dist = np.asarray(km(var_rows, var_terr), dtype=float)
     dist = np.nan_to_num(dist, nan=0.0, posinf=1e12)
     scale = max(float(np.percentile(dist, 90)), 1e-9)
-    cost = weight[var_rows] * (dist + penalty_km * moves) / scale
+    # A hair of squared distance breaks ties towards the account nearest the receiving centre.
+    cost = weight[var_rows] * (dist + penalty_km * moves + 1e-3 * dist ** 2 / scale) / scale
     big = 1e3 * max(float(cost.sum()), 1e-9) * n_t + 1e3
     # Loads of the accounts that stay put, per territory and metric.
     fixed_rows = np.setdiff1d(np.arange(len(current)), active)
@@ -140,12 +141,13 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
         return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen), False, np.inf)
     x = result.x[:n_v]
     labels[active] = _round(x, account_index, var_terr, moves, len(active), keep_budget=budget is not None,
-                            fallback=current[active], closed=closed, moves_rows=None)
+                            fallback=np.where(closed[origin[active]], current[active], origin[active]),
+                            closed=closed)
     return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen), True, float(result.fun))
 
 
-def _round(x, account_index, var_terr, moves, n_active, *, keep_budget, fallback, closed, moves_rows=None):
-    """Territory per active account: where most of it is; with a budget, split accounts stay home."""
+def _round(x, account_index, var_terr, moves, n_active, *, keep_budget, fallback, closed):
+    """Territory per active account: where most of it is; with a budget, split accounts go home (``fallback``)."""
     order = np.lexsort((-x, account_index))
     first = np.r_[True, account_index[order][1:] != account_index[order][:-1]]
     best = order[first]

@@ -103,15 +103,15 @@ def bordering_lower_bound(loads: np.ndarray, low: np.ndarray, high: np.ndarray, 
 
     Examples
     --------
-    An ``A - B - C`` line: A is 0.2 over, C 0.2 under, B on target; the
-    load must cross two borders, so the bound is twice the plain 0.2:
+    An ``A - B - C`` line: A is 20% over, C 20% under, B on target; the
+    load must cross two borders, so the bound is twice the plain one:
 
     >>> line = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
     >>> loads, target = np.array([1.2, 1.0, 0.8]) / 3, np.full(3, 1 / 3)
     >>> bordering_lower_bound(loads, target, target, line).round(3).tolist()
-    [0.267]
-    >>> plain_lower_bound(loads, target, target).round(3).tolist()
     [0.133]
+    >>> plain_lower_bound(loads, target, target).round(3).tolist()
+    [0.067]
     """
     loads, low, high = (np.asarray(a, dtype=float) for a in (loads, low, high))
     if loads.ndim == 1:

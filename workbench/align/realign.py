@@ -14,7 +14,6 @@ geography (load only crosses borders of bordering territories).
 
 from __future__ import annotations
 
-import os
 import time
 import warnings
 from dataclasses import replace
@@ -45,7 +44,6 @@ PENALTY_SHARE = 1.0
 #: and at least (when the first one is already within tolerance).
 _ROUNDS = 6
 _MIN_ROUNDS = 2
-_DEBUG = bool(os.environ.get("RDEBUG"))
 
 #: Nearest open centres an account of a closing territory (or near a new one) may go to.
 _NEAREST = 6
@@ -191,6 +189,7 @@ class Realignment(TerritoryEstimator):
         best, labels, rounds = None, current, 0
         for rounds in range(1, _ROUNDS + 1):
             rows, terr = _options(dist, centres, setup, self.n_candidates, labels, low, high, shares)
+            previous = labels
             result = _transfer.transfer(labels, shares, targets, tolerance * _INSIDE, rows, terr, km, weight,
                                         penalty_km=penalty, movable=movable, frozen=frozen, closed=closed,
                                         budget=budget, origin=current)
@@ -202,12 +201,11 @@ class Realignment(TerritoryEstimator):
             if not setup.fixed_sites:
                 centres = unit_centres(dist.xyz, labels, weight, n_t, previous=centres)
             moved = float(weight[labels != current].sum())
-            if _DEBUG:
-                print("round", result.solved, result.excess, excess, moved, _compactness(km, labels, weight))
             score = (round(excess, 6), _compactness(km, labels, weight) + penalty * moved)
-            if best is None or score < best[0]:
+            if best is None or score[0] < best[0][0] or (score[0] == best[0][0]
+                                                          and score[1] < best[0][1] * (1 - 1e-9)):
                 best = (score, labels, centres.copy())
-            if excess <= 0 and (setup.fixed_sites or rounds >= _MIN_ROUNDS):
+            if (excess <= 0 and (setup.fixed_sites or rounds >= _MIN_ROUNDS)) or np.array_equal(labels, previous):
                 break
         labels, centres = best[1], best[2]
         within = best[0][0] <= 0
@@ -336,7 +334,7 @@ class _Setup:
         if pinned.any():
             rows = accounts.index[pinned][:5].tolist()
             raise InputError(f"locked accounts (rows {rows}) are in closing territories "
-                             f"{sorted(set(self.ids[self.current[pinned]].astype(str)))[:5]}; unlock them "
+                             f"{sorted(map(str, set(self.ids[self.current[pinned]])))[:5]}; unlock them "
                              f"(column {est.lock_col!r}) or keep those territories")
         if n_t > n_cur:  # the new (still empty) territories join the graph
             self.borders = _bounds.bordering_options(xyz, self.current, n_t, groups=groups, k=est.n_neighbours,
