@@ -25,6 +25,7 @@ from workbench.plan._frames import normalise_territories
 from workbench.plan._hash import FORMAT_TAG, HASH_COVERAGE
 from workbench.plan._hash import input_hash as _input_hash
 from workbench.plan._meta import APPROVED, PlanMetadata, utc_now
+from workbench.plan._lineage import lineage_records
 from workbench.plan._model import Plan
 from workbench.safeio import atomic_directory, atomic_write_text, make_read_only, sha256_file
 from workbench.schema import ACCOUNT_ID, TERRITORY_ID
@@ -118,10 +119,13 @@ def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
     if not isinstance(plan, Plan):
         raise TypeError(f"save_plan needs a Plan, got {type(plan).__name__}")
     path = Path(path)
+    lineage = lineage_records(plan)
     if path.exists():
         _check_replaceable(path, overwrite)
+        if not lineage:  # re-saving the same content (approval in place) keeps the recorded steps
+            lineage = _kept_lineage(path, plan.content_hash)
     with atomic_directory(path, replace=path.exists()) as folder:
-        _write_files(plan, folder)
+        _write_files(plan, folder, lineage)
     if plan.is_approved:
         make_read_only(path)
     return path
@@ -169,7 +173,17 @@ def _suggest(path: Path) -> Path:
     return candidate
 
 
-def _write_files(plan: Plan, folder: Path) -> None:
+def _kept_lineage(path: Path, content_hash: str) -> list:
+    try:
+        old = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    if isinstance(old, dict) and old.get("content_hash") == content_hash and isinstance(old.get("lineage"), list):
+        return old["lineage"]
+    return []
+
+
+def _write_files(plan: Plan, folder: Path, lineage: list | None = None) -> None:
     try:
         plan._accounts.to_parquet(folder / ACCOUNTS_FILE, index=False)
     except (ValueError, TypeError, ImportError) as exc:  # pyarrow errors derive from these
@@ -194,6 +208,8 @@ def _write_files(plan: Plan, folder: Path) -> None:
         "files": {name: {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
                   for name in DATA_FILES},
         "hash_covers": HASH_COVERAGE,
+        # The unsaved steps between this plan and its nearest saved ancestor (see workbench.plan._lineage).
+        "lineage": list(lineage or []),
     }
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
