@@ -28,3 +28,7 @@ class PlanError(WorkbenchError, ValueError):
 
 class TamperedPlanError(PlanError):
     """A saved plan's content does not match its recorded hash."""
+
+
+class FolderLockedError(PlanError):
+    """Another process is approving, saving or exporting the same folder; the message names it."""

@@ -11,7 +11,8 @@ import pandas as pd
 from workbench import metrics as _metrics
 from workbench.errors import InputError, PlanError
 from workbench.export import excel, gis, manifest, report, salesforce, tables
-from workbench.safeio import atomic_directory
+from workbench.locking import folder_lock
+from workbench.safeio import atomic_directory, refuse_symlink
 from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, METRICS, NAME, TERRITORY_ID, WORKLOAD
 
 #: Output groups, in the order they are written.
@@ -68,6 +69,7 @@ def resolve_plan(plan_or_path):
 
 def check_target(target: Path, plan, force: bool) -> bool:
     """Refuse unsafe targets; return whether an existing folder is to be replaced."""
+    refuse_symlink(target)
     resolved, cwd = target.resolve(), Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
         # The export replaces its folder in one rename; the working folder (or one holding it) cannot move.
@@ -338,37 +340,41 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
     blocks, block_col = gis.default_blocks(plan.accounts, blocks, block_col) if needs - {"csv", "salesforce"} \
         else (blocks, block_col)
 
-    with atomic_directory(target, replace=replace) as folder:
-        if "csv" in formats:
-            tables.write_assignments(table, folder / "assignments.csv")
-        if needs & {"excel", "report"}:
-            comparison = _compare(plan, current_plan, metric_cols, blocks, block_col)
-            scorecard = _scorecard(plan, comparison, metric_cols, blocks, block_col)
-        if "excel" in formats:
-            sheets = {"Scorecard": (scorecard, True), "Territories": (per_territory, True)}
-            if comparison is not None:
-                matrix = comparison.transfer_matrix_wide("accounts")
-                sheets["Transfer matrix"] = (matrix.rename_axis(index="current \\ proposed", columns=None), True)
-                sheets["Moved accounts"] = (_moved_accounts(comparison, metric_cols), False)
-            excel.write_workbook(folder / "summary.xlsx", _about(info, created_at, draft), sheets, draft=draft)
-        if "gis" in formats:
-            shapes_frame = per_territory.copy()
-            shapes_frame["plan_status"] = status
-            shapes = gis.territory_shapes(plan.accounts, plan.labels, shapes_frame, blocks=blocks, block_col=block_col)
-            gis.write_shapes(shapes, folder)
-        if "salesforce" in formats:
-            salesforce.write_salesforce(folder / "salesforce", plan.metadata.name, table, territories, draft=draft,
-                                        plan_hash=plan.content_hash, escape=tables.escape_frame)
-        if "report" in formats:
-            content = report.ReportContent(
-                plan_name=plan.metadata.name, plan_hash=plan.content_hash, input_hash=plan.metadata.input_hash,
-                draft=draft, approval=_approval(plan), maps=_maps(plan, current_plan, blocks, block_col),
-                scorecard=scorecard, territories=per_territory, transfers=_transfers(comparison),
-                moved_summary=_moved_summary(comparison), created_at=created_at,
-                versions=manifest.package_versions())
-            (folder / "report.html").write_text(report.render_report(content), encoding="utf-8")
-        _write_readme(folder, info, formats, created_at, draft)
-        manifest.write_manifest(folder, info, created_at, formats)
+    with folder_lock(target, action="exporting"):
+        # Again, holding the lock: another export may have written the target since the first check.
+        replace = check_target(target, plan, force)
+        with atomic_directory(target, replace=replace) as folder:
+            if "csv" in formats:
+                tables.write_assignments(table, folder / "assignments.csv")
+            if needs & {"excel", "report"}:
+                comparison = _compare(plan, current_plan, metric_cols, blocks, block_col)
+                scorecard = _scorecard(plan, comparison, metric_cols, blocks, block_col)
+            if "excel" in formats:
+                sheets = {"Scorecard": (scorecard, True), "Territories": (per_territory, True)}
+                if comparison is not None:
+                    matrix = comparison.transfer_matrix_wide("accounts")
+                    sheets["Transfer matrix"] = (matrix.rename_axis(index="current \\ proposed", columns=None), True)
+                    sheets["Moved accounts"] = (_moved_accounts(comparison, metric_cols), False)
+                excel.write_workbook(folder / "summary.xlsx", _about(info, created_at, draft), sheets, draft=draft)
+            if "gis" in formats:
+                shapes_frame = per_territory.copy()
+                shapes_frame["plan_status"] = status
+                shapes = gis.territory_shapes(plan.accounts, plan.labels, shapes_frame, blocks=blocks,
+                                              block_col=block_col)
+                gis.write_shapes(shapes, folder)
+            if "salesforce" in formats:
+                salesforce.write_salesforce(folder / "salesforce", plan.metadata.name, table, territories, draft=draft,
+                                            plan_hash=plan.content_hash, escape=tables.escape_frame)
+            if "report" in formats:
+                content = report.ReportContent(
+                    plan_name=plan.metadata.name, plan_hash=plan.content_hash, input_hash=plan.metadata.input_hash,
+                    draft=draft, approval=_approval(plan), maps=_maps(plan, current_plan, blocks, block_col),
+                    scorecard=scorecard, territories=per_territory, transfers=_transfers(comparison),
+                    moved_summary=_moved_summary(comparison), created_at=created_at,
+                    versions=manifest.package_versions())
+                (folder / "report.html").write_text(report.render_report(content), encoding="utf-8")
+            _write_readme(folder, info, formats, created_at, draft)
+            manifest.write_manifest(folder, info, created_at, formats)
     return target
 
 
