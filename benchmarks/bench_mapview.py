@@ -8,7 +8,9 @@ handler the map's click calls (``_on_item_click``): move a random county to a
 random territory. Each message the widgets would send to the browser is
 JSON-encoded, as the kernel does, so serialisation is part of the time.
 
-Target: a click updates the map and the scorecard in <= 200 ms in the kernel.
+Target: a click updates the map and the scorecard in <= 200 ms in the kernel. Each click also runs
+the checks the analyst sees at once: contiguity of the two territories touched, far-from-home
+moves, the live scorecard and the warnings list.
 For reference, the run also times one full redraw of all territory layers
 (colour by a metric: what every click would cost without one layer per territory).
 
@@ -66,13 +68,17 @@ def run(n_clicks: int = 200, seed: int = 0) -> dict:
 
     from workbench.mapview import ComparisonMap
 
+    from workbench import bundled
+    from workbench.io import load_reps
+
     counties, accounts = load_case()
+    reps = load_reps(bundled.sample_reps_path())  # rep homes: every click also runs the far-move check
     labels = accounts["current_territory"].to_numpy()
     traffic = _Traffic()
     with mock.patch.object(Widget, "_send", lambda self, msg, buffers=None: traffic.send(self, msg, buffers)):
         started = time.perf_counter()
         widget = ComparisonMap(labels, labels.copy(), blocks=counties, block_col="county_fips", accounts=accounts,
-                               basemap=False)
+                               basemap=False, reps=reps)
         build_s = time.perf_counter() - started
         model = widget.model
         rng = np.random.default_rng(seed)

@@ -73,3 +73,56 @@ def test_readme_keeps_the_attribution_and_documents_every_column():
     columns |= set(bundled.load_zip_points().columns) | set(bundled.load_counties().columns)
     undocumented = sorted(c for c in columns if f"`{c}`" not in readme)
     assert undocumented == []
+
+
+# --- where the files are, and the notebooks copied out ---------------------------------------------
+
+def test_a_checkout_reads_the_repository_folders():
+    # An editable install (this venv) has no packaged copy: data/ and notebooks/ of the checkout are used.
+    assert bundled.DATA_DIR == bundled.REPO_DIR / "data" and bundled.NOTEBOOKS_DIR == bundled.REPO_DIR / "notebooks"
+    assert bundled.IN_REPOSITORY
+    assert bundled.data_readme_path().read_text().startswith("#")
+
+
+def test_copy_notebooks_makes_a_working_folder(tmp_path):
+    copies = bundled.copy_notebooks(tmp_path / "new" / "work")
+    assert [p.name for p in copies] == [p.name for p in bundled.notebook_paths()]
+    assert all(c.read_bytes() == s.read_bytes() for c, s in zip(copies, bundled.notebook_paths()))
+    assert sorted(p.name for p in (tmp_path / "new" / "work").iterdir()) == [p.name for p in copies], "no temp files left"
+
+
+def test_copy_notebooks_never_overwrites_an_edited_notebook(tmp_path):
+    first = bundled.copy_notebooks(tmp_path)
+    first[1].write_text("my edits")
+    with pytest.raises(InputError, match=r"different copies of 02_cluster_accounts.ipynb: they were kept; pass --overwrite"):
+        bundled.copy_notebooks(tmp_path)
+    assert first[1].read_text() == "my edits"
+    bundled.copy_notebooks(tmp_path, overwrite=True)
+    assert first[1].read_bytes() == bundled.notebook_paths()[1].read_bytes()
+
+
+def test_copy_notebooks_refuses_a_file_as_the_folder(tmp_path):
+    (tmp_path / "file.txt").write_text("x")
+    with pytest.raises(InputError, match="is not a folder"):
+        bundled.copy_notebooks(tmp_path / "file.txt")
+
+
+def test_installed_package_data_is_found_with_importlib_resources(tmp_path, monkeypatch):
+    # What a wheel installs: workbench/resources/data inside the package; it wins over a checkout's data/.
+    import importlib
+
+    from workbench import bundled as module
+
+    fake = tmp_path / "workbench"
+    (fake / "resources" / "data" / "sample").mkdir(parents=True)
+    (fake / "resources" / "notebooks").mkdir(parents=True)
+    monkeypatch.setattr(module.resources, "files", lambda package: fake)
+    try:
+        reloaded = importlib.reload(module)
+        assert reloaded.DATA_DIR == fake / "resources" / "data" and not reloaded.IN_REPOSITORY
+        with pytest.raises(InputError, match="installed package is incomplete: reinstall territory-workbench"):
+            reloaded.sample_accounts_path()
+    finally:
+        monkeypatch.undo()
+        importlib.reload(module)
+    assert bundled.DATA_DIR == bundled.REPO_DIR / "data"

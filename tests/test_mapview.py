@@ -153,6 +153,7 @@ def test_error_in_callback_is_shown_in_output_with_traceback(widget, monkeypatch
         raise RuntimeError("boom in the model")
 
     monkeypatch.setattr(widget.model, "move_items", boom)
+    widget.model.target = "T2"
     _click(widget, "b1")
     text = _errors(widget)
     assert "Traceback" in text and "RuntimeError: boom in the model" in text
@@ -199,11 +200,17 @@ def test_plans_round_trip_and_save(accounts, blocks, tmp_path):
     edited = widget.proposed
     assert edited.parent is not None and edited.history()[-2] is proposal
     assert edited.assignments.loc[["b5-0", "b5-1", "b3-0"]].tolist() == ["T1", "T1", "T2"]
-    widget._folder.value = str(tmp_path / "scenario")
+    widget._folder.value = str(tmp_path)
+    widget._on_save_click()
+    assert "name the scenario before saving it" in _errors(widget)  # a name is required
+    assert widget.model.unsaved and "unsaved changes" in widget._unsaved.value
+    widget._name.value = "B5 to T1"
     widget._on_save_click()
     assert _errors(widget) == ""
-    assert str((tmp_path / "scenario").resolve()) in widget._saved.value
-    assert load_plan(tmp_path / "scenario").assignments.equals(edited.assignments)
+    assert "b5-to-t1" in widget._saved.value
+    saved = load_plan(tmp_path / "b5-to-t1")
+    assert saved.assignments.equals(edited.assignments) and saved.name == "B5 to T1"
+    assert not widget.model.unsaved and "no unsaved changes" in widget._unsaved.value
 
 
 def test_account_mode_without_blocks(accounts):
@@ -236,3 +243,98 @@ def test_model_move_to_same_territory_is_a_no_op(accounts, blocks):
     assert model.revision == 0 and "already in 'T1'" in model.status
     with pytest.raises(PlanError, match="nothing to redo"):
         model.redo()
+
+
+def test_no_default_target_first_click_explains(widget):
+    assert widget.model.target == "" and widget._target.value == ""
+    assert widget._target.options[0] == ("Choose a territory…", "")
+    _click(widget, "b2")
+    assert widget.model.labels.tolist() == widget.model.current_labels.tolist()  # nothing moved
+    assert "Choose a territory in 'Move to' first" in widget._status.value
+    assert not widget.model.unsaved
+
+
+def test_click_on_a_block_without_accounts_says_why(accounts, blocks):
+    blocks = pd.concat([blocks, gpd.GeoDataFrame({"county_fips": ["b7"], "name": ["Empty"], "state": ["ZZ"]},
+                                                 geometry=[box(3, 0, 4, 1)], crs="EPSG:4326")], ignore_index=True)
+    labels = accounts["current_territory"].to_numpy()
+    widget = ComparisonMap(labels, labels.copy(), blocks=blocks, block_col="county_fips", accounts=accounts,
+                           metrics=["workload"], basemap=False)
+    widget.model.target = "T1"
+    _click(widget, "b7")
+    assert "Empty, ZZ has no accounts, so there is nothing to move" in widget._status.value
+    assert widget.model.revision == 0
+
+
+def test_a_move_that_breaks_contiguity_is_flagged_at_once(widget):
+    # T2 holds b2 (top) and b5 (bottom); moving b2 to T1 leaves T2 whole, moving b2 to T3 too;
+    # T1 = b1, b4: give b5 to T1 and T2 keeps only b2 (still whole) -> move b1 to T3: T1 = b4, b5 whole.
+    widget.model.target = "T3"
+    _click(widget, "b1")  # T3 = b1, b3, b6 + T1 = b4: T3 is split in two pieces (b1 | b3-b6)
+    assert widget.model.pieces[widget.model.territory_code("T3")] == 2
+    assert "T3 is no longer contiguous: 2 pieces" in widget._alerts.value
+    assert "wb-alert" in widget._alerts.value
+    card = widget.model.scorecard()
+    assert card.loc["non-contiguous territories"].tolist() == [0, 1]
+    assert "T3 is not contiguous: 2 separate pieces" in widget._review.value
+    widget._on_undo_click()
+    assert widget.model.scorecard().loc["non-contiguous territories", "proposed"] == 0
+    assert widget._alerts.value == ""  # the stale warning is gone
+
+
+def test_a_move_far_from_the_reps_home_is_flagged(accounts, blocks):
+    # Homes: T1's rep lives in b1, T3's far to the east (20 degrees, about 2,200 km).
+    homes = pd.DataFrame({"territory_id": ["T1", "T2", "T3"], "latitude": [1.5, 1.5, 1.5],
+                          "longitude": [0.5, 1.5, 22.5], "name": ["Ana", "Ben", "Cy"]})
+    labels = accounts["current_territory"].to_numpy()
+    widget = ComparisonMap(labels, labels.copy(), blocks=blocks, block_col="county_fips", accounts=accounts,
+                           metrics=["workload"], basemap=False, reps=homes)
+    assert [label for label, _ in widget._target.options[1:]] == ["T1 · Ana", "T2 · Ben", "T3 · Cy"]
+    widget.model.target = "T1"
+    _click(widget, "b2")  # 1 degree from Ana's home: not far
+    assert widget.model.far_items().sum() == 0 and widget._alerts.value == ""
+    widget.model.target = "T3"
+    _click(widget, "b4")  # ~2,400 km from Cy's home, and farther than any block T3 holds today
+    assert widget.model.far_items().sum() == 1
+    assert "b4 is 2," in widget._alerts.value and "T3 (Cy)" in widget._alerts.value
+    assert widget.model.scorecard().loc["far moves"].tolist() == [0, 1]
+
+
+def test_tooltip_shows_block_territory_rep_load_and_deviation(widget):
+    widget.model.target = "T1"
+    _click(widget, "b2")
+    box_widget = next(iter(widget._tooltips.values()))
+    widget._on_item_hover(event="mouseover", properties={"id": "b1"}, side="proposed", box=box_widget)
+    text = box_widget.value
+    assert "b1" in text and "T1" in text and "2 accounts here" in text
+    assert "territory workload 9 h (+50.0%)" in text
+    widget._on_item_hover(event="mouseover", properties={"id": "b1"}, side="current", box=box_widget)
+    assert "territory workload 6 h (0.0%)" in box_widget.value
+
+
+def test_unsaved_marker_follows_edits(widget):
+    assert "no unsaved changes" in widget._unsaved.value
+    widget.model.target = "T1"
+    _click(widget, "b2")
+    assert "data-unsaved='1'" in widget._unsaved.value
+    widget.model.mark_saved()
+    assert "data-unsaved='0'" in widget._unsaved.value
+
+
+def test_zoom_to_a_territory_fits_its_blocks(widget):
+    widget._zoom.value = "territory:T2"
+    assert _errors(widget) == ""
+    assert widget._zoomed_to == ((0.0, 1.0), (2.0, 2.0))
+
+
+def test_scenario_names_are_required_and_distinct(accounts, tmp_path):
+    from workbench.errors import PlanError as Refused
+    from workbench.plan import Plan, save_scenario
+
+    current = Plan.from_column(accounts)
+    first = save_scenario(current.reassign(["b1-0"], "T2"), tmp_path, "west")
+    with pytest.raises(Refused, match="plan name 'West' is already used by the plan saved in"):
+        save_scenario(current.reassign(["b1-1"], "T2"), tmp_path, "West")
+    with pytest.raises(Refused, match="a scenario needs a name"):
+        save_scenario(current, tmp_path, "  ")
+    assert save_scenario(current.reassign(["b1-0"], "T2"), tmp_path, "west") == first  # same content: reused

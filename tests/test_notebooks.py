@@ -2,9 +2,11 @@
 
 Structure: numbered 01..05, exactly one ``parameters`` cell, no ``def``/``class``
 (logic lives in the package), no committed outputs, only public ``workbench``
-names that exist. Execution: the five notebooks run in sequence on a temporary
-copy, sharing one temporary plans folder (03 and 04 read what 02 saved) and
-one exports folder, so nothing is written into the repository.
+names that exist, no path outside the notebook's folder. Execution: the five
+notebooks run in sequence with their defaults from a folder made by
+``bundled.copy_notebooks`` (what ``workbench notebooks DIR`` makes), sharing
+its ``plans/`` (03 and 04 read what 02 saved) and ``exports/``, so nothing is
+written into the repository.
 """
 
 from __future__ import annotations
@@ -12,12 +14,12 @@ from __future__ import annotations
 import ast
 import importlib
 import json
-import shutil
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from workbench.bundled import copy_notebooks
 from workbench.render_notebooks import NOTEBOOKS_DIR, execute_notebook, inject_parameters, parameters_cell_index
 
 EXPECTED = [
@@ -133,6 +135,15 @@ def test_notebook_uses_only_public_workbench_names_that_exist(path):
     assert missing == []
 
 
+@pytest.mark.parametrize("path", PATHS, ids=EXPECTED)
+def test_notebook_parameters_stay_inside_its_folder(path):
+    # A copy made by `workbench notebooks DIR` must run from DIR: no ../plans, no repo-relative data paths.
+    source = _read(path).cells[parameters_cell_index(_read(path))].source
+    values = [node.value for node in ast.walk(_parse(source)) if isinstance(node, ast.Constant) and isinstance(node.value, str)]
+    outside = [v for v in values if v.startswith(("..", "/", "~")) or "data/" in v or "notebooks/" in v]
+    assert outside == [], "relative to the notebook's own folder, or found through workbench.bundled"
+
+
 def test_structure_checks_catch_violations():
     # The checks above must be able to fail: feed them a notebook that breaks every rule.
     bad = nbformat.v4.new_notebook(cells=[
@@ -152,22 +163,15 @@ def test_structure_checks_catch_violations():
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory):
-    """A temporary copy of the notebooks plus shared plans/ and exports/ folders."""
+    """A working folder made like `workbench notebooks DIR`; the notebooks make plans/ and exports/ in it."""
     root = tmp_path_factory.mktemp("notebooks")
-    copy = root / "notebooks"
-    shutil.copytree(NOTEBOOKS_DIR, copy, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    (root / "plans").mkdir()
-    (root / "exports").mkdir()
+    copy_notebooks(root)
     return root
 
 
 def _run(workspace: Path, name: str):
-    path = workspace / "notebooks" / f"{name}.ipynb"
-    defined = ast.unparse(_parse(_read(path).cells[parameters_cell_index(_read(path))].source))
-    params = {key: str(workspace / folder) for key, folder in (("PLANS_DIR", "plans"), ("EXPORT_DIR", "exports"))
-              if f"{key} =" in defined}
-    # The notebooks run with their defaults (what analysts and `make report` run), only the folders are temporary.
-    nb, seconds = execute_notebook(path, parameters=params, timeout=240)
+    # The notebooks run with their defaults (what analysts and `make report` run) from the copied folder.
+    nb, seconds = execute_notebook(workspace / f"{name}.ipynb", timeout=240)
     return nb, seconds
 
 
@@ -201,7 +205,7 @@ def test_02_cluster_accounts_executes_and_saves_a_draft(workspace):
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_03_compare_alignments_executes_and_saves_a_scenario(workspace):
-    if not any((workspace / "plans").iterdir()):
+    if not (workspace / "plans").is_dir() or not any((workspace / "plans").iterdir()):
         pytest.skip("needs the draft saved by notebook 02 (run the whole module)")
     before = set((workspace / "plans").iterdir())
     nb, _ = _run(workspace, "03_compare_alignments")
@@ -223,7 +227,7 @@ def test_03_compare_alignments_builds_a_proposal_when_no_plans_exist(tmp_path):
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_04_approve_and_export_executes_and_writes_the_export(workspace):
-    if not any((workspace / "plans").iterdir()):
+    if not (workspace / "plans").is_dir() or not any((workspace / "plans").iterdir()):
         pytest.skip("needs the draft saved by notebook 02 (run the whole module)")
     before = set((workspace / "plans").iterdir())
     _run(workspace, "04_approve_and_export")

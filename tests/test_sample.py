@@ -271,3 +271,20 @@ def test_revenue_is_a_believable_b2b_book(accounts):
     assert (revenue <= potential).all() and (revenue >= 500).all()
     books = accounts.groupby("current_territory")["revenue"].sum()
     assert books.between(10e6, 100e6).all()  # territory books in the tens of millions
+
+
+def test_installed_workbench_needs_an_out_folder(tmp_path, monkeypatch, capsys):
+    # Installed from a wheel there is no repository: the sample is never written into site-packages.
+    import workbench.sample as sample
+
+    monkeypatch.setattr(sample, "DEFAULT_OUT_DIR", None)
+    with pytest.raises(InputError, match="not a checkout, and the sample is never written into the installed package"):
+        build_sample(tmp_path)
+    assert main(["--raw", str(tmp_path)]) == 2
+    assert "pass --out DIR" in capsys.readouterr().err
+
+
+def test_a_checkout_writes_into_its_data_folder():
+    import workbench.sample as sample
+
+    assert sample.DEFAULT_OUT_DIR == DATA_DIR

@@ -1,8 +1,15 @@
-"""Paths to, and cached loaders of, the bundled sample data in ``data/``.
+"""Paths to, and cached loaders of, the bundled sample data and guided notebooks.
 
-The files are built by ``make sample`` (``python -m workbench.sample``); see
-``data/README.md`` for their provenance and column dictionary. Loaders cache
-the parsed file and hand out copies, so callers may modify what they get.
+The data files are built by ``make sample`` (``python -m workbench.sample``);
+see ``data/README.md`` (shipped as :func:`data_readme_path`) for their
+provenance and column dictionary. Loaders cache the parsed file and hand out
+copies, so callers may modify what they get.
+
+Where the files are: an installed wheel carries them inside the package
+(``workbench/resources/data`` and ``workbench/resources/notebooks``, found with
+:mod:`importlib.resources`); a checkout or an editable install uses the
+repository's ``data/`` and ``notebooks/`` folders. :func:`copy_notebooks`
+(``workbench notebooks DIR``) copies the guided notebooks into a working folder.
 
 Examples
 --------
@@ -16,16 +23,36 @@ Examples
 
 from __future__ import annotations
 
+import filecmp
 from functools import lru_cache
+from importlib import resources
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 
 from workbench.errors import InputError
+from workbench.safeio import atomic_write_bytes
 
-#: Folder holding the bundled data (``<repo>/data``).
-DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+#: The repository checkout this module sits in (meaningful only when :data:`IN_REPOSITORY`).
+REPO_DIR = Path(__file__).resolve().parents[1]
+
+
+def _resource_dir(name: str) -> tuple[Path, bool]:
+    """``(folder, packaged)``: the wheel's ``workbench/resources/<name>`` if installed, else ``<repo>/<name>``."""
+    packaged = resources.files("workbench") / "resources" / name
+    if packaged.is_dir():
+        # Wheels install as plain files, so the traversable is a real folder (GDAL needs real paths).
+        return Path(str(packaged)), True
+    return REPO_DIR / name, False
+
+
+#: Folder holding the bundled data (``<repo>/data``, or ``workbench/resources/data`` when installed).
+DATA_DIR, _DATA_PACKAGED = _resource_dir("data")
+#: Folder holding the guided notebooks (``<repo>/notebooks``, or ``workbench/resources/notebooks``).
+NOTEBOOKS_DIR, _NOTEBOOKS_PACKAGED = _resource_dir("notebooks")
+#: True in a checkout (or an editable install of one): ``make sample`` may write into ``<repo>/data``.
+IN_REPOSITORY = not _DATA_PACKAGED and (REPO_DIR / "pyproject.toml").is_file()
 
 _TEXT_COLUMNS = {"zip": str, "county_fips": str, "cbsa_code": str}
 
@@ -33,11 +60,17 @@ _TEXT_COLUMNS = {"zip": str, "county_fips": str, "cbsa_code": str}
 def _existing(relative: str) -> Path:
     path = DATA_DIR / relative
     if not path.is_file():
-        raise InputError(
-            f"bundled data file {path} is missing; run make sample "
-            "(or python -m workbench.sample) to build it from ../shared/data"
-        )
+        if _DATA_PACKAGED:
+            fix = "the installed package is incomplete: reinstall territory-workbench"
+        else:
+            fix = "run make sample (or python -m workbench.sample) to build it from ../shared/data"
+        raise InputError(f"bundled data file {path} is missing; {fix}")
     return path
+
+
+def data_readme_path() -> Path:
+    """Path of the data README: provenance, attribution and column dictionary of the bundled files."""
+    return _existing("README.md")
 
 
 def sample_accounts_path() -> Path:
@@ -126,3 +159,54 @@ def load_zip_points() -> pd.DataFrame:
     np.True_
     """
     return _zip_points().copy()
+
+
+def notebook_paths() -> list[Path]:
+    """The guided notebooks (``01_explore_accounts.ipynb``, ...), in the order a user walks them.
+
+    Examples
+    --------
+    >>> notebook_paths()[0].name
+    '01_explore_accounts.ipynb'
+    """
+    paths = sorted(NOTEBOOKS_DIR.glob("[0-9][0-9]_*.ipynb"))
+    if not paths:
+        raise InputError(f"no guided notebooks (01_*.ipynb, ...) in {NOTEBOOKS_DIR}; reinstall territory-workbench")
+    return paths
+
+
+def copy_notebooks(folder: str | Path, *, overwrite: bool = False) -> list[Path]:
+    """Copy the guided notebooks into ``folder`` (created) and return the copies' paths.
+
+    The copies run from there on the bundled sample: they find the data
+    through this module and save plans and exports next to themselves
+    (``plans/``, ``exports/``). A notebook already in ``folder`` with the same
+    content is left as it is; one that differs (your edits, or an older
+    version) is never overwritten unless ``overwrite=True``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp()) / "work"
+    >>> [p.name for p in copy_notebooks(folder)][:2]
+    ['01_explore_accounts.ipynb', '02_cluster_accounts.ipynb']
+    >>> _ = copy_notebooks(folder)  # same content again: nothing to do
+    """
+    folder = Path(folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise InputError(f"{folder} exists and is not a folder: pass a folder for the notebooks")
+    sources = notebook_paths()
+    changed = [folder / src.name for src in sources
+               if (folder / src.name).exists() and not filecmp.cmp(src, folder / src.name, shallow=False)]
+    if changed and not overwrite:
+        names = ", ".join(p.name for p in changed)
+        raise InputError(f"{folder} already has different copies of {names}: they were kept; "
+                         "pass --overwrite (overwrite=True) to replace them, or pick another folder")
+    folder.mkdir(parents=True, exist_ok=True)
+    copies = []
+    for src in sources:
+        target = folder / src.name
+        if not target.exists() or target in changed:
+            atomic_write_bytes(target, src.read_bytes())  # a half-copied notebook never carries the final name
+        copies.append(target)
+    return copies

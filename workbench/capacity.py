@@ -44,7 +44,7 @@ from scipy import sparse
 from scipy.optimize import linprog
 
 from workbench.errors import InputError
-from workbench.geo import great_circle_km, to_unit_xyz, xyz_to_latlon
+from workbench.geo import chord_to_km, great_circle_km, to_unit_xyz, xyz_to_latlon
 from workbench.metrics import assigned_mask
 from workbench.schema import CAPACITY_HOURS, LATITUDE, LONGITUDE, REP_ID, REP_NAME, TERRITORY_ID, WORKLOAD
 
@@ -626,7 +626,7 @@ def nearest_places(latitude, longitude, *, max_km: float = 60.0) -> list:
     >>> nearest_places([40.7128, -33.87], [-74.006, 151.21])
     ['New York, NY', None]
     """
-    from sklearn.neighbors import BallTree
+    from scipy.spatial import cKDTree
 
     from workbench.bundled import load_zip_points
 
@@ -636,8 +636,8 @@ def nearest_places(latitude, longitude, *, max_km: float = 60.0) -> list:
         return []
     zips = load_zip_points()
     zips = zips[(zips["population"].fillna(0) > 0) & zips[LATITUDE].notna() & zips[LONGITUDE].notna()]
-    tree = BallTree(np.radians(zips[[LATITUDE, LONGITUDE]].to_numpy(dtype=float)), metric="haversine")
-    distance, index = tree.query(np.radians(np.column_stack([lat, lon])), k=1)
-    km = distance[:, 0] * 6371.0088
+    tree = cKDTree(to_unit_xyz(zips[LATITUDE].to_numpy(dtype=float), zips[LONGITUDE].to_numpy(dtype=float)))
+    chord, index = tree.query(to_unit_xyz(lat, lon), k=1)
+    km = chord_to_km(chord)
     names = (zips["primary_city"].astype(str) + ", " + zips["state"].astype(str)).to_numpy()
-    return [str(names[i]) if d <= max_km else None for i, d in zip(index[:, 0], km)]
+    return [str(names[i]) if d <= max_km else None for i, d in zip(index, km)]

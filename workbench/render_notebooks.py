@@ -1,7 +1,8 @@
 """Execute the guided notebooks headless and render them to HTML that opens offline.
 
 ``make report`` runs ``python -m workbench.render_notebooks``: every numbered
-notebook in ``notebooks/`` is executed in order on the bundled sample (they
+notebook in ``notebooks/`` (or ``--notebooks DIR``, e.g. a folder made by
+``workbench notebooks DIR``) is executed in order on the bundled sample (they
 share one plans folder and one exports folder inside the report folder, so
 notebook 03 and 04 find the draft saved by 02), then written as
 ``reports/<name>.html``.
@@ -33,10 +34,10 @@ from pathlib import Path
 
 import nbformat
 
+from workbench.bundled import NOTEBOOKS_DIR
 from workbench.errors import InputError
 from workbench.safeio import atomic_write_text
 
-NOTEBOOKS_DIR = Path(__file__).resolve().parents[1] / "notebooks"
 PARAMETERS_TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"

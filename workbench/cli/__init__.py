@@ -18,7 +18,7 @@ from workbench import __version__
 from workbench.errors import WorkbenchError
 
 #: Sub-command modules, in the order ``workbench --help`` lists them.
-COMMAND_MODULES = ("info", "align", "export", "plans", "capacity")
+COMMAND_MODULES = ("info", "align", "export", "plans", "capacity", "gaps", "quota", "notebooks")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,6 +32,11 @@ def register(subparsers) -> None:
     parser.add_argument("--block-col", default=None, metavar="COL",
                         help="column naming the block in both the accounts and --blocks (default: county_fips "
                         "with the bundled counties when the accounts have it)")
+    parser.add_argument("--quotas", default=None, metavar="FILE",
+                        help="territory quotas (from workbench quota PLAN --target AMOUNT --out FILE): adds quotas.csv, "
+                        "a Quotas sheet, quota rows in the scorecard and salesforce/ForecastingQuota.csv")
+    parser.add_argument("--quota-start", default=None, metavar="YYYY-MM-DD",
+                        help="first day of the quota period (default: the first day of next month)")
     parser.set_defaults(func=run)
 
 
@@ -51,12 +56,15 @@ def run(args) -> int:
         from workbench.plan import load_plan
 
         current = load_plan(args.current)
+    if args.quota_start is not None and args.quotas is None:
+        raise InputError("--quota-start needs --quotas FILE (the quotas whose period it starts)")
     try:
         before = read_manifest(args.to) if Path(args.to).is_dir() else None
     except PlanError:
         before = None  # damaged: export_plan refuses it, or replaces it with --force
     folder = export_plan(args.plan, args.to, formats=args.formats, allow_draft=args.allow_draft, force=args.force,
-                         blocks=blocks, block_col=args.block_col, current=current)
+                         blocks=blocks, block_col=args.block_col, current=current, quotas=args.quotas,
+                         quota_start=args.quota_start)
     manifest = read_manifest(folder)
     plan = manifest["plan"]
     draft = " (DRAFT review copy)" if plan["status"] != "approved" else ""

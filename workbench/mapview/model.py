@@ -13,18 +13,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from traitlets import Bool, Enum, HasTraits, Int, Unicode
+from traitlets import Bool, Enum, HasTraits, Int, List, Unicode
 
+from workbench import present
 from workbench.errors import InputError, PlanError
+from workbench.geo import block_adjacency, great_circle_km
 from workbench.schema import (ACCOUNT_ID, BLOCK_ID, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, METRICS, REGION,
-                              TERRITORY_ID, WGS84)
+                              REP_NAME, TERRITORY_ID, WGS84)
 from workbench.shapes import point_cells
 
 #: Above this many accounts (and without blocks), accounts are grouped into grid cells.
 MAX_ACCOUNT_ITEMS = 2000
+#: A move is flagged as *far* when the block ends up more than this many km from its new rep's home
+#: **and** farther than any block that territory holds in the current plan (so a large rural
+#: territory whose rep already drives 500 km is not flagged for a block 400 km out). 300 km is
+#: about a half-day's drive: beyond it a rep cannot visit and be home the same day.
+FAR_FROM_HOME_KM = 300.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,17 @@ class Change:
     new: np.ndarray
     items: np.ndarray
     note: str
+
+
+def _block_names(blocks: gpd.GeoDataFrame, block_ids: np.ndarray) -> np.ndarray:
+    """A readable name per block: ``"Los Angeles, CA"`` from ``name``/``state`` columns, else the id."""
+    if "name" not in blocks.columns:
+        return np.asarray(block_ids, dtype=object)
+    names = blocks["name"].astype(object).where(blocks["name"].notna(), "").astype(str).to_numpy(dtype=object)
+    if "state" in blocks.columns:
+        states = blocks["state"].astype(object).where(blocks["state"].notna(), "").astype(str).to_numpy(dtype=object)
+        names = np.where(states != "", names + ", " + states, names)
+    return np.where(names == "", np.asarray(block_ids, dtype=object), names).astype(object)
 
 
 def _labels_of(source, accounts: pd.DataFrame | None, what: str) -> np.ndarray:
@@ -71,12 +90,26 @@ class ComparisonModel(HasTraits):
         Balance tolerance for the scorecard.
     land : geometry, optional
         Without blocks, account cells are clipped to it.
+    homes : pandas.DataFrame, optional
+        Rep homes: ``territory_id``, ``latitude``, ``longitude`` and optionally ``name``
+        (a reps table); default the plans' ``rep_latitude``/``rep_longitude``/``rep_name``.
+    far_km : float, default :data:`FAR_FROM_HOME_KM`
+        Distance from the new rep's home beyond which a moved block is flagged (see
+        :data:`FAR_FROM_HOME_KM` for the rule).
+
+    Clicks go through :meth:`click`: there is no default target, so a click in
+    move mode before a target is chosen explains what to do and moves nothing.
+    Every edit is checked at once: a territory that falls apart (non-contiguous)
+    or a block sent far from its rep's home is reported in :attr:`alerts` and in
+    :meth:`review`.
 
     Examples
     --------
     >>> accounts = pd.DataFrame({"account_id": ["a", "b", "c"], "latitude": [0.0, 0.0, 1.0],
     ...                          "longitude": [0.0, 1.0, 0.0], "workload": [1.0, 1.0, 2.0]})
     >>> model = ComparisonModel(["T1", "T1", "T2"], ["T1", "T1", "T2"], accounts=accounts)
+    >>> model.click("b"); model.status
+    "Choose a territory in 'Move to' first (or switch to 'Pick territory' and click one of its blocks): nothing moved."
     >>> model.move_items(["b"], "T2").note
     "move 1 item(s) to 'T2'"
     >>> model.labels.tolist(), model.loads()["workload"].tolist()
@@ -101,9 +134,14 @@ class ComparisonModel(HasTraits):
     can_redo = Bool(False)
     #: One line about the last action, for the user.
     status = Unicode("")
+    #: Warnings raised by the last action (a territory split in pieces, a far move); cleared by the next one.
+    alerts = List(Unicode())
+    #: True after an edit that is not saved yet (see :meth:`mark_saved`).
+    unsaved = Bool(False)
 
     def __init__(self, current, proposed, *, accounts=None, blocks=None, block_col=None, metrics=None,
-                 tolerance: float = DEFAULT_TOLERANCE, land=None, **kwargs):
+                 tolerance: float = DEFAULT_TOLERANCE, land=None, homes=None, far_km: float = FAR_FROM_HOME_KM,
+                 **kwargs):
         super().__init__(**kwargs)
         if accounts is None:
             if not hasattr(proposed, "accounts"):
@@ -156,8 +194,10 @@ class ComparisonModel(HasTraits):
         self._undo: list[Change] = []
         self._redo: list[Change] = []
         self.last_change: dict = {"territories": np.arange(len(self.territories)), "items": np.array([], int)}
-        if self.territories.size:
-            self.target = str(self.territories[0])
+        self.far_km = float(far_km)
+        self._build_homes(homes)
+        self.current_pieces = self._pieces_of(np.arange(len(self.territories)), self.item_current)
+        self.pieces = self._pieces_of(np.arange(len(self.territories)), self.item_owner)
 
     # ------------------------------------------------------------------ construction helpers
     def _territory_info(self) -> pd.DataFrame:
@@ -165,6 +205,49 @@ class ComparisonModel(HasTraits):
         info = pd.concat(frames) if frames else pd.DataFrame(index=pd.Index([], name=TERRITORY_ID))
         info = info[~info.index.duplicated()]
         return info.reindex(self.territories)
+
+    def _build_homes(self, homes) -> None:
+        """Rep name and home per territory; distance of every item to every home; the far limits."""
+        n = len(self.territories)
+        info = self.territory_info
+        lat, lon = np.full(n, np.nan), np.full(n, np.nan)
+        names = np.array([""] * n, dtype=object)
+        if "rep_name" in info.columns:
+            names = info["rep_name"].astype(object).where(info["rep_name"].notna(), "").astype(str).to_numpy()
+        if {"rep_latitude", "rep_longitude"} <= set(info.columns):
+            lat, lon = info["rep_latitude"].to_numpy(dtype=float), info["rep_longitude"].to_numpy(dtype=float)
+        if homes is not None:
+            frame = pd.DataFrame(homes)
+            frame = frame.reset_index() if frame.index.name == TERRITORY_ID else frame
+            if TERRITORY_ID in frame.columns and {LATITUDE, LONGITUDE} <= set(frame.columns):
+                frame = frame.drop_duplicates(TERRITORY_ID).set_index(frame[TERRITORY_ID].astype(str)[
+                    ~frame[TERRITORY_ID].duplicated()].to_numpy())
+                given = frame.reindex(self.territories)
+                known = given[LATITUDE].notna().to_numpy()
+                lat = np.where(known, pd.to_numeric(given[LATITUDE], errors="coerce").to_numpy(dtype=float), lat)
+                lon = np.where(known, pd.to_numeric(given[LONGITUDE], errors="coerce").to_numpy(dtype=float), lon)
+                if REP_NAME in given.columns:
+                    named = given[REP_NAME].notna().to_numpy()
+                    names = np.where(named, given[REP_NAME].astype(str).to_numpy(), names)
+        self.rep_names = names.astype(object)
+        self.home_latitude, self.home_longitude = lat, lon
+        # items x territories: a few thousand by a few dozen, computed once.
+        self.home_km = great_circle_km(self.item_y[:, None], self.item_x[:, None], lat[None, :], lon[None, :])
+        held = np.where(np.arange(n)[None, :] == self.item_current[:, None], self.home_km, np.nan)
+        with np.errstate(all="ignore"):
+            farthest = np.nanmax(np.where(np.isnan(held), -np.inf, held), axis=0) if len(held) else np.zeros(n)
+        self.far_limit = np.maximum(self.far_km, np.where(np.isfinite(farthest), farthest, 0.0))
+
+    def _build_graph(self, blocks, id_col, used) -> None:
+        """Block adjacency over every block (with and without accounts), as item positions."""
+        self.graph = None
+        if blocks is None:
+            return
+        graph = block_adjacency(blocks.assign(_id=blocks[id_col].astype(str)), "_id")
+        position = {**{b: i for i, b in enumerate(self.item_ids)},
+                    **{b: len(self.item_ids) + j for j, b in enumerate(self.empty_ids)}}
+        self.graph = nx.relabel_nodes(graph, position)
+        self._empty_nodes = set(range(len(self.item_ids), len(self.item_ids) + len(self.empty_ids)))
 
     def _build_items(self, blocks, block_col, land) -> None:
         """Items are the clickable units: blocks, single accounts, or grid cells of accounts."""
@@ -193,15 +276,21 @@ class ComparisonModel(HasTraits):
             self.item_ids = block_ids[keep]
             self.item_geometry = np.asarray(blocks.geometry.values[keep], dtype=object)
             self.item_of_row = np.searchsorted(keep, position)
+            names = _block_names(blocks, block_ids)
+            self.item_names, self.empty_names = names[keep], names[~used]
+            self.empty_ids = block_ids[~used].astype(str)
         else:
             lat = self.accounts[LATITUDE].to_numpy(dtype=float)
             lon = self.accounts[LONGITUDE].to_numpy(dtype=float)
             self.empty_geometry = np.array([], dtype=object)
+            self.empty_ids = self.empty_names = np.array([], dtype=object)
             if len(self.accounts) <= MAX_ACCOUNT_ITEMS:
                 self.kind = "account"
                 self.item_ids = self.account_ids
                 self.item_of_row = np.arange(len(self.accounts))
                 points_lon, points_lat = lon, lat
+                if "name" in self.accounts.columns:
+                    self.item_names = self.accounts["name"].astype(str).to_numpy(dtype=object)
             else:
                 self.kind = "cell"
                 cell = 0.5
@@ -214,6 +303,9 @@ class ComparisonModel(HasTraits):
                 points_lon = np.bincount(codes, weights=lon) / np.bincount(codes)
             self.item_geometry = point_cells(points_lon, points_lat, land).to_numpy()
         self.item_ids = np.asarray(self.item_ids, dtype=object).astype(str)
+        if not hasattr(self, "item_names") or len(self.item_names) != len(self.item_ids):
+            self.item_names = self.item_ids.astype(object)
+        self._empty_index = {item: i for i, item in enumerate(np.asarray(self.empty_ids, dtype=str))}
         self._item_index = {item: i for i, item in enumerate(self.item_ids)}
         order = np.argsort(self.item_of_row, kind="stable")
         bounds = np.searchsorted(self.item_of_row[order], np.arange(len(self.item_ids) + 1))
@@ -223,6 +315,7 @@ class ComparisonModel(HasTraits):
         self.item_x, self.item_y = shapely.get_x(points), shapely.get_y(points)
         self.item_current = self._owners(np.arange(len(self.item_ids)), self.current_codes)
         self.item_owner = self._owners(np.arange(len(self.item_ids)), self.codes)
+        self._build_graph(blocks, id_col if blocks is not None else None, None)
 
     def _owners(self, items: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Territory code holding most accounts of each item (ties: smallest code)."""
@@ -292,9 +385,10 @@ class ComparisonModel(HasTraits):
     def scorecard(self) -> pd.DataFrame:
         """Balance and disruption, current vs proposed; O(territories), not O(accounts).
 
-        Rows: ``max deviation <metric>``, ``within tolerance <metric>`` (territories),
-        ``territories``, ``edits on the map`` (undoable steps), ``accounts moved`` (vs current),
-        ``<metric> moved`` (share of the total).
+        Rows: ``max deviation <metric>`` (a share), ``within tolerance <metric>`` (territories),
+        ``territories``, ``non-contiguous territories`` (with blocks), ``far moves`` (blocks moved
+        far from their new rep's home, see :data:`FAR_FROM_HOME_KM`), ``edits on the map``
+        (undoable steps), ``accounts moved`` (vs current), ``<metric> moved`` (share of the total).
         """
         rows = {}
         for side, current in (("current", True), ("proposed", False)):
@@ -305,6 +399,10 @@ class ComparisonModel(HasTraits):
                 column[f"max deviation {metric}"] = float(np.nanmax(deviation[:, j])) if deviation.size else 0.0
                 column[f"within tolerance {metric}"] = int((deviation[:, j] <= self.tolerance + 1e-12).sum())
             column["territories"] = int((array[:, 0] > 0).sum())
+            if self.graph is not None:
+                pieces = self.current_pieces if current else self.pieces
+                column["non-contiguous territories"] = int((pieces > 1).sum())
+            column["far moves"] = 0 if current else int(self.far_items().sum())
             column["edits on the map"] = 0 if current else len(self._undo)
             column["accounts moved"] = 0 if current else int(self._moved[0])
             total = self._values.sum(axis=0)
@@ -312,6 +410,73 @@ class ComparisonModel(HasTraits):
                 column[f"{metric} moved"] = 0.0 if current else float(self._moved[j + 1] / total[j + 1]) if total[j + 1] else 0.0
             rows[side] = column
         return pd.DataFrame(rows)
+
+    def _pieces_of(self, codes: np.ndarray, owner: np.ndarray) -> np.ndarray:
+        """Number of connected pieces of each territory code's blocks (1 without a block graph).
+
+        Blocks without accounts belong to no territory and may connect a territory's blocks,
+        as in :func:`workbench.metrics.contiguity`.
+        """
+        pieces = np.ones(len(self.territories), dtype=int) if not hasattr(self, "pieces") else self.pieces.copy()
+        if self.graph is None:
+            return np.ones(len(self.territories), dtype=int)
+        for code in np.atleast_1d(codes):
+            own = set(np.flatnonzero(owner == code).tolist())
+            if not own:
+                pieces[code] = 0
+                continue
+            sub = self.graph.subgraph(own | self._empty_nodes)
+            pieces[code] = sum(1 for part in nx.connected_components(sub) if not part.isdisjoint(own))
+        return pieces
+
+    def far_items(self) -> np.ndarray:
+        """Boolean per item: moved to a territory whose rep's home is far (see :data:`FAR_FROM_HOME_KM`)."""
+        rows = np.arange(len(self.item_ids))
+        distance = self.home_km[rows, self.item_owner] if len(rows) else np.array([])
+        with np.errstate(invalid="ignore"):
+            far = distance > self.far_limit[self.item_owner]
+        return far & self.moved_items()
+
+    def territory_label(self, code: int) -> str:
+        """``"T05 (Ana Diaz)"``: a territory with its rep's name when known."""
+        rep = self.rep_names[code]
+        return f"{self.territories[code]} ({rep})" if rep else str(self.territories[code])
+
+    def review(self) -> list[str]:
+        """Warnings about the edited proposal, for people: territories in pieces, far moves.
+
+        Only what is worse than the current plan: a territory already in pieces today is reported
+        only if it has more pieces now.
+        """
+        notes = []
+        for code in np.flatnonzero((self.pieces > 1) & (self.pieces > self.current_pieces)):
+            notes.append(f"{self.territory_label(code)} is not contiguous: {self.pieces[code]} separate pieces")
+        far = np.flatnonzero(self.far_items())
+        for item in far[:10]:
+            owner = self.item_owner[item]
+            notes.append(f"{self.item_names[item]} moved to {self.territory_label(owner)} is "
+                         f"{present.km(self.home_km[item, owner])} from the rep's home")
+        if len(far) > 10:
+            notes.append(f"... and {len(far) - 10} more blocks moved far from their rep's home")
+        return notes
+
+    def describe_item(self, item_id, side: str = "proposed") -> dict:
+        """What the tooltip shows for an item: name, territory, rep, load and deviation of its territory."""
+        key = str(item_id)
+        if key in self._empty_index:
+            return {"name": str(self.empty_names[self._empty_index[key]]), "accounts": 0, "territory": None,
+                    "text": f"{self.empty_names[self._empty_index[key]]}: no accounts (belongs to no territory)"}
+        index = self.item_index(key)
+        owner = (self.item_owner if side == "proposed" else self.item_current)[index]
+        loads = self.current_loads_array if side == "current" else self._loads
+        deviation = self.deviation(current=(side == "current"))
+        parts = [f"{self.item_names[index]}", f"{self.territory_label(owner)}",
+                 f"{present.integer(self.item_count[index])} accounts here"]
+        for j, metric in enumerate(self.metrics[:2]):
+            parts.append(f"territory {metric} {present.format_value(loads[owner, j + 1], metric)} "
+                         f"({present.percent(deviation[owner, j], fraction=True, signed=True)})")
+        return {"name": str(self.item_names[index]), "territory": str(self.territories[owner]),
+                "rep": str(self.rep_names[owner]), "accounts": int(self.item_count[index]), "text": " · ".join(parts)}
 
     def moved_items(self) -> np.ndarray:
         """Boolean per item: its territory differs from the current one."""
@@ -345,12 +510,49 @@ class ComparisonModel(HasTraits):
         return self.item_ids[inside]
 
     # ------------------------------------------------------------------ edits
+    def click(self, item_id) -> None:
+        """What a click on an item does in the current :attr:`mode`; every outcome is told in :attr:`status`.
+
+        A click on a block without accounts says why nothing moved; in move mode without a
+        chosen target the click explains how to choose one and moves nothing.
+        """
+        key = str(item_id)
+        if key in self._empty_index:
+            name = self.empty_names[self._empty_index[key]]
+            self.alerts = []
+            self._say(f"{name} has no accounts, so there is nothing to move: blocks without accounts "
+                      "belong to no territory.")
+            return
+        if self.mode == "pick":
+            self.pick(key)
+        elif self.mode == "lock":
+            self.set_locked([key], not bool(self.item_locked[self.item_index(key)]))
+        elif not self.target:
+            self.item_index(key)  # an unknown id is still an error
+            self.alerts = []
+            self._say("Choose a territory in 'Move to' first (or switch to 'Pick territory' and click one of "
+                      "its blocks): nothing moved.")
+        else:
+            self.move_items([key], self.target)
+
+    def _say(self, text: str) -> None:
+        """Set the status, even to the same text again (so the view shows it as new)."""
+        if self.status == text:
+            self.status = ""
+        self.status = text
+
+    def mark_saved(self) -> None:
+        """The edits so far are saved: :attr:`unsaved` is False until the next edit."""
+        self.unsaved = False
+
     def move_items(self, item_ids, territory_id, *, skip_locked: bool = False) -> Change | None:
         """Move every account of the given items to a territory (one undoable step).
 
         Locked items refuse to move (``PlanError``), or are left where they are
         with ``skip_locked=True``. Returns the change, or None if nothing moved.
         """
+        if territory_id is None or str(territory_id) == "":
+            raise PlanError("no target territory: choose one in 'Move to' (or with pick mode) before moving")
         code = self.territory_code(territory_id)
         items = np.array([self.item_index(i) for i in np.atleast_1d(np.asarray(item_ids, dtype=object))], dtype=int)
         locked = self.item_locked[items]
@@ -361,15 +563,18 @@ class ComparisonModel(HasTraits):
         rows = rows[self.codes[rows] != code]
         skipped = f"; {int(locked.sum())} locked left in place" if locked.any() else ""
         if len(rows) == 0:
-            self.status = f"nothing to move: already in {territory_id!r}{skipped}"
+            self.alerts = []
+            self._say(f"nothing to move: already in {territory_id!r}{skipped}")
             return None
         change = Change(rows, self.codes[rows].copy(), np.full(len(rows), code), np.unique(self.item_of_row[rows]),
                         f"move {len(items)} item(s) to {str(territory_id)!r}")
         self._apply(change.rows, change.new, change.items)
         self._undo.append(change)
         self._redo.clear()
+        what = (f"{self.item_names[change.items[0]]}" if len(change.items) == 1 and self.kind != "cell"
+                else f"{len(change.items)} {self.kind}s")
         self._announce(change, f"moved {len(rows)} account(s) in {len(change.items)} {self.kind}(s) to "
-                               f"{territory_id}{skipped}")
+                               f"{territory_id}{skipped}: {what} now with {self.territory_label(code)}")
         return change
 
     def undo(self) -> None:
@@ -400,12 +605,28 @@ class ComparisonModel(HasTraits):
         self.codes[rows] = new
         self._touched = np.union1d(old, new)
         self.item_owner[items] = self._owners(items, self.codes)
+        self.pieces = self._pieces_of(self._touched, self.item_owner)
 
     def _announce(self, change: Change, status: str) -> None:
         self.last_change = {"territories": self._touched, "items": change.items}
         self.can_undo, self.can_redo = bool(self._undo), bool(self._redo)
-        self.status = status
+        self.alerts = self._alerts_for(change)
+        self.unsaved = True
+        self._say(status)
         self.revision += 1
+
+    def _alerts_for(self, change: Change) -> list[str]:
+        """Warnings about one edit: territories it leaves in more pieces than today, blocks it sends far."""
+        notes = []
+        for code in self._touched:
+            if self.pieces[code] > 1 and self.pieces[code] > self.current_pieces[code]:
+                notes.append(f"{self.territory_label(code)} is no longer contiguous: {self.pieces[code]} pieces")
+        far = self.far_items()
+        for item in change.items[far[change.items]][:5]:
+            owner = self.item_owner[item]
+            notes.append(f"{self.item_names[item]} is {present.km(self.home_km[item, owner])} from the home of "
+                         f"{self.territory_label(owner)}'s rep (far: over {present.km(self.far_limit[owner])})")
+        return notes
 
     def set_locked(self, item_ids, locked: bool = True) -> None:
         """Lock (or unlock) every account of the given items; locked items refuse moves."""
@@ -415,13 +636,17 @@ class ComparisonModel(HasTraits):
         self.item_locked[items] = locked
         self._touched = np.unique(self.item_owner[items])
         self.last_change = {"territories": self._touched, "items": items}
-        self.status = f"{'locked' if locked else 'unlocked'} {len(rows)} account(s) in {len(items)} {self.kind}(s)"
+        self.alerts = []
+        self.unsaved = True
+        self._say(f"{'locked' if locked else 'unlocked'} {len(rows)} account(s) in {len(items)} {self.kind}(s)")
         self.revision += 1
 
     def pick(self, item_id) -> str:
         """Make the territory holding an item the move target; returns its id."""
-        self.target = str(self.territories[self.item_owner[self.item_index(item_id)]])
-        self.status = f"target territory: {self.target}"
+        code = self.item_owner[self.item_index(item_id)]
+        self.target = str(self.territories[code])
+        self.alerts = []
+        self._say(f"target territory: {self.territory_label(code)}; switch to Move and click blocks to move them there")
         return self.target
 
     # ------------------------------------------------------------------ results

@@ -13,22 +13,22 @@ from __future__ import annotations
 import functools
 import html
 import traceback
-from pathlib import Path
 
 import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from ipyleaflet import DrawControl, GeoJSON, Map, basemaps, basemap_to_tiles
+from ipyleaflet import (DivIcon, DrawControl, GeoJSON, LayerGroup, Map, Marker, WidgetControl, basemap_to_tiles,
+                        basemaps)
 from ipywidgets import (HTML, Button, Checkbox, Dropdown, HBox, Layout, Output, Text, ToggleButtons, VBox, jslink,
                         link)
 
+from workbench import present
 from workbench.errors import WorkbenchError
-from workbench.geo import block_adjacency
 from workbench.mapview import features as F
 from workbench.mapview.colors import TOL_BURD, deviation_colors, territory_colors, territory_graph
-from workbench.mapview.model import ComparisonModel
-from workbench.schema import LATITUDE, LONGITUDE, REP_ID, REP_NAME, TERRITORY_ID
+from workbench.mapview.model import FAR_FROM_HOME_KM, ComparisonModel
+from workbench.schema import LATITUDE, LONGITUDE, REGION, REP_ID, REP_NAME
 
 #: Above this many accounts, points are drawn one circle per block/cell, sized by count.
 MAX_POINTS = 2000
@@ -52,6 +52,12 @@ def _reported(handler):
 class ComparisonMap(VBox):
     """Current and proposed alignment on two linked maps; click or draw to move blocks.
 
+    Layout (chosen for room to work): two **stacked, full-width maps**, the proposed
+    (editable) one on top with the live scorecard and warnings beside it, the current one
+    below with the legend and balance bars; the two follow each other's zoom and centre.
+    Side-by-side panes left each map about 330 px wide, too small to pick a county; a
+    swipe (split) map hides half of each plan at any time, so stacking wins.
+
     Parameters
     ----------
     current, proposed : Plan or array-like
@@ -62,15 +68,21 @@ class ComparisonMap(VBox):
     block_col : str, optional
         Accounts' block column, e.g. ``"county_fips"``.
     reps : pandas.DataFrame, optional
-        Reps with ``latitude``/``longitude`` (home markers); default the plans' rep homes.
+        Reps with ``territory_id``, ``latitude``/``longitude`` and ``name`` (home markers,
+        names in the lists and the far-move check); default the plans' rep homes.
     accounts : pandas.DataFrame, optional
         Needed with plain labels.
     metrics : sequence of str, optional
         Metrics to balance (default workload, revenue, potential when present).
     basemap : bool, default True
         Draw OpenStreetMap tiles under the territories (needs internet).
-    save_folder : str, default "plans/edited"
-        Initial folder in the save box.
+    save_folder : str, default "plans"
+        Folder the scenario is saved in (each scenario in a sub-folder named after it).
+    scenario_name : str, default ""
+        Initial name in the scenario box; a name is required to save, and must differ from the
+        names of the other plans in the folder.
+    far_km : float, default :data:`workbench.mapview.model.FAR_FROM_HOME_KM`
+        Distance from the new rep's home beyond which a moved block is flagged.
 
     Attributes
     ----------
@@ -86,20 +98,22 @@ class ComparisonMap(VBox):
     """
 
     def __init__(self, current, proposed, blocks=None, block_col=None, reps=None, *, accounts=None, metrics=None,
-                 tolerance: float = 0.05, land=None, basemap: bool = True, save_folder: str = "plans/edited",
-                 height: str = "520px", **kwargs):
+                 tolerance: float = 0.05, land=None, basemap: bool = True, save_folder: str = "plans",
+                 scenario_name: str = "", height: str = "560px", far_km: float = FAR_FROM_HOME_KM, **kwargs):
         super().__init__(**kwargs)
         self.model = ComparisonModel(current, proposed, accounts=accounts, blocks=blocks, block_col=block_col,
-                                     metrics=metrics, tolerance=tolerance, land=land)
+                                     metrics=metrics, tolerance=tolerance, land=land, homes=reps, far_km=far_km)
         model = self.model
+        self.add_class("wb-comparison-map")
         self._errors = Output(layout=Layout(max_height="160px", overflow="auto"))
         self._geometry = F.light_geometries(model.item_geometry)
-        self.colors = self._territory_colors(blocks, block_col)
+        self.colors = self._territory_colors()
 
-        self._current_map = self._make_map(basemap, height)
         self._proposed_map = self._make_map(basemap, height)
-        jslink((self._current_map, "center"), (self._proposed_map, "center"))
-        jslink((self._current_map, "zoom"), (self._proposed_map, "zoom"))
+        self._current_map = self._make_map(basemap, _smaller(height))
+        jslink((self._proposed_map, "center"), (self._current_map, "center"))
+        jslink((self._proposed_map, "zoom"), (self._current_map, "zoom"))
+        self._tooltips = {}
         self.current_layers = self._territory_layers(self._current_map, "current")
         self.proposed_layers = self._territory_layers(self._proposed_map, "proposed")
         for layer in self.proposed_layers:
@@ -111,24 +125,32 @@ class ComparisonMap(VBox):
         self._draw.on_draw(self._on_draw_created)
         self._proposed_map.add(self._draw)
 
-        self._build_controls(save_folder)
+        self._build_controls(save_folder, scenario_name)
         self._scorecard = HTML(layout=Layout(width="100%"))
-        self._bars = HTML(layout=Layout(width="100%", max_height="230px", overflow="auto"))
+        self._review = HTML(layout=Layout(width="100%", max_height="200px", overflow="auto"))
+        self._bars = HTML(layout=Layout(width="100%", max_height="420px", overflow="auto"))
         self._refresh_panel()
 
         model.observe(self._on_model_revision, "revision")
         model.observe(self._on_filter_change, ["only_moved", "show"])
         model.observe(self._on_color_by_change, "color_by")
         model.observe(self._on_status_change, "status")
+        model.observe(self._on_alerts_change, "alerts")
         model.observe(self._on_target_change, "target")
+        model.observe(self._on_unsaved_change, "unsaved")
 
-        maps = HBox([VBox([HTML("<b>Current</b>"), self._current_map], layout=Layout(flex="1 1 0", min_width="0")),
-                     VBox([HTML("<b>Proposed (edited)</b>"), self._proposed_map], layout=Layout(flex="1 1 0", min_width="0"))],
-                     layout=Layout(flex="1 1 0", min_width="0", align_items="flex-start"))
-        panel = VBox([self._scorecard, self._bars], layout=Layout(width="330px", flex="0 0 330px"))
-        # flex-start: the maps keep their height instead of stretching to the side panel's.
-        self.children = [self._toolbar, self._status, HBox([maps, panel], layout=Layout(align_items="flex-start")),
-                         self._save_row, self._errors]
+        panel = Layout(width="340px", flex="0 0 340px", padding="0 0 0 8px")
+        pane = Layout(flex="1 1 0", min_width="0")
+        proposed_row = HBox([VBox([HTML("<b>Proposed (edited): click a block to move it</b>"), self._proposed_map],
+                                  layout=pane),
+                             VBox([self._scorecard, self._review], layout=panel)],
+                            layout=Layout(align_items="flex-start", width="100%"))
+        current_row = HBox([VBox([HTML("<b>Current alignment</b> (follows the map above)"), self._current_map],
+                                 layout=pane),
+                            VBox([self._bars], layout=panel)],
+                           layout=Layout(align_items="flex-start", width="100%"))
+        self.children = [self._toolbar, self._status, self._alerts, proposed_row, self._save_row, current_row,
+                         self._errors]
 
     @property
     def proposed(self):
@@ -141,12 +163,11 @@ class ComparisonMap(VBox):
         return self.model.assignments()
 
     # ------------------------------------------------------------------ building
-    def _territory_colors(self, blocks, block_col) -> dict[str, str]:
+    def _territory_colors(self) -> dict[str, str]:
         model = self.model
         ids = model.item_ids
-        if model.kind == "block":
-            sub = blocks[blocks[block_col if block_col in blocks.columns else "block_id"].astype(str).isin(ids)]
-            graph = block_adjacency(sub.assign(_id=sub[block_col if block_col in sub.columns else "block_id"].astype(str)), "_id")
+        if model.graph is not None:
+            graph = nx.relabel_nodes(model.graph.subgraph(range(len(ids))), dict(enumerate(ids)))
         else:
             tree = shapely.STRtree(model.item_geometry)
             left, right = tree.query(model.item_geometry, predicate="intersects")
@@ -161,20 +182,38 @@ class ComparisonMap(VBox):
         x0, y0 = np.nanmin(self.model.item_x), np.nanmin(self.model.item_y)
         x1, y1 = np.nanmax(self.model.item_x), np.nanmax(self.model.item_y)
         span = max(x1 - x0, (y1 - y0) * 1.6, 1e-3)
-        # Fit the items' extent into a pane about 440 px wide (each map takes half the row), in quarter steps.
-        zoom = float(np.clip(np.floor(4 * np.log2(440 * 360 / (256 * span))) / 4, 1, 14))
+        # Fit the items' extent into a pane about 800 px wide, in quarter zoom steps.
+        zoom = float(np.clip(np.floor(4 * np.log2(800 * 360 / (256 * span))) / 4, 1, 14))
         layers = (basemap_to_tiles(basemaps.OpenStreetMap.Mapnik),) if basemap else ()
-        return Map(center=((y0 + y1) / 2, (x0 + x1) / 2), zoom=zoom, zoom_snap=0.25, zoom_delta=0.5, layers=layers,
-                   scroll_wheel_zoom=True, layout=Layout(height=height, width="100%"))
+        new = Map(center=((y0 + y1) / 2, (x0 + x1) / 2), zoom=zoom, zoom_snap=0.25, zoom_delta=0.5, layers=layers,
+                  scroll_wheel_zoom=True, layout=Layout(height=height, width="100%"))
+        new.add_class("wb-map")
+        return new
+
+    def _tooltip(self, target_map: Map) -> HTML:
+        if id(target_map) not in self._tooltips:
+            box = HTML("<span style='color:#555'>Hover a block for its territory, rep and load</span>",
+                       layout=Layout(max_width="360px", padding="2px 6px"))
+            box.add_class("wb-tooltip")
+            target_map.add(WidgetControl(widget=box, position="topright"))
+            self._tooltips[id(target_map)] = box
+        return self._tooltips[id(target_map)]
 
     def _territory_layers(self, target_map: Map, side: str) -> list[GeoJSON]:
         layers = []
+        tooltip = self._tooltip(target_map)
         if len(self.model.empty_geometry):
-            empty = [{"type": "Feature", "geometry": g, "properties": {"style": F.EMPTY_STYLE}}
-                     for g in F.light_geometries(self.model.empty_geometry)]
-            target_map.add(GeoJSON(data=F.feature_collection(empty), name="blocks without accounts"))
+            empty = [{"type": "Feature", "geometry": g, "properties": {"id": str(i), "style": F.EMPTY_STYLE}}
+                     for g, i in zip(F.light_geometries(self.model.empty_geometry), self.model.empty_ids)]
+            layer = GeoJSON(data=F.feature_collection(empty), name="blocks without accounts",
+                            hover_style={"fillOpacity": 0.8})
+            layer.on_hover(functools.partial(self._on_item_hover, side=side, box=tooltip))
+            if side == "proposed":
+                layer.on_click(self._on_item_click)
+            target_map.add(layer)
         for code, territory in enumerate(self.model.territories):
             layer = GeoJSON(data=self._layer_data(code, side), name=str(territory), hover_style=F.HOVER_STYLE)
+            layer.on_hover(functools.partial(self._on_item_hover, side=side, box=tooltip))
             target_map.add(layer)
             layers.append(layer)
         return layers
@@ -183,43 +222,48 @@ class ComparisonMap(VBox):
         model = self.model
         if len(model.accounts) > MAX_POINTS or model.kind == "cell":
             lon, lat, count = model.item_x, model.item_y, model.item_count
-            radius = 1.0 + 5.0 * np.sqrt(count / max(count.max(), 1))
+            radius = 1.0 + 4.0 * np.sqrt(count / max(count.max(), 1))
             names = [f"{n} accounts" for n in count]
         else:
             lon = model.accounts[LONGITUDE].to_numpy(float)
             lat = model.accounts[LATITUDE].to_numpy(float)
-            radius, names = np.full(len(lon), 2.5), None
-        style = {"color": "#222222", "weight": 0, "fillColor": "#222222", "fillOpacity": 0.25, "interactive": False}
+            radius, names = np.full(len(lon), 2.0), None
+        style = {"color": "#222222", "weight": 0, "fillColor": "#222222", "fillOpacity": 0.2, "interactive": False}
         homes = self._rep_homes(reps)
         self.account_layers = []
+        self.rep_layers = []
         for target_map in (self._current_map, self._proposed_map):
             layer = GeoJSON(data=F.feature_collection(F.point_features(lon, lat, radius, names)),
-                            point_style=style, name="accounts")
+                            point_style=style, name="accounts", visible=False)
             target_map.add(layer)
             self.account_layers.append(layer)
             if homes is not None and len(homes):
-                target_map.add(GeoJSON(
-                    data=F.feature_collection(F.point_features(homes[LONGITUDE], homes[LATITUDE],
-                                                               np.full(len(homes), 5.0), homes["label"].tolist())),
-                    point_style={"color": "#000000", "weight": 2, "fillColor": "#ffffff", "fillOpacity": 1.0,
-                                 "interactive": False}, name="rep homes"))
+                markers = [Marker(location=(float(y), float(x)), draggable=False, keyboard=False, title=str(name),
+                                  icon=DivIcon(html=_rep_icon(name), icon_size=[8, 8], icon_anchor=[4, 4]))
+                           for x, y, name in zip(homes[LONGITUDE], homes[LATITUDE], homes["label"])]
+                group = LayerGroup(layers=markers, name="rep homes")
+                target_map.add(group)
+                self.rep_layers.append(group)
 
     def _rep_homes(self, reps) -> pd.DataFrame | None:
         if reps is not None:
             frame = pd.DataFrame(reps)
             label = frame[REP_NAME] if REP_NAME in frame else frame.get(REP_ID, pd.Series("", index=frame.index))
             return frame.assign(label=label.astype(str)).dropna(subset=[LATITUDE, LONGITUDE])
-        info = self.model.territory_info
-        if {"rep_latitude", "rep_longitude"} <= set(info.columns):
-            homes = info.dropna(subset=["rep_latitude", "rep_longitude"])
-            label = homes["rep_name"] if "rep_name" in homes else pd.Series(homes.index, index=homes.index)
-            return pd.DataFrame({LATITUDE: homes["rep_latitude"], LONGITUDE: homes["rep_longitude"],
-                                 "label": label.astype(str)})
-        return None
-
-    def _build_controls(self, save_folder: str) -> None:
         model = self.model
-        self._target = Dropdown(options=list(model.territories), description="Move to", layout=Layout(width="180px"))
+        known = np.isfinite(model.home_latitude) & np.isfinite(model.home_longitude)
+        if not known.any():
+            return None
+        label = np.where(model.rep_names[known] != "", model.rep_names[known], model.territories[known])
+        return pd.DataFrame({LATITUDE: model.home_latitude[known], LONGITUDE: model.home_longitude[known],
+                             "label": label.astype(str)})
+
+    def _build_controls(self, save_folder: str, scenario_name: str) -> None:
+        model = self.model
+        options = [("Choose a territory…", "")] + [(model.territory_label(i).replace(" (", " · ").rstrip(")")
+                                                     if model.rep_names[i] else str(t), str(t))
+                                                    for i, t in enumerate(model.territories)]
+        self._target = Dropdown(options=options, value="", description="Move to", layout=Layout(width="300px"))
         link((model, "target"), (self._target, "value"))
         self._mode = ToggleButtons(options=[("Move", "move"), ("Pick territory", "pick"), ("Lock/unlock", "lock")],
                                    style={"button_width": "100px"})
@@ -231,9 +275,12 @@ class ComparisonMap(VBox):
         show += [(f"Territory {t}", f"territory:{t}") for t in model.territories]
         self._show = Dropdown(options=show, description="Show", layout=Layout(width="200px"))
         link((model, "show"), (self._show, "value"))
+        self._zoom = Dropdown(options=[("Whole map", "")] + show[1:], description="Zoom to", value="",
+                              layout=Layout(width="220px"))
+        self._zoom.observe(self._on_zoom_change, "value")
         self._only_moved = Checkbox(description="Only moved", indent=False, layout=Layout(width="110px"))
         link((model, "only_moved"), (self._only_moved, "value"))
-        self._show_accounts = Checkbox(value=True, description="Accounts", indent=False, layout=Layout(width="100px"))
+        self._show_accounts = Checkbox(value=False, description="Accounts", indent=False, layout=Layout(width="100px"))
         for layer in self.account_layers:
             link((self._show_accounts, "value"), (layer, "visible"))
         self._undo = Button(description="Undo", icon="undo", disabled=True, layout=Layout(width="80px"))
@@ -243,14 +290,18 @@ class ComparisonMap(VBox):
         link((model, "can_undo"), (self._undo, "disabled"), transform=(lambda v: not v, lambda v: not v))
         link((model, "can_redo"), (self._redo, "disabled"), transform=(lambda v: not v, lambda v: not v))
         self._toolbar = VBox([HBox([self._target, self._mode, self._undo, self._redo]),
-                              HBox([self._color_by, self._show, self._only_moved, self._show_accounts])])
-        self._status = HTML(f"<i>Click a {model.kind} on the proposed map to move it to the chosen territory; "
-                            "draw a rectangle or polygon to move many.</i>")
-        self._folder = Text(value=save_folder, description="Save to", layout=Layout(width="360px"))
+                              HBox([self._zoom, self._color_by, self._show, self._only_moved, self._show_accounts])])
+        self._status = HTML(f"<span class='wb-status'><i>Choose a territory in 'Move to', then click a {model.kind} "
+                            "on the proposed map to move it there; draw a rectangle or polygon to move many.</i></span>")
+        self._alerts = HTML("")
+        self._name = Text(value=scenario_name, description="Scenario", placeholder="a name, e.g. west-rebalanced",
+                          layout=Layout(width="300px"))
+        self._folder = Text(value=save_folder, description="in folder", layout=Layout(width="300px"))
         self._save = Button(description="Save scenario", icon="save")
         self._save.on_click(self._on_save_click)
+        self._unsaved = HTML(_UNSAVED_HTML[False])
         self._saved = HTML()
-        self._save_row = HBox([self._folder, self._save, self._saved])
+        self._save_row = HBox([self._name, self._folder, self._save, self._unsaved, self._saved])
 
     # ------------------------------------------------------------------ drawing the state
     def _fill(self, codes: np.ndarray, side: str) -> np.ndarray:
@@ -288,19 +339,41 @@ class ComparisonMap(VBox):
     def _refresh_panel(self) -> None:
         self._scorecard.value = self._scorecard_html()
         self._bars.value = self._bars_html()
+        self._refresh_review()
+
+    def _refresh_review(self) -> None:
+        notes = self.model.review()
+        if not notes:
+            self._review.value = "<div class='wb-review' style='font-size:12px;color:#1b5e20'>No warnings: every " \
+                                 "territory is contiguous and no block is far from its rep.</div>"
+            return
+        items = "".join(f"<li>{html.escape(n, quote=False)}</li>" for n in notes)
+        self._review.value = (f"<div class='wb-review' style='font-size:12px;color:#842029'><b>Warnings "
+                              f"({len(notes)})</b><ul style='margin:2px 0 0 16px;padding:0'>{items}</ul></div>")
 
     def _scorecard_html(self) -> str:
         card = self.model.scorecard()
+        n = int(card.loc["territories", "current"]) if "territories" in card.index else 0
         rows = []
         for name, (cur, new) in card.iterrows():
-            if name.startswith(("max deviation", "moved")) or name.endswith(" moved") and name != "accounts moved":
-                cells = f"{cur:.1%}", f"{new:.1%}"
+            if name.startswith("max deviation"):
+                label = f"{name.removeprefix('max deviation ').capitalize()}: largest deviation"
+                cells = present.percent(cur, fraction=True), present.percent(new, fraction=True)
+            elif name.endswith(" moved") and name != "accounts moved":
+                label = f"{name.removesuffix(' moved').capitalize()} moved"
+                cells = present.percent(cur, fraction=True), present.percent(new, fraction=True)
+            elif name.startswith("within tolerance"):
+                label = f"Within tolerance ({name.removeprefix('within tolerance ')})"
+                cells = f"{present.integer(cur)} of {n}", f"{present.integer(new)} of {n}"
             else:
-                cells = f"{int(cur):,}", f"{int(new):,}"
-            rows.append(f"<tr><td>{html.escape(name)}</td><td style='text-align:right'>{cells[0]}</td>"
-                        f"<td style='text-align:right'><b>{cells[1]}</b></td></tr>")
+                label = name[:1].upper() + name[1:]
+                cells = present.integer(cur), present.integer(new)
+            worse = name in ("non-contiguous territories", "far moves") and new > cur
+            style = "text-align:right" + (";color:#B2182B" if worse else "")
+            rows.append(f"<tr data-item='{html.escape(name)}'><td>{html.escape(label)}</td>"
+                        f"<td style='text-align:right'>{cells[0]}</td><td style='{style}'><b>{cells[1]}</b></td></tr>")
         return ("<table class='wb-scorecard' style='border-collapse:collapse;font-size:12px;width:100%'>"
-                "<tr><th style='text-align:left'>Scorecard</th><th>current</th><th>proposed</th></tr>"
+                "<tr><th style='text-align:left'>Scorecard (live)</th><th>current</th><th>proposed</th></tr>"
                 + "".join(rows) + "</table>")
 
     def _bars_html(self) -> str:
@@ -324,25 +397,35 @@ class ComparisonMap(VBox):
             over = abs(deviation[i]) > model.tolerance
             is_target = territory == model.target
             target = " data-target='1'" if is_target else ""
+            rep = html.escape(str(model.rep_names[i]))
+            title = html.escape(f"{model.territory_label(i)}: {present.format_value(loads[i], metric)}")
             rows.append(
-                f"<div data-territory='{html.escape(str(territory))}' data-color='{fills[i]}'{target} "
-                f"style='display:flex;align-items:center;gap:4px;height:15px;{'font-weight:bold' if is_target else ''}'>"
-                f"<span style='width:38px'>{html.escape(str(territory))}</span>"
+                f"<div data-territory='{html.escape(str(territory))}' data-color='{fills[i]}'{target} title='{title}' "
+                f"style='display:flex;align-items:center;gap:4px;height:16px;{'font-weight:bold' if is_target else ''}'>"
+                f"<span style='width:12px;height:12px;background:{fills[i]};border:1px solid #555;flex:0 0 12px'></span>"
+                f"<span style='width:34px'>{html.escape(str(territory))}</span>"
+                f"<span style='width:92px;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;color:#444'>{rep}</span>"
                 f"<span style='position:relative;flex:1;height:11px;background:#f0f0f0'>"
                 f"<span style='position:absolute;left:0;top:0;height:11px;width:{100 * loads[i] / top:.1f}%;"
                 f"background:{fills[i]};border:1px solid #555;box-sizing:border-box'></span>"
                 f"<span style='position:absolute;left:{100 * mean_share:.1f}%;top:-2px;height:15px;"
                 f"border-left:1px dashed #000'></span></span>"
                 f"<span style='width:52px;text-align:right;{'color:#B2182B;font-weight:bold' if over else ''}'>"
-                f"{'—' if np.isnan(deviation[i]) else format(deviation[i], '+.1%')}</span></div>")
-        legend = ("<div style='font-size:11px;margin-top:4px'>black outline = moved; dashed = locked; "
-                  "dashed line = mean</div>")
+                f"{present.MISSING if np.isnan(deviation[i]) else present.percent(deviation[i], fraction=True, signed=True)}"
+                f"</span></div>")
+        legend = ("<div class='wb-legend' style='font-size:11px;margin-top:6px;line-height:1.6'>"
+                  "<span style='display:inline-block;width:14px;height:10px;border:2px solid #000'></span> moved block "
+                  "&nbsp; <span style='display:inline-block;width:14px;height:10px;border:2px dashed #333'></span> locked "
+                  "&nbsp; <span style='display:inline-block;width:14px;height:10px;background:#d9d9d9'></span> no accounts "
+                  "&nbsp; <span style='display:inline-block;width:8px;height:8px;border-radius:50%;background:#fff;"
+                  "border:2px solid #000'></span> rep's home &nbsp; dashed line = mean</div>")
         if model.color_by != "territory":
             gradient = ", ".join(TOL_BURD)
             legend += (f"<div style='font-size:11px'>under <span style='display:inline-block;width:120px;height:9px;"
                        f"background:linear-gradient(to right, {gradient})'></span> over the mean</div>")
-        return (f"<div class='wb-bars' style='font-size:11px'><b>{html.escape(metric)} by territory</b> "
-                f"(deviation from mean, tolerance ±{model.tolerance:.0%})" + "".join(rows) + legend + "</div>")
+        return (f"<div class='wb-bars' style='font-size:11px'><b>Legend: {html.escape(metric)} by territory</b> "
+                f"(deviation from the mean, tolerance ±{present.percent(model.tolerance, fraction=True)})"
+                + "".join(rows) + legend + "</div>")
 
     def _show_error(self, error: Exception) -> None:
         if isinstance(error, WorkbenchError):
@@ -356,15 +439,39 @@ class ComparisonMap(VBox):
     @_reported
     def _on_item_click(self, event=None, feature=None, properties=None, **kwargs) -> None:
         properties = properties or (feature or {}).get("properties", {})
-        item = properties["id"]
-        mode = self.model.mode
-        if mode == "pick":
-            self.model.pick(item)
-        elif mode == "lock":
-            index = self.model.item_index(item)
-            self.model.set_locked([item], not bool(self.model.item_locked[index]))
+        self._saved.value = ""
+        self.model.click(properties["id"])
+
+    @_reported
+    def _on_item_hover(self, event=None, feature=None, properties=None, *, side: str = "proposed", box=None,
+                       **kwargs) -> None:
+        properties = properties or (feature or {}).get("properties", {})
+        if "id" not in properties or box is None:
+            return
+        info = self.model.describe_item(properties["id"], side)
+        box.value = f"<div class='wb-tooltip-text' style='font-size:12px'>{html.escape(info['text'])}</div>"
+
+    @_reported
+    def _on_zoom_change(self, change) -> None:
+        choice = change["new"]
+        model = self.model
+        if not choice:
+            mask = np.ones(len(model.item_ids), dtype=bool)
+        elif choice.startswith("territory:"):
+            code = model.territory_code(choice.split(":", 1)[1])
+            mask = (model.item_owner == code) | (model.item_current == code)
         else:
-            self.model.move_items([item], self.model.target)
+            regions = model.territory_info.get(REGION, pd.Series(index=model.territory_info.index, dtype=object))
+            wanted = regions.astype(str).to_numpy() == choice.split(":", 1)[1]
+            mask = wanted[model.item_owner] | wanted[model.item_current]
+        if not mask.any():
+            model.status = f"nothing to zoom to for {choice}"
+            return
+        bounds = shapely.bounds(model.item_geometry[mask])
+        south, west = float(np.nanmin(bounds[:, 1])), float(np.nanmin(bounds[:, 0]))
+        north, east = float(np.nanmax(bounds[:, 3])), float(np.nanmax(bounds[:, 2]))
+        self._proposed_map.fit_bounds([[south, west], [north, east]])
+        self._zoomed_to = ((south, west), (north, east))
 
     @_reported
     def _on_draw_created(self, target=None, action=None, geo_json=None, **kwargs) -> None:
@@ -373,11 +480,14 @@ class ComparisonMap(VBox):
         try:
             items = self.model.items_in(geo_json)
             if len(items) == 0:
-                self.model.status = "no block in the drawn shape"
+                self.model.status = f"no {self.model.kind} with accounts in the drawn shape: nothing moved"
             elif self.model.mode == "lock":
                 self.model.set_locked(items, True)
             elif self.model.mode == "move":
-                self.model.move_items(items, self.model.target, skip_locked=True)
+                if not self.model.target:
+                    self.model.click(items[0])  # explains how to choose a target
+                else:
+                    self.model.move_items(items, self.model.target, skip_locked=True)
         finally:
             self._draw.clear()
 
@@ -391,13 +501,17 @@ class ComparisonMap(VBox):
 
     @_reported
     def _on_save_click(self, button=None) -> None:
-        from workbench.plan import save_plan
+        from workbench.plan import save_scenario
 
-        folder = self._folder.value.strip()
+        name, folder = self._name.value.strip(), self._folder.value.strip()
+        if not name:
+            raise WorkbenchError("name the scenario before saving it (the Scenario box): names tell drafts apart "
+                                 "when they are reviewed and approved")
         if not folder:
             raise WorkbenchError("type a folder to save the scenario in")
-        path = save_plan(self.model.to_plan(), Path(folder))
-        self._saved.value = f"saved to <code>{html.escape(str(Path(path).resolve()))}</code>"
+        path = save_scenario(self.model.to_plan(), folder, name)
+        self.model.mark_saved()
+        self._saved.value = f"saved as <b>{html.escape(name)}</b> in <code>{html.escape(str(path))}</code>"
 
     @_reported
     def _on_model_revision(self, change) -> None:
@@ -418,4 +532,39 @@ class ComparisonMap(VBox):
         self._bars.value = self._bars_html()
 
     def _on_status_change(self, change) -> None:
-        self._status.value = html.escape(change["new"])
+        if change["new"]:
+            self._errors.outputs = ()
+            self._status.value = f"<span class='wb-status'>{html.escape(change['new'], quote=False)}</span>"
+
+    def _on_alerts_change(self, change) -> None:
+        notes = change["new"]
+        self._alerts.value = "".join(
+            f"<div class='wb-alert' style='color:#842029;background:#f8d7da;padding:2px 6px;margin:1px 0'>"
+            f"&#9888; {html.escape(n, quote=False)}</div>" for n in notes)
+
+    def _on_unsaved_change(self, change) -> None:
+        self._unsaved.value = _UNSAVED_HTML[bool(change["new"])]
+        if change["new"]:
+            self._saved.value = ""
+
+
+#: The marker next to the save button.
+_UNSAVED_HTML = {
+    True: "<span class='wb-unsaved' data-unsaved='1' style='color:#842029;font-weight:bold'>&#9679; unsaved changes</span>",
+    False: "<span class='wb-unsaved' data-unsaved='0' style='color:#555'>no unsaved changes</span>",
+}
+
+
+def _smaller(height: str) -> str:
+    """The current map's height: 80% of the proposed map's (it is for reading, not editing)."""
+    if height.endswith("px"):
+        return f"{int(float(height[:-2]) * 0.8)}px"
+    return height
+
+
+def _rep_icon(name) -> str:
+    """A small home dot with the rep's name beside it (DivIcon HTML)."""
+    return ("<div style='position:relative'><div style='width:8px;height:8px;border-radius:50%;background:#fff;"
+            "border:2px solid #000;box-sizing:border-box'></div><div class='wb-rep-name' style='position:absolute;"
+            "left:10px;top:-4px;white-space:nowrap;font-size:10px;font-weight:600;color:#000;"
+            "text-shadow:0 0 2px #fff,0 0 2px #fff'>" + html.escape(str(name)) + "</div></div>")

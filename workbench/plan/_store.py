@@ -25,6 +25,7 @@ from workbench.plan._frames import normalise_territories
 from workbench.plan._hash import FORMAT_TAG, HASH_COVERAGE
 from workbench.plan._hash import input_hash as _input_hash
 from workbench.plan._meta import APPROVED, PlanMetadata, utc_now
+from workbench.plan._lineage import lineage_records
 from workbench.plan._model import Plan
 from workbench.locking import folder_lock, recover
 from workbench.safeio import (
@@ -129,9 +130,12 @@ def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
     check_save_path(path, overwrite)
     with folder_lock(path, action="saving"):
         check_save_path(path, overwrite)  # again, holding the lock: another process may have saved meanwhile
+        lineage = lineage_records(plan)
+        if not lineage and path.exists():  # re-saving the same content (approval in place) keeps the recorded steps
+            lineage = _kept_lineage(path, plan.content_hash)
         with atomic_directory(path, replace=path.exists(),
                               finish=make_read_only if plan.is_approved else None) as folder:
-            _write_files(plan, folder)
+            _write_files(plan, folder, lineage)
     return path
 
 
@@ -178,7 +182,17 @@ def _suggest(path: Path) -> Path:
     return candidate
 
 
-def _write_files(plan: Plan, folder: Path) -> None:
+def _kept_lineage(path: Path, content_hash: str) -> list:
+    try:
+        old = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return []
+    if isinstance(old, dict) and old.get("content_hash") == content_hash and isinstance(old.get("lineage"), list):
+        return old["lineage"]
+    return []
+
+
+def _write_files(plan: Plan, folder: Path, lineage: list | None = None) -> None:
     try:
         plan._accounts.to_parquet(folder / ACCOUNTS_FILE, index=False)
     except (ValueError, TypeError, ImportError) as exc:  # pyarrow errors derive from these
@@ -203,6 +217,8 @@ def _write_files(plan: Plan, folder: Path) -> None:
         "files": {name: {"sha256": sha256_file(folder / name), "bytes": (folder / name).stat().st_size}
                   for name in DATA_FILES},
         "hash_covers": HASH_COVERAGE,
+        # The unsaved steps between this plan and its nearest saved ancestor (see workbench.plan._lineage).
+        "lineage": list(lineage or []),
     }
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 

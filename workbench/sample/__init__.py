@@ -2,7 +2,10 @@
 
 Run ``python -m workbench.sample [--raw DIR] [--out DIR]`` (or ``make sample``).
 The raw folder defaults to ``$WORKBENCH_RAW_DATA`` or ``<repo>/../shared/data``;
-the output to ``<repo>/data``. The same inputs and seed give byte-identical files.
+the output to ``<repo>/data`` in a checkout. An installed workbench has no
+repository to write into and never writes into its own package folder
+(site-packages): pass ``--out DIR`` there. The same inputs and seed give
+byte-identical files.
 
 Written files (see ``data/README.md`` for the column dictionary):
 
@@ -23,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from workbench import bundled
 from workbench.errors import InputError
 from workbench.safeio import atomic_path, sha256_file
 from workbench.sample.accounts import SURNAMES, describe_accounts, place_accounts
@@ -36,8 +40,9 @@ from workbench.schema import (
     REP_NAME, STATE, TERRITORY_ID, WORKLOAD, ZIP,
 )
 
-REPO_DIR = Path(__file__).resolve().parents[2]
-DEFAULT_OUT_DIR = REPO_DIR / "data"
+REPO_DIR = bundled.REPO_DIR
+#: ``<repo>/data`` in a checkout; None when installed (then an output folder must be given).
+DEFAULT_OUT_DIR = REPO_DIR / "data" if bundled.IN_REPOSITORY else None
 RAW_ENV = "WORKBENCH_RAW_DATA"
 
 SEED = 20240501
@@ -190,6 +195,10 @@ def build_sample(raw_dir=None, out_dir=None, *, seed: int = SEED, n_accounts: in
     if n_accounts < N_TERRITORIES:
         raise InputError(f"n_accounts must be at least {N_TERRITORIES}, got {n_accounts}")
     started = time.perf_counter()
+    if out_dir is None and DEFAULT_OUT_DIR is None:
+        raise InputError(
+            f"no output folder: this workbench is installed ({Path(__file__).resolve().parents[1]}), not a checkout, "
+            "and the sample is never written into the installed package; pass --out DIR")
     raw_dir = Path(raw_dir) if raw_dir is not None else default_raw_dir()
     out_dir = Path(out_dir) if out_dir is not None else DEFAULT_OUT_DIR
     _check_raw(raw_dir)

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m workbench.sample", description=__doc__)
     parser.add_argument("--raw", default=None,
                         help=f"raw data folder (default: ${RAW_ENV} or {default_raw_dir()})")
-    parser.add_argument("--out", default=None, help=f"output folder (default: {DEFAULT_OUT_DIR})")
+    parser.add_argument("--out", default=None, help=f"output folder (default: {DEFAULT_OUT_DIR or 'none when installed: required'})")
     args = parser.parse_args(argv)
     try:
         summary = build_sample(args.raw, args.out)
