@@ -118,19 +118,8 @@ def _write_csv(frame, path: Path) -> None:
 
 def format_gaps(gaps, territories, uncovered, max_km: float, *, top: int = 10, by_territory: bool = True) -> str:
     """What ``workbench gaps`` prints: the biggest gaps, territories, uncovered accounts."""
-    import pandas as pd
-
+    from workbench.gaps import format_gaps as people
     from workbench.present import km, money, percent, text_table
-
-    def rows(frame, first):
-        return pd.DataFrame({
-            "Rank": frame["rank"].map("{:,}".format), **first(frame),
-            "Accounts": frame["accounts"].map("{:,}".format), "Potential": frame["potential"].map(money),
-            "Revenue": frame["revenue"].map(money),
-            "Penetration": frame["penetration"].map(lambda v: percent(v, fraction=True)),
-            "White space": frame["white_space"].map(money), "To rep": frame["km_to_rep"].map(km),
-            "Uncovered": frame["uncovered_accounts"].map("{:,}".format),
-            "Gap score": frame["gap_score"].map("{:.1f}".format)})
 
     total_potential = float(gaps["potential"].sum())
     lines = [f"market gaps: {len(gaps):,} blocks; potential {money(total_potential)}, revenue "
@@ -141,11 +130,9 @@ def format_gaps(gaps, territories, uncovered, max_km: float, *, top: int = 10, b
         shown = gaps.head(top)
         lines += ["", f"biggest gaps (gap score 100 = the largest; white space counts up to double beyond "
                       f"{km(max_km)} from a rep):"]
-        lines.append(text_table(rows(shown, lambda f: {
-            "Block": f["block_id"], **({"Name": f["block_name"].fillna("")} if "block_name" in f else {}),
-            "Territory": f["territory_id"]}), index=False))
+        lines.append(text_table(people(shown), index=False))
         lines += ["", "territories by gap" + ("" if by_territory else " (territory = the nearest rep's)") + ":"]
-        lines.append(text_table(rows(territories.head(top), lambda f: {"Territory": f["territory_id"]}), index=False))
+        lines.append(text_table(people(territories.head(top)), index=False))
     lines.append("")
     share = uncovered["potential"].sum() / total_potential if "potential" in uncovered and total_potential else None
     lines.append(f"uncovered: {len(uncovered):,} accounts farther than {km(max_km)} from every rep home"
