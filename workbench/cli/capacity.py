@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 
+from workbench.cli._common import reading_options
 from workbench.errors import InputError
 from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, WORKLOAD
 
@@ -56,7 +57,7 @@ def run(args) -> int:
     workload_col = args.balance_on.strip()
     if not workload_col or "," in workload_col:
         raise InputError(f"--balance-on names one workload column (hours per year), got {args.balance_on!r}")
-    accounts = load_accounts(args.accounts, id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
+    accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
                              territory_col=args.current, metrics=[workload_col])
     if workload_col not in accounts.columns:
         raise InputError(f"{args.accounts}: no column {workload_col!r} (columns: {list(accounts.columns)}); "

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from workbench.cli._common import reading_options
 from workbench.errors import InputError
 from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, POTENTIAL, REVENUE
 
@@ -68,7 +69,7 @@ def run(args) -> int:
     if out.is_dir():
         raise InputError(f"--out {args.out} is a folder; give a file name ending in .csv")
     metrics = list(dict.fromkeys([args.potential_col, args.revenue_col]))
-    accounts = load_accounts(args.accounts, id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
+    accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
                              territory_col=args.current, metrics=metrics)
     for column, option in ((args.potential_col, "--potential-col"), (args.revenue_col, "--revenue-col")):
         if column not in accounts.columns:
