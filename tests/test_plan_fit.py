@@ -74,7 +74,7 @@ def test_a_plan_balanced_on_visits_exports_visits_not_only_workload(tmp_path):
                  "--tolerance", "0.5", "--out", str(tmp_path / "plan"), "--seed", "0"]) == 0
     plan = load_plan(tmp_path / "plan")
     assert plan.balance_on == ("visits_per_year",) and plan.metadata.parameters["n_territories"] == 2
-    assert plan.metadata.parameters["sources"]["accounts"] == str(source)
+    assert plan.metadata.parameters["inputs"]["accounts"] == str(source)
     out = export_plan(approve(plan, by="Ana"), tmp_path / "export", formats="gis,excel")
     geo = json.loads((out / "territories.geojson").read_text(encoding="utf-8"))
     properties = geo["features"][0]["properties"]

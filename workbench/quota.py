@@ -429,3 +429,28 @@ def check_quotas(quotas, plan) -> pd.DataFrame:
         out["quota_vs_potential"] = np.where(out["potential"] > 0, out["quota"] / out["potential"], np.nan)
         out["quota_vs_revenue"] = np.where(out["revenue"] > 0, out["quota"] / out["revenue"] - 1, np.nan)
     return _with_names(out.reset_index(), plan.territories)[list(QUOTA_COLUMNS)]
+
+
+def format_quotas(quotas: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`territory_quotas` table for people: whole currency, shares in percent, readable headers.
+
+    Examples
+    --------
+    >>> quotas = pd.DataFrame({"territory_id": ["T1"], "territory_name": ["North"], "rep_id": ["R1"],
+    ...                        "rep_name": ["Ann"], "accounts": [500], "potential": [4.0e6], "revenue": [1.0e6],
+    ...                        "basis_share": [0.25], "quota": [1_100_000], "quota_share": [0.25],
+    ...                        "quota_vs_potential": [0.275], "quota_vs_revenue": [0.1]})
+    >>> format_quotas(quotas).iloc[0].tolist()
+    ['T1', 'North', 'R1', '500', '$4.0M', '$1.0M', '25.0%', '$1,100,000', '25.0%', '27.5%', '+10.0%']
+    """
+    from workbench.present import MISSING, integer, money, percent
+
+    return pd.DataFrame({
+        "Territory": quotas[TERRITORY_ID], "Name": quotas[TERRITORY_NAME].fillna(""),
+        "Rep": quotas[REP_ID].fillna(MISSING), "Accounts": quotas["accounts"].map(integer),
+        "Potential": quotas["potential"].map(money), "Revenue": quotas["revenue"].map(money),
+        "Basis": quotas["basis_share"].map(lambda v: percent(v, fraction=True)),
+        "Quota": quotas["quota"].map(lambda v: money(v, compact=False)),
+        "Share of target": quotas["quota_share"].map(lambda v: percent(v, fraction=True)),
+        "Quota / potential": quotas["quota_vs_potential"].map(lambda v: percent(v, fraction=True)),
+        "Growth asked": quotas["quota_vs_revenue"].map(lambda v: percent(v, fraction=True, signed=True))})

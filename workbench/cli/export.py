@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from workbench.errors import PlanError
@@ -37,6 +38,8 @@ def register(subparsers) -> None:
                         "a Quotas sheet, quota rows in the scorecard and salesforce/ForecastingQuota.csv")
     parser.add_argument("--quota-start", default=None, metavar="YYYY-MM-DD",
                         help="first day of the quota period (default: the first day of next month)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the export's manifest (plan, formats, files with bytes and sha256) as JSON")
     parser.set_defaults(func=run)
 
 
@@ -66,6 +69,9 @@ def run(args) -> int:
                          blocks=blocks, block_col=args.block_col, current=current, quotas=args.quotas,
                          quota_start=args.quota_start)
     manifest = read_manifest(folder)
+    if args.json:
+        print(json.dumps({"folder": str(folder), **manifest}, indent=2, ensure_ascii=False))
+        return 0
     plan = manifest["plan"]
     draft = " (DRAFT review copy)" if plan["status"] != "approved" else ""
     verb = "refreshed the export of" if before and before["plan"]["content_hash"] == plan["content_hash"] else "exported"

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.cli._common import reading_options
 from workbench.errors import InputError, PlanError
 from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, LATITUDE, LONGITUDE
 
@@ -57,6 +58,8 @@ def register(subparsers) -> None:
     approve.add_argument("--note", default="", metavar="TEXT", help="approval note")
     approve.add_argument("--allow-unassigned", action="store_true",
                          help="approve even though some accounts have no territory (they are listed in the plan)")
+    approve.add_argument("--json", action="store_true",
+                         help="print one JSON object (plan, folder, approver, time, note, hashes, unassigned)")
     approve.set_defaults(func=run_approve)
 
     plans = subparsers.add_parser("plans", help="list the plans saved in a folder",
@@ -78,12 +81,12 @@ def run_compare(args) -> int:
     current_is_plan = _is_plan_folder(args.current)
     current_col = None if current_is_plan else args.current
     if current_col in (None, CURRENT_TERRITORY):
-        accounts = load_accounts(args.accounts, **columns)
+        accounts = load_accounts(args.accounts, **reading_options(args), **columns)
     else:
-        accounts = load_accounts(args.accounts, **columns)
+        accounts = load_accounts(args.accounts, **reading_options(args), **columns)
         _check_column(accounts, current_col, args.accounts)
         if CURRENT_TERRITORY not in accounts.columns:  # let the loader check and clean the column
-            accounts = load_accounts(args.accounts, territory_col=current_col, **columns)
+            accounts = load_accounts(args.accounts, **reading_options(args), territory_col=current_col, **columns)
             current_col = CURRENT_TERRITORY
     reps = _load_reps(args.reps)
     current = _current_plan(args, accounts, reps, current_col)
@@ -185,6 +188,15 @@ def _write_moved(moved: pd.DataFrame, path) -> None:
 # ---------------------------------------------------------------------------- approve
 def run_approve(args) -> int:
     """Verify the saved draft, approve it, replace the folder atomically, print the hash."""
+    from workbench.locking import folder_lock
+
+    # Hold the plan's lock from the check (is it still a draft?) to the last rename: two approvals of one
+    # draft at once must not both succeed, one silently replacing the other.
+    with folder_lock(args.plan, action="approving"):
+        return _approve_locked(args)
+
+
+def _approve_locked(args) -> int:
     from workbench.plan import approve, load_plan, save_plan
 
     plan = load_plan(args.plan)
@@ -199,6 +211,14 @@ def run_approve(args) -> int:
                         "or pass --allow-unassigned to approve it as it is")
     approved = approve(plan, by=args.by, note=args.note)
     folder = save_plan(approved, args.plan, overwrite=True)
+    if getattr(args, "json", False):
+        m = approved.metadata
+        print(json.dumps({"plan": approved.name, "folder": str(folder), "status": m.status, "approved_by": m.approved_by,
+                          "approved_at": m.approved_at, "note": m.approval_note, "content_hash": approved.content_hash,
+                          "record_hash": approved.record_hash, "accounts": int(len(approved.assignments)),
+                          "territories": int(approved.assignments.nunique()),
+                          "unassigned": [str(a) for a in unassigned]}, indent=2, ensure_ascii=False))
+        return 0
     print(f"approved plan {approved.name!r} in {folder} by {approved.metadata.approved_by} "
           f"at {approved.metadata.approved_at}")
     if len(unassigned):

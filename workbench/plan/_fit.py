@@ -9,6 +9,7 @@ names the estimator was given, with no translation table in between.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 
 import numpy as np
@@ -54,11 +55,14 @@ def recorded_parameters(model) -> dict:
     for key, value in sorted(model.get_params(deep=False).items()):
         if key in NOT_RECORDED:
             continue
-        out[key] = _recordable(value)
+        out[key] = recordable(value)
     return out
 
 
-def _recordable(value):
+def recordable(value):
+    """``value`` as a plan records it: plain values as they are, a path as text, anything else described."""
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     if isinstance(value, _PLAIN):
         return value.item() if isinstance(value, np.generic) else value
     if isinstance(value, (list, tuple)) and all(isinstance(v, _PLAIN) for v in value):

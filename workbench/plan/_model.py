@@ -133,7 +133,7 @@ class Plan:
     @classmethod
     def from_fit(cls, model, accounts: pd.DataFrame, *, labels=None, method: str | None = None,
                  name: str | None = None, reps: pd.DataFrame | None = None, created_by: str | None = None,
-                 locked: Iterable[str] = (), sources: dict | None = None) -> Plan:
+                 locked: Iterable[str] = (), inputs: dict | None = None) -> Plan:
         """Make a draft plan from a fitted alignment estimator: the one handoff from a fit to a plan.
 
         The plan records the estimator's parameters under the estimator's own
@@ -161,9 +161,9 @@ class Plan:
             Plan name; default the method.
         reps, created_by, locked
             As for :meth:`from_labels`.
-        sources : dict, optional
-            Where the inputs came from (e.g. ``{"accounts": "accounts.csv"}``);
-            recorded under ``parameters["sources"]``.
+        inputs : dict, optional
+            Where the inputs came from and options outside the estimator (e.g.
+            ``{"accounts": "accounts.csv", "regions": 5}``); recorded under ``parameters["inputs"]``.
 
         Returns
         -------
@@ -187,12 +187,12 @@ class Plan:
         >>> plan.metadata.report["within_tolerance"]
         True
         """
-        from workbench.plan._fit import fitted_labels, recorded_parameters, recorded_report
+        from workbench.plan._fit import fitted_labels, recordable, recorded_parameters, recorded_report
 
         values = fitted_labels(model, accounts, labels)
         parameters = recorded_parameters(model)
-        if sources:
-            parameters["sources"] = {str(k): (None if v is None else str(v)) for k, v in sources.items()}
+        if inputs:
+            parameters["inputs"] = {str(k): recordable(v) for k, v in inputs.items()}
         report = recorded_report(getattr(model, "report_", None))
         method = method or report.get("method") or type(model).__name__
         plan = cls.from_labels(accounts, values, method=method, parameters=parameters, name=name, reps=reps,
