@@ -275,3 +275,63 @@ def test_recombination_cuts_a_spanning_tree_where_the_sides_balance():
     weights = np.array([[0.2], [0.3], [0.5], [0.5], [0.3], [0.2]])
     side = _tree_split(6, edges, weights, weights.sum(axis=0), 0.0, np.random.default_rng(1))
     assert sorted([side[:3].tolist(), side[3:].tolist()]) == [[False] * 3, [True] * 3]
+
+
+def lumpy_grid(width=8, height=6, seed=0):
+    blocks = grid_blocks([(x, y) for y in range(height) for x in range(width)])
+    accounts = one_account_per_block(blocks)
+    accounts["workload"] = np.random.default_rng(seed).uniform(1.0, 3.0, len(accounts))
+    return blocks, accounts
+
+
+@pytest.mark.parametrize("objective", ["weighted", "median"])
+def test_improvement_phase_lowers_the_chosen_dispersion_and_reports_both(objective):
+    blocks, accounts = lumpy_grid()
+    common = dict(n_territories=4, objective=objective, random_state=0)
+    plain = ContiguousTerritories(max_seconds=0, **common).fit(accounts, blocks)
+    improved = ContiguousTerritories(max_seconds=None, **common).fit(accounts, blocks)
+    info, start = improved.report_.dispersion, plain.report_.dispersion
+    assert start["search"] is None and info["search"]["stopped"] == "converged"
+    assert info["objective"] == objective
+    key = "weighted_mean_km" if objective == "weighted" else "median_sum_km"
+    assert info[key] <= start[key] + 1e-9
+    assert info["search"]["final"] <= info["search"]["start"]
+    assert improved.report_.contiguous and connected_territories(improved)
+    assert improved.report_.max_deviation["workload"] <= 0.05 + 1e-9
+    assert 0 < info["polsby_popper_min"] <= info["polsby_popper_mean"] <= 1
+    table = improved.report_.territories
+    assert table["median_sum_km"].sum() == pytest.approx(info["median_sum_km"])
+    assert info["weighted_mean_km"] == improved.report_.compactness_km
+    assert "dispersion (" + objective + ")" in improved.report_.summary()
+    again = ContiguousTerritories(max_seconds=None, **common).fit(accounts, blocks)
+    assert again.block_labels_.equals(improved.block_labels_)
+
+
+def test_without_polygons_polsby_popper_is_none():
+    blocks, accounts = lumpy_grid(4, 4)
+    graph = ContiguousTerritories(n_territories=2, max_seconds=0).fit(accounts, blocks).adjacency_
+    model = ContiguousTerritories(n_territories=2, adjacency=graph, random_state=0).fit(accounts)
+    assert model.report_.dispersion["polsby_popper_mean"] is None
+    assert model.report_.dispersion["median_sum_km"] > 0
+
+
+def test_from_current_the_phase_runs_only_with_a_move_penalty():
+    blocks, accounts = lumpy_grid()
+    accounts["current"] = ContiguousTerritories(n_territories=4, max_seconds=0).fit(accounts, blocks).labels_
+    quiet = ContiguousTerritories(current_col="current").fit(accounts, blocks)
+    assert quiet.report_.dispersion["search"] is None
+    priced = ContiguousTerritories(current_col="current", move_penalty=1e6, random_state=0).fit(accounts, blocks)
+    assert priced.report_.dispersion["search"] is not None
+    assert priced.report_.moved_accounts == 0  # a huge penalty: nothing worth moving
+
+
+@pytest.mark.parametrize("params, message", [
+    ({"objective": "spread"}, "objective must be one of 'weighted', 'median', got 'spread'"),
+    ({"max_seconds": -2}, "max_seconds must be a number of seconds >= 0"),
+    ({"max_seconds": "3"}, "max_seconds must be a number of seconds >= 0"),
+    ({"move_penalty": 5.0}, "move_penalty needs current_col="),
+])
+def test_bad_search_parameters_are_named(params, message):
+    blocks, accounts = lumpy_grid(4, 4)
+    with pytest.raises(InputError, match=message):
+        ContiguousTerritories(n_territories=2, **params).fit(accounts, blocks)

@@ -46,7 +46,7 @@ def test_plain_output_is_a_table_for_people(files, capsys):
     assert main(["capacity", str(accounts), "--current", "terr", "--reps", str(reps)]) == 0
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines()]
-    assert ["R_NE", "NE", "NE", "25", "1,600", "h", "1,000", "h", "160.0%", "over"] in rows
+    assert ["R_NE", "NE", "NE", "25", "1,600", "h", "1,000", "h", "160.0%", "-600", "h", "over"] in rows
     assert "team: 4,000 h of work on 4,000 h of capacity = 100.0% utilised" in out
     assert "reps needed at 85.0%: 5 (4 today: hire 1)" in out
     assert "NEW01" in out and "NE 750 h" in out

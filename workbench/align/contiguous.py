@@ -7,6 +7,7 @@ feasible, and reports what it measured.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 
@@ -17,6 +18,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from workbench.align import _blocks
 from workbench.align._partition import feasible_deviation, is_contiguous, partition
+from workbench.align.contiguous_search import DEFAULT_MAX_SECONDS, improve_partition
+from workbench.align.dispersion import OBJECTIVES, dispersion_summary, objective_points
 from workbench.align.balanced import current_setup
 from workbench.align.base import (
     TerritoryEstimator, balance_columns, check_accounts, check_tolerance, metric_shares, progress_bar,
@@ -44,11 +47,18 @@ class ContiguousTerritories(TerritoryEstimator):
     (lumpy blocks such as big-city counties), two boundary blocks are
     exchanged, or two adjacent territories are merged and re-split along a
     random spanning tree (GerryChain's ReCom step), and up to ``n_init``
-    fresh starts are tried; finally, within the tolerance, blocks move to a
-    nearer adjacent centre to tidy the shapes.
+    fresh starts are tried; within the tolerance, blocks move to a nearer
+    adjacent centre to tidy the shapes. Finally the improvement phase
+    (:func:`workbench.align.contiguous_search.improve_partition`) lowers the
+    dispersion (``objective``) for up to ``max_seconds`` by exact-gain block
+    moves and swaps, merge-and-re-split of neighbouring territories and
+    strategic oscillation, keeping every territory connected and no metric
+    further from the target than the tolerance (or than it was); it never
+    returns a plan worse than the feasible one it starts from.
     With ``current_col`` the search starts from today's territories (each
     block in the territory most of its workload is in) and moves only what
-    is needed, preferring moves back to a block's current territory.
+    is needed, preferring moves back to a block's current territory; the
+    improvement phase then runs only when ``move_penalty`` is given.
 
     Parameters
     ----------
@@ -87,6 +97,21 @@ class ContiguousTerritories(TerritoryEstimator):
         :class:`~workbench.align.report.ToleranceWarning`.
     progress : bool, default False
         Show a tqdm progress bar.
+    objective : {"weighted", "median"}, default "weighted"
+        Dispersion the improvement phase lowers: ``"weighted"``, the
+        workload-weighted mean distance of blocks to their territory's
+        centre (what ``report_.compactness_km`` measures, on accounts);
+        ``"median"``, the districting literature's unweighted sum of the
+        distances of the blocks to their territory's median block. Both are
+        reported in ``report_.dispersion`` whichever is chosen.
+    max_seconds : float or None, default 3.0
+        Time budget of the improvement phase (0 skips it; None: until it
+        converges). The phase is deterministic for a ``random_state`` when it
+        converges within the budget (``report_.dispersion["stopped"]``).
+    move_penalty : float, optional
+        With ``current_col``: run the improvement phase too, a block that
+        leaves its current territory costing as much as ``move_penalty`` km
+        more distance for its weight. None (default): no phase from current.
 
     Attributes
     ----------
@@ -124,7 +149,8 @@ class ContiguousTerritories(TerritoryEstimator):
 
     def __init__(self, n_territories=None, *, balance_on=(WORKLOAD,), tolerance=DEFAULT_TOLERANCE,
                  block_col=COUNTY_FIPS, random_state=None, lock_col=None, current_col=None,
-                 locked_territories=(), adjacency=None, max_iter=2000, n_init=4, strict=False, progress=False):
+                 locked_territories=(), adjacency=None, max_iter=2000, n_init=4, strict=False, progress=False,
+                 objective="weighted", max_seconds=DEFAULT_MAX_SECONDS, move_penalty=None):
         self.n_territories = n_territories
         self.balance_on = balance_on
         self.tolerance = tolerance
@@ -138,6 +164,9 @@ class ContiguousTerritories(TerritoryEstimator):
         self.n_init = n_init
         self.strict = strict
         self.progress = progress
+        self.objective = objective
+        self.max_seconds = max_seconds
+        self.move_penalty = move_penalty
 
     def fit(self, accounts, blocks=None, y=None):
         """Align ``accounts`` into contiguous territories of whole ``blocks``; return self.
@@ -179,14 +208,18 @@ class ContiguousTerritories(TerritoryEstimator):
             initial, fixed = self._current_blocks(bg, acc_block, current_idx, fixed_acc, shares.mean(axis=1))
             preferred = initial.copy()
             fixed |= np.isin(initial, frozen_parts)
+        self._check_search_params()
         result = self._search(k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred)
-        block_labels = result.labels
+        giant = (weights > 1 + tolerance + 1e-12).any(axis=1)
+        node_weight, points = objective_points(bg, acc_block, acc_xyz, accounts, self.objective)
+        search = self._improve(result.labels, bg, weights, points, node_weight, tolerance, fixed, frozen_parts,
+                               preferred, giant)
+        block_labels = result.labels if search is None else search.labels
         contiguous = is_contiguous(n_blocks, bg.edges, block_labels)
         if not contiguous:
             notes.append("some territories are not connected: locked blocks or locked territories are split "
                          "in the current alignment; unlock them to allow a contiguous plan")
         label_idx = block_labels[acc_block]
-        giant = (weights > 1 + tolerance + 1e-12).any(axis=1)
         if giant.any():
             loads = np.zeros((k, weights.shape[1]))
             np.add.at(loads, block_labels, weights)
@@ -210,10 +243,54 @@ class ContiguousTerritories(TerritoryEstimator):
         if current_idx is not None:
             current = accounts[self.current_col].astype(str).to_numpy()
             lower_bound = _lower_bound(shares[:, 0] * k, current_idx, k, frozen, tolerance)
-        return self._set_results(
+        self._set_results(
             accounts, label_idx, ids, centres, balance_on=balance_on, tolerance=tolerance, current=current,
             lower_bound_share=lower_bound, n_iter=result.n_iter, converged=result.converged,
             seconds=time.perf_counter() - start, contiguous=contiguous, extra_warnings=notes)
+        summary, per_territory = dispersion_summary(bg, block_labels, ids, blocks, self.objective, search,
+                                                    self.report_.compactness_km)
+        table = self.report_.territories.join(per_territory)
+        self.report_ = dataclasses.replace(self.report_, territories=table, dispersion=summary,
+                                           seconds=time.perf_counter() - start)
+        return self
+
+    def _check_search_params(self):
+        if self.objective not in OBJECTIVES:
+            raise InputError(f"objective must be one of {', '.join(map(repr, OBJECTIVES))}, got {self.objective!r}")
+        budget = self.max_seconds
+        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float, np.number))
+                                   or not budget >= 0):
+            raise InputError(f"max_seconds must be a number of seconds >= 0 (or None: until the search converges), "
+                             f"got {budget!r}")
+        penalty = self.move_penalty
+        if penalty is not None and (isinstance(penalty, bool) or not isinstance(penalty, (int, float, np.number))
+                                    or not penalty >= 0):
+            raise InputError(f"move_penalty must be a distance in km >= 0 (or None), got {penalty!r}")
+        if penalty is not None and self.current_col is None:
+            raise InputError("move_penalty needs current_col= (the current territory of each account): it prices "
+                             "moving a block away from its current territory")
+
+    def _improve(self, labels, bg, weights, points, node_weight, tolerance, fixed, frozen_parts, preferred, giant):
+        """The improvement phase (see :mod:`workbench.align.contiguous_search`); None when it does not run."""
+        if self.max_seconds == 0 or (preferred is not None and self.move_penalty is None):
+            return None
+        penalty = 0.0 if self.move_penalty is None else float(self.move_penalty) * node_weight
+        with progress_bar(self.progress, None, "contiguous: dispersion") as bar:
+            search = improve_partition(
+                labels, bg.edges, weights, points, tolerance=tolerance, objective=self.objective,
+                node_weight=node_weight, fixed=fixed, frozen_parts=frozen_parts, reference=preferred,
+                move_penalty=penalty, max_seconds=self.max_seconds, random_state=self.random_state, progress=bar)
+        k = len(np.unique(labels))
+        frozen = np.isin(np.arange(k), frozen_parts)
+
+        def deviation(lab):
+            loads = np.zeros((k, weights.shape[1]))
+            np.add.at(loads, lab, weights)
+            return feasible_deviation(loads, lab, weights, giant, frozen)
+        # Giant blocks measure the other territories against their own mean: keep that no worse too.
+        if giant.any() and deviation(search.labels) > max(tolerance, deviation(labels)) + 1e-12:
+            return None
+        return search
 
     def _search(self, k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred):
         """Partition the block graph; from scratch, restart with turned cuts until within tolerance."""

@@ -24,9 +24,11 @@ from workbench.align import _blocks
 from workbench.align._partition import is_contiguous, partition
 from workbench.align.base import balance_columns, check_accounts, check_tolerance, metric_shares, unit_centres
 from workbench.align.contiguous import _fill_by_neighbours, giant_block_notes
+from workbench.align.contiguous_search import improve_partition
+from workbench.align.dispersion import OBJECTIVES
 from workbench.align.report import build_report
 from workbench.errors import InputError
-from workbench.geo import xyz_to_latlon
+from workbench.geo import EARTH_RADIUS_KM, xyz_to_latlon
 from workbench.schema import AREA, COUNTY_FIPS, REGION, TERRITORY_ID, WORKLOAD
 
 
@@ -49,11 +51,20 @@ class RegionGrouping(BaseEstimator):
         their centres are Delaunay neighbours. With False any grouping is
         allowed (contiguity is still measured and reported).
     random_state : int, optional
-        Accepted for scikit-learn compatibility; the method is deterministic.
+        Seeds the improvement phase's perturbations.
     prefix : str, default "R"
         Group ids are ``R1``, ``R2``... (``prefix`` + number).
     names : sequence of str, optional
         Explicit group ids (``n_regions`` of them), instead of ``prefix``.
+    objective : {"weighted", "median"}, default "weighted"
+        Dispersion the improvement phase lowers (see
+        :class:`~workbench.align.contiguous.ContiguousTerritories`): the
+        workload-weighted distance of the territories to their region's
+        centre, or the plain sum of distances to the region's median territory.
+    max_seconds : float or None, default 1.0
+        Budget of the improvement phase
+        (:func:`workbench.align.contiguous_search.improve_partition`) after
+        the balanced split; 0 skips it.
 
     Attributes
     ----------
@@ -83,7 +94,7 @@ class RegionGrouping(BaseEstimator):
     _method = "region_grouping"
 
     def __init__(self, n_regions, *, balance_on=(WORKLOAD,), tolerance=0.10, contiguous=True, random_state=None,
-                 prefix="R", names=None):
+                 prefix="R", names=None, objective="weighted", max_seconds=1.0):
         self.n_regions = n_regions
         self.balance_on = balance_on
         self.tolerance = tolerance
@@ -91,6 +102,8 @@ class RegionGrouping(BaseEstimator):
         self.random_state = random_state
         self.prefix = prefix
         self.names = names
+        self.objective = objective
+        self.max_seconds = max_seconds
 
     def fit(self, accounts, labels, blocks=None, block_col=None, adjacency=None):
         """Group the units in ``labels`` (one per account row) into regions; return self.
@@ -138,8 +151,20 @@ class RegionGrouping(BaseEstimator):
         search_edges = graph.edges if self.contiguous else np.array(
             [(a, b) for a in range(n_units) for b in range(a + 1, n_units)], dtype=np.int64).reshape(-1, 2)
         result = partition(k, search_edges, weights, xyz, tolerance=tolerance)
-        contiguous = is_contiguous(n_units, graph.edges, result.labels)
-        region = np.asarray(ids, dtype=object)[result.labels]
+        labels = result.labels
+        if self.objective not in OBJECTIVES:
+            raise InputError(f"objective must be one of {', '.join(map(repr, OBJECTIVES))}, got {self.objective!r}")
+        if self.max_seconds != 0 and k > 1:
+            if self.objective == "weighted":
+                node_weight = np.bincount(unit_idx, weights=_workload(accounts), minlength=n_units)
+            else:
+                node_weight = None
+            search = improve_partition(labels, search_edges, weights, xyz * EARTH_RADIUS_KM, tolerance=tolerance,
+                                       objective=self.objective, node_weight=node_weight,
+                                       max_seconds=self.max_seconds, random_state=self.random_state)
+            labels = search.labels
+        contiguous = is_contiguous(n_units, graph.edges, labels)
+        region = np.asarray(ids, dtype=object)[labels]
         self.labels_ = pd.Series(region, index=pd.Index(units, name=TERRITORY_ID), name=REGION)
         self.account_labels_ = region[unit_idx]
         self.unit_adjacency_ = graph.graph
@@ -181,6 +206,13 @@ class RegionGrouping(BaseEstimator):
             raise InputError(f"territories {keys[unknown].unique()[:5].tolist()} were not in the fit; "
                              "refit the grouping with them")
         return self.labels_.reindex(keys.to_numpy()).to_numpy()
+
+
+def _workload(accounts) -> np.ndarray:
+    """Each account's workload (one each without that column): the weight of the weighted dispersion."""
+    if WORKLOAD not in accounts.columns:
+        return np.ones(len(accounts))
+    return pd.to_numeric(accounts[WORKLOAD], errors="coerce").fillna(0).clip(lower=0).to_numpy(dtype=float)
 
 
 def _unit_labels(accounts, labels) -> np.ndarray:
@@ -248,7 +280,8 @@ def delaunay_edges(xyz: np.ndarray) -> np.ndarray:
 
 
 def build_hierarchy(accounts, labels, levels=None, *, balance_on=(WORKLOAD,), tolerance=0.10, contiguous=True,
-                    blocks=None, block_col=None, adjacency=None) -> pd.DataFrame:
+                    blocks=None, block_col=None, adjacency=None, objective="weighted", max_seconds=1.0,
+                    random_state=None) -> pd.DataFrame:
     """Territory -> region -> area table, grouping each level into the next with :class:`RegionGrouping`.
 
     Parameters
@@ -260,7 +293,7 @@ def build_hierarchy(accounts, labels, levels=None, *, balance_on=(WORKLOAD,), to
         Level name -> number of groups, from the finest up; default
         ``{"region": 5, "area": 2}``. Ids are the level's initial in capitals
         plus a number (``R1``, ``A1``).
-    balance_on, tolerance, contiguous
+    balance_on, tolerance, contiguous, objective, max_seconds, random_state
         As for :class:`RegionGrouping`, used at every level.
     blocks, block_col, adjacency
         Block polygons or block graph for adjacency (see :meth:`RegionGrouping.fit`).
@@ -285,7 +318,8 @@ def build_hierarchy(accounts, labels, levels=None, *, balance_on=(WORKLOAD,), to
     table = pd.DataFrame(index=pd.Index(np.unique(current), name=TERRITORY_ID))
     for name, n_groups in levels.items():
         grouping = RegionGrouping(n_groups, balance_on=balance_on, tolerance=tolerance, contiguous=contiguous,
-                                  prefix=str(name)[:1].upper())
+                                  prefix=str(name)[:1].upper(), objective=objective, max_seconds=max_seconds,
+                                  random_state=random_state)
         grouping.fit(accounts, current, blocks=blocks, block_col=block_col, adjacency=adjacency)
         previous = table.columns[-1] if len(table.columns) else None
         keys = table.index.to_numpy() if previous is None else table[previous].to_numpy()

@@ -54,6 +54,11 @@ class AlignmentReport:
         Wall-clock time of the fit.
     warnings : tuple of str
         Everything the user should know (tolerance missed, infeasible parts).
+    dispersion : dict or None
+        Contiguous fits: the dispersion objective searched, both measures
+        (``weighted_mean_km``, ``median_sum_km``), Polsby-Popper mean and
+        minimum (None without polygons) and what the improvement phase did
+        (``search``); see :func:`workbench.align.dispersion.dispersion_summary`.
     """
 
     method: str
@@ -70,6 +75,7 @@ class AlignmentReport:
     converged: bool = True
     seconds: float = 0.0
     warnings: tuple = field(default_factory=tuple)
+    dispersion: dict | None = None
 
     def summary(self) -> str:
         """A few lines for people: balance per metric, compactness, movement, time."""
@@ -87,6 +93,8 @@ class AlignmentReport:
             if self.lower_bound_share is not None:
                 moved += f"; at least {self.lower_bound_share:.1%} had to move"
             lines.append(moved)
+        if self.dispersion is not None:
+            lines.append(_dispersion_line(self.dispersion))
         lines.append(f"iterations: {self.n_iter}, converged: {'yes' if self.converged else 'no'}, seconds: {self.seconds:.2f}")
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -95,10 +103,22 @@ class AlignmentReport:
         """JSON-ready dict (territory table as records)."""
         out = {k: getattr(self, k) for k in (
             "method", "max_deviation", "tolerance", "within_tolerance", "compactness_km", "contiguous",
-            "moved_share", "moved_accounts", "lower_bound_share", "n_iter", "converged", "seconds")}
+            "moved_share", "moved_accounts", "lower_bound_share", "n_iter", "converged", "seconds", "dispersion")}
         out["warnings"] = list(self.warnings)
         out["territories"] = self.territories.reset_index().to_dict("records")
         return out
+
+
+def _dispersion_line(info: dict) -> str:
+    """One line for people: both dispersion measures, Polsby-Popper, and what the search gained."""
+    line = (f"dispersion ({info['objective']}): weighted mean {info['weighted_mean_km']:,.1f} km to the centre, "
+            f"{info['median_sum_km']:,.0f} km in all from blocks to their territory's median block")
+    if info.get("polsby_popper_mean") is not None:
+        line += f"; Polsby-Popper mean {info['polsby_popper_mean']:.2f} (lowest {info['polsby_popper_min']:.2f})"
+    search = info.get("search")
+    if search:
+        line += f"; the improvement phase lowered it {search['gain']:.1%} in {search['seconds']:.1f} s"
+    return line
 
 
 def build_report(

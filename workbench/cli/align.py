@@ -9,23 +9,35 @@ Which method runs follows from the options:
 * ``--reps REPS.csv``: one territory per rep around the rep's home (ids are rep
   ids, targets in proportion to ``capacity_hours``); with ``--current`` a
   rep-anchored realignment;
-* ``--blocks FILE --block-col COL``: contiguous territories built from blocks.
+* ``--blocks FILE --block-col COL``: contiguous territories built from blocks
+  (``--blocks counties`` or ``--blocks zip-areas``: the bundled ones);
+* ``--distance-matrix FILE`` (with ``--reps``): travel times instead of distance;
+* ``--regions N [--areas M]``: territories grouped into regions (and areas).
 
-``OUT.csv`` gets exactly ``account_id,territory_id``, one row per input account
-in input order; any other suffix writes a draft plan (``workbench.plan``).
+``OUT.csv`` gets exactly ``account_id,territory_id`` (plus ``region``/``area``
+with ``--regions``), one row per input account in input order; any other
+suffix writes a draft plan (``workbench.plan``). A missed tolerance is a
+warning on stderr and exit 0, or exit 3 with ``--strict`` (the output is still
+written, for review).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import warnings
 
 import pandas as pd
 
+from workbench.cli._common import reading_options, warn
 from workbench.errors import InputError, PlanError
 from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
+
+
+#: Exit status of ``--strict`` when the tolerance is missed (2 is bad input).
+EXIT_TOLERANCE_MISSED = 3
 
 
 def register(subparsers) -> None:
@@ -37,9 +49,10 @@ def register(subparsers) -> None:
     parser.add_argument("--territories", type=int, metavar="N", help="number of territories")
     parser.add_argument("--out", required=True, metavar="OUT.csv",
                         help="output CSV (account_id,territory_id); another suffix saves a draft plan")
-    parser.add_argument("--id-col", default=ACCOUNT_ID)
-    parser.add_argument("--lat-col", default="latitude")
-    parser.add_argument("--lon-col", default="longitude")
+    parser.add_argument("--id-col", default=ACCOUNT_ID, metavar="COL",
+                        help="column holding the account id (default: %(default)s)")
+    parser.add_argument("--lat-col", default="latitude", metavar="COL", help="latitude column (default: %(default)s)")
+    parser.add_argument("--lon-col", default="longitude", metavar="COL", help="longitude column (default: %(default)s)")
     parser.add_argument("--balance-on", metavar="COL[,COL...]", help="metric column(s) to balance")
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                         help="max deviation from the mean, as a share (default 0.05)")
@@ -49,6 +62,18 @@ def register(subparsers) -> None:
     parser.add_argument("--block-col", metavar="COL", help="block id column, in the blocks and the accounts")
     parser.add_argument("--lock-col", metavar="COL", help="True/False column: locked accounts keep their territory")
     parser.add_argument("--seed", type=int, help="random seed (same inputs and seed, same output)")
+    parser.add_argument("--distance-matrix", metavar="FILE",
+                        help="travel times (or distances) from every account to every rep, used instead of the "
+                        "great-circle distance; needs --reps. CSV/Excel/Parquet, wide (account_id, then one column "
+                        "per rep_id) or long (account_id, rep_id, value)")
+    parser.add_argument("--regions", type=int, metavar="N",
+                        help="also group the territories into N balanced, contiguous regions (region column)")
+    parser.add_argument("--areas", type=int, metavar="M",
+                        help="and the regions into M areas (area column); needs --regions")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 3 when the tolerance is missed (default: a warning, exit 0)")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object (method, output, report, hierarchy, warnings) instead of text")
     parser.set_defaults(func=run)
 
 
@@ -66,13 +91,17 @@ def run(args) -> int:
         raise InputError("--blocks FILE and --block-col COL go together: give both or neither")
     if not 0 < args.tolerance < 1:
         raise InputError(f"--tolerance must be a share between 0 and 1 (0.05 = 5%), got {args.tolerance}")
+    levels = _levels(args.regions, args.areas)
+    if args.distance_matrix and not args.reps:
+        raise InputError("--distance-matrix gives travel times from accounts to reps: it needs --reps REPS.csv "
+                         "(territories are then built around the reps' homes)")
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise InputError(f"--seed must be a whole number from 0 to 4294967295 (2**32 - 1), got {args.seed}")
     _check_out(args.out)
     # Block ids are text ("01001"): reading the block column as the standard county_fips keeps leading zeros.
     block_col = COUNTY_FIPS if args.block_col else None
     renames = {args.block_col: COUNTY_FIPS} if args.block_col and args.block_col != COUNTY_FIPS else None
-    accounts = load_accounts(args.accounts, id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
+    accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
                              territory_col=args.current, metrics=balance_on or None, columns=renames)
     for column in balance_on + [c for c in (args.lock_col, block_col) if c]:
         if column not in accounts.columns:
@@ -92,6 +121,10 @@ def run(args) -> int:
     if current_col and not args.blocks:
         _check_count(args.territories, accounts[current_col].nunique(), f"territories in column {args.current!r}")
     model, method, fit_kwargs = _choose(args, balance_on, current_col, reps, block_col)
+    if args.distance_matrix:
+        from workbench.io.matrix import load_distance_matrix
+
+        model.set_params(distance=load_distance_matrix(args.distance_matrix, accounts, reps))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(accounts, **fit_kwargs)
@@ -107,18 +140,66 @@ def run(args) -> int:
         kept = int((labels == accounts[CURRENT_TERRITORY].astype(str).to_numpy()).sum())
         id_note = (f"territory ids: named after the current territories ({CURRENT_TERRITORY!r}) they share the "
                    f"most workload with; {kept:,} of {len(labels):,} accounts keep their territory id")
-    _write(args, accounts, labels, method, reps, balance_on)
+    hierarchy = None
+    if levels:
+        from workbench.align.hierarchy import build_hierarchy
+
+        with warnings.catch_warnings(record=True) as caught_levels:
+            warnings.simplefilter("always")
+            hierarchy = build_hierarchy(accounts, labels, levels, balance_on=balance_on or [WORKLOAD],
+                                        blocks=fit_kwargs.get("blocks"), block_col=block_col)
+        caught += caught_levels
+    _write(args, accounts, labels, method, reps, balance_on, hierarchy)
     report = model.report_
-    print(report.summary().replace(f"seconds: {report.seconds:.2f}", f"seconds: {time.perf_counter() - start:.2f}"))
-    for warning in caught:
-        if str(warning.message) not in report.warnings:
-            print(f"warning: {warning.message}", file=sys.stderr)
-    for note in report.warnings:
-        print(f"warning: {note}", file=sys.stderr)
-    if id_note:
-        print(id_note)
-    print(f"wrote {len(labels)} assignments to {args.out}")
+    seconds = time.perf_counter() - start
+    # Each warning once, on stderr only: the text summary on stdout leaves them out.
+    notes = list(dict.fromkeys([*report.warnings, *(str(w.message) for w in caught)]))
+    if args.json:
+        payload = {"method": method, "out": str(args.out), "accounts": int(len(labels)),
+                   "territories": int(pd.Series(labels).nunique()), "seconds": round(seconds, 2),
+                   "within_tolerance": bool(report.within_tolerance), "report": report.to_dict(),
+                   "hierarchy": None if hierarchy is None else hierarchy.reset_index().to_dict("records"),
+                   "territory_ids": id_note, "warnings": notes}
+        print(json.dumps(payload, indent=2, ensure_ascii=False, default=_json_value, allow_nan=False))
+    else:
+        summary = report.summary().replace(f"seconds: {report.seconds:.2f}", f"seconds: {seconds:.2f}")
+        print("\n".join(line for line in summary.splitlines() if not line.startswith("warning: ")))
+        if hierarchy is not None:
+            counts = ", ".join(f"{hierarchy[level].nunique()} {level}s" for level in hierarchy.columns)
+            print(f"hierarchy: {len(hierarchy)} territories in {counts}")
+        if id_note:
+            print(id_note)
+        print(f"wrote {len(labels)} assignments to {args.out}")
+    for note in notes:
+        warn(note)
+    if args.strict and not report.within_tolerance:
+        worst = ", ".join(f"{metric} {value:.1%}" for metric, value in report.max_deviation.items())
+        print(f"error: tolerance {args.tolerance:.1%} not met (max deviation {worst}) and --strict was given; "
+              f"the assignments were written to {args.out} for review", file=sys.stderr)
+        return EXIT_TOLERANCE_MISSED
     return 0
+
+
+def _levels(regions, areas) -> dict:
+    """``{"region": N[, "area": M]}`` from ``--regions``/``--areas``, checked."""
+    if areas is not None and regions is None:
+        raise InputError("--areas M groups the regions: give --regions N too")
+    levels = {}
+    for option, value, level in (("--regions", regions, "region"), ("--areas", areas, "area")):
+        if value is not None:
+            if value < 1:
+                raise InputError(f"{option} must be a positive number of groups, got {value}")
+            levels[level] = value
+    if areas is not None and areas > regions:
+        raise InputError(f"--areas {areas} is more than --regions {regions}: each area groups whole regions")
+    return levels
+
+
+def _json_value(value):
+    """numpy scalars and other stragglers as plain JSON values."""
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
 
 
 def _columns(text) -> list[str]:
@@ -195,13 +276,16 @@ def _check_count(asked, found, where):
         raise InputError(f"--territories {asked} but there are {found} {where}; omit --territories to use them")
 
 
-def _write(args, accounts, labels, method, reps, balance_on) -> None:
+def _write(args, accounts, labels, method, reps, balance_on, hierarchy=None) -> None:
     from workbench.safeio import atomic_path
 
     out = str(args.out)
     if out.lower().endswith(".csv"):
         frame = pd.DataFrame({ACCOUNT_ID: accounts[ACCOUNT_ID].astype(str).to_numpy(),
                               TERRITORY_ID: pd.Series(labels, dtype=object).astype(str).to_numpy()})
+        if hierarchy is not None:
+            for level in hierarchy.columns:
+                frame[level] = frame[TERRITORY_ID].map(hierarchy[level]).to_numpy()
         from workbench.export.tables import escape_frame
 
         with atomic_path(out) as tmp:  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
@@ -211,6 +295,9 @@ def _write(args, accounts, labels, method, reps, balance_on) -> None:
 
     parameters = {"territories": args.territories, "balance_on": balance_on, "tolerance": args.tolerance,
                   "current": args.current, "reps": args.reps, "blocks": args.blocks, "block_col": args.block_col,
-                  "lock_col": args.lock_col, "seed": args.seed}
+                  "lock_col": args.lock_col, "seed": args.seed, "distance_matrix": args.distance_matrix,
+                  "regions": args.regions, "areas": args.areas}
     plan = Plan.from_labels(accounts, labels, method=method, parameters=parameters, reps=reps)
+    if hierarchy is not None:
+        plan = plan.with_hierarchy(hierarchy.reset_index())
     save_plan(plan, out)

@@ -14,6 +14,7 @@ import argparse
 import json
 import math
 
+from workbench.cli._common import reading_options
 from workbench.errors import InputError
 from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, WORKLOAD
 
@@ -56,7 +57,7 @@ def run(args) -> int:
     workload_col = args.balance_on.strip()
     if not workload_col or "," in workload_col:
         raise InputError(f"--balance-on names one workload column (hours per year), got {args.balance_on!r}")
-    accounts = load_accounts(args.accounts, id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
+    accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
                              territory_col=args.current, metrics=[workload_col])
     if workload_col not in accounts.columns:
         raise InputError(f"{args.accounts}: no column {workload_col!r} (columns: {list(accounts.columns)}); "
@@ -78,19 +79,15 @@ def run(args) -> int:
 
 def format_assessment(result, workload_col: str = WORKLOAD) -> str:
     """The tables ``workbench capacity`` prints, for people."""
-    import pandas as pd
-
+    from workbench.capacity import format_hires, format_utilisation
     from workbench.present import hours, percent, text_table
 
     data = result.to_dict()
     target = data["target_utilisation"]
     lines = [f"Utilisation of {data['current_reps']:,} reps: {workload_col!r} hours against capacity_hours "
              f"(target {percent(target, fraction=True)}; over / under = more than 10 points above / below it)", ""]
-    table = pd.DataFrame([{
-        "Rep": rep["rep_id"], "Name": rep["name"], "Territory": rep["territory_id"] or "(none)",
-        "Accounts": f"{rep['accounts']:,}", "Workload": hours(rep["workload"]),
-        "Capacity": hours(rep["capacity_hours"]), "Utilisation": percent(rep["utilisation"], fraction=True),
-        "Status": rep["status"]} for rep in data["reps"]])
+    staffed = result.reps[result.reps["rep_id"].notna()]
+    table = format_utilisation(staffed)
     lines.append(text_table(table, index=False))
     orphans = data["territories_without_rep"]
     if orphans:
@@ -109,17 +106,7 @@ def format_assessment(result, workload_col: str = WORKLOAD) -> str:
         lines.append("")
         lines.append(f"suggested hires ({hours(data['new_rep_capacity_hours'])} each), where the workload per rep "
                      "is highest:")
-        rows = []
-        for hire in data["hires"]:
-            sources = list(hire["from_territories"].items())
-            taken = ", ".join(f"{t} {hours(h)}" for t, h in sources[:4])
-            if len(sources) > 4:
-                taken += f" and {len(sources) - 4} more"
-            rows.append({"Hire": hire["rep_id"], "Near": hire.get("near") or "-",
-                         "Latitude": f"{hire['latitude']:.4f}", "Longitude": f"{hire['longitude']:.4f}",
-                         "Workload": hours(hire["workload"]),
-                         "Utilisation": percent(hire["utilisation"], fraction=True), "Takes over from": taken})
-        lines.append(text_table(pd.DataFrame(rows), index=False))
+        lines.append(text_table(format_hires(result.hires), index=False))
     elif data["surplus_territories"]:
         lines.append("least utilised territories (candidates to close or merge): "
                      + ", ".join(data["surplus_territories"]))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.cli._common import reading_options
 from workbench.errors import InputError, PlanError
 from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, LATITUDE, LONGITUDE
 
@@ -66,6 +67,9 @@ def register(subparsers) -> None:
     approve.add_argument("--current", default=None, metavar="PLAN|COL",
                          help="current alignment to review against: a saved plan folder or a column of the plan's "
                          "accounts (default: their current_territory column, when present)")
+    approve.add_argument("--json", action="store_true",
+                         help="print one JSON object (plan, folder, approver, time, note, hashes, unassigned, "
+                         "accepted_warnings, review) instead of the review and lines of text")
     approve.set_defaults(func=run_approve)
 
     plans = subparsers.add_parser("plans", help="list the plans saved in a folder",
@@ -91,12 +95,12 @@ def run_compare(args) -> int:
     current_is_plan = _is_plan_folder(args.current)
     current_col = None if current_is_plan else args.current
     if current_col in (None, CURRENT_TERRITORY):
-        accounts = load_accounts(args.accounts, **columns)
+        accounts = load_accounts(args.accounts, **reading_options(args), **columns)
     else:
-        accounts = load_accounts(args.accounts, **columns)
+        accounts = load_accounts(args.accounts, **reading_options(args), **columns)
         _check_column(accounts, current_col, args.accounts)
         if CURRENT_TERRITORY not in accounts.columns:  # let the loader check and clean the column
-            accounts = load_accounts(args.accounts, territory_col=current_col, **columns)
+            accounts = load_accounts(args.accounts, **reading_options(args), territory_col=current_col, **columns)
             current_col = CURRENT_TERRITORY
     reps = _load_reps(args.reps)
     current = _current_plan(args, accounts, reps, current_col)
@@ -212,14 +216,26 @@ def run_approve(args) -> int:
                         f"(e.g. {', '.join(map(repr, unassigned[:5]))}); assign them and save the plan again, "
                         "or pass --allow-unassigned to approve it as it is")
     review = review_plan(plan, _approval_current(args, plan), lineage=read_lineage(args.plan))
-    print(review.summary())
-    print()
+    as_json = getattr(args, "json", False)
+    if not as_json:  # with --json stdout holds one JSON object; the refusal below still lists the warnings
+        print(review.summary())
+        print()
     if review.warnings and not args.accept_warnings:
         raise PlanError(f"{args.plan} has {len(review.warnings)} warning(s) (listed above): "
                         + "; ".join(review.warnings) + "; read them, then pass --accept-warnings to approve it "
                         "anyway (the acknowledgement is recorded in the approval)")
     approved = approve(plan, by=args.by, note=args.note, review=review, accept_warnings=args.accept_warnings)
     folder = save_plan(approved, args.plan, overwrite=True)
+    if as_json:
+        m = approved.metadata
+        print(json.dumps({"plan": approved.name, "folder": str(folder), "status": m.status, "approved_by": m.approved_by,
+                          "approved_at": m.approved_at, "note": m.approval_note, "content_hash": approved.content_hash,
+                          "record_hash": approved.record_hash, "accounts": int(len(approved.assignments)),
+                          "territories": int(approved.assignments.nunique()),
+                          "unassigned": [str(a) for a in unassigned],
+                          "accepted_warnings": list(m.accepted_warnings), "review": review.to_dict()},
+                         indent=2, ensure_ascii=False, allow_nan=False))
+        return 0
     print(f"approved plan {approved.name!r} in {folder} by {approved.metadata.approved_by} "
           f"at {approved.metadata.approved_at}")
     if approved.metadata.accepted_warnings:

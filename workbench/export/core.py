@@ -238,7 +238,21 @@ _FILE_NOTES = {
 }
 
 
-def _write_readme(folder: Path, info: dict, formats: list[str], created_at: str, draft: bool) -> None:
+_QUOTA_NOTE = ("quotas.csv           one row per territory: rep, potential, revenue, quota (sums to the target), "
+               "its share,\n                     quota / potential and the growth over revenue it asks")
+
+
+def _quota_rows(scorecard: pd.DataFrame, quotas: pd.DataFrame) -> pd.DataFrame:
+    """The scorecard with the quota total, largest and smallest (proposed plan only)."""
+    rows = pd.DataFrame(index=["quota_total", "quota_largest", "quota_smallest"], columns=scorecard.columns,
+                        dtype=object)
+    column = "proposed" if "proposed" in scorecard.columns else scorecard.columns[-1]
+    rows[column] = [float(quotas["quota"].sum()), float(quotas["quota"].max()), float(quotas["quota"].min())]
+    return pd.concat([scorecard.astype(object), rows])
+
+
+def _write_readme(folder: Path, info: dict, formats: list[str], created_at: str, draft: bool,
+                  quotas: bool = False) -> None:
     title = f"Territory plan export: {info['name']}"
     banner = ("*** DRAFT: this plan is NOT approved. Review copy only; do not load it into the CRM. ***\n\n"
               if draft else "")
@@ -247,12 +261,13 @@ def _write_readme(folder: Path, info: dict, formats: list[str], created_at: str,
     text = _README.format(
         banner=banner, name=info["name"], underline="=" * len(title), status="DRAFT" if draft else "approved",
         content_hash=info["content_hash"], input_hash=info["input_hash"], approved=approved,
-        created_at=created_at, files="\n".join(_FILE_NOTES[f] for f in formats))
+        created_at=created_at, files="\n".join(_FILE_NOTES[f] for f in formats)
+        + ("\n" + _QUOTA_NOTE if quotas and "csv" in formats else ""))
     (folder / "README.txt").write_text(text, encoding="utf-8")
 
 
 def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: bool = False, blocks=None,
-                block_col: str | None = None, current=None) -> Path:
+                block_col: str | None = None, current=None, quotas=None, quota_start=None) -> Path:
     """Export an approved plan: assignments CSV, Excel summary, GIS layers, Salesforce loads, report.
 
     Parameters
@@ -285,6 +300,15 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
     current : Plan, Series or dict, optional
         Current alignment for the moved flags, transfer matrix and maps;
         default the accounts' ``current_territory`` column when present.
+    quotas : DataFrame or path, optional
+        Territory quotas (:func:`workbench.quota.territory_quotas`, or the CSV
+        ``workbench quota --out`` writes), one per territory of the plan. Adds
+        ``quotas.csv``, a Quotas sheet and a quota column in ``summary.xlsx``
+        (and the report), quota rows in the scorecard, and
+        ``salesforce/ForecastingQuota.csv``.
+    quota_start : str, optional
+        First day of the quota period (``YYYY-MM-DD``); default the first
+        day of next month.
 
     Returns
     -------
@@ -323,6 +347,11 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
     if len(unassigned):
         raise PlanError(f"plan {plan.metadata.name!r} leaves {len(unassigned)} accounts unassigned "
                         f"(first: {list(unassigned[:5])}); assign them (plan.reassign) before exporting")
+    if quotas is not None:
+        from workbench.quota import check_quotas, quota_start as _quota_start
+
+        quotas = check_quotas(quotas, plan)
+        quota_start = _quota_start(quota_start)
     target = Path(to)
     replace = check_target(target, plan, force)
     status = "DRAFT" if draft else "approved"
@@ -335,21 +364,29 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
     needs = set(formats)
     current_plan = _current_plan(plan, current) if needs & {"excel", "report"} else None
     per_territory = territory_table(plan, table, metric_cols) if needs & {"excel", "gis", "report"} else None
+    if per_territory is not None and quotas is not None:
+        per_territory["quota"] = quotas.set_index(TERRITORY_ID)["quota"].reindex(per_territory.index)
     blocks, block_col = gis.default_blocks(plan.accounts, blocks, block_col) if needs - {"csv", "salesforce"} \
         else (blocks, block_col)
 
     with atomic_directory(target, replace=replace) as folder:
         if "csv" in formats:
             tables.write_assignments(table, folder / "assignments.csv")
+            if quotas is not None:
+                tables.escape_frame(quotas).to_csv(folder / "quotas.csv", index=False, lineterminator="\n")
         if needs & {"excel", "report"}:
             comparison = _compare(plan, current_plan, metric_cols, blocks, block_col)
             scorecard = _scorecard(plan, comparison, metric_cols, blocks, block_col)
+            if quotas is not None:
+                scorecard = _quota_rows(scorecard, quotas)
         if "excel" in formats:
             sheets = {"Scorecard": (scorecard, True), "Territories": (per_territory, True)}
             if comparison is not None:
                 matrix = comparison.transfer_matrix_wide("accounts")
                 sheets["Transfer matrix"] = (matrix.rename_axis(index="current \\ proposed", columns=None), True)
                 sheets["Moved accounts"] = (_moved_accounts(comparison, metric_cols), False)
+            if quotas is not None:
+                sheets["Quotas"] = (quotas, False)
             excel.write_workbook(folder / "summary.xlsx", _about(info, created_at, draft), sheets, draft=draft)
         if "gis" in formats:
             shapes_frame = per_territory.copy()
@@ -358,7 +395,8 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
             gis.write_shapes(shapes, folder)
         if "salesforce" in formats:
             salesforce.write_salesforce(folder / "salesforce", plan.metadata.name, table, territories, draft=draft,
-                                        plan_hash=plan.content_hash, escape=tables.escape_frame)
+                                        plan_hash=plan.content_hash, escape=tables.escape_frame,
+                                        quotas=quotas, quota_start=quota_start)
         if "report" in formats:
             content = report.ReportContent(
                 plan_name=plan.metadata.name, plan_hash=plan.content_hash, input_hash=plan.metadata.input_hash,
@@ -367,7 +405,7 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
                 moved_summary=_moved_summary(comparison), created_at=created_at,
                 versions=manifest.package_versions())
             (folder / "report.html").write_text(report.render_report(content), encoding="utf-8")
-        _write_readme(folder, info, formats, created_at, draft)
+        _write_readme(folder, info, formats, created_at, draft, quotas=quotas is not None)
         manifest.write_manifest(folder, info, created_at, formats)
     return target
 

@@ -1,0 +1,143 @@
+"""The dispersion search after feasibility, on grids whose answers can be checked by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+
+from workbench.align._partition import partition
+from workbench.align.contiguous_search import connected_parts, improve_partition
+from workbench.align.dispersion import dispersion
+from workbench.errors import InputError
+
+SETTINGS = settings(max_examples=30, deadline=None, derandomize=True,
+                    phases=(Phase.explicit, Phase.reuse, Phase.generate),
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+def grid(width, height):
+    """Cells of a ``width`` x ``height`` grid: positions and rook-adjacency edges."""
+    xy = np.array([(x, y) for y in range(height) for x in range(width)], dtype=float)
+    index = {tuple(p): i for i, p in enumerate(xy.astype(int).tolist())}
+    edges = [(index[(x, y)], index[(x + 1, y)]) for (x, y) in index if (x + 1, y) in index]
+    edges += [(index[(x, y)], index[(x, y + 1)]) for (x, y) in index if (x, y + 1) in index]
+    return xy, np.array(edges, dtype=np.int64)
+
+
+def loads_of(labels, weights, k):
+    loads = np.zeros((k, weights.shape[1]))
+    np.add.at(loads, labels, weights)
+    return loads
+
+
+def excess(loads, tolerance):
+    return np.maximum(np.abs(loads - 1.0) - tolerance, 0.0)
+
+
+def test_an_l_and_its_complement_become_two_squares():
+    xy, edges = grid(4, 2)
+    start = np.array([0, 0, 0, 1, 0, 1, 1, 1])  # bottom row 0 0 0 1, top row 0 1 1 1
+    result = improve_partition(start, edges, np.full((8, 1), 0.5), xy, tolerance=0.0, random_state=0)
+    assert result.labels.tolist() == [0, 0, 1, 1, 0, 0, 1, 1]
+    # Each 2 x 2 square: four cells at sqrt(0.5) from its centre.
+    assert result.dispersion == pytest.approx(8 * np.sqrt(0.5))
+    assert result.start_dispersion > result.dispersion
+    assert result.gain == pytest.approx(1 - result.dispersion / result.start_dispersion)
+
+
+def test_median_objective_on_a_path_cuts_in_the_middle():
+    # Six cells on a line, two parts of three: the median dispersion is 2 + 2 (each end cell 1 from the middle).
+    xy = np.column_stack([np.arange(6.0), np.zeros(6)])
+    edges = np.array([(i, i + 1) for i in range(5)])
+    weights = np.array([[1.0], [1.0], [1.0], [1.0], [1.0], [1.0]]) / 3
+    start = np.array([0, 0, 1, 1, 1, 1])  # loads 2/3 and 4/3: far outside a 40% band, may only get better
+    result = improve_partition(start, edges, weights, xy, tolerance=0.4, objective="median", random_state=0)
+    assert result.labels.tolist() == [0, 0, 0, 1, 1, 1]
+    assert result.dispersion == pytest.approx(4.0)
+
+
+def test_the_start_band_is_kept_when_it_is_already_outside_the_tolerance():
+    # Part 1 holds a block heavier than a part may be: it may shed load, never gain any.
+    xy, edges = grid(4, 1)
+    weights = np.array([[0.4], [0.4], [1.0], [0.2]])
+    start = np.array([0, 0, 1, 1])
+    result = improve_partition(start, edges, weights, xy, tolerance=0.05, random_state=0)
+    before, after = loads_of(start, weights, 2), loads_of(result.labels, weights, 2)
+    assert (excess(after, 0.05) <= excess(before, 0.05) + 1e-12).all()
+
+
+def test_a_large_move_penalty_keeps_the_reference_and_a_small_one_does_not():
+    xy, edges = grid(4, 2)
+    start = np.array([0, 0, 0, 1, 0, 1, 1, 1])
+    weights = np.full((8, 1), 0.5)
+    kept = improve_partition(start, edges, weights, xy, tolerance=0.0, reference=start, move_penalty=10.0,
+                             random_state=0)
+    assert kept.labels.tolist() == start.tolist()
+    freed = improve_partition(start, edges, weights, xy, tolerance=0.0, reference=start, move_penalty=0.01,
+                              random_state=0)
+    assert freed.labels.tolist() == [0, 0, 1, 1, 0, 0, 1, 1]
+    assert freed.cost == pytest.approx(freed.dispersion + 2 * 0.01)
+
+
+def test_fixed_nodes_and_frozen_parts_stay():
+    xy, edges = grid(6, 3)
+    start = partition(3, edges, np.full((18, 1), 3 / 18), np.column_stack([xy, np.ones(18)])).labels
+    fixed = np.zeros(18, dtype=bool)
+    fixed[[0, 17]] = True
+    result = improve_partition(start, edges, np.full((18, 1), 3 / 18), xy, tolerance=0.2, fixed=fixed,
+                               frozen_parts=[int(start[8])], random_state=1)
+    assert result.labels[[0, 17]].tolist() == start[[0, 17]].tolist()
+    frozen = start == start[8]
+    assert (result.labels[frozen] == start[8]).all() and ((result.labels == start[8]) == frozen).all()
+
+
+def test_bad_arguments_are_named():
+    xy, edges = grid(2, 2)
+    start = np.array([0, 0, 1, 1])
+    with pytest.raises(InputError, match="objective must be one of 'weighted', 'median', got 'compact'"):
+        improve_partition(start, edges, np.full((4, 1), 0.5), xy, objective="compact")
+    with pytest.raises(InputError, match="max_seconds must be a number of seconds >= 0"):
+        improve_partition(start, edges, np.full((4, 1), 0.5), xy, max_seconds=-1)
+    with pytest.raises(InputError, match="no part empty"):
+        improve_partition(np.array([0, 0, 2, 2]), edges, np.full((4, 1), 0.5), xy)
+
+
+@st.composite
+def grid_problems(draw):
+    width, height = draw(st.integers(2, 6)), draw(st.integers(2, 5))
+    n = width * height
+    k = draw(st.integers(2, min(5, n // 2)))
+    n_metrics = draw(st.integers(1, 3))
+    raw = np.array(draw(st.lists(st.lists(st.sampled_from([0.5, 1.0, 1.5, 2.0, 4.0]), min_size=n_metrics,
+                                          max_size=n_metrics), min_size=n, max_size=n)))
+    tolerance = draw(st.sampled_from([0.05, 0.1, 0.25]))
+    objective = draw(st.sampled_from(["weighted", "median"]))
+    seed = draw(st.integers(0, 3))
+    return width, height, k, raw / raw.sum(axis=0) * k, tolerance, objective, seed
+
+
+@SETTINGS
+@given(grid_problems())
+def test_property_the_phase_lowers_dispersion_and_keeps_connectivity_and_balance(problem):
+    width, height, k, weights, tolerance, objective, seed = problem
+    xy, edges = grid(width, height)
+    start = partition(k, edges, weights, np.column_stack([xy * 1e-3, np.ones(len(xy))]), tolerance=tolerance).labels
+    assert connected_parts(start, edges)
+    node_weight = weights.mean(axis=1) if objective == "weighted" else None
+    run = dict(tolerance=tolerance, objective=objective, node_weight=node_weight, max_seconds=None, max_kicks=30,
+               random_state=seed)
+    result = improve_partition(start, edges, weights, xy, **run)
+    labels = result.labels
+    assert sorted(np.unique(labels).tolist()) == list(range(k))
+    assert connected_parts(labels, edges)
+    before, after = loads_of(start, weights, k), loads_of(labels, weights, k)
+    assert (excess(after, tolerance) <= excess(before, tolerance) + 1e-9).all()
+    plain_before = dispersion(start, xy, objective, node_weight)
+    plain_after = dispersion(labels, xy, objective, node_weight)
+    assert plain_after <= plain_before + 1e-9
+    assert result.dispersion == pytest.approx(plain_after, rel=1e-3, abs=1e-6)
+    assert result.stopped in ("converged", "kicks")
+    again = improve_partition(start, edges, weights, xy, **run)
+    assert again.labels.tolist() == labels.tolist()
