@@ -162,6 +162,39 @@ CLI = [
 ]
 
 
+def link(name: str, to):
+    """A symbolic link ``name`` in the workspace pointing at ``to(ws)``."""
+    def build(ws: Workspace) -> Path:
+        path = ws.path(name)
+        path.symlink_to(to(ws), target_is_directory=True)
+        return path
+    return build
+
+
+def outside(ws: Workspace) -> Path:
+    folder = ws.path("outside")
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+CLI += [
+    ("export --to a symlink to a folder outside",
+     lambda ws: ["export", str(ws.saved()), "--to", str(link("out", outside)(ws)), "--allow-draft"],
+     [r"out is a symbolic link \(to .*outside\); pass the real folder .*outside or a new path",
+      r"workbench never writes through a link"]),
+    ("export --to a symlink to an earlier export of the same plan",
+     lambda ws: ["export", str(ws.saved()), "--to", str(link("out", lambda w: w.export(draft_plan()))(ws)),
+                 "--allow-draft", "--format", "csv"],
+     [r"out is a symbolic link \(to .*export\)"]),
+    ("align --out a symlink to a plan folder",
+     lambda ws: ["align", str(ws.accounts), "--territories", "2", "--out", str(link("plan", lambda w: w.saved())(ws))],
+     [r"plan is a symbolic link \(to .*draft\); pass the real folder"]),
+    ("approve a plan through a symlink",
+     lambda ws: ["approve", str(link("plan", lambda w: w.saved())(ws)), "--by", "Eve"],
+     [r"plan is a symbolic link \(to .*draft\); pass the real folder .*draft or a new path"]),
+]
+
+
 @pytest.mark.parametrize("name, build, patterns", CLI, ids=[entry[0] for entry in CLI])
 def test_hostile_cli_argument_message(tmp_path, capsys, monkeypatch, name, build, patterns):
     monkeypatch.chdir(tmp_path)

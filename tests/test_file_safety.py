@@ -58,8 +58,9 @@ def tree(root: Path) -> set[Path]:
 
 
 def hidden_temp(path: Path) -> bool:
-    """A staging name of :mod:`workbench.safeio`: ``.NAME.XXXX.partial`` / ``.old`` / ``.tmp``."""
-    return path.name.startswith(".") and path.name.endswith((".partial", ".old", ".tmp"))
+    """A staging name of :mod:`workbench.safeio` (``.NAME.XXXX.partial`` / ``.old`` / ``.tmp``) or a lock file
+    of :mod:`workbench.locking` (``.NAME.lock``, left unlocked by a killed process)."""
+    return path.name.startswith(".") and path.name.endswith((".partial", ".old", ".tmp", ".lock"))
 
 
 # --------------------------------------------------------------------------- atomic primitives

@@ -62,6 +62,14 @@ def register(subparsers) -> None:
     parser.add_argument("--block-col", metavar="COL", help="block id column, in the blocks and the accounts")
     parser.add_argument("--lock-col", metavar="COL", help="True/False column: locked accounts keep their territory")
     parser.add_argument("--seed", type=int, help="random seed (same inputs and seed, same output)")
+    parser.add_argument("--close", metavar="ID[,ID...]",
+                        help="with --current: close these territories (their accounts go to bordering ones)")
+    parser.add_argument("--max-moved", type=float, metavar="SHARE",
+                        help="with --current: move at most this share of the workload (0.08 = 8%%); the best "
+                             "balance within it is kept")
+    parser.add_argument("--move-penalty-km", type=float, metavar="KM",
+                        help="with --current: km of distance one unit of moved workload is worth (default: the "
+                             "current plan's compactness)")
     parser.add_argument("--distance-matrix", metavar="FILE",
                         help="travel times (or distances) from every account to every rep, used instead of the "
                         "great-circle distance; needs --reps. CSV/Excel/Parquet, wide (account_id, then one column "
@@ -97,6 +105,7 @@ def run(args) -> int:
                          "(territories are then built around the reps' homes)")
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise InputError(f"--seed must be a whole number from 0 to 4294967295 (2**32 - 1), got {args.seed}")
+    _check_realign_options(args)
     _check_out(args.out)
     # Block ids are text ("01001"): reading the block column as the standard county_fips keeps leading zeros.
     block_col = COUNTY_FIPS if args.block_col else None
@@ -118,8 +127,6 @@ def run(args) -> int:
     current_col = CURRENT_TERRITORY if args.current else None
     if args.lock_col and not current_col:
         raise InputError(f"--lock-col {args.lock_col} needs --current COL: a locked account keeps its current territory")
-    if current_col and not args.blocks:
-        _check_count(args.territories, accounts[current_col].nunique(), f"territories in column {args.current!r}")
     model, method, fit_kwargs = _choose(args, balance_on, current_col, reps, block_col)
     if args.distance_matrix:
         from workbench.io.matrix import load_distance_matrix
@@ -180,6 +187,32 @@ def run(args) -> int:
     return 0
 
 
+def _check_realign_options(args) -> None:
+    """--close, --max-moved and --move-penalty-km belong to a realignment (--current) and must be sensible."""
+    for option, value in (("--close", args.close), ("--max-moved", args.max_moved),
+                          ("--move-penalty-km", args.move_penalty_km)):
+        if value is not None and not args.current:
+            raise InputError(f"{option} needs --current COL: it changes a realignment of the current territories")
+    if args.max_moved is not None and not 0 < args.max_moved <= 1:
+        raise InputError(f"--max-moved must be a share of the workload in (0, 1] (0.08 = 8%), got {args.max_moved}")
+    if args.move_penalty_km is not None and not (args.move_penalty_km >= 0 and args.move_penalty_km < float("inf")):
+        raise InputError(f"--move-penalty-km must be a distance in km, 0 or more, got {args.move_penalty_km}")
+    if args.close is not None:
+        ids = [c.strip() for c in args.close.split(",") if c.strip()]
+        if not ids:
+            raise InputError(f"--close needs territory ids separated by commas, got {args.close!r}")
+        args.close = ids
+
+
+def _realignment(args, metrics, current_col):
+    from workbench import align
+
+    return align.Realignment(n_territories=args.territories, close=args.close, balance_on=metrics,
+                             tolerance=args.tolerance, current_col=current_col, lock_col=args.lock_col,
+                             random_state=args.seed, max_moved_share=args.max_moved,
+                             move_penalty_km=args.move_penalty_km)
+
+
 def _levels(regions, areas) -> dict:
     """``{"region": N[, "area": M]}`` from ``--regions``/``--areas``, checked."""
     if areas is not None and regions is None:
@@ -228,16 +261,12 @@ def _choose(args, balance_on, current_col, reps, block_col):
         return model, "contiguous", {"blocks": blocks}
     if reps is not None:
         if current_col:
-            model = align.Realignment(balance_on=metrics, tolerance=args.tolerance, current_col=current_col,
-                                      lock_col=args.lock_col, random_state=seed)
-            return model, "rep_realignment", {"reps": reps}
+            return _realignment(args, metrics, current_col), "rep_realignment", {"reps": reps}
         _check_count(args.territories, len(reps), "reps in " + str(args.reps))
         model = align.RepAnchoredTerritories(balance_on=metrics, tolerance=args.tolerance, random_state=seed)
         return model, "rep_anchored", {"reps": reps}
     if current_col:
-        model = align.Realignment(balance_on=metrics, tolerance=args.tolerance, current_col=current_col,
-                                  lock_col=args.lock_col, random_state=seed)
-        return model, "realignment", {}
+        return _realignment(args, metrics, current_col), "realignment", {}
     if balance_on:
         return (align.BalancedTerritories(args.territories, balance_on=balance_on, tolerance=args.tolerance,
                                           random_state=seed), "balanced", {})
@@ -296,7 +325,8 @@ def _write(args, accounts, labels, method, reps, balance_on, hierarchy=None) -> 
     parameters = {"territories": args.territories, "balance_on": balance_on, "tolerance": args.tolerance,
                   "current": args.current, "reps": args.reps, "blocks": args.blocks, "block_col": args.block_col,
                   "lock_col": args.lock_col, "seed": args.seed, "distance_matrix": args.distance_matrix,
-                  "regions": args.regions, "areas": args.areas}
+                  "regions": args.regions, "areas": args.areas, "close": args.close, "max_moved": args.max_moved,
+                  "move_penalty_km": args.move_penalty_km}
     plan = Plan.from_labels(accounts, labels, method=method, parameters=parameters, reps=reps)
     if hierarchy is not None:
         plan = plan.with_hierarchy(hierarchy.reset_index())

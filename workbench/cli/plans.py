@@ -202,6 +202,15 @@ def _write_moved(moved: pd.DataFrame, path) -> None:
 # ---------------------------------------------------------------------------- approve
 def run_approve(args) -> int:
     """Verify the saved draft, print its review, approve it (warnings only when accepted), save, print the hash."""
+    from workbench.locking import folder_lock
+
+    # Hold the plan's lock from the check (is it still a draft?) to the last rename: two approvals of one
+    # draft at once must not both succeed, one silently replacing the other.
+    with folder_lock(args.plan, action="approving"):
+        return _approve_locked(args)
+
+
+def _approve_locked(args) -> int:
     from workbench.plan import approve, load_plan, save_plan
     from workbench.signoff import read_lineage, review_plan
 

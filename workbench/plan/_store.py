@@ -27,7 +27,15 @@ from workbench.plan._hash import input_hash as _input_hash
 from workbench.plan._meta import APPROVED, PlanMetadata, utc_now
 from workbench.plan._lineage import lineage_records
 from workbench.plan._model import Plan
-from workbench.safeio import atomic_directory, atomic_write_text, make_read_only, sha256_file
+from workbench.locking import folder_lock, recover
+from workbench.safeio import (
+    atomic_directory,
+    atomic_write_text,
+    leftovers,
+    make_read_only,
+    refuse_symlink,
+    sha256_file,
+)
 from workbench.schema import ACCOUNT_ID, TERRITORY_ID
 
 MANIFEST = "manifest.json"
@@ -157,15 +165,15 @@ def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
     if not isinstance(plan, Plan):
         raise TypeError(f"save_plan needs a Plan, got {type(plan).__name__}")
     path = Path(path)
-    lineage = lineage_records(plan)
-    if path.exists():
-        _check_replaceable(path, overwrite)
-        if not lineage:  # re-saving the same content (approval in place) keeps the recorded steps
+    check_save_path(path, overwrite)
+    with folder_lock(path, action="saving"):
+        check_save_path(path, overwrite)  # again, holding the lock: another process may have saved meanwhile
+        lineage = lineage_records(plan)
+        if not lineage and path.exists():  # re-saving the same content (approval in place) keeps the recorded steps
             lineage = _kept_lineage(path, plan.content_hash)
-    with atomic_directory(path, replace=path.exists()) as folder:
-        _write_files(plan, folder, lineage)
-    if plan.is_approved:
-        make_read_only(path)
+        with atomic_directory(path, replace=path.exists(),
+                              finish=make_read_only if plan.is_approved else None) as folder:
+            _write_files(plan, folder, lineage)
     return path
 
 
@@ -180,6 +188,7 @@ def check_save_path(path, overwrite: bool = False) -> None:
     >>> check_save_path(pathlib.Path(tempfile.mkdtemp()) / "new-plan")  # free: nothing raised
     """
     path = Path(path)
+    refuse_symlink(path)
     if path.exists():
         _check_replaceable(path, overwrite)
 
@@ -214,7 +223,7 @@ def _suggest(path: Path) -> Path:
 def _kept_lineage(path: Path, content_hash: str) -> list:
     try:
         old = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return []
     if isinstance(old, dict) and old.get("content_hash") == content_hash and isinstance(old.get("lineage"), list):
         return old["lineage"]
@@ -253,7 +262,7 @@ def _write_files(plan: Plan, folder: Path, lineage: list | None = None) -> None:
 
 
 def _read_manifest(path: Path) -> dict:
-    if not path.exists():
+    if not path.exists() and not recover(path):  # a replace killed between its two renames left it aside
         raise FileNotFoundError(f"no saved plan at {path}")
     manifest_path = path / MANIFEST
     if not path.is_dir() or not manifest_path.is_file():
@@ -374,8 +383,18 @@ def list_plans(folder) -> pd.DataFrame:
     columns = ["path", "name", "status", "created_at", "territories", "accounts", "content_hash", "parent_hash",
                "method", "approved_by", "approved_at", "problem"]
     rows = []
+    _restore_orphans(folder)
     # Hidden folders are skipped: ".NAME.XXXX.partial" is where an interrupted save_plan was building.
-    for child in sorted(p for p in folder.iterdir() if (p / MANIFEST).is_file() and not p.name.startswith(".")):
+    children = [p for p in folder.iterdir() if (p / MANIFEST).is_file() and not p.name.startswith(".")]
+    # A plan that survived an interrupted replace only aside (".NAME.XXXX.old", NAME missing) and could not be
+    # put back (another process holds its lock, or the folder is read-only) is listed, never hidden.
+    orphans = [p for p in folder.iterdir() if _orphan_target(p) is not None and (p / MANIFEST).is_file()]
+    for child in orphans:
+        rows.append({"path": str(_orphan_target(child)), "status": "interrupted",
+                     "problem": f"only the hidden copy {child.name} survived an interrupted replace; it is put back "
+                                f"when the folder is next used (workbench plans {folder}, or rename it to "
+                                f"{_orphan_target(child).name})"})
+    for child in sorted(children):
         try:
             m = _read_manifest(child)
             counts = m.get("counts", {})
@@ -390,6 +409,24 @@ def list_plans(folder) -> pd.DataFrame:
     for column in ("territories", "accounts"):
         table[column] = table[column].astype("Int64")
     return table.sort_values(["created_at", "path"], na_position="last", kind="stable").reset_index(drop=True)
+
+
+def _orphan_target(path: Path) -> Path | None:
+    """The folder ``path`` stood in for, if ``path`` is a ``.NAME.XXXXXXXX.old`` left while NAME is missing."""
+    name = path.name
+    if not (name.startswith(".") and name.endswith(".old")) or len(name) < 15:
+        return None
+    target = path.with_name(name[1:-13])
+    if os.path.lexists(target) or path not in leftovers(target):
+        return None
+    return target
+
+
+def _restore_orphans(folder: Path) -> None:
+    for child in list(folder.iterdir()):
+        target = _orphan_target(child)
+        if target is not None:
+            recover(target)
 
 
 def _as_plan(value, what: str) -> Plan:
