@@ -211,7 +211,8 @@ def run_approve(args) -> int:
 
 
 def _approve_locked(args) -> int:
-    from workbench.plan import approve, load_plan, save_plan
+    from workbench.plan import approve, check_save_path, load_plan, save_plan
+    from workbench.safeio import refuse_symlink
     from workbench.signoff import read_lineage, review_plan
 
     plan = load_plan(args.plan)
@@ -224,6 +225,8 @@ def _approve_locked(args) -> int:
         raise PlanError(f"{args.plan} leaves {len(unassigned)} account(s) without a territory "
                         f"(e.g. {', '.join(map(repr, unassigned[:5]))}); assign them and save the plan again, "
                         "or pass --allow-unassigned to approve it as it is")
+    check_save_path(args.plan, overwrite=True)  # refuse a folder it cannot be saved back to before the review
+    refuse_symlink(Path(args.plan))
     review = review_plan(plan, _approval_current(args, plan), lineage=read_lineage(args.plan))
     as_json = getattr(args, "json", False)
     if not as_json:  # with --json stdout holds one JSON object; the refusal below still lists the warnings
