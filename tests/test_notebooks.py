@@ -258,8 +258,9 @@ def test_06_market_gaps_and_headcount_executes(workspace):
     text = _outputs_text(nb)
     assert "reps needed at 85.0%" in text and "Suggested hires" in text, "headcount and hires are shown"
     assert "biggest gaps" in text and "uncovered:" in text, "the gaps are ranked and uncovered accounts counted"
+    assert "opened: " in text and "after: " in text, "the headcount realignment runs and utilisation is shown after it"
     assert "quotas sum to" in text, "quotas are allocated"
-    assert text.count("image/png") >= 2, "the utilisation map and the gap map are drawn"
+    assert text.count("image/png") >= 3, "the utilisation maps (before, after) and the gap map are drawn"
 
 
 def test_injected_parameters_follow_the_parameters_cell():
