@@ -471,7 +471,7 @@ class Plan:
     def _derive(self, edit: str, *, assignments=None, territories=None, locked=None) -> Plan:
         metadata = self.metadata.replace(
             created_at=utc_now(), parent_hash=self.content_hash, status=DRAFT, approved_by=None,
-            approved_at=None, approval_note=None, edit=edit, versions=package_versions())
+            approved_at=None, approval_note=None, accepted_warnings=(), edit=edit, versions=package_versions())
         return Plan(self._accounts,
                     self._assignments if assignments is None else assignments.rename(TERRITORY_ID),
                     self._territories if territories is None else territories,
