@@ -42,6 +42,14 @@ def clean_text(values) -> pd.Series:
         numbers = series.to_numpy(dtype=float, na_value=np.nan)
         finite = np.isfinite(numbers)
         if np.all(np.equal(np.mod(numbers[finite], 1), 0)):
+            too_big = finite & (np.abs(np.where(finite, numbers, 0)) > 2**53)
+            if too_big.any():
+                # Above 2**53 a float64 no longer holds every whole number: ids stored so have lost digits.
+                rows = ", ".join(map(str, np.flatnonzero(too_big)[:5]))
+                shown = ", ".join(f"{v:g}" for v in numbers[too_big][:5])
+                raise InputError(f"ids stored as floating-point numbers above 2**53 have lost digits "
+                                 f"({series.name or 'values'} {shown} in rows {rows}); store the ids as text "
+                                 "(e.g. df[col].astype(str) before it is written, or dtype=str when read)")
             whole = pd.Series(np.where(finite, numbers, 0).astype(np.int64), index=series.index, name=series.name)
             series = whole.astype(object).where(finite, None)  # object keeps 3 as 3 beside a missing value
     missing = series.isna().to_numpy()

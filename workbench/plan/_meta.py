@@ -90,6 +90,9 @@ class PlanMetadata:
         For a plan made by :meth:`Plan.from_fit`: the estimator's report
         (balance per metric, compactness, moved share, warnings; see
         :data:`workbench.plan._fit.REPORT_FIELDS`); empty otherwise.
+    accepted_warnings : tuple of str
+        The review warnings the approver acknowledged when approving (see
+        :func:`workbench.signoff.review_plan`); empty for a draft or a plan approved without warnings.
 
     Examples
     --------
@@ -112,6 +115,7 @@ class PlanMetadata:
     approval_note: str | None = None
     edit: str | None = None
     report: Mapping = field(default_factory=dict)
+    accepted_warnings: tuple = ()
 
     def __post_init__(self):
         if not isinstance(self.name, str):
@@ -125,6 +129,9 @@ class PlanMetadata:
         if not isinstance(self.report, Mapping):
             raise TypeError(f"report must be a mapping (dict), got {type(self.report).__name__}")
         object.__setattr__(self, "report", _freeze(json.loads(canonical_json(self.report))))
+        if isinstance(self.accepted_warnings, str) or not all(isinstance(w, str) for w in self.accepted_warnings):
+            raise TypeError(f"accepted_warnings must be a sequence of str, got {self.accepted_warnings!r}")
+        object.__setattr__(self, "accepted_warnings", tuple(self.accepted_warnings))
 
     def to_dict(self) -> dict:
         """Plain, JSON-ready copy of every field."""
