@@ -202,10 +202,11 @@ def run_approve(args) -> int:
 
 
 def _approve_locked(args) -> int:
-    from workbench.plan import approve, check_save_path, load_plan, save_plan
+    from workbench.plan import approve, check_approver, check_save_path, load_plan, save_plan
     from workbench.safeio import refuse_symlink
     from workbench.signoff import read_lineage, review_plan
 
+    check_approver(args.by, args.note)  # before the review: a forged name is refused, not reviewed
     plan = load_plan(args.plan)
     if plan.is_approved:
         m = plan.metadata
