@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.cli._common import reading_options
+from workbench.cli._common import reading_options, resolve_blocks
 from workbench.errors import InputError, PlanError
 from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, LATITUDE, LONGITUDE
 
@@ -35,7 +35,8 @@ def register(subparsers) -> None:
     compare.add_argument("--reps", default=None, metavar="FILE",
                          help="reps file (rep_id, name, latitude, longitude, territory_id) for distances to their homes")
     compare.add_argument("--blocks", default=None, metavar="FILE",
-                         help="block polygons (with --block-col) for contiguity and Polsby-Popper")
+                         help="block polygons for contiguity and Polsby-Popper: a file with --block-col, or "
+                         "'counties' / 'zip-areas' (the bundled ones)")
     compare.add_argument("--block-col", default=None, metavar="COL",
                          help="column naming the block in ACCOUNTS and --blocks (e.g. county_fips)")
     compare.add_argument("--moved", default=None, metavar="FILE.csv",
@@ -105,9 +106,9 @@ def run_compare(args) -> int:
     reps = _load_reps(args.reps)
     current = _current_plan(args, accounts, reps, current_col)
     proposed = _proposed_plan(args, accounts, reps)
-    blocks = _load_blocks(args.blocks, args.block_col)
+    blocks, block_col = resolve_blocks(args.blocks, args.block_col)
     result = compare_plans(current, proposed, metrics=metrics, tolerance=args.tolerance, reps=reps, blocks=blocks,
-                           block_col=args.block_col)
+                           block_col=block_col)
     if args.moved:
         _write_moved(result.moved_accounts, args.moved)
     if args.json:
@@ -182,16 +183,6 @@ def _load_reps(path):
     return load_reps(path)
 
 
-def _load_blocks(path, block_col):
-    if path is None:
-        return None
-    if not block_col:
-        raise InputError(f"--blocks {path} needs --block-col naming the block id column (e.g. county_fips)")
-    from workbench.io import load_blocks
-
-    return load_blocks(path, block_col)
-
-
 def _write_moved(moved: pd.DataFrame, path) -> None:
     from workbench.safeio import atomic_path, escape_formulas
 
@@ -211,10 +202,11 @@ def run_approve(args) -> int:
 
 
 def _approve_locked(args) -> int:
-    from workbench.plan import approve, check_save_path, load_plan, save_plan
+    from workbench.plan import approve, check_approver, check_save_path, load_plan, save_plan
     from workbench.safeio import refuse_symlink
     from workbench.signoff import read_lineage, review_plan
 
+    check_approver(args.by, args.note)  # before the review: a forged name is refused, not reviewed
     plan = load_plan(args.plan)
     if plan.is_approved:
         m = plan.metadata

@@ -123,6 +123,8 @@ class Plan:
                              "pass one territory id per account row")
         assignments = clean_text(pd.Series(values)).set_axis(pd.Index(frame[ACCOUNT_ID], name=ACCOUNT_ID))
         assignments.name = TERRITORY_ID
+        distinct = pd.unique(pd.Series(values, dtype=object).where(pd.notna(values), None).to_numpy())
+        _frames.check_spellings(clean_text(pd.Series(distinct, dtype=object)), "labels", "territory", raw=distinct)
         territories = _frames.territories_from_labels(assignments.dropna().unique(), reps)
         locked = check_ids(frame, locked, "locked")
         metadata = PlanMetadata(

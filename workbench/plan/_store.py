@@ -105,8 +105,7 @@ def approve(plan: Plan, by: str, note: str = "", *, accept_warnings: bool = Fals
         raise TypeError(f"approve needs a Plan, got {type(plan).__name__}")
     if not isinstance(by, str) or not isinstance(note, str):
         raise TypeError(f"by and note must be str, got {type(by).__name__} and {type(note).__name__}")
-    if not by.strip():
-        raise PlanError("approve needs the approver's name: pass by='Name' (CLI: --by NAME)")
+    check_approver(by, note)
     if plan.is_approved:
         m = plan.metadata
         raise PlanError(f"plan {plan.name!r} is already approved (by {m.approved_by} at {m.approved_at}, "
@@ -127,6 +126,43 @@ def approve(plan: Plan, by: str, note: str = "", *, accept_warnings: bool = Fals
     metadata = plan.metadata.replace(status=APPROVED, approved_by=by.strip(), approved_at=utc_now(),
                                      approval_note=note, accepted_warnings=warnings)
     return Plan(plan._accounts, plan._assignments, plan._territories, plan._locked, metadata, plan._parent)
+
+
+#: Invisible characters that reorder text on screen (bidi embeddings, overrides, isolates).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_approver(by: str, note: str = "") -> None:
+    """Raise :class:`PlanError` unless ``by`` is a plain, non-empty name and ``note`` plain text.
+
+    Newlines, ANSI escapes and other control characters would print raw on terminals (an approver
+    name ``"Dana\\nApproved by: CEO"`` forges a second line); bidi overrides reorder text on screen.
+    The note may hold newlines and tabs.
+
+    Examples
+    --------
+    >>> check_approver("Dana Lee", "FY27\\nsigned off in the QBR")
+    >>> check_approver("Dana\\x1b[31m")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.PlanError: approver name (--by) 'Dana\\x1b[31m' holds 1 control character(s) ('\\x1b' at position 4); terminals and reports would run or hide them: type it as plain text
+    """
+    if not isinstance(by, str) or not by.strip():
+        raise PlanError("approve needs the approver's name: pass by='Name' (CLI: --by NAME)")
+    _check_plain_text(by, "approver name (--by)", allowed="")
+    _check_plain_text(note, "approval note (--note)", allowed="\n\t")
+
+
+def _check_plain_text(text: str, what: str, *, allowed: str) -> None:
+    """Refuse control characters (newline, ESC, ...) and bidi overrides in text that people read and sign."""
+    import unicodedata
+
+    bad = [(i, c) for i, c in enumerate(text)
+           if c not in allowed and (unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS)]
+    if bad:
+        i, c = bad[0]
+        raise PlanError(f"{what} {ascii(text)[:80]} holds {len(bad)} control character(s) ({ascii(c)} at position "
+                        f"{i}); terminals and reports would run or hide them: type it as plain text")
 
 
 def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
