@@ -51,7 +51,7 @@ def make_plan(approved: bool = True, names: dict | None = None) -> Plan:
                                              "area": ["US", "US", "US"]}))
     for tid, name in (names or {"T1": "Philly", "T2": "../../North", "T3": "West/<b>3</b>"}).items():
         plan = plan.rename_territory(tid, name)
-    return approve(plan, by="Dana <VP>", note="ok & go") if approved else plan
+    return approve(plan, by="Dana <VP>", note="ok & go", accept_warnings=True) if approved else plan
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +133,7 @@ def test_current_alignment_can_be_given(tmp_path):
 
 def test_without_a_current_alignment_moves_are_unknown(tmp_path):
     accounts = make_accounts().drop(columns="current_territory")
-    plan = approve(Plan.from_labels(accounts, PROPOSED), by="Dana")
+    plan = approve(Plan.from_labels(accounts, PROPOSED), by="Dana", accept_warnings=True)
     out = export_plan(plan, tmp_path / "out", formats="csv,excel,report")
     table = read_assignments_table(out / "assignments.csv")
     assert table["moved"].isna().all() and (table["current_territory"] == "").all()
@@ -287,7 +287,7 @@ def test_report_escapes_user_text_and_shows_the_approval(exported):
 
 
 def test_unassigned_accounts_are_refused(tmp_path):
-    plan = approve(Plan.from_labels(make_accounts(), ["T1", None, "T2", "T3", "T2", "T3"]), by="Dana")
+    plan = approve(Plan.from_labels(make_accounts(), ["T1", None, "T2", "T3", "T2", "T3"]), by="Dana", accept_warnings=True)
     with pytest.raises(PlanError, match=r"leaves 1 accounts unassigned \(first: \[\"=cmd\|"):
         export_plan(plan, tmp_path / "out")
 

@@ -31,9 +31,9 @@ import warnings
 
 import pandas as pd
 
-from workbench.cli._common import reading_options, warn
+from workbench.cli._common import BLOCKS_HELP, reading_options, resolve_blocks, warn
 from workbench.errors import InputError, PlanError
-from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
+from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD, ZIP
 
 
 #: Exit status of ``--strict`` when the tolerance is missed (2 is bad input).
@@ -58,7 +58,7 @@ def register(subparsers) -> None:
                         help="max deviation from the mean, as a share (default 0.05)")
     parser.add_argument("--current", metavar="COL", help="current territory column: realign from it")
     parser.add_argument("--reps", metavar="REPS.csv", help="reps file: rep_id, latitude, longitude[, capacity_hours]")
-    parser.add_argument("--blocks", metavar="FILE", help="building-block polygons (e.g. counties)")
+    parser.add_argument("--blocks", metavar="FILE", help=BLOCKS_HELP)
     parser.add_argument("--block-col", metavar="COL", help="block id column, in the blocks and the accounts")
     parser.add_argument("--lock-col", metavar="COL", help="True/False column: locked accounts keep their territory")
     parser.add_argument("--seed", type=int, help="random seed (same inputs and seed, same output)")
@@ -95,8 +95,10 @@ def run(args) -> int:
         raise InputError("--territories N is required unless --reps or --current gives the territories")
     if args.territories is not None and args.territories < 1:
         raise InputError(f"--territories must be a positive number, got {args.territories}")
-    if bool(args.blocks) != bool(args.block_col):
-        raise InputError("--blocks FILE and --block-col COL go together: give both or neither")
+    if args.block_col and not args.blocks:
+        raise InputError("--block-col COL names the block column of --blocks: give --blocks FILE (or counties, "
+                         "zip-areas) too")
+    blocks, args.block_col = resolve_blocks(args.blocks, args.block_col)
     if not 0 < args.tolerance < 1:
         raise InputError(f"--tolerance must be a share between 0 and 1 (0.05 = 5%), got {args.tolerance}")
     levels = _levels(args.regions, args.areas)
@@ -108,8 +110,9 @@ def run(args) -> int:
     _check_realign_options(args)
     _check_out(args.out)
     # Block ids are text ("01001"): reading the block column as the standard county_fips keeps leading zeros.
-    block_col = COUNTY_FIPS if args.block_col else None
-    renames = {args.block_col: COUNTY_FIPS} if args.block_col and args.block_col != COUNTY_FIPS else None
+    # (ZIP codes are text already.)
+    block_col = (args.block_col if args.block_col in (COUNTY_FIPS, ZIP) else COUNTY_FIPS) if args.block_col else None
+    renames = {args.block_col: COUNTY_FIPS} if args.block_col and args.block_col not in (COUNTY_FIPS, ZIP) else None
     accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
                              territory_col=args.current, metrics=balance_on or None, columns=renames)
     for column in balance_on + [c for c in (args.lock_col, block_col) if c]:
@@ -127,7 +130,7 @@ def run(args) -> int:
     current_col = CURRENT_TERRITORY if args.current else None
     if args.lock_col and not current_col:
         raise InputError(f"--lock-col {args.lock_col} needs --current COL: a locked account keeps its current territory")
-    model, method, fit_kwargs = _choose(args, balance_on, current_col, reps, block_col)
+    model, method, fit_kwargs = _choose(args, balance_on, current_col, reps, block_col, blocks)
     if args.distance_matrix:
         from workbench.io.matrix import load_distance_matrix
 
@@ -244,17 +247,15 @@ def _columns(text) -> list[str]:
     return columns
 
 
-def _choose(args, balance_on, current_col, reps, block_col):
+def _choose(args, balance_on, current_col, reps, block_col, blocks=None):
     """The estimator, its method name and extra fit arguments, from the options."""
     from workbench import align
 
     seed = args.seed
     metrics = balance_on or [WORKLOAD]
-    if args.blocks:
+    if blocks is not None:
         from workbench.align.contiguous import ContiguousTerritories
-        from workbench.io import load_blocks
 
-        blocks = load_blocks(args.blocks, id_col=args.block_col)
         if current_col:
             from workbench.align.realign_blocks import ContiguousRealignment
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from pathlib import Path
 
 from workbench.cli._common import reading_options
 from workbench.errors import InputError
@@ -38,6 +39,9 @@ def register(subparsers) -> None:
     parser.add_argument("--id-col", default=ACCOUNT_ID)
     parser.add_argument("--lat-col", default="latitude")
     parser.add_argument("--lon-col", default="longitude")
+    parser.add_argument("--reps-out", default=None, metavar="FILE",
+                        help="write the reps of the headcount needed (today's plus the hires, less surplus) for "
+                        "workbench align ACCOUNTS --current COL --reps FILE")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.set_defaults(func=run)
 
@@ -52,6 +56,8 @@ def run(args) -> int:
         hint = f" (did you mean {target / 100:g}?)" if 1 < target <= 100 else ""
         raise InputError(f"--utilisation must be a share of the reps' hours in (0, 1], e.g. 0.85 for 85%; "
                          f"got {target:g}{hint}")
+    if args.reps_out is not None and Path(args.reps_out).is_dir():
+        raise InputError(f"--reps-out {args.reps_out} is a folder; give a file name ending in .csv")
     if args.new_rep_capacity is not None and not (math.isfinite(args.new_rep_capacity) and args.new_rep_capacity > 0):
         raise InputError(f"--new-rep-capacity must be a positive number of hours per year, got {args.new_rep_capacity:g}")
     workload_col = args.balance_on.strip()
@@ -70,10 +76,20 @@ def run(args) -> int:
         hires = hires.assign(near=nearest_places(hires["latitude"], hires["longitude"]))
         result = type(result)(result.reps, result.team, result.reps_needed, hires, result.surplus_territories,
                               result.target, result.new_rep_capacity)
+    if args.reps_out is not None:
+        from workbench.capacity import headcount_reps
+        from workbench.export.tables import escape_frame
+        from workbench.safeio import atomic_path
+
+        with atomic_path(args.reps_out) as tmp:
+            escape_frame(headcount_reps(reps, result)).to_csv(tmp, index=False)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(format_assessment(result, workload_col))
+        if args.reps_out is not None:
+            print(f"wrote the {result.reps_needed:,} reps of the headcount needed to {args.reps_out}; realign with: "
+                  f"workbench align {args.accounts} --current {args.current} --reps {args.reps_out} --out PLAN")
     return 0
 
 

@@ -11,7 +11,8 @@ import pandas as pd
 from workbench import metrics as _metrics
 from workbench.errors import InputError, PlanError
 from workbench.export import excel, gis, manifest, report, salesforce, tables
-from workbench.safeio import atomic_directory
+from workbench.locking import folder_lock
+from workbench.safeio import atomic_directory, refuse_symlink
 from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, METRICS, NAME, TERRITORY_ID, WORKLOAD
 
 #: Output groups, in the order they are written.
@@ -68,6 +69,7 @@ def resolve_plan(plan_or_path):
 
 def check_target(target: Path, plan, force: bool) -> bool:
     """Refuse unsafe targets; return whether an existing folder is to be replaced."""
+    refuse_symlink(target)
     resolved, cwd = target.resolve(), Path.cwd().resolve()
     if resolved == cwd or resolved in cwd.parents:
         # The export replaces its folder in one rename; the working folder (or one holding it) cannot move.
@@ -330,7 +332,7 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
     >>> from workbench.plan import Plan, approve
     >>> accounts = pd.DataFrame({"account_id": ["a1", "a2"], "latitude": [40.0, 41.0],
     ...                          "longitude": [-75.0, -74.0], "workload": [1.0, 2.0]})
-    >>> plan = approve(Plan.from_labels(accounts, ["T1", "T2"]), by="Ana")
+    >>> plan = approve(Plan.from_labels(accounts, ["T1", "T2"]), by="Ana", accept_warnings=True)
     >>> import tempfile, pathlib
     >>> out = export_plan(plan, pathlib.Path(tempfile.mkdtemp()) / "out", formats="csv")
     >>> sorted(p.name for p in out.iterdir())
@@ -369,7 +371,10 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
     blocks, block_col = gis.default_blocks(plan.accounts, blocks, block_col) if needs - {"csv", "salesforce"} \
         else (blocks, block_col)
 
-    with atomic_directory(target, replace=replace) as folder:
+    # The target's lock is held from a second check (another export may have written the target since the
+    # first) to the last rename, so two exports into one folder never both succeed.
+    with folder_lock(target, action="exporting"), \
+            atomic_directory(target, replace=check_target(target, plan, force)) as folder:
         if "csv" in formats:
             tables.write_assignments(table, folder / "assignments.csv")
             if quotas is not None:

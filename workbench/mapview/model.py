@@ -25,14 +25,16 @@ from workbench.geo import block_adjacency, great_circle_km
 from workbench.schema import (ACCOUNT_ID, BLOCK_ID, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, METRICS, REGION,
                               REP_NAME, TERRITORY_ID, WGS84)
 from workbench.shapes import point_cells
+from workbench.signoff import FAR_FROM_HOME_KM as _signoff_far_km
 
 #: Above this many accounts (and without blocks), accounts are grouped into grid cells.
 MAX_ACCOUNT_ITEMS = 2000
 #: A move is flagged as *far* when the block ends up more than this many km from its new rep's home
 #: **and** farther than any block that territory holds in the current plan (so a large rural
-#: territory whose rep already drives 500 km is not flagged for a block 400 km out). 300 km is
-#: about a half-day's drive: beyond it a rep cannot visit and be home the same day.
-FAR_FROM_HOME_KM = 300.0
+#: territory whose rep already drives 500 km is not flagged for a block 400 km out). The same
+#: rule as the approval review's (:data:`workbench.signoff.FAR_FROM_HOME_KM`, 300 km: about a
+#: half-day's drive, beyond which a rep cannot visit and be home the same day).
+FAR_FROM_HOME_KM = _signoff_far_km
 
 
 @dataclass(frozen=True)

@@ -50,6 +50,7 @@ def check_accounts(accounts, what: str = "accounts") -> pd.DataFrame:
     duplicated = ids[ids.duplicated()].unique()
     if len(duplicated):
         raise InputError(f"{what} have duplicate {ACCOUNT_ID!r} values {show(duplicated)}; keep one row per account")
+    check_spellings(ids, f"{what}' {ACCOUNT_ID!r} values", "account")
     frame[ACCOUNT_ID] = ids.astype("str")
     return as_stored(frame, what)
 
@@ -78,11 +79,54 @@ def clean_text(values) -> pd.Series:
         numbers = series.to_numpy(dtype=float, na_value=np.nan)
         finite = np.isfinite(numbers)
         if np.all(np.equal(np.mod(numbers[finite], 1), 0)):
+            too_big = finite & (np.abs(np.where(finite, numbers, 0)) > 2**53)
+            if too_big.any():
+                # Above 2**53 a float64 no longer holds every whole number: ids stored so have lost digits.
+                rows = ", ".join(map(str, np.flatnonzero(too_big)[:5]))
+                shown = ", ".join(f"{v:g}" for v in numbers[too_big][:5])
+                raise InputError(f"ids stored as floating-point numbers above 2**53 have lost digits "
+                                 f"({series.name or 'values'} {shown} in rows {rows}); store the ids as text "
+                                 "(e.g. df[col].astype(str) before it is written, or dtype=str when read)")
             series = pd.Series(np.where(finite, numbers, 0).astype(np.int64), index=series.index).where(finite)
     missing = series.isna().to_numpy()
     text = series.astype(object).where(~missing, "").astype(str).str.strip()
     text = text.where(text != "", np.nan)
     return text.astype("str").rename(series.name)
+
+
+def check_spellings(values, what: str, thing: str, raw=None) -> None:
+    """Refuse distinct values that are one id once whitespace is stripped or Unicode forms are unified.
+
+    ``"T1"``, ``"T1 "`` and ``"\\tT1"`` would silently become one territory, and ``"Café"`` written
+    with a combining accent (NFD) would be a second account beside ``"Café"`` (NFC), although both
+    look the same. ``values`` are the cleaned (stripped) texts; ``raw`` the texts as given, when they
+    differ.
+
+    Examples
+    --------
+    >>> check_spellings(pd.Series(["T1", "T1", "T2"]), "labels", "territory", raw=["T1", "T1 ", "T2"])
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: labels spell one territory id in 2 ways: 'T1' / 'T1 '; ids that differ only in surrounding whitespace or Unicode form (NFC/NFD) look the same to people: write each one way
+    """
+    import unicodedata
+
+    cleaned = pd.Series(values, dtype=object).reset_index(drop=True)
+    given = cleaned if raw is None else pd.Series(np.asarray(raw, dtype=object)).reset_index(drop=True)
+    pairs = pd.DataFrame({"key": cleaned, "given": given}).dropna().drop_duplicates()
+    if pairs.empty:
+        return
+    pairs["key"] = pairs["key"].map(lambda v: unicodedata.normalize("NFC", str(v)))
+    pairs["given"] = pairs["given"].map(str)
+    spellings = pairs.drop_duplicates().groupby("key", sort=False)["given"].agg(list)
+    clashes = spellings[spellings.map(len) > 1]
+    if len(clashes):
+        first = clashes.iloc[0]
+        first = [ascii(v) for v in first]  # 'Caf\\xe9' / 'Cafe\\u0301': shows how look-alikes differ
+        more = f" (and {len(clashes) - 1} more ids)" if len(clashes) > 1 else ""
+        raise InputError(f"{what} spell one {thing} id in {len(first)} ways: {' / '.join(first[:5])}"
+                         f"{more}; ids that differ only in surrounding whitespace or Unicode form (NFC/NFD) look "
+                         "the same to people: write each one way")
 
 
 def normalise_territories(territories: pd.DataFrame) -> pd.DataFrame:

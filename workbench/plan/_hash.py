@@ -21,7 +21,8 @@ What each hash covers (this text is also written to every manifest):
 ``record_hash``
     SHA-256 of the ``content_hash`` plus every metadata field it leaves out
     (``created_at``, ``created_by``, ``versions``, ``status``, ``approved_by``,
-    ``approved_at``, ``approval_note``). Loading checks both, so no field of a
+    ``approved_at``, ``approval_note``, and ``accepted_warnings`` when the approver
+    acknowledged any). Loading checks both, so no field of a
     saved plan can change unnoticed.
 
 These are integrity checks, not signatures: they detect accidental or casual
@@ -115,4 +116,7 @@ def content_hash(assignments: pd.Series, locked, territories: pd.DataFrame, meta
 def record_hash(content: str, metadata) -> str:
     """Hash of the content hash plus every metadata field outside it."""
     fields = {name: getattr(metadata, name) for name in RECORD_FIELDS}
+    accepted = getattr(metadata, "accepted_warnings", ())
+    if accepted:  # only when there are some, so the record hashes of earlier plans stay as they were
+        fields["accepted_warnings"] = list(accepted)
     return hashlib.sha256(f"{content}\x00{canonical_json(fields)}".encode()).hexdigest()

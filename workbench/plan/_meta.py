@@ -109,6 +109,9 @@ class PlanMetadata:
     edit : str or None
         What the edit that made this plan from its parent did, e.g.
         ``"reassign 2 accounts to T07"`` (None for a plan made from data).
+    accepted_warnings : tuple of str
+        The review warnings the approver acknowledged when approving (see
+        :func:`workbench.signoff.review_plan`); empty for a draft or a plan approved without warnings.
 
     Examples
     --------
@@ -130,6 +133,7 @@ class PlanMetadata:
     approved_at: str | None = None
     approval_note: str | None = None
     edit: str | None = None
+    accepted_warnings: tuple = ()
 
     def __post_init__(self):
         if not isinstance(self.name, str):
@@ -140,6 +144,9 @@ class PlanMetadata:
             raise TypeError(f"parameters must be a mapping (dict), got {type(self.parameters).__name__}")
         object.__setattr__(self, "parameters", _freeze(json.loads(canonical_json(self.parameters))))
         object.__setattr__(self, "versions", _freeze(json.loads(canonical_json(self.versions))))
+        if isinstance(self.accepted_warnings, str) or not all(isinstance(w, str) for w in self.accepted_warnings):
+            raise TypeError(f"accepted_warnings must be a sequence of str, got {self.accepted_warnings!r}")
+        object.__setattr__(self, "accepted_warnings", tuple(self.accepted_warnings))
 
     def to_dict(self) -> dict:
         """Plain, JSON-ready copy of every field."""

@@ -123,6 +123,8 @@ class Plan:
                              "pass one territory id per account row")
         assignments = clean_text(pd.Series(values)).set_axis(pd.Index(frame[ACCOUNT_ID], name=ACCOUNT_ID))
         assignments.name = TERRITORY_ID
+        distinct = pd.unique(pd.Series(values, dtype=object).where(pd.notna(values), None).to_numpy())
+        _frames.check_spellings(clean_text(pd.Series(distinct, dtype=object)), "labels", "territory", raw=distinct)
         territories = _frames.territories_from_labels(assignments.dropna().unique(), reps)
         locked = check_ids(frame, locked, "locked")
         metadata = PlanMetadata(
@@ -469,7 +471,7 @@ class Plan:
     def _derive(self, edit: str, *, assignments=None, territories=None, locked=None) -> Plan:
         metadata = self.metadata.replace(
             created_at=utc_now(), parent_hash=self.content_hash, status=DRAFT, approved_by=None,
-            approved_at=None, approval_note=None, edit=edit, versions=package_versions())
+            approved_at=None, approval_note=None, accepted_warnings=(), edit=edit, versions=package_versions())
         return Plan(self._accounts,
                     self._assignments if assignments is None else assignments.rename(TERRITORY_ID),
                     self._territories if territories is None else territories,
