@@ -183,7 +183,8 @@ def _maps(plan, current_plan, blocks, block_col) -> list[tuple[str, str]]:
 
 def _approval(plan) -> dict:
     meta = plan.metadata
-    return {"approved_by": meta.approved_by, "approved_at": meta.approved_at, "approval_note": meta.approval_note}
+    return {"approved_by": meta.approved_by, "approved_at": meta.approved_at, "approval_note": meta.approval_note,
+            "accepted_warnings": list(getattr(meta, "accepted_warnings", ()))}
 
 
 def _plan_info(plan, n_accounts: int, n_territories: int) -> dict:
@@ -406,13 +407,73 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
             content = report.ReportContent(
                 plan_name=plan.metadata.name, plan_hash=plan.content_hash, input_hash=plan.metadata.input_hash,
                 draft=draft, approval=_approval(plan), maps=_maps(plan, current_plan, blocks, block_col),
-                scorecard=scorecard, territories=per_territory, transfers=_transfers(comparison),
-                moved_summary=_moved_summary(comparison), created_at=created_at,
-                versions=manifest.package_versions())
+                scorecard=scorecard, territories=_report_territories(per_territory, metric_cols),
+                transfers=_transfers(comparison), moved_summary=_moved_summary(comparison), created_at=created_at,
+                versions=manifest.package_versions(), headline=_headline(comparison, plan),
+                map_data=_map_data(plan, current_plan, blocks, block_col, metric_cols))
             (folder / "report.html").write_text(report.render_report(content), encoding="utf-8")
         _write_readme(folder, info, formats, created_at, draft, quotas=quotas is not None)
         manifest.write_manifest(folder, info, created_at, formats)
     return target
+
+
+def _report_territories(per_territory: pd.DataFrame, metric_cols: list[str]) -> pd.DataFrame:
+    """The territory table of the report: the columns a reader needs, so it fits the page."""
+    keep = ["territory_name", "rep_name", "region", "accounts", *metric_cols,
+            *[f"{m}_deviation" for m in metric_cols], "compactness_km", "accounts_in", "accounts_out", "quota"]
+    shown = per_territory[[c for c in keep if c in per_territory.columns]]
+    if "territory_name" in shown.columns and (shown["territory_name"].astype(str) == shown.index.astype(str)).all():
+        shown = shown.drop(columns="territory_name")  # the same as the id: say it once
+    return shown.loc[:, [c for c in shown.columns if not (shown[c].astype(str).str.strip() == "").all()]]
+
+
+def _headline(comparison, plan) -> list[str]:
+    """Sentences for the top of the report: who is affected, balance before and after, shape."""
+    if comparison is None:
+        return []
+    from workbench import present
+
+    lines = []
+    deltas = comparison.territory_deltas
+    losing, gaining = int((deltas["accounts_out"] > 0).sum()), int((deltas["accounts_in"] > 0).sum())
+    lines.append(f"{_count(losing, 'territory', 'territories')} hand accounts over and "
+                 f"{_count(gaining, 'territory', 'territories')} receive accounts "
+                 f"({comparison.disruption['territories_touched']} of {len(deltas)} territories touched).")
+    cards = comparison.scorecards
+    for metric in comparison.metrics:
+        item = f"{metric}_max_deviation_pct"
+        if item in cards.index:
+            before, after = cards.loc[item, "current"], cards.loc[item, "proposed"]
+            lines.append(f"Balance of {metric}: the largest deviation from a fair share goes from "
+                         f"{present.percent(before)} to {present.percent(after)} "
+                         f"(tolerance ±{present.percent(comparison.tolerance, fraction=True)}).")
+    if "non_contiguous_territories" in cards.index and cards.loc["non_contiguous_territories", "proposed"] is not None:
+        before = cards.loc["non_contiguous_territories", "current"]
+        after = cards.loc["non_contiguous_territories", "proposed"]
+        lines.append(f"Territories not in one piece: {present.integer(before)} today, {present.integer(after)} "
+                     "proposed.")
+    accepted = getattr(plan.metadata, "accepted_warnings", ())
+    if accepted:
+        lines.append(f"Approved with {len(accepted)} warning(s) acknowledged: " + "; ".join(accepted))
+    return lines
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _map_data(plan, current_plan, blocks, block_col, metric_cols):
+    """Layers of the report's interactive map, or None when it cannot be drawn (the static PNG stays)."""
+    try:
+        from workbench.export import webmap
+
+        return webmap.map_data(plan, current_plan, blocks=blocks, block_col=block_col, metrics=metric_cols)
+    except (ValueError, KeyError, TypeError, ImportError) as error:  # pragma: no cover - reported, not fatal
+        import warnings
+
+        warnings.warn(f"report.html: no interactive map ({type(error).__name__}: {error}); the static map is kept",
+                      stacklevel=2)
+        return None
 
 
 def _utc_now() -> str:
