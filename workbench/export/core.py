@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from pathlib import Path
 
@@ -12,7 +11,8 @@ from workbench import metrics as _metrics
 from workbench.errors import InputError, PlanError
 from workbench.export import excel, gis, manifest, report, salesforce, tables
 from workbench.locking import folder_lock
-from workbench.safeio import atomic_directory, refuse_symlink
+from workbench.provenance import utc_now
+from workbench.safeio import atomic_directory, escape_frame, refuse_symlink
 from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, METRICS, NAME, TERRITORY_ID, WORKLOAD
 
 #: Output groups, in the order they are written.
@@ -98,11 +98,14 @@ def check_target(target: Path, plan, force: bool) -> bool:
                     "pass force=True (--force) to replace it, or choose another folder")
 
 
-def _metric_columns(plan) -> list[str]:
+def metric_columns(plan) -> list[str]:
+    """Metrics an export reports: those the plan was balanced on first, then workload, revenue, potential.
+
+    Only numeric columns of the plan's accounts are kept.
+    """
     accounts = plan.accounts
-    params = plan.metadata.parameters
-    wanted = list(params.get("metrics", ()) or ()) if hasattr(params, "get") else []
-    columns = [m for m in [*wanted, *METRICS] if m in accounts.columns and pd.api.types.is_numeric_dtype(accounts[m])]
+    columns = [m for m in [*plan.balance_on, *METRICS]
+               if m in accounts.columns and pd.api.types.is_numeric_dtype(accounts[m])]
     return list(dict.fromkeys(columns))
 
 
@@ -155,30 +158,24 @@ def _scorecard(plan, comparison, metric_cols, blocks, block_col) -> pd.DataFrame
 
 
 def _maps(plan, current_plan, blocks, block_col) -> list[tuple[str, str]]:
-    try:
-        from workbench import staticmap
-    except ImportError:  # pragma: no cover - staticmap not there yet
-        return []
-    import matplotlib
+    """The report's static map as (caption, PNG data URI), drawn on a bare matplotlib Figure.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    A ``Figure`` made directly needs neither pyplot nor a backend, so exporting
+    never changes the caller's matplotlib state (a notebook keeps its inline backend).
+    """
+    from matplotlib.figure import Figure
+
+    from workbench import staticmap
 
     if current_plan is not None:
-        fig = staticmap.plot_comparison(current_plan, plan, blocks=blocks, block_col=block_col)
+        fig = staticmap.plot_comparison(current_plan, plan, blocks=blocks, block_col=block_col,
+                                        figure=Figure(figsize=(14, 5.5)))
         caption = "Current (left) and proposed (right) alignment"
     else:
-        ax = staticmap.plot_plan(plan, blocks=blocks, block_col=block_col, title="Proposed alignment")
-        fig = ax.figure
+        fig = Figure(figsize=(8, 5.5))
+        staticmap.plot_plan(plan, blocks=blocks, block_col=block_col, title="Proposed alignment", ax=fig.subplots())
         caption = "Proposed alignment"
-    try:
-        if hasattr(staticmap, "to_data_uri"):
-            uri = staticmap.to_data_uri(fig)
-        else:
-            uri = "data:image/png;base64," + base64.b64encode(staticmap.to_png_bytes(fig)).decode("ascii")
-    finally:
-        plt.close(fig)
-    return [(caption, uri)]
+    return [(caption, staticmap.to_data_uri(fig))]
 
 
 def _approval(plan) -> dict:
@@ -361,9 +358,9 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
 
     table = tables.assignment_table(plan, current, status=status)
     territories = tables.territory_frame(plan)
-    metric_cols = _metric_columns(plan)
+    metric_cols = metric_columns(plan)
     info = _plan_info(plan, len(table), len(territories))
-    created_at = _utc_now()
+    created_at = utc_now()
     needs = set(formats)
     current_plan = _current_plan(plan, current) if needs & {"excel", "report"} else None
     per_territory = territory_table(plan, table, metric_cols) if needs & {"excel", "gis", "report"} else None
@@ -379,7 +376,7 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
         if "csv" in formats:
             tables.write_assignments(table, folder / "assignments.csv")
             if quotas is not None:
-                tables.escape_frame(quotas).to_csv(folder / "quotas.csv", index=False, lineterminator="\n")
+                escape_frame(quotas).to_csv(folder / "quotas.csv", index=False, lineterminator="\n")
         if needs & {"excel", "report"}:
             comparison = _compare(plan, current_plan, metric_cols, blocks, block_col)
             scorecard = _scorecard(plan, comparison, metric_cols, blocks, block_col)
@@ -401,7 +398,7 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
             gis.write_shapes(shapes, folder)
         if "salesforce" in formats:
             salesforce.write_salesforce(folder / "salesforce", plan.metadata.name, table, territories, draft=draft,
-                                        plan_hash=plan.content_hash, escape=tables.escape_frame,
+                                        plan_hash=plan.content_hash, escape=escape_frame,
                                         quotas=quotas, quota_start=quota_start)
         if "report" in formats:
             content = report.ReportContent(
@@ -474,12 +471,6 @@ def _map_data(plan, current_plan, blocks, block_col, metric_cols):
         warnings.warn(f"report.html: no interactive map ({type(error).__name__}: {error}); the static map is kept",
                       stacklevel=2)
         return None
-
-
-def _utc_now() -> str:
-    import datetime as dt
-
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _about(info: dict, created_at: str, draft: bool) -> dict:
