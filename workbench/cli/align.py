@@ -260,6 +260,14 @@ def _choose(args, balance_on, current_col, reps, block_col, blocks=None):
     if blocks is not None:
         from workbench.align.contiguous import ContiguousTerritories
 
+        if current_col:
+            from workbench.align.realign_blocks import ContiguousRealignment
+
+            model = ContiguousRealignment(
+                n_territories=args.territories, close=args.close, balance_on=tuple(metrics), tolerance=args.tolerance,
+                block_col=block_col, current_col=current_col, lock_col=args.lock_col, random_state=seed,
+                max_moved_share=args.max_moved, move_penalty_km=args.move_penalty_km)
+            return model, "contiguous_realignment", {"blocks": blocks}
         model = ContiguousTerritories(n_territories=args.territories, balance_on=tuple(metrics),
                                       tolerance=args.tolerance, block_col=block_col, random_state=seed,
                                       lock_col=args.lock_col, current_col=current_col, progress=False)
