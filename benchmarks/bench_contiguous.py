@@ -95,7 +95,7 @@ def run_case(accounts, blocks, n_territories, tolerance):
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(accounts, blocks)
+        model.fit(accounts, blocks=blocks)
     return time.perf_counter() - start, model
 
 
@@ -158,7 +158,7 @@ def sample_case(blocks, n_territories=40, tolerance=0.10):
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(accounts, blocks)
+            model.fit(accounts, blocks=blocks)
         report = model.report_
         rest = next((w.rsplit(" ", 1)[-1] for w in report.warnings if w.startswith("apart from")), "n/a")
         moved = "" if report.moved_share is None else \

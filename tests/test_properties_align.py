@@ -282,7 +282,7 @@ def test_contiguous_assigns_whole_blocks_and_loses_nobody(data, n_territories, s
     model = ContiguousTerritories(n_territories=n_territories, block_col="block", random_state=seed)
     if n_territories > len(blocks):
         with pytest.raises(InputError, match=rf"n_territories={n_territories} is more than the {len(blocks)} blocks"):
-            model.fit(accounts, blocks)
+            model.fit(accounts, blocks=blocks)
         return
     model, _ = fit_quietly(model, accounts, blocks=blocks)
     assert_every_account_assigned_once(model, accounts, [f"T{i + 1:03d}" for i in range(n_territories)])

@@ -363,7 +363,8 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
         accounts already placed stays within ``target * (1 + tolerance)`` on
         every balanced metric. When none of the nearest candidates has room,
         it goes to the candidate least loaded relative to its target. The
-        loads including the new accounts are left in ``predict_loads_``.
+        room is measured with the estimator's own ``tolerance``. Nothing of
+        the fitted estimator changes: the same call gives the same answer.
 
         Parameters
         ----------
@@ -396,7 +397,7 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
         values = new_accounts[balance_on].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
         loads = self.loads_.to_numpy(dtype=float).copy()
         totals = loads.sum(axis=0)
-        tolerance = getattr(self, "tolerance", 0.05)
+        tolerance = check_tolerance(self.tolerance)
         upper = np.outer(self.target_shares_, totals) * (1 + tolerance)
         label = np.full(len(values), -1)
         for rank in range(cand.shape[1]):
@@ -414,7 +415,6 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
             ratio = (loads[cand[i]] / np.maximum(upper[cand[i]], 1e-300)).max(axis=1)
             label[i] = cand[i, int(np.argmin(ratio))]
             loads[label[i]] += values[i]
-        self.predict_loads_ = pd.DataFrame(loads, index=self.loads_.index, columns=balance_on)
         return self.territory_ids_[label]
 
     def fit_predict(self, accounts, y=None, **fit_params):

@@ -138,7 +138,7 @@ class ContiguousTerritories(TerritoryEstimator):
     >>> accounts = pd.DataFrame({"account_id": blocks["block_id"], "block": blocks["block_id"],
     ...                          "latitude": [y + 0.5 for _, y in cells], "longitude": [x + 0.5 for x, _ in cells],
     ...                          "workload": 1.0})
-    >>> model = ContiguousTerritories(n_territories=4, block_col="block").fit(accounts, blocks)
+    >>> model = ContiguousTerritories(n_territories=4, block_col="block").fit(accounts, blocks=blocks)
     >>> model.report_.contiguous, model.report_.max_deviation
     (True, {'workload': 0.0})
     >>> model.block_labels_.value_counts().tolist()
@@ -168,13 +168,15 @@ class ContiguousTerritories(TerritoryEstimator):
         self.max_seconds = max_seconds
         self.move_penalty = move_penalty
 
-    def fit(self, accounts, blocks=None, y=None):
+    def fit(self, accounts, y=None, *, blocks=None):
         """Align ``accounts`` into contiguous territories of whole ``blocks``; return self.
 
         Parameters
         ----------
         accounts : pandas.DataFrame
             Standard account columns, the balanced metrics and ``block_col``.
+        y : None
+            Ignored (scikit-learn's place for a target).
         blocks : geopandas.GeoDataFrame, optional
             Block polygons with ``block_id`` (or ``block_col``) and geometry,
             e.g. from :func:`workbench.io.load_blocks`. Optional when
@@ -304,7 +306,8 @@ class ContiguousTerritories(TerritoryEstimator):
             for attempt in range(restarts):
                 result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
                                    frozen_parts=frozen_parts, max_iter=self.max_iter, preferred=preferred,
-                                   polish=initial is None, progress=bar, rng=None if attempt == 0 else rng)
+                                   polish=initial is None, progress=bar, rng=None if attempt == 0 else rng,
+                                   random_state=seed + attempt)
                 rounds += result.n_iter
                 if best is None or result.deviation < best.deviation - 1e-12:
                     best = result

@@ -242,7 +242,8 @@ class ContiguousRealignment(TerritoryEstimator):
                 finish = partition(len(open_), bg.edges, block_w * scale[0], bg.xyz, tolerance=tolerance,
                                    initial=index[labels_b], fixed=fixed_b,
                                    frozen_parts=np.flatnonzero(frozen[open_]).tolist(), max_iter=self.max_iter,
-                                   preferred=np.where(index[current_b] >= 0, index[current_b], -1), polish=False)
+                                   preferred=np.where(index[current_b] >= 0, index[current_b], -1), polish=False,
+                                   random_state=self.random_state)
                 labels_b = open_[finish.labels]
                 rounds += finish.n_iter
                 excess = _transfer._excess(labels_b, block_w, targets, tolerance, frozen, base)
@@ -468,7 +469,7 @@ def connect(labels, edges, weight, origin, targets, n_t, fixed):
     labels = labels.copy()
     n = len(labels)
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    for _ in range(50):
+    for _ in range(REJOIN_ROUNDS):
         same = labels[edges[:, 0]] == labels[edges[:, 1]]
         graph = sparse.coo_matrix((np.ones(int(same.sum())), (edges[same, 0], edges[same, 1])), shape=(n, n))
         _, comp = connected_components(graph, directed=False)

@@ -111,7 +111,7 @@ class RepAnchoredTerritories(TerritoryEstimator):
         self.random_state = random_state
         self.progress = progress
 
-    def fit(self, accounts, y=None, reps=None):
+    def fit(self, accounts, y=None, *, reps=None):
         """Assign ``accounts`` to the ``reps`` (DataFrame: rep_id, latitude, longitude[, capacity_hours])."""
         from workbench.align.balanced import current_setup, polish, repair
 

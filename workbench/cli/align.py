@@ -157,7 +157,7 @@ def run(args) -> int:
         with warnings.catch_warnings(record=True) as caught_levels:
             warnings.simplefilter("always")
             hierarchy = build_hierarchy(accounts, labels, levels, balance_on=balance_on or [WORKLOAD],
-                                        blocks=fit_kwargs.get("blocks"), block_col=block_col)
+                                        blocks=fit_kwargs.get("blocks"), block_col=block_col, random_state=args.seed)
         caught += caught_levels
     inputs = {"accounts": args.accounts, "current": args.current, "reps": args.reps, "blocks": args.blocks,
               "block_col": args.block_col, "distance_matrix": args.distance_matrix, "regions": args.regions,
