@@ -13,13 +13,14 @@ Nothing here mutates its inputs.
 - Everything at once: :func:`territory_summary` (per territory) and :func:`scorecard` (one column).
 """
 
-from workbench.metrics._core import (_labels, _split_assigned, _weights, assigned_mask, balance_targets,
-                                     compactness_km, deviation_from_mean, deviation_from_target, distance_to_centre_km, max_deviation,
+from workbench.metrics._core import (assigned_mask, balance_targets, compactness_km, deviation_from_mean,
+                                     deviation_from_target, distance_to_centre_km, max_deviation,
                                      overall_compactness_km, territory_centres, territory_loads)
 from workbench.metrics.shape import block_graph, contiguity, polsby_popper
 from workbench.metrics.summary import (SUMMARY_COLUMNS, distance_to_rep_km, rep_homes, scorecard,
                                        territory_summary)
 
-__all__ = ["territory_loads", "balance_targets", "deviation_from_target", "deviation_from_mean", "max_deviation", "territory_centres", "distance_to_centre_km",
+__all__ = ["territory_loads", "balance_targets", "deviation_from_target", "deviation_from_mean", "max_deviation",
+           "territory_centres", "distance_to_centre_km",
            "compactness_km", "overall_compactness_km", "assigned_mask", "rep_homes", "distance_to_rep_km",
            "polsby_popper", "contiguity", "block_graph", "territory_summary", "scorecard", "SUMMARY_COLUMNS"]
