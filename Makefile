@@ -37,7 +37,7 @@ test: setup-test
 sample: setup
 	$(PY) -m workbench.sample
 
-# Execute the five notebooks on the sample and write offline HTML (maps as embedded PNGs) to reports/.
+# Execute the guided notebooks on the sample and write offline HTML (maps as embedded PNGs) to reports/.
 report: setup
 	$(PY) -m workbench.render_notebooks --out reports
 

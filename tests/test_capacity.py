@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from workbench.capacity import (
-    assess_capacity, count_reps_needed, rep_utilisation, suggest_hires, team_utilisation,
+    assess_capacity, count_reps_needed, headcount_reps, realign_headcount, rep_utilisation, suggest_hires,
+    team_utilisation,
 )
 from workbench.errors import InputError
 from workbench.geo import great_circle_km
@@ -216,3 +217,41 @@ def test_to_dict_has_the_cli_contract_keys_and_types():
         assert {"latitude", "longitude", "workload", "from_territories"} <= set(hire)
         assert isinstance(hire["from_territories"], dict)
         assert sum(hire["from_territories"].values()) == pytest.approx(hire["workload"], abs=0.5)
+
+
+# --------------------------------------------------------------------------- hand-off to the realignment
+
+def test_headcount_reps_add_hires_without_territory_and_drop_surplus():
+    growth = grid({"SW": 800, "SE": 800, "NW": 800, "NE": 1600})
+    team = headcount_reps(reps_at_centres(), assess_capacity(growth, reps_at_centres()))
+    assert team["rep_id"].tolist() == ["R_SW", "R_SE", "R_NW", "R_NE", "NEW01"]
+    assert team["territory_id"].tolist()[:4] == ["SW", "SE", "NW", "NE"] and team["territory_id"].iloc[4] is None
+    assert team["capacity_hours"].iloc[4] == 1000.0 and team["name"].iloc[4] == "New rep NEW01"
+    quiet = grid({"SW": 300, "SE": 500, "NW": 450, "NE": 400})
+    team = headcount_reps(reps_at_centres(), assess_capacity(quiet, reps_at_centres()))
+    assert team["rep_id"].tolist() == ["R_SE", "R_NW"]  # SW and NE were the least utilised
+
+
+def test_realign_headcount_opens_the_hire_territory_in_the_growth_corner():
+    accounts = grid({"SW": 800, "SE": 800, "NW": 800, "NE": 1600}, per_side=6)
+    assessment = assess_capacity(accounts, reps_at_centres())
+    plan, model = realign_headcount(accounts, reps_at_centres(), assessment, return_model=True, tolerance=0.10)
+    assert len(plan.territories) == 5 and len(model.opened_) == 1
+    new_id = model.opened_[0]
+    assert plan.territories.at[new_id, "rep_id"] == "NEW01"
+    labels = pd.Series(plan.labels, index=accounts.index)
+    taken = accounts.loc[labels == new_id, "current_territory"]
+    assert len(taken) and taken.value_counts().index[0] == "NE"  # the hire takes over NE's accounts
+    after = rep_utilisation(accounts, plan.labels, headcount_reps(reps_at_centres(), assessment).assign(
+        territory_id=lambda f: f["territory_id"].fillna(new_id)))
+    # 4,000 h on 5 reps of 1,000 h: everyone near 80%, the NE rep no longer at 160%.
+    assert after["utilisation"].max() < 0.95 and after["utilisation"].min() > 0.65
+    assert plan.metadata.method == "headcount_realignment" and list(plan.metadata.parameters["hires"]) == ["NEW01"]
+
+
+def test_realign_headcount_closes_the_surplus_territories():
+    accounts = grid({"SW": 300, "SE": 500, "NW": 450, "NE": 400}, per_side=6)
+    assessment = assess_capacity(accounts, reps_at_centres())
+    plan = realign_headcount(accounts, reps_at_centres(), assessment, tolerance=0.10)
+    assert sorted(plan.territories.index) == ["NW", "SE"]
+    assert set(plan.labels) == {"NW", "SE"} and plan.assignments.notna().all()

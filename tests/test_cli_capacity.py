@@ -46,7 +46,7 @@ def test_plain_output_is_a_table_for_people(files, capsys):
     assert main(["capacity", str(accounts), "--current", "terr", "--reps", str(reps)]) == 0
     out = capsys.readouterr().out
     rows = [line.split() for line in out.splitlines()]
-    assert ["R_NE", "NE", "NE", "25", "1,600", "h", "1,000", "h", "160.0%", "over"] in rows
+    assert ["R_NE", "NE", "NE", "25", "1,600", "h", "1,000", "h", "160.0%", "-600", "h", "over"] in rows
     assert "team: 4,000 h of work on 4,000 h of capacity = 100.0% utilised" in out
     assert "reps needed at 85.0%: 5 (4 today: hire 1)" in out
     assert "NEW01" in out and "NE 750 h" in out
@@ -79,3 +79,17 @@ def test_missing_current_column(files, capsys):
     accounts, reps = files
     assert main(["capacity", str(accounts), "--current", "nope", "--reps", str(reps)]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_reps_out_feeds_workbench_align(files, tmp_path, capsys):
+    accounts, reps = files
+    team = tmp_path / "team.csv"
+    assert main(["capacity", str(accounts), "--current", "terr", "--reps", str(reps), "--reps-out", str(team)]) == 0
+    assert "realign with: workbench align" in capsys.readouterr().out
+    written = __import__("pandas").read_csv(team)
+    assert written["rep_id"].tolist() == ["R_SW", "R_SE", "R_NW", "R_NE", "NEW01"]
+    assert written["territory_id"].isna().tolist() == [False] * 4 + [True]
+    out = tmp_path / "plan.csv"
+    assert main(["align", str(accounts), "--current", "terr", "--reps", str(team), "--tolerance", "0.1",
+                 "--out", str(out)]) == 0
+    assert __import__("pandas").read_csv(out)["territory_id"].nunique() == 5

@@ -85,6 +85,34 @@ def test_utf16_and_explicit_encoding(tmp_path):
     assert accounts["name"].iloc[2] == "Crâne"
 
 
+def test_a_file_that_is_not_utf8_loads_as_cp1252_with_a_warning(tmp_path):
+    from workbench.errors import EncodingFallbackWarning
+
+    windows = write(tmp_path / "windows.csv", CSV.replace("Crane", "Crâne €"), "cp1252")
+    with pytest.warns(EncodingFallbackWarning, match=r"windows\.csv is not UTF-8: read it as 'cp1252'"):
+        accounts, report = load_accounts(windows, return_report=True)
+    assert accounts["name"].iloc[2] == "Crâne €"
+    assert any("'cp1252'" in w for w in report.warnings)
+
+
+def test_bytes_cp1252_cannot_decode_fall_back_to_latin1(tmp_path):
+    from workbench.errors import EncodingFallbackWarning
+
+    path = tmp_path / "latin.csv"
+    path.write_bytes(CSV.replace("Crane", "Cr\x81ne").encode("latin-1"))  # 0x81 is undefined in cp1252
+    with pytest.warns(EncodingFallbackWarning, match=r"latin\.csv is not UTF-8: read it as 'latin-1'"):
+        accounts = load_accounts(path)
+    assert accounts["name"].iloc[2] == "Cr\x81ne"
+
+
+def test_utf8_files_load_without_an_encoding_warning(tmp_path):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        check_standard(load_accounts(write(tmp_path / "u8.csv", CSV.replace("Crane", "Crâne"), "utf-8")))
+
+
 def test_excel_parquet_and_frames_round_trip(tmp_path, frame):
     frame.to_excel(tmp_path / "a.xlsx", index=False, sheet_name="Accounts")
     check_standard(load_accounts(tmp_path / "a.xlsx"))

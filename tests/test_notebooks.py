@@ -1,8 +1,8 @@
 """The guided notebooks: structure rules, and every notebook executed headless in order.
 
-Structure: numbered 01..05, exactly one ``parameters`` cell, no ``def``/``class``
+Structure: numbered 01..06, exactly one ``parameters`` cell, no ``def``/``class``
 (logic lives in the package), no committed outputs, only public ``workbench``
-names that exist, no path outside the notebook's folder. Execution: the five
+names that exist, no path outside the notebook's folder. Execution: the
 notebooks run in sequence with their defaults from a folder made by
 ``bundled.copy_notebooks`` (what ``workbench notebooks DIR`` makes), sharing
 its ``plans/`` (03 and 04 read what 02 saved) and ``exports/``, so nothing is
@@ -28,6 +28,7 @@ EXPECTED = [
     "03_compare_alignments",
     "04_approve_and_export",
     "05_extend_the_model",
+    "06_market_gaps_and_headcount",
 ]
 PATHS = [NOTEBOOKS_DIR / f"{name}.ipynb" for name in EXPECTED]
 
@@ -94,7 +95,7 @@ def _resolve(dotted: str):
 
 # --- structure -------------------------------------------------------------------------------------
 
-def test_notebooks_are_the_numbered_five():
+def test_notebooks_are_the_numbered_six():
     assert sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb")) == EXPECTED
 
 
@@ -230,7 +231,13 @@ def test_04_approve_and_export_executes_and_writes_the_export(workspace):
     if not (workspace / "plans").is_dir() or not any((workspace / "plans").iterdir()):
         pytest.skip("needs the draft saved by notebook 02 (run the whole module)")
     before = set((workspace / "plans").iterdir())
-    _run(workspace, "04_approve_and_export")
+    # The sample scenario has warnings (it was edited by hand after the optimisation): approving it needs the
+    # explicit acknowledgement, given here as the parameter an analyst would set (the checkbox does the same).
+    nb, _ = execute_notebook(workspace / "04_approve_and_export.ipynb", parameters={"ACCEPT_WARNINGS": True},
+                             timeout=240)
+    text = _outputs_text(nb)
+    assert "Review before approval" in text and "Warnings (" in text, "the review is shown before approving"
+    assert "edited after the last optimisation" in text
     assert len(set((workspace / "plans").iterdir()) - before) == 1, "the approved plan is saved as a new file"
     manifests = list((workspace / "exports").rglob("manifest.json"))
     assert len(manifests) == 1
@@ -242,6 +249,18 @@ def test_04_approve_and_export_executes_and_writes_the_export(workspace):
 def test_05_extend_the_model_executes(workspace):
     nb, _ = _run(workspace, "05_extend_the_model")
     assert "text/html" in _outputs_text(nb), "the grid table is shown"
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_06_market_gaps_and_headcount_executes(workspace):
+    nb, _ = _run(workspace, "06_market_gaps_and_headcount")
+    text = _outputs_text(nb)
+    assert "reps needed at 85.0%" in text and "Suggested hires" in text, "headcount and hires are shown"
+    assert "biggest gaps" in text and "uncovered:" in text, "the gaps are ranked and uncovered accounts counted"
+    assert "opened: " in text and "after: " in text, "the headcount realignment runs and utilisation is shown after it"
+    assert "quotas sum to" in text, "quotas are allocated"
+    assert text.count("image/png") >= 3, "the utilisation maps (before, after) and the gap map are drawn"
 
 
 def test_injected_parameters_follow_the_parameters_cell():

@@ -641,3 +641,156 @@ def nearest_places(latitude, longitude, *, max_km: float = 60.0) -> list:
     km = chord_to_km(chord)
     names = (zips["primary_city"].astype(str) + ", " + zips["state"].astype(str)).to_numpy()
     return [str(names[i]) if d <= max_km else None for i, d in zip(index, km)]
+
+
+def format_utilisation(table: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`rep_utilisation` table for people: whole hours, utilisation in percent, readable headers.
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"rep_id": ["R1"], "name": ["Ann"], "territory_id": ["T1"], "accounts": [1200],
+    ...                       "workload": [1530.4], "capacity_hours": [1800.0], "utilisation": [0.85022],
+    ...                       "spare_hours": [269.6], "status": ["on target"]})
+    >>> format_utilisation(table).iloc[0].tolist()
+    ['R1', 'Ann', 'T1', '1,200', '1,530 h', '1,800 h', '85.0%', '270 h', 'on target']
+    """
+    from workbench.present import MISSING, hours, integer, percent
+
+    return pd.DataFrame({
+        "Rep": table[REP_ID].fillna(MISSING), "Name": table[REP_NAME].fillna(MISSING),
+        "Territory": table[TERRITORY_ID].fillna("(none)"), "Accounts": table["accounts"].map(integer),
+        "Workload": table["workload"].map(hours), "Capacity": table[CAPACITY_HOURS].map(hours),
+        "Utilisation": table["utilisation"].map(lambda v: percent(v, fraction=True)),
+        "Spare": table["spare_hours"].map(lambda v: hours(v)), "Status": table["status"]})
+
+
+def format_hires(hires: pd.DataFrame, top: int = 4) -> pd.DataFrame:
+    """Suggested hires for people: place, coordinates, hours taken over and from which territories."""
+    from workbench.present import hours, percent
+
+    def sources(taken: dict) -> str:
+        items = list(taken.items())
+        text = ", ".join(f"{t} {hours(h)}" for t, h in items[:top])
+        return text + (f" and {len(items) - top} more" if len(items) > top else "")
+
+    return pd.DataFrame({
+        "Hire": hires[REP_ID], **({"Near": hires["near"].fillna("-")} if "near" in hires else {}),
+        "Latitude": hires[LATITUDE].map("{:.4f}".format), "Longitude": hires[LONGITUDE].map("{:.4f}".format),
+        "Workload": hires["workload"].map(hours),
+        "Utilisation": hires["utilisation"].map(lambda v: percent(v, fraction=True)),
+        "Takes over from": hires["from_territories"].map(sources)})
+
+
+# --------------------------------------------------------------------------- hand-off to the realignment
+
+def headcount_reps(reps: pd.DataFrame, assessment: CapacityAssessment) -> pd.DataFrame:
+    """The reps of the headcount the assessment asks for, as the realignment takes them.
+
+    Today's reps, plus one row per suggested hire (``rep_id`` ``NEW01``...,
+    named "New rep NEW01", home at the suggested place, no ``territory_id``:
+    :class:`~workbench.align.Realignment` opens a new territory around a rep
+    without one), less the reps of the ``surplus_territories`` when the team
+    is larger than the workload needs (a territory whose rep is not in the
+    file closes). ``workbench capacity --reps-out FILE`` writes this table for
+    ``workbench align --current COL --reps FILE``.
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"latitude": [0.0, 0.0, 1.0, 1.0], "longitude": [0.0, 0.01, 1.0, 1.01],
+    ...                          "workload": [400.0, 400.0, 700.0, 700.0], "current_territory": ["W", "W", "E", "E"]})
+    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2"], "territory_id": ["W", "E"], "latitude": [0.0, 1.0],
+    ...                      "longitude": [0.0, 1.0], "capacity_hours": [1000.0, 1000.0]})
+    >>> headcount_reps(reps, assess_capacity(accounts, reps))[["rep_id", "territory_id"]].to_dict("list")
+    {'rep_id': ['R1', 'R2', 'NEW01'], 'territory_id': ['W', 'E', None]}
+    """
+    keep = reps
+    if assessment.surplus_territories and TERRITORY_ID in reps.columns:
+        keep = reps[~reps[TERRITORY_ID].astype(str).isin(assessment.surplus_territories)]
+    hires = assessment.hires
+    taken = set(keep[REP_ID].astype(str))
+    clash = sorted(taken & set(hires[REP_ID].astype(str)))
+    if clash:
+        raise InputError(f"reps already use the ids {clash[:5]} given to suggested hires; rename those reps")
+    new = pd.DataFrame({REP_ID: hires[REP_ID].astype(object), REP_NAME: "New rep " + hires[REP_ID].astype(str),
+                        TERRITORY_ID: pd.Series([None] * len(hires), dtype=object),
+                        LATITUDE: hires[LATITUDE].to_numpy(dtype=float),
+                        LONGITUDE: hires[LONGITUDE].to_numpy(dtype=float),
+                        CAPACITY_HOURS: hires[CAPACITY_HOURS].to_numpy(dtype=float)})
+    if "near" in hires.columns:
+        new["home_city"] = hires["near"].to_numpy(dtype=object)
+    out = pd.concat([keep.reset_index(drop=True), new], ignore_index=True) if len(new) else keep.reset_index(drop=True)
+    out[TERRITORY_ID] = out[TERRITORY_ID].astype(object).where(out[TERRITORY_ID].notna(), None)
+    return out
+
+
+def realign_headcount(accounts: pd.DataFrame, reps: pd.DataFrame, assessment: CapacityAssessment, *,
+                      current_col: str | None = None, balance_on=(WORKLOAD,), tolerance: float | None = None,
+                      name: str = "headcount", return_model: bool = False, **options):
+    """Hand the assessment to the headcount realignment: one call, one draft plan.
+
+    Runs ``Realignment(n_territories=reps_needed, close=surplus_territories)``
+    on :func:`headcount_reps`: each hire opens a territory around their home,
+    taking workload from the overloaded territories around it; when the team is
+    too large, the surplus territories close and their accounts go to their
+    neighbours. Current territory ids are kept.
+
+    Parameters
+    ----------
+    accounts, reps : pandas.DataFrame
+        As given to :func:`assess_capacity`.
+    assessment : CapacityAssessment
+    current_col : str, optional
+        Current territory column (default ``current_territory``).
+    balance_on, tolerance
+        Passed to :class:`~workbench.align.Realignment` (default workload, 5%).
+    name : str, default "headcount"
+        Name of the draft plan.
+    return_model : bool, default False
+        Also return the fitted realignment (its ``report_``: moves, lower bounds, opened/closed).
+    **options
+        Other :class:`~workbench.align.Realignment` parameters (``max_moved_share``, ``lock_col``, ...).
+
+    Returns
+    -------
+    Plan or (Plan, Realignment)
+        A draft plan whose new territories carry their hire as rep.
+    """
+    from workbench.align import Realignment
+    from workbench.plan import Plan
+    from workbench.schema import CURRENT_TERRITORY, DEFAULT_TOLERANCE
+
+    current_col = current_col or CURRENT_TERRITORY
+    team = headcount_reps(reps, assessment)
+    model = Realignment(n_territories=assessment.reps_needed, close=list(assessment.surplus_territories) or None,
+                        balance_on=balance_on, current_col=current_col,
+                        tolerance=DEFAULT_TOLERANCE if tolerance is None else tolerance, **options)
+    model.fit(accounts, reps=team)
+    team = _name_new_territories(team, model)
+    parameters = {"reps_needed": int(assessment.reps_needed), "current_reps": assessment.current_reps,
+                  "target_utilisation": float(assessment.target), "hires": team.loc[team[REP_ID].isin(
+                      assessment.hires[REP_ID]), REP_ID].tolist(),
+                  "closed": list(getattr(model, "closed_", ()) or ()), "opened": list(getattr(model, "opened_", ()) or ()),
+                  "balance_on": list(model.report_.balance_on) if hasattr(model.report_, "balance_on") else None,
+                  "tolerance": float(model.tolerance)}
+    plan = Plan.from_labels(accounts, model.labels_, method="headcount_realignment", parameters=parameters,
+                            name=name, reps=team[team[TERRITORY_ID].notna()])
+    return (plan, model) if return_model else plan
+
+
+def _name_new_territories(team: pd.DataFrame, model) -> pd.DataFrame:
+    """Give each hire the id of the territory the realignment opened around their home."""
+    opened = list(getattr(model, "opened_", ()) or ())
+    new = team[TERRITORY_ID].isna().to_numpy()
+    if not opened or not new.any():
+        return team
+    centres = model.centers_.loc[opened] if hasattr(model.centers_, "loc") else None
+    out = team.copy()
+    rows = np.flatnonzero(new)
+    if centres is not None and len(centres) == len(rows):
+        km = great_circle_km(out[LATITUDE].to_numpy()[rows][:, None], out[LONGITUDE].to_numpy()[rows][:, None],
+                             centres[LATITUDE].to_numpy()[None, :], centres[LONGITUDE].to_numpy()[None, :])
+        from scipy.optimize import linear_sum_assignment
+
+        hire, territory = linear_sum_assignment(km)
+        out.loc[out.index[rows[hire]], TERRITORY_ID] = np.asarray(opened, dtype=object)[territory]
+    return out

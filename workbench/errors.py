@@ -28,3 +28,11 @@ class PlanError(WorkbenchError, ValueError):
 
 class TamperedPlanError(PlanError):
     """A saved plan's content does not match its recorded hash."""
+
+
+class FolderLockedError(PlanError):
+    """Another process is approving, saving or exporting the same folder; the message names it."""
+
+
+class EncodingFallbackWarning(UserWarning):
+    """A text file given without an encoding was not UTF-8 and was read as cp1252 or latin-1 (named in the message)."""

@@ -362,3 +362,30 @@ def _block_names(blocks):
     if "state" in blocks.columns:
         names = names + ", " + blocks["state"].astype(str)
     return dict(zip(blocks[BLOCK_ID].astype(str), names))
+
+
+def format_gaps(gaps: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`block_gaps` or :func:`territory_gaps` table for people: money, percent, km, readable headers.
+
+    Examples
+    --------
+    >>> gaps = pd.DataFrame({"rank": [1], "territory_id": ["T1"], "accounts": [1200], "potential": [2.5e6],
+    ...                      "revenue": [1.0e6], "penetration": [0.4], "white_space": [1.5e6], "km_to_rep": [151.2],
+    ...                      "uncovered_accounts": [3], "uncovered_potential": [45000.0], "gap_score": [100.0]})
+    >>> format_gaps(gaps).iloc[0].tolist()
+    ['1', 'T1', '1,200', '$2.5M', '$1.0M', '40.0%', '$1.5M', '151 km', '3', '$45,000', '100.0']
+    """
+    from workbench.present import integer, km, money, percent
+
+    first = {"Block": gaps[BLOCK_ID]} if BLOCK_ID in gaps else {}
+    if "block_name" in gaps:
+        first["Name"] = gaps["block_name"].fillna("")
+    return pd.DataFrame({
+        "Rank": gaps["rank"].map(integer), **first, "Territory": gaps[TERRITORY_ID],
+        "Accounts": gaps["accounts"].map(integer), "Potential": gaps["potential"].map(money),
+        "Revenue": gaps["revenue"].map(money),
+        "Penetration": gaps["penetration"].map(lambda v: percent(v, fraction=True)),
+        "White space": gaps["white_space"].map(money), "To rep": gaps["km_to_rep"].map(km),
+        "Uncovered": gaps["uncovered_accounts"].map(integer),
+        "Uncovered potential": gaps["uncovered_potential"].map(money),
+        "Gap score": gaps["gap_score"].map("{:.1f}".format)})

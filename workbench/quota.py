@@ -241,13 +241,32 @@ def territory_quotas(plan=None, target: float | None = None, *, accounts: pd.Dat
     territories = None
     if plan is not None:
         accounts, labels, territories = plan.accounts, plan.labels, plan.territories
+    needed = {"potential": [potential_col], "revenue": [revenue_col], "blend": [potential_col, revenue_col]}[by]
+    out = _figures(accounts, labels, territories, potential_col, revenue_col, needed, by)
+    shares = {}
+    for name in ("potential", "revenue"):
+        column = out[name].fillna(0.0).to_numpy()
+        shares[name] = column / column.sum() if column.sum() > 0 else np.full(len(out), 1.0 / len(out))
+    basis = shares["potential"] if by == "potential" else shares["revenue"] if by == "revenue" else \
+        blend * shares["potential"] + (1 - blend) * shares["revenue"]
+    out["basis_share"] = basis
+    out["quota"] = allocate_target(basis, target, floor=floor, cap=cap, unit=unit)
+    out["quota_share"] = out["quota"] / target
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["quota_vs_potential"] = np.where(out["potential"] > 0, out["quota"] / out["potential"], np.nan)
+        out["quota_vs_revenue"] = np.where(out["revenue"] > 0, out["quota"] / out["revenue"] - 1, np.nan)
+    out.index.name = TERRITORY_ID
+    return _with_names(out.reset_index(), territories)[list(QUOTA_COLUMNS)]
+
+
+def _figures(accounts, labels, territories, potential_col, revenue_col, needed, by) -> pd.DataFrame:
+    """Accounts, potential and revenue per territory (index territory_id; every plan territory)."""
     if accounts is None or labels is None:
         raise InputError("pass a plan, or accounts= and labels= (one territory per account row)")
     values = np.asarray(labels.to_numpy() if isinstance(labels, pd.Series) else labels, dtype=object)
     if len(values) != len(accounts):
         raise InputError(f"labels has {len(values)} entries but accounts has {len(accounts)} rows")
     assigned = assigned_mask(values)
-    needed = {"potential": [potential_col], "revenue": [revenue_col], "blend": [potential_col, revenue_col]}[by]
     frame = pd.DataFrame({TERRITORY_ID: pd.Series(values[assigned]).astype(str).str.strip().to_numpy()})
     for name, column in (("potential", potential_col), ("revenue", revenue_col)):
         if column not in accounts.columns:
@@ -270,20 +289,11 @@ def territory_quotas(plan=None, target: float | None = None, *, accounts: pd.Dat
         out["accounts"] = out["accounts"].fillna(0).astype(int)
     if len(out) == 0:
         raise InputError("no account is assigned to a territory: there is nothing to allocate quotas to")
-    shares = {}
-    for name in ("potential", "revenue"):
-        column = out[name].fillna(0.0).to_numpy()
-        shares[name] = column / column.sum() if column.sum() > 0 else np.full(len(out), 1.0 / len(out))
-    basis = shares["potential"] if by == "potential" else shares["revenue"] if by == "revenue" else \
-        blend * shares["potential"] + (1 - blend) * shares["revenue"]
-    out["basis_share"] = basis
-    out["quota"] = allocate_target(basis, target, floor=floor, cap=cap, unit=unit)
-    out["quota_share"] = out["quota"] / target
-    with np.errstate(divide="ignore", invalid="ignore"):
-        out["quota_vs_potential"] = np.where(out["potential"] > 0, out["quota"] / out["potential"], np.nan)
-        out["quota_vs_revenue"] = np.where(out["revenue"] > 0, out["quota"] / out["revenue"] - 1, np.nan)
     out.index.name = TERRITORY_ID
-    out = out.reset_index()
+    return out
+
+
+def _with_names(out: pd.DataFrame, territories) -> pd.DataFrame:
     if territories is not None:
         info = territories.reindex(out[TERRITORY_ID].to_numpy())
         out[TERRITORY_NAME] = info[TERRITORY_NAME].to_numpy()
@@ -293,7 +303,7 @@ def territory_quotas(plan=None, target: float | None = None, *, accounts: pd.Dat
         out[TERRITORY_NAME] = out[TERRITORY_ID]
         out[REP_ID] = None
         out["rep_name"] = None
-    return out[list(QUOTA_COLUMNS)]
+    return out
 
 
 def salesforce_quotas(quotas: pd.DataFrame, start_date, *, developer_names: dict | None = None) -> pd.DataFrame:
@@ -350,3 +360,97 @@ def quota_start(value=None) -> str:
         raise InputError(f"quota start date {start.date()} must be the first day of a month (forecasting quotas "
                          "start on a period's first day), e.g. 2027-01-01")
     return start.strftime("%Y-%m-%d")
+
+
+def check_quotas(quotas, plan) -> pd.DataFrame:
+    """Quotas (a :func:`territory_quotas` frame or the CSV ``workbench quota --out`` wrote) checked against a plan.
+
+    Every territory of the plan needs exactly one quota and every quota a
+    territory of the plan; quotas are amounts >= 0.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`QUOTA_COLUMNS` in the plan's territory order (names and reps
+        from the plan, figures from ``quotas`` where it has them).
+    """
+    import os
+
+    source = "quotas"
+    if isinstance(quotas, (str, os.PathLike)):
+        source = str(quotas)
+        from workbench.safeio import unescape_cell
+
+        frame = pd.read_csv(quotas, dtype={TERRITORY_ID: str, REP_ID: str, TERRITORY_NAME: str, "rep_name": str},
+                            keep_default_na=False, na_values=[""])
+        for column in (TERRITORY_ID, REP_ID, TERRITORY_NAME, "rep_name"):
+            if column in frame.columns:
+                frame[column] = frame[column].map(unescape_cell, na_action="ignore")
+    elif isinstance(quotas, pd.DataFrame):
+        frame = quotas
+    else:
+        raise TypeError(f"quotas must be a DataFrame or the path of a quotas CSV, got {type(quotas).__name__}")
+    missing = [c for c in (TERRITORY_ID, "quota") if c not in frame.columns]
+    if missing:
+        raise InputError(f"{source}: no column(s) {missing} (columns: {list(frame.columns)}); write the file with "
+                         "workbench quota PLAN --target AMOUNT --out FILE")
+    ids = frame[TERRITORY_ID].astype(str).str.strip()
+    duplicated = sorted(set(ids[ids.duplicated()]))
+    if duplicated:
+        raise InputError(f"{source}: territories {duplicated[:5]} have more than one quota row; keep one each")
+    amounts = pd.to_numeric(frame["quota"], errors="coerce")
+    bad = amounts.isna() | (amounts < 0)
+    if bad.any():
+        lines = (np.flatnonzero(bad.to_numpy())[:5] + 2).tolist()
+        raise InputError(f"{source}: quota must be an amount >= 0; lines {lines} have "
+                         f"{frame['quota'][bad].head(5).tolist()}")
+    territories = plan.territories.index.astype(str)
+    unknown = sorted(set(ids) - set(territories))
+    absent = sorted(set(territories) - set(ids))
+    if unknown or absent:
+        parts = []
+        if unknown:
+            parts.append(f"territories {unknown[:5]} are not in plan {plan.metadata.name!r}")
+        if absent:
+            parts.append(f"plan territories {absent[:5]} have no quota")
+        raise InputError(f"{source}: {'; '.join(parts)}. Fix: compute the quotas from this plan "
+                         "(workbench quota PLAN --target AMOUNT --out FILE)")
+    out = _figures(plan.accounts, plan.labels, plan.territories, POTENTIAL, REVENUE, [], "")
+    given = frame.assign(**{TERRITORY_ID: ids, "quota": amounts}).set_index(TERRITORY_ID)
+    out["basis_share"] = pd.to_numeric(given["basis_share"], errors="coerce").reindex(out.index) \
+        if "basis_share" in given.columns else np.nan
+    out["quota"] = given["quota"].reindex(out.index)
+    out["quota"] = out["quota"].astype(float)
+    if (out["quota"] % 1 == 0).all():
+        out["quota"] = out["quota"].astype(np.int64)
+    total = float(out["quota"].sum())
+    out["quota_share"] = out["quota"] / total if total > 0 else np.nan
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["quota_vs_potential"] = np.where(out["potential"] > 0, out["quota"] / out["potential"], np.nan)
+        out["quota_vs_revenue"] = np.where(out["revenue"] > 0, out["quota"] / out["revenue"] - 1, np.nan)
+    return _with_names(out.reset_index(), plan.territories)[list(QUOTA_COLUMNS)]
+
+
+def format_quotas(quotas: pd.DataFrame) -> pd.DataFrame:
+    """A :func:`territory_quotas` table for people: whole currency, shares in percent, readable headers.
+
+    Examples
+    --------
+    >>> quotas = pd.DataFrame({"territory_id": ["T1"], "territory_name": ["North"], "rep_id": ["R1"],
+    ...                        "rep_name": ["Ann"], "accounts": [500], "potential": [4.0e6], "revenue": [1.0e6],
+    ...                        "basis_share": [0.25], "quota": [1_100_000], "quota_share": [0.25],
+    ...                        "quota_vs_potential": [0.275], "quota_vs_revenue": [0.1]})
+    >>> format_quotas(quotas).iloc[0].tolist()
+    ['T1', 'North', 'R1', '500', '$4.0M', '$1.0M', '25.0%', '$1,100,000', '25.0%', '27.5%', '+10.0%']
+    """
+    from workbench.present import MISSING, integer, money, percent
+
+    return pd.DataFrame({
+        "Territory": quotas[TERRITORY_ID], "Name": quotas[TERRITORY_NAME].fillna(""),
+        "Rep": quotas[REP_ID].fillna(MISSING), "Accounts": quotas["accounts"].map(integer),
+        "Potential": quotas["potential"].map(money), "Revenue": quotas["revenue"].map(money),
+        "Basis": quotas["basis_share"].map(lambda v: percent(v, fraction=True)),
+        "Quota": quotas["quota"].map(lambda v: money(v, compact=False)),
+        "Share of target": quotas["quota_share"].map(lambda v: percent(v, fraction=True)),
+        "Quota / potential": quotas["quota_vs_potential"].map(lambda v: percent(v, fraction=True)),
+        "Growth asked": quotas["quota_vs_revenue"].map(lambda v: percent(v, fraction=True, signed=True))})

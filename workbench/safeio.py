@@ -8,8 +8,12 @@ smuggle in a formula.
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import errno as _errno
+import functools
 import hashlib
 import os
+import re
 import shutil
 import stat
 import sys
@@ -26,6 +30,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it into place.
 
     On an exception the temporary file is removed and ``path`` is untouched.
+    The temporary name is hidden and never longer than the file system allows,
+    whatever the length of ``path``'s name.
 
     Examples
     --------
@@ -38,7 +44,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, name = tempfile.mkstemp(prefix=f".{sibling_stem(path)}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(name)
     os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private (0600); the file gets the usual mode
@@ -65,17 +71,31 @@ def atomic_write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8
 
 
 @contextlib.contextmanager
-def atomic_directory(target: str | os.PathLike, *, replace: bool = False) -> Iterator[Path]:
-    """Build a folder in a temporary sibling, then rename it to ``target`` in one step.
+def atomic_directory(target: str | os.PathLike, *, replace: bool = False, finish=None) -> Iterator[Path]:
+    """Build a folder in a temporary sibling, then put it at ``target`` in one step.
+
+    Whatever happens (an exception, a full disk, ``SIGKILL`` at any moment),
+    ``target`` holds either the previous complete folder or the new complete
+    one. On Linux the two folders are swapped by one ``renameat2(RENAME_EXCHANGE)``
+    call; elsewhere the old folder is renamed aside first and, if the second
+    rename fails, renamed back. Leftovers of a killed run (hidden
+    ``.NAME.XXXXXXXX.partial`` / ``.old`` siblings) are removed, or an old
+    folder that is all that survived is put back, by the next run on the same
+    target (see :func:`clean_leftovers`). The whole operation holds the
+    target's lock (:func:`workbench.locking.folder_lock`).
 
     Parameters
     ----------
     target : path
-        The folder to create.
+        The folder to create. A symbolic link is refused (renaming over it
+        would replace the link, not the folder it points to).
     replace : bool, default False
-        Replace an existing ``target`` (it is moved aside first and removed
-        only after the new folder is in place). Without it an existing
-        target raises ``FileExistsError``.
+        Replace an existing ``target`` (removed only after the new folder is
+        in place). Without it an existing target raises ``FileExistsError``.
+    finish : callable, optional
+        Called with the staging folder after the build, before it is put in
+        place (e.g. :func:`make_read_only`), so the target never exists
+        half-finished.
 
     Examples
     --------
@@ -86,25 +106,175 @@ def atomic_directory(target: str | os.PathLike, *, replace: bool = False) -> Ite
     >>> sorted(p.name for p in target.iterdir())
     ['a.csv']
     """
+    from workbench.locking import folder_lock
+
     target = Path(target)
-    if target.exists() and not replace:
-        raise FileExistsError(f"{target} already exists")
+    refuse_symlink(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent))
-    os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private (0700); the folder gets the usual mode
+    with folder_lock(target, action="writing"):
+        if target.exists() and not replace:
+            raise FileExistsError(f"{target} already exists")
+        staging = Path(tempfile.mkdtemp(prefix=f".{sibling_stem(target)}.", suffix=".partial", dir=target.parent))
+        os.chmod(staging, 0o777 & ~_umask())  # mkdtemp makes it private (0700); the folder gets the usual mode
+        try:
+            yield staging
+            if finish is not None:
+                finish(staging)
+            _checkpoint("built")
+            if target.exists():
+                _swap_into_place(staging, target)
+            else:
+                os.replace(staging, target)
+                _checkpoint("placed")
+        finally:
+            if staging.exists():
+                _remove_tree(staging)  # the failed build, or the previous folder after a swap
+                _checkpoint("cleaned")
+
+
+def _checkpoint(step: str) -> None:
+    """Called between the steps of :func:`atomic_directory`; the fault-injection tests patch it."""
+
+
+def _swap_into_place(staging: Path, target: Path) -> None:
+    """Put ``staging`` at ``target`` and the previous ``target`` at ``staging``, never leaving ``target`` empty."""
+    if _exchange(staging, target):
+        _checkpoint("swapped")
+        return
+    aside = Path(tempfile.mkdtemp(prefix=f".{sibling_stem(target)}.", suffix=".old", dir=target.parent))
+    os.rmdir(aside)
+    os.replace(target, aside)
     try:
-        yield staging
-        if target.exists():
-            aside = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".old", dir=target.parent))
-            os.rmdir(aside)
-            os.replace(target, aside)
-            os.replace(staging, target)
-            _remove_tree(aside)
+        _checkpoint("aside")
+        os.replace(staging, target)
+        _checkpoint("placed")
+    except BaseException:
+        if not os.path.lexists(target):
+            os.replace(aside, target)  # put the previous folder back before reporting the failure
+        raise
+    os.replace(aside, staging)  # the caller removes the previous folder with the staging folder
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2`` with ``RENAME_EXCHANGE``); False where unsupported."""
+    func = _renameat2()
+    if func is None:
+        return False
+    if func(-100, os.fsencode(a), -100, os.fsencode(b), 2) == 0:  # AT_FDCWD, RENAME_EXCHANGE
+        return True
+    errno = ctypes.get_errno()
+    if errno in (_errno.ENOSYS, _errno.EINVAL, _errno.ENOTSUP, _errno.EOPNOTSUPP):
+        return False  # kernel or file system without it: rename aside instead
+    raise OSError(errno, os.strerror(errno), str(b))
+
+
+@functools.cache
+def _renameat2():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        func = libc.renameat2
+    except (OSError, AttributeError):  # pragma: no cover - glibc before 2.28, musl
+        return None
+    func.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    func.restype = ctypes.c_int
+    return func
+
+
+#: File names are at most 255 bytes on common file systems.
+_NAME_MAX = 255
+#: Room left for the ``.`` prefix and a ``.XXXXXXXX.partial`` / ``.lock`` suffix.
+_STEM_MAX = _NAME_MAX - 20
+
+
+def sibling_stem(target: str | os.PathLike) -> str:
+    """The part of the hidden sibling names (staging, aside, lock) of ``target`` that names it.
+
+    The target's own name, or, when that would make a sibling name longer than
+    255 bytes, a shortened name with a hash of the full one (so two long names
+    never share siblings).
+
+    Examples
+    --------
+    >>> sibling_stem("plans/q3")
+    'q3'
+    >>> stem = sibling_stem("x" * 250)
+    >>> len(stem.encode()), stem.startswith("xxxx"), stem == sibling_stem("x" * 250) != sibling_stem("x" * 249 + "y")
+    (212, True, True)
+    """
+    name = Path(target).name
+    if len(name.encode("utf-8", "surrogateescape")) <= _STEM_MAX:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    short = name.encode("utf-8", "surrogateescape")[:_STEM_MAX - 40].decode("utf-8", "ignore")
+    while len(short.encode("utf-8", "surrogateescape")) > _STEM_MAX - 40:  # pragma: no cover - surrogates
+        short = short[:-1]
+    return f"{short}~{digest}"
+
+
+def _leftover_pattern(target: Path) -> re.Pattern:
+    # mkdtemp's random part is 8 characters of [a-z0-9_]: "q3" never matches the siblings of "q3.v2".
+    return re.compile(rf"\.{re.escape(sibling_stem(target))}\.[a-z0-9_]{{8}}\.(partial|old|tmp)")
+
+
+def leftovers(target: str | os.PathLike) -> list[Path]:
+    """Hidden siblings that interrupted writes of ``target`` left behind (staging, aside, temp files).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> root = pathlib.Path(tempfile.mkdtemp())
+    >>> (root / ".q3.abcd1234.partial").mkdir(); (root / ".q3.v2.abcd1234.partial").mkdir()
+    >>> [p.name for p in leftovers(root / "q3")]
+    ['.q3.abcd1234.partial']
+    """
+    target = Path(target)
+    pattern = _leftover_pattern(target)
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return []
+    return sorted((target.parent / n for n in names if pattern.fullmatch(n)), key=lambda p: p.name)
+
+
+def clean_leftovers(target: str | os.PathLike) -> list[str]:
+    """Remove what killed writes of ``target`` left behind; put back a previous folder that only survived aside.
+
+    Call it holding the target's lock (nobody else is then writing it). A
+    ``.old`` folder is renamed back to ``target`` when ``target`` is missing
+    (the run was killed between the two renames of a replace); every other
+    leftover is removed. Returns one note per action, for the user.
+    """
+    target = Path(target)
+    notes = []
+    for path in leftovers(target):
+        if path.name.endswith(".old") and not os.path.lexists(target) and path.is_dir():
+            os.replace(path, target)
+            notes.append(f"restored {target} from {path.name}, left by an interrupted replace")
+            continue
+        if path.is_dir() and not path.is_symlink():
+            _remove_tree(path)
         else:
-            os.replace(staging, target)
-    finally:
-        if staging.exists():
-            _remove_tree(staging)
+            path.unlink()
+        notes.append(f"removed {path.name}, left by an interrupted write of {target.name}")
+    return notes
+
+
+def refuse_symlink(target: str | os.PathLike) -> None:
+    """Raise :class:`~workbench.errors.InputError` if ``target`` is a symbolic link.
+
+    Writing a folder in one rename replaces the link itself, not the folder it
+    points to (and changing modes would follow it outside), so a link is
+    refused with the real path to use instead.
+    """
+    target = Path(target)
+    if target.is_symlink():
+        from workbench.errors import InputError
+
+        real = os.path.realpath(target)
+        raise InputError(f"{target} is a symbolic link (to {real}); pass the real folder {real} or a new path: "
+                         "workbench never writes through a link")
 
 
 def _umask() -> int:
@@ -158,29 +328,85 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def escape_formula(value):
-    """Make a cell value safe for CSV and Excel: text starting with = + - @ gets a leading quote.
+_QUOTE = "'"
 
-    The value is kept (a reader sees ``'=SUM(A1)`` as text, not a formula).
-    Numbers, including negative ones, are returned unchanged.
+
+def escape_cell(value):
+    """Make a cell value safe for CSV and Excel, reversibly: the one formula escaper of the package.
+
+    Text starting with ``= + - @``, a tab or a carriage return gets a leading
+    quote, so a spreadsheet shows it as text and never runs it; text that
+    already starts with a quote gets one more, so that :func:`unescape_cell`
+    can always tell the two apart. Numbers (negative ones too) and missing
+    values are returned unchanged.
 
     Examples
     --------
-    >>> escape_formula("=HYPERLINK(\\"http://x\\")")
-    '\\'=HYPERLINK("http://x")'
-    >>> escape_formula("-5 Corp"), escape_formula(-5), escape_formula("Acme")
-    ("'-5 Corp", -5, 'Acme')
+    >>> escape_cell('=HYPERLINK("x")')
+    '\\'=HYPERLINK("x")'
+    >>> escape_cell("-5 Corp"), escape_cell(-5), escape_cell("Acme"), escape_cell("'quoted")
+    ("'-5 Corp", -5, 'Acme', "''quoted")
+    >>> all(unescape_cell(escape_cell(v)) == v for v in ["=1+1", "'quoted", "'", "'=x", "Acme"])
+    True
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    if isinstance(value, str) and value.startswith((_QUOTE, *FORMULA_PREFIXES)):
+        return _QUOTE + value
     return value
 
 
-def escape_formulas(frame):
-    """Return a copy of a DataFrame with every text cell passed through :func:`escape_formula`."""
+def unescape_cell(value):
+    """Undo :func:`escape_cell` (a leading quote before a formula character or a quote).
+
+    Examples
+    --------
+    >>> unescape_cell("'=SUM(A1)"), unescape_cell("''x"), unescape_cell("'x"), unescape_cell("x")
+    ('=SUM(A1)', "'x", "'x", 'x')
+    """
+    if isinstance(value, str) and len(value) > 1 and value[0] == _QUOTE and value[1] in (_QUOTE, *FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
+def _is_text(series) -> bool:
+    import pandas as pd
+
+    return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+
+
+def escape_frame(frame):
+    """Copy of a DataFrame with every text cell and every header passed through :func:`escape_cell`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> escape_frame(pd.DataFrame({"=id": ["=1+1", "a"], "n": [-1, 2]})).to_dict("list")
+    {"'=id": ["'=1+1", 'a'], 'n': [-1, 2]}
+    """
     out = frame.copy()
     for column in out.columns:
-        series = out[column]
-        if series.dtype == object or str(series.dtype).startswith(("str", "string")):
-            out[column] = series.map(escape_formula, na_action="ignore")
+        if _is_text(out[column]):
+            out[column] = out[column].map(escape_cell, na_action="ignore")
+    out.columns = [escape_cell(str(c)) for c in out.columns]
     return out
+
+
+def unescape_frame(frame):
+    """Copy of a DataFrame read from a file written with :func:`escape_frame`, with the escaping undone.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> unescape_frame(escape_frame(pd.DataFrame({"=id": ["=1+1", "'a"]}))).to_dict("list")
+    {'=id': ['=1+1', "'a"]}
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if _is_text(out[column]):
+            out[column] = out[column].map(unescape_cell, na_action="ignore")
+    out.columns = [unescape_cell(str(c)) for c in out.columns]
+    return out
+
+
+#: Older names of :func:`escape_cell` and :func:`escape_frame`, kept for callers that use them.
+escape_formula = escape_cell
+escape_formulas = escape_frame

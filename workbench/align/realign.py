@@ -1,4 +1,16 @@
-"""Realignment with a disruption budget: reach the tolerance moving as little workload as possible."""
+"""Realignment: bring today's territories back within tolerance, moving little and staying compact.
+
+The recurring job of territory management. Starting from each account's
+current territory (ids kept), only accounts on a border move, each to a
+bordering territory (:mod:`workbench.align.bounds`), chosen by one linear
+program (:mod:`workbench.align._transfer`) that prices both the moved
+workload (a move penalty in km) and the distance to the receiving centre,
+re-solved as the centres follow their accounts. Headcount changes open new
+territories where the excess is or close the territories whose closure
+disrupts least (:mod:`workbench.align.headcount`). The report gives two
+lower bounds on the movement: the plain one and the one that respects
+geography (load only crosses borders of bordering territories).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +21,7 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
-from workbench.align import _balance
+from workbench.align import _balance, _transfer, bounds as _bounds, headcount
 from workbench.align.balanced import current_setup, repair
 from workbench.align.base import (
     N_CANDIDATES, Distance, TerritoryEstimator, balance_columns, check_accounts, check_tolerance, metric_shares,
@@ -18,26 +30,54 @@ from workbench.align.base import (
 from workbench.align.report import ToleranceWarning
 from workbench.align.reps import rep_sites
 from workbench.errors import InputError
-from workbench.schema import CAPACITY_HOURS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD
+from workbench.schema import (
+    CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD,
+)
 
+#: The program aims a hair inside the tolerance, so rounding its few split accounts stays within.
+_INSIDE = 0.98
 
-#: Widest tolerance a disruption budget may widen to.
-_WIDEST = 0.5
+#: Default move penalty, as a multiple of the current plan's compactness (km of distance to centre).
+PENALTY_SHARE = 2.0
+
+#: Linear programs solved at most (each from the last one's plan, as the centres follow their accounts)
+#: and at least (when the first one is already within tolerance).
+_ROUNDS = 6
+_MIN_ROUNDS = 5
+
+#: Nearest open centres an account of a closing territory (or near a new one) may go to.
+_NEAREST = 6
 
 
 class Realignment(TerritoryEstimator):
-    """Bring an existing alignment within tolerance while moving as little workload as possible.
+    """Bring an existing alignment within tolerance, moving little and keeping territories compact.
 
-    Starting from each account's current territory (ids are kept), it
-    computes how much had to move at the least (per metric, the larger of
-    the total excess above the upper bounds and the total deficit below the
-    lower bounds), routes load from heavy to light territories with a
-    minimum-cost flow between neighbouring territories, carries each flow
-    out with the border accounts whose distance to the receiving centre
-    grows least, and finishes with an exact repair over every metric.
+    Only accounts that border another territory move, each to a bordering
+    territory (its k = 8 nearest accounts, or its block, are in it). Which
+    ones move is one linear program: it minimises, over the whole plan,
+    each account's workload times its distance to its territory's centre,
+    plus ``move_penalty_km`` times every moved account's workload, with
+    every territory within tolerance on every balanced metric; the centres
+    then follow their accounts and the program is solved again (a few
+    rounds, the best plan kept). A large penalty moves the least that
+    bordering moves allow; a small one tidies shapes at the price of more
+    moves (see :func:`workbench.align.frontier.realignment_frontier`).
+
+    Headcount changes: with ``n_territories`` above today's count, new
+    territories open in the most overloaded areas (ids continue the current
+    scheme, e.g. ``T41``; see :func:`workbench.align.headcount.new_territory_ids`);
+    below it, or with ``close``, the territories whose closure needs the
+    least movement (or those named) close and their accounts go to
+    bordering territories. With ``reps``, reps without a current territory
+    are new hires (a new territory around their home) and current
+    territories whose rep is not in the file close.
 
     Parameters
     ----------
+    n_territories : int, optional
+        Territories wanted; default today's count (less ``close``).
+    close : list of str, optional
+        Current territories to close.
     balance_on : str or sequence of str, default ("workload",)
     tolerance : float, default 0.05
     current_col : str, default "current_territory"
@@ -48,17 +88,28 @@ class Realignment(TerritoryEstimator):
     capacity_col : str, default "capacity_hours"
         With ``reps`` given to ``fit``: targets in proportion to it.
     distance : callable or array, optional
-        Replaces the great-circle assignment cost (see
+        Replaces the great-circle distance (see
         :class:`~workbench.align.base.Distance`); a matrix needs ``reps``.
+        The move penalty is then in that distance's unit.
     n_candidates : int, default 12
     random_state : int, optional
         Unused (the method is deterministic); kept for a uniform interface.
     progress : bool, default False
     max_moved_share : float, optional
-        Disruption budget: the most workload (as a share, 0.1 = 10%) the
-        realignment may move. When reaching ``tolerance`` would move more, the
-        tolerance is widened step by step until the moves fit the budget; the
-        report and a :class:`ToleranceWarning` say which tolerance was kept.
+        Disruption budget: the most workload (first balanced metric, as a
+        share, 0.1 = 10%) that may move. The program then keeps it exactly
+        and finds the best balance it allows; the report and a
+        :class:`ToleranceWarning` say when the tolerance is out of reach.
+    move_penalty_km : float, optional
+        Distance (km) one unit of moved workload is worth; default twice the
+        current plan's compactness (its workload-weighted mean distance to
+        centre): moves close to the bordering bound at little loss of
+        compactness. Smaller values buy compactness with more moves.
+    block_col : str, default "county_fips"
+        Accounts sharing a block border every territory present in it
+        (used when the column exists).
+    n_neighbours : int, default 8
+        Nearest accounts that define bordering territories.
 
     Examples
     --------
@@ -73,9 +124,12 @@ class Realignment(TerritoryEstimator):
 
     _method = "realignment"
 
-    def __init__(self, *, balance_on=(WORKLOAD,), tolerance=DEFAULT_TOLERANCE, current_col=CURRENT_TERRITORY,
-                 lock_col=None, locked_territories=None, capacity_col=CAPACITY_HOURS, distance=None,
-                 n_candidates=N_CANDIDATES, random_state=None, progress=False, max_moved_share=None):
+    def __init__(self, n_territories=None, *, close=None, balance_on=(WORKLOAD,), tolerance=DEFAULT_TOLERANCE,
+                 current_col=CURRENT_TERRITORY, lock_col=None, locked_territories=None, capacity_col=CAPACITY_HOURS,
+                 distance=None, n_candidates=N_CANDIDATES, random_state=None, progress=False, max_moved_share=None,
+                 move_penalty_km=None, block_col=COUNTY_FIPS, n_neighbours=_bounds.N_NEIGHBOURS):
+        self.n_territories = n_territories
+        self.close = close
         self.balance_on = balance_on
         self.tolerance = tolerance
         self.current_col = current_col
@@ -87,91 +141,368 @@ class Realignment(TerritoryEstimator):
         self.random_state = random_state
         self.progress = progress
         self.max_moved_share = max_moved_share
+        self.move_penalty_km = move_penalty_km
+        self.block_col = block_col
+        self.n_neighbours = n_neighbours
 
-    def fit(self, accounts, y=None, reps=None):
+    def fit(self, accounts, y=None, *, reps=None):
         """Realign ``accounts``; with ``reps`` the territories are the reps' (centres at their homes).
 
-        With ``max_moved_share`` set, the tightest tolerance (from the one asked,
-        widened by a quarter at a time up to 50%) whose realignment moves at most
-        that share of the workload is kept, and the report says which.
+        Parameters
+        ----------
+        accounts : pandas.DataFrame
+            Latitude, longitude, the balanced metrics and ``current_col``.
+        y : ignored
+        reps : pandas.DataFrame, optional
+            ``rep_id, latitude, longitude[, territory_id, capacity_hours]``.
+            A rep's ``territory_id`` (or its ``rep_id``, when the current
+            territories are named by rep ids) is its current territory;
+            reps without one are new hires.
         """
-        if self.max_moved_share is None:
-            return self._fit(accounts, reps, check_tolerance(self.tolerance))
-        budget = self.max_moved_share
-        if isinstance(budget, bool) or not isinstance(budget, (int, float)) or not 0 < budget <= 1:
-            raise InputError(f"max_moved_share must be a share in (0, 1] (0.1 = 10% of the workload), got {budget!r}")
-        asked = check_tolerance(self.tolerance)
-        tolerance, tried = asked, []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ToleranceWarning)
-            while True:
-                self._fit(accounts, reps, tolerance)
-                tried.append(f"{tolerance:.1%}: {self.report_.moved_share:.1%} moved")
-                if self.report_.moved_share <= budget + 1e-12 or tolerance >= _WIDEST:
-                    break
-                tolerance = min(tolerance * 1.25, _WIDEST)
-        notes = list(self.report_.warnings)
-        if self.report_.moved_share > budget + 1e-12:
-            notes.append(f"disruption budget {budget:.1%} of workload cannot be kept: even at tolerance "
-                         f"{tolerance:.1%} the realignment moves {self.report_.moved_share:.1%} "
-                         f"(tried {'; '.join(tried)}); raise the budget or lock fewer accounts")
-        elif tolerance > asked:
-            notes.append(f"disruption budget {budget:.1%} of workload: kept tolerance {tolerance:.1%} "
-                         f"(asked {asked:.1%}; tried {'; '.join(tried)})")
-        for note in notes:
-            warnings.warn(note, ToleranceWarning, stacklevel=2)
-        self.report_ = replace(self.report_, warnings=tuple(notes))
-        return self
-
-    def _fit(self, accounts, reps, tolerance):
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
+        tolerance = check_tolerance(self.tolerance)
         check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        budget = _check_budget(self.max_moved_share)
         shares = metric_shares(accounts, balance_on)
         weight = shares.mean(axis=1)
         dist = Distance(self.distance, accounts[LATITUDE], accounts[LONGITUDE])
-        if reps is not None:
-            rep_ids, centres, targets = rep_sites(reps, self.capacity_col)
-            rep_ids = _site_ids(reps, rep_ids, accounts[self.current_col])
-            ids, current, fixed, frozen = current_setup(accounts, self.current_col, self.lock_col,
-                                                        self.locked_territories, ids=rep_ids)
-        else:
-            if dist.kind == "matrix":
-                raise InputError("a precomputed distance matrix needs fixed sites: pass reps= to fit")
-            ids, current, fixed, frozen = current_setup(accounts, self.current_col, self.lock_col,
-                                                        self.locked_territories)
-            centres = unit_centres(dist.xyz, current, weight, len(ids))
-            targets = np.full(len(ids), 1.0 / len(ids))
-        n_t = len(ids)
+        if reps is None and dist.kind == "matrix":
+            raise InputError("a precomputed distance matrix needs fixed sites: pass reps= to fit")
+        setup = _Setup.build(self, accounts, reps, dist.xyz, weight, tolerance)
+        n_t = len(setup.ids)
+        current, fixed, frozen, closed, targets = setup.current, setup.fixed, setup.frozen, setup.closed, setup.targets
+        centres = setup.centres
+
+        def km(rows, territories):
+            cost = dist.cost(rows, territories, centres)
+            return _transfer.chord_cost_km(cost) if dist.kind == "chord" else np.sqrt(cost)
+
+        loads = _balance.loads_of(current, shares, n_t)
         _, low, high = _balance.bounds(targets, shares.shape[1], tolerance)
-        bound = float(_balance.lower_bound_share(_balance.loads_of(current, shares, n_t), low, high)[0])
-        cand, cost = dist.candidates(centres, self.n_candidates, allowed=~frozen)
+        low[frozen], high[frozen] = loads[frozen], loads[frozen]
+        _new_adjacency(dist, centres, setup, self.n_candidates)
+        plain, bordering, _ = _bounds.realignment_bounds(loads, low, high, setup.adjacency)
+        penalty = _check_penalty(self.move_penalty_km)
+        if penalty is None:
+            penalty = PENALTY_SHARE * _compactness(km, current, weight, ~closed[current])
+        movable = fixed < 0
+        best, labels, rounds = None, current, 0
+        for rounds in range(1, _ROUNDS + 1):
+            rows, terr = _options(dist, centres, setup, self.n_candidates, labels, low, high, shares)
+            previous = labels
+            result = _transfer.transfer(labels, shares, targets, tolerance * _INSIDE, rows, terr, km, weight,
+                                        penalty_km=penalty, movable=movable, frozen=frozen, closed=closed,
+                                        budget=budget, origin=current)
+            labels = result.labels
+            excess = result.excess
+            if excess > 0:  # rounding the split accounts: single cheapest moves back within tolerance
+                labels, excess = self._tidy(labels, current, shares, targets, tolerance, dist, centres, fixed,
+                                            frozen, closed, budget, excess)
+            if not setup.fixed_sites:
+                centres = unit_centres(dist.xyz, labels, weight, n_t, previous=centres)
+            moved = float(weight[labels != current].sum())
+            score = (round(excess, 6), _compactness(km, labels, weight) + penalty * moved)
+            if best is None or score[0] < best[0][0] or (score[0] == best[0][0]
+                                                          and score[1] < best[0][1] * (1 - 1e-9)):
+                best = (score, labels, centres.copy())
+            if (excess <= 0 and (setup.fixed_sites or rounds >= _MIN_ROUNDS)) or np.array_equal(labels, previous):
+                break
+        labels, centres = best[1], best[2]
+        within = best[0][0] <= 0
+        if not within:
+            labels, within, r = self._repair(labels, current, shares, targets, tolerance, dist, centres, fixed,
+                                             frozen, closed, budget)
+            rounds += r
+        if not setup.fixed_sites:
+            centres = unit_centres(dist.xyz, labels, weight, n_t, previous=centres)
+        open_ = np.flatnonzero(~closed)
+        index = np.full(n_t, -1)
+        index[open_] = np.arange(len(open_))
+        if (index[labels] < 0).any():  # cannot happen: a closed territory holds no account after the repair
+            raise RuntimeError("accounts were left in a closed territory")
+        ids = setup.ids
+        self._set_results(
+            accounts, index[labels], ids[open_], centres[open_], balance_on=balance_on, tolerance=tolerance,
+            targets=None if reps is None else targets[open_], current=ids[current].astype(str),
+            lower_bound_share=plain, n_iter=rounds, converged=within, seconds=time.perf_counter() - start,
+            distance=self.distance, extra_warnings=())
+        notes = list(self.report_.warnings)
+        if budget is not None and self.report_.moved_share is not None and not self.report_.within_tolerance:
+            notes.append(f"disruption budget {budget:.1%} of {balance_on[0]} kept (moved "
+                         f"{self.report_.moved_share:.1%}): the best balance within it is a max deviation of "
+                         + ", ".join(f"{m} {v:.1%}" for m, v in self.report_.max_deviation.items())
+                         + f"; reaching {tolerance:.1%} needs at least {bordering:.1%} moved between bordering "
+                         "territories: raise the budget or the tolerance")
+            warnings.warn(notes[-1], ToleranceWarning, stacklevel=2)
+        self.move_penalty_km_ = float(penalty)
+        self.opened_ = tuple(setup.opened)
+        self.closed_ = tuple(setup.closed_ids)
+        self.report_ = replace(self.report_, warnings=tuple(notes), bordering_lower_bound_share=bordering,
+                               opened=self.opened_, closed=self.closed_)
+        return self
+
+    def _tidy(self, labels, current, shares, targets, tolerance, dist, centres, fixed, frozen, closed, budget,
+              excess):
+        """Greedy single moves (cheapest first) after rounding; kept only if they help and fit the budget."""
+        cand, cost = dist.candidates(centres, self.n_candidates, allowed=~frozen & ~closed)
+        cand = _balance.neighbour_candidates(labels, cand, cost)
+        target, low, high = _balance.bounds(targets, shares.shape[1], tolerance * 0.999)
+        tidied, _, _ = _balance.greedy_repair(labels, shares, target, low, high, cand, cost,
+                                              lambda rows, t: dist.cost(rows, t, centres), fixed < 0, frozen, aim=0.9)
+        after = _transfer._excess(tidied, shares, targets, tolerance, frozen)
+        if after >= excess or (budget is not None and float(shares[tidied != current, 0].sum()) > budget + 1e-12):
+            return labels, excess
+        return tidied, after
+
+    def _repair(self, labels, current, shares, targets, tolerance, dist, centres, fixed, frozen, closed, budget):
+        """The exact single-move repair, when rounding or lumpy accounts left a territory outside."""
+        allowed = ~frozen & ~closed
+        cand, cost = dist.candidates(centres, self.n_candidates, allowed=allowed)
 
         def own_cost(rows, territories):
             return dist.cost(rows, territories, centres)
 
-        labels, rounds, within = repair(current, shares, targets, tolerance, cand, cost, own_cost, fixed, frozen,
-                                        aim=0.9, flow_first=True)
+        repaired, _, within = repair(labels, shares, targets, tolerance, cand, cost, own_cost, fixed, frozen,
+                                     aim=0.9)
+        in_closed = closed[repaired]
+        if in_closed.any():  # nowhere to go but the nearest open territory
+            repaired[in_closed] = cand[in_closed, 0]
+            within = False
+        if budget is not None and float(shares[repaired != current, 0].sum()) > budget + 1e-12:
+            return labels, False, 1
+        return repaired, within, 1
+
+
+class _Setup:
+    """Territories of a realignment: ids (open, new and closing), targets, centres, bordering graph."""
+
+    @classmethod
+    def build(cls, est, accounts, reps, xyz, weight, tolerance):
+        self = cls()
+        found = np.unique(accounts[est.current_col].astype(str).to_numpy())
+        close = _check_close(est.close, found)
+        self.fixed_sites = reps is not None
+        if reps is not None:
+            ids, homes, targets, closed_ids, opened = _rep_territories(reps, est.capacity_col, found, close,
+                                                                         est.n_territories)
+        else:
+            ids, homes, targets, closed_ids, opened = found.astype(object), None, None, list(close), []
+        self.ids = np.asarray(ids, dtype=object)
+        self.ids, self.current, self.fixed, self.frozen = current_setup(
+            accounts, est.current_col, est.lock_col, est.locked_territories, ids=self.ids)
+        n_cur = len(self.ids)
+        groups = accounts[est.block_col] if est.block_col and est.block_col in accounts.columns else None
+        centres = unit_centres(xyz, self.current, weight, n_cur)
+        if homes is not None:  # reps' homes; a closing territory keeps its accounts' centre
+            centres = np.where(np.isin(self.ids.astype(str), closed_ids)[:, None], centres, homes)
+        borders = _bounds.bordering_options(xyz, self.current, n_cur, groups=groups, k=est.n_neighbours,
+                                            centres=centres)
+        self.borders, self.adjacency = borders, borders.adjacency
+        self.groups, self.n_neighbours = groups, est.n_neighbours
+        closed = np.isin(self.ids.astype(str), closed_ids)
         if reps is None:
-            centres = unit_centres(dist.xyz, labels, weight, n_t, previous=centres)
-        return self._set_results(
-            accounts, labels, ids, centres, balance_on=balance_on, tolerance=tolerance,
-            targets=None if reps is None else targets, current=np.asarray(ids, dtype=object)[current],
-            lower_bound_share=bound, n_iter=rounds, converged=within, seconds=time.perf_counter() - start,
-            distance=self.distance)
+            wanted = _check_n(est.n_territories, n_cur - len(close), len(accounts))
+            load = np.bincount(self.current, weights=weight, minlength=n_cur)
+            if wanted < n_cur - closed.sum():
+                n_more = int(n_cur - closed.sum() - wanted)
+                allowed = ~closed & ~self.frozen
+
+                def bound(is_open):
+                    return np.where(is_open, 1.0 / max(is_open.sum(), 1), 0.0)
+
+                picked = headcount.closures_that_disrupt_least(
+                    load, lambda o: bound(o & ~closed) * (1 - tolerance), lambda o: bound(o & ~closed) * (1 + tolerance),
+                    self.adjacency, n_more, allowed=allowed)
+                closed[picked] = True
+                closed_ids = list(closed_ids) + [str(self.ids[p]) for p in picked]
+            n_open = int(wanted - (n_cur - closed.sum()))
+            targets = np.where(closed, 0.0, 1.0 / wanted)
+            if n_open > 0:
+                opened = headcount.new_territory_ids(self.ids, n_open)
+                seeds = headcount.opening_seeds(xyz, self.current, load, np.where(closed, 0.0, 1.0 / wanted),
+                                                self.adjacency, centres, n_open)
+                centres = np.vstack([centres, seeds])
+                self.ids = np.r_[self.ids, np.asarray(opened, dtype=object)]
+                targets = np.r_[targets, np.full(n_open, 1.0 / wanted)]
+                closed = np.r_[closed, np.zeros(n_open, dtype=bool)]
+                self.frozen = np.r_[self.frozen, np.zeros(n_open, dtype=bool)]
+        n_t = len(self.ids)
+        if (closed & self.frozen).any():
+            raise InputError(f"territories {self.ids[closed & self.frozen].tolist()[:5]} are locked "
+                             "(locked_territories) and cannot close; unlock them or close others")
+        pinned = (self.fixed >= 0) & closed[np.maximum(self.current, 0)]
+        if pinned.any():
+            rows = accounts.index[pinned][:5].tolist()
+            raise InputError(f"locked accounts (rows {rows}) are in closing territories "
+                             f"{sorted(map(str, set(self.ids[self.current[pinned]])))[:5]}; unlock them "
+                             f"(column {est.lock_col!r}) or keep those territories")
+        if n_t > n_cur:  # the new (still empty) territories join the graph
+            self.borders = _bounds.bordering_options(xyz, self.current, n_t, groups=groups, k=est.n_neighbours,
+                                                     centres=centres)
+            self.adjacency = self.borders.adjacency
+        self.targets = np.asarray(targets, dtype=float)
+        self.closed = closed
+        self.centres = centres
+        self.opened = list(opened)
+        self.closed_ids = [str(c) for c in closed_ids]
+        return self
 
 
-def _site_ids(reps, rep_ids, current):
-    """Ids of the reps' territories: the current ids a reps table maps them to, else the rep ids.
+def _nearest_open(dist, centres, setup, n_candidates):
+    """Nearest open centres of every account, nearest first: (n, _NEAREST) int array."""
+    cand, cost = dist.candidates(centres, n_candidates, allowed=~setup.closed & ~setup.frozen)
+    order = np.argsort(cost, axis=1, kind="stable")
+    return np.take_along_axis(cand, order, axis=1)[:, :_NEAREST]
 
-    A reps file usually says which territory each rep serves (``territory_id``);
-    when the current alignment uses those territory ids, the realignment keeps
-    them and anchors each territory at its rep's home.
+
+def _new_adjacency(dist, centres, setup, n_candidates):
+    """A new territory borders the territories of the accounts nearest to it (in place)."""
+    new = np.isin(setup.ids.astype(str), setup.opened)
+    if not new.any():
+        return
+    cand = _nearest_open(dist, centres, setup, n_candidates)
+    first = new[cand[:, 0]]
+    setup.adjacency[setup.current[first], cand[first, 0]] = True
+    setup.adjacency[cand[first, 0], setup.current[first]] = True
+
+
+def _options(dist, centres, setup, n_candidates, labels, low, high, shares):
+    """Allowed moves (account row, territory) from the plan ``labels`` of the last round.
+
+    Every account may go to a bordering territory its nearest accounts are
+    in; accounts deeper inside may go to one of their nearest centres when
+    the bordering flow still needed (the lower bound's, from ``labels``)
+    sends load that way, since a one-account-deep border cannot carry a
+    large flow; accounts of closing territories may go to their nearest
+    open centres; accounts near a new territory may join it; and an account
+    moved in an earlier round may go back.
     """
-    if TERRITORY_ID not in reps.columns:
-        return rep_ids
-    served = reps[TERRITORY_ID].astype("string").to_numpy(dtype=object)
-    named = set(pd.Series(current).dropna().astype(str))
-    if named <= set(rep_ids) or pd.isna(served).any() or len(set(served)) != len(served) or not named <= set(served):
-        return rep_ids
-    return np.asarray(served, dtype=object).astype(str)
+    n_t = len(setup.ids)
+    if not hasattr(setup, "near"):
+        setup.near = _bounds.nearest_accounts(dist.xyz, setup.n_neighbours)
+    borders = setup.borders if labels is setup.current else _bounds.bordering_options(
+        dist.xyz, labels, n_t, groups=setup.groups, centres=centres, near=setup.near)
+    adjacency = borders.adjacency | setup.adjacency
+    loads = _balance.loads_of(labels, shares, n_t)
+    _, flows = _bounds.bordering_lower_bound(loads, low, high, adjacency, return_flows=True)
+    rows, terr = [borders.rows], [borders.territories]
+    new = np.isin(setup.ids.astype(str), setup.opened)
+    cand = _nearest_open(dist, centres, setup, n_candidates)
+    # Deep moves only to territories bordering the account's territory today (so the bordering bound holds).
+    along = flows > 1e-12
+    r, c = np.nonzero(along[labels[:, None], cand] & setup.adjacency[setup.current[:, None], cand])
+    rows.append(r)
+    terr.append(cand[r, c])
+    in_closed = np.flatnonzero(setup.closed[labels])
+    rows.append(np.repeat(in_closed, cand.shape[1]))
+    terr.append(cand[in_closed].ravel())
+    r, c = np.nonzero(new[cand])
+    rows.append(r)
+    terr.append(cand[r, c])
+    back = np.flatnonzero(labels != setup.current)
+    rows.append(back)
+    terr.append(setup.current[back])
+    key = np.unique(np.concatenate(rows).astype(np.int64) * n_t + np.concatenate(terr))
+    return key // n_t, key % n_t
+
+
+def _rep_territories(reps, capacity_col, found, close, n_territories):
+    """Territory of each rep (current ones kept, new hires get new ids), homes, targets, closures, openings.
+
+    A rep's current territory is its ``territory_id`` (when the reps file
+    has one that names current territories), else its ``rep_id`` (when the
+    current territories are named by rep ids). Reps with neither are new
+    hires; current territories no rep serves close.
+    """
+    rep_ids, homes, targets = rep_sites(reps, capacity_col)
+    if n_territories is not None and n_territories != len(rep_ids):
+        raise InputError(f"n_territories={n_territories} but the reps file has {len(rep_ids)} reps: with reps, "
+                         "there is one territory per rep; leave n_territories=None")
+    known = set(found)
+    served = None
+    if TERRITORY_ID in reps.columns:
+        column = reps[TERRITORY_ID].astype("string").str.strip()
+        values = column.to_numpy(dtype=object)
+        if any(isinstance(v, str) and v in known for v in values):
+            served = np.array([v if isinstance(v, str) and v else None for v in values], dtype=object)
+    if served is None and not known & set(rep_ids):
+        return rep_ids, homes, targets, [], []  # ids are rep ids; current_setup checks the current column
+    if served is None:
+        served = np.array([r if r in known else None for r in rep_ids], dtype=object)
+        new_ids = [r for r, s in zip(rep_ids, served) if s is None]
+        served = np.where(pd.isna(served), rep_ids, served)
+    else:
+        given = [s for s in served if s is not None]
+        duplicated = sorted({s for s in given if given.count(s) > 1})
+        if duplicated:
+            raise InputError(f"reps file: territories {duplicated[:5]} are served by more than one rep; "
+                             f"give each territory one rep ({TERRITORY_ID!r} column)")
+        missing = [i for i, s in enumerate(served) if s is None]
+        fresh = headcount.new_territory_ids(list(found) + given, len(missing))
+        for i, new_id in zip(missing, fresh):
+            served[i] = new_id
+        new_ids = [s for s in served if s not in known]
+    closing = [t for t in found if t not in set(served)]
+    extra = [c for c in close if c not in closing]
+    if extra:
+        raise InputError(f"close={extra[:5]} but those territories still have a rep in the reps file; with "
+                         "reps, a territory closes when its rep is not in the file: remove that rep instead")
+    ids = np.r_[np.asarray(served, dtype=object), np.asarray(closing, dtype=object)]
+    all_homes = np.vstack([homes, np.zeros((len(closing), 3))])
+    all_targets = np.r_[targets, np.zeros(len(closing))]
+    return ids, all_homes, all_targets, closing, new_ids
+
+
+def _compactness(km, labels, weight, mask=None):
+    """Weighted mean distance of accounts to their territory's centre."""
+    rows = np.arange(len(labels)) if mask is None else np.flatnonzero(mask)
+    total = float(weight[rows].sum())
+    return float((weight[rows] * km(rows, labels[rows])).sum() / max(total, 1e-300))
+
+
+def _check_budget(budget):
+    if budget is None:
+        return None
+    if isinstance(budget, bool) or not isinstance(budget, (int, float, np.floating)) or not 0 < budget <= 1:
+        raise InputError(f"max_moved_share must be a share in (0, 1] (0.1 = 10% of the workload), got {budget!r}")
+    return float(budget)
+
+
+def _check_penalty(penalty):
+    if penalty is None:
+        return None
+    if isinstance(penalty, bool) or not isinstance(penalty, (int, float, np.floating)) or not np.isfinite(penalty) \
+            or penalty < 0:
+        raise InputError(f"move_penalty_km must be a distance in km, 0 or more, got {penalty!r}")
+    return float(penalty)
+
+
+def _check_close(close, found):
+    if close is None:
+        return []
+    if isinstance(close, str):
+        close = [close]
+    close = [str(c).strip() for c in close]
+    unknown = [c for c in close if c not in set(found)]
+    if unknown:
+        raise InputError(f"close={unknown[:5]} names territories that are not current territories "
+                         f"(known: {list(found[:8])}...); give current territory ids")
+    if len(set(close)) != len(close):
+        raise InputError(f"close names a territory twice: {close}")
+    if len(close) >= len(found):
+        raise InputError(f"close={close} would close every territory; keep at least one")
+    return close
+
+
+def _check_n(n, default, n_accounts):
+    if n is None:
+        return default
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"n_territories must be an int, got {n!r}")
+    if n < 1:
+        raise InputError(f"n_territories must be at least 1, got {n}")
+    if n > n_accounts:
+        raise InputError(f"n_territories={n} is more than the {n_accounts} accounts; ask for at most one "
+                         "territory per account")
+    return int(n)

@@ -45,7 +45,11 @@ class AlignmentReport:
     moved_accounts : int or None
         Number of accounts that changed territory.
     lower_bound_share : float or None
-        Share that had to move at the least to reach the tolerance.
+        Share that had to move at the least to reach the tolerance, if any
+        territory could take load from any other (the plain bound).
+    bordering_lower_bound_share : float or None
+        Share that had to move at the least when load only moves between
+        bordering territories (see :mod:`workbench.align.bounds`).
     n_iter : int
         Iterations used.
     converged : bool
@@ -54,6 +58,8 @@ class AlignmentReport:
         Wall-clock time of the fit.
     warnings : tuple of str
         Everything the user should know (tolerance missed, infeasible parts).
+    opened, closed : tuple of str
+        Territories a realignment opened (new ids) or closed.
     dispersion : dict or None
         Contiguous fits: the dispersion objective searched, both measures
         (``weighted_mean_km``, ``median_sum_km``), Polsby-Popper mean and
@@ -75,6 +81,9 @@ class AlignmentReport:
     converged: bool = True
     seconds: float = 0.0
     warnings: tuple = field(default_factory=tuple)
+    bordering_lower_bound_share: float | None = None
+    opened: tuple = field(default_factory=tuple)
+    closed: tuple = field(default_factory=tuple)
     dispersion: dict | None = None
 
     def summary(self) -> str:
@@ -90,20 +99,40 @@ class AlignmentReport:
             moved = f"moved: {self.moved_share:.1%} of workload"
             if self.moved_accounts is not None:
                 moved += f" ({self.moved_accounts} accounts)"
-            if self.lower_bound_share is not None:
-                moved += f"; at least {self.lower_bound_share:.1%} had to move"
             lines.append(moved)
+            lines += self.bound_lines()
+        if self.opened:
+            lines.append(f"opened: {', '.join(self.opened)} (new territories)")
+        if self.closed:
+            lines.append(f"closed: {', '.join(self.closed)} (their accounts went to bordering territories)")
         if self.dispersion is not None:
             lines.append(_dispersion_line(self.dispersion))
         lines.append(f"iterations: {self.n_iter}, converged: {'yes' if self.converged else 'no'}, seconds: {self.seconds:.2f}")
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
+    def bound_lines(self) -> list[str]:
+        """The lower bounds on the movement and the moved share's ratio to each, for people."""
+        lines = []
+        for label, bound in (("lower bound (any territory may take from any other)", self.lower_bound_share),
+                             ("lower bound (moves only between bordering territories)",
+                              self.bordering_lower_bound_share)):
+            if bound is None:
+                continue
+            ratio = ""
+            if self.moved_share is not None:
+                ratio = (f"; moved {self.moved_share / bound:.2f}x that" if bound > 0 else
+                         "; nothing had to move")
+            lines.append(f"{label}: {bound:.1%} of workload{ratio}")
+        return lines
+
     def to_dict(self) -> dict:
         """JSON-ready dict (territory table as records)."""
         out = {k: getattr(self, k) for k in (
             "method", "max_deviation", "tolerance", "within_tolerance", "compactness_km", "contiguous",
-            "moved_share", "moved_accounts", "lower_bound_share", "n_iter", "converged", "seconds", "dispersion")}
+            "moved_share", "moved_accounts", "lower_bound_share", "bordering_lower_bound_share", "n_iter",
+            "converged", "seconds", "dispersion")}
+        out["opened"], out["closed"] = list(self.opened), list(self.closed)
         out["warnings"] = list(self.warnings)
         out["territories"] = self.territories.reset_index().to_dict("records")
         return out

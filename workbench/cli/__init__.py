@@ -13,12 +13,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from workbench import __version__
+from workbench.cli._common import add_reading_options, fill_standard_help, reads_accounts, start_warnings
 from workbench.errors import WorkbenchError
 
 #: Sub-command modules, in the order ``workbench --help`` lists them.
-COMMAND_MODULES = ("info", "align", "export", "plans", "capacity", "gaps", "quota", "notebooks")
+COMMAND_MODULES = ("info", "align", "choose", "export", "plans", "diff", "capacity", "gaps", "quota", "notebooks")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,6 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers.required = True
     for name in COMMAND_MODULES:
         importlib.import_module(f"workbench.cli.{name}").register(subparsers)
+    for subparser in subparsers.choices.values():
+        if reads_accounts(subparser):  # every command that reads accounts takes --encoding and --sheet
+            add_reading_options(subparser)
+        fill_standard_help(subparser)
     return parser
 
 
@@ -40,8 +46,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    printer = start_warnings()
     try:
-        return int(args.func(args) or 0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("always")  # the printer shows each distinct message once
+            warnings.showwarning = printer.showwarning
+            return int(args.func(args) or 0)
     except WorkbenchError as exc:
         print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 2

@@ -9,23 +9,36 @@ Which method runs follows from the options:
 * ``--reps REPS.csv``: one territory per rep around the rep's home (ids are rep
   ids, targets in proportion to ``capacity_hours``); with ``--current`` a
   rep-anchored realignment;
-* ``--blocks FILE --block-col COL``: contiguous territories built from blocks.
+* ``--blocks FILE --block-col COL``: contiguous territories built from blocks
+  (``--blocks counties`` or ``--blocks zip-areas``: the bundled ones);
+* ``--distance-matrix FILE`` (with ``--reps``): travel times instead of distance;
+* ``--regions N [--areas M]``: territories grouped into regions (and areas).
 
-``OUT.csv`` gets exactly ``account_id,territory_id``, one row per input account
-in input order; any other suffix writes a draft plan (``workbench.plan``).
+``OUT.csv`` gets exactly ``account_id,territory_id`` (plus ``region``/``area``
+with ``--regions``), one row per input account in input order; any other
+suffix writes a draft plan (``workbench.plan``). A missed tolerance is a
+warning on stderr and exit 0, or exit 3 with ``--strict`` (the output is still
+written, for review).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import warnings
 
 import pandas as pd
 
+from workbench.cli._common import BLOCKS_HELP, reading_options, resolve_blocks, warn
 from workbench.errors import InputError, PlanError
-from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
+from workbench.plan import Plan
+from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD, ZIP
+
+
+#: Exit status of ``--strict`` when the tolerance is missed (2 is bad input).
+EXIT_TOLERANCE_MISSED = 3
 
 
 def register(subparsers) -> None:
@@ -37,50 +50,78 @@ def register(subparsers) -> None:
     parser.add_argument("--territories", type=int, metavar="N", help="number of territories")
     parser.add_argument("--out", required=True, metavar="OUT.csv",
                         help="output CSV (account_id,territory_id); another suffix saves a draft plan")
-    parser.add_argument("--id-col", default=ACCOUNT_ID)
-    parser.add_argument("--lat-col", default="latitude")
-    parser.add_argument("--lon-col", default="longitude")
+    parser.add_argument("--id-col", default=ACCOUNT_ID, metavar="COL",
+                        help="column holding the account id (default: %(default)s)")
+    parser.add_argument("--lat-col", default="latitude", metavar="COL", help="latitude column (default: %(default)s)")
+    parser.add_argument("--lon-col", default="longitude", metavar="COL", help="longitude column (default: %(default)s)")
     parser.add_argument("--balance-on", metavar="COL[,COL...]", help="metric column(s) to balance")
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                         help="max deviation from the mean, as a share (default 0.05)")
     parser.add_argument("--current", metavar="COL", help="current territory column: realign from it")
     parser.add_argument("--reps", metavar="REPS.csv", help="reps file: rep_id, latitude, longitude[, capacity_hours]")
-    parser.add_argument("--blocks", metavar="FILE", help="building-block polygons (e.g. counties)")
+    parser.add_argument("--blocks", metavar="FILE", help=BLOCKS_HELP)
     parser.add_argument("--block-col", metavar="COL", help="block id column, in the blocks and the accounts")
     parser.add_argument("--lock-col", metavar="COL", help="True/False column: locked accounts keep their territory")
     parser.add_argument("--seed", type=int, help="random seed (same inputs and seed, same output)")
+    parser.add_argument("--close", metavar="ID[,ID...]",
+                        help="with --current: close these territories (their accounts go to bordering ones)")
+    parser.add_argument("--max-moved", type=float, metavar="SHARE",
+                        help="with --current: move at most this share of the workload (0.08 = 8%%); the best "
+                             "balance within it is kept")
+    parser.add_argument("--move-penalty-km", type=float, metavar="KM",
+                        help="with --current: km of distance one unit of moved workload is worth (default: the "
+                             "current plan's compactness)")
+    parser.add_argument("--distance-matrix", metavar="FILE",
+                        help="travel times (or distances) from every account to every rep, used instead of the "
+                        "great-circle distance; needs --reps. CSV/Excel/Parquet, wide (account_id, then one column "
+                        "per rep_id) or long (account_id, rep_id, value)")
+    parser.add_argument("--regions", type=int, metavar="N",
+                        help="also group the territories into N balanced, contiguous regions (region column)")
+    parser.add_argument("--areas", type=int, metavar="M",
+                        help="and the regions into M areas (area column); needs --regions")
+    parser.add_argument("--strict", action="store_true",
+                        help="exit with status 3 when the tolerance is missed (default: a warning, exit 0)")
+    parser.add_argument("--json", action="store_true",
+                        help="print one JSON object (method, output, report, hierarchy, warnings) instead of text")
     parser.set_defaults(func=run)
 
 
 def run(args) -> int:
-    """Load, align, write, print a short summary; return 0."""
+    """Load, align, write, print a short summary; return 0.
+
+    Only what is particular to the command line is checked here (which options
+    go together); the loader checks the file and its columns, the estimator its
+    parameters (the checks of :mod:`workbench.align.base`, named as the options).
+    """
+    from workbench.align.base import check_n_territories, check_tolerance
     from workbench.io import load_accounts
 
     start = time.perf_counter()
     balance_on = _columns(args.balance_on)
     if args.territories is None and not (args.reps or args.current):
         raise InputError("--territories N is required unless --reps or --current gives the territories")
-    if args.territories is not None and args.territories < 1:
-        raise InputError(f"--territories must be a positive number, got {args.territories}")
-    if bool(args.blocks) != bool(args.block_col):
-        raise InputError("--blocks FILE and --block-col COL go together: give both or neither")
-    if not 0 < args.tolerance < 1:
-        raise InputError(f"--tolerance must be a share between 0 and 1 (0.05 = 5%), got {args.tolerance}")
+    if args.block_col and not args.blocks:
+        raise InputError("--block-col COL names the block column of --blocks: give --blocks FILE (or counties, "
+                         "zip-areas) too")
+    blocks, args.block_col = resolve_blocks(args.blocks, args.block_col)
+    check_tolerance(args.tolerance, name="--tolerance")
+    levels = _levels(args.regions, args.areas)
+    if args.distance_matrix and not args.reps:
+        raise InputError("--distance-matrix gives travel times from accounts to reps: it needs --reps REPS.csv "
+                         "(territories are then built around the reps' homes)")
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise InputError(f"--seed must be a whole number from 0 to 4294967295 (2**32 - 1), got {args.seed}")
+    _check_realign_options(args)
     _check_out(args.out)
     # Block ids are text ("01001"): reading the block column as the standard county_fips keeps leading zeros.
-    block_col = COUNTY_FIPS if args.block_col else None
-    renames = {args.block_col: COUNTY_FIPS} if args.block_col and args.block_col != COUNTY_FIPS else None
-    accounts = load_accounts(args.accounts, id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
-                             territory_col=args.current, metrics=balance_on or None, columns=renames)
-    for column in balance_on + [c for c in (args.lock_col, block_col) if c]:
-        if column not in accounts.columns:
-            raise InputError(f"{args.accounts}: no column {column!r} (columns: {list(accounts.columns)}); "
-                             "check the spelling or the option")
-    if args.territories is not None and args.territories > len(accounts):
-        raise InputError(f"--territories {args.territories} is more than the {len(accounts)} accounts in "
-                         f"{args.accounts}; ask for at most one territory per account")
+    # (ZIP codes are text already.)
+    block_col = (args.block_col if args.block_col in (COUNTY_FIPS, ZIP) else COUNTY_FIPS) if args.block_col else None
+    renames = {args.block_col: COUNTY_FIPS} if args.block_col and args.block_col not in (COUNTY_FIPS, ZIP) else None
+    accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
+                             territory_col=args.current, metrics=balance_on or None, columns=renames,
+                             required=[c for c in (args.lock_col, block_col) if c])
+    if args.territories is not None:
+        check_n_territories(args.territories, len(accounts), name="--territories", where=args.accounts)
     reps = None
     if args.reps:
         from workbench.io import load_reps
@@ -89,9 +130,11 @@ def run(args) -> int:
     current_col = CURRENT_TERRITORY if args.current else None
     if args.lock_col and not current_col:
         raise InputError(f"--lock-col {args.lock_col} needs --current COL: a locked account keeps its current territory")
-    if current_col and not args.blocks:
-        _check_count(args.territories, accounts[current_col].nunique(), f"territories in column {args.current!r}")
-    model, method, fit_kwargs = _choose(args, balance_on, current_col, reps, block_col)
+    model, method, fit_kwargs = _choose(args, balance_on, current_col, reps, block_col, blocks)
+    if args.distance_matrix:
+        from workbench.io.matrix import load_distance_matrix
+
+        model.set_params(distance=load_distance_matrix(args.distance_matrix, accounts, reps))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(accounts, **fit_kwargs)
@@ -107,18 +150,96 @@ def run(args) -> int:
         kept = int((labels == accounts[CURRENT_TERRITORY].astype(str).to_numpy()).sum())
         id_note = (f"territory ids: named after the current territories ({CURRENT_TERRITORY!r}) they share the "
                    f"most workload with; {kept:,} of {len(labels):,} accounts keep their territory id")
-    _write(args, accounts, labels, method, reps, balance_on)
+    hierarchy = None
+    if levels:
+        from workbench.align.hierarchy import build_hierarchy
+
+        with warnings.catch_warnings(record=True) as caught_levels:
+            warnings.simplefilter("always")
+            hierarchy = build_hierarchy(accounts, labels, levels, balance_on=balance_on or [WORKLOAD],
+                                        blocks=fit_kwargs.get("blocks"), block_col=block_col)
+        caught += caught_levels
+    inputs = {"accounts": args.accounts, "current": args.current, "reps": args.reps, "blocks": args.blocks,
+              "block_col": args.block_col, "distance_matrix": args.distance_matrix, "regions": args.regions,
+              "areas": args.areas}
+    plan = Plan.from_fit(model, accounts, labels=labels, method=method, reps=reps, inputs=inputs)
+    _write(args.out, plan, hierarchy)
     report = model.report_
-    print(report.summary().replace(f"seconds: {report.seconds:.2f}", f"seconds: {time.perf_counter() - start:.2f}"))
-    for warning in caught:
-        if str(warning.message) not in report.warnings:
-            print(f"warning: {warning.message}", file=sys.stderr)
-    for note in report.warnings:
-        print(f"warning: {note}", file=sys.stderr)
-    if id_note:
-        print(id_note)
-    print(f"wrote {len(labels)} assignments to {args.out}")
+    seconds = time.perf_counter() - start
+    # Each warning once, on stderr only: the text summary on stdout leaves them out.
+    notes = list(dict.fromkeys([*report.warnings, *(str(w.message) for w in caught)]))
+    if args.json:
+        payload = {"method": method, "out": str(args.out), "accounts": int(len(labels)),
+                   "territories": int(pd.Series(labels).nunique()), "seconds": round(seconds, 2),
+                   "within_tolerance": bool(report.within_tolerance), "report": report.to_dict(),
+                   "hierarchy": None if hierarchy is None else hierarchy.reset_index().to_dict("records"),
+                   "territory_ids": id_note, "warnings": notes}
+        print(json.dumps(payload, indent=2, ensure_ascii=False, default=_json_value, allow_nan=False))
+    else:
+        summary = report.summary().replace(f"seconds: {report.seconds:.2f}", f"seconds: {seconds:.2f}")
+        print("\n".join(line for line in summary.splitlines() if not line.startswith("warning: ")))
+        if hierarchy is not None:
+            counts = ", ".join(f"{hierarchy[level].nunique()} {level}s" for level in hierarchy.columns)
+            print(f"hierarchy: {len(hierarchy)} territories in {counts}")
+        if id_note:
+            print(id_note)
+        print(f"wrote {len(labels)} assignments to {args.out}")
+    for note in notes:
+        warn(note)
+    if args.strict and not report.within_tolerance:
+        worst = ", ".join(f"{metric} {value:.1%}" for metric, value in report.max_deviation.items())
+        print(f"error: tolerance {args.tolerance:.1%} not met (max deviation {worst}) and --strict was given; "
+              f"the assignments were written to {args.out} for review", file=sys.stderr)
+        return EXIT_TOLERANCE_MISSED
     return 0
+
+
+def _check_realign_options(args) -> None:
+    """--close, --max-moved and --move-penalty-km belong to a realignment (--current) and must be sensible."""
+    for option, value in (("--close", args.close), ("--max-moved", args.max_moved),
+                          ("--move-penalty-km", args.move_penalty_km)):
+        if value is not None and not args.current:
+            raise InputError(f"{option} needs --current COL: it changes a realignment of the current territories")
+    if args.max_moved is not None and not 0 < args.max_moved <= 1:
+        raise InputError(f"--max-moved must be a share of the workload in (0, 1] (0.08 = 8%), got {args.max_moved}")
+    if args.move_penalty_km is not None and not (args.move_penalty_km >= 0 and args.move_penalty_km < float("inf")):
+        raise InputError(f"--move-penalty-km must be a distance in km, 0 or more, got {args.move_penalty_km}")
+    if args.close is not None:
+        ids = [c.strip() for c in args.close.split(",") if c.strip()]
+        if not ids:
+            raise InputError(f"--close needs territory ids separated by commas, got {args.close!r}")
+        args.close = ids
+
+
+def _realignment(args, metrics, current_col):
+    from workbench import align
+
+    return align.Realignment(n_territories=args.territories, close=args.close, balance_on=metrics,
+                             tolerance=args.tolerance, current_col=current_col, lock_col=args.lock_col,
+                             random_state=args.seed, max_moved_share=args.max_moved,
+                             move_penalty_km=args.move_penalty_km)
+
+
+def _levels(regions, areas) -> dict:
+    """``{"region": N[, "area": M]}`` from ``--regions``/``--areas``, checked."""
+    if areas is not None and regions is None:
+        raise InputError("--areas M groups the regions: give --regions N too")
+    levels = {}
+    for option, value, level in (("--regions", regions, "region"), ("--areas", areas, "area")):
+        if value is not None:
+            if value < 1:
+                raise InputError(f"{option} must be a positive number of groups, got {value}")
+            levels[level] = value
+    if areas is not None and areas > regions:
+        raise InputError(f"--areas {areas} is more than --regions {regions}: each area groups whole regions")
+    return levels
+
+
+def _json_value(value):
+    """numpy scalars and other stragglers as plain JSON values."""
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
 
 
 def _columns(text) -> list[str]:
@@ -130,33 +251,35 @@ def _columns(text) -> list[str]:
     return columns
 
 
-def _choose(args, balance_on, current_col, reps, block_col):
+def _choose(args, balance_on, current_col, reps, block_col, blocks=None):
     """The estimator, its method name and extra fit arguments, from the options."""
     from workbench import align
 
     seed = args.seed
     metrics = balance_on or [WORKLOAD]
-    if args.blocks:
+    if blocks is not None:
         from workbench.align.contiguous import ContiguousTerritories
-        from workbench.io import load_blocks
 
-        blocks = load_blocks(args.blocks, id_col=args.block_col)
+        if current_col:
+            from workbench.align.realign_blocks import ContiguousRealignment
+
+            model = ContiguousRealignment(
+                n_territories=args.territories, close=args.close, balance_on=tuple(metrics), tolerance=args.tolerance,
+                block_col=block_col, current_col=current_col, lock_col=args.lock_col, random_state=seed,
+                max_moved_share=args.max_moved, move_penalty_km=args.move_penalty_km)
+            return model, "contiguous_realignment", {"blocks": blocks}
         model = ContiguousTerritories(n_territories=args.territories, balance_on=tuple(metrics),
                                       tolerance=args.tolerance, block_col=block_col, random_state=seed,
                                       lock_col=args.lock_col, current_col=current_col, progress=False)
         return model, "contiguous", {"blocks": blocks}
     if reps is not None:
         if current_col:
-            model = align.Realignment(balance_on=metrics, tolerance=args.tolerance, current_col=current_col,
-                                      lock_col=args.lock_col, random_state=seed)
-            return model, "rep_realignment", {"reps": reps}
+            return _realignment(args, metrics, current_col), "rep_realignment", {"reps": reps}
         _check_count(args.territories, len(reps), "reps in " + str(args.reps))
         model = align.RepAnchoredTerritories(balance_on=metrics, tolerance=args.tolerance, random_state=seed)
         return model, "rep_anchored", {"reps": reps}
     if current_col:
-        model = align.Realignment(balance_on=metrics, tolerance=args.tolerance, current_col=current_col,
-                                  lock_col=args.lock_col, random_state=seed)
-        return model, "realignment", {}
+        return _realignment(args, metrics, current_col), "realignment", {}
     if balance_on:
         return (align.BalancedTerritories(args.territories, balance_on=balance_on, tolerance=args.tolerance,
                                           random_state=seed), "balanced", {})
@@ -195,22 +318,22 @@ def _check_count(asked, found, where):
         raise InputError(f"--territories {asked} but there are {found} {where}; omit --territories to use them")
 
 
-def _write(args, accounts, labels, method, reps, balance_on) -> None:
-    from workbench.safeio import atomic_path
-
-    out = str(args.out)
+def _write(out, plan, hierarchy=None) -> None:
+    """``account_id,territory_id`` (and the hierarchy's levels) CSV in input order, or a draft plan folder."""
+    out = str(out)
     if out.lower().endswith(".csv"):
-        frame = pd.DataFrame({ACCOUNT_ID: accounts[ACCOUNT_ID].astype(str).to_numpy(),
-                              TERRITORY_ID: pd.Series(labels, dtype=object).astype(str).to_numpy()})
-        from workbench.export.tables import escape_frame
+        from workbench.safeio import atomic_path, escape_frame
 
+        frame = pd.DataFrame({ACCOUNT_ID: plan.assignments.index.to_numpy(dtype=object),
+                              TERRITORY_ID: plan.assignments.to_numpy(dtype=object)})
+        if hierarchy is not None:
+            for level in hierarchy.columns:
+                frame[level] = frame[TERRITORY_ID].map(hierarchy[level]).to_numpy()
         with atomic_path(out) as tmp:  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
             escape_frame(frame).to_csv(tmp, index=False)
         return
-    from workbench.plan import Plan, save_plan
+    from workbench.plan import save_plan
 
-    parameters = {"territories": args.territories, "balance_on": balance_on, "tolerance": args.tolerance,
-                  "current": args.current, "reps": args.reps, "blocks": args.blocks, "block_col": args.block_col,
-                  "lock_col": args.lock_col, "seed": args.seed}
-    plan = Plan.from_labels(accounts, labels, method=method, parameters=parameters, reps=reps)
+    if hierarchy is not None:
+        plan = plan.with_hierarchy(hierarchy.reset_index())
     save_plan(plan, out)

@@ -13,7 +13,9 @@ from __future__ import annotations
 import argparse
 import json
 import math
+from pathlib import Path
 
+from workbench.cli._common import reading_options
 from workbench.errors import InputError
 from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, WORKLOAD
 
@@ -37,6 +39,9 @@ def register(subparsers) -> None:
     parser.add_argument("--id-col", default=ACCOUNT_ID)
     parser.add_argument("--lat-col", default="latitude")
     parser.add_argument("--lon-col", default="longitude")
+    parser.add_argument("--reps-out", default=None, metavar="FILE",
+                        help="write the reps of the headcount needed (today's plus the hires, less surplus) for "
+                        "workbench align ACCOUNTS --current COL --reps FILE")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
     parser.set_defaults(func=run)
 
@@ -51,12 +56,14 @@ def run(args) -> int:
         hint = f" (did you mean {target / 100:g}?)" if 1 < target <= 100 else ""
         raise InputError(f"--utilisation must be a share of the reps' hours in (0, 1], e.g. 0.85 for 85%; "
                          f"got {target:g}{hint}")
+    if args.reps_out is not None and Path(args.reps_out).is_dir():
+        raise InputError(f"--reps-out {args.reps_out} is a folder; give a file name ending in .csv")
     if args.new_rep_capacity is not None and not (math.isfinite(args.new_rep_capacity) and args.new_rep_capacity > 0):
         raise InputError(f"--new-rep-capacity must be a positive number of hours per year, got {args.new_rep_capacity:g}")
     workload_col = args.balance_on.strip()
     if not workload_col or "," in workload_col:
         raise InputError(f"--balance-on names one workload column (hours per year), got {args.balance_on!r}")
-    accounts = load_accounts(args.accounts, id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
+    accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
                              territory_col=args.current, metrics=[workload_col])
     if workload_col not in accounts.columns:
         raise InputError(f"{args.accounts}: no column {workload_col!r} (columns: {list(accounts.columns)}); "
@@ -69,28 +76,34 @@ def run(args) -> int:
         hires = hires.assign(near=nearest_places(hires["latitude"], hires["longitude"]))
         result = type(result)(result.reps, result.team, result.reps_needed, hires, result.surplus_territories,
                               result.target, result.new_rep_capacity)
+    if args.reps_out is not None:
+        from workbench.capacity import headcount_reps
+        from workbench.safeio import escape_frame
+        from workbench.safeio import atomic_path
+
+        with atomic_path(args.reps_out) as tmp:
+            escape_frame(headcount_reps(reps, result)).to_csv(tmp, index=False)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:
         print(format_assessment(result, workload_col))
+        if args.reps_out is not None:
+            print(f"wrote the {result.reps_needed:,} reps of the headcount needed to {args.reps_out}; realign with: "
+                  f"workbench align {args.accounts} --current {args.current} --reps {args.reps_out} --out PLAN")
     return 0
 
 
 def format_assessment(result, workload_col: str = WORKLOAD) -> str:
     """The tables ``workbench capacity`` prints, for people."""
-    import pandas as pd
-
+    from workbench.capacity import format_hires, format_utilisation
     from workbench.present import hours, percent, text_table
 
     data = result.to_dict()
     target = data["target_utilisation"]
     lines = [f"Utilisation of {data['current_reps']:,} reps: {workload_col!r} hours against capacity_hours "
              f"(target {percent(target, fraction=True)}; over / under = more than 10 points above / below it)", ""]
-    table = pd.DataFrame([{
-        "Rep": rep["rep_id"], "Name": rep["name"], "Territory": rep["territory_id"] or "(none)",
-        "Accounts": f"{rep['accounts']:,}", "Workload": hours(rep["workload"]),
-        "Capacity": hours(rep["capacity_hours"]), "Utilisation": percent(rep["utilisation"], fraction=True),
-        "Status": rep["status"]} for rep in data["reps"]])
+    staffed = result.reps[result.reps["rep_id"].notna()]
+    table = format_utilisation(staffed)
     lines.append(text_table(table, index=False))
     orphans = data["territories_without_rep"]
     if orphans:
@@ -109,17 +122,7 @@ def format_assessment(result, workload_col: str = WORKLOAD) -> str:
         lines.append("")
         lines.append(f"suggested hires ({hours(data['new_rep_capacity_hours'])} each), where the workload per rep "
                      "is highest:")
-        rows = []
-        for hire in data["hires"]:
-            sources = list(hire["from_territories"].items())
-            taken = ", ".join(f"{t} {hours(h)}" for t, h in sources[:4])
-            if len(sources) > 4:
-                taken += f" and {len(sources) - 4} more"
-            rows.append({"Hire": hire["rep_id"], "Near": hire.get("near") or "-",
-                         "Latitude": f"{hire['latitude']:.4f}", "Longitude": f"{hire['longitude']:.4f}",
-                         "Workload": hours(hire["workload"]),
-                         "Utilisation": percent(hire["utilisation"], fraction=True), "Takes over from": taken})
-        lines.append(text_table(pd.DataFrame(rows), index=False))
+        lines.append(text_table(format_hires(result.hires), index=False))
     elif data["surplus_territories"]:
         lines.append("least utilised territories (candidates to close or merge): "
                      + ", ".join(data["surplus_territories"]))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from workbench.errors import PlanError
@@ -28,10 +29,18 @@ def register(subparsers) -> None:
     parser.add_argument("--current", default=None, metavar="PLAN",
                         help="saved plan holding the current alignment (default: the accounts' current_territory)")
     parser.add_argument("--blocks", default=None, metavar="FILE",
-                        help="polygon file of building blocks to dissolve into territory shapes (with --block-col)")
+                        help="building blocks to dissolve into territory shapes: a polygon file (with --block-col), "
+                        "or 'counties' / 'zip-areas' (the bundled ones)")
     parser.add_argument("--block-col", default=None, metavar="COL",
                         help="column naming the block in both the accounts and --blocks (default: county_fips "
                         "with the bundled counties when the accounts have it)")
+    parser.add_argument("--quotas", default=None, metavar="FILE",
+                        help="territory quotas (from workbench quota PLAN --target AMOUNT --out FILE): adds quotas.csv, "
+                        "a Quotas sheet, quota rows in the scorecard and salesforce/ForecastingQuota.csv")
+    parser.add_argument("--quota-start", default=None, metavar="YYYY-MM-DD",
+                        help="first day of the quota period (default: the first day of next month)")
+    parser.add_argument("--json", action="store_true",
+                        help="print the export's manifest (plan, formats, files with bytes and sha256) as JSON")
     parser.set_defaults(func=run)
 
 
@@ -39,25 +48,27 @@ def run(args) -> int:
     """Export the plan; print the folder and its files; return the exit code."""
     from workbench.errors import InputError
 
-    blocks = None
-    if args.blocks is not None:
-        if not args.block_col:
-            raise InputError(f"--blocks {args.blocks} needs --block-col naming the block id column")
-        from workbench.io import load_blocks
+    from workbench.cli._common import resolve_blocks
 
-        blocks = load_blocks(args.blocks, args.block_col)
+    blocks, args.block_col = resolve_blocks(args.blocks, args.block_col)
     current = None
     if args.current is not None:
         from workbench.plan import load_plan
 
         current = load_plan(args.current)
+    if args.quota_start is not None and args.quotas is None:
+        raise InputError("--quota-start needs --quotas FILE (the quotas whose period it starts)")
     try:
         before = read_manifest(args.to) if Path(args.to).is_dir() else None
     except PlanError:
         before = None  # damaged: export_plan refuses it, or replaces it with --force
     folder = export_plan(args.plan, args.to, formats=args.formats, allow_draft=args.allow_draft, force=args.force,
-                         blocks=blocks, block_col=args.block_col, current=current)
+                         blocks=blocks, block_col=args.block_col, current=current, quotas=args.quotas,
+                         quota_start=args.quota_start)
     manifest = read_manifest(folder)
+    if args.json:
+        print(json.dumps({"folder": str(folder), **manifest}, indent=2, ensure_ascii=False))
+        return 0
     plan = manifest["plan"]
     draft = " (DRAFT review copy)" if plan["status"] != "approved" else ""
     verb = "refreshed the export of" if before and before["plan"]["content_hash"] == plan["content_hash"] else "exported"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from workbench.cli._common import reading_options
 from workbench.errors import InputError
 from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, POTENTIAL, REVENUE
 
@@ -68,7 +69,7 @@ def run(args) -> int:
     if out.is_dir():
         raise InputError(f"--out {args.out} is a folder; give a file name ending in .csv")
     metrics = list(dict.fromkeys([args.potential_col, args.revenue_col]))
-    accounts = load_accounts(args.accounts, id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
+    accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
                              territory_col=args.current, metrics=metrics)
     for column, option in ((args.potential_col, "--potential-col"), (args.revenue_col, "--revenue-col")):
         if column not in accounts.columns:
@@ -109,7 +110,7 @@ def _bundled_counties():
 
 
 def _write_csv(frame, path: Path) -> None:
-    from workbench.export.tables import escape_frame
+    from workbench.safeio import escape_frame
     from workbench.safeio import atomic_path
 
     with atomic_path(path) as tmp:
@@ -118,19 +119,8 @@ def _write_csv(frame, path: Path) -> None:
 
 def format_gaps(gaps, territories, uncovered, max_km: float, *, top: int = 10, by_territory: bool = True) -> str:
     """What ``workbench gaps`` prints: the biggest gaps, territories, uncovered accounts."""
-    import pandas as pd
-
+    from workbench.gaps import format_gaps as people
     from workbench.present import km, money, percent, text_table
-
-    def rows(frame, first):
-        return pd.DataFrame({
-            "Rank": frame["rank"].map("{:,}".format), **first(frame),
-            "Accounts": frame["accounts"].map("{:,}".format), "Potential": frame["potential"].map(money),
-            "Revenue": frame["revenue"].map(money),
-            "Penetration": frame["penetration"].map(lambda v: percent(v, fraction=True)),
-            "White space": frame["white_space"].map(money), "To rep": frame["km_to_rep"].map(km),
-            "Uncovered": frame["uncovered_accounts"].map("{:,}".format),
-            "Gap score": frame["gap_score"].map("{:.1f}".format)})
 
     total_potential = float(gaps["potential"].sum())
     lines = [f"market gaps: {len(gaps):,} blocks; potential {money(total_potential)}, revenue "
@@ -141,11 +131,9 @@ def format_gaps(gaps, territories, uncovered, max_km: float, *, top: int = 10, b
         shown = gaps.head(top)
         lines += ["", f"biggest gaps (gap score 100 = the largest; white space counts up to double beyond "
                       f"{km(max_km)} from a rep):"]
-        lines.append(text_table(rows(shown, lambda f: {
-            "Block": f["block_id"], **({"Name": f["block_name"].fillna("")} if "block_name" in f else {}),
-            "Territory": f["territory_id"]}), index=False))
+        lines.append(text_table(people(shown), index=False))
         lines += ["", "territories by gap" + ("" if by_territory else " (territory = the nearest rep's)") + ":"]
-        lines.append(text_table(rows(territories.head(top), lambda f: {"Territory": f["territory_id"]}), index=False))
+        lines.append(text_table(people(territories.head(top)), index=False))
     lines.append("")
     share = uncovered["potential"].sum() / total_potential if "potential" in uncovered and total_potential else None
     lines.append(f"uncovered: {len(uncovered):,} accounts farther than {km(max_km)} from every rep home"

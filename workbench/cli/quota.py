@@ -78,7 +78,7 @@ def run(args) -> int:
 
 def write_quotas(quotas, path, about: dict | None = None) -> Path:
     """Write the quota table: CSV (formula-like text escaped), or an Excel sheet for ``.xlsx``."""
-    from workbench.export.tables import escape_frame
+    from workbench.safeio import escape_frame
     from workbench.safeio import atomic_path
 
     path = Path(path)
@@ -96,19 +96,10 @@ def write_quotas(quotas, path, about: dict | None = None) -> Path:
 
 def format_quotas(quotas, target: float, by: str, plan_name: str = "") -> str:
     """The quota table for people."""
-    import pandas as pd
+    from workbench.present import money, text_table
+    from workbench.quota import format_quotas as people
 
-    from workbench.present import money, percent, text_table
-
-    table = pd.DataFrame({
-        "Territory": quotas["territory_id"], "Rep": quotas["rep_id"].fillna("-"),
-        "Accounts": quotas["accounts"].map("{:,}".format), "Potential": quotas["potential"].map(money),
-        "Revenue": quotas["revenue"].map(money),
-        "Basis": quotas["basis_share"].map(lambda v: percent(v, fraction=True)),
-        "Quota": quotas["quota"].map(lambda v: money(v, compact=False)),
-        "Share": quotas["quota_share"].map(lambda v: percent(v, fraction=True)),
-        "Of potential": quotas["quota_vs_potential"].map(lambda v: percent(v, fraction=True)),
-        "Growth asked": quotas["quota_vs_revenue"].map(lambda v: percent(v, fraction=True, signed=True))})
+    table = people(quotas).drop(columns="Name")
     head = (f"quotas for plan {plan_name!r}: target {money(target, compact=False)} allocated by {by} "
             f"to {len(quotas):,} territories")
     total = float(quotas["quota"].sum())

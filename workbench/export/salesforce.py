@@ -140,7 +140,8 @@ def territory_hierarchy(territories: pd.DataFrame) -> pd.DataFrame:
 
 
 def salesforce_tables(plan_name: str, table: pd.DataFrame, territories: pd.DataFrame, *, draft: bool = False,
-                      plan_hash: str = "") -> dict[str, pd.DataFrame]:
+                      plan_hash: str = "", quotas: pd.DataFrame | None = None,
+                      quota_start: str | None = None) -> dict[str, pd.DataFrame]:
     """The four Data Loader tables, keyed by file name.
 
     Parameters
@@ -155,6 +156,10 @@ def salesforce_tables(plan_name: str, table: pd.DataFrame, territories: pd.DataF
         Prefix the model's name and DeveloperName with DRAFT.
     plan_hash : str
         Recorded in the model description.
+    quotas : pandas.DataFrame, optional
+        Territory quotas (:func:`workbench.quota.territory_quotas`): adds
+        ``ForecastingQuota.csv`` (QuotaAmount, QuotaOwnerId, StartDate,
+        Territory2Id, WorkbenchTerritoryId), starting ``quota_start``.
     """
     label = f"DRAFT {plan_name}" if draft else plan_name
     model_name = developer_name(("DRAFT_" if draft else "") + f"{plan_name}_{plan_hash[:8]}", prefix="Model")
@@ -187,12 +192,17 @@ def salesforce_tables(plan_name: str, table: pd.DataFrame, territories: pd.DataF
         "Territory2Id": table[TERRITORY_ID].astype(str).map(developer).to_numpy(),
         "AssociationCause": ASSOCIATION_CAUSE,
     })
-    return {
+    out = {
         "Territory2Model.csv": model,
         "Territory2.csv": territory2,
         "UserTerritory2Association.csv": users,
         "ObjectTerritory2Association.csv": objects,
     }
+    if quotas is not None:
+        from workbench.quota import salesforce_quotas
+
+        out["ForecastingQuota.csv"] = salesforce_quotas(quotas, quota_start, developer_names=developer)
+    return out
 
 
 README = """\
@@ -210,7 +220,7 @@ Files (UTF-8 CSV, comma separated, header row; set Data Loader's
   Territory2.csv                    {n_territory2} territories: {n_areas} areas, {n_regions} regions, {n_leaves} sales territories
   UserTerritory2Association.csv     {n_users} rep -> territory assignments
   ObjectTerritory2Association.csv   {n_objects} account -> territory assignments
-
+{quota_line}
 Before you start
 ----------------
 1. Enterprise Territory Management must be enabled (Setup > Territory Settings).
@@ -256,17 +266,36 @@ Load order (Data Loader > Insert)
 4. ObjectTerritory2Association.csv -> object ObjectTerritory2Association.
 5. In Setup > Territory Models, review the model, then Activate it (only one
    model can be active; activating replaces the current one).
-
+{quota_steps}
 Text that a spreadsheet would run as a formula (starting with = + - @) is
 written with a leading apostrophe; remove it if such a value is real.
 """
 
 
+_QUOTA_STEPS = """\
+6. ForecastingQuota.csv -> object ForecastingQuota (Collaborative Forecasts
+   must be enabled, with a forecast type and quotas turned on). Columns:
+     QuotaAmount   the territory's quota in the org's currency (the quotas
+                   sum to the company target exactly)
+     QuotaOwnerId  the rep id of the territory's rep -> replace with the
+                   User Id, as for UserTerritory2Association.csv
+     StartDate     first day of the quota period ({quota_start})
+     Territory2Id  -> Territory2.DeveloperName (for territory forecasts; swap
+                   in the Id from step 2's success file, or leave unmapped)
+   Also map ForecastingTypeId (your forecast type's Id; Setup > Forecasts
+   Settings). Territories without a rep have no quota owner and are not in
+   this file (their quota is in ../quotas.csv). "WorkbenchTerritoryId" is for
+   you: do not map it.
+"""
+
+
 def write_salesforce(folder: Path, plan_name: str, table: pd.DataFrame, territories: pd.DataFrame, *,
-                     draft: bool = False, plan_hash: str = "", escape=None) -> list[Path]:
-    """Write the four Data Loader CSVs and README.txt into ``folder``; return the paths."""
+                     draft: bool = False, plan_hash: str = "", escape=None, quotas: pd.DataFrame | None = None,
+                     quota_start: str | None = None) -> list[Path]:
+    """Write the Data Loader CSVs (with quotas, ForecastingQuota.csv too) and README.txt; return the paths."""
     folder.mkdir(parents=True, exist_ok=True)
-    tables = salesforce_tables(plan_name, table, territories, draft=draft, plan_hash=plan_hash)
+    tables = salesforce_tables(plan_name, table, territories, draft=draft, plan_hash=plan_hash, quotas=quotas,
+                               quota_start=quota_start)
     paths = []
     for name, frame in tables.items():
         path = folder / name
@@ -291,6 +320,11 @@ def write_salesforce(folder: Path, plan_name: str, table: pd.DataFrame, territor
         n_objects=len(tables["ObjectTerritory2Association.csv"]),
         territory_type=TERRITORY_TYPE,
         rep_role=REP_ROLE,
+        quota_line=(f"  ForecastingQuota.csv              {len(tables['ForecastingQuota.csv'])} territory quotas "
+                    "(rep, amount, start date)\n" if "ForecastingQuota.csv" in tables else ""),
+        quota_steps=(_QUOTA_STEPS.format(quota_start=tables["ForecastingQuota.csv"]["StartDate"].iloc[0]
+                                         if len(tables["ForecastingQuota.csv"]) else "-")
+                     if "ForecastingQuota.csv" in tables else ""),
     )
     path = folder / "README.txt"
     path.write_text(readme, encoding="utf-8")

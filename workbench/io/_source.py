@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import os
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.errors import InputError
+from workbench.errors import EncodingFallbackWarning, InputError
 
 #: Files at least this big are read in chunks with a progress bar.
 LARGE_FILE_BYTES = 50 * 1024 * 1024
@@ -165,9 +166,9 @@ def to_text(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series):
         values = series
         if pd.api.types.is_float_dtype(series):
-            finite = series.dropna()
-            if len(finite) and np.all(np.mod(finite.to_numpy(dtype=float), 1) == 0):
-                values = series.astype("Int64")
+            # Whole numbers as whole-number text, exactly and value by value (3.0 -> "3", 1e20 ->
+            # "100000000000000000000": Int64 cannot hold it, and "1e+20" is not the id a person typed).
+            values = series.map(_cell_text, na_action="ignore")
         out = values.astype("str")
         return out.where(series.notna(), None).astype("str")
     if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):
@@ -265,7 +266,47 @@ def sniff_delimiter(header: str) -> str:
     return best
 
 
+#: Tried, in order, when no encoding was given and the file is not UTF-8 (cp1252 is Excel's
+#: "CSV" on Windows; latin-1 decodes any byte, so it is the last resort).
+FALLBACK_ENCODINGS = ("cp1252", "latin-1")
+
+
 def _read_text(path: Path, *, what, is_text, encoding, progress) -> RawTable:
+    try:
+        return _read_text_as(path, what=what, is_text=is_text, encoding=encoding, progress=progress)
+    except _NotUTF8:
+        pass
+    fallback = _fallback_encoding(path)
+    table = _read_text_as(path, what=what, is_text=is_text, encoding=fallback, progress=progress)
+    note = (f"{path.name} is not UTF-8: read it as {fallback!r}"
+            f"{' (Windows-1252)' if fallback == 'cp1252' else ''}. If accented letters look wrong, pass the "
+            f"file's real encoding (encoding=..., CLI: --encoding), or re-save it as CSV UTF-8.")
+    warnings.warn(note, EncodingFallbackWarning, stacklevel=4)
+    table.notes.insert(0, note)
+    return table
+
+
+class _NotUTF8(Exception):
+    """No encoding was given and the file does not decode as UTF-8."""
+
+
+def _fallback_encoding(path: Path) -> str:
+    raw, stream = _open_binary(path)
+    try:
+        data = stream.read()
+    finally:
+        stream.close()
+        raw.close()
+    for candidate in FALLBACK_ENCODINGS:
+        try:
+            data.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        return candidate
+    return FALLBACK_ENCODINGS[-1]  # pragma: no cover - latin-1 decodes every byte
+
+
+def _read_text_as(path: Path, *, what, is_text, encoding, progress) -> RawTable:
     user_encoding = encoding is not None
     if encoding is None:
         raw, stream = _open_binary(path)
@@ -282,6 +323,8 @@ def _read_text(path: Path, *, what, is_text, encoding, progress) -> RawTable:
     try:
         head_bytes, head = _head_text(path, encoding)
     except UnicodeDecodeError as exc:
+        if not user_encoding and encoding == "utf-8-sig":
+            raise _NotUTF8 from exc
         raise _encoding_error(path, encoding, exc, user_encoding) from exc
     except LookupError as exc:
         raise InputError(f"{path.name}: unknown encoding {encoding!r}. Fix: pass a Python codec name such as 'utf-8' or 'cp1252'.") from exc
@@ -322,6 +365,8 @@ def _read_text(path: Path, *, what, is_text, encoding, progress) -> RawTable:
         else:
             frame = pd.read_csv(path, **kwargs)
     except UnicodeDecodeError as exc:
+        if not user_encoding and encoding == "utf-8-sig":
+            raise _NotUTF8 from exc
         raise _encoding_error(path, encoding, exc, user_encoding) from exc
     except pd.errors.EmptyDataError as exc:
         raise InputError(f"{path.name} is empty: no header and no {what}. Fix: export the {what} again with a header line.") from exc

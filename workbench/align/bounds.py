@@ -1,0 +1,289 @@
+"""Lower bounds on how much a realignment must move, and the graph of bordering territories.
+
+Two bounds, both as a share of a metric's total:
+
+* the **plain** bound, :func:`plain_lower_bound`: the larger of the total
+  excess above the upper bounds and the total deficit below the lower
+  bounds. Every unit of either must change territory; it assumes any
+  territory can hand load to any other.
+* the **geography-aware** bound, :func:`bordering_lower_bound`: load only
+  moves between *bordering* territories, so load headed for a far-away
+  territory crosses every territory in between and counts at each crossing.
+  It is a minimum-cost flow on the graph of bordering territories:
+  supplies are the load above each upper bound, demands the load missing
+  below each lower bound, every edge costs 1 per unit (one hop), capacities
+  are unlimited (scipy's HiGHS linear program). On an ``A - B - C`` line
+  where ``A`` is heavy, ``C`` light and ``B`` on target, the plain bound is
+  the excess of ``A`` and the bordering bound twice that.
+
+Which territories border each other (:func:`bordering_options`):
+
+* with points, the k-nearest-neighbour graph of the accounts (k = 8 by
+  default): two territories border when an account of one has an account
+  of the other among its k nearest; accounts that carry a block (county)
+  also border every territory present in their block;
+* with blocks, queen adjacency of the blocks (:func:`block_territory_graph`).
+
+Territories the graph leaves in separate pieces (islands) are joined at
+their nearest pair of centres, so the flow always exists.
+
+A realignment that moves each account at most once, to a bordering
+territory, moves at least the bordering bound; ``moved / bound`` is the
+honest measure of how close a realignment gets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.optimize import linprog
+from scipy.sparse.csgraph import connected_components
+from scipy.spatial import cKDTree
+
+#: Nearest accounts that define bordering territories (points).
+N_NEIGHBOURS = 8
+
+#: Accounts of a territory that may cross a bridge to an island territory (nearest to its centre).
+_BRIDGE_ACCOUNTS = 25
+
+
+def plain_lower_bound(loads: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Least share of each metric that must move, when any territory may give to any other.
+
+    Parameters
+    ----------
+    loads, low, high : (t, m) arrays
+        Load, lower and upper bound per territory and metric (shares of the total).
+
+    Returns
+    -------
+    (m,) array
+        The larger of the total excess and the total deficit, per metric.
+
+    Examples
+    --------
+    >>> loads = np.array([[0.6], [0.3], [0.1]])
+    >>> plain_lower_bound(loads, np.full((3, 1), 0.3), np.full((3, 1), 0.36)).round(2).tolist()
+    [0.24]
+    """
+    loads, low, high = (np.atleast_2d(np.asarray(a, dtype=float).T).T for a in (loads, low, high))
+    excess = np.maximum(loads - high, 0).sum(axis=0)
+    deficit = np.maximum(low - loads, 0).sum(axis=0)
+    return np.maximum(excess, deficit)
+
+
+def bordering_lower_bound(loads: np.ndarray, low: np.ndarray, high: np.ndarray, adjacency, *,
+                          return_flows: bool = False):
+    """Least share of each metric that must move when load only crosses borders of bordering territories.
+
+    A minimum-cost flow per metric: every edge of ``adjacency`` carries any
+    amount at cost 1 per unit; each territory must end within its bounds.
+
+    Parameters
+    ----------
+    loads, low, high : (t,) or (t, m) arrays
+        Load, lower and upper bound per territory (and metric). A closed
+        territory has ``low = high = 0``; a territory that must not change
+        has both equal to its load.
+    adjacency : (t, t) bool array or scipy sparse matrix
+        True where two territories border each other (symmetric).
+
+    return_flows : bool, default False
+        Also return the (t, t) flows between territories (summed over the metrics).
+
+    Returns
+    -------
+    (m,) array
+        The bound per metric (``inf`` where no flow on the graph can reach the bounds).
+    flows : (t, t) array
+        Only with ``return_flows``.
+
+    Examples
+    --------
+    An ``A - B - C`` line: A is 20% over, C 20% under, B on target; the
+    load must cross two borders, so the bound is twice the plain one:
+
+    >>> line = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
+    >>> loads, target = np.array([1.2, 1.0, 0.8]) / 3, np.full(3, 1 / 3)
+    >>> bordering_lower_bound(loads, target, target, line).round(3).tolist()
+    [0.133]
+    >>> plain_lower_bound(loads, target, target).round(3).tolist()
+    [0.067]
+    """
+    loads, low, high = (np.asarray(a, dtype=float) for a in (loads, low, high))
+    if loads.ndim == 1:
+        loads, low, high = loads[:, None], low[:, None], high[:, None]
+    adjacency = sparse.csr_matrix(adjacency, dtype=bool)
+    adjacency = (adjacency + adjacency.T).tocoo()
+    keep = adjacency.row != adjacency.col
+    src, dst = adjacency.row[keep], adjacency.col[keep]
+    n_t, n_e = loads.shape[0], len(src)
+    out = np.zeros(loads.shape[1])
+    flows = np.zeros((n_t, n_t))
+    if n_e == 0:
+        inside = (loads >= low - 1e-12) & (loads <= high + 1e-12)
+        out = np.where(inside.all(axis=0), 0.0, np.inf)
+        return (out, flows) if return_flows else out
+    edge = np.arange(n_e)
+    net_in = sparse.csr_matrix((np.r_[np.ones(n_e), -np.ones(n_e)], (np.r_[dst, src], np.r_[edge, edge])),
+                               shape=(n_t, n_e))
+    a_ub = sparse.vstack([net_in, -net_in]).tocsr()
+    for m in range(loads.shape[1]):
+        if plain_lower_bound(loads[:, m], low[:, m], high[:, m])[0] <= 1e-15:
+            continue
+        result = linprog(np.ones(n_e), A_ub=a_ub, b_ub=np.r_[high[:, m] - loads[:, m], loads[:, m] - low[:, m]],
+                         bounds=(0, None), method="highs")
+        out[m] = float(result.fun) if result.status == 0 else np.inf
+        if result.status == 0:
+            flows[src, dst] += result.x
+    return (out, flows) if return_flows else out
+
+
+@dataclass(frozen=True)
+class Borders:
+    """Which territory each account may move to without leaving bordering territory.
+
+    Attributes
+    ----------
+    rows, territories : (p,) int arrays
+        Pairs (account row, bordering territory other than its own).
+    adjacency : (t, t) bool array
+        Territories that border each other (symmetric, islands bridged).
+    """
+
+    rows: np.ndarray
+    territories: np.ndarray
+    adjacency: np.ndarray
+
+
+def nearest_accounts(xyz: np.ndarray, k: int = N_NEIGHBOURS) -> np.ndarray:
+    """(n, k) rows of each account's ``k`` nearest other accounts (fewer columns when there are fewer)."""
+    k = int(min(k, max(len(xyz) - 1, 0)))
+    if k == 0:
+        return np.zeros((len(xyz), 0), dtype=np.int64)
+    return cKDTree(xyz).query(xyz, k=k + 1)[1][:, 1:]
+
+
+def bordering_options(xyz: np.ndarray, labels: np.ndarray, n_territories: int, *, groups=None,
+                      k: int = N_NEIGHBOURS, centres=None, near=None) -> Borders:
+    """Bordering territories of every account from the k-nearest-neighbour graph of the accounts.
+
+    Parameters
+    ----------
+    xyz : (n, 3) array
+        Account positions on the unit sphere.
+    labels : (n,) int array
+        Territory index of each account.
+    n_territories : int
+    groups : (n,) array, optional
+        Block (county) of each account: accounts of a block also border
+        every territory present in it.
+    k : int, default 8
+        Nearest accounts looked at.
+    centres : (t, 3) array, optional
+        Territory centres, to bridge islands (default: the accounts' means).
+    near : (n, k) int array, optional
+        Precomputed :func:`nearest_accounts` (then ``k`` is its width).
+
+    Returns
+    -------
+    Borders
+
+    Examples
+    --------
+    Three groups of points on a line, one territory each:
+
+    >>> xyz = np.c_[np.ones(6), np.repeat([0.0, 0.01, 0.02], 2), np.zeros(6)]
+    >>> b = bordering_options(xyz, np.repeat([0, 1, 2], 2), 3, k=2)
+    >>> b.adjacency.astype(int).tolist()
+    [[0, 1, 0], [1, 0, 1], [0, 1, 0]]
+    """
+    labels = np.asarray(labels, dtype=np.int64)
+    n = len(labels)
+    near = nearest_accounts(xyz, k) if near is None else near
+    k = near.shape[1]
+    pairs = [np.zeros(0, dtype=np.int64)]
+    if k > 0:
+        key = np.repeat(np.arange(n), k) * n_territories + labels[near].ravel()
+        pairs.append(key)
+    if groups is not None:
+        frame = pd.DataFrame({"g": pd.factorize(pd.Series(groups).astype(str))[0], "t": labels})
+        present = frame.drop_duplicates()
+        if present["g"].duplicated().any():
+            shared = present[present["g"].duplicated(keep=False)]
+            rows = frame.reset_index().merge(shared, on="g", suffixes=("", "_other"))
+            pairs.append(rows["index"].to_numpy() * n_territories + rows["t_other"].to_numpy())
+    key = np.unique(np.concatenate(pairs))
+    rows, territories = key // n_territories, key % n_territories
+    other = territories != labels[rows]
+    rows, territories = rows[other], territories[other]
+    adjacency = np.zeros((n_territories, n_territories), dtype=bool)
+    adjacency[labels[rows], territories] = True
+    adjacency |= adjacency.T
+    if centres is None:
+        sums = np.stack([np.bincount(labels, weights=xyz[:, a], minlength=n_territories) for a in range(3)], axis=1)
+        centres = sums / np.maximum(np.linalg.norm(sums, axis=1, keepdims=True), 1e-12)
+    extra = bridge_islands(adjacency, centres, present=np.bincount(labels, minlength=n_territories) > 0)
+    if extra:
+        add_rows, add_terr = [rows], [territories]
+        for s, j in extra:
+            for a, b in ((s, j), (j, s)):
+                members = np.flatnonzero(labels == a)
+                if members.size == 0:
+                    continue
+                nearest = members[np.argsort(np.linalg.norm(xyz[members] - centres[b], axis=1))[:_BRIDGE_ACCOUNTS]]
+                add_rows.append(nearest)
+                add_terr.append(np.full(len(nearest), b))
+        rows, territories = np.concatenate(add_rows), np.concatenate(add_terr)
+    return Borders(rows.astype(np.int64), territories.astype(np.int64), adjacency)
+
+
+def bridge_islands(adjacency: np.ndarray, centres: np.ndarray, present=None) -> list[tuple[int, int]]:
+    """Join the pieces of a territory graph at their nearest pair of centres (in place); return the bridges.
+
+    ``present`` (bool per territory) limits the joining to territories that
+    hold accounts (an empty new territory is joined by its caller).
+    """
+    present = np.ones(len(adjacency), dtype=bool) if present is None else np.asarray(present, dtype=bool)
+    bridges = []
+    while True:
+        nodes = np.flatnonzero(present)
+        if nodes.size <= 1:
+            return bridges
+        n_comp, comp = connected_components(sparse.csr_matrix(adjacency[np.ix_(nodes, nodes)]), directed=False)
+        if n_comp <= 1:
+            return bridges
+        main = np.bincount(comp).argmax()
+        inside, outside = nodes[comp == main], nodes[comp != main]
+        dist = np.linalg.norm(centres[inside][:, None, :] - centres[outside][None, :, :], axis=2)
+        a, b = np.unravel_index(np.argmin(dist), dist.shape)
+        s, j = int(inside[a]), int(outside[b])
+        adjacency[s, j] = adjacency[j, s] = True
+        bridges.append((s, j))
+
+
+def block_territory_graph(edges: np.ndarray, block_labels: np.ndarray, n_territories: int) -> np.ndarray:
+    """(t, t) bool adjacency of territories made of blocks: two border when two of their blocks touch.
+
+    Examples
+    --------
+    >>> block_territory_graph(np.array([[0, 1], [1, 2], [2, 3]]), np.array([0, 0, 1, 2]), 3).astype(int).tolist()
+    [[0, 1, 0], [1, 0, 1], [0, 1, 0]]
+    """
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    a, b = block_labels[edges[:, 0]], block_labels[edges[:, 1]]
+    differ = a != b
+    adjacency = np.zeros((n_territories, n_territories), dtype=bool)
+    adjacency[a[differ], b[differ]] = True
+    adjacency |= adjacency.T
+    return adjacency
+
+
+def realignment_bounds(loads: np.ndarray, low: np.ndarray, high: np.ndarray, adjacency):
+    """(plain, bordering) lower bound of the first metric, and the bordering flows of every metric."""
+    plain = float(plain_lower_bound(loads[:, :1], low[:, :1], high[:, :1])[0])
+    bordering, flows = bordering_lower_bound(loads, low, high, adjacency, return_flows=True)
+    return plain, max(float(bordering[0]), plain), flows
