@@ -184,10 +184,10 @@ def _load_reps(path):
 
 
 def _write_moved(moved: pd.DataFrame, path) -> None:
-    from workbench.safeio import atomic_path, escape_formulas
+    from workbench.safeio import atomic_path, escape_frame
 
     with atomic_path(path) as tmp:
-        escape_formulas(moved).to_csv(tmp, index=False)
+        escape_frame(moved).to_csv(tmp, index=False)
 
 
 # ---------------------------------------------------------------------------- approve
@@ -202,10 +202,11 @@ def run_approve(args) -> int:
 
 
 def _approve_locked(args) -> int:
-    from workbench.plan import approve, check_save_path, load_plan, save_plan
+    from workbench.plan import approve, check_approver, check_save_path, load_plan, save_plan
     from workbench.safeio import refuse_symlink
     from workbench.signoff import read_lineage, review_plan
 
+    check_approver(args.by, args.note)  # before the review: a forged name is refused, not reviewed
     plan = load_plan(args.plan)
     if plan.is_approved:
         m = plan.metadata

@@ -24,7 +24,8 @@ from workbench.errors import PlanError, TamperedPlanError
 from workbench.plan._frames import normalise_territories
 from workbench.plan._hash import FORMAT_TAG, HASH_COVERAGE
 from workbench.plan._hash import input_hash as _input_hash
-from workbench.plan._meta import APPROVED, PlanMetadata, utc_now
+from workbench.plan._meta import APPROVED, PlanMetadata
+from workbench.provenance import utc_now
 from workbench.plan._lineage import lineage_records
 from workbench.plan._model import Plan
 from workbench.locking import folder_lock, recover
@@ -40,7 +41,7 @@ from workbench.schema import ACCOUNT_ID, TERRITORY_ID
 
 MANIFEST = "manifest.json"
 #: Metadata fields that manifests written before they existed do not hold, with their defaults.
-_OPTIONAL_FIELDS = {"accepted_warnings": ()}
+_OPTIONAL_FIELDS = {"accepted_warnings": (), "report": {}}
 ACCOUNTS_FILE = "accounts.parquet"
 ASSIGNMENTS_FILE = "assignments.parquet"
 TERRITORIES_FILE = "territories.parquet"
@@ -105,10 +106,7 @@ def approve(plan: Plan, by: str, note: str = "", *, accept_warnings: bool = Fals
         raise TypeError(f"approve needs a Plan, got {type(plan).__name__}")
     if not isinstance(by, str) or not isinstance(note, str):
         raise TypeError(f"by and note must be str, got {type(by).__name__} and {type(note).__name__}")
-    if not by.strip():
-        raise PlanError("approve needs the approver's name: pass by='Name' (CLI: --by NAME)")
-    _check_plain_text(by, "approver name (--by)", allowed="")
-    _check_plain_text(note, "approval note (--note)", allowed="\n\t")
+    check_approver(by, note)
     if plan.is_approved:
         m = plan.metadata
         raise PlanError(f"plan {plan.name!r} is already approved (by {m.approved_by} at {m.approved_at}, "
@@ -133,6 +131,27 @@ def approve(plan: Plan, by: str, note: str = "", *, accept_warnings: bool = Fals
 
 #: Invisible characters that reorder text on screen (bidi embeddings, overrides, isolates).
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_approver(by: str, note: str = "") -> None:
+    """Raise :class:`PlanError` unless ``by`` is a plain, non-empty name and ``note`` plain text.
+
+    Newlines, ANSI escapes and other control characters would print raw on terminals (an approver
+    name ``"Dana\\nApproved by: CEO"`` forges a second line); bidi overrides reorder text on screen.
+    The note may hold newlines and tabs.
+
+    Examples
+    --------
+    >>> check_approver("Dana Lee", "FY27\\nsigned off in the QBR")
+    >>> check_approver("Dana\\x1b[31m")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.PlanError: approver name (--by) 'Dana\\x1b[31m' holds 1 control character(s) ('\\x1b' at position 4); terminals and reports would run or hide them: type it as plain text
+    """
+    if not isinstance(by, str) or not by.strip():
+        raise PlanError("approve needs the approver's name: pass by='Name' (CLI: --by NAME)")
+    _check_plain_text(by, "approver name (--by)", allowed="")
+    _check_plain_text(note, "approval note (--note)", allowed="\n\t")
 
 
 def _check_plain_text(text: str, what: str, *, allowed: str) -> None:
