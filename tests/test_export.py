@@ -309,3 +309,19 @@ def test_formats(tmp_path):
     with pytest.raises(TypeError, match="plan must be a Plan or the path of a saved plan, got int"):
         export_plan(3, tmp_path / "x")
     assert FORMATS == ("csv", "excel", "gis", "salesforce", "report")
+
+
+def test_the_report_map_leaves_the_callers_matplotlib_backend_and_figures_alone(tmp_path):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        open_figures = plt.get_fignums()
+        out = export_plan(make_plan(), tmp_path / "out", formats="report")
+        assert "data:image/png;base64," in (out / "report.html").read_text(encoding="utf-8")
+        assert matplotlib.get_backend() == "svg"
+        assert plt.get_fignums() == open_figures
+    finally:
+        matplotlib.use(before)

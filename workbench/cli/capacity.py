@@ -78,7 +78,7 @@ def run(args) -> int:
                               result.target, result.new_rep_capacity)
     if args.reps_out is not None:
         from workbench.capacity import headcount_reps
-        from workbench.export.tables import escape_frame
+        from workbench.safeio import escape_frame
         from workbench.safeio import atomic_path
 
         with atomic_path(args.reps_out) as tmp:

@@ -35,7 +35,7 @@ def _describe(plan) -> dict:
 def run(args) -> int:
     """Load both plans, diff them, print; return the exit code."""
     from workbench import present
-    from workbench.export.tables import escape_frame
+    from workbench.safeio import escape_frame
     from workbench.plan import diff_plans, load_plan
     from workbench.safeio import atomic_path
 

@@ -110,7 +110,7 @@ def _bundled_counties():
 
 
 def _write_csv(frame, path: Path) -> None:
-    from workbench.export.tables import escape_frame
+    from workbench.safeio import escape_frame
     from workbench.safeio import atomic_path
 
     with atomic_path(path) as tmp:

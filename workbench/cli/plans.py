@@ -184,10 +184,10 @@ def _load_reps(path):
 
 
 def _write_moved(moved: pd.DataFrame, path) -> None:
-    from workbench.safeio import atomic_path, escape_formulas
+    from workbench.safeio import atomic_path, escape_frame
 
     with atomic_path(path) as tmp:
-        escape_formulas(moved).to_csv(tmp, index=False)
+        escape_frame(moved).to_csv(tmp, index=False)
 
 
 # ---------------------------------------------------------------------------- approve

@@ -78,7 +78,7 @@ def run(args) -> int:
 
 def write_quotas(quotas, path, about: dict | None = None) -> Path:
     """Write the quota table: CSV (formula-like text escaped), or an Excel sheet for ``.xlsx``."""
-    from workbench.export.tables import escape_frame
+    from workbench.safeio import escape_frame
     from workbench.safeio import atomic_path
 
     path = Path(path)
