@@ -387,7 +387,6 @@ def _recombine(labels, loads, weights, edges, fixed, frozen, giant, band, move, 
     lowers the pair's cost. With ``preferred`` (current territories) the
     split that moves the least weight among those within tolerance wins.
     """
-    k = len(loads)
     cost = _cost(loads, band).sum(axis=1)
     cost[frozen] = -1.0
     cost[np.unique(labels[giant])] = -1.0  # a part around a too-heavy node cannot get better
