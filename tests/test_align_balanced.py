@@ -31,8 +31,8 @@ def test_four_clusters_recovered_exactly_with_equal_loads():
     assert same_partition(model.labels_, accounts["cluster"])
     assert model.report_.max_deviation == {"workload": 0.0}
     assert model.report_.within_tolerance and model.report_.converged
-    assert list(model.centers_.index) == ["T001", "T002", "T003", "T004"]
-    assert model.centers_["latitude"].between(40, 41.05).all()
+    assert list(model.centres_.index) == ["T001", "T002", "T003", "T004"]
+    assert model.centres_["latitude"].between(40, 41.05).all()
 
 
 def test_every_account_assigned_once_and_labels_are_str():

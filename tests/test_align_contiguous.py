@@ -48,8 +48,8 @@ def test_four_by_four_grid_gives_four_connected_territories_of_four_blocks():
     assert model.report_.contiguous is True
     assert connected_territories(model)
     assert model.report_.max_deviation == {"workload": 0.0}
-    assert list(model.centers_.columns) == ["latitude", "longitude"]
-    assert set(model.centers_.index) == set(model.labels_)
+    assert list(model.centres_.columns) == ["latitude", "longitude"]
+    assert set(model.centres_.index) == set(model.labels_)
 
 
 def test_u_shape_keeps_each_arm_whole_where_a_naive_split_would_join_the_tips():
@@ -212,7 +212,7 @@ def test_wrong_inputs_are_named():
     with pytest.raises(InputError, match="pass blocks="):
         ContiguousTerritories(n_territories=2).fit(accounts)
     with pytest.raises(TypeError, match="GeoDataFrame"):
-        ContiguousTerritories(n_territories=2).fit(accounts, pd.DataFrame(blocks))
+        ContiguousTerritories(n_territories=2).fit(accounts, blocks=pd.DataFrame(blocks))
     with pytest.raises(InputError, match="no block column 'zip'"):
         ContiguousTerritories(n_territories=2, block_col="zip").fit(accounts, blocks=blocks)
 

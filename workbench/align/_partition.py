@@ -39,6 +39,8 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from sklearn.utils import check_random_state
 
+from workbench.schema import DEFAULT_TOLERANCE
+
 #: Recombinations (merge two parts, re-split along a random spanning tree) allowed per part before the
 #: local search gives up: each one is costly, and a few per part were enough on every graph we tried.
 RECOMBINATIONS_PER_PART = 4
@@ -504,7 +506,7 @@ def _swap(labels, loads, weights, csr, articulation, src, dst, movable, frozen, 
     return False
 
 
-def partition(n_parts, edges, weights, xyz, *, tolerance=0.05, initial=None, fixed=None,
+def partition(n_parts, edges, weights, xyz, *, tolerance=DEFAULT_TOLERANCE, initial=None, fixed=None,
               frozen_parts=(), max_iter=2000, preferred=None, polish=True, progress=None, rng=None,
               random_state=None) -> PartitionResult:
     """Split a graph into ``n_parts`` connected parts of balanced weight.

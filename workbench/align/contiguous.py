@@ -123,7 +123,7 @@ class ContiguousTerritories(TerritoryEstimator):
         Territory of every account row.
     block_labels_ : pandas.Series
         Territory of every block (index block id).
-    centers_ : pandas.DataFrame
+    centres_ : pandas.DataFrame
         Index ``territory_id``: latitude, longitude.
     adjacency_ : networkx.Graph
         The block graph used (bridges have ``bridge=True``).
