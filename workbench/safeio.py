@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 #: Characters that make a spreadsheet treat a cell as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 @contextlib.contextmanager
@@ -354,3 +354,34 @@ def escape_formulas(frame):
         if series.dtype == object or str(series.dtype).startswith(("str", "string")):
             out[column] = series.map(escape_formula, na_action="ignore")
     return out
+
+
+def write_csv(frame, path: str | os.PathLike, *, escape: bool = True) -> Path:
+    """Write a frame as a CSV that spreadsheets and CSV readers take apart exactly; atomically.
+
+    * UTF-8 with a byte-order mark, so Windows Excel shows non-ASCII names
+      (``Zürich``, ``東京``) instead of mojibake; every reader in this package
+      accepts the mark (``encoding="utf-8-sig"``).
+    * Lines end in CR LF (RFC 4180), which makes the writer quote every field
+      holding a CR or an LF: a name with a bare carriage return no longer
+      splits its row in two (the part after it began a new row, and could
+      begin it with a live formula).
+    * With ``escape`` (the default) formula-like text gets the reversible
+      leading quote of :func:`workbench.export.tables.escape_frame`.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = write_csv(pd.DataFrame({"name": ["Zürich", "a\\rb", "=1+1"]}), path)
+    >>> path.read_bytes()
+    b'\\xef\\xbb\\xbfname\\r\\nZ\\xc3\\xbcrich\\r\\n"a\\rb"\\r\\n\\'=1+1\\r\\n'
+    """
+    if escape:
+        from workbench.export.tables import escape_frame
+
+        frame = escape_frame(frame)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\r\n", encoding="utf-8-sig")
+    return path

@@ -307,7 +307,7 @@ def _check_count(asked, found, where):
 
 
 def _write(args, accounts, labels, method, reps, balance_on, hierarchy=None) -> None:
-    from workbench.safeio import atomic_path
+    from workbench.safeio import write_csv
 
     out = str(args.out)
     if out.lower().endswith(".csv"):
@@ -316,10 +316,7 @@ def _write(args, accounts, labels, method, reps, balance_on, hierarchy=None) -> 
         if hierarchy is not None:
             for level in hierarchy.columns:
                 frame[level] = frame[TERRITORY_ID].map(hierarchy[level]).to_numpy()
-        from workbench.export.tables import escape_frame
-
-        with atomic_path(out) as tmp:  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
-            escape_frame(frame).to_csv(tmp, index=False)
+        write_csv(frame, out)  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
         return
     from workbench.plan import Plan, save_plan
 

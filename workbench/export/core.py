@@ -12,7 +12,7 @@ from workbench import metrics as _metrics
 from workbench.errors import InputError, PlanError
 from workbench.export import excel, gis, manifest, report, salesforce, tables
 from workbench.locking import folder_lock
-from workbench.safeio import atomic_directory, refuse_symlink
+from workbench.safeio import atomic_directory, refuse_symlink, write_csv
 from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, METRICS, NAME, TERRITORY_ID, WORKLOAD
 
 #: Output groups, in the order they are written.
@@ -378,7 +378,7 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
         if "csv" in formats:
             tables.write_assignments(table, folder / "assignments.csv")
             if quotas is not None:
-                tables.escape_frame(quotas).to_csv(folder / "quotas.csv", index=False, lineterminator="\n")
+                write_csv(quotas, folder / "quotas.csv")
         if needs & {"excel", "report"}:
             comparison = _compare(plan, current_plan, metric_cols, blocks, block_col)
             scorecard = _scorecard(plan, comparison, metric_cols, blocks, block_col)
