@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -283,7 +284,13 @@ def test_report_escapes_user_text_and_shows_the_approval(exported):
     assert "Dana &lt;VP&gt;" in page and "ok &amp; go" in page and plan.content_hash in page
     assert plan.metadata.approved_at in page
     assert "2 of 6 accounts change territory (33.3%), carrying 33.3% of the workload" in page
-    assert "http://" not in page and "https://" not in page and "<script" not in page
+    # Nothing is fetched: no src/href to the network, scripts only inline (the vendored Leaflet and the map).
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)  # Leaflet's code holds URL strings
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", markup)
+    assert re.findall(r"<script[^>]*\bsrc=", page) == []
+    assert "script-src 'unsafe-inline'" in page and "connect-src" not in page  # default-src 'none' blocks fetches
+    assert page.index('id="headline"') < page.index('id="maps"') < page.index('id="scorecard"')  # headline first
+    assert str(out.parent) not in page  # no local paths
 
 
 def test_unassigned_accounts_are_refused(tmp_path):
@@ -302,3 +309,19 @@ def test_formats(tmp_path):
     with pytest.raises(TypeError, match="plan must be a Plan or the path of a saved plan, got int"):
         export_plan(3, tmp_path / "x")
     assert FORMATS == ("csv", "excel", "gis", "salesforce", "report")
+
+
+def test_the_report_map_leaves_the_callers_matplotlib_backend_and_figures_alone(tmp_path):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        open_figures = plt.get_fignums()
+        out = export_plan(make_plan(), tmp_path / "out", formats="report")
+        assert "data:image/png;base64," in (out / "report.html").read_text(encoding="utf-8")
+        assert matplotlib.get_backend() == "svg"
+        assert plt.get_fignums() == open_figures
+    finally:
+        matplotlib.use(before)

@@ -232,7 +232,7 @@ def test_model_rejects_accounts_outside_blocks(accounts, blocks):
 
 
 def test_model_rejects_wrong_label_count(accounts):
-    with pytest.raises(InputError, match="current has 2 labels but there are 12 accounts"):
+    with pytest.raises(InputError, match="current has 2 entries but accounts has 12 rows"):
         ComparisonModel(["T1", "T2"], accounts["current_territory"], accounts=accounts)
 
 

@@ -402,7 +402,8 @@ def _contiguity(plan, current_plan, graph, block_col) -> list[str]:
     if len(broken) <= today:
         return []
     shown = ", ".join(map(str, broken[:8])) + (f" and {len(broken) - 8} more" if len(broken) > 8 else "")
-    return [f"{len(broken)} territories are not contiguous ({shown}); today: {today}"]
+    what = "territory is" if len(broken) == 1 else "territories are"
+    return [f"{len(broken)} {what} not contiguous ({shown}); today: {today}"]
 
 
 def read_lineage(path) -> list:

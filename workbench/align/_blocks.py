@@ -15,6 +15,7 @@ import shapely
 
 from workbench.errors import InputError
 from workbench.geo import block_adjacency, to_unit_xyz
+from workbench.labels import fill_from_neighbours
 from workbench.schema import BLOCK_ID, LATITUDE, LONGITUDE, WGS84
 
 
@@ -165,3 +166,11 @@ def account_blocks(accounts: pd.DataFrame, block_col: str, ids: np.ndarray) -> n
 def account_xyz(accounts: pd.DataFrame) -> np.ndarray:
     """Unit-sphere coordinates of the accounts."""
     return to_unit_xyz(accounts[LATITUDE].to_numpy(dtype=float), accounts[LONGITUDE].to_numpy(dtype=float))
+
+
+def fill_blocks(block_label: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Blocks labelled -1 (no accounts) join a neighbour (:func:`workbench.labels.fill_from_neighbours`);
+    blocks no labelled block reaches (a graph part with no accounts) go to territory 0."""
+    filled = fill_from_neighbours(block_label, edges, missing=block_label < 0)
+    filled[filled < 0] = 0
+    return filled

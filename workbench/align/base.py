@@ -118,28 +118,45 @@ def lock_mask(accounts: pd.DataFrame, lock_col: str | None) -> np.ndarray:
     return truthy
 
 
-def check_n_territories(n_territories, n_accounts: int) -> int:
+def check_n_territories(n_territories, n_accounts: int, *, name: str = "n_territories", where=None) -> int:
     """Validate the number of territories against the number of accounts.
+
+    ``name`` is how the caller's user spells the argument (``"--territories"``
+    on the command line), ``where`` the accounts' file, for the message.
 
     Examples
     --------
     >>> check_n_territories(3, 10)
     3
+    >>> check_n_territories(5, 3, name="--territories", where="accounts.csv")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: --territories 5 is more than the 3 accounts in accounts.csv; ask for at most one territory per account
     """
     if isinstance(n_territories, bool) or not isinstance(n_territories, (int, np.integer)):
-        raise TypeError(f"n_territories must be an int, got {n_territories!r}")
+        raise TypeError(f"{name} must be an int, got {n_territories!r}")
     if n_territories < 1:
-        raise InputError(f"n_territories must be at least 1, got {n_territories}")
+        raise InputError(f"{name} must be a positive number, got {n_territories}; ask for at least 1 territory")
     if n_territories > n_accounts:
-        raise InputError(f"n_territories={n_territories} is more than the {n_accounts} accounts; "
+        label = f"{name} {n_territories}" if name.startswith("-") else f"{name}={n_territories}"
+        place = f" in {where}" if where is not None else ""
+        raise InputError(f"{label} is more than the {n_accounts} accounts{place}; "
                          "ask for at most one territory per account")
     return int(n_territories)
 
 
-def check_tolerance(tolerance) -> float:
-    """Validate a balance tolerance (a share, 0.05 = 5%)."""
+def check_tolerance(tolerance, *, name: str = "tolerance") -> float:
+    """Validate a balance tolerance (a share, 0.05 = 5%); ``name`` as the user spells it.
+
+    Examples
+    --------
+    >>> check_tolerance(5, name="--tolerance")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: --tolerance must be a share between 0 and 1 (0.05 = 5%), got 5
+    """
     if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.floating)) or not 0 < tolerance < 1:
-        raise InputError(f"tolerance must be a share between 0 and 1 (0.05 = 5%), got {tolerance!r}")
+        raise InputError(f"{name} must be a share between 0 and 1 (0.05 = 5%), got {tolerance!r}")
     return float(tolerance)
 
 

@@ -351,7 +351,7 @@ class ContiguousTerritories(TerritoryEstimator):
             for territory, block in own.drop_duplicates("territory")[["territory", "block"]].to_numpy():
                 if (initial == initial[block]).sum() > 1:
                     initial[block] = territory
-        _fill_by_neighbours(initial, bg.edges, k)
+        initial = _blocks.fill_blocks(initial, bg.edges)
         fixed = np.zeros(n, dtype=bool)
         pinned = fixed_acc >= 0
         if pinned.any():
@@ -374,21 +374,6 @@ class ContiguousTerritories(TerritoryEstimator):
         check_is_fitted(self, "block_labels_")
         position = _blocks.account_blocks(new_accounts, self.block_col, self.block_labels_.index.to_numpy())
         return self.block_labels_.to_numpy()[position]
-
-
-def _fill_by_neighbours(labels: np.ndarray, edges: np.ndarray, k: int) -> None:
-    """Give blocks labelled -1 the most common label among their labelled neighbours, until none is left."""
-    src = np.concatenate([edges[:, 0], edges[:, 1]])
-    dst = np.concatenate([edges[:, 1], edges[:, 0]])
-    while (labels < 0).any():
-        take = (labels[src] >= 0) & (labels[dst] < 0)
-        if not take.any():
-            labels[labels < 0] = 0
-            break
-        votes = pd.DataFrame({"block": dst[take], "label": labels[src[take]]})
-        winner = votes.groupby(["block", "label"]).size().reset_index(name="n")
-        winner = winner.sort_values(["block", "n", "label"], ascending=[True, False, True]).drop_duplicates("block")
-        labels[winner["block"].to_numpy()] = winner["label"].to_numpy()
 
 
 def _lower_bound(weight: np.ndarray, current_idx: np.ndarray, k: int, frozen, tolerance: float) -> float:

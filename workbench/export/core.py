@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import os
 from pathlib import Path
 
@@ -12,7 +11,8 @@ from workbench import metrics as _metrics
 from workbench.errors import InputError, PlanError
 from workbench.export import excel, gis, manifest, report, salesforce, tables
 from workbench.locking import folder_lock
-from workbench.safeio import atomic_directory, refuse_symlink, write_csv
+from workbench.provenance import utc_now
+from workbench.safeio import atomic_directory, escape_frame, refuse_symlink, write_csv
 from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, METRICS, NAME, TERRITORY_ID, WORKLOAD
 
 #: Output groups, in the order they are written.
@@ -98,11 +98,14 @@ def check_target(target: Path, plan, force: bool) -> bool:
                     "pass force=True (--force) to replace it, or choose another folder")
 
 
-def _metric_columns(plan) -> list[str]:
+def metric_columns(plan) -> list[str]:
+    """Metrics an export reports: those the plan was balanced on first, then workload, revenue, potential.
+
+    Only numeric columns of the plan's accounts are kept.
+    """
     accounts = plan.accounts
-    params = plan.metadata.parameters
-    wanted = list(params.get("metrics", ()) or ()) if hasattr(params, "get") else []
-    columns = [m for m in [*wanted, *METRICS] if m in accounts.columns and pd.api.types.is_numeric_dtype(accounts[m])]
+    columns = [m for m in [*plan.balance_on, *METRICS]
+               if m in accounts.columns and pd.api.types.is_numeric_dtype(accounts[m])]
     return list(dict.fromkeys(columns))
 
 
@@ -155,35 +158,30 @@ def _scorecard(plan, comparison, metric_cols, blocks, block_col) -> pd.DataFrame
 
 
 def _maps(plan, current_plan, blocks, block_col) -> list[tuple[str, str]]:
-    try:
-        from workbench import staticmap
-    except ImportError:  # pragma: no cover - staticmap not there yet
-        return []
-    import matplotlib
+    """The report's static map as (caption, PNG data URI), drawn on a bare matplotlib Figure.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    A ``Figure`` made directly needs neither pyplot nor a backend, so exporting
+    never changes the caller's matplotlib state (a notebook keeps its inline backend).
+    """
+    from matplotlib.figure import Figure
+
+    from workbench import staticmap
 
     if current_plan is not None:
-        fig = staticmap.plot_comparison(current_plan, plan, blocks=blocks, block_col=block_col)
+        fig = staticmap.plot_comparison(current_plan, plan, blocks=blocks, block_col=block_col,
+                                        figure=Figure(figsize=(14, 5.5)))
         caption = "Current (left) and proposed (right) alignment"
     else:
-        ax = staticmap.plot_plan(plan, blocks=blocks, block_col=block_col, title="Proposed alignment")
-        fig = ax.figure
+        fig = Figure(figsize=(8, 5.5))
+        staticmap.plot_plan(plan, blocks=blocks, block_col=block_col, title="Proposed alignment", ax=fig.subplots())
         caption = "Proposed alignment"
-    try:
-        if hasattr(staticmap, "to_data_uri"):
-            uri = staticmap.to_data_uri(fig)
-        else:
-            uri = "data:image/png;base64," + base64.b64encode(staticmap.to_png_bytes(fig)).decode("ascii")
-    finally:
-        plt.close(fig)
-    return [(caption, uri)]
+    return [(caption, staticmap.to_data_uri(fig))]
 
 
 def _approval(plan) -> dict:
     meta = plan.metadata
-    return {"approved_by": meta.approved_by, "approved_at": meta.approved_at, "approval_note": meta.approval_note}
+    return {"approved_by": meta.approved_by, "approved_at": meta.approved_at, "approval_note": meta.approval_note,
+            "accepted_warnings": list(getattr(meta, "accepted_warnings", ()))}
 
 
 def _plan_info(plan, n_accounts: int, n_territories: int) -> dict:
@@ -360,9 +358,9 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
 
     table = tables.assignment_table(plan, current, status=status)
     territories = tables.territory_frame(plan)
-    metric_cols = _metric_columns(plan)
+    metric_cols = metric_columns(plan)
     info = _plan_info(plan, len(table), len(territories))
-    created_at = _utc_now()
+    created_at = utc_now()
     needs = set(formats)
     current_plan = _current_plan(plan, current) if needs & {"excel", "report"} else None
     per_territory = territory_table(plan, table, metric_cols) if needs & {"excel", "gis", "report"} else None
@@ -400,25 +398,79 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
             gis.write_shapes(shapes, folder)
         if "salesforce" in formats:
             salesforce.write_salesforce(folder / "salesforce", plan.metadata.name, table, territories, draft=draft,
-                                        plan_hash=plan.content_hash, escape=tables.escape_frame,
+                                        plan_hash=plan.content_hash, escape=escape_frame,
                                         quotas=quotas, quota_start=quota_start)
         if "report" in formats:
             content = report.ReportContent(
                 plan_name=plan.metadata.name, plan_hash=plan.content_hash, input_hash=plan.metadata.input_hash,
                 draft=draft, approval=_approval(plan), maps=_maps(plan, current_plan, blocks, block_col),
-                scorecard=scorecard, territories=per_territory, transfers=_transfers(comparison),
-                moved_summary=_moved_summary(comparison), created_at=created_at,
-                versions=manifest.package_versions())
+                scorecard=scorecard, territories=_report_territories(per_territory, metric_cols),
+                transfers=_transfers(comparison), moved_summary=_moved_summary(comparison), created_at=created_at,
+                versions=manifest.package_versions(), headline=_headline(comparison, plan),
+                map_data=_map_data(plan, current_plan, blocks, block_col, metric_cols))
             (folder / "report.html").write_text(report.render_report(content), encoding="utf-8")
         _write_readme(folder, info, formats, created_at, draft, quotas=quotas is not None)
         manifest.write_manifest(folder, info, created_at, formats)
     return target
 
 
-def _utc_now() -> str:
-    import datetime as dt
+def _report_territories(per_territory: pd.DataFrame, metric_cols: list[str]) -> pd.DataFrame:
+    """The territory table of the report: the columns a reader needs, so it fits the page."""
+    keep = ["territory_name", "rep_name", "region", "accounts", *metric_cols,
+            *[f"{m}_deviation" for m in metric_cols], "compactness_km", "accounts_in", "accounts_out", "quota"]
+    shown = per_territory[[c for c in keep if c in per_territory.columns]]
+    if "territory_name" in shown.columns and (shown["territory_name"].astype(str) == shown.index.astype(str)).all():
+        shown = shown.drop(columns="territory_name")  # the same as the id: say it once
+    return shown.loc[:, [c for c in shown.columns if not (shown[c].astype(str).str.strip() == "").all()]]
 
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+def _headline(comparison, plan) -> list[str]:
+    """Sentences for the top of the report: who is affected, balance before and after, shape."""
+    if comparison is None:
+        return []
+    from workbench import present
+
+    lines = []
+    deltas = comparison.territory_deltas
+    losing, gaining = int((deltas["accounts_out"] > 0).sum()), int((deltas["accounts_in"] > 0).sum())
+    lines.append(f"{_count(losing, 'territory', 'territories')} hand accounts over and "
+                 f"{_count(gaining, 'territory', 'territories')} receive accounts "
+                 f"({comparison.disruption['territories_touched']} of {len(deltas)} territories touched).")
+    cards = comparison.scorecards
+    for metric in comparison.metrics:
+        item = f"{metric}_max_deviation_pct"
+        if item in cards.index:
+            before, after = cards.loc[item, "current"], cards.loc[item, "proposed"]
+            lines.append(f"Balance of {metric}: the largest deviation from a fair share goes from "
+                         f"{present.percent(before)} to {present.percent(after)} "
+                         f"(tolerance ±{present.percent(comparison.tolerance, fraction=True)}).")
+    if "non_contiguous_territories" in cards.index and cards.loc["non_contiguous_territories", "proposed"] is not None:
+        before = cards.loc["non_contiguous_territories", "current"]
+        after = cards.loc["non_contiguous_territories", "proposed"]
+        lines.append(f"Territories not in one piece: {present.integer(before)} today, {present.integer(after)} "
+                     "proposed.")
+    accepted = getattr(plan.metadata, "accepted_warnings", ())
+    if accepted:
+        lines.append(f"Approved with {len(accepted)} warning(s) acknowledged: " + "; ".join(accepted))
+    return lines
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
+
+
+def _map_data(plan, current_plan, blocks, block_col, metric_cols):
+    """Layers of the report's interactive map, or None when it cannot be drawn (the static PNG stays)."""
+    try:
+        from workbench.export import webmap
+
+        return webmap.map_data(plan, current_plan, blocks=blocks, block_col=block_col, metrics=metric_cols)
+    except (ValueError, KeyError, TypeError, ImportError) as error:  # pragma: no cover - reported, not fatal
+        import warnings
+
+        warnings.warn(f"report.html: no interactive map ({type(error).__name__}: {error}); the static map is kept",
+                      stacklevel=2)
+        return None
 
 
 def _about(info: dict, created_at: str, draft: bool) -> dict:

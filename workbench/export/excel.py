@@ -17,7 +17,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from workbench.export.tables import escape_cell
+from workbench.safeio import escape_cell
 
 #: Excel's limit on sheet-title length.
 MAX_SHEET_TITLE = 31

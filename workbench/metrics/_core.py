@@ -14,17 +14,12 @@ import numpy as np
 import pandas as pd
 
 from workbench.geo import great_circle_km, to_unit_xyz, xyz_to_latlon
+from workbench.labels import labels_for_rows
 from workbench.schema import LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD
 
 
 def _labels(accounts: pd.DataFrame, labels) -> pd.Series:
-    if isinstance(labels, pd.Series) and labels.index.equals(accounts.index):
-        values = labels.to_numpy()
-    else:
-        values = np.asarray(labels)
-    if len(values) != len(accounts):
-        raise ValueError(f"labels has {len(values)} entries but accounts has {len(accounts)} rows")
-    return pd.Series(values, index=accounts.index, name=TERRITORY_ID)
+    return pd.Series(labels_for_rows(labels, accounts), index=accounts.index, name=TERRITORY_ID)
 
 
 def territory_loads(accounts: pd.DataFrame, labels, metrics: Sequence[str]) -> pd.DataFrame:

@@ -6,7 +6,8 @@
 from workbench.plan._hash import HASH_COVERAGE
 from workbench.plan._meta import APPROVED, DRAFT, PlanMetadata
 from workbench.plan._model import Plan
-from workbench.plan._file import plan_from_assignments, read_assignments
+from workbench.io.assignments import read_assignments  # its home is workbench.io; kept here for callers
+from workbench.plan._file import plan_from_assignments
 from workbench.plan._store import (
     approve,
     check_approver,

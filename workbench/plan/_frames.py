@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
+from workbench.labels import clean_text, show
 from workbench.schema import (ACCOUNT_ID, AREA, CAPACITY_HOURS, LATITUDE, LONGITUDE, REGION, REP_ID,
                               REP_NAME, TERRITORY_ID, TERRITORY_NAME)
 
@@ -22,15 +23,7 @@ TERRITORY_COLUMNS = {
 }
 
 
-def show(values, limit: int = 5) -> str:
-    """First ``limit`` values as a readable list, with a count of the rest."""
-    values = list(values)
-    head = ", ".join(repr(str(v)) for v in values[:limit])
-    more = f" and {len(values) - limit} more" if len(values) > limit else ""
-    return f"[{head}]{more}"
-
-
-def check_accounts(accounts, what: str = "accounts") -> pd.DataFrame:
+def plan_accounts(accounts, what: str = "accounts") -> pd.DataFrame:
     """Copy of the accounts with a RangeIndex and unique, non-empty str ids."""
     if not isinstance(accounts, pd.DataFrame):
         raise TypeError(f"{what} must be a pandas DataFrame, got {type(accounts).__name__}")
@@ -70,28 +63,6 @@ def as_stored(frame: pd.DataFrame, what: str = "accounts") -> pd.DataFrame:
         mixed = [c for c in frame.columns if frame[c].dtype == object]
         raise InputError(f"{what} cannot be stored in a plan ({type(exc).__name__}: {exc}); columns holding mixed "
                          f"values: {mixed[:5]}; convert them to one type (e.g. .astype(str)) or drop them") from exc
-
-
-def clean_text(values) -> pd.Series:
-    """Values as stripped text; missing, empty and blank become NaN; 3.0 becomes "3"."""
-    series = pd.Series(values, copy=False) if not isinstance(values, pd.Series) else values
-    if pd.api.types.is_float_dtype(series.dtype):
-        numbers = series.to_numpy(dtype=float, na_value=np.nan)
-        finite = np.isfinite(numbers)
-        if np.all(np.equal(np.mod(numbers[finite], 1), 0)):
-            too_big = finite & (np.abs(np.where(finite, numbers, 0)) > 2**53)
-            if too_big.any():
-                # Above 2**53 a float64 no longer holds every whole number: ids stored so have lost digits.
-                rows = ", ".join(map(str, np.flatnonzero(too_big)[:5]))
-                shown = ", ".join(f"{v:g}" for v in numbers[too_big][:5])
-                raise InputError(f"ids stored as floating-point numbers above 2**53 have lost digits "
-                                 f"({series.name or 'values'} {shown} in rows {rows}); store the ids as text "
-                                 "(e.g. df[col].astype(str) before it is written, or dtype=str when read)")
-            series = pd.Series(np.where(finite, numbers, 0).astype(np.int64), index=series.index).where(finite)
-    missing = series.isna().to_numpy()
-    text = series.astype(object).where(~missing, "").astype(str).str.strip()
-    text = text.where(text != "", np.nan)
-    return text.astype("str").rename(series.name)
 
 
 def check_spellings(values, what: str, thing: str, raw=None) -> None:
@@ -196,19 +167,6 @@ def attach_reps(territories: pd.DataFrame, reps) -> pd.DataFrame:
     for column in table.columns:
         out[column] = table[column].reindex(out.index).to_numpy()
     return out
-
-
-def label_values(accounts: pd.DataFrame, frame: pd.DataFrame, labels) -> np.ndarray:
-    """Labels as a 1-D array in the accounts' row order; a Series is aligned by index or by account id."""
-    if isinstance(labels, pd.Series):
-        if labels.index.equals(accounts.index):
-            return labels.to_numpy(dtype=object)
-        by_id = pd.Index(clean_text(pd.Series(labels.index.to_numpy(dtype=object))))
-        if by_id.is_unique and len(by_id) == len(frame) and by_id.isin(frame[ACCOUNT_ID]).all():
-            return pd.Series(labels.to_numpy(dtype=object), index=by_id).reindex(frame[ACCOUNT_ID]).to_numpy()
-        raise InputError("labels is a Series whose index matches neither the accounts' index nor their "
-                         f"account ids (e.g. {show(labels.index, 3)}); pass labels.to_numpy() to align by position")
-    return labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
 
 
 def as_list(values) -> list:

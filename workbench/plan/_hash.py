@@ -14,7 +14,7 @@ What each hash covers (this text is also written to every manifest):
     (account, territory or null, locked flag); the territories sorted by
     ``territory_id`` with every attribute column; the ``input_hash``; and the
     metadata fields ``name``, ``method``, ``parameters``, ``parent_hash`` and
-    ``edit``. It leaves out ``created_at``, ``created_by``, ``versions`` (so the
+    ``edit`` (and ``report``, the fit's report, when the plan has one). It leaves out ``created_at``, ``created_by``, ``versions`` (so the
     same plan rebuilt from the same data and parameters gets the same hash)
     and the approval fields (so approving a plan does not change its content
     hash: the hash an approver reviewed is the hash of the approved plan).
@@ -109,6 +109,8 @@ def content_hash(assignments: pd.Series, locked, territories: pd.DataFrame, meta
     digest.update(b"territories\x00" + frame_digest(territories.reset_index(), sort_by=TERRITORY_ID).encode())
     digest.update(b"input\x00" + metadata.input_hash.encode())
     fields = {name: getattr(metadata, name) for name in CONTENT_FIELDS}
+    if metadata.report:  # only plans made from a fit have one; older plans keep their hashes
+        fields["report"] = metadata.report
     digest.update(b"metadata\x00" + canonical_json(fields).encode())
     return digest.hexdigest()
 

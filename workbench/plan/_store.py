@@ -24,7 +24,8 @@ from workbench.errors import PlanError, TamperedPlanError
 from workbench.plan._frames import normalise_territories
 from workbench.plan._hash import FORMAT_TAG, HASH_COVERAGE
 from workbench.plan._hash import input_hash as _input_hash
-from workbench.plan._meta import APPROVED, PlanMetadata, utc_now
+from workbench.plan._meta import APPROVED, PlanMetadata
+from workbench.provenance import utc_now
 from workbench.plan._lineage import lineage_records
 from workbench.plan._model import Plan
 from workbench.locking import folder_lock, recover
@@ -40,7 +41,7 @@ from workbench.schema import ACCOUNT_ID, TERRITORY_ID
 
 MANIFEST = "manifest.json"
 #: Metadata fields that manifests written before they existed do not hold, with their defaults.
-_OPTIONAL_FIELDS = {"accepted_warnings": ()}
+_OPTIONAL_FIELDS = {"accepted_warnings": (), "report": {}}
 ACCOUNTS_FILE = "accounts.parquet"
 ASSIGNMENTS_FILE = "assignments.parquet"
 TERRITORIES_FILE = "territories.parquet"
