@@ -132,7 +132,6 @@ class Comparison:
 
     def summary(self) -> str:
         """A few lines for people: the scorecard side by side and what moves."""
-        d = self._disruption
         lines = [f"current: {self.current.name!r} ({self.current.content_hash[:12]})   "
                  f"proposed: {self.proposed.name!r} ({self.proposed.content_hash[:12]})",
                  format_scorecards(self._scorecards),

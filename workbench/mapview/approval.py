@@ -96,7 +96,7 @@ class ApprovalPanel(VBox):
             No approver, or warnings not acknowledged (``accept_warnings=False``).
         """
         from workbench.plan import approve, load_plan, save_plan
-        from workbench.plan._lineage import slug
+        from workbench.plan import slug
 
         if self.approved is not None:
             return self.approved

@@ -12,7 +12,7 @@ Nothing here mutates its inputs.
 - Everything at once: :func:`territory_summary` (per territory) and :func:`scorecard` (one column).
 """
 
-from workbench.metrics._core import (_labels, _split_assigned, _weights, assigned_mask, compactness_km,
+from workbench.metrics._core import (assigned_mask, compactness_km,
                                      deviation_from_mean, distance_to_centre_km, max_deviation,
                                      overall_compactness_km, territory_centres, territory_loads)
 from workbench.metrics.shape import block_graph, contiguity, polsby_popper
