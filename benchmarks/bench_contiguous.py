@@ -1,36 +1,106 @@
-"""Contiguous territories on the lower-48 counties, against plain scikit-learn KMeans.
+"""Contiguous territories: feasibility, dispersion against a strong reference, and seconds.
 
-One "account" per county (its centroid, with 2019 population as the metric),
-20 territories within 10%: target 10 s or less for the fit, contiguous, every
-territory within the tolerance. KMeans on county centroids weighted by
-population is timed on the same data; its balance and contiguity are
-measured the same way.
+Three kinds of cases, each fitted with :class:`ContiguousTerritories` at its
+default improvement budget:
 
-Run ``python -m benchmarks contiguous`` or ``python -m benchmarks.bench_contiguous``
-(options: ``--n-territories 20 --tolerance 0.10 --also-tolerance 0.05``).
+1. **Literature-style commercial territory design instances** (as in
+   Rios-Mercado & Fernandez's reactive GRASP and the ALNS that followed it):
+   ``n`` units uniformly in ``[0, 500]^2`` (km), three activity measures from
+   uniform ranges (customers U[4, 20], demand U[15, 400], workload U[15, 100])
+   each balanced within 5%, planar Delaunay adjacency, 60 to 200 units into
+   4 to 13 territories. Dispersion is the literature's: the sum over units of
+   the distance to their territory's median unit (``objective="median"``).
+2. **The 3,107 lower-48 counties** into 20 and 40 territories balanced on
+   2019 population within 10%, default objective (the mean distance of the
+   counties to their territory's centre).
+3. **ZIP areas**, when the package bundles ZIP polygons.
+
+Each case is compared with the plan of the same estimator without the
+improvement phase (``max_seconds=0``, today's "before", measured in the same
+run) and with a **reference**: the best of several long runs of the search
+from different seeds (``--write-reference`` recomputes them and stores them in
+``benchmarks/contiguous_reference.json``; the instances are rebuilt from
+their seeds and checked against a fingerprint, a mismatch computes the
+reference in the run instead). Targets, each printed met/MISSED:
+
+- every instance feasible (every metric within the tolerance) and connected;
+- dispersion within 1% of the reference at the default budget;
+- 200 units in under 5 s;
+- counties into 20 territories within 10% in under 10 s.
+
+Run ``python -m benchmarks contiguous`` (``--quick``: three instances and
+counties into 20 only; ``--write-reference``: rebuild the reference file,
+about 20 minutes; ``--sample``: also the bundled sample accounts on counties).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 import warnings
 from pathlib import Path
 
+import networkx as nx
 import numpy as np
 import pandas as pd
 
 RAW = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+REFERENCE = Path(__file__).resolve().parent / "contiguous_reference.json"
 _OUTSIDE_LOWER_48 = ("02", "15", "60", "66", "69", "72", "78")
+KM_PER_DEGREE = 6371.0088 * np.pi / 180
+
+#: (units, territories, seed) of the literature-style instances.
+INSTANCES = [(60, 4, 1), (60, 6, 2), (80, 5, 3), (100, 6, 4), (100, 8, 5), (120, 8, 6), (150, 10, 7),
+             (150, 12, 8), (200, 4, 9), (200, 8, 10), (200, 10, 11), (200, 13, 12)]
+QUICK_INSTANCES = [(60, 4, 1), (150, 10, 7), (200, 13, 12)]
+METRICS = ("customers", "demand", "workload")
+RANGES = ((4, 20), (15, 400), (15, 100))
+TOLERANCE = 0.05
+COUNTY_CASES = ((20, 0.10), (40, 0.10))
+
+
+# --------------------------------------------------------------------------- instances
+
+
+def literature_instance(n: int, n_territories: int, seed: int):
+    """Units (accounts frame, one per unit), their planar km coordinates and the Delaunay graph.
+
+    The square is centred on (0, 0) latitude/longitude with 1 km = 1/111.2 degree, so
+    great-circle distances match the planar ones within 0.1%.
+    """
+    from scipy.spatial import Delaunay
+
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform(0, 500, (n, 2))
+    values = np.column_stack([rng.uniform(lo, hi, n) for lo, hi in RANGES])
+    simplices = Delaunay(xy).simplices
+    pairs = np.unique(np.sort(np.vstack([simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]]),
+                              axis=1), axis=0)
+    ids = [f"u{i:03d}" for i in range(n)]
+    graph = nx.Graph()
+    graph.add_nodes_from(ids)
+    graph.add_edges_from((ids[a], ids[b]) for a, b in pairs)
+    accounts = pd.DataFrame({"account_id": ids, "unit": ids,
+                             "latitude": (xy[:, 1] - 250) / KM_PER_DEGREE,
+                             "longitude": (xy[:, 0] - 250) / KM_PER_DEGREE})
+    for name, column in zip(METRICS, values.T):
+        accounts[name] = column
+    fingerprint = round(float(xy.sum() + values.sum()), 6)
+    return accounts, xy, graph, fingerprint
+
+
+def median_dispersion(labels, xy) -> float:
+    """Sum over units of the planar distance to their territory's median unit."""
+    from workbench.align.dispersion import dispersion
+
+    codes = pd.factorize(np.asarray(labels))[0]
+    return dispersion(codes, xy, "median")
 
 
 def counties():
-    """Lower-48 + DC counties with ``county_fips``, ``population_2019`` and geometry (EPSG:4326).
-
-    The bundled layer when it exists, else built from the raw public files as
-    described in ``shared/data/SOURCES.md``.
-    """
+    """Lower-48 + DC counties with ``county_fips``, ``population_2019`` and geometry (EPSG:4326)."""
     import geopandas as gpd
 
     try:
@@ -66,32 +136,27 @@ def county_accounts(blocks) -> pd.DataFrame:
     })
 
 
-def kmeans_baseline(accounts, n_territories, graph):
-    """Population-weighted KMeans on unit-sphere centroids: seconds, max deviation, contiguity."""
-    from sklearn.cluster import KMeans
+def zip_areas():
+    """Bundled ZIP polygons (``zip``/``block_id``, geometry) when the package has them, else None."""
+    import workbench.bundled as bundled
 
-    from workbench import metrics
-    from workbench.align._partition import is_contiguous
-    from workbench.geo import to_unit_xyz
-
-    start = time.perf_counter()
-    xyz = to_unit_xyz(accounts["latitude"], accounts["longitude"])
-    labels = KMeans(n_clusters=n_territories, n_init=4, random_state=0).fit_predict(
-        xyz, sample_weight=accounts["population"].to_numpy())
-    seconds = time.perf_counter() - start
-    position = {b: i for i, b in enumerate(accounts["county_fips"])}
-    edges = np.array([[position[a], position[b]] for a, b in graph.edges], dtype=np.int64)
-    deviation = metrics.max_deviation(accounts, labels, ["population"])["population"]
-    compact = metrics.overall_compactness_km(accounts, labels.astype(str), "population")
-    return seconds, deviation, is_contiguous(len(accounts), edges, labels), compact
+    loader = next((getattr(bundled, name) for name in dir(bundled) if "zip_area" in name and name.startswith("load")),
+                  None)
+    return None if loader is None else loader()
 
 
-def run_case(accounts, blocks, n_territories, tolerance):
-    """Fit ContiguousTerritories once; return (seconds, report)."""
+# --------------------------------------------------------------------------- fitting
+
+
+def fit(accounts, *, n_territories, balance_on, tolerance, block_col, blocks=None, adjacency=None,
+        objective="weighted", random_state=0, max_seconds="default"):
+    """Fit ContiguousTerritories; return (seconds, model). ``max_seconds="default"``: the estimator's default."""
     from workbench.align.contiguous import ContiguousTerritories
 
-    model = ContiguousTerritories(n_territories=n_territories, balance_on="population", tolerance=tolerance,
-                                  block_col="county_fips")
+    extra = {} if max_seconds == "default" else {"max_seconds": max_seconds}
+    model = ContiguousTerritories(n_territories=n_territories, balance_on=balance_on, tolerance=tolerance,
+                                  block_col=block_col, adjacency=adjacency, objective=objective,
+                                  random_state=random_state, **extra)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -99,50 +164,142 @@ def run_case(accounts, blocks, n_territories, tolerance):
     return time.perf_counter() - start, model
 
 
+def connected(model) -> bool:
+    """Every territory's blocks connected in the graph the fit used."""
+    graph = model.adjacency_
+    return all(nx.is_connected(graph.subgraph(group.index.tolist()))
+               for _, group in model.block_labels_.groupby(model.block_labels_))
+
+
+def reference_value(runs) -> float:
+    return float(min(runs))
+
+
+def load_reference() -> dict:
+    if not REFERENCE.exists():
+        return {}
+    return json.loads(REFERENCE.read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- cases
+
+
+def literature_case(n, k, seed, reference, args):
+    """One literature-style instance: returns (line, targets met)."""
+    accounts, xy, graph, fingerprint = literature_instance(n, k, seed)
+    common = dict(n_territories=k, balance_on=list(METRICS), tolerance=TOLERANCE, block_col="unit",
+                  adjacency=graph, objective="median")
+    _, before = fit(accounts, max_seconds=0, **common)
+    seconds, model = fit(accounts, max_seconds=args.max_seconds, **common)
+    value = median_dispersion(model.block_labels_.reindex(accounts["unit"]).to_numpy(), xy)
+    start = median_dispersion(before.block_labels_.reindex(accounts["unit"]).to_numpy(), xy)
+    key = f"units{n}-territories{k}-seed{seed}"
+    stored = reference.get("instances", {}).get(key)
+    if args.write_reference or stored is None or stored.get("fingerprint") != fingerprint:
+        runs = [value]
+        for s in range(args.reference_starts):
+            _, long = fit(accounts, random_state=100 + s, max_seconds=args.reference_seconds, **common)
+            runs.append(median_dispersion(long.block_labels_.reindex(accounts["unit"]).to_numpy(), xy))
+        ref = reference_value(runs)
+        source = "computed now"
+        reference.setdefault("instances", {})[key] = {"units": n, "territories": k, "seed": seed,
+                                                      "fingerprint": fingerprint, "dispersion": ref}
+    else:
+        ref, source = stored["dispersion"], "stored"
+    return case_line(f"{n} units into {k}", model, seconds, value, start, ref, source,
+                     max(model.report_.max_deviation.values()), TOLERANCE, 5.0 if n >= 200 else None, connected(model))
+
+
+def case_line(name, model, seconds, value, start, ref, source, deviation, tolerance, time_target, is_connected):
+    feasible = deviation <= tolerance + 1e-9
+    gap = value / ref - 1 if ref > 0 else 0.0
+    met = {"feasible and connected": feasible and is_connected, "within 1% of reference": gap <= 0.01 + 1e-12}
+    if time_target is not None:
+        met[f"under {time_target:.0f} s"] = seconds < time_target
+    search = model.report_.dispersion["search"] or {}
+    line = (f"{name}: {seconds:5.2f} s (search {search.get('seconds', 0):.2f} s, {search.get('stopped', 'off')}), "
+            f"max deviation {deviation:.1%}, connected {'yes' if is_connected else 'NO'}, dispersion {value:,.0f} "
+            f"(before the phase {start:,.0f}: {value / start - 1:+.1%}; reference {ref:,.0f} {source}: {gap:+.2%})")
+    line += "  -> " + ", ".join(f"{label}: {'met' if ok else 'MISSED'}" for label, ok in met.items())
+    return line, all(met.values())
+
+
+def county_case(blocks, accounts, k, tolerance, reference, args):
+    common = dict(n_territories=k, balance_on="population", tolerance=tolerance, block_col="county_fips",
+                  blocks=blocks)
+    _, before = fit(accounts, max_seconds=0, **common)
+    seconds, model = fit(accounts, max_seconds=args.max_seconds, **common)
+    value, start = model.report_.compactness_km, before.report_.compactness_km
+    key = f"counties-{k}-tolerance{tolerance:g}"
+    stored = reference.get("counties", {}).get(key)
+    if args.write_reference or stored is None or stored.get("blocks") != len(blocks):
+        runs = [value]
+        for s in range(args.reference_starts):
+            _, long = fit(accounts, random_state=100 + s, max_seconds=args.reference_seconds * 2, **common)
+            runs.append(long.report_.compactness_km)
+        ref, source = reference_value(runs), "computed now"
+        reference.setdefault("counties", {})[key] = {"blocks": len(blocks), "compactness_km": ref}
+    else:
+        ref, source = stored["compactness_km"], "stored"
+    deviation = model.report_.max_deviation["population"]
+    giant = next((w for w in model.report_.warnings if w.startswith("population: block")), None)
+    line, ok = case_line(f"counties into {k} within {tolerance:.0%}", model, seconds, value, start, ref, source,
+                         deviation, tolerance, 10.0 if k == 20 else None, model.report_.contiguous and connected(model))
+    if giant is not None:
+        rest = next((w.rsplit(" ", 1)[-1] for w in model.report_.warnings if w.startswith("apart from")), "n/a")
+        line += (f"\n    (no plan can be feasible: {giant.split(';')[0]}; the other territories' largest "
+                 f"deviation from their own mean is {rest})")
+    line = line.replace("dispersion ", "mean distance to centre km ", 1)
+    return line, ok
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks contiguous", description=__doc__.splitlines()[0])
-    parser.add_argument("--n-territories", type=int, default=20)
-    parser.add_argument("--tolerance", type=float, default=0.10)
-    parser.add_argument("--also-tolerance", type=float, nargs="*", default=[0.05],
-                        help="extra tolerances to time (not part of the target)")
-    parser.add_argument("--target-seconds", type=float, default=10.0)
+    parser.add_argument("--quick", action="store_true", help="three instances and counties into 20 only")
+    parser.add_argument("--max-seconds", type=float, default=None,
+                        help="improvement budget of the measured fits (default: the estimator's default)")
+    parser.add_argument("--write-reference", action="store_true",
+                        help=f"recompute the reference (long multi-start runs) and write {REFERENCE.name}")
+    parser.add_argument("--reference-seconds", type=float, default=20.0,
+                        help="budget of each reference run (counties: twice this)")
+    parser.add_argument("--reference-starts", type=int, default=3, help="seeds per reference")
     parser.add_argument("--sample", action="store_true",
-                        help="also align the bundled 25,000 sample accounts on counties (40 territories, 10%%) "
-                             "and group them into regions and areas")
-    parser.add_argument("--quick", action="store_true",
-                        help="only the target case (no extra tolerances, no sample), as `python -m benchmarks --quick`")
+                        help="also align the bundled sample accounts on counties (40 territories, 10%%) and group "
+                             "them into regions and areas")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.also_tolerance, args.sample = [], False
+    if args.max_seconds is None:
+        args.max_seconds = "default"
+    reference = {} if args.write_reference else load_reference()
+    ok = True
+
+    print(f"literature-style instances: uniform units in [0, 500]^2 km, {', '.join(METRICS)} each within "
+          f"{TOLERANCE:.0%}, Delaunay adjacency; dispersion = sum of km to the territory's median unit")
+    for n, k, seed in QUICK_INSTANCES if args.quick else INSTANCES:
+        line, met = literature_case(n, k, seed, reference, args)
+        ok &= met
+        print("  " + line, flush=True)
 
     start = time.perf_counter()
     blocks, source = counties()
     accounts = county_accounts(blocks)
-    load_seconds = time.perf_counter() - start
     print(f"counties: {len(blocks)} blocks from {source}, population {accounts['population'].sum():,.0f} "
-          f"(loaded in {load_seconds:.2f} s)")
+          f"(loaded in {time.perf_counter() - start:.2f} s); dispersion = mean km of counties to the centre")
+    for k, tolerance in COUNTY_CASES[:1] if args.quick else COUNTY_CASES:
+        line, met = county_case(blocks, accounts, k, tolerance, reference, args)
+        ok &= met if k == 20 else True  # counties into 40: reported; a giant county makes it infeasible
+        print("  " + line, flush=True)
 
-    ok = True
-    for i, tolerance in enumerate([args.tolerance, *args.also_tolerance]):
-        seconds, model = run_case(accounts, blocks, args.n_territories, tolerance)
-        report = model.report_
-        deviation = report.max_deviation["population"]
-        counted = accounts["account_id"].nunique() == len(model.labels_) and pd.notna(model.labels_).all()
-        line = (f"contiguous, {args.n_territories} territories, tolerance {tolerance:.0%}: {seconds:.2f} s "
-                f"(includes building the adjacency), max deviation {deviation:.2%}, contiguous "
-                f"{'yes' if report.contiguous else 'NO'}, compactness {report.compactness_km:.0f} km, "
-                f"rounds {report.n_iter}, every county assigned {'yes' if counted else 'NO'}")
-        if i == 0:
-            met = seconds <= args.target_seconds and report.contiguous and deviation <= tolerance + 1e-9
-            ok &= bool(met)
-            line += f"  -> target (<= {args.target_seconds:.0f} s, contiguous, within {tolerance:.0%}): " \
-                    f"{'met' if met else 'MISSED'}"
-        print(line)
-    km_seconds, km_dev, km_contiguous, km_compact = kmeans_baseline(accounts, args.n_territories, model.adjacency_)
-    print(f"sklearn KMeans (population-weighted, on county centroids): {km_seconds:.2f} s, max deviation "
-          f"{km_dev:.2%}, contiguous {'yes' if km_contiguous else 'no'}, compactness {km_compact:.0f} km")
+    areas = zip_areas()
+    if areas is None:
+        print("ZIP areas: the package bundles no ZIP polygons (data/geo has ZIP points only): skipped")
+    if args.write_reference:
+        reference["command"] = ("python -m benchmarks contiguous --write-reference "
+                                f"--reference-seconds {args.reference_seconds:g} --reference-starts {args.reference_starts}")
+        REFERENCE.write_text(json.dumps(reference, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        print(f"wrote {REFERENCE}")
     if args.sample:
         sample_case(blocks)
+    print(f"all targets: {'met' if ok else 'MISSED (see above)'}")
     return 0 if ok else 1
 
 
@@ -165,7 +322,7 @@ def sample_case(blocks, n_territories=40, tolerance=0.10):
             f", moved {report.moved_share:.1%} (lower bound {report.lower_bound_share:.1%})"
         print(f"sample {len(accounts):,} accounts, {label}, tolerance {tolerance:.0%}: {time.perf_counter() - start:.2f} s, "
               f"max deviation {report.max_deviation['workload']:.1%} (without the giant-block territories: {rest}), "
-              f"contiguous {'yes' if report.contiguous else 'NO'}{moved}")
+              f"contiguous {'yes' if report.contiguous else 'NO'}{moved}, compactness {report.compactness_km:.0f} km")
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -21,7 +21,7 @@ from workbench.cli import main
 from workbench.compare import compare_plans
 from workbench.errors import InputError, PlanError, TamperedPlanError
 from workbench.export import export_plan, read_manifest
-from workbench.plan import list_plans, load_plan
+from workbench.plan import Plan, approve, list_plans, load_plan
 
 
 def with_manifest(edit, name: str = "draft"):
@@ -92,6 +92,28 @@ API = [
      lambda ws: partial(export_plan, draft_plan(), export_with_manifest(replace(files={"a": 1}))(ws),
                         formats="csv", allow_draft=True),
      PlanError, [r"damaged export manifest \(its 'files' entry is not a list"]),
+    ("plan: labels T1, 'T1 ' and tab-T1",
+     lambda ws: partial(Plan.from_labels, ACCOUNTS, ["T1", "T1 ", "\tT1", "T2"]),
+     InputError, [r"labels spell one territory id in 3 ways: 'T1' / 'T1 ' / '\\tT1'",
+                  r"differ only in surrounding whitespace or Unicode form \(NFC/NFD\)", r"write each one way"]),
+    ("plan: territory ids in two Unicode forms",
+     lambda ws: partial(Plan.from_labels, ACCOUNTS, ["Caf\u00e9", "Cafe\u0301", "T2", "T2"]),
+     InputError, [r"labels spell one territory id in 2 ways: 'Caf\\xe9' / 'Cafe\\u0301'"]),
+    ("plan: account ids in two Unicode forms",
+     lambda ws: partial(Plan.from_labels, pd.DataFrame({"account_id": ["Z\u00fcrich", "Zu\u0308rich"]}), ["T1", "T1"]),
+     InputError, [r"'account_id' values spell one account id in 2 ways: 'Z\\xfcrich' / 'Zu\\u0308rich'"]),
+    ("plan: float account ids above 2**53",
+     lambda ws: partial(Plan.from_labels, pd.DataFrame({"account_id": [1e20, 3.0]}), ["T1", "T1"]),
+     InputError, [r"ids stored as floating-point numbers above 2\*\*53 have lost digits \(account_id 1e\+20 in rows 0\)",
+                  r"store the ids as text"]),
+    ("approve: approver name with a newline", lambda ws: partial(approve, draft_plan(), by="Dana\nroot"),
+     PlanError, [r"approver name \(--by\) 'Dana\\nroot' holds 1 control character\(s\) \('\\n' at position 4\)",
+                 r"type it as plain text"]),
+    ("approve: approver name with ANSI escapes", lambda ws: partial(approve, draft_plan(), by="\x1b[2J\x1b[31mDana"),
+     PlanError, [r"holds 2 control character\(s\) \('\\x1b' at position 0\)"]),
+    ("approve: note with a right-to-left override", lambda ws: partial(approve, draft_plan(), by="Dana",
+                                                                       note="ok \u202etxt.exe"),
+     PlanError, [r"approval note \(--note\) 'ok \\u202etxt\.exe' holds 1 control character"]),
     ("compare: tolerance -1",
      lambda ws: partial(compare_plans, draft_plan(), draft_plan(), tolerance=-1),
      InputError, [r"tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got -1 \(CLI: --tolerance\)"]),
@@ -177,7 +199,22 @@ def outside(ws: Workspace) -> Path:
     return folder
 
 
+def nfd_accounts(ws: Workspace) -> Path:
+    frame = ACCOUNTS.copy()
+    frame["account_id"] = ["Caf\u00e9", "Cafe\u0301", "A3", "A4"]
+    path = ws.path("nfd.csv")
+    frame.to_csv(path, index=False)
+    return path
+
+
 CLI += [
+    ("align: account ids that look the same (NFC and NFD)",
+     lambda ws: ["align", str(nfd_accounts(ws)), "--territories", "2", "--out", str(ws.path("o.csv"))],
+     [r"nfd\.csv: column 'account_id': 1 duplicate account id: 'Caf\u00e9' \(lines 2, 3\)",
+      r"same text written with different Unicode characters, NFC vs NFD", r"Fix: make the ids unique"]),
+    ("approve --by with a newline", lambda ws: ["approve", str(ws.saved()), "--by", "Dana\nApproved by: CEO"],
+     [r"approver name \(--by\) 'Dana\\nApproved by: CEO' holds 1 control character"]),
+
     ("export --to a symlink to a folder outside",
      lambda ws: ["export", str(ws.saved()), "--to", str(link("out", outside)(ws)), "--allow-draft"],
      [r"out is a symbolic link \(to .*outside\); pass the real folder .*outside or a new path",
@@ -246,3 +283,13 @@ def test_compare_json_has_no_nan_or_infinity(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "NaN" not in text and "Infinity" not in text
     json.loads(text)
+
+
+def test_float_ids_from_parquet_are_read_as_the_whole_numbers_they_hold(tmp_path, capsys):
+    """Ids such as 1e20 stored as floats (Parquet, Excel) crashed align; they are read as exact whole numbers."""
+    frame = ACCOUNTS.assign(account_id=[1e20, 2e20, 3.0, 4.5])
+    frame.to_parquet(tmp_path / "accounts.parquet")
+    out = tmp_path / "out.csv"
+    assert main(["align", str(tmp_path / "accounts.parquet"), "--territories", "2", "--out", str(out)]) == 0
+    ids = pd.read_csv(out, dtype=str)["account_id"].tolist()
+    assert ids == ["100000000000000000000", "200000000000000000000", "3", "4.5"]

@@ -47,7 +47,7 @@ def draft_plan() -> Plan:
 
 
 def approved_plan() -> Plan:
-    return approve(draft_plan(), by="Dana", note="ok")
+    return approve(draft_plan(), by="Dana", note="ok", accept_warnings=True)
 
 
 class Workspace:
@@ -251,7 +251,7 @@ API = [
      lambda ws: partial(export_plan, approved_plan(), ws.accounts),
      InputError, [r"export target .*accounts\.csv is a file", r"pass a folder path"]),
     ("export: over another plan's export without force",
-     lambda ws: partial(export_plan, approve(draft_plan().reassign(["A1"], "T2"), by="Dana"),
+     lambda ws: partial(export_plan, approve(draft_plan().reassign(["A1"], "T2"), by="Dana", accept_warnings=True),
                                     ws.export(approved_plan()), formats="csv"),
      PlanError, [r"export target .*export holds an export of another plan \('q3', hash [0-9a-f]{12}\)",
                  r"pass force=True \(--force\) to replace it, or choose another folder"]),
@@ -264,7 +264,7 @@ API = [
      InputError, [r"unknown export format 'pdf'", r"choose from csv, excel, gis, salesforce, report"]),
     ("export: unassigned accounts",
      lambda ws: partial(export_plan, approve(Plan.from_labels(ACCOUNTS, ["T1", None, "T2", "T2"], name="gap"),
-                                            by="Dana"), ws.path("out"), formats="csv"),
+                                            by="Dana", accept_warnings=True), ws.path("out"), formats="csv"),
      PlanError, [r"plan 'gap' leaves 1 accounts unassigned \(first: \['A2'\]\)",
                  r"assign them \(plan\.reassign\) before exporting"]),
     ("export: tampered saved plan",
@@ -322,9 +322,9 @@ CLI = [
     ("align --tolerance 5 (percent, not share)", align("--territories", "2", "--tolerance", "5"),
      [r"--tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got 5\.0"]),
     ("align --blocks without --block-col", align("--territories", "2", "--blocks", "counties.gpkg"),
-     [r"--blocks FILE and --block-col COL go together: give both or neither"]),
+     [r"--blocks counties\.gpkg needs --block-col naming the block id column", r"or name a bundled set: counties, zip-areas"]),
     ("align --block-col without --blocks", align("--territories", "2", "--block-col", "county_fips"),
-     [r"--blocks FILE and --block-col COL go together"]),
+     [r"--block-col COL names the block column of --blocks: give --blocks FILE \(or counties, zip-areas\) too"]),
     ("align --reps missing columns",
      lambda ws: align("--reps", str(ws.text("reps.csv", "rep_id,name\nR1,Ann\n")))(ws),
      [r"reps\.csv: missing the reps column 'latitude' \(columns found: 'rep_id', 'name'\)", r"Fix: rename"]),

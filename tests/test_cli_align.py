@@ -80,7 +80,7 @@ def test_reps_give_ids(files):
     (["--territories", "5"], "--territories 5 is more than the 4 accounts"),
     (["--territories", "2", "--balance-on", "nope"], "nope"),
     (["--territories", "2", "--lock-col", "locked"], "--lock-col locked needs --current"),
-    (["--territories", "2", "--blocks", "x.gpkg"], "--blocks FILE and --block-col COL go together"),
+    (["--territories", "2", "--blocks", "x.gpkg"], "--blocks x.gpkg needs --block-col naming the block id column"),
 ])
 def test_bad_input_one_line_error_exit_2(files, capsys, args, message):
     accounts, _, tmp = files

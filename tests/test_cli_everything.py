@@ -219,7 +219,7 @@ def test_approve_and_export_json(folder, capsys):
     from workbench.plan import Plan, save_plan
 
     save_plan(Plan.from_column(ACCOUNTS, column="current_territory", name="fy27"), folder / "p")
-    assert main(["approve", str(folder / "p"), "--by", "Dana Lee", "--note", "ok", "--json"]) == 0
+    assert main(["approve", str(folder / "p"), "--by", "Dana Lee", "--note", "ok", "--json", "--accept-warnings"]) == 0
     approved = _last_json(capsys)
     assert approved["status"] == "approved" and approved["approved_by"] == "Dana Lee" and approved["note"] == "ok"
     assert main(["export", str(folder / "p"), "--to", str(folder / "ex"), "--format", "csv", "--json"]) == 0

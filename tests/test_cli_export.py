@@ -60,7 +60,7 @@ def test_allow_draft_writes_a_marked_review_copy(saved, tmp_path, capsys):
 
 def test_an_export_of_another_plan_needs_force(saved, tmp_path, capsys):
     main(["export", str(saved["draft"]), "--to", str(tmp_path / "out"), "--allow-draft", "--format", "csv"])
-    other = save_plan(approve(saved["plan"].rename_territory("T1", "Other"), by="Eve"), tmp_path / "other")
+    other = save_plan(approve(saved["plan"].rename_territory("T1", "Other"), by="Eve", accept_warnings=True), tmp_path / "other")
     assert main(["export", str(other), "--to", str(tmp_path / "out"), "--format", "csv"]) == 2
     assert "pass force=True (--force)" in capsys.readouterr().err
     assert main(["export", str(other), "--to", str(tmp_path / "out"), "--format", "csv", "--force"]) == 0
@@ -102,7 +102,7 @@ def test_align_approve_export_on_a_sample_subset(tmp_path):
                                        capture_output=True, text=True, timeout=300)
     plan_dir, out = tmp_path / "plan", tmp_path / "export"
     for args in (["align", str(source), "--territories", "6", "--out", str(plan_dir)],
-                 ["approve", str(plan_dir), "--by", "Regional VP"],
+                 ["approve", str(plan_dir), "--by", "Regional VP", "--accept-warnings"],
                  ["export", str(plan_dir), "--to", str(out)]):
         result = run(*args)
         assert result.returncode == 0, f"{args[0]}: {result.stderr}"

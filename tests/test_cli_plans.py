@@ -122,6 +122,10 @@ def test_approve_in_place_prints_hash_and_locks_files(files, capsys):
     plan = Plan.from_column(six_accounts(), "proposed", name="q3")
     folder = save_plan(plan, files / "plans" / "q3")
     code, out, err = _run(capsys, "approve", folder, "--by", "Dana VP", "--note", "signed off")
+    assert code == 2 and "--accept-warnings" in err and len(err.strip().splitlines()) == 1
+    assert not load_plan(folder).is_approved  # warnings not acknowledged: nothing approved
+    assert "Review of plan 'q3'" in out and "Workload: largest deviation" in out  # the review was shown
+    code, out, err = _run(capsys, "approve", folder, "--by", "Dana VP", "--note", "signed off", "--accept-warnings")
     assert code == 0, err
     assert f"content hash: {plan.content_hash}" in out
     approved = load_plan(folder)
@@ -171,7 +175,7 @@ def test_approve_refuses_unassigned_accounts_unless_allowed(files, capsys):
     code, _, err = _run(capsys, "approve", folder, "--by", "Dana")
     assert code == 2 and "leaves 2 account(s) without a territory (e.g. 'a3', 'a6')" in err
     assert not load_plan(folder).is_approved
-    code, out, err = _run(capsys, "approve", folder, "--by", "Dana", "--allow-unassigned")
+    code, out, err = _run(capsys, "approve", folder, "--by", "Dana", "--allow-unassigned", "--accept-warnings")
     assert code == 0, err
     assert "2 account(s) are unassigned" in out and load_plan(folder).is_approved
 
@@ -189,3 +193,43 @@ def test_compare_reads_accounts_with_their_own_column_names(tmp_path, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["disruption"]["accounts_moved"] == 1
     assert [row["account_id"] for row in result["moved_accounts"]] == ["X2"]
+
+
+def test_approve_shows_the_review_and_records_accepted_warnings(files, capsys):
+    plan = Plan.from_column(six_accounts(), "proposed", name="q3").reassign(["a1"], "T2")
+    folder = save_plan(plan, files / "plans" / "q3-edited")
+    code, out, err = _run(capsys, "approve", folder, "--by", "Dana")
+    assert code == 2, out
+    assert "Accounts that change territory: 3 of 6 (50.0%)" in out
+    assert "Largest transfers:" in out and "Territories (reps) that lose accounts: 3: T1, T2, T3" in out
+    assert "! workload: " in out and "! edited after the last optimisation (column): reassign 1 account(s) to 'T2'" in out
+    assert "warning(s) (listed above)" in err
+    code, out, err = _run(capsys, "approve", folder, "--by", "Dana", "--accept-warnings")
+    assert code == 0, err
+    approved = load_plan(folder)
+    assert approved.metadata.accepted_warnings and any("edited after" in w for w in approved.metadata.accepted_warnings)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["accepted_warnings"] == list(approved.metadata.accepted_warnings)
+
+
+def test_plans_tree_shows_history_through_unsaved_steps(files, capsys):
+    from workbench.plan import approve, save_scenario
+
+    base = Plan.from_column(six_accounts(), "proposed", name="proposal")
+    save_plan(base, files / "plans" / "proposal")
+    scenario = base.reassign(["a1"], "T2").reassign(["a2"], "T3")
+    path = save_scenario(scenario, files / "plans", "adjusted")
+    save_plan(approve(load_plan(path), by="Dana", accept_warnings=True), files / "plans" / "adjusted-approved")
+    code, out, err = _run(capsys, "plans", files / "plans", "--tree")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("proposal  draft") and lines[0].endswith("[proposal]")
+    assert "(unsaved step, recorded)" in lines[1] and "reassign 1 account(s) to 'T2'" in lines[1]
+    assert lines[-2].lstrip(" └├─").startswith("adjusted  draft") and lines[-2].endswith("[adjusted]")
+    assert lines[-1].lstrip(" └├─").startswith("adjusted  approved by Dana") and "[adjusted-approved]" in lines[-1]
+    assert "not in this folder" not in out  # every parent resolves
+    code, out, _ = _run(capsys, "plans", files / "plans", "--tree", "--json")
+    nodes = json.loads(out)
+    assert [n["depth"] for n in nodes] == [0, 1, 2, 3, 4] and all(n["parent_found"] for n in nodes)
+    code, out, _ = _run(capsys, "plans", files / "plans")  # the table stays as it was
+    assert code == 0 and out.splitlines()[0].split()[:3] == ["path", "name", "status"]

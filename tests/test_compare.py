@@ -158,7 +158,7 @@ def test_comparison_is_frozen_and_json_ready(comparison):
 def test_works_with_approved_and_loaded_plans(plans, tmp_path):
     from workbench.plan import load_plan, save_plan
     current, proposed = plans
-    saved = load_plan(save_plan(approve(proposed, by="Dana"), tmp_path / "p"))
+    saved = load_plan(save_plan(approve(proposed, by="Dana", accept_warnings=True), tmp_path / "p"))
     assert compare_plans(current, saved).disruption["accounts_moved"] == 2
 
 

@@ -58,7 +58,7 @@ def test_median_objective_on_a_path_cuts_in_the_middle():
     assert result.dispersion == pytest.approx(4.0)
 
 
-def test_the_start_band_is_kept_when_it_is_already_outside_the_tolerance():
+def test_a_part_outside_the_tolerance_at_the_start_never_gets_further_out():
     # Part 1 holds a block heavier than a part may be: it may shed load, never gain any.
     xy, edges = grid(4, 1)
     weights = np.array([[0.4], [0.4], [1.0], [0.2]])
@@ -132,11 +132,15 @@ def test_property_the_phase_lowers_dispersion_and_keeps_connectivity_and_balance
     labels = result.labels
     assert sorted(np.unique(labels).tolist()) == list(range(k))
     assert connected_parts(labels, edges)
-    before, after = loads_of(start, weights, k), loads_of(labels, weights, k)
-    assert (excess(after, tolerance) <= excess(before, tolerance) + 1e-9).all()
+    before, after = excess(loads_of(start, weights, k), tolerance), excess(loads_of(labels, weights, k), tolerance)
+    if before.max() <= 1e-12:  # a feasible start stays feasible
+        assert after.max() <= 1e-9
+    else:  # an infeasible one is repaired as far as it can be: its worst and its total never grow
+        assert after.max() <= before.max() + 1e-9 and after.sum() <= before.sum() + 1e-9
     plain_before = dispersion(start, xy, objective, node_weight)
     plain_after = dispersion(labels, xy, objective, node_weight)
-    assert plain_after <= plain_before + 1e-9
+    if before.max() <= 1e-12:  # (repairing an infeasible start may trade dispersion for balance)
+        assert plain_after <= plain_before + 1e-9
     assert result.dispersion == pytest.approx(plain_after, rel=1e-3, abs=1e-6)
     assert result.stopped in ("converged", "kicks")
     again = improve_partition(start, edges, weights, xy, **run)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -51,7 +52,7 @@ def make_plan(approved: bool = True, names: dict | None = None) -> Plan:
                                              "area": ["US", "US", "US"]}))
     for tid, name in (names or {"T1": "Philly", "T2": "../../North", "T3": "West/<b>3</b>"}).items():
         plan = plan.rename_territory(tid, name)
-    return approve(plan, by="Dana <VP>", note="ok & go") if approved else plan
+    return approve(plan, by="Dana <VP>", note="ok & go", accept_warnings=True) if approved else plan
 
 
 @pytest.fixture(scope="module")
@@ -133,7 +134,7 @@ def test_current_alignment_can_be_given(tmp_path):
 
 def test_without_a_current_alignment_moves_are_unknown(tmp_path):
     accounts = make_accounts().drop(columns="current_territory")
-    plan = approve(Plan.from_labels(accounts, PROPOSED), by="Dana")
+    plan = approve(Plan.from_labels(accounts, PROPOSED), by="Dana", accept_warnings=True)
     out = export_plan(plan, tmp_path / "out", formats="csv,excel,report")
     table = read_assignments_table(out / "assignments.csv")
     assert table["moved"].isna().all() and (table["current_territory"] == "").all()
@@ -152,7 +153,7 @@ def test_summary_workbook_sheets_and_formatting(exported):
     assert territories.max_row == 4
     assert territories.freeze_panes == "B2" and territories["A1"].font.bold
     column = header.index("workload_deviation") + 1
-    assert territories.cell(row=2, column=column).number_format == "0.0%"
+    assert territories.cell(row=2, column=column).number_format == "+0.0%;-0.0%;0.0%"  # a signed percent
     assert territories.cell(row=2, column=header.index("accounts") + 1).number_format == "#,##0"
     assert territories.column_dimensions["B"].width >= len("territory_name")
     # The text a spreadsheet would run stays text, escaped.
@@ -283,11 +284,17 @@ def test_report_escapes_user_text_and_shows_the_approval(exported):
     assert "Dana &lt;VP&gt;" in page and "ok &amp; go" in page and plan.content_hash in page
     assert plan.metadata.approved_at in page
     assert "2 of 6 accounts change territory (33.3%), carrying 33.3% of the workload" in page
-    assert "http://" not in page and "https://" not in page and "<script" not in page
+    # Nothing is fetched: no src/href to the network, scripts only inline (the vendored Leaflet and the map).
+    markup = re.sub(r"<script[^>]*>.*?</script>", "", page, flags=re.S)  # Leaflet's code holds URL strings
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", markup)
+    assert re.findall(r"<script[^>]*\bsrc=", page) == []
+    assert "script-src 'unsafe-inline'" in page and "connect-src" not in page  # default-src 'none' blocks fetches
+    assert page.index('id="headline"') < page.index('id="maps"') < page.index('id="scorecard"')  # headline first
+    assert str(out.parent) not in page  # no local paths
 
 
 def test_unassigned_accounts_are_refused(tmp_path):
-    plan = approve(Plan.from_labels(make_accounts(), ["T1", None, "T2", "T3", "T2", "T3"]), by="Dana")
+    plan = approve(Plan.from_labels(make_accounts(), ["T1", None, "T2", "T3", "T2", "T3"]), by="Dana", accept_warnings=True)
     with pytest.raises(PlanError, match=r"leaves 1 accounts unassigned \(first: \[\"=cmd\|"):
         export_plan(plan, tmp_path / "out")
 
@@ -302,3 +309,19 @@ def test_formats(tmp_path):
     with pytest.raises(TypeError, match="plan must be a Plan or the path of a saved plan, got int"):
         export_plan(3, tmp_path / "x")
     assert FORMATS == ("csv", "excel", "gis", "salesforce", "report")
+
+
+def test_the_report_map_leaves_the_callers_matplotlib_backend_and_figures_alone(tmp_path):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")
+    try:
+        open_figures = plt.get_fignums()
+        out = export_plan(make_plan(), tmp_path / "out", formats="report")
+        assert "data:image/png;base64," in (out / "report.html").read_text(encoding="utf-8")
+        assert matplotlib.get_backend() == "svg"
+        assert plt.get_fignums() == open_figures
+    finally:
+        matplotlib.use(before)

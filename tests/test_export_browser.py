@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).parent / "browser" / "artifacts"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -71,6 +72,75 @@ def test_report_renders_offline_with_maps_and_tables(report):
             approval = page.locator(".approval").inner_text()
             assert "Dana <VP>" in approval and "ok & go" in approval
             assert "2 of 6 accounts change territory" in page.locator("body").inner_text()
+            assert errors == []
+            assert blocked == [], f"the report tried to reach the network: {blocked}"
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def sample_report(tmp_path_factory) -> Path:
+    """report.html of a sample plan: three counties moved, approved with its warnings acknowledged."""
+    from workbench import bundled
+    from workbench.export import export_plan
+    from workbench.io import load_accounts, load_reps
+    from workbench.plan import Plan, approve
+
+    accounts = load_accounts(bundled.sample_accounts_path())
+    current = Plan.from_column(accounts, name="current", reps=load_reps(bundled.sample_reps_path()))
+    proposal = (current.with_name("FY27 proposal").reassign_blocks(["06037"], "T05")
+                .reassign_blocks(["04013"], "T02").reassign_blocks(["29095"], "T03"))
+    plan = approve(proposal, by="Dana Lee", note="reviewed", accept_warnings=True)
+    return export_plan(plan, tmp_path_factory.mktemp("sample-report") / "out", formats="report") / "report.html"
+
+
+@pytest.mark.timeout(120)
+def test_report_map_draws_toggles_and_shows_a_tooltip_offline(sample_report):
+    _need_chromium()
+    from playwright.sync_api import sync_playwright
+
+    blocked = []
+
+    def route(request_route):
+        if request_route.request.url.startswith("file://"):
+            request_route.continue_()
+        else:
+            blocked.append(request_route.request.url)
+            request_route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS, headless=True)
+        try:
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}, offline=True)
+            context.route("**/*", route)
+            page = context.new_page()
+            errors = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.goto(sample_report.as_uri(), wait_until="load")
+            # The headline comes first: what changes, who is affected, balance before and after.
+            headline = page.locator(".headline").inner_text()
+            assert "accounts change territory" in headline and "Balance of workload" in headline
+            proposed = page.locator("#wb-map-proposed path.leaflet-interactive")
+            page.wait_for_function("() => document.querySelectorAll('#wb-map-proposed path.leaflet-interactive')"
+                                   ".length >= 40", timeout=20_000)
+            assert page.locator("#wb-map-current").is_hidden()  # opens on the proposal
+            # Hover a territory: its tooltip names the territory, its rep, accounts and load with deviation.
+            proposed.nth(10).hover()
+            tooltip = page.locator(".leaflet-tooltip")
+            tooltip.first.wait_for(timeout=5_000)
+            text = tooltip.first.inner_text()
+            assert "accounts" in text and "workload" in text and " h (" in text and "%" in text, text
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "report_map_tooltip.png"))
+            # Toggle to the current alignment, then side by side.
+            page.click("button[data-mode=current]")
+            assert page.locator("#wb-map-current").is_visible() and page.locator("#wb-map-proposed").is_hidden()
+            assert page.locator("#wb-map-current path.leaflet-interactive").count() >= 40
+            page.click("button[data-mode=both]")
+            assert page.locator("#wb-map-current").is_visible() and page.locator("#wb-map-proposed").is_visible()
+            assert page.get_attribute("button[data-mode=both]", "aria-pressed") == "true"
+            page.screenshot(path=str(ARTIFACTS / "report_side_by_side.png"))
+            page.screenshot(path=str(ARTIFACTS / "report_full_page.png"), full_page=True)
             assert errors == []
             assert blocked == [], f"the report tried to reach the network: {blocked}"
         finally:

@@ -21,7 +21,7 @@ def plan():
                              "current_territory": ["T1", "T1", "T2", "T2"]})
     reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bo"], "territory_id": ["T1", "T2"],
                          "latitude": [40.0, 41.0], "longitude": [-75.0, -74.0]})
-    return approve(Plan.from_labels(accounts, ["T1", "T1", "T2", "T2"], method="manual", reps=reps), by="Lead")
+    return approve(Plan.from_labels(accounts, ["T1", "T1", "T2", "T2"], method="manual", reps=reps), by="Lead", accept_warnings=True)
 
 
 def test_export_writes_quotas_everywhere(plan, tmp_path):

@@ -50,7 +50,7 @@ def make_plan(n: int = 12, *, shift: int = 0, approved: bool = True, name: str =
     accounts = make_accounts(n)
     labels = [f"T{(i + shift) % 4 + 1}" for i in range(n)]
     plan = Plan.from_labels(accounts, labels, name=name)
-    return approve(plan, by="Dana") if approved else plan
+    return approve(plan, by="Dana", accept_warnings=True) if approved else plan
 
 
 def tree(root: Path) -> set[Path]:
@@ -326,7 +326,7 @@ def test_cli_approve_makes_the_saved_plan_read_only(tmp_path, capsys):
     from workbench.cli import main
 
     folder = save_plan(make_plan(approved=False), tmp_path / "plan")
-    assert main(["approve", str(folder), "--by", "Dana", "--note", "ok"]) == 0
+    assert main(["approve", str(folder), "--by", "Dana", "--note", "ok", "--accept-warnings"]) == 0
     assert f"content hash: {make_plan(approved=False).content_hash}" in capsys.readouterr().out
     assert all(write_bits(p) == 0 for p in [folder, *folder.iterdir()])
     assert load_plan(folder).metadata.approved_by == "Dana"
@@ -356,7 +356,7 @@ def evil_export(tmp_path_factory):
     accounts["name"] = EVIL_NAMES
     plan = Plan.from_labels(accounts, ["=T1", "-T2", "+T3", "@T4"] * 2, name="=evil plan")
     plan = plan.rename_territory("=T1", "=SUM(A1:A9)").rename_territory("-T2", "@north")
-    plan = approve(plan, by="=Eve", note="+note")
+    plan = approve(plan, by="=Eve", note="+note", accept_warnings=True)
     out = export_plan(plan, tmp_path_factory.mktemp("evil") / "export", formats="csv,excel,salesforce")
     return plan, out
 
@@ -428,7 +428,7 @@ def control_character_plan() -> Plan:
     accounts = make_accounts(4)
     accounts["name"] = ["Acme\x0bCorp", "Bolt\x1b[31m", "Cog\x07", "=Dyn\x01"]
     plan = Plan.from_labels(accounts, ["T2", "T1", "T1", "T4"])  # two accounts move from their current territory
-    return approve(plan.rename_territory("T1", "North\x02East"), by="Dana")
+    return approve(plan.rename_territory("T1", "North\x02East"), by="Dana", accept_warnings=True)
 
 
 def test_csv_keeps_control_characters_exactly(tmp_path):
@@ -461,7 +461,7 @@ def test_export_never_writes_outside_its_folder_whatever_the_names(tmp_path):
     plan = Plan.from_labels(accounts, [HOSTILE[i % len(HOSTILE)] for i in range(n)], name="../../plan/CON")
     for territory in HOSTILE:
         plan = plan.rename_territory(territory, "../" + territory)
-    plan = approve(plan, by="../../root", note="/etc/shadow")
+    plan = approve(plan, by="../../root", note="/etc/shadow", accept_warnings=True)
     sandbox = tmp_path / "sandbox"
     sandbox.mkdir()
     (tmp_path / "outside.txt").write_text("keep")

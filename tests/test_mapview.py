@@ -232,7 +232,7 @@ def test_model_rejects_accounts_outside_blocks(accounts, blocks):
 
 
 def test_model_rejects_wrong_label_count(accounts):
-    with pytest.raises(InputError, match="current has 2 labels but there are 12 accounts"):
+    with pytest.raises(InputError, match="current has 2 entries but accounts has 12 rows"):
         ComparisonModel(["T1", "T2"], accounts["current_territory"], accounts=accounts)
 
 
@@ -338,3 +338,23 @@ def test_scenario_names_are_required_and_distinct(accounts, tmp_path):
     with pytest.raises(Refused, match="a scenario needs a name"):
         save_scenario(current, tmp_path, "  ")
     assert save_scenario(current.reassign(["b1-0"], "T2"), tmp_path, "west") == first  # same content: reused
+
+
+def test_approval_panel_needs_the_box_ticked_for_warnings(accounts, tmp_path):
+    from workbench.mapview import ApprovalPanel
+    from workbench.plan import Plan, load_plan
+
+    draft = Plan.from_column(accounts).reassign(["b1-0"], "T2")  # an edit after the optimisation: a warning
+    panel = ApprovalPanel(draft, folder=tmp_path, by="")
+    assert panel.review.warnings and panel._accept.layout.display == "flex"
+    assert panel._button.disabled and "type the approver's name" in panel._result.value
+    panel._by.value = "Dana"
+    assert panel._button.disabled and "tick the box" in panel._result.value
+    assert panel.approve_if_acknowledged(False) is None and "Not approved" in panel._result.value
+    panel._accept.value = True
+    assert not panel._button.disabled
+    panel._on_approve_click()
+    assert panel.approved is not None and "Approved" in panel._result.value
+    saved = load_plan(panel.approved_path)
+    assert saved.is_approved and saved.metadata.accepted_warnings == panel.review.warnings
+    assert "Review before approval" in panel._review.value and "wb-approval-warnings" in panel._review.value

@@ -231,7 +231,13 @@ def test_04_approve_and_export_executes_and_writes_the_export(workspace):
     if not (workspace / "plans").is_dir() or not any((workspace / "plans").iterdir()):
         pytest.skip("needs the draft saved by notebook 02 (run the whole module)")
     before = set((workspace / "plans").iterdir())
-    _run(workspace, "04_approve_and_export")
+    # The sample scenario has warnings (it was edited by hand after the optimisation): approving it needs the
+    # explicit acknowledgement, given here as the parameter an analyst would set (the checkbox does the same).
+    nb, _ = execute_notebook(workspace / "04_approve_and_export.ipynb", parameters={"ACCEPT_WARNINGS": True},
+                             timeout=240)
+    text = _outputs_text(nb)
+    assert "Review before approval" in text and "Warnings (" in text, "the review is shown before approving"
+    assert "edited after the last optimisation" in text
     assert len(set((workspace / "plans").iterdir()) - before) == 1, "the approved plan is saved as a new file"
     manifests = list((workspace / "exports").rglob("manifest.json"))
     assert len(manifests) == 1

@@ -207,7 +207,8 @@ def test_wheel_does_the_whole_job_from_an_empty_folder(installed, tmp_path):
     # align -> approve -> export; the export's shapes are the bundled counties, dissolved.
     _run([bin_ / "workbench", "align", "accounts.csv", "--current", "current_territory", "--balance-on", "workload",
           "--out", "plans/fy27"], cwd=work, env=env)
-    _run([bin_ / "workbench", "approve", "plans/fy27", "--by", "Dana Lee", "--note", "from the wheel"], cwd=work, env=env)
+    _run([bin_ / "workbench", "approve", "plans/fy27", "--by", "Dana Lee", "--note", "from the wheel",
+          "--accept-warnings"], cwd=work, env=env)
     _run([bin_ / "workbench", "export", "plans/fy27", "--to", "exports/fy27"], cwd=work, env=env)
     manifest = json.loads((work / "exports" / "fy27" / "manifest.json").read_text())
     assert manifest["plan"]["status"] == "approved" and manifest["plan"]["accounts"] == len(chosen)

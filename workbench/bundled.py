@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import filecmp
+import sys
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -159,6 +160,61 @@ def load_zip_points() -> pd.DataFrame:
     np.True_
     """
     return _zip_points().copy()
+
+
+@lru_cache(maxsize=1)
+def _zip_areas() -> gpd.GeoDataFrame:
+    from workbench.zipareas import cached_zip_areas
+
+    return cached_zip_areas(log=lambda message: print(message, file=sys.stderr))
+
+
+def load_zip_areas() -> gpd.GeoDataFrame:
+    """Approximate ZIP areas (31,682 polygons), building blocks finer than counties (a fresh copy).
+
+    Voronoi cells of the Standard ZIP points clipped to their county, so they
+    tile each county; **approximations** of real ZIP areas (see
+    :mod:`workbench.zipareas`). Built from the bundled ZIP points and counties
+    on first use (about 10 s) and cached in the user's cache folder
+    (``$WORKBENCH_CACHE_DIR`` overrides), never inside the package.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``zip`` (5-digit text), ``county_fips``, ``state``, ``primary_city``,
+        ``population``, polygon geometry (EPSG:4326). Use ``block_col="zip"``
+        (accounts' ``zip`` column) with the block-based estimators, or
+        ``--blocks zip-areas`` on the command line.
+
+    Examples
+    --------
+    >>> areas = load_zip_areas()
+    >>> areas.loc[areas["zip"] == "10001", "county_fips"].item(), areas.crs.to_string()
+    ('36061', 'EPSG:4326')
+    """
+    return _zip_areas().copy()
+
+
+#: Names the command line accepts for ``--blocks`` instead of a file: the bundled building blocks.
+BUNDLED_BLOCKS = {"counties": (load_counties, "county_fips"), "zip-areas": (load_zip_areas, "zip")}
+
+
+def bundled_blocks(name: str):
+    """``(blocks, block_col)`` for a bundled block name (``counties``, ``zip-areas``), else None.
+
+    Examples
+    --------
+    >>> blocks, block_col = bundled_blocks("counties")
+    >>> block_col, len(blocks)
+    ('county_fips', 3107)
+    >>> bundled_blocks("my_blocks.gpkg") is None
+    True
+    """
+    entry = BUNDLED_BLOCKS.get(str(name).strip().lower().replace("_", "-"))
+    if entry is None:
+        return None
+    loader, block_col = entry
+    return loader(), block_col
 
 
 def notebook_paths() -> list[Path]:

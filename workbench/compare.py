@@ -17,7 +17,7 @@ from workbench import present
 from workbench.errors import InputError, PlanError
 from workbench.geo import great_circle_km
 from workbench.plan import Plan
-from workbench.plan._frames import show
+from workbench.labels import show
 from workbench.schema import ACCOUNT_ID, LATITUDE, LONGITUDE, METRICS, NAME, TERRITORY_ID, WORKLOAD
 
 #: Label of "no territory" in transfers and moved accounts.
@@ -132,7 +132,6 @@ class Comparison:
 
     def summary(self) -> str:
         """A few lines for people: the scorecard side by side and what moves."""
-        d = self._disruption
         lines = [f"current: {self.current.name!r} ({self.current.content_hash[:12]})   "
                  f"proposed: {self.proposed.name!r} ({self.proposed.content_hash[:12]})",
                  format_scorecards(self._scorecards),
@@ -215,26 +214,33 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
     if current.metadata.input_hash != proposed.metadata.input_hash:
         warnings.append("the plans were made from different accounts data (input hashes differ); transfers and "
                         "moved accounts use the proposed plan's values")
-    accounts = proposed._accounts
-    metrics = _choose_metrics(accounts, current._accounts, metrics)
-    ids = proposed._assignments.index
-    before = current._assignments.reindex(ids).to_numpy(dtype=object, na_value=np.nan)
-    after = proposed._assignments.to_numpy(dtype=object, na_value=np.nan)
-    homes_before = _metrics.rep_homes(reps if reps is not None else current._territories)
-    homes_after = _metrics.rep_homes(reps if reps is not None else proposed._territories)
-    if reps is not None and len(reps) and not (homes_before.index.isin(current._territories.index).any()
-                                               or homes_before.index.isin(proposed._territories.index).any()):
+    accounts, current_accounts = proposed.accounts, current.accounts
+    territories_c, territories_p = current.territories, proposed.territories
+    metrics = _choose_metrics(accounts, current_accounts, metrics)
+    ids = proposed.assignments.index
+    before = current.assignments.reindex(ids).to_numpy(dtype=object, na_value=np.nan)
+    after = proposed.assignments.to_numpy(dtype=object, na_value=np.nan)
+    homes_before = _metrics.rep_homes(reps if reps is not None else territories_c)
+    homes_after = _metrics.rep_homes(reps if reps is not None else territories_p)
+    if reps is not None and len(reps) and not (homes_before.index.isin(territories_c.index).any()
+                                               or homes_before.index.isin(territories_p.index).any()):
         raise InputError(f"reps name no territory of either plan (their territories: {show(homes_before.index)}; "
-                         f"plan territories: {show(proposed._territories.index)}); give the reps a territory_id "
+                         f"plan territories: {show(territories_p.index)}); give the reps a territory_id "
                          "column with the plans' territory ids")
     if blocks is not None and adjacency is None:
         adjacency = _metrics.block_graph(blocks, block_col)
     options = dict(tolerance=tolerance, blocks=blocks, block_col=block_col, adjacency=adjacency)
-    summary_c = _metrics.territory_summary(current._accounts, current.labels, metrics, homes_before,
-                                           territory_ids=current._territories.index, **options)
+    # One definition of balance: each territory's load against its own target (rep capacity, else the mean).
+    targets_c = _metrics.balance_targets(reps if reps is not None else territories_c, territories_c.index)
+    targets_p = _metrics.balance_targets(reps if reps is not None else territories_p, territories_p.index)
+    if targets_c is not None or targets_p is not None:
+        warnings.append("balance is measured against each territory's own target (its share of the reps' "
+                        "capacity_hours), not the plain mean")
+    summary_c = _metrics.territory_summary(current_accounts, current.labels, metrics, homes_before,
+                                           territory_ids=territories_c.index, targets=targets_c, **options)
     summary_p = _metrics.territory_summary(accounts, after, metrics, homes_after,
-                                           territory_ids=proposed._territories.index, **options)
-    card_c = _metrics.scorecard(current._accounts, current.labels, metrics, reps=homes_before, summary=summary_c,
+                                           territory_ids=territories_p.index, targets=targets_p, **options)
+    card_c = _metrics.scorecard(current_accounts, current.labels, metrics, reps=homes_before, summary=summary_c,
                                 **options)
     card_p = _metrics.scorecard(accounts, after, metrics, reps=homes_after, summary=summary_p, **options)
     frame = pd.DataFrame({
@@ -257,16 +263,16 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
         _transfer_matrix=transfers,
         _moved_accounts=moved,
         _disruption=_disruption(frame, moved_mask, metrics),
-        _retention=_retention(frame, metrics, current._territories),
-        _rep_retention=_rep_retention(frame, metrics, homes_before, homes_after, current._territories,
-                                      proposed._territories, reps is not None),
+        _retention=_retention(frame, metrics, territories_c),
+        _rep_retention=_rep_retention(frame, metrics, homes_before, homes_after, territories_c, territories_p,
+                                      reps is not None),
         warnings=tuple(warnings),
     )
 
 
 # ---------------------------------------------------------------------------- checks
 def _check_same_accounts(current: Plan, proposed: Plan) -> None:
-    a, b = current._assignments.index, proposed._assignments.index
+    a, b = current.assignments.index, proposed.assignments.index
     if a.equals(b) or (len(a) == len(b) and a.sort_values().equals(b.sort_values())):
         return
     only_current, only_proposed = a.difference(b), b.difference(a)

@@ -172,7 +172,7 @@ def _user() -> str:
 
 
 def _utc_now() -> str:
-    from workbench.plan._meta import utc_now
+    from workbench.provenance import utc_now
 
     return utc_now()
 

@@ -379,7 +379,7 @@ def check_quotas(quotas, plan) -> pd.DataFrame:
     source = "quotas"
     if isinstance(quotas, (str, os.PathLike)):
         source = str(quotas)
-        from workbench.export.tables import unescape_cell
+        from workbench.safeio import unescape_cell
 
         frame = pd.read_csv(quotas, dtype={TERRITORY_ID: str, REP_ID: str, TERRITORY_NAME: str, "rep_name": str},
                             keep_default_na=False, na_values=[""])

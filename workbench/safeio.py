@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 #: Characters that make a spreadsheet treat a cell as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 @contextlib.contextmanager
@@ -328,29 +328,114 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def escape_formula(value):
-    """Make a cell value safe for CSV and Excel: text starting with = + - @ gets a leading quote.
+_QUOTE = "'"
 
-    The value is kept (a reader sees ``'=SUM(A1)`` as text, not a formula).
-    Numbers, including negative ones, are returned unchanged.
+
+def escape_cell(value):
+    """Make a cell value safe for CSV and Excel, reversibly: the one formula escaper of the package.
+
+    Text starting with ``= + - @``, a tab, a carriage return or a line feed gets a leading
+    quote, so a spreadsheet shows it as text and never runs it; text that
+    already starts with a quote gets one more, so that :func:`unescape_cell`
+    can always tell the two apart. Numbers (negative ones too) and missing
+    values are returned unchanged.
 
     Examples
     --------
-    >>> escape_formula("=HYPERLINK(\\"http://x\\")")
-    '\\'=HYPERLINK("http://x")'
-    >>> escape_formula("-5 Corp"), escape_formula(-5), escape_formula("Acme")
-    ("'-5 Corp", -5, 'Acme')
+    >>> escape_cell('=HYPERLINK("x")')
+    '\\'=HYPERLINK("x")'
+    >>> escape_cell("-5 Corp"), escape_cell(-5), escape_cell("Acme"), escape_cell("'quoted")
+    ("'-5 Corp", -5, 'Acme', "''quoted")
+    >>> all(unescape_cell(escape_cell(v)) == v for v in ["=1+1", "'quoted", "'", "'=x", "Acme"])
+    True
     """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
+    if isinstance(value, str) and value.startswith((_QUOTE, *FORMULA_PREFIXES)):
+        return _QUOTE + value
     return value
 
 
-def escape_formulas(frame):
-    """Return a copy of a DataFrame with every text cell passed through :func:`escape_formula`."""
+def unescape_cell(value):
+    """Undo :func:`escape_cell` (a leading quote before a formula character or a quote).
+
+    Examples
+    --------
+    >>> unescape_cell("'=SUM(A1)"), unescape_cell("''x"), unescape_cell("'x"), unescape_cell("x")
+    ('=SUM(A1)', "'x", "'x", 'x')
+    """
+    if isinstance(value, str) and len(value) > 1 and value[0] == _QUOTE and value[1] in (_QUOTE, *FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
+def _is_text(series) -> bool:
+    import pandas as pd
+
+    return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
+
+
+def escape_frame(frame):
+    """Copy of a DataFrame with every text cell and every header passed through :func:`escape_cell`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> escape_frame(pd.DataFrame({"=id": ["=1+1", "a"], "n": [-1, 2]})).to_dict("list")
+    {"'=id": ["'=1+1", 'a'], 'n': [-1, 2]}
+    """
     out = frame.copy()
     for column in out.columns:
-        series = out[column]
-        if series.dtype == object or str(series.dtype).startswith(("str", "string")):
-            out[column] = series.map(escape_formula, na_action="ignore")
+        if _is_text(out[column]):
+            out[column] = out[column].map(escape_cell, na_action="ignore")
+    out.columns = [escape_cell(str(c)) for c in out.columns]
     return out
+
+
+def unescape_frame(frame):
+    """Copy of a DataFrame read from a file written with :func:`escape_frame`, with the escaping undone.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> unescape_frame(escape_frame(pd.DataFrame({"=id": ["=1+1", "'a"]}))).to_dict("list")
+    {'=id': ['=1+1', "'a"]}
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if _is_text(out[column]):
+            out[column] = out[column].map(unescape_cell, na_action="ignore")
+    out.columns = [unescape_cell(str(c)) for c in out.columns]
+    return out
+
+
+#: Older names of :func:`escape_cell` and :func:`escape_frame`, kept for callers that use them.
+escape_formula = escape_cell
+escape_formulas = escape_frame
+
+
+def write_csv(frame, path: str | os.PathLike, *, escape: bool = True) -> Path:
+    """Write a frame as a CSV that spreadsheets and CSV readers take apart exactly; atomically.
+
+    * UTF-8 with a byte-order mark, so Windows Excel shows non-ASCII names
+      (``Zürich``, ``東京``) instead of mojibake; every reader in this package
+      accepts the mark (``encoding="utf-8-sig"``).
+    * Lines end in CR LF (RFC 4180), which makes the writer quote every field
+      holding a CR or an LF: a name with a bare carriage return no longer
+      splits its row in two (the part after it began a new row, and could
+      begin it with a live formula).
+    * With ``escape`` (the default) formula-like text gets the reversible
+      leading quote of :func:`escape_frame`.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = write_csv(pd.DataFrame({"name": ["Zürich", "a\\rb", "=1+1"]}), path)
+    >>> path.read_bytes()
+    b'\\xef\\xbb\\xbfname\\r\\nZ\\xc3\\xbcrich\\r\\n"a\\rb"\\r\\n\\'=1+1\\r\\n'
+    """
+    if escape:
+        frame = escape_frame(frame)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\r\n", encoding="utf-8-sig")
+    return path

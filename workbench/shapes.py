@@ -18,23 +18,11 @@ import pandas as pd
 import shapely
 
 from workbench.errors import InputError
+from workbench.labels import labels_for_rows
 from workbench.schema import BLOCK_ID, LATITUDE, LONGITUDE, TERRITORY_ID, WGS84
 
 #: Margin (degrees) around the accounts' convex hull when no land is given.
 HULL_MARGIN_DEG = 0.5
-
-
-def _label_values(accounts: pd.DataFrame, labels) -> np.ndarray:
-    if isinstance(labels, pd.Series) and labels.index.equals(accounts.index):
-        values = labels.to_numpy()
-    else:
-        values = np.asarray(labels)
-    if len(values) != len(accounts):
-        raise InputError(
-            f"labels has {len(values)} entries but accounts has {len(accounts)} rows; "
-            "pass one territory id per account row"
-        )
-    return values.astype(str)
 
 
 def block_labels(accounts: pd.DataFrame, labels, block_col: str) -> pd.Series:
@@ -68,7 +56,7 @@ def block_labels(accounts: pd.DataFrame, labels, block_col: str) -> pd.Series:
             "pass block_col= naming the column that holds each account's block id"
         )
     frame = pd.DataFrame({"block": accounts[block_col].astype(str).to_numpy(),
-                          TERRITORY_ID: _label_values(accounts, labels)})
+                          TERRITORY_ID: labels_for_rows(labels, accounts).astype(str)})
     counts = frame.groupby(["block", TERRITORY_ID], sort=True).size().rename("n").reset_index()
     counts = counts.sort_values(["block", "n", TERRITORY_ID], ascending=[True, False, True], kind="stable")
     best = counts.drop_duplicates("block").set_index("block")[TERRITORY_ID]
@@ -179,7 +167,7 @@ def territory_polygons(accounts: pd.DataFrame, labels, blocks: gpd.GeoDataFrame 
     >>> shapes["accounts"].to_dict(), [round(g.area, 1) for g in shapes.geometry]
     ({'T1': 2, 'T2': 2}, [2.0, 1.0])
     """
-    values = _label_values(accounts, labels)
+    values = labels_for_rows(labels, accounts).astype(str)
     counts = pd.Series(values).value_counts().sort_index()
     if blocks is not None:
         if block_col is None:

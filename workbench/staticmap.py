@@ -27,13 +27,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import shapely
+from matplotlib.cm import ScalarMappable
 from matplotlib.collections import PathCollection
 from matplotlib.colors import Normalize
 from matplotlib.path import Path
 
 from workbench.errors import InputError
 from workbench.mapview.colors import DIVERGING, deviation_colors, territory_colors, territory_graph
-from workbench.mapview.model import _labels_of
+from workbench.labels import fill_from_neighbours, labels_for_rows
 from workbench.metrics import deviation_from_mean, territory_loads
 from workbench.schema import ACCOUNT_ID, LATITUDE, LONGITUDE, TERRITORY_ID, WGS84
 from workbench.shapes import block_labels, point_cells
@@ -52,7 +53,7 @@ def _accounts_and_labels(plan, accounts):
     accounts = accounts.reset_index(drop=True)
     if ACCOUNT_ID not in accounts.columns:
         accounts = accounts.assign(**{ACCOUNT_ID: accounts.index.astype(str)})
-    labels = _labels_of(plan, accounts, "plan")
+    labels = labels_for_rows(plan, accounts, what="plan")
     if pd.isna(labels).any():
         raise InputError(f"plan leaves accounts {accounts.loc[pd.isna(labels), ACCOUNT_ID].head(5).tolist()} "
                          "unassigned; assign every account before mapping")
@@ -76,27 +77,16 @@ def _shapes(accounts, labels, blocks, block_col) -> gpd.GeoDataFrame:
 
 
 def _fill_from_neighbours(shapes: gpd.GeoDataFrame) -> np.ndarray:
-    """Territory of each shape; shapes without one take the most common territory among their neighbours.
-
-    Spreads outwards ring by ring, so an empty block deep inside a territory is
-    reached too; shapes with no owned neighbour at any distance stay empty.
-    """
-    territory = shapes[TERRITORY_ID].to_numpy(dtype=object).copy()
+    """Territory of each shape; shapes without one take their touching neighbours'
+    (:func:`workbench.labels.fill_from_neighbours`)."""
+    territory = shapes[TERRITORY_ID].to_numpy(dtype=object)
     missing = pd.isna(territory)
     if not missing.any() or missing.all():
-        return territory
+        return territory.copy()
     frame = shapes.reset_index(drop=True)
     left, right = frame.sindex.query(frame.geometry, predicate="intersects")
-    for _ in range(len(frame)):
-        missing = pd.isna(territory)
-        reach = missing[left] & ~missing[right]
-        if not reach.any():
-            break
-        options = pd.DataFrame({"i": left[reach], "t": territory[right[reach]].astype(str)})
-        counts = options.value_counts().reset_index(name="n").sort_values(["i", "n", "t"], ascending=[True, False, True])
-        first = counts.drop_duplicates("i")
-        territory[first["i"].to_numpy()] = first["t"].to_numpy()
-    return territory
+    once = left < right
+    return fill_from_neighbours(territory, np.column_stack([left[once], right[once]]))
 
 
 def _paler(color, amount: float = 0.5) -> tuple:
@@ -164,7 +154,8 @@ def plot_plan(plan, *, accounts=None, ax=None, blocks=None, block_col=None, colo
     accounts : pandas.DataFrame, optional
         Accounts (default ``plan.accounts``).
     ax : matplotlib.axes.Axes, optional
-        Axes to draw on; default a new figure.
+        Axes to draw on (e.g. of a ``matplotlib.figure.Figure``, which needs no
+        pyplot and no backend); default a new pyplot figure.
     blocks, block_col : optional
         Building blocks (GeoDataFrame with id column ``block_col`` or ``block_id``) and the
         accounts' block column. Without blocks, territories are the Voronoi cells of their accounts.
@@ -215,7 +206,7 @@ def plot_plan(plan, *, accounts=None, ax=None, blocks=None, block_col=None, colo
         limit = max(float(deviation.abs().max()), 0.05)
         fills = np.array(deviation_colors(shapes[TERRITORY_ID].map(deviation).to_numpy(), limit), dtype=object)
         pale_fills = [_paler(c) for c in deviation_colors(pale[TERRITORY_ID].map(deviation).to_numpy(), limit)]
-        bar = plt.cm.ScalarMappable(norm=Normalize(-limit * 100, limit * 100), cmap=DIVERGING)
+        bar = ScalarMappable(norm=Normalize(-limit * 100, limit * 100), cmap=DIVERGING)
         ax.figure.colorbar(bar, ax=ax, shrink=0.6, label=f"{color_by}: % from mean")
     if len(empty):
         _draw(ax, empty.geometry.values, facecolor="#e6e6e6")
@@ -248,7 +239,7 @@ def plot_plan(plan, *, accounts=None, ax=None, blocks=None, block_col=None, colo
 
 
 def plot_comparison(current, proposed, *, accounts=None, blocks=None, block_col=None, color_by: str = "territory",
-                    states="auto", figsize=(14, 5.5)):
+                    states="auto", figsize=(14, 5.5), figure=None):
     """Current and proposed alignment side by side, same colours, moved areas outlined.
 
     Parameters
@@ -257,6 +248,11 @@ def plot_comparison(current, proposed, *, accounts=None, blocks=None, block_col=
         Alignments of the same accounts (labels need ``accounts``).
     accounts, blocks, block_col, color_by, states
         As in :func:`plot_plan`.
+    figsize : tuple, default (14, 5.5)
+        Size of a new figure.
+    figure : matplotlib.figure.Figure, optional
+        Empty figure to draw on (e.g. ``matplotlib.figure.Figure()``, which needs
+        no pyplot and no backend); default a new pyplot figure.
 
     Returns
     -------
@@ -277,7 +273,11 @@ def plot_comparison(current, proposed, *, accounts=None, blocks=None, block_col=
     if blocks is None:
         moved = accounts[ACCOUNT_ID].astype(str).to_numpy()[before != after]
     colors = _colors(shapes_before, shapes_after) if color_by == "territory" else None
-    fig, (left, right) = plt.subplots(1, 2, figsize=figsize)
+    if figure is None:
+        fig, (left, right) = plt.subplots(1, 2, figsize=figsize)
+    else:
+        fig = figure
+        left, right = fig.subplots(1, 2)
     plot_plan(before, accounts=accounts, ax=left, blocks=blocks, block_col=block_col, color_by=color_by,
               title="Current", colors=colors, highlight=moved, states=states)
     plot_plan(after, accounts=accounts, ax=right, blocks=blocks, block_col=block_col, color_by=color_by,
@@ -292,7 +292,8 @@ def to_png_bytes(fig, dpi: int = 100) -> bytes:
 
     Examples
     --------
-    >>> fig, ax = plt.subplots()
+    >>> from matplotlib.figure import Figure
+    >>> fig = Figure()
     >>> to_png_bytes(fig)[:8]
     b'\\x89PNG\\r\\n\\x1a\\n'
     """
@@ -306,8 +307,8 @@ def to_data_uri(fig, dpi: int = 100) -> str:
 
     Examples
     --------
-    >>> fig, ax = plt.subplots()
-    >>> to_data_uri(fig).startswith("data:image/png;base64,iVBOR")
+    >>> from matplotlib.figure import Figure
+    >>> to_data_uri(Figure()).startswith("data:image/png;base64,iVBOR")
     True
     """
     return "data:image/png;base64," + base64.b64encode(to_png_bytes(fig, dpi)).decode("ascii")

@@ -53,7 +53,7 @@ def chord_cost_km(cost: np.ndarray) -> np.ndarray:
 
 
 def transfer(current, shares, targets, tolerance, rows, territories, km, weight, *, penalty_km, movable, frozen,
-             closed=None, budget=None, origin=None) -> Transfer:
+             closed=None, budget=None, origin=None, base=None) -> Transfer:
     """Solve the compact-realignment program once (see the module docstring).
 
     Parameters
@@ -84,6 +84,9 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
     origin : (n,) int array, optional
         Territory moves are counted against (default ``current``): after a
         first round, accounts already moved may move on or go back.
+    base : (t, m) array, optional
+        Load every territory holds besides these units (e.g. locked accounts
+        kept as exceptions when the units are blocks).
     """
     origin = current if origin is None else origin
     n_t, n_m = len(targets), shares.shape[1]
@@ -98,7 +101,7 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
     moves = var_terr != origin[var_rows]
     labels = current.copy()
     if var_rows.size == 0:
-        return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen), True, 0.0)
+        return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, base), True, 0.0)
     n_v = len(var_rows)
     dist = np.asarray(km(var_rows, var_terr), dtype=float)
     dist = np.nan_to_num(dist, nan=0.0, posinf=1e12)
@@ -108,8 +111,9 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
     big = 1e3 * max(float(cost.sum()), 1e-9) * n_t + 1e3
     # Loads of the accounts that stay put, per territory and metric.
     fixed_rows = np.setdiff1d(np.arange(len(current)), active)
-    base = np.stack([np.bincount(current[fixed_rows], weights=shares[fixed_rows, m], minlength=n_t)
-                     for m in range(n_m)], axis=1)
+    extra = np.zeros((n_t, n_m)) if base is None else np.asarray(base, dtype=float)
+    base = extra + np.stack([np.bincount(current[fixed_rows], weights=shares[fixed_rows, m], minlength=n_t)
+                             for m in range(n_m)], axis=1)
     target = np.repeat(np.asarray(targets, float)[:, None], n_m, axis=1)
     low, high = target * (1 - tolerance), target * (1 + tolerance)
     live = np.flatnonzero(~frozen)
@@ -124,26 +128,33 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
                                          shape=(len(live), n_v)))
     load = sparse.vstack(blocks_).tocsr()
     t_flat = np.concatenate([target[live, m] for m in range(n_m)])
-    z_col = sparse.csr_matrix(-t_flat[:, None])
-    a_ub = [sparse.hstack([load, z_col]), sparse.hstack([-load, z_col])]
+    n_u = len(t_flat)
+    # Slack u per territory and metric (beyond the tolerance, in shares of its target), all at most z:
+    # the program first minimises the worst (z), then every territory's own (sum u), then the moves.
+    slack = sparse.diags(-t_flat, format="csr")
+    zeros = sparse.csr_matrix((n_u, 1))
+    a_ub = [sparse.hstack([load, slack, zeros]), sparse.hstack([-load, slack, zeros]),
+            sparse.hstack([sparse.csr_matrix((n_u, n_v)), sparse.identity(n_u, format="csr"),
+                           sparse.csr_matrix(-np.ones((n_u, 1)))])]
     b_ub = [np.concatenate([high[live, m] - base[live, m] for m in range(n_m)]),
-            np.concatenate([base[live, m] - low[live, m] for m in range(n_m)])]
+            np.concatenate([base[live, m] - low[live, m] for m in range(n_m)]), np.zeros(n_u)]
     if budget is not None:
-        a_ub.append(sparse.csr_matrix(np.r_[shares[var_rows, 0] * moves, 0.0][None, :]))
+        a_ub.append(sparse.csr_matrix(np.r_[shares[var_rows, 0] * moves, np.zeros(n_u + 1)][None, :]))
         fixed_rows_moved = np.setdiff1d(np.flatnonzero(current != origin), active)
         spent = float(shares[fixed_rows_moved, 0].sum())
         b_ub.append(np.array([max(float(budget), _forced(origin, shares, closed, movable)) - spent]))
     account_index = np.searchsorted(active, var_rows)
-    a_eq = sparse.csr_matrix((np.ones(n_v), (account_index, np.arange(n_v))), shape=(len(active), n_v + 1))
-    result = linprog(np.r_[cost, big], A_ub=sparse.vstack(a_ub).tocsr(), b_ub=np.concatenate(b_ub), A_eq=a_eq,
+    a_eq = sparse.csr_matrix((np.ones(n_v), (account_index, np.arange(n_v))), shape=(len(active), n_v + n_u + 1))
+    objective = np.r_[cost, np.full(n_u, big / (10.0 * n_u)), big]
+    result = linprog(objective, A_ub=sparse.vstack(a_ub).tocsr(), b_ub=np.concatenate(b_ub), A_eq=a_eq,
                      b_eq=np.ones(len(active)), bounds=(0, None), method="highs")
     if result.status != 0:
-        return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen), False, np.inf)
+        return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, extra), False, np.inf)
     x = result.x[:n_v]
     labels[active] = _round(x, account_index, var_terr, moves, len(active), keep_budget=budget is not None,
                             fallback=np.where(closed[origin[active]], current[active], origin[active]),
                             closed=closed)
-    return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen), True, float(result.fun))
+    return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, extra), True, float(result.fun))
 
 
 def _round(x, account_index, var_terr, moves, n_active, *, keep_budget, fallback, closed):
@@ -163,10 +174,12 @@ def _forced(current, shares, closed, movable) -> float:
     return float(shares[closed[current] & movable, 0].sum())
 
 
-def _excess(labels, shares, targets, tolerance, frozen) -> float:
+def _excess(labels, shares, targets, tolerance, frozen, base=None) -> float:
     """Largest deviation beyond ``tolerance`` of any live territory and metric (0 when within)."""
     n_t = len(targets)
     load = np.stack([np.bincount(labels, weights=shares[:, m], minlength=n_t) for m in range(shares.shape[1])], 1)
+    if base is not None:
+        load = load + base
     target = np.asarray(targets, float)[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
         dev = np.where(target > 0, np.abs(load / np.where(target > 0, target, 1) - 1), np.where(load > 1e-15, np.inf, 0))

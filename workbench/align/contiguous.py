@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from workbench.align import _blocks
 from workbench.align._partition import feasible_deviation, is_contiguous, partition
-from workbench.align.contiguous_search import DEFAULT_MAX_SECONDS, improve_partition
+from workbench.align.contiguous_search import DEFAULT_MAX_SECONDS, improve_partition, rebalance
 from workbench.align.dispersion import OBJECTIVES, dispersion_summary, objective_points
 from workbench.align.balanced import current_setup
 from workbench.align.base import (
@@ -27,6 +27,10 @@ from workbench.align.base import (
 )
 from workbench.errors import InfeasibleError, InputError
 from workbench.schema import COUNTY_FIPS, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
+
+
+#: Balancing rounds of a fresh start before the improvement phase's repair stage takes over.
+_ROUNDS_BEFORE_REPAIR = 300
 
 
 class ContiguousTerritories(TerritoryEstimator):
@@ -183,7 +187,7 @@ class ContiguousTerritories(TerritoryEstimator):
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
-        check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
         bg = _blocks.block_graph(blocks, self.adjacency, self.block_col)
         acc_block = _blocks.account_blocks(accounts, self.block_col, bg.ids)
         n_blocks = len(bg.ids)
@@ -209,9 +213,10 @@ class ContiguousTerritories(TerritoryEstimator):
             preferred = initial.copy()
             fixed |= np.isin(initial, frozen_parts)
         self._check_search_params()
-        result = self._search(k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred)
         giant = (weights > 1 + tolerance + 1e-12).any(axis=1)
         node_weight, points = objective_points(bg, acc_block, acc_xyz, accounts, self.objective)
+        result = self._search(k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred,
+                              (points, node_weight, giant))
         search = self._improve(result.labels, bg, weights, points, node_weight, tolerance, fixed, frozen_parts,
                                preferred, giant)
         block_labels = result.labels if search is None else search.labels
@@ -275,11 +280,14 @@ class ContiguousTerritories(TerritoryEstimator):
         if self.max_seconds == 0 or (preferred is not None and self.move_penalty is None):
             return None
         penalty = 0.0 if self.move_penalty is None else float(self.move_penalty) * node_weight
+        budget = self.max_seconds
+        if budget is not None:  # a repair of the start counts against the phase's budget
+            budget = max(float(budget) - getattr(self, "_repair_seconds", 0.0), float(budget) / 4)
         with progress_bar(self.progress, None, "contiguous: dispersion") as bar:
             search = improve_partition(
                 labels, bg.edges, weights, points, tolerance=tolerance, objective=self.objective,
                 node_weight=node_weight, fixed=fixed, frozen_parts=frozen_parts, reference=preferred,
-                move_penalty=penalty, max_seconds=self.max_seconds, random_state=self.random_state, progress=bar)
+                move_penalty=penalty, max_seconds=budget, random_state=self.random_state, progress=bar)
         k = len(np.unique(labels))
         frozen = np.isin(np.arange(k), frozen_parts)
 
@@ -292,26 +300,61 @@ class ContiguousTerritories(TerritoryEstimator):
             return None
         return search
 
-    def _search(self, k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred):
-        """Partition the block graph; from scratch, restart with turned cuts until within tolerance."""
+    def _search(self, k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred, objective_data):
+        """Partition the block graph; from scratch, restart with turned cuts until within tolerance.
+
+        With the improvement phase on, a start outside the tolerance is first
+        repaired by its repair stage (:func:`~workbench.align.contiguous_search.rebalance`)
+        before another restart is tried.
+        """
         restarts = 1 if initial is not None else self.n_init
         if isinstance(restarts, bool) or not isinstance(restarts, (int, np.integer)) or restarts < 1:
             raise InputError(f"n_init must be a positive int, got {self.n_init!r}")
         seed = check_random_state(self.random_state).randint(2**31 - 1)
         rng = np.random.default_rng(seed)
         best, rounds = None, 0
-        with progress_bar(self.progress, self.max_iter * restarts, "contiguous") as bar:
+        repairing = initial is None and self.max_seconds != 0
+        # The repair stage does better than long balancing rounds on lumpy multi-metric data.
+        max_iter = min(self.max_iter, _ROUNDS_BEFORE_REPAIR) if repairing else self.max_iter
+        self._repair_seconds = 0.0
+        with progress_bar(self.progress, max_iter * restarts, "contiguous") as bar:
             for attempt in range(restarts):
                 result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
-                                   frozen_parts=frozen_parts, max_iter=self.max_iter, preferred=preferred,
-                                   polish=initial is None, progress=bar, rng=None if attempt == 0 else rng)
+                                   frozen_parts=frozen_parts, max_iter=max_iter, preferred=preferred,
+                                   polish=initial is None and not repairing, progress=bar,
+                                   rng=None if attempt == 0 else rng)
                 rounds += result.n_iter
+                if not result.converged and repairing:
+                    if attempt > 0 and self._repair_seconds >= self._repair_total():
+                        break  # the repair budget is spent: keep the best so far
+                    started = time.perf_counter()
+                    self._repair(result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt)
+                    self._repair_seconds += time.perf_counter() - started
                 if best is None or result.deviation < best.deviation - 1e-12:
                     best = result
                 if best.converged:
                     break
         best.n_iter = rounds
         return best
+
+    def _repair_total(self) -> float:
+        """Seconds the repair of starts outside the tolerance may take in all (of the phase's budget)."""
+        return 0.75 * (4.0 if self.max_seconds is None else float(self.max_seconds))
+
+    def _repair(self, result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt):
+        """Try the improvement phase's repair stage on a start outside the tolerance (updates ``result``)."""
+        points, node_weight, giant = objective_data
+        total = self._repair_total()
+        budget = 0.8 * total if attempt == 0 else max(total - self._repair_seconds, 0.1 * total)
+        labels = rebalance(result.labels, bg.edges, weights, points, tolerance=tolerance, objective=self.objective,
+                           node_weight=node_weight, fixed=fixed, frozen_parts=frozen_parts, max_seconds=budget,
+                           random_state=attempt)
+        loads = np.zeros((k, weights.shape[1]))
+        np.add.at(loads, labels, weights)
+        deviation = feasible_deviation(loads, labels, weights, giant, np.isin(np.arange(k), frozen_parts))
+        if deviation < result.deviation - 1e-12:
+            result.labels, result.deviation = labels, deviation
+            result.converged = bool(deviation <= tolerance + 1e-12)
 
     def _territories(self, accounts, n_blocks):
         """Territory ids and, with ``current_col``, current index, pinned accounts and frozen territories."""
@@ -351,7 +394,7 @@ class ContiguousTerritories(TerritoryEstimator):
             for territory, block in own.drop_duplicates("territory")[["territory", "block"]].to_numpy():
                 if (initial == initial[block]).sum() > 1:
                     initial[block] = territory
-        _fill_by_neighbours(initial, bg.edges, k)
+        initial = _blocks.fill_blocks(initial, bg.edges)
         fixed = np.zeros(n, dtype=bool)
         pinned = fixed_acc >= 0
         if pinned.any():
@@ -374,21 +417,6 @@ class ContiguousTerritories(TerritoryEstimator):
         check_is_fitted(self, "block_labels_")
         position = _blocks.account_blocks(new_accounts, self.block_col, self.block_labels_.index.to_numpy())
         return self.block_labels_.to_numpy()[position]
-
-
-def _fill_by_neighbours(labels: np.ndarray, edges: np.ndarray, k: int) -> None:
-    """Give blocks labelled -1 the most common label among their labelled neighbours, until none is left."""
-    src = np.concatenate([edges[:, 0], edges[:, 1]])
-    dst = np.concatenate([edges[:, 1], edges[:, 0]])
-    while (labels < 0).any():
-        take = (labels[src] >= 0) & (labels[dst] < 0)
-        if not take.any():
-            labels[labels < 0] = 0
-            break
-        votes = pd.DataFrame({"block": dst[take], "label": labels[src[take]]})
-        winner = votes.groupby(["block", "label"]).size().reset_index(name="n")
-        winner = winner.sort_values(["block", "n", "label"], ascending=[True, False, True]).drop_duplicates("block")
-        labels[winner["block"].to_numpy()] = winner["label"].to_numpy()
 
 
 def _lower_bound(weight: np.ndarray, current_idx: np.ndarray, k: int, frozen, tolerance: float) -> float:

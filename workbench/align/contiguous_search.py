@@ -25,10 +25,10 @@ either objective (in the same unit, a distance).
 
 Design, and why
 ---------------
-The search is an iterated local search with an adaptive choice between two
-perturbations, the shape of the adaptive large neighbourhood searches that
-lead the commercial territory design benchmarks, built so that every step is
-exact and cheap in numpy:
+An iterated local search whose perturbations are drawn adaptively from four
+large neighbourhoods (the shape of the adaptive large neighbourhood searches
+that lead the commercial territory design benchmarks), built so that every
+step is exact and cheap in numpy:
 
 1. **Exact gains with re-centring.** A boundary node moving from part *a* to
    an adjacent part *b* is scored by the exact change of both parts' costs
@@ -38,30 +38,40 @@ exact and cheap in numpy:
    ``S[p, j] = sum over i in p of w_i d(i, j)`` for every node ``j``, so the
    cost of part *p* after losing ``u`` is ``min over j in p, j != u of
    S[p, j] - w_u d(u, j)``: one small matrix per part for all its candidates
-   at once. Gains are cached per part and recomputed only for parts that
-   changed.
+   at once. Gains are cached per part state and recomputed only for parts
+   that changed.
 2. **Moves, then swaps.** Each round applies the best improving moves, at
    most one per part (so every gain applied is exact). A move is allowed
-   only when no part's excess over its tolerance band grows (a feasible plan
-   stays feasible; an infeasible one never gets worse) and the node is not
-   an articulation point of its part (cached per part, networkx), so parts
-   stay connected. When no move improves (the balance constraints block
-   single moves), two boundary nodes of adjacent parts are exchanged, best
-   exact gain first.
-3. **Merge and re-split** (ReCom optimised, not sampled). Two adjacent parts
-   are merged and re-cut along spanning trees of their union drawn with
-   edge lengths times a random factor, so the trees follow geography and
-   their cuts are compact. Every balanced cut of every tree is scored at
-   once (a matrix product for all cuts) and the best becomes the new pair;
-   local search then polishes it.
-4. **Random kicks**: a few random feasible boundary moves, to leave a local
-   optimum that re-splitting cannot.
-5. **Acceptance and memory.** A perturbed-and-polished plan replaces the
-   current one when it is better, or by a simulated-annealing test whose
-   temperature falls with the number of perturbations; the best plan seen is
-   kept, so the result is never worse than the feasible start. The two
-   perturbations are drawn with weights that grow with their successes (the
-   adaptive part of ALNS).
+   only when no part's load leaves its band and the donor stays connected
+   (a test on the ring of nodes around the one leaving, which in a planar
+   graph nearly always decides, else a search of the part). When no move
+   improves (balance blocks single moves), two boundary nodes of adjacent
+   parts are exchanged, best exact gain first; pairs of parts that offered
+   no swap are skipped until one of them changes.
+3. **Merge and re-split** (ReCom optimised, not sampled): two adjacent parts
+   are merged and re-cut along spanning trees of their union drawn from edge
+   lengths times a random factor, so the cuts follow geography; every cut of
+   every tree is scored at once (a matrix product) by dispersion plus a
+   random multiple of its balance violation, the best is applied and the
+   bands are repaired.
+4. **Location-allocation** (Hess et al.'s districting step): a centre or two
+   shifted, every node re-assigned to the centres by the LP relaxation of
+   the balanced transportation problem (HiGHS), cut-off pieces joined to a
+   neighbour, bands repaired. It moves whole borders at once.
+5. **Strategic oscillation**: descend with soft bands (violation priced),
+   then repair; and **random kicks**, a few random feasible moves.
+6. **Acceptance and memory.** A perturbed-and-polished plan is kept when
+   within 0.5% of the best plan (record-to-record travel), else undone
+   through a journal of moves; the best plan is remembered, so the result is
+   never worse than the start. Operators that find new bests are drawn more
+   often (the adaptive part of ALNS).
+
+A start outside the bands (lumpy multi-metric data the balancing could not
+settle) is first repaired: an iterated descent on the summed violation plus
+a small pull of the loads towards the middle of their bands, which leaves
+room to fix the other metrics. No part ends further out than the start's
+worst; whatever violation remains, each part's band is widened to its load,
+so afterwards no part gets worse.
 
 Budget and determinism: the search stops after ``patience`` perturbations
 without a new best (or ``max_kicks`` in all) and always by ``max_seconds``.
@@ -76,7 +86,6 @@ import math
 import time
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components, depth_first_order, minimum_spanning_tree
@@ -89,8 +98,10 @@ from workbench.schema import DEFAULT_TOLERANCE
 #: Default wall-clock budget of the search, in seconds.
 DEFAULT_MAX_SECONDS = 3.0
 _EPS = 1e-12
-_ACCEPT = "rrt"
-_THETA = 0.005
+#: A perturbed plan is kept when within this share of the best (record-to-record travel).
+_THRESHOLD = 0.005
+#: Weight of the loads' squared distance from the middle of their bands while repairing.
+_CENTRING = 1.0
 
 
 @dataclass
@@ -136,10 +147,13 @@ class _State:
         order = np.argsort(self.src, kind="stable")
         self.nbr_ptr = np.searchsorted(self.src[order], np.arange(self.n + 1))
         self.nbr = self.dst[order]
+        self.adj = [self.nbr[self.nbr_ptr[i]:self.nbr_ptr[i + 1]].tolist() for i in range(self.n)]
         self.weights = weights
         self.coords = coords
         self.lo, self.hi = lo, hi
+        self.centring = 0.0
         self.movable_edge = ~fixed[self.src]
+        self.movable_edge_node = ~fixed
         self.frozen = frozen
         self.penalty, self.reference = penalty, reference
         self.loads = np.zeros((self.k, weights.shape[1]))
@@ -149,13 +163,13 @@ class _State:
         self.stamp = np.arange(1, self.k + 1, dtype=np.int64)
         self.clock = self.k + 1
         self._members: dict[int, tuple[int, np.ndarray]] = {}
-        self._articulation: dict[int, tuple[int, set]] = {}
         self.part_costs = np.array([self.obj.part_cost(p, self.members(p)) for p in range(self.k)])
         self.leave_val = np.zeros(self.n)
         self.leave_key = np.zeros(self.n, dtype=np.int64)
         self.join_val = np.zeros((self.k, self.n))
         self.join_key = np.zeros((self.k, self.n), dtype=np.int64)
         self.journal: list[tuple[int, int, int]] = []
+        self.swap_seen = np.zeros((self.k, self.k, 2), dtype=np.int64)
 
     # -- bookkeeping
     def members(self, p):
@@ -165,17 +179,49 @@ class _State:
             self._members[p] = cached
         return cached[1]
 
-    def articulation(self, p):
-        cached = self._articulation.get(p)
-        if cached is None or cached[0] != self.stamp[p]:
-            nodes = self.members(p)
-            inside = (self.labels[self.edges[:, 0]] == p) & (self.labels[self.edges[:, 1]] == p)
-            graph = nx.Graph()
-            graph.add_nodes_from(nodes.tolist())
-            graph.add_edges_from(self.edges[inside].tolist())
-            cached = (self.stamp[p], set(nx.articulation_points(graph)))
-            self._articulation[p] = cached
-        return cached[1]
+    def can_leave(self, u, p) -> bool:
+        """Part ``p`` stays connected without node ``u``.
+
+        First a local test: ``u``'s neighbours in ``p`` joined through
+        ``p``'s nodes within two steps of ``u`` (in a planar graph the ring
+        around ``u`` nearly always joins them) proves it; otherwise a search
+        of the part without ``u`` decides, stopping once it has reached all
+        of ``u``'s neighbours in ``p``.
+        """
+        labels = self.labels
+        adj = self.adj
+        near = [v for v in adj[u] if labels[v] == p]
+        if len(near) <= 1:
+            return True
+        ring = set(near)
+        for v in near:
+            ring.update(w for w in adj[v] if w != u and labels[w] == p)
+        wanted = set(near[1:])
+        seen = {near[0]}
+        queue = [near[0]]
+        while queue:
+            node = queue.pop()
+            for v in adj[node]:
+                if v in ring and v not in seen:
+                    seen.add(v)
+                    wanted.discard(v)
+                    if not wanted:
+                        return True
+                    queue.append(v)
+        # The ring did not join them: search the whole part (without u), stopping once all are reached.
+        seen = {u, near[0]}
+        queue = [near[0]]
+        wanted = set(near[1:])
+        while queue:
+            node = queue.pop()
+            for v in adj[node]:
+                if v not in seen and labels[v] == p:
+                    seen.add(v)
+                    wanted.discard(v)
+                    if not wanted:
+                        return True
+                    queue.append(v)
+        return False
 
     def total(self) -> float:
         return float(self.part_costs.sum()) + self.penalty_total()
@@ -216,10 +262,20 @@ class _State:
         return np.maximum(np.maximum(self.lo[p] - load, load - self.hi[p]), 0.0)
 
     def violation_delta(self, a, b, x):
-        """Change of the summed violation when loads ``x`` move from parts ``a`` to ``b``."""
+        """Change of the summed violation when loads ``x`` move from parts ``a`` to ``b``.
+
+        While repairing (``self.centring`` > 0) the squared distance of the
+        loads from the middle of their band counts too, with that weight:
+        loads drift to the middle, which leaves room for the other metrics.
+        """
         la, lb = self.loads[a], self.loads[b]
-        return (self.violation(la - x, a) - self.violation(la, a)
-                + self.violation(lb + x, b) - self.violation(lb, b)).sum(axis=1)
+        delta = (self.violation(la - x, a) - self.violation(la, a)
+                 + self.violation(lb + x, b) - self.violation(lb, b)).sum(axis=1)
+        if self.centring:
+            ma, mb = (self.lo[a] + self.hi[a]) / 2, (self.lo[b] + self.hi[b]) / 2
+            delta = delta + self.centring * (((la - x - ma) ** 2 - (la - ma) ** 2)
+                                             + ((lb + x - mb) ** 2 - (lb - mb) ** 2)).sum(axis=1)
+        return delta
 
     def balance_ok(self, a, b, x):
         """Moving loads ``x`` from parts ``a`` to ``b`` grows no part's violation of its band."""
@@ -292,7 +348,7 @@ def _move_round(state: _State, scale: float, lam=None) -> int:
     used = np.zeros(state.k, dtype=bool)
     moved = 0
     for node, donor, receiver in zip(u[order].tolist(), a[order].tolist(), b[order].tolist()):
-        if used[donor] or used[receiver] or node in state.articulation(donor):
+        if used[donor] or used[receiver] or not state.can_leave(node, donor):
             continue
         state.move(node, donor, receiver)
         used[donor] = used[receiver] = True
@@ -319,10 +375,29 @@ def _swap_round(state: _State, scale: float, lam=None, max_pairs: int = 20000) -
     starts = np.repeat(first - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
     partner = starts + np.arange(rows.size)
     su, sv, sa, sb = u[rows], u[partner], a[rows], b[rows]
+    if lam is None:  # pairs of parts unchanged since they last offered no improving swap: skip
+        fresh = (state.swap_seen[sa, sb, 0] != state.stamp[sa]) | (state.swap_seen[sa, sb, 1] != state.stamp[sb])
+        su, sv, sa, sb = su[fresh], sv[fresh], sa[fresh], sb[fresh]
+        if su.size == 0:
+            return 0
+        seen_a, seen_b = sa.copy(), sb.copy()
     d = state.weights[su] - state.weights[sv]
-    ok = state.balance_ok(sa, sb, d) if lam is None else np.ones(su.size, dtype=bool)
+    pen = np.zeros(su.size) + state.penalty_delta(su, sa, sb) + state.penalty_delta(sv, sb, sa)
+    if lam is None:
+        ok = state.balance_ok(sa, sb, d)
+        soft = 0.0
+    else:
+        # Soft bands: skip pairs that cannot gain even if both parts' dispersion fell to zero.
+        soft = -lam * state.violation_delta(sa, sb, d)
+        ok = soft + state.part_costs[sa] + state.part_costs[sb] - pen > 1e-9 * scale
+        soft = soft[ok][:max_pairs]
+    truncated = int(ok.sum()) > max_pairs
+    pen = pen[ok][:max_pairs]
     su, sv, sa, sb, d = su[ok][:max_pairs], sv[ok][:max_pairs], sa[ok][:max_pairs], sb[ok][:max_pairs], d[ok][:max_pairs]
+    used = np.zeros(state.k, dtype=bool)
     if su.size == 0:
+        if lam is None:
+            _mark_swaps_seen(state, seen_a, seen_b, used)
         return 0
     new_a = np.empty(su.size)
     new_b = np.empty(su.size)
@@ -332,17 +407,14 @@ def _swap_round(state: _State, scale: float, lam=None, max_pairs: int = 20000) -
             if mask.any():
                 target[mask] = state.obj.swap(out[mask], into[mask], p, members)
     gain = state.part_costs[sa] + state.part_costs[sb] - new_a - new_b
-    gain -= state.penalty_delta(su, sa, sb) + state.penalty_delta(sv, sb, sa)
-    if lam is not None:
-        gain -= lam * state.violation_delta(sa, sb, d)
+    gain += soft - pen
     good = np.flatnonzero(gain > 1e-9 * scale)
-    used = np.zeros(state.k, dtype=bool)
     done = 0
     for i in good[np.lexsort((su[good], -gain[good]))].tolist():
         nu, nv, pa, pb = int(su[i]), int(sv[i]), int(sa[i]), int(sb[i])
         if used[pa] or used[pb]:
             continue
-        if nu in state.articulation(pa) or nv in state.articulation(pb):
+        if not state.can_leave(nu, pa) or not state.can_leave(nv, pb):
             continue
         near_v, near_u = state.neighbours(nv), state.neighbours(nu)
         if not ((state.labels[near_v] == pa) & (near_v != nu)).any():
@@ -353,7 +425,17 @@ def _swap_round(state: _State, scale: float, lam=None, max_pairs: int = 20000) -
         state.move(nv, pb, pa)
         used[pa] = used[pb] = True
         done += 1
+    if lam is None and not truncated:
+        _mark_swaps_seen(state, seen_a, seen_b, used)
     return done
+
+
+def _mark_swaps_seen(state, part_a, part_b, used):
+    """Remember that these pairs of parts offered no (further) improving swap in their present state."""
+    still = ~used[part_a] & ~used[part_b]
+    part_a, part_b = part_a[still], part_b[still]
+    state.swap_seen[part_a, part_b, 0] = state.stamp[part_a]
+    state.swap_seen[part_a, part_b, 1] = state.stamp[part_b]
 
 
 def _local_search(state: _State, scale: float, deadline: float, lam=None) -> int:
@@ -450,6 +532,54 @@ def _apply_split(state: _State, nodes, target, a, b):
         raise RuntimeError("re-split emptied a part")
 
 
+def _repair(state: _State, scale: float, deadline: float, rng, budget: float):
+    """Bring a start outside the bands into them where it can; return the best labels found, or None.
+
+    An iterated descent on the summed violation plus, with a small weight,
+    the squared distance of the loads from the middle of their bands
+    (dispersion only breaks ties; loads drift to the middle, which leaves
+    room for the other metrics): moves and swaps, then a few random moves
+    and descend again, accepting a result within 2% of the best summed
+    violation (record-to-record travel), until the violation is gone,
+    ``100 + 10 k`` rounds bring no new best or ``budget`` seconds have passed. The best is the plan with the least
+    violation among those whose worst part is no further out than the
+    start's worst; None when the start was within the bands.
+    """
+    if state.total_violation() <= 1e-9:
+        return None
+    parts = np.arange(state.k)
+
+    def measure():
+        v = state.violation(state.loads, parts)
+        return float(v.max()), float(v.sum())
+
+    lam = 1e4 * scale / state.k
+    stop = min(deadline, time.perf_counter() + budget)
+    state.centring = _CENTRING
+    worst, best = measure()[0], measure()[1]
+    best_labels = state.labels.copy()
+    current = best
+    state.journal.clear()
+    first = True
+    stall, patience = 0, 100 + 10 * state.k
+    while best > 1e-9 and time.perf_counter() < stop and stall < patience:
+        stall += 1
+        if not first:
+            _kick(state, rng, int(rng.integers(1, 4)), keep_balance=False)
+        first = False
+        _local_search(state, scale, stop, lam=lam)
+        top, value = measure()
+        if value < best - 1e-12 and top <= worst + 1e-12:
+            best, best_labels, stall = value, state.labels.copy(), 0
+        if value <= max(best * 1.02, current) + 1e-12 or value <= best + 1e-12:
+            current = value
+            state.journal.clear()
+        else:
+            state.undo_to(0)
+    state.centring = 0.0
+    return best_labels
+
+
 def _oscillate(state: _State, rng, scale: float, deadline: float) -> bool:
     """Strategic oscillation: descend with soft balance bands, then repair the balance; False if it cannot."""
     unit = scale / state.k
@@ -458,8 +588,73 @@ def _oscillate(state: _State, rng, scale: float, deadline: float) -> bool:
     return state.total_violation() <= 1e-9
 
 
-def _kick(state: _State, rng, n_moves: int) -> bool:
-    """A few random feasible boundary moves (connectivity and balance kept)."""
+def _reassign(state: _State, rng, scale: float, deadline: float, n_candidates: int = 5) -> bool:
+    """Location-allocation: shift a centre or two, re-assign every node by a linear program, repair.
+
+    The classic districting step (Hess et al.): with the centres fixed, the
+    balanced assignment of nodes to the nearest centres is a transportation
+    problem. Its LP relaxation (HiGHS, each node's current part and its
+    ``n_candidates`` nearest centres as the options, the bands as
+    constraints) is integral but for a few nodes, which go to their largest
+    share; pieces cut off join a neighbouring part and the repair stage
+    restores the bands. False (undo) when it cannot.
+    """
+    from scipy.optimize import linprog
+
+    from workbench.align._partition import repair_connectivity
+
+    k, n = state.k, state.n
+    members = [state.members(p) for p in range(k)]
+    centres = state.obj.centres(members).copy()
+    for p in rng.choice(k, size=min(k, int(rng.integers(1, 3))), replace=False):
+        pool = np.unique(np.concatenate([members[p], state.dst[np.isin(state.src, members[p])]]))
+        centres[p] = state.coords[int(rng.choice(pool))]
+    c = min(k, n_candidates)
+    dist = np.linalg.norm(state.coords[:, None, :] - centres[None, :, :], axis=2)
+    dist[:, state.frozen] = np.inf
+    options = np.argsort(dist, axis=1)[:, :c]
+    options = np.column_stack([state.labels, options])
+    rows = np.repeat(np.arange(n), options.shape[1])
+    pairs = np.unique(rows * k + options.ravel())
+    rows, cols = pairs // k, pairs % k
+    fixed = ~state.movable_edge_node
+    stay = (~fixed[rows] & ~state.frozen[state.labels[rows]]) | (cols == state.labels[rows])
+    rows, cols = rows[stay], cols[stay]
+    cost = state.obj.q[rows] * np.linalg.norm(state.coords[rows] - centres[cols], axis=1)
+    if state.penalty is not None:
+        cost = cost + state.penalty[rows] * (cols != state.reference[rows])
+    nv = rows.size
+    m = state.weights.shape[1]
+    a_eq = sparse.csr_matrix((np.ones(nv), (rows, np.arange(nv))), shape=(n, nv))
+    load_rows = (cols[:, None] * m + np.arange(m)[None, :]).ravel()
+    load_vals = state.weights[rows].ravel()
+    var = np.repeat(np.arange(nv), m)
+    upper = sparse.csr_matrix((load_vals, (load_rows, var)), shape=(k * m, nv))
+    a_ub = sparse.vstack([upper, -upper]).tocsr()
+    b_ub = np.concatenate([state.hi.ravel(), -state.lo.ravel()])
+    solved = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(n), bounds=(0, 1), method="highs")
+    if solved.status != 0:
+        return False
+    share = solved.x
+    order = np.lexsort((-share, rows))
+    first = np.ones(nv, dtype=bool)
+    first[1:] = rows[order][1:] != rows[order][:-1]
+    target = state.labels.copy()
+    target[rows[order][first]] = cols[order][first]
+    if (np.bincount(target, minlength=k) == 0).any():
+        return False
+    target = repair_connectivity(n, state.edges, target, state.weights, fixed, np.flatnonzero(state.frozen), k)
+    if (np.bincount(target, minlength=k) == 0).any():
+        return False
+    for node in np.flatnonzero(target != state.labels).tolist():
+        state.move(node, int(state.labels[node]), int(target[node]))
+    if state.total_violation() > 1e-9:
+        _local_search(state, scale, deadline, lam=1e4 * scale / state.k)
+    return state.total_violation() <= 1e-9
+
+
+def _kick(state: _State, rng, n_moves: int, keep_balance: bool = True) -> bool:
+    """A few random boundary moves, connectivity kept (and balance, with ``keep_balance``)."""
     moved = 0
     for _ in range(n_moves * 3):
         if moved >= n_moves:
@@ -467,12 +662,12 @@ def _kick(state: _State, rng, n_moves: int) -> bool:
         u, a, b = state.boundary()
         if u.size == 0:
             break
-        ok = np.flatnonzero(state.balance_ok(a, b, state.weights[u]))
+        ok = np.flatnonzero(state.balance_ok(a, b, state.weights[u]) if keep_balance else np.ones(u.size, bool))
         if ok.size == 0:
             break
         i = int(rng.choice(ok))
         node, donor, receiver = int(u[i]), int(a[i]), int(b[i])
-        if node in state.articulation(donor):
+        if not state.can_leave(node, donor):
             continue
         state.move(node, donor, receiver)
         moved += 1
@@ -501,8 +696,9 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         Node positions; distances are Euclidean in them (pass unit-sphere
         vectors times the earth's radius for chord kilometres).
     tolerance : float, default 0.05
-        A part's load may lie within ``target * (1 +- tolerance)``. A part
-        outside that band at the start may only move towards it.
+        A part's load may lie within ``target * (1 +- tolerance)``. A start
+        outside the bands is first repaired as far as moves and swaps can;
+        a part still outside then may only move towards its band.
     objective : {"weighted", "median"}, default "weighted"
         See the module docstring.
     node_weight : array of shape (n,), optional
@@ -575,11 +771,6 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
     tgt = np.ones((k, weights.shape[1])) if targets is None else np.broadcast_to(
         np.asarray(targets, dtype=float).reshape(k, -1), (k, weights.shape[1])).copy()
     lo, hi = tgt * (1 - tolerance), tgt * (1 + tolerance)
-    # A part outside its band at the start (a block heavier than a part may be) keeps what it has:
-    # its band is widened to its start load, so the search never makes any part worse.
-    start_loads = np.zeros_like(tgt)
-    np.add.at(start_loads, labels, weights)
-    lo, hi = np.minimum(lo, start_loads), np.maximum(hi, start_loads)
     fixed = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
     frozen = np.zeros(k, dtype=bool)
     frozen[list(frozen_parts)] = True
@@ -602,15 +793,19 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         return SearchResult(labels, plain_cost, plain_cost, plain_dispersion, plain_dispersion, 0, 0,
                             time.perf_counter() - started, "nothing to do")
 
+    budget = (max_seconds if max_seconds is not None else 10.0) / 2
+    repaired = _repair(state, scale, deadline, rng, budget)
+    if repaired is not None:
+        state = _State(repaired, edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)
+    # Whatever violation remains, each part's band is widened to its load: no part ever gets worse.
+    state.lo, state.hi = np.minimum(state.lo, state.loads), np.maximum(state.hi, state.loads)
     n_moves = _local_search(state, scale, deadline)
-    current_cost = state.total()
-    best_cost, best_labels = current_cost, state.labels.copy()
+    best_cost, best_labels = state.total(), state.labels.copy()
     state.journal.clear()
     operators = [lambda s, r: _resplit(s, r, scale, deadline), lambda s, r: _kick(s, r, max(2, n // 40)),
-                 lambda s, r: _oscillate(s, r, scale, deadline)]
+                 lambda s, r: _oscillate(s, r, scale, deadline), lambda s, r: _reassign(s, r, scale, deadline)]
     score = np.ones(len(operators))
     kicks = stall = 0
-    temperature = 0.002
     stopped = "converged"
     while True:
         if time.perf_counter() >= deadline:
@@ -634,17 +829,10 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         if cost < best_cost - 1e-9 * scale:
             best_cost, best_labels, stall = cost, state.labels.copy(), 0
             score[pick] += 1.0
-        if _ACCEPT == "rrt":
-            accept = cost <= best_cost * (1 + _THETA)
-        else:
-            accept = cost <= current_cost or rng.random() < math.exp(
-                -(cost - current_cost) / max(temperature * current_cost, 1e-300))
-        if accept:
-            current_cost = cost
+        if cost <= best_cost * (1 + _THRESHOLD):  # record-to-record travel
             state.journal.clear()
         else:
             state.undo_to(mark)
-        temperature *= 0.97
         score = 0.95 * score + 0.05
         if progress is not None:
             progress.update(1)
@@ -655,10 +843,45 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         return value, value + (0.0 if penalty is None else float(penalty[lab != reference].sum()))
     start_dispersion, start_cost = plain(labels)
     final_dispersion, final_cost = plain(best_labels)
-    if final_cost > start_cost:
+    if final_cost > start_cost and repaired is None:  # (a repaired start was outside the bands: no comparison)
         best_labels, final_dispersion, final_cost = labels, start_dispersion, start_cost
     return SearchResult(best_labels, final_cost, start_cost, final_dispersion, start_dispersion,
                         n_moves, kicks, time.perf_counter() - started, stopped)
+
+
+def rebalance(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLERANCE, objective="weighted",
+              node_weight=None, fixed=None, frozen_parts=(), max_seconds=1.0, random_state=None) -> np.ndarray:
+    """Only the repair stage of :func:`improve_partition`: bring the parts' loads into the tolerance.
+
+    An iterated descent on the loads' violation of the bands (see
+    :func:`_repair`), connectivity kept, no part ending further out than
+    the start's worst; the dispersion only breaks ties. Returns the labels.
+
+    Examples
+    --------
+    >>> xy = np.column_stack([np.arange(6.0), np.zeros(6)])
+    >>> edges = np.array([(i, i + 1) for i in range(5)])
+    >>> rebalance(np.array([0, 1, 1, 1, 1, 1]), edges, np.full((6, 1), 1 / 3), xy, tolerance=0.0).tolist()
+    [0, 0, 0, 1, 1, 1]
+    """
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    n = labels.size
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    weights = np.asarray(weights, dtype=float).reshape(n, -1)
+    coords = np.asarray(coords, dtype=float).reshape(n, -1)
+    k = int(labels.max()) + 1
+    q = np.ones(n) if node_weight is None else np.asarray(node_weight, dtype=float).reshape(n)
+    q = q + 1e-4 * max(float(q.mean()), 1e-12)
+    lo, hi = np.full((k, weights.shape[1]), 1 - tolerance), np.full((k, weights.shape[1]), 1 + tolerance)
+    fixed = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
+    frozen = np.zeros(k, dtype=bool)
+    frozen[list(frozen_parts)] = True
+    state = _State(labels, edges, weights, coords, objective, q, lo, hi, fixed, frozen, None, None)
+    rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
+    budget = 10.0 if max_seconds is None else float(max_seconds)
+    repaired = _repair(state, max(state.total(), 1e-300), time.perf_counter() + budget, rng, budget)
+    return state.labels if repaired is None else repaired
 
 
 def connected_parts(labels, edges) -> bool:

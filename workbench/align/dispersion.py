@@ -70,6 +70,10 @@ class WeightedDispersion:
         return (self._cost(centres, members) - qo * np.linalg.norm(self.x[out] - centres, axis=1)
                 + qi * np.linalg.norm(self.x[into] - centres, axis=1))
 
+    def centres(self, parts_members):
+        """Centre position of every part (the weighted mean)."""
+        return self.s / np.maximum(self.w, 1e-300)[:, None]
+
     def move(self, u, a, b):
         self.s[a] -= self.q[u] * self.x[u]
         self.s[b] += self.q[u] * self.x[u]
@@ -122,6 +126,10 @@ class MedianDispersion:
         vals[np.arange(len(out)), np.searchsorted(members, out)] = np.inf
         as_centre = self.cols[p, into] - self.q[out] * np.linalg.norm(self.x[out] - self.x[into], axis=1)
         return np.minimum(vals.min(axis=1), as_centre)
+
+    def centres(self, parts_members):
+        """Centre position of every part (its median member)."""
+        return np.array([self.x[m[np.argmin(self.cols[p, m])]] for p, m in enumerate(parts_members)])
 
     def move(self, u, a, b):
         row = self.q[u] * np.linalg.norm(self.x - self.x[u], axis=1)

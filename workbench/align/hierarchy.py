@@ -23,13 +23,14 @@ from sklearn.utils.validation import check_is_fitted
 from workbench.align import _blocks
 from workbench.align._partition import is_contiguous, partition
 from workbench.align.base import balance_columns, check_accounts, check_tolerance, metric_shares, unit_centres
-from workbench.align.contiguous import _fill_by_neighbours, giant_block_notes
+from workbench.align.contiguous import giant_block_notes
 from workbench.align.contiguous_search import improve_partition
 from workbench.align.dispersion import OBJECTIVES
 from workbench.align.report import build_report
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM, xyz_to_latlon
-from workbench.schema import AREA, COUNTY_FIPS, REGION, TERRITORY_ID, WORKLOAD
+from workbench.labels import labels_for_rows
+from workbench.schema import AREA, COUNTY_FIPS, LATITUDE, LONGITUDE, REGION, TERRITORY_ID, WORKLOAD
 
 
 class RegionGrouping(BaseEstimator):
@@ -126,7 +127,7 @@ class RegionGrouping(BaseEstimator):
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
-        check_accounts(accounts, balance_on)
+        accounts = check_accounts(accounts, balance_on)
         unit_of = _unit_labels(accounts, labels)
         units, unit_idx = np.unique(unit_of, return_inverse=True)
         n_units = len(units)
@@ -166,6 +167,8 @@ class RegionGrouping(BaseEstimator):
         contiguous = is_contiguous(n_units, graph.edges, labels)
         region = np.asarray(ids, dtype=object)[labels]
         self.labels_ = pd.Series(region, index=pd.Index(units, name=TERRITORY_ID), name=REGION)
+        self.feature_names_in_ = np.asarray([LATITUDE, LONGITUDE, *balance_on], dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
         self.account_labels_ = region[unit_idx]
         self.unit_adjacency_ = graph.graph
         self.report_ = build_report(
@@ -216,13 +219,7 @@ def _workload(accounts) -> np.ndarray:
 
 
 def _unit_labels(accounts, labels) -> np.ndarray:
-    if isinstance(labels, pd.Series) and labels.index.equals(accounts.index):
-        values = labels.to_numpy()
-    else:
-        values = np.asarray(labels, dtype=object)
-    if len(values) != len(accounts):
-        raise InputError(f"labels has {len(values)} entries but accounts has {len(accounts)} rows; "
-                         "pass one territory id per account row (e.g. model.labels_)")
+    values = labels_for_rows(labels, accounts)
     missing = pd.isna(values)
     if missing.any():
         raise InputError(f"labels are missing for {int(missing.sum())} accounts (rows "
@@ -234,12 +231,11 @@ def _edges_from_blocks(accounts, unit_idx, blocks, adjacency, block_col) -> np.n
     """Units adjacent when any of their blocks touch (or share a block)."""
     bg = _blocks.block_graph(blocks, adjacency, block_col)
     acc_block = _blocks.account_blocks(accounts, block_col, bg.ids)
-    n_units = int(unit_idx.max()) + 1
     pairs = pd.DataFrame({"block": acc_block, "unit": unit_idx}).drop_duplicates()
     block_unit = np.full(len(bg.ids), -1)
     first = pairs.groupby("block")["unit"].first()  # one unit per block; units sharing a block are linked below
     block_unit[first.index.to_numpy()] = first.to_numpy()
-    _fill_by_neighbours(block_unit, bg.edges, n_units)  # blocks without accounts join a neighbour
+    block_unit = _blocks.fill_blocks(block_unit, bg.edges)  # blocks without accounts join a neighbour
     edges = block_unit[bg.edges]
     shared = pairs.merge(pairs, on="block")
     edges = np.vstack([edges, shared[["unit_x", "unit_y"]].to_numpy()])

@@ -37,13 +37,13 @@ from workbench.schema import (
 #: The program aims a hair inside the tolerance, so rounding its few split accounts stays within.
 _INSIDE = 0.98
 
-#: Default move penalty, as a share of the current plan's compactness (km of distance to centre).
-PENALTY_SHARE = 1.0
+#: Default move penalty, as a multiple of the current plan's compactness (km of distance to centre).
+PENALTY_SHARE = 2.0
 
 #: Linear programs solved at most (each from the last one's plan, as the centres follow their accounts)
 #: and at least (when the first one is already within tolerance).
 _ROUNDS = 6
-_MIN_ROUNDS = 2
+_MIN_ROUNDS = 5
 
 #: Nearest open centres an account of a closing territory (or near a new one) may go to.
 _NEAREST = 6
@@ -101,9 +101,10 @@ class Realignment(TerritoryEstimator):
         and finds the best balance it allows; the report and a
         :class:`ToleranceWarning` say when the tolerance is out of reach.
     move_penalty_km : float, optional
-        Distance (km) one unit of moved workload is worth; default the
+        Distance (km) one unit of moved workload is worth; default twice the
         current plan's compactness (its workload-weighted mean distance to
-        centre), which moves close to the least and loses no compactness.
+        centre): moves close to the bordering bound at little loss of
+        compactness. Smaller values buy compactness with more moves.
     block_col : str, default "county_fips"
         Accounts sharing a block border every territory present in it
         (used when the column exists).
@@ -161,7 +162,7 @@ class Realignment(TerritoryEstimator):
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
-        check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
         budget = _check_budget(self.max_moved_share)
         shares = metric_shares(accounts, balance_on)
         weight = shares.mean(axis=1)

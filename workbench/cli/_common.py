@@ -100,3 +100,35 @@ def start_warnings() -> WarningPrinter:
 def warn(message) -> None:
     """Print ``warning: message`` on stderr unless this run printed it already."""
     _printer.emit(message)
+
+
+#: What ``--blocks`` accepts besides a file (see :func:`resolve_blocks`).
+BLOCKS_HELP = ("building-block polygons: a file (GeoPackage, GeoJSON, shapefile, ...) with --block-col, or a bundled "
+               "set: 'counties' (block column county_fips) or 'zip-areas' (approximate ZIP areas, block column zip)")
+
+
+def resolve_blocks(blocks, block_col):
+    """``(blocks GeoDataFrame or None, block_col)`` from ``--blocks``/``--block-col``.
+
+    ``--blocks counties`` and ``--blocks zip-areas`` name the bundled blocks
+    (their block column is implied); anything else is a file that needs
+    ``--block-col``. A file that exists under one of those names wins.
+    """
+    if blocks is None:
+        return None, block_col
+    from pathlib import Path
+
+    from workbench.bundled import BUNDLED_BLOCKS, bundled_blocks
+    from workbench.errors import InputError
+    from workbench.io import load_blocks
+
+    bundled = None if Path(blocks).exists() else bundled_blocks(blocks)
+    if bundled is not None:
+        frame, implied = bundled
+        block_col = block_col or implied
+        return load_blocks(frame, implied), block_col
+    if not block_col:
+        names = ", ".join(BUNDLED_BLOCKS)
+        raise InputError(f"--blocks {blocks} needs --block-col naming the block id column (in the blocks and the "
+                         f"accounts), or name a bundled set: {names}")
+    return load_blocks(blocks, block_col), block_col

@@ -31,9 +31,10 @@ import warnings
 
 import pandas as pd
 
-from workbench.cli._common import reading_options, warn
+from workbench.cli._common import BLOCKS_HELP, reading_options, resolve_blocks, warn
 from workbench.errors import InputError, PlanError
-from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
+from workbench.plan import Plan
+from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD, ZIP
 
 
 #: Exit status of ``--strict`` when the tolerance is missed (2 is bad input).
@@ -58,7 +59,7 @@ def register(subparsers) -> None:
                         help="max deviation from the mean, as a share (default 0.05)")
     parser.add_argument("--current", metavar="COL", help="current territory column: realign from it")
     parser.add_argument("--reps", metavar="REPS.csv", help="reps file: rep_id, latitude, longitude[, capacity_hours]")
-    parser.add_argument("--blocks", metavar="FILE", help="building-block polygons (e.g. counties)")
+    parser.add_argument("--blocks", metavar="FILE", help=BLOCKS_HELP)
     parser.add_argument("--block-col", metavar="COL", help="block id column, in the blocks and the accounts")
     parser.add_argument("--lock-col", metavar="COL", help="True/False column: locked accounts keep their territory")
     parser.add_argument("--seed", type=int, help="random seed (same inputs and seed, same output)")
@@ -86,19 +87,24 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
-    """Load, align, write, print a short summary; return 0."""
+    """Load, align, write, print a short summary; return 0.
+
+    Only what is particular to the command line is checked here (which options
+    go together); the loader checks the file and its columns, the estimator its
+    parameters (the checks of :mod:`workbench.align.base`, named as the options).
+    """
+    from workbench.align.base import check_n_territories, check_tolerance
     from workbench.io import load_accounts
 
     start = time.perf_counter()
     balance_on = _columns(args.balance_on)
     if args.territories is None and not (args.reps or args.current):
         raise InputError("--territories N is required unless --reps or --current gives the territories")
-    if args.territories is not None and args.territories < 1:
-        raise InputError(f"--territories must be a positive number, got {args.territories}")
-    if bool(args.blocks) != bool(args.block_col):
-        raise InputError("--blocks FILE and --block-col COL go together: give both or neither")
-    if not 0 < args.tolerance < 1:
-        raise InputError(f"--tolerance must be a share between 0 and 1 (0.05 = 5%), got {args.tolerance}")
+    if args.block_col and not args.blocks:
+        raise InputError("--block-col COL names the block column of --blocks: give --blocks FILE (or counties, "
+                         "zip-areas) too")
+    blocks, args.block_col = resolve_blocks(args.blocks, args.block_col)
+    check_tolerance(args.tolerance, name="--tolerance")
     levels = _levels(args.regions, args.areas)
     if args.distance_matrix and not args.reps:
         raise InputError("--distance-matrix gives travel times from accounts to reps: it needs --reps REPS.csv "
@@ -108,17 +114,14 @@ def run(args) -> int:
     _check_realign_options(args)
     _check_out(args.out)
     # Block ids are text ("01001"): reading the block column as the standard county_fips keeps leading zeros.
-    block_col = COUNTY_FIPS if args.block_col else None
-    renames = {args.block_col: COUNTY_FIPS} if args.block_col and args.block_col != COUNTY_FIPS else None
+    # (ZIP codes are text already.)
+    block_col = (args.block_col if args.block_col in (COUNTY_FIPS, ZIP) else COUNTY_FIPS) if args.block_col else None
+    renames = {args.block_col: COUNTY_FIPS} if args.block_col and args.block_col not in (COUNTY_FIPS, ZIP) else None
     accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
-                             territory_col=args.current, metrics=balance_on or None, columns=renames)
-    for column in balance_on + [c for c in (args.lock_col, block_col) if c]:
-        if column not in accounts.columns:
-            raise InputError(f"{args.accounts}: no column {column!r} (columns: {list(accounts.columns)}); "
-                             "check the spelling or the option")
-    if args.territories is not None and args.territories > len(accounts):
-        raise InputError(f"--territories {args.territories} is more than the {len(accounts)} accounts in "
-                         f"{args.accounts}; ask for at most one territory per account")
+                             territory_col=args.current, metrics=balance_on or None, columns=renames,
+                             required=[c for c in (args.lock_col, block_col) if c])
+    if args.territories is not None:
+        check_n_territories(args.territories, len(accounts), name="--territories", where=args.accounts)
     reps = None
     if args.reps:
         from workbench.io import load_reps
@@ -127,7 +130,7 @@ def run(args) -> int:
     current_col = CURRENT_TERRITORY if args.current else None
     if args.lock_col and not current_col:
         raise InputError(f"--lock-col {args.lock_col} needs --current COL: a locked account keeps its current territory")
-    model, method, fit_kwargs = _choose(args, balance_on, current_col, reps, block_col)
+    model, method, fit_kwargs = _choose(args, balance_on, current_col, reps, block_col, blocks)
     if args.distance_matrix:
         from workbench.io.matrix import load_distance_matrix
 
@@ -156,7 +159,11 @@ def run(args) -> int:
             hierarchy = build_hierarchy(accounts, labels, levels, balance_on=balance_on or [WORKLOAD],
                                         blocks=fit_kwargs.get("blocks"), block_col=block_col)
         caught += caught_levels
-    _write(args, accounts, labels, method, reps, balance_on, hierarchy)
+    inputs = {"accounts": args.accounts, "current": args.current, "reps": args.reps, "blocks": args.blocks,
+              "block_col": args.block_col, "distance_matrix": args.distance_matrix, "regions": args.regions,
+              "areas": args.areas}
+    plan = Plan.from_fit(model, accounts, labels=labels, method=method, reps=reps, inputs=inputs)
+    _write(args.out, plan, hierarchy)
     report = model.report_
     seconds = time.perf_counter() - start
     # Each warning once, on stderr only: the text summary on stdout leaves them out.
@@ -244,17 +251,23 @@ def _columns(text) -> list[str]:
     return columns
 
 
-def _choose(args, balance_on, current_col, reps, block_col):
+def _choose(args, balance_on, current_col, reps, block_col, blocks=None):
     """The estimator, its method name and extra fit arguments, from the options."""
     from workbench import align
 
     seed = args.seed
     metrics = balance_on or [WORKLOAD]
-    if args.blocks:
+    if blocks is not None:
         from workbench.align.contiguous import ContiguousTerritories
-        from workbench.io import load_blocks
 
-        blocks = load_blocks(args.blocks, id_col=args.block_col)
+        if current_col:
+            from workbench.align.realign_blocks import ContiguousRealignment
+
+            model = ContiguousRealignment(
+                n_territories=args.territories, close=args.close, balance_on=tuple(metrics), tolerance=args.tolerance,
+                block_col=block_col, current_col=current_col, lock_col=args.lock_col, random_state=seed,
+                max_moved_share=args.max_moved, move_penalty_km=args.move_penalty_km)
+            return model, "contiguous_realignment", {"blocks": blocks}
         model = ContiguousTerritories(n_territories=args.territories, balance_on=tuple(metrics),
                                       tolerance=args.tolerance, block_col=block_col, random_state=seed,
                                       lock_col=args.lock_col, current_col=current_col, progress=False)
@@ -305,29 +318,21 @@ def _check_count(asked, found, where):
         raise InputError(f"--territories {asked} but there are {found} {where}; omit --territories to use them")
 
 
-def _write(args, accounts, labels, method, reps, balance_on, hierarchy=None) -> None:
-    from workbench.safeio import atomic_path
-
-    out = str(args.out)
+def _write(out, plan, hierarchy=None) -> None:
+    """``account_id,territory_id`` (and the hierarchy's levels) CSV in input order, or a draft plan folder."""
+    out = str(out)
     if out.lower().endswith(".csv"):
-        frame = pd.DataFrame({ACCOUNT_ID: accounts[ACCOUNT_ID].astype(str).to_numpy(),
-                              TERRITORY_ID: pd.Series(labels, dtype=object).astype(str).to_numpy()})
+        from workbench.safeio import write_csv
+
+        frame = pd.DataFrame({ACCOUNT_ID: plan.assignments.index.to_numpy(dtype=object),
+                              TERRITORY_ID: plan.assignments.to_numpy(dtype=object)})
         if hierarchy is not None:
             for level in hierarchy.columns:
                 frame[level] = frame[TERRITORY_ID].map(hierarchy[level]).to_numpy()
-        from workbench.export.tables import escape_frame
-
-        with atomic_path(out) as tmp:  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
-            escape_frame(frame).to_csv(tmp, index=False)
+        write_csv(frame, out)  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
         return
-    from workbench.plan import Plan, save_plan
+    from workbench.plan import save_plan
 
-    parameters = {"territories": args.territories, "balance_on": balance_on, "tolerance": args.tolerance,
-                  "current": args.current, "reps": args.reps, "blocks": args.blocks, "block_col": args.block_col,
-                  "lock_col": args.lock_col, "seed": args.seed, "distance_matrix": args.distance_matrix,
-                  "regions": args.regions, "areas": args.areas, "close": args.close, "max_moved": args.max_moved,
-                  "move_penalty_km": args.move_penalty_km}
-    plan = Plan.from_labels(accounts, labels, method=method, parameters=parameters, reps=reps)
     if hierarchy is not None:
         plan = plan.with_hierarchy(hierarchy.reset_index())
     save_plan(plan, out)

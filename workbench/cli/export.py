@@ -29,7 +29,8 @@ def register(subparsers) -> None:
     parser.add_argument("--current", default=None, metavar="PLAN",
                         help="saved plan holding the current alignment (default: the accounts' current_territory)")
     parser.add_argument("--blocks", default=None, metavar="FILE",
-                        help="polygon file of building blocks to dissolve into territory shapes (with --block-col)")
+                        help="building blocks to dissolve into territory shapes: a polygon file (with --block-col), "
+                        "or 'counties' / 'zip-areas' (the bundled ones)")
     parser.add_argument("--block-col", default=None, metavar="COL",
                         help="column naming the block in both the accounts and --blocks (default: county_fips "
                         "with the bundled counties when the accounts have it)")
@@ -47,13 +48,9 @@ def run(args) -> int:
     """Export the plan; print the folder and its files; return the exit code."""
     from workbench.errors import InputError
 
-    blocks = None
-    if args.blocks is not None:
-        if not args.block_col:
-            raise InputError(f"--blocks {args.blocks} needs --block-col naming the block id column")
-        from workbench.io import load_blocks
+    from workbench.cli._common import resolve_blocks
 
-        blocks = load_blocks(args.blocks, args.block_col)
+    blocks, args.block_col = resolve_blocks(args.blocks, args.block_col)
     current = None
     if args.current is not None:
         from workbench.plan import load_plan

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.cli._common import reading_options
+from workbench.cli._common import reading_options, resolve_blocks
 from workbench.errors import InputError, PlanError
 from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, LATITUDE, LONGITUDE
 
@@ -35,7 +35,8 @@ def register(subparsers) -> None:
     compare.add_argument("--reps", default=None, metavar="FILE",
                          help="reps file (rep_id, name, latitude, longitude, territory_id) for distances to their homes")
     compare.add_argument("--blocks", default=None, metavar="FILE",
-                         help="block polygons (with --block-col) for contiguity and Polsby-Popper")
+                         help="block polygons for contiguity and Polsby-Popper: a file with --block-col, or "
+                         "'counties' / 'zip-areas' (the bundled ones)")
     compare.add_argument("--block-col", default=None, metavar="COL",
                          help="column naming the block in ACCOUNTS and --blocks (e.g. county_fips)")
     compare.add_argument("--moved", default=None, metavar="FILE.csv",
@@ -48,24 +49,38 @@ def register(subparsers) -> None:
 
     approve = subparsers.add_parser(
         "approve",
-        help="approve a saved draft plan in place (its files become read-only)",
-        description="Approve a saved draft plan: verify its hashes, record the approver, time and note, "
-        "replace the draft folder atomically with the approved version and make it read-only. "
-        "Prints the content hash (unchanged by approval: it is the hash of what was reviewed).",
+        help="review and approve a saved draft plan in place (its files become read-only)",
+        description="Approve a saved draft plan: verify its hashes and print its review first (scorecard "
+        "against the current alignment, who is affected, largest transfers, warnings: out of tolerance, "
+        "non-contiguous, far moves, edits after the last optimisation). A plan with warnings is approved only "
+        "with --accept-warnings, and the acknowledged warnings are recorded in the approval. Then record the "
+        "approver, time and note, replace the draft folder atomically with the approved version and make it "
+        "read-only. Prints the content hash (unchanged by approval: it is the hash of what was reviewed).",
     )
     approve.add_argument("plan", metavar="PLAN", help="saved plan folder")
     approve.add_argument("--by", required=True, metavar="NAME", help="who approves")
     approve.add_argument("--note", default="", metavar="TEXT", help="approval note")
     approve.add_argument("--allow-unassigned", action="store_true",
                          help="approve even though some accounts have no territory (they are listed in the plan)")
+    approve.add_argument("--accept-warnings", action="store_true",
+                         help="approve although the review lists warnings (read them first; they are recorded "
+                         "in the approval)")
+    approve.add_argument("--current", default=None, metavar="PLAN|COL",
+                         help="current alignment to review against: a saved plan folder or a column of the plan's "
+                         "accounts (default: their current_territory column, when present)")
     approve.add_argument("--json", action="store_true",
-                         help="print one JSON object (plan, folder, approver, time, note, hashes, unassigned)")
+                         help="print one JSON object (plan, folder, approver, time, note, hashes, unassigned, "
+                         "accepted_warnings, review) instead of the review and lines of text")
     approve.set_defaults(func=run_approve)
 
     plans = subparsers.add_parser("plans", help="list the plans saved in a folder",
-                                  description="List the plans saved in the sub-folders of DIR (oldest first).")
+                                  description="List the plans saved in the sub-folders of DIR (oldest first); "
+                                  "--tree shows their history: each plan under the plan it was edited from, "
+                                  "through saved plans and the unsaved steps recorded when they were saved.")
     plans.add_argument("folder", metavar="DIR", help="folder holding saved plan folders")
     plans.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
+    plans.add_argument("--tree", action="store_true",
+                       help="show the history as a tree (with --json: one record per node with its depth)")
     plans.set_defaults(func=run_plans)
 
 
@@ -91,9 +106,9 @@ def run_compare(args) -> int:
     reps = _load_reps(args.reps)
     current = _current_plan(args, accounts, reps, current_col)
     proposed = _proposed_plan(args, accounts, reps)
-    blocks = _load_blocks(args.blocks, args.block_col)
+    blocks, block_col = resolve_blocks(args.blocks, args.block_col)
     result = compare_plans(current, proposed, metrics=metrics, tolerance=args.tolerance, reps=reps, blocks=blocks,
-                           block_col=args.block_col)
+                           block_col=block_col)
     if args.moved:
         _write_moved(result.moved_accounts, args.moved)
     if args.json:
@@ -168,26 +183,15 @@ def _load_reps(path):
     return load_reps(path)
 
 
-def _load_blocks(path, block_col):
-    if path is None:
-        return None
-    if not block_col:
-        raise InputError(f"--blocks {path} needs --block-col naming the block id column (e.g. county_fips)")
-    from workbench.io import load_blocks
-
-    return load_blocks(path, block_col)
-
-
 def _write_moved(moved: pd.DataFrame, path) -> None:
-    from workbench.safeio import atomic_path, escape_formulas
+    from workbench.safeio import write_csv
 
-    with atomic_path(path) as tmp:
-        escape_formulas(moved).to_csv(tmp, index=False)
+    write_csv(moved, path)
 
 
 # ---------------------------------------------------------------------------- approve
 def run_approve(args) -> int:
-    """Verify the saved draft, approve it, replace the folder atomically, print the hash."""
+    """Verify the saved draft, print its review, approve it (warnings only when accepted), save, print the hash."""
     from workbench.locking import folder_lock
 
     # Hold the plan's lock from the check (is it still a draft?) to the last rename: two approvals of one
@@ -197,8 +201,11 @@ def run_approve(args) -> int:
 
 
 def _approve_locked(args) -> int:
-    from workbench.plan import approve, load_plan, save_plan
+    from workbench.plan import approve, check_approver, check_save_path, load_plan, save_plan
+    from workbench.safeio import refuse_symlink
+    from workbench.signoff import read_lineage, review_plan
 
+    check_approver(args.by, args.note)  # before the review: a forged name is refused, not reviewed
     plan = load_plan(args.plan)
     if plan.is_approved:
         m = plan.metadata
@@ -209,18 +216,33 @@ def _approve_locked(args) -> int:
         raise PlanError(f"{args.plan} leaves {len(unassigned)} account(s) without a territory "
                         f"(e.g. {', '.join(map(repr, unassigned[:5]))}); assign them and save the plan again, "
                         "or pass --allow-unassigned to approve it as it is")
-    approved = approve(plan, by=args.by, note=args.note)
+    check_save_path(args.plan, overwrite=True)  # refuse a folder it cannot be saved back to before the review
+    refuse_symlink(Path(args.plan))
+    review = review_plan(plan, _approval_current(args, plan), lineage=read_lineage(args.plan))
+    as_json = getattr(args, "json", False)
+    if not as_json:  # with --json stdout holds one JSON object; the refusal below still lists the warnings
+        print(review.summary())
+        print()
+    if review.warnings and not args.accept_warnings:
+        raise PlanError(f"{args.plan} has {len(review.warnings)} warning(s) (listed above): "
+                        + "; ".join(review.warnings) + "; read them, then pass --accept-warnings to approve it "
+                        "anyway (the acknowledgement is recorded in the approval)")
+    approved = approve(plan, by=args.by, note=args.note, review=review, accept_warnings=args.accept_warnings)
     folder = save_plan(approved, args.plan, overwrite=True)
-    if getattr(args, "json", False):
+    if as_json:
         m = approved.metadata
         print(json.dumps({"plan": approved.name, "folder": str(folder), "status": m.status, "approved_by": m.approved_by,
                           "approved_at": m.approved_at, "note": m.approval_note, "content_hash": approved.content_hash,
                           "record_hash": approved.record_hash, "accounts": int(len(approved.assignments)),
                           "territories": int(approved.assignments.nunique()),
-                          "unassigned": [str(a) for a in unassigned]}, indent=2, ensure_ascii=False))
+                          "unassigned": [str(a) for a in unassigned],
+                          "accepted_warnings": list(m.accepted_warnings), "review": review.to_dict()},
+                         indent=2, ensure_ascii=False, allow_nan=False))
         return 0
     print(f"approved plan {approved.name!r} in {folder} by {approved.metadata.approved_by} "
           f"at {approved.metadata.approved_at}")
+    if approved.metadata.accepted_warnings:
+        print(f"accepted warnings (recorded): {len(approved.metadata.accepted_warnings)}")
     if len(unassigned):
         print(f"note: {len(unassigned)} account(s) are unassigned in the approved plan")
     print(f"content hash: {approved.content_hash}")
@@ -228,11 +250,34 @@ def _approve_locked(args) -> int:
     return 0
 
 
+def _approval_current(args, plan):
+    """The current alignment to review against (None: the accounts' current_territory column, if any)."""
+    from workbench.plan import Plan, load_plan
+
+    if args.current is None:
+        return None
+    if _is_plan_folder(args.current):
+        return load_plan(args.current)
+    if args.current in plan.accounts.columns:
+        return Plan.from_column(plan.accounts, args.current, name="current")
+    raise InputError(f"--current {args.current}: not a saved plan folder nor a column of the plan's accounts "
+                     f"(columns: {list(plan.accounts.columns)}); pass a plan folder or a column name")
+
+
 # ---------------------------------------------------------------------------- plans
 def run_plans(args) -> int:
     """Print the table of saved plans."""
-    from workbench.plan import list_plans
+    from workbench.plan import format_tree, list_plans, plan_tree
 
+    if args.tree:
+        tree = plan_tree(args.folder)
+        if args.json:
+            print(json.dumps(tree.astype(object).where(tree.notna(), None).to_dict("records"), ensure_ascii=False))
+        elif tree.empty:
+            print(f"no saved plans in {args.folder}")
+        else:
+            print(format_tree(tree))
+        return 0
     table = list_plans(args.folder)
     if args.json:
         records = table.astype(object).where(table.notna(), None).to_dict("records")

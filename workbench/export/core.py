@@ -1,189 +1,54 @@
-"""``export_plan``: every file a plan needs to reach the CRM, the reps and the leadership deck."""
+"""``export_plan``: every file a plan needs to reach the CRM, the reps and the leadership deck.
+
+This module only puts the pieces together: which files (:mod:`~workbench.export.formats`), what is refused
+(:mod:`~workbench.export.safety`), the numbers (:mod:`~workbench.export.summary`), each file's writer
+(:mod:`~workbench.export.tables`, ``excel``, ``gis``, ``salesforce``, ``report``) and the README
+(:mod:`~workbench.export.readme`).
+"""
 
 from __future__ import annotations
 
-import base64
-import os
 from pathlib import Path
 
-import pandas as pd
-
-from workbench import metrics as _metrics
-from workbench.errors import InputError, PlanError
 from workbench.export import excel, gis, manifest, report, salesforce, tables
+from workbench.export.formats import check_formats
+from workbench.export.readme import write_readme
+from workbench.export.safety import check_exportable, check_target, resolve_plan
+from workbench.export.summary import (about_sheet, compare_with, current_plan_of, headline, metric_columns,
+                                      moved_accounts_table, moved_summary, quota_rows, report_territories,
+                                      scorecard_table, territory_table, transfers)
 from workbench.locking import folder_lock
-from workbench.safeio import atomic_directory, refuse_symlink
-from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, METRICS, NAME, TERRITORY_ID, WORKLOAD
-
-#: Output groups, in the order they are written.
-FORMATS = ("csv", "excel", "gis", "salesforce", "report")
-#: Files (or folders) each format writes.
-FORMAT_FILES = {
-    "csv": ("assignments.csv",),
-    "excel": ("summary.xlsx",),
-    "gis": ("territories.gpkg", "territories.geojson"),
-    "salesforce": ("salesforce/",),
-    "report": ("report.html",),
-}
-_ALIASES = {"assignments": "csv", "xlsx": "excel", "gpkg": "gis", "geojson": "gis", "html": "report",
-            "crm": "salesforce", "sfdc": "salesforce"}
-
-
-def check_formats(formats) -> list[str]:
-    """Canonical format names from ``formats`` (None = all; a comma-separated str or a list).
-
-    Examples
-    --------
-    >>> check_formats("csv,html"), check_formats(None) == list(FORMATS)
-    (['csv', 'report'], True)
-    """
-    if formats is None:
-        return list(FORMATS)
-    if isinstance(formats, str):
-        formats = formats.split(",")
-    chosen = []
-    for name in formats:
-        if not isinstance(name, str):
-            raise TypeError(f"formats must be strings, got {type(name).__name__}")
-        key = _ALIASES.get(name.strip().lower(), name.strip().lower())
-        if key not in FORMATS:
-            raise InputError(f"unknown export format {name!r}; choose from {', '.join(FORMATS)} "
-                             f"(or aliases {', '.join(sorted(_ALIASES))})")
-        if key not in chosen:
-            chosen.append(key)
-    if not chosen:
-        raise InputError("formats is empty; choose at least one of " + ", ".join(FORMATS))
-    return [f for f in FORMATS if f in chosen]
-
-
-def resolve_plan(plan_or_path):
-    """A Plan from a Plan or a saved plan's path (loading verifies its hash)."""
-    from workbench.plan import Plan, load_plan
-
-    if isinstance(plan_or_path, Plan):
-        return plan_or_path
-    if isinstance(plan_or_path, (str, os.PathLike)):
-        return load_plan(plan_or_path)
-    raise TypeError(f"plan must be a Plan or the path of a saved plan, got {type(plan_or_path).__name__}")
-
-
-def check_target(target: Path, plan, force: bool) -> bool:
-    """Refuse unsafe targets; return whether an existing folder is to be replaced."""
-    refuse_symlink(target)
-    resolved, cwd = target.resolve(), Path.cwd().resolve()
-    if resolved == cwd or resolved in cwd.parents:
-        # The export replaces its folder in one rename; the working folder (or one holding it) cannot move.
-        raise InputError(f"export target {target} is the working folder or holds it; pass a new folder inside "
-                         f"it instead, e.g. {target / 'export'}")
-    if target.exists() and not target.is_dir():
-        raise InputError(f"export target {target} is a file; pass a folder path (new, empty or an earlier export)")
-    if not target.exists():
-        return False
-    if not any(target.iterdir()):
-        return True
-    try:
-        previous = manifest.read_manifest(target)
-    except PlanError:
-        if force:
-            return True
-        raise
-    if previous is None:
-        raise PlanError(f"export target {target} is a folder that is not empty and holds no export manifest; "
-                        "choose a new or empty folder (it is never replaced, even with force)")
-    old_hash = (previous.get("plan") or {}).get("content_hash")
-    if old_hash == plan.content_hash or force:
-        return True
-    old_name = (previous.get("plan") or {}).get("name")
-    raise PlanError(f"export target {target} holds an export of another plan ({old_name!r}, hash {str(old_hash)[:12]}); "
-                    "pass force=True (--force) to replace it, or choose another folder")
-
-
-def _metric_columns(plan) -> list[str]:
-    accounts = plan.accounts
-    params = plan.metadata.parameters
-    wanted = list(params.get("metrics", ()) or ()) if hasattr(params, "get") else []
-    columns = [m for m in [*wanted, *METRICS] if m in accounts.columns and pd.api.types.is_numeric_dtype(accounts[m])]
-    return list(dict.fromkeys(columns))
-
-
-def territory_table(plan, table: pd.DataFrame, metric_cols: list[str]) -> pd.DataFrame:
-    """Per territory: names, rep, hierarchy, account count, metric totals and balance, compactness, moves."""
-    accounts = plan.accounts
-    assigned = (table[TERRITORY_ID] != "").to_numpy()
-    labels = table[TERRITORY_ID].to_numpy()[assigned]
-    frame = tables.territory_frame(plan)
-    sub = accounts.loc[assigned].reset_index(drop=True)
-    loads = _metrics.territory_loads(sub, labels, metric_cols)
-    deviation = _metrics.deviation_from_mean(loads, metric_cols).add_suffix("_deviation")
-    out = frame.join(loads).join(deviation)
-    out["accounts"] = out["accounts"].fillna(0).astype(int)
-    out["compactness_km"] = _metrics.compactness_km(sub, labels, weight=WORKLOAD if WORKLOAD in sub else None)
-    if table["moved"].notna().any():
-        moved = table[table["moved"].fillna(False).to_numpy(dtype=bool)]
-        out["accounts_in"] = moved.groupby(TERRITORY_ID).size().reindex(out.index).fillna(0).astype(int)
-        out["accounts_out"] = moved.groupby(CURRENT_TERRITORY).size().reindex(out.index).fillna(0).astype(int)
-    return out
-
-
-def _current_plan(plan, current):
-    from workbench.plan import Plan
-
-    if isinstance(current, Plan):
-        return current
-    labels = tables.current_labels(plan, current)
-    if labels is None:
-        return None
-    return Plan.from_labels(plan.accounts, labels.to_numpy(dtype=object), method="column", name="current",
-                            parameters={"column": CURRENT_TERRITORY})
-
-
-def _compare(plan, current_plan, metric_cols, blocks, block_col):
-    """The comparison with the current alignment, or None without one."""
-    if current_plan is None:
-        return None
-    from workbench.compare import compare_plans
-
-    return compare_plans(current_plan, plan, metrics=metric_cols or None, blocks=blocks, block_col=block_col)
-
-
-def _scorecard(plan, comparison, metric_cols, blocks, block_col) -> pd.DataFrame:
-    """Scorecard: current, proposed and change side by side, or the proposed plan's alone."""
-    if comparison is not None:
-        return comparison.scorecards
-    card = _metrics.scorecard(plan.accounts, plan.labels, metric_cols, blocks=blocks, block_col=block_col)
-    return card.rename("proposed").to_frame()
+from workbench.provenance import utc_now
+from workbench.safeio import atomic_directory, escape_frame, write_csv
+from workbench.plan import HASH_COVERAGE
+from workbench.schema import TERRITORY_ID
 
 
 def _maps(plan, current_plan, blocks, block_col) -> list[tuple[str, str]]:
-    try:
-        from workbench import staticmap
-    except ImportError:  # pragma: no cover - staticmap not there yet
-        return []
-    import matplotlib
+    """The report's static map as (caption, PNG data URI), drawn on a bare matplotlib Figure.
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    A ``Figure`` made directly needs neither pyplot nor a backend, so exporting
+    never changes the caller's matplotlib state (a notebook keeps its inline backend).
+    """
+    from matplotlib.figure import Figure
+
+    from workbench import staticmap
 
     if current_plan is not None:
-        fig = staticmap.plot_comparison(current_plan, plan, blocks=blocks, block_col=block_col)
+        fig = staticmap.plot_comparison(current_plan, plan, blocks=blocks, block_col=block_col,
+                                        figure=Figure(figsize=(14, 5.5)))
         caption = "Current (left) and proposed (right) alignment"
     else:
-        ax = staticmap.plot_plan(plan, blocks=blocks, block_col=block_col, title="Proposed alignment")
-        fig = ax.figure
+        fig = Figure(figsize=(8, 5.5))
+        staticmap.plot_plan(plan, blocks=blocks, block_col=block_col, title="Proposed alignment", ax=fig.subplots())
         caption = "Proposed alignment"
-    try:
-        if hasattr(staticmap, "to_data_uri"):
-            uri = staticmap.to_data_uri(fig)
-        else:
-            uri = "data:image/png;base64," + base64.b64encode(staticmap.to_png_bytes(fig)).decode("ascii")
-    finally:
-        plt.close(fig)
-    return [(caption, uri)]
+    return [(caption, staticmap.to_data_uri(fig))]
 
 
 def _approval(plan) -> dict:
     meta = plan.metadata
-    return {"approved_by": meta.approved_by, "approved_at": meta.approved_at, "approval_note": meta.approval_note}
+    return {"approved_by": meta.approved_by, "approved_at": meta.approved_at, "approval_note": meta.approval_note,
+            "accepted_warnings": list(meta.accepted_warnings)}
 
 
 def _plan_info(plan, n_accounts: int, n_territories: int) -> dict:
@@ -192,7 +57,7 @@ def _plan_info(plan, n_accounts: int, n_territories: int) -> dict:
         "name": meta.name,
         "status": meta.status,
         "content_hash": plan.content_hash,
-        "record_hash": getattr(plan, "record_hash", None),
+        "record_hash": plan.record_hash,
         "input_hash": meta.input_hash,
         "method": meta.method,
         "created_at": meta.created_at,
@@ -202,70 +67,9 @@ def _plan_info(plan, n_accounts: int, n_territories: int) -> dict:
         "approval_note": meta.approval_note,
         "accounts": n_accounts,
         "territories": n_territories,
+        "hash_coverage": HASH_COVERAGE,
     }
-    try:
-        from workbench.plan import HASH_COVERAGE
-
-        info["hash_coverage"] = HASH_COVERAGE
-    except ImportError:  # pragma: no cover
-        pass
     return info
-
-
-_README = """\
-{banner}Territory plan export: {name}
-{underline}
-
-Status:     {status}
-Plan hash:  {content_hash}
-Input hash: {input_hash}
-Approved:   {approved}
-Exported:   {created_at}
-
-Files
------
-{files}
-manifest.json        sha256 and size of every file, plan and package versions
-
-Check nothing changed: `python -c "from workbench.export import verify_export; verify_export('.')"`.
-"""
-
-_FILE_NOTES = {
-    "csv": "assignments.csv      one row per account: territory, rep, region/area, current territory, moved flag\n"
-           "                     (text starting with = + - @ has a leading apostrophe; workbench.export.read_assignments undoes it)",
-    "excel": "summary.xlsx         scorecard, territories, transfer matrix, moved accounts",
-    "gis": "territories.gpkg     one polygon per territory with totals (layer 'territories'); territories.geojson the same",
-    "salesforce": "salesforce/          Data Loader files for Enterprise Territory Management; read salesforce/README.txt",
-    "report": "report.html          stakeholder report: maps, scorecard, territories, moves, approval (opens offline)",
-}
-
-
-_QUOTA_NOTE = ("quotas.csv           one row per territory: rep, potential, revenue, quota (sums to the target), "
-               "its share,\n                     quota / potential and the growth over revenue it asks")
-
-
-def _quota_rows(scorecard: pd.DataFrame, quotas: pd.DataFrame) -> pd.DataFrame:
-    """The scorecard with the quota total, largest and smallest (proposed plan only)."""
-    rows = pd.DataFrame(index=["quota_total", "quota_largest", "quota_smallest"], columns=scorecard.columns,
-                        dtype=object)
-    column = "proposed" if "proposed" in scorecard.columns else scorecard.columns[-1]
-    rows[column] = [float(quotas["quota"].sum()), float(quotas["quota"].max()), float(quotas["quota"].min())]
-    return pd.concat([scorecard.astype(object), rows])
-
-
-def _write_readme(folder: Path, info: dict, formats: list[str], created_at: str, draft: bool,
-                  quotas: bool = False) -> None:
-    title = f"Territory plan export: {info['name']}"
-    banner = ("*** DRAFT: this plan is NOT approved. Review copy only; do not load it into the CRM. ***\n\n"
-              if draft else "")
-    approved = (f"by {info['approved_by']} at {info['approved_at']}; note: {info['approval_note'] or '-'}"
-                if not draft else "no (DRAFT)")
-    text = _README.format(
-        banner=banner, name=info["name"], underline="=" * len(title), status="DRAFT" if draft else "approved",
-        content_hash=info["content_hash"], input_hash=info["input_hash"], approved=approved,
-        created_at=created_at, files="\n".join(_FILE_NOTES[f] for f in formats)
-        + ("\n" + _QUOTA_NOTE if quotas and "csv" in formats else ""))
-    (folder / "README.txt").write_text(text, encoding="utf-8")
 
 
 def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: bool = False, blocks=None,
@@ -329,10 +133,11 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
 
     Examples
     --------
+    >>> import pandas as pd
     >>> from workbench.plan import Plan, approve
     >>> accounts = pd.DataFrame({"account_id": ["a1", "a2"], "latitude": [40.0, 41.0],
     ...                          "longitude": [-75.0, -74.0], "workload": [1.0, 2.0]})
-    >>> plan = approve(Plan.from_labels(accounts, ["T1", "T2"]), by="Ana")
+    >>> plan = approve(Plan.from_labels(accounts, ["T1", "T2"]), by="Ana", accept_warnings=True)
     >>> import tempfile, pathlib
     >>> out = export_plan(plan, pathlib.Path(tempfile.mkdtemp()) / "out", formats="csv")
     >>> sorted(p.name for p in out.iterdir())
@@ -340,31 +145,24 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
     """
     plan = resolve_plan(plan)
     formats = check_formats(formats)
+    check_exportable(plan, allow_draft)
     draft = not plan.is_approved
-    if draft and not allow_draft:
-        raise PlanError(f"plan {plan.metadata.name!r} (hash {plan.content_hash[:12]}) is a draft; approve it first "
-                        "(workbench approve PLAN --by NAME), or pass allow_draft=True (--allow-draft) for a "
-                        "review copy marked DRAFT")
-    unassigned = plan.assignments.index[plan.assignments.isna().to_numpy()]
-    if len(unassigned):
-        raise PlanError(f"plan {plan.metadata.name!r} leaves {len(unassigned)} accounts unassigned "
-                        f"(first: {list(unassigned[:5])}); assign them (plan.reassign) before exporting")
     if quotas is not None:
         from workbench.quota import check_quotas, quota_start as _quota_start
 
         quotas = check_quotas(quotas, plan)
         quota_start = _quota_start(quota_start)
     target = Path(to)
-    replace = check_target(target, plan, force)
+    check_target(target, plan, force)  # refuse early, before the work; checked again under the lock
     status = "DRAFT" if draft else "approved"
 
     table = tables.assignment_table(plan, current, status=status)
     territories = tables.territory_frame(plan)
-    metric_cols = _metric_columns(plan)
+    metric_cols = metric_columns(plan)
     info = _plan_info(plan, len(table), len(territories))
-    created_at = _utc_now()
+    created_at = utc_now()
     needs = set(formats)
-    current_plan = _current_plan(plan, current) if needs & {"excel", "report"} else None
+    current_plan = current_plan_of(plan, current) if needs & {"excel", "report"} else None
     per_territory = territory_table(plan, table, metric_cols) if needs & {"excel", "gis", "report"} else None
     if per_territory is not None and quotas is not None:
         per_territory["quota"] = quotas.set_index(TERRITORY_ID)["quota"].reindex(per_territory.index)
@@ -378,21 +176,24 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
         if "csv" in formats:
             tables.write_assignments(table, folder / "assignments.csv")
             if quotas is not None:
-                tables.escape_frame(quotas).to_csv(folder / "quotas.csv", index=False, lineterminator="\n")
+                write_csv(quotas, folder / "quotas.csv")
         if needs & {"excel", "report"}:
-            comparison = _compare(plan, current_plan, metric_cols, blocks, block_col)
-            scorecard = _scorecard(plan, comparison, metric_cols, blocks, block_col)
+            comparison = compare_with(plan, current_plan, metric_cols, blocks, block_col)
+            scorecard = scorecard_table(plan, comparison, metric_cols, blocks, block_col)
             if quotas is not None:
-                scorecard = _quota_rows(scorecard, quotas)
+                scorecard = quota_rows(scorecard, quotas)
         if "excel" in formats:
-            sheets = {"Scorecard": (scorecard, True), "Territories": (per_territory, True)}
+            from workbench import present
+
+            card_values, card_formats = present.excel_scorecard(scorecard, labels=False)
+            sheets = {"Scorecard": (card_values, True, card_formats), "Territories": (per_territory, True)}
             if comparison is not None:
                 matrix = comparison.transfer_matrix_wide("accounts")
                 sheets["Transfer matrix"] = (matrix.rename_axis(index="current \\ proposed", columns=None), True)
-                sheets["Moved accounts"] = (_moved_accounts(comparison, metric_cols), False)
+                sheets["Moved accounts"] = (moved_accounts_table(comparison, metric_cols), False)
             if quotas is not None:
                 sheets["Quotas"] = (quotas, False)
-            excel.write_workbook(folder / "summary.xlsx", _about(info, created_at, draft), sheets, draft=draft)
+            excel.write_workbook(folder / "summary.xlsx", about_sheet(info, created_at, draft), sheets, draft=draft)
         if "gis" in formats:
             shapes_frame = per_territory.copy()
             shapes_frame["plan_status"] = status
@@ -400,67 +201,33 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
             gis.write_shapes(shapes, folder)
         if "salesforce" in formats:
             salesforce.write_salesforce(folder / "salesforce", plan.metadata.name, table, territories, draft=draft,
-                                        plan_hash=plan.content_hash, escape=tables.escape_frame,
+                                        plan_hash=plan.content_hash, escape=escape_frame,
                                         quotas=quotas, quota_start=quota_start)
         if "report" in formats:
             content = report.ReportContent(
                 plan_name=plan.metadata.name, plan_hash=plan.content_hash, input_hash=plan.metadata.input_hash,
                 draft=draft, approval=_approval(plan), maps=_maps(plan, current_plan, blocks, block_col),
-                scorecard=scorecard, territories=per_territory, transfers=_transfers(comparison),
-                moved_summary=_moved_summary(comparison), created_at=created_at,
-                versions=manifest.package_versions())
+                scorecard=scorecard, territories=report_territories(per_territory, metric_cols),
+                transfers=transfers(comparison), moved_summary=moved_summary(comparison), created_at=created_at,
+                versions=manifest.package_versions(), headline=headline(comparison, plan),
+                map_data=_map_data(plan, current_plan, blocks, block_col, metric_cols))
             (folder / "report.html").write_text(report.render_report(content), encoding="utf-8")
-        _write_readme(folder, info, formats, created_at, draft, quotas=quotas is not None)
+        write_readme(folder, info, formats, created_at, draft, quotas=quotas is not None)
         manifest.write_manifest(folder, info, created_at, formats)
     return target
 
 
-def _utc_now() -> str:
-    import datetime as dt
+def _map_data(plan, current_plan, blocks, block_col, metric_cols):
+    """Layers of the report's interactive map, or None when it cannot be drawn (the static PNG stays)."""
+    try:
+        from workbench.export import webmap
 
-    return dt.datetime.now(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return webmap.map_data(plan, current_plan, blocks=blocks, block_col=block_col, metrics=metric_cols)
+    except (ValueError, KeyError, TypeError, ImportError) as error:  # pragma: no cover - reported, not fatal
+        import warnings
 
-
-def _about(info: dict, created_at: str, draft: bool) -> dict:
-    return {
-        "Plan": info["name"],
-        "Status": "DRAFT (not approved)" if draft else "approved",
-        "Approved by": info["approved_by"] or "",
-        "Approved at": info["approved_at"] or "",
-        "Approval note": info["approval_note"] or "",
-        "Plan hash": info["content_hash"],
-        "Input data hash": info["input_hash"],
-        "Method": info["method"] or "",
-        "Accounts": info["accounts"],
-        "Territories": info["territories"],
-        "Exported at": created_at,
-    }
-
-
-def _moved_accounts(comparison, metric_cols: list[str]) -> pd.DataFrame:
-    """Moved accounts with their metrics and the comparison's one-line explanation."""
-    moved = comparison.moved_accounts
-    keep = [ACCOUNT_ID, NAME, "from_territory", "to_territory", *metric_cols, "explanation"]
-    return moved[[c for c in keep if c in moved.columns]]
-
-
-def _transfers(comparison) -> pd.DataFrame | None:
-    """Transfers between different territories, largest load first."""
-    if comparison is None:
+        warnings.warn(f"report.html: no interactive map ({type(error).__name__}: {error}); the static map is kept",
+                      stacklevel=2)
         return None
-    transfers = comparison.transfer_matrix
-    transfers = transfers[transfers["from_territory"] != transfers["to_territory"]]
-    load = comparison.load_metric if comparison.load_metric in transfers.columns else "accounts"
-    return transfers.sort_values([load, "from_territory", "to_territory"], ascending=[False, True, True],
-                                 kind="stable").reset_index(drop=True)
 
 
-def _moved_summary(comparison) -> dict:
-    if comparison is None:
-        return {}
-    disruption = comparison.disruption
-    load = comparison.load_metric
-    pct = disruption.get(f"{load}_moved_pct")
-    return {"accounts": int(disruption["accounts"]), "moved": int(disruption["accounts_moved"]),
-            "moved_share": float(disruption["accounts_moved_pct"]) / 100.0,
-            "load": load, "load_share": None if pct is None or pd.isna(pct) else float(pct) / 100.0}

@@ -25,7 +25,7 @@ def package_versions() -> dict[str, str]:
     >>> "python" in package_versions() and "pandas" in package_versions()
     True
     """
-    from workbench.plan._meta import package_versions as versions_of
+    from workbench.provenance import package_versions as versions_of
 
     return versions_of(PACKAGES)
 

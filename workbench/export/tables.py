@@ -3,8 +3,8 @@
 ``assignments.csv`` is the file the CRM and the reps receive: one row per
 account with its territory, rep and hierarchy, and whether it moved against
 the current alignment. Text cells that a spreadsheet would run as a formula
-are escaped with a leading quote (:func:`workbench.safeio.escape_formula`);
-:func:`read_assignments` undoes exactly that, so the round trip is lossless
+are escaped with a leading quote (:func:`workbench.safeio.escape_cell`);
+:func:`workbench.io.read_assignments` undoes exactly that, so the round trip is lossless
 (ids such as ``"00123"`` keep their leading zeros).
 """
 
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
-from workbench.safeio import FORMULA_PREFIXES, atomic_path, escape_formula
+from workbench.safeio import escape_frame, unescape_frame, write_csv
 from workbench.schema import (
     ACCOUNT_ID,
     AREA,
@@ -46,52 +46,6 @@ ASSIGNMENT_COLUMNS = (
 
 #: Columns of the territory table (before the metric totals).
 TERRITORY_COLUMNS = (TERRITORY_NAME, REP_ID, "rep_name", REGION, AREA)
-
-_QUOTE = "'"
-
-
-def escape_cell(value):
-    """Escape one text cell so a spreadsheet shows it as text, reversibly.
-
-    Formula-like text gets a leading quote (:func:`workbench.safeio.escape_formula`);
-    text that already starts with a quote gets one more, so that
-    :func:`unescape_cell` can always tell the two apart.
-
-    Examples
-    --------
-    >>> escape_cell("=1+1"), escape_cell("'quoted"), escape_cell("Acme"), escape_cell(-5)
-    ("'=1+1", "''quoted", 'Acme', -5)
-    >>> all(unescape_cell(escape_cell(v)) == v for v in ["=1+1", "'quoted", "'", "'=x", "Acme"])
-    True
-    """
-    if isinstance(value, str) and value.startswith(_QUOTE):
-        return _QUOTE + value
-    return escape_formula(value)
-
-
-def unescape_cell(value):
-    """Undo :func:`escape_cell` (a leading quote before a formula character or a quote).
-
-    Examples
-    --------
-    >>> unescape_cell("'=SUM(A1)"), unescape_cell("''x"), unescape_cell("'x"), unescape_cell("x")
-    ('=SUM(A1)', "'x", "'x", 'x')
-    """
-    if isinstance(value, str) and len(value) > 1 and value[0] == _QUOTE and value[1] in (_QUOTE, *FORMULA_PREFIXES):
-        return value[1:]
-    return value
-
-
-def escape_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """Copy of ``frame`` with every text cell (and text header) passed through :func:`escape_cell`."""
-    out = frame.copy()
-    for column in out.columns:
-        series = out[column]
-        if series.dtype == object or pd.api.types.is_string_dtype(series.dtype):
-            out[column] = series.map(escape_cell, na_action="ignore")
-    out.columns = [escape_cell(str(c)) for c in out.columns]
-    return out
-
 
 def _text(series: pd.Series) -> pd.Series:
     """Text version of a column: missing values become empty strings."""
@@ -220,11 +174,8 @@ def assignment_table(plan, current=None, *, status: str = "approved") -> pd.Data
 
 
 def write_assignments(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write an assignment table as UTF-8 CSV with formula-escaped text cells."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        escape_frame(table).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
-    return path
+    """Write an assignment table as CSV with formula-escaped text cells (see :func:`workbench.safeio.write_csv`)."""
+    return write_csv(table, path)
 
 
 def read_assignments_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -234,16 +185,13 @@ def read_assignments_table(path: str | os.PathLike) -> pd.DataFrame:
     read as empty strings, so ids keep their exact spelling.
     """
     path = Path(path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8")
-    frame.columns = [unescape_cell(c) for c in frame.columns]
+    frame = unescape_frame(pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig"))
     missing = [c for c in (ACCOUNT_ID, TERRITORY_ID) if c not in frame.columns]
     if missing:
         raise InputError(
             f"{path}: columns {missing} are missing (found {list(frame.columns)}); "
             "pass an assignments.csv written by export_plan"
         )
-    for column in frame.columns:
-        frame[column] = frame[column].map(unescape_cell)
     if "moved" in frame.columns:
         values = frame["moved"].str.lower()
         bad = ~values.isin(["true", "false", ""])
@@ -254,36 +202,3 @@ def read_assignments_table(path: str | os.PathLike) -> pd.DataFrame:
             )
         frame["moved"] = pd.array(values.map({"true": True, "false": False, "": None}), dtype="boolean")
     return frame
-
-
-def read_assignments(path: str | os.PathLike) -> pd.Series:
-    """Read ``assignments.csv`` back as the plan's assignments.
-
-    Parameters
-    ----------
-    path : path
-        An ``assignments.csv`` written by :func:`workbench.export.export_plan`.
-
-    Returns
-    -------
-    pandas.Series
-        Index ``account_id`` -> ``territory_id`` (text), in file order:
-        equal to ``plan.assignments`` of the exported plan.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "assignments.csv"
-    >>> table = pd.DataFrame({"account_id": ["00123", "=cmd"], "territory_id": ["T1", "T2"]})
-    >>> _ = write_assignments(table, path)
-    >>> read_assignments(path).to_dict()
-    {'00123': 'T1', '=cmd': 'T2'}
-    """
-    frame = read_assignments_table(path)
-    duplicated = frame[ACCOUNT_ID].duplicated()
-    if duplicated.any():
-        raise InputError(
-            f"{path}: account_id is not unique, repeated: {frame.loc[duplicated, ACCOUNT_ID].head(5).tolist()}"
-        )
-    index = pd.Index(frame[ACCOUNT_ID], name=ACCOUNT_ID)
-    return pd.Series(frame[TERRITORY_ID].to_numpy(), index=index, name=TERRITORY_ID)

@@ -7,9 +7,10 @@ naming the file, the column, the first offending lines, the values and the fix.
 """
 
 from workbench.io.accounts import DEFAULT_METRICS, load_accounts, normalise_zip
+from workbench.io.assignments import read_assignments
 from workbench.io.blocks import check_blocks_cover, load_blocks
 from workbench.io.report import LoadReport
 from workbench.io.reps import load_reps
 
 __all__ = ["DEFAULT_METRICS", "LoadReport", "check_blocks_cover", "load_accounts", "load_blocks",
-           "load_reps", "normalise_zip"]
+           "load_reps", "normalise_zip", "read_assignments"]

@@ -287,7 +287,16 @@ class Checker:
         missing = (ids.isna() | (ids == "")).to_numpy()
         self.flag(missing, self.id_column, f"missing {what} id",
                   f"Fix: give every row a unique {what} id, or point {cli} at the id column.")
-        live = pd.Series(np.where(self.keep, ids.to_numpy(dtype=object, na_value=None), None), dtype=object)
+        # Ids that look the same (Unicode NFC vs NFD, e.g. "Café" typed on two systems) are one account.
+        import unicodedata
+
+        nfc = ids.copy()
+        # ASCII is NFC already: only the other ids are normalised (fast on large files).
+        other = ids.notna().to_numpy() & ~ids.str.isascii().fillna(True).to_numpy(dtype=bool)
+        nfc[other] = [unicodedata.normalize("NFC", v) for v in ids[other]]
+        forms = " (some of them are the same text written with different Unicode characters, NFC vs NFD)" \
+            if (nfc[other] != ids[other]).any() else ""
+        live = pd.Series(np.where(self.keep, nfc.to_numpy(dtype=object, na_value=None), None), dtype=object)
         dup = (live.duplicated(keep="first") & live.notna()).to_numpy()
         if dup.any():
             where = pd.Series(self.table.where)
@@ -302,7 +311,7 @@ class Checker:
             if self.on_invalid == "raise":
                 self.fail(
                     f"column {self.user_name(self.id_column)!r}: {n_ids} duplicate {what} id"
-                    f"{'s' if n_ids > 1 else ''}: {listing}{' and more' if n_ids > 5 else ''}. "
+                    f"{'s' if n_ids > 1 else ''}: {listing}{' and more' if n_ids > 5 else ''}{forms}. "
                     f"Fix: make the ids unique (merge or renumber the repeated rows), or check that "
                     f"{cli} names the id column."
                 )

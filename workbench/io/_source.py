@@ -166,9 +166,9 @@ def to_text(series: pd.Series) -> pd.Series:
     if pd.api.types.is_numeric_dtype(series):
         values = series
         if pd.api.types.is_float_dtype(series):
-            finite = series.dropna()
-            if len(finite) and np.all(np.mod(finite.to_numpy(dtype=float), 1) == 0):
-                values = series.astype("Int64")
+            # Whole numbers as whole-number text, exactly and value by value (3.0 -> "3", 1e20 ->
+            # "100000000000000000000": Int64 cannot hold it, and "1e+20" is not the id a person typed).
+            values = series.map(_cell_text, na_action="ignore")
         out = values.astype("str")
         return out.where(series.notna(), None).astype("str")
     if pd.api.types.is_string_dtype(series) and not pd.api.types.is_object_dtype(series):

@@ -53,6 +53,7 @@ def load_accounts(
     layer=None,
     return_report=False,
     progress=False,
+    required=(),
 ):
     """Load accounts from a file or frame, validate them and return standard columns.
 
@@ -96,6 +97,9 @@ def load_accounts(
         Also return a :class:`LoadReport`.
     progress : bool
         Read CSV in chunks with a progress bar (automatic above 50 MB).
+    required : sequence of str, optional
+        Other columns the caller needs (e.g. a lock column); a missing one is
+        an :class:`~workbench.errors.InputError` naming the file and its columns.
 
     Returns
     -------
@@ -140,6 +144,10 @@ def load_accounts(
     names = resolve_columns(table, what="accounts", wanted=wanted, columns=columns)
     frame = table.frame
     _require_columns(table, {**wanted, **names}, metrics, territory_col, geocode)
+    for column in required:
+        if column not in frame.columns:
+            raise InputError(f"{table.source.name}: no column {column!r} (columns: {list(frame.columns)}); "
+                             "check the spelling or the option")
     if metrics is None:
         metrics = [m for m in DEFAULT_METRICS if m in frame]
     metrics = list(dict.fromkeys(metrics))

@@ -9,9 +9,10 @@ without loading ipyleaflet and ipywidgets.
 
 import importlib
 
-__all__ = ["ComparisonMap", "ComparisonModel"]
+__all__ = ["ComparisonMap", "ComparisonModel", "ApprovalPanel"]
 
-_HOMES = {"ComparisonMap": "workbench.mapview.view", "ComparisonModel": "workbench.mapview.model"}
+_HOMES = {"ComparisonMap": "workbench.mapview.view", "ComparisonModel": "workbench.mapview.model",
+          "ApprovalPanel": "workbench.mapview.approval"}
 
 
 def __getattr__(name):

@@ -24,15 +24,18 @@ from workbench.errors import InputError, PlanError
 from workbench.geo import block_adjacency, great_circle_km
 from workbench.schema import (ACCOUNT_ID, BLOCK_ID, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, METRICS, REGION,
                               REP_NAME, TERRITORY_ID, WGS84)
+from workbench.labels import labels_for_rows
 from workbench.shapes import point_cells
+from workbench.signoff import FAR_FROM_HOME_KM as _signoff_far_km
 
 #: Above this many accounts (and without blocks), accounts are grouped into grid cells.
 MAX_ACCOUNT_ITEMS = 2000
 #: A move is flagged as *far* when the block ends up more than this many km from its new rep's home
 #: **and** farther than any block that territory holds in the current plan (so a large rural
-#: territory whose rep already drives 500 km is not flagged for a block 400 km out). 300 km is
-#: about a half-day's drive: beyond it a rep cannot visit and be home the same day.
-FAR_FROM_HOME_KM = 300.0
+#: territory whose rep already drives 500 km is not flagged for a block 400 km out). The same
+#: rule as the approval review's (:data:`workbench.signoff.FAR_FROM_HOME_KM`, 300 km: about a
+#: half-day's drive, beyond which a rep cannot visit and be home the same day).
+FAR_FROM_HOME_KM = _signoff_far_km
 
 
 @dataclass(frozen=True)
@@ -57,20 +60,6 @@ def _block_names(blocks: gpd.GeoDataFrame, block_ids: np.ndarray) -> np.ndarray:
     return np.where(names == "", np.asarray(block_ids, dtype=object), names).astype(object)
 
 
-def _labels_of(source, accounts: pd.DataFrame | None, what: str) -> np.ndarray:
-    """Territory id per account row from a Plan, a Series by account id, or an aligned array."""
-    if hasattr(source, "assignments") and hasattr(source, "labels_for"):
-        return np.asarray(source.labels_for(accounts), dtype=object)
-    if isinstance(source, pd.Series) and not source.index.equals(accounts.index):
-        values = source.reindex(accounts[ACCOUNT_ID].astype(str).to_numpy()).to_numpy(dtype=object)
-    else:
-        values = np.asarray(source, dtype=object)
-    if len(values) != len(accounts):
-        raise InputError(f"{what} has {len(values)} labels but there are {len(accounts)} accounts; "
-                         "pass a Plan, a Series indexed by account_id, or one label per account row")
-    return values
-
-
 class ComparisonModel(HasTraits):
     """Current and proposed alignment, the edits made to the proposed one, and the view's choices.
 
@@ -85,7 +74,8 @@ class ComparisonModel(HasTraits):
     block_col : str, optional
         Accounts' block column (e.g. ``"county_fips"``); required with ``blocks``.
     metrics : sequence of str, optional
-        Metric columns to balance; default those of workload, revenue, potential present.
+        Metric columns to balance; default the proposed plan's ``balance_on``
+        followed by those of workload, revenue, potential present.
     tolerance : float, default 0.05
         Balance tolerance for the scorecard.
     land : geometry, optional
@@ -155,14 +145,17 @@ class ComparisonModel(HasTraits):
         self.account_ids = self.accounts[ACCOUNT_ID].astype(str).to_numpy()
         self.current_plan = current if hasattr(current, "assignments") else None
         self.proposed_plan = proposed if hasattr(proposed, "assignments") else None
-        current_labels = _labels_of(current, self.accounts, "current")
-        proposed_labels = _labels_of(proposed, self.accounts, "proposed")
+        current_labels = labels_for_rows(current, self.accounts, what="current")
+        proposed_labels = labels_for_rows(proposed, self.accounts, what="proposed")
         for what, values in (("current", current_labels), ("proposed", proposed_labels)):
             missing = pd.isna(values)
             if missing.any():
                 raise InputError(f"{what} plan leaves accounts {self.account_ids[missing][:5].tolist()} unassigned; "
                                  "assign every account before comparing on the map")
-        self.metrics = [m for m in (METRICS if metrics is None else metrics) if metrics is not None or m in self.accounts]
+        if metrics is None:  # what the proposal was balanced on first, then the usual metrics present
+            balanced = tuple(getattr(self.proposed_plan, "balance_on", ()))
+            metrics = [m for m in dict.fromkeys([*balanced, *METRICS]) if m in self.accounts]
+        self.metrics = list(metrics)
         absent = [m for m in self.metrics if m not in self.accounts.columns]
         if absent:
             raise InputError(f"metric columns {absent} are not in the accounts (columns: {list(self.accounts.columns)})")
@@ -372,13 +365,20 @@ class ComparisonModel(HasTraits):
         return frame
 
     def deviation(self, current: bool = False) -> np.ndarray:
-        """Signed deviation from the mean load, (territories, metrics); NaN for absent territories."""
+        """Signed deviation from each territory's target load (the mean unless rep capacities differ,
+        see :func:`workbench.metrics.balance_targets`), (territories, metrics); NaN for absent territories."""
+        from workbench.metrics import balance_targets
+
         array = self.current_loads_array if current else self._loads
         present = self._in_current if current else self._in_proposed | (array[:, 0] > 0)
         values = array[:, 1:]
         mean = values[present].sum(axis=0) / max(int(present.sum()), 1)
+        shares = balance_targets(getattr(self, "territory_info", None), np.asarray(self.territories)[present])
+        target = np.broadcast_to(mean, values.shape).copy()
+        if shares is not None:
+            target[present] = np.outer(shares.to_numpy(), values[present].sum(axis=0))
         with np.errstate(divide="ignore", invalid="ignore"):
-            deviation = np.where(mean > 0, (values - mean) / mean, 0.0)
+            deviation = np.where(target > 0, (values - target) / target, 0.0)
         deviation[~present] = np.nan
         return deviation
 

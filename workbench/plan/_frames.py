@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
+from workbench.labels import clean_text, show
 from workbench.schema import (ACCOUNT_ID, AREA, CAPACITY_HOURS, LATITUDE, LONGITUDE, REGION, REP_ID,
                               REP_NAME, TERRITORY_ID, TERRITORY_NAME)
 
@@ -22,15 +23,7 @@ TERRITORY_COLUMNS = {
 }
 
 
-def show(values, limit: int = 5) -> str:
-    """First ``limit`` values as a readable list, with a count of the rest."""
-    values = list(values)
-    head = ", ".join(repr(str(v)) for v in values[:limit])
-    more = f" and {len(values) - limit} more" if len(values) > limit else ""
-    return f"[{head}]{more}"
-
-
-def check_accounts(accounts, what: str = "accounts") -> pd.DataFrame:
+def plan_accounts(accounts, what: str = "accounts") -> pd.DataFrame:
     """Copy of the accounts with a RangeIndex and unique, non-empty str ids."""
     if not isinstance(accounts, pd.DataFrame):
         raise TypeError(f"{what} must be a pandas DataFrame, got {type(accounts).__name__}")
@@ -50,6 +43,7 @@ def check_accounts(accounts, what: str = "accounts") -> pd.DataFrame:
     duplicated = ids[ids.duplicated()].unique()
     if len(duplicated):
         raise InputError(f"{what} have duplicate {ACCOUNT_ID!r} values {show(duplicated)}; keep one row per account")
+    check_spellings(ids, f"{what}' {ACCOUNT_ID!r} values", "account")
     frame[ACCOUNT_ID] = ids.astype("str")
     return as_stored(frame, what)
 
@@ -71,18 +65,39 @@ def as_stored(frame: pd.DataFrame, what: str = "accounts") -> pd.DataFrame:
                          f"values: {mixed[:5]}; convert them to one type (e.g. .astype(str)) or drop them") from exc
 
 
-def clean_text(values) -> pd.Series:
-    """Values as stripped text; missing, empty and blank become NaN; 3.0 becomes "3"."""
-    series = pd.Series(values, copy=False) if not isinstance(values, pd.Series) else values
-    if pd.api.types.is_float_dtype(series.dtype):
-        numbers = series.to_numpy(dtype=float, na_value=np.nan)
-        finite = np.isfinite(numbers)
-        if np.all(np.equal(np.mod(numbers[finite], 1), 0)):
-            series = pd.Series(np.where(finite, numbers, 0).astype(np.int64), index=series.index).where(finite)
-    missing = series.isna().to_numpy()
-    text = series.astype(object).where(~missing, "").astype(str).str.strip()
-    text = text.where(text != "", np.nan)
-    return text.astype("str").rename(series.name)
+def check_spellings(values, what: str, thing: str, raw=None) -> None:
+    """Refuse distinct values that are one id once whitespace is stripped or Unicode forms are unified.
+
+    ``"T1"``, ``"T1 "`` and ``"\\tT1"`` would silently become one territory, and ``"Café"`` written
+    with a combining accent (NFD) would be a second account beside ``"Café"`` (NFC), although both
+    look the same. ``values`` are the cleaned (stripped) texts; ``raw`` the texts as given, when they
+    differ.
+
+    Examples
+    --------
+    >>> check_spellings(pd.Series(["T1", "T1", "T2"]), "labels", "territory", raw=["T1", "T1 ", "T2"])
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: labels spell one territory id in 2 ways: 'T1' / 'T1 '; ids that differ only in surrounding whitespace or Unicode form (NFC/NFD) look the same to people: write each one way
+    """
+    import unicodedata
+
+    cleaned = pd.Series(values, dtype=object).reset_index(drop=True)
+    given = cleaned if raw is None else pd.Series(np.asarray(raw, dtype=object)).reset_index(drop=True)
+    pairs = pd.DataFrame({"key": cleaned, "given": given}).dropna().drop_duplicates()
+    if pairs.empty:
+        return
+    pairs["key"] = pairs["key"].map(lambda v: unicodedata.normalize("NFC", str(v)))
+    pairs["given"] = pairs["given"].map(str)
+    spellings = pairs.drop_duplicates().groupby("key", sort=False)["given"].agg(list)
+    clashes = spellings[spellings.map(len) > 1]
+    if len(clashes):
+        first = clashes.iloc[0]
+        first = [ascii(v) for v in first]  # 'Caf\\xe9' / 'Cafe\\u0301': shows how look-alikes differ
+        more = f" (and {len(clashes) - 1} more ids)" if len(clashes) > 1 else ""
+        raise InputError(f"{what} spell one {thing} id in {len(first)} ways: {' / '.join(first[:5])}"
+                         f"{more}; ids that differ only in surrounding whitespace or Unicode form (NFC/NFD) look "
+                         "the same to people: write each one way")
 
 
 def normalise_territories(territories: pd.DataFrame) -> pd.DataFrame:
@@ -152,19 +167,6 @@ def attach_reps(territories: pd.DataFrame, reps) -> pd.DataFrame:
     for column in table.columns:
         out[column] = table[column].reindex(out.index).to_numpy()
     return out
-
-
-def label_values(accounts: pd.DataFrame, frame: pd.DataFrame, labels) -> np.ndarray:
-    """Labels as a 1-D array in the accounts' row order; a Series is aligned by index or by account id."""
-    if isinstance(labels, pd.Series):
-        if labels.index.equals(accounts.index):
-            return labels.to_numpy(dtype=object)
-        by_id = pd.Index(clean_text(pd.Series(labels.index.to_numpy(dtype=object))))
-        if by_id.is_unique and len(by_id) == len(frame) and by_id.isin(frame[ACCOUNT_ID]).all():
-            return pd.Series(labels.to_numpy(dtype=object), index=by_id).reindex(frame[ACCOUNT_ID]).to_numpy()
-        raise InputError("labels is a Series whose index matches neither the accounts' index nor their "
-                         f"account ids (e.g. {show(labels.index, 3)}); pass labels.to_numpy() to align by position")
-    return labels if isinstance(labels, np.ndarray) else np.asarray(labels, dtype=object)
 
 
 def as_list(values) -> list:

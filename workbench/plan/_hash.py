@@ -14,14 +14,15 @@ What each hash covers (this text is also written to every manifest):
     (account, territory or null, locked flag); the territories sorted by
     ``territory_id`` with every attribute column; the ``input_hash``; and the
     metadata fields ``name``, ``method``, ``parameters``, ``parent_hash`` and
-    ``edit``. It leaves out ``created_at``, ``created_by``, ``versions`` (so the
+    ``edit`` (and ``report``, the fit's report, when the plan has one). It leaves out ``created_at``, ``created_by``, ``versions`` (so the
     same plan rebuilt from the same data and parameters gets the same hash)
     and the approval fields (so approving a plan does not change its content
     hash: the hash an approver reviewed is the hash of the approved plan).
 ``record_hash``
     SHA-256 of the ``content_hash`` plus every metadata field it leaves out
     (``created_at``, ``created_by``, ``versions``, ``status``, ``approved_by``,
-    ``approved_at``, ``approval_note``). Loading checks both, so no field of a
+    ``approved_at``, ``approval_note``, and ``accepted_warnings`` when the approver
+    acknowledged any). Loading checks both, so no field of a
     saved plan can change unnoticed.
 
 These are integrity checks, not signatures: they detect accidental or casual
@@ -108,6 +109,8 @@ def content_hash(assignments: pd.Series, locked, territories: pd.DataFrame, meta
     digest.update(b"territories\x00" + frame_digest(territories.reset_index(), sort_by=TERRITORY_ID).encode())
     digest.update(b"input\x00" + metadata.input_hash.encode())
     fields = {name: getattr(metadata, name) for name in CONTENT_FIELDS}
+    if metadata.report:  # only plans made from a fit have one; older plans keep their hashes
+        fields["report"] = metadata.report
     digest.update(b"metadata\x00" + canonical_json(fields).encode())
     return digest.hexdigest()
 
@@ -115,4 +118,7 @@ def content_hash(assignments: pd.Series, locked, territories: pd.DataFrame, meta
 def record_hash(content: str, metadata) -> str:
     """Hash of the content hash plus every metadata field outside it."""
     fields = {name: getattr(metadata, name) for name in RECORD_FIELDS}
+    accepted = getattr(metadata, "accepted_warnings", ())
+    if accepted:  # only when there are some, so the record hashes of earlier plans stay as they were
+        fields["accepted_warnings"] = list(accepted)
     return hashlib.sha256(f"{content}\x00{canonical_json(fields)}".encode()).hexdigest()

@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
-import platform
 import types
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from importlib import metadata as _importlib_metadata
 
 import numpy as np
 
 DRAFT = "draft"
 APPROVED = "approved"
 STATUSES = (DRAFT, APPROVED)
-
-#: Distributions whose versions are recorded with every plan.
-RECORDED_PACKAGES = ("territory-workbench", "pandas", "numpy", "scikit-learn", "scipy", "geopandas",
-                     "shapely", "pyarrow", "networkx")
-
-
-def utc_now() -> str:
-    """Current UTC time as ISO 8601 text with a ``Z`` suffix, to the second."""
-    return _dt.datetime.now(_dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def package_versions(names=RECORDED_PACKAGES) -> dict[str, str]:
-    """Versions of Python and of the named distributions (default: those a plan's numbers depend on)."""
-    versions = {"python": platform.python_version()}
-    for name in names:
-        try:
-            versions[name] = _importlib_metadata.version(name)
-        except _importlib_metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
 
 
 def _plain(value):
@@ -109,6 +86,13 @@ class PlanMetadata:
     edit : str or None
         What the edit that made this plan from its parent did, e.g.
         ``"reassign 2 accounts to T07"`` (None for a plan made from data).
+    report : mapping
+        For a plan made by :meth:`Plan.from_fit`: the estimator's report
+        (balance per metric, compactness, moved share, warnings; see
+        :data:`workbench.plan._fit.REPORT_FIELDS`); empty otherwise.
+    accepted_warnings : tuple of str
+        The review warnings the approver acknowledged when approving (see
+        :func:`workbench.signoff.review_plan`); empty for a draft or a plan approved without warnings.
 
     Examples
     --------
@@ -130,6 +114,8 @@ class PlanMetadata:
     approved_at: str | None = None
     approval_note: str | None = None
     edit: str | None = None
+    report: Mapping = field(default_factory=dict)
+    accepted_warnings: tuple = ()
 
     def __post_init__(self):
         if not isinstance(self.name, str):
@@ -140,6 +126,12 @@ class PlanMetadata:
             raise TypeError(f"parameters must be a mapping (dict), got {type(self.parameters).__name__}")
         object.__setattr__(self, "parameters", _freeze(json.loads(canonical_json(self.parameters))))
         object.__setattr__(self, "versions", _freeze(json.loads(canonical_json(self.versions))))
+        if not isinstance(self.report, Mapping):
+            raise TypeError(f"report must be a mapping (dict), got {type(self.report).__name__}")
+        object.__setattr__(self, "report", _freeze(json.loads(canonical_json(self.report))))
+        if isinstance(self.accepted_warnings, str) or not all(isinstance(w, str) for w in self.accepted_warnings):
+            raise TypeError(f"accepted_warnings must be a sequence of str, got {self.accepted_warnings!r}")
+        object.__setattr__(self, "accepted_warnings", tuple(self.accepted_warnings))
 
     def to_dict(self) -> dict:
         """Plain, JSON-ready copy of every field."""

@@ -10,11 +10,13 @@ import pandas as pd
 
 from workbench.errors import InputError, PlanError
 from workbench.plan import _frames
-from workbench.plan._frames import as_list, check_ids, label_values, clean_text, show
+from workbench.labels import clean_text, labels_for_rows, show
+from workbench.plan._frames import as_list, check_ids
 from workbench.plan._hash import content_hash as _content_hash
 from workbench.plan._hash import input_hash as _input_hash
 from workbench.plan._hash import record_hash as _record_hash
-from workbench.plan._meta import APPROVED, DRAFT, PlanMetadata, package_versions, utc_now
+from workbench.plan._meta import APPROVED, DRAFT, PlanMetadata
+from workbench.provenance import package_versions, utc_now
 from workbench.schema import ACCOUNT_ID, AREA, COUNTY_FIPS, CURRENT_TERRITORY, REGION, TERRITORY_ID, TERRITORY_NAME
 
 
@@ -116,13 +118,12 @@ class Plan:
         >>> plan.assignments.tolist(), list(plan.territories.index), list(plan.unassigned)
         (['T2', 'T1', nan], ['T1', 'T2'], ['3'])
         """
-        frame = _frames.check_accounts(accounts)
-        values = label_values(accounts, frame, labels)
-        if values.ndim != 1 or len(values) != len(frame):
-            raise InputError(f"labels has {len(values)} entries but accounts has {len(frame)} rows; "
-                             "pass one territory id per account row")
+        frame = _frames.plan_accounts(accounts)
+        values = labels_for_rows(labels, accounts)
         assignments = clean_text(pd.Series(values)).set_axis(pd.Index(frame[ACCOUNT_ID], name=ACCOUNT_ID))
         assignments.name = TERRITORY_ID
+        distinct = pd.unique(pd.Series(values, dtype=object).where(pd.notna(values), None).to_numpy())
+        _frames.check_spellings(clean_text(pd.Series(distinct, dtype=object)), "labels", "territory", raw=distinct)
         territories = _frames.territories_from_labels(assignments.dropna().unique(), reps)
         locked = check_ids(frame, locked, "locked")
         metadata = PlanMetadata(
@@ -130,6 +131,76 @@ class Plan:
             method=method, parameters=dict(parameters or {}), input_hash=_input_hash(frame),
             versions=package_versions())
         return cls(frame, assignments, territories, frozenset(locked), metadata)
+
+    @classmethod
+    def from_fit(cls, model, accounts: pd.DataFrame, *, labels=None, method: str | None = None,
+                 name: str | None = None, reps: pd.DataFrame | None = None, created_by: str | None = None,
+                 locked: Iterable[str] = (), inputs: dict | None = None) -> Plan:
+        """Make a draft plan from a fitted alignment estimator: the one handoff from a fit to a plan.
+
+        The plan records the estimator's parameters under the estimator's own
+        names (``get_params()``: ``n_territories``, ``balance_on``,
+        ``tolerance``, ``random_state``...; a callable or an array is recorded by
+        its name or shape) and a summary of its ``report_`` (see
+        :attr:`PlanMetadata.report`), so export, compare and the map view read
+        back exactly what the estimator was given (:attr:`balance_on`,
+        :attr:`tolerance`).
+
+        Parameters
+        ----------
+        model : fitted estimator
+            Any :mod:`workbench.align` estimator after ``fit`` (``labels_``, one
+            territory per account row, and ``report_``).
+        accounts : pandas.DataFrame
+            The accounts the model was fitted on (standard columns, ``account_id``).
+        labels : array-like, optional
+            New names for the model's territories, one per account row (e.g.
+            from :func:`workbench.align.match_territory_ids`). They must group the
+            accounts exactly as ``model.labels_`` does; default ``model.labels_``.
+        method : str, optional
+            Default the report's method (``"balanced"``, ``"contiguous"``...).
+        name : str, optional
+            Plan name; default the method.
+        reps, created_by, locked
+            As for :meth:`from_labels`.
+        inputs : dict, optional
+            Where the inputs came from and options outside the estimator (e.g.
+            ``{"accounts": "accounts.csv", "regions": 5}``); recorded under ``parameters["inputs"]``.
+
+        Returns
+        -------
+        Plan
+
+        Raises
+        ------
+        InputError
+            The model is not fitted, was fitted on other accounts, or ``labels``
+            do more than rename its territories.
+
+        Examples
+        --------
+        >>> from workbench.align import BalancedTerritories
+        >>> accounts = pd.DataFrame({"account_id": list("abcd"), "latitude": [0.0, 0.0, 1.0, 1.0],
+        ...                          "longitude": [0.0, 0.1, 0.0, 0.1], "visits": [1.0, 1.0, 1.0, 1.0]})
+        >>> model = BalancedTerritories(2, balance_on=["visits"], random_state=0).fit(accounts)
+        >>> plan = Plan.from_fit(model, accounts)
+        >>> plan.metadata.method, plan.balance_on, plan.tolerance, plan.metadata.parameters["n_territories"]
+        ('balanced', ('visits',), 0.05, 2)
+        >>> plan.metadata.report["within_tolerance"]
+        True
+        """
+        from workbench.plan._fit import fitted_labels, recordable, recorded_parameters, recorded_report
+
+        values = fitted_labels(model, accounts, labels)
+        parameters = recorded_parameters(model)
+        if inputs:
+            parameters["inputs"] = {str(k): recordable(v) for k, v in inputs.items()}
+        report = recorded_report(getattr(model, "report_", None))
+        method = method or report.get("method") or type(model).__name__
+        plan = cls.from_labels(accounts, values, method=method, parameters=parameters, name=name, reps=reps,
+                               created_by=created_by, locked=locked)
+        return Plan(plan._accounts, plan._assignments, plan._territories, plan._locked,
+                    plan.metadata.replace(report=report))
 
     @classmethod
     def from_column(cls, accounts: pd.DataFrame, column: str = CURRENT_TERRITORY, name: str = "current",
@@ -184,6 +255,27 @@ class Plan:
     def unassigned(self) -> pd.Index:
         """Ids of the accounts without a territory."""
         return self._assignments.index[self._assignments.isna().to_numpy()]
+
+    @property
+    def balance_on(self) -> tuple[str, ...]:
+        """Metric columns the plan was balanced on (its ``balance_on`` parameter; empty if none was recorded).
+
+        Examples
+        --------
+        >>> accounts = pd.DataFrame({"account_id": ["a"]})
+        >>> Plan.from_labels(accounts, ["T1"], parameters={"balance_on": "visits"}).balance_on
+        ('visits',)
+        """
+        value = self.metadata.parameters.get("balance_on")
+        if value is None:
+            return ()
+        return (value,) if isinstance(value, str) else tuple(str(v) for v in value)
+
+    @property
+    def tolerance(self) -> float | None:
+        """Balance tolerance the plan was made with (its ``tolerance`` parameter), or None if none was recorded."""
+        value = self.metadata.parameters.get("tolerance")
+        return None if value is None or isinstance(value, bool) else float(value)
 
     @property
     def parent(self) -> Plan | None:
@@ -469,7 +561,8 @@ class Plan:
     def _derive(self, edit: str, *, assignments=None, territories=None, locked=None) -> Plan:
         metadata = self.metadata.replace(
             created_at=utc_now(), parent_hash=self.content_hash, status=DRAFT, approved_by=None,
-            approved_at=None, approval_note=None, edit=edit, versions=package_versions())
+            approved_at=None, approval_note=None, accepted_warnings=(), edit=edit, versions=package_versions(),
+            report={})  # the fit's report describes the plan it made, not an edit of it
         return Plan(self._accounts,
                     self._assignments if assignments is None else assignments.rename(TERRITORY_ID),
                     self._territories if territories is None else territories,

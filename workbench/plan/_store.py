@@ -24,7 +24,8 @@ from workbench.errors import PlanError, TamperedPlanError
 from workbench.plan._frames import normalise_territories
 from workbench.plan._hash import FORMAT_TAG, HASH_COVERAGE
 from workbench.plan._hash import input_hash as _input_hash
-from workbench.plan._meta import APPROVED, PlanMetadata, utc_now
+from workbench.plan._meta import APPROVED, PlanMetadata
+from workbench.provenance import utc_now
 from workbench.plan._lineage import lineage_records
 from workbench.plan._model import Plan
 from workbench.locking import folder_lock, recover
@@ -39,14 +40,25 @@ from workbench.safeio import (
 from workbench.schema import ACCOUNT_ID, TERRITORY_ID
 
 MANIFEST = "manifest.json"
+#: Metadata fields that manifests written before they existed do not hold, with their defaults.
+_OPTIONAL_FIELDS = {"accepted_warnings": (), "report": {}}
 ACCOUNTS_FILE = "accounts.parquet"
 ASSIGNMENTS_FILE = "assignments.parquet"
 TERRITORIES_FILE = "territories.parquet"
 DATA_FILES = (ACCOUNTS_FILE, ASSIGNMENTS_FILE, TERRITORIES_FILE)
 
 
-def approve(plan: Plan, by: str, note: str = "") -> Plan:
-    """Return the approved version of a draft plan.
+def approve(plan: Plan, by: str, note: str = "", *, accept_warnings: bool = False, review=None, current=None,
+            blocks=None, block_col: str | None = None) -> Plan:
+    """Return the approved version of a draft plan, after its review.
+
+    The plan is first reviewed (:func:`workbench.signoff.review_plan`: scorecard
+    against the current alignment, who is affected, warnings). A plan with
+    warnings (out of tolerance, non-contiguous, far moves, edits after the last
+    optimisation) is approved only with ``accept_warnings=True``; the warnings
+    acknowledged are recorded in ``metadata.accepted_warnings`` (covered by the
+    record hash). Show the review first: ``review_plan(plan)`` in a notebook,
+    ``workbench approve`` on the command line prints it.
 
     The content hash does not change (the approver signs off exactly the
     content reviewed); the approval fields are recorded and covered by the
@@ -61,11 +73,18 @@ def approve(plan: Plan, by: str, note: str = "") -> Plan:
     by : str
         Who approves (a name or email; not empty).
     note : str, optional
+    accept_warnings : bool, default False
+        The approver has read the review's warnings and approves anyway.
+    review : ApprovalReview, optional
+        A review already shown (default: made here with ``current``, ``blocks``, ``block_col``).
+    current, blocks, block_col
+        Passed to :func:`workbench.signoff.review_plan`.
 
     Raises
     ------
     PlanError
-        The plan is already approved, or ``by`` is empty.
+        The plan is already approved, ``by`` is empty, or the review has warnings and
+        ``accept_warnings`` is False (the message lists them).
 
     Examples
     --------
@@ -75,20 +94,76 @@ def approve(plan: Plan, by: str, note: str = "") -> Plan:
     (True, 'Dana Sales VP', True)
     >>> approved.reassign(["a"], "T1").metadata.status
     'draft'
+    >>> edited = Plan.from_labels(pd.DataFrame({"account_id": ["a", "b"]}), ["T1", "T1"]).reassign(["b"], "T1")
+    >>> approve(edited, by="Dana")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.PlanError: plan 'balanced' has 1 warning(s) to acknowledge before approval: edited after ...
+    >>> approve(edited, by="Dana", accept_warnings=True).metadata.accepted_warnings
+    ("edited after the last optimisation (balanced): reassign 1 account(s) to 'T1'",)
     """
     if not isinstance(plan, Plan):
         raise TypeError(f"approve needs a Plan, got {type(plan).__name__}")
     if not isinstance(by, str) or not isinstance(note, str):
         raise TypeError(f"by and note must be str, got {type(by).__name__} and {type(note).__name__}")
-    if not by.strip():
-        raise PlanError("approve needs the approver's name: pass by='Name' (CLI: --by NAME)")
+    check_approver(by, note)
     if plan.is_approved:
         m = plan.metadata
         raise PlanError(f"plan {plan.name!r} is already approved (by {m.approved_by} at {m.approved_at}, "
                         f"hash {plan.content_hash}); edit it to start a new draft")
+    if review is None:
+        from workbench.signoff import review_plan
+
+        review = review_plan(plan, current, blocks=blocks, block_col=block_col)
+    elif getattr(review, "plan_hash", plan.content_hash) != plan.content_hash:
+        raise PlanError(f"the review given is of another plan (hash {review.plan_hash[:12]}, this plan "
+                        f"{plan.content_hash[:12]}); review this plan before approving it")
+    warnings = tuple(getattr(review, "warnings", ()))
+    if warnings and not accept_warnings:
+        raise PlanError(f"plan {plan.name!r} has {len(warnings)} warning(s) to acknowledge before approval: "
+                        + "; ".join(warnings) + ". Read the review (workbench.signoff.review_plan), then pass "
+                        "accept_warnings=True (CLI: --accept-warnings) to approve it anyway; the acknowledgement "
+                        "is recorded")
     metadata = plan.metadata.replace(status=APPROVED, approved_by=by.strip(), approved_at=utc_now(),
-                                     approval_note=note)
+                                     approval_note=note, accepted_warnings=warnings)
     return Plan(plan._accounts, plan._assignments, plan._territories, plan._locked, metadata, plan._parent)
+
+
+#: Invisible characters that reorder text on screen (bidi embeddings, overrides, isolates).
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def check_approver(by: str, note: str = "") -> None:
+    """Raise :class:`PlanError` unless ``by`` is a plain, non-empty name and ``note`` plain text.
+
+    Newlines, ANSI escapes and other control characters would print raw on terminals (an approver
+    name ``"Dana\\nApproved by: CEO"`` forges a second line); bidi overrides reorder text on screen.
+    The note may hold newlines and tabs.
+
+    Examples
+    --------
+    >>> check_approver("Dana Lee", "FY27\\nsigned off in the QBR")
+    >>> check_approver("Dana\\x1b[31m")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.PlanError: approver name (--by) 'Dana\\x1b[31m' holds 1 control character(s) ('\\x1b' at position 4); terminals and reports would run or hide them: type it as plain text
+    """
+    if not isinstance(by, str) or not by.strip():
+        raise PlanError("approve needs the approver's name: pass by='Name' (CLI: --by NAME)")
+    _check_plain_text(by, "approver name (--by)", allowed="")
+    _check_plain_text(note, "approval note (--note)", allowed="\n\t")
+
+
+def _check_plain_text(text: str, what: str, *, allowed: str) -> None:
+    """Refuse control characters (newline, ESC, ...) and bidi overrides in text that people read and sign."""
+    import unicodedata
+
+    bad = [(i, c) for i, c in enumerate(text)
+           if c not in allowed and (unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS)]
+    if bad:
+        i, c = bad[0]
+        raise PlanError(f"{what} {ascii(text)[:80]} holds {len(bad)} control character(s) ({ascii(c)} at position "
+                        f"{i}); terminals and reports would run or hide them: type it as plain text")
 
 
 def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
@@ -292,7 +367,8 @@ def load_plan(path) -> Plan:
         accounts = pd.read_parquet(path / ACCOUNTS_FILE)
         table = pd.read_parquet(path / ASSIGNMENTS_FILE)
         territories = pd.read_parquet(path / TERRITORIES_FILE).set_index(TERRITORY_ID)
-        fields = {name: manifest[name] for name in PlanMetadata.__dataclass_fields__}
+        fields = {name: manifest[name] for name in PlanMetadata.__dataclass_fields__ if name not in _OPTIONAL_FIELDS}
+        fields.update({name: manifest.get(name, default) for name, default in _OPTIONAL_FIELDS.items()})
         metadata = PlanMetadata(**fields)
     except (KeyError, TypeError, ValueError) as exc:
         raise TamperedPlanError(f"{path} cannot be read as a plan ({type(exc).__name__}: {exc}); "
