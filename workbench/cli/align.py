@@ -333,15 +333,14 @@ def _write(out, plan, hierarchy=None) -> None:
     """``account_id,territory_id`` (and the hierarchy's levels) CSV in input order, or a draft plan folder."""
     out = str(out)
     if out.lower().endswith(".csv"):
-        from workbench.safeio import atomic_path, escape_frame
+        from workbench.safeio import write_csv
 
         frame = pd.DataFrame({ACCOUNT_ID: plan.assignments.index.to_numpy(dtype=object),
                               TERRITORY_ID: plan.assignments.to_numpy(dtype=object)})
         if hierarchy is not None:
             for level in hierarchy.columns:
                 frame[level] = frame[TERRITORY_ID].map(hierarchy[level]).to_numpy()
-        with atomic_path(out) as tmp:  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
-            escape_frame(frame).to_csv(tmp, index=False)
+        write_csv(frame, out)  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
         return
     from workbench.plan import save_plan
 

@@ -19,7 +19,7 @@ from workbench.export.summary import (about_sheet, compare_with, current_plan_of
                                       scorecard_table, territory_table, transfers)
 from workbench.locking import folder_lock
 from workbench.provenance import utc_now
-from workbench.safeio import atomic_directory, escape_frame
+from workbench.safeio import atomic_directory, escape_frame, write_csv
 from workbench.plan import HASH_COVERAGE
 from workbench.schema import TERRITORY_ID
 
@@ -183,7 +183,7 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
         if "csv" in formats:
             tables.write_assignments(table, folder / "assignments.csv")
             if quotas is not None:
-                escape_frame(quotas).to_csv(folder / "quotas.csv", index=False, lineterminator="\n")
+                write_csv(quotas, folder / "quotas.csv")
             bar.step()
         if needs & {"excel", "report"}:
             comparison = compare_with(plan, current_plan, metric_cols, blocks, block_col)
