@@ -30,7 +30,7 @@ from workbench.align.report import build_report
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM, xyz_to_latlon
 from workbench.labels import labels_for_rows
-from workbench.schema import AREA, COUNTY_FIPS, REGION, TERRITORY_ID, WORKLOAD
+from workbench.schema import AREA, COUNTY_FIPS, LATITUDE, LONGITUDE, REGION, TERRITORY_ID, WORKLOAD
 
 
 class RegionGrouping(BaseEstimator):
@@ -132,7 +132,7 @@ class RegionGrouping(BaseEstimator):
             raise TypeError("RegionGrouping.fit needs territories=: the territory (or region) of every account row")
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
-        check_accounts(accounts, balance_on)
+        accounts = check_accounts(accounts, balance_on)
         unit_of = _unit_labels(accounts, territories)
         units, unit_idx = np.unique(unit_of, return_inverse=True)
         n_units = len(units)
@@ -173,6 +173,8 @@ class RegionGrouping(BaseEstimator):
         region = np.asarray(ids, dtype=object)[labels]
         self.groups_ = pd.Series(region, index=pd.Index(units, name=TERRITORY_ID), name=REGION)
         self.labels_ = region[unit_idx]
+        self.feature_names_in_ = np.asarray([LATITUDE, LONGITUDE, *balance_on], dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
         self.unit_adjacency_ = graph.graph
         self.report_ = build_report(
             accounts, self.labels_, method=self._method, balance_on=balance_on, tolerance=tolerance,
