@@ -286,6 +286,8 @@ def run_plans(args) -> int:
     if table.empty:
         print(f"no saved plans in {args.folder}")
         return 0
+    from workbench.safeio import printable
+
     def short(value):
         return value[:12] if isinstance(value, str) else None
 
@@ -296,5 +298,6 @@ def run_plans(args) -> int:
     if shown["problem"].notna().any():
         columns.append("problem")
     table = shown[columns].astype(object)
-    print(table.where(table.notna(), "-").to_string(index=False))
+    table = table.where(table.notna(), "-").map(printable)  # names with ESC or bidi overrides print as escapes
+    print(table.to_string(index=False))
     return 0
