@@ -457,3 +457,43 @@ def printable(text) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
+
+
+def refuse_output_over_inputs(output, inputs: dict, option: str) -> None:
+    """Raise :class:`~workbench.errors.InputError` if ``output`` is one of the ``inputs`` or inside one.
+
+    Called before anything is written: ``workbench align accounts.csv --out accounts.csv`` would
+    replace the accounts with the assignments, and an export into the plan folder it reads would
+    change the plan under its own hashes.
+
+    Parameters
+    ----------
+    output : path
+    inputs : dict
+        What each input is called (e.g. ``"ACCOUNTS"``, ``"--reps"``) -> its path (None: not given).
+    option : str
+        The output's option, for the message (``"--out"``).
+
+    Examples
+    --------
+    >>> refuse_output_over_inputs("out.csv", {"ACCOUNTS": "accounts.csv"}, "--out")
+    >>> refuse_output_over_inputs("accounts.csv", {"ACCOUNTS": "accounts.csv"}, "--out")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: --out accounts.csv is the input ACCOUNTS (accounts.csv); writing it would destroy what it was made from: give another path
+    """
+    from workbench.errors import InputError
+
+    if output is None or not str(output):
+        return
+    out = Path(os.path.realpath(output))
+    for what, source in inputs.items():
+        if source is None or not str(source):
+            continue
+        src = Path(os.path.realpath(source))
+        if out == src:
+            raise InputError(f"{option} {output} is the input {what} ({source}); writing it would destroy what "
+                             "it was made from: give another path")
+        if src.is_dir() and src in out.parents:
+            raise InputError(f"{option} {output} is inside the input {what} ({source}); writing there would change "
+                             "it: give a path outside it")

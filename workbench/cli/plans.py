@@ -87,6 +87,11 @@ def register(subparsers) -> None:
 # ---------------------------------------------------------------------------- compare
 def run_compare(args) -> int:
     """Load the accounts and both plans, compare them, print the result."""
+    from workbench.safeio import refuse_output_over_inputs
+
+    refuse_output_over_inputs(args.moved, {"ACCOUNTS": args.accounts, "--proposed": args.proposed,
+                                           "--current": args.current, "--reps": args.reps,
+                                           "--blocks": args.blocks}, "--moved")
     from workbench import present
     from workbench.compare import compare_plans, format_scorecards
     from workbench.io import load_accounts
