@@ -120,6 +120,10 @@ def _run(args, bar) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise InputError(f"--seed must be a whole number from 0 to 4294967295 (2**32 - 1), got {args.seed}")
     _check_realign_options(args)
+    from workbench.safeio import refuse_output_over_inputs
+
+    refuse_output_over_inputs(args.out, {"ACCOUNTS": args.accounts, "--reps": args.reps, "--blocks": args.blocks,
+                                         "--distance-matrix": getattr(args, "distance_matrix", None)}, "--out")
     _check_out(args.out)
     # Block ids are text ("01001"): reading the block column as the standard county_fips keeps leading zeros.
     # (ZIP codes are text already.)

@@ -51,6 +51,10 @@ def run(args) -> int:
 
     from workbench.cli._common import resolve_blocks
 
+    from workbench.safeio import refuse_output_over_inputs
+
+    refuse_output_over_inputs(args.to, {"PLAN": args.plan, "--current": args.current, "--blocks": args.blocks,
+                                        "--quotas": getattr(args, "quotas", None)}, "--to")
     blocks, args.block_col = resolve_blocks(args.blocks, args.block_col)
     current = None
     if args.current is not None:
