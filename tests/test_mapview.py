@@ -307,9 +307,9 @@ def test_tooltip_shows_block_territory_rep_load_and_deviation(widget):
     widget._on_item_hover(event="mouseover", properties={"id": "b1"}, side="proposed", box=box_widget)
     text = box_widget.value
     assert "b1" in text and "T1" in text and "2 accounts here" in text
-    assert "territory workload 9.0 h (+50.0%)" in text
+    assert "territory workload 9 h (+50.0%)" in text
     widget._on_item_hover(event="mouseover", properties={"id": "b1"}, side="current", box=box_widget)
-    assert "territory workload 6.0 h (0.0%)" in box_widget.value
+    assert "territory workload 6 h (0.0%)" in box_widget.value
 
 
 def test_unsaved_marker_follows_edits(widget):

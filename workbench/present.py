@@ -223,12 +223,14 @@ def hours(value, *, signed: bool = False) -> str:
 
     Examples
     --------
-    >>> hours(1949.6), hours(-12.2, signed=True), hours(2.73)
-    ('1,950 h', '-12 h', '2.7 h')
+    >>> hours(1949.6), hours(-12.2, signed=True), hours(2.73), hours(4.0)
+    ('1,950 h', '-12 h', '2.7 h', '4 h')
     """
     if _missing(value):
         return MISSING
-    return number(value, 0 if abs(float(value)) >= 9.95 else 1, signed=signed, unit=" h")
+    value = float(value)
+    whole = abs(value) >= 9.95 or round(value, 1) == round(value)
+    return number(value, 0 if whole else 1, signed=signed, unit=" h")
 
 
 def yes_no(value) -> str:
