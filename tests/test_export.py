@@ -153,7 +153,7 @@ def test_summary_workbook_sheets_and_formatting(exported):
     assert territories.max_row == 4
     assert territories.freeze_panes == "B2" and territories["A1"].font.bold
     column = header.index("workload_deviation") + 1
-    assert territories.cell(row=2, column=column).number_format == "0.0%"
+    assert territories.cell(row=2, column=column).number_format == "+0.0%;-0.0%;0.0%"  # a signed percent
     assert territories.cell(row=2, column=header.index("accounts") + 1).number_format == "#,##0"
     assert territories.column_dimensions["B"].width >= len("territory_name")
     # The text a spreadsheet would run stays text, escaped.

@@ -230,10 +230,16 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
     if blocks is not None and adjacency is None:
         adjacency = _metrics.block_graph(blocks, block_col)
     options = dict(tolerance=tolerance, blocks=blocks, block_col=block_col, adjacency=adjacency)
+    # One definition of balance: each territory's load against its own target (rep capacity, else the mean).
+    targets_c = _metrics.balance_targets(reps if reps is not None else territories_c, territories_c.index)
+    targets_p = _metrics.balance_targets(reps if reps is not None else territories_p, territories_p.index)
+    if targets_c is not None or targets_p is not None:
+        warnings.append("balance is measured against each territory's own target (its share of the reps' "
+                        "capacity_hours), not the plain mean")
     summary_c = _metrics.territory_summary(current_accounts, current.labels, metrics, homes_before,
-                                           territory_ids=territories_c.index, **options)
+                                           territory_ids=territories_c.index, targets=targets_c, **options)
     summary_p = _metrics.territory_summary(accounts, after, metrics, homes_after,
-                                           territory_ids=territories_p.index, **options)
+                                           territory_ids=territories_p.index, targets=targets_p, **options)
     card_c = _metrics.scorecard(current_accounts, current.labels, metrics, reps=homes_before, summary=summary_c,
                                 **options)
     card_p = _metrics.scorecard(accounts, after, metrics, reps=homes_after, summary=summary_p, **options)

@@ -591,6 +591,8 @@ def excel_format(column, dtype=None, *, signed: bool | None = None) -> str | Non
             return None
     if dtype is not None and dtype == object and kind == "number":
         return None
+    if kind == "number" and dtype is not None and pd.api.types.is_integer_dtype(dtype):
+        kind = "count"
     signed = is_signed(column) if signed is None else signed
     return (EXCEL_SIGNED_FORMATS if signed else EXCEL_FORMATS)[kind]
 
@@ -610,10 +612,11 @@ def excel_value(value, column):
     return value
 
 
-def excel_scorecard(scorecards: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+def excel_scorecard(scorecards: pd.DataFrame, *, labels: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A scorecard for a worksheet: (values, formats), both with readable labels as the index.
 
     Values stay numbers (percents as fractions); ``formats`` holds each cell's Excel format.
+    ``labels=False`` keeps the item keys and column names (for a sheet others build formulas on).
 
     Examples
     --------
@@ -625,24 +628,29 @@ def excel_scorecard(scorecards: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFram
     """
     if isinstance(scorecards, pd.Series):
         scorecards = scorecards.rename(scorecards.name or "value").to_frame()
+    name = label if labels else str
     values, formats = {}, {}
     for item, row in scorecards.iterrows():
         kind = kind_of(item)
         kind = "count" if kind == "flag" else kind
         value_row, format_row = {}, {}
         for column, value in row.items():
+            key = name(column)
             is_change = str(column) == "change"
             if isinstance(value, (bool, np.bool_)) or _missing(value):
-                value_row[label(column)], format_row[label(column)] = (None if _missing(value) else bool(value)), None
+                value_row[key], format_row[key] = (None if _missing(value) else bool(value)), None
+                continue
+            if not isinstance(value, (int, float, np.integer, np.floating)):
+                value_row[key], format_row[key] = str(value), None
                 continue
             if is_change and kind == "percent":
-                value_row[label(column)], format_row[label(column)] = float(value), EXCEL_POINTS_FORMAT
+                value_row[key], format_row[key] = float(value), EXCEL_POINTS_FORMAT
                 continue
-            value_row[label(column)] = excel_value(value, item)
+            value_row[key] = excel_value(value, item)
             signed = is_change or (is_signed(item) and kind != "percent")
-            format_row[label(column)] = (EXCEL_SIGNED_FORMATS if signed else EXCEL_FORMATS)[kind]
-        values[label(item)], formats[label(item)] = value_row, format_row
-    index = pd.Index(list(values), name="Item")
+            format_row[key] = (EXCEL_SIGNED_FORMATS if signed else EXCEL_FORMATS)[kind]
+        values[name(item)], formats[name(item)] = value_row, format_row
+    index = pd.Index(list(values), name="Item" if labels else (scorecards.index.name or "item"))
     return (pd.DataFrame.from_dict(values, orient="index").reindex(index),
             pd.DataFrame.from_dict(formats, orient="index").reindex(index))
 

@@ -38,11 +38,11 @@ from workbench.align._partition import is_contiguous, partition
 from workbench.align.base import (
     TerritoryEstimator, balance_columns, check_accounts, check_tolerance, lock_mask, metric_shares, unit_centres,
 )
-from workbench.align.contiguous import _fill_by_neighbours
 from workbench.align.realign import PENALTY_SHARE, _check_budget, _check_close, _check_n, _check_penalty
 from workbench.align.report import ToleranceWarning
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
+from workbench.labels import fill_from_neighbours
 from workbench.schema import COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, WORKLOAD
 
 _INSIDE = 0.9
@@ -325,7 +325,8 @@ def _majority(acc_block, acc_current, weight, n_b, edges):
     best = table.drop_duplicates("block")
     labels = np.full(n_b, -1)
     labels[best["block"].to_numpy()] = best["t"].to_numpy()
-    _fill_by_neighbours(labels, edges, int(acc_current.max()) + 1)
+    labels = fill_from_neighbours(labels, edges, missing=labels < 0)
+    labels[labels < 0] = 0  # a block no territory reaches at all (cannot happen once pieces are bridged)
     return labels
 
 

@@ -183,7 +183,10 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
             if quotas is not None:
                 scorecard = quota_rows(scorecard, quotas)
         if "excel" in formats:
-            sheets = {"Scorecard": (scorecard, True), "Territories": (per_territory, True)}
+            from workbench import present
+
+            card_values, card_formats = present.excel_scorecard(scorecard, labels=False)
+            sheets = {"Scorecard": (card_values, True, card_formats), "Territories": (per_territory, True)}
             if comparison is not None:
                 matrix = comparison.transfer_matrix_wide("accounts")
                 sheets["Transfer matrix"] = (matrix.rename_axis(index="current \\ proposed", columns=None), True)

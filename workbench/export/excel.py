@@ -1,8 +1,11 @@
 """``summary.xlsx``: the plan's tables as a formatted workbook (openpyxl).
 
-Each sheet has a bold, frozen header row, number formats (thousands
-separators, percentages for shares) and column widths fitted to the content.
-Text cells are formula-escaped.
+Each sheet has a bold, frozen header row, real number formats (the values stay
+numbers) chosen by :mod:`workbench.present` for each column: dollars with
+separators, hours (``#,##0" h"``), kilometres, counts, and one percent
+convention: every share or deviation is a fraction shown as a percent
+(``+12.3%``), including the ``_pct`` columns, which are divided by 100; changes of a
+percentage are points. Column widths fit the content. Text cells are formula-escaped.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from workbench import present
 from workbench.safeio import escape_cell
 
 #: Excel's limit on sheet-title length.
@@ -42,30 +46,20 @@ def cell_text(value):
 
 
 def number_format(column: str, dtype) -> str | None:
-    """Excel number format for a column: percentages for shares, separators for numbers.
+    """Excel number format for a column (see :func:`workbench.present.excel_format`).
 
     Examples
     --------
     >>> number_format("workload_deviation", np.dtype(float)), number_format("accounts", np.dtype(int))
-    ('0.0%', '#,##0')
+    ('+0.0%;-0.0%;0.0%', '#,##0')
     >>> number_format("revenue", np.dtype(float)), number_format("name", np.dtype(object)) is None
-    ('#,##0.00', True)
-    >>> number_format("workload_max_deviation_pct", np.dtype(float))  # already in percent
-    '0.0'
-
+    ('"$"#,##0', True)
+    >>> number_format("accounts_kept_pct", np.dtype(float))  # percent values, stored as fractions
+    '0.0%'
     """
-    name = str(column).lower()
-    if pd.api.types.is_bool_dtype(dtype):
+    if pd.api.types.is_bool_dtype(dtype) or not pd.api.types.is_numeric_dtype(dtype):
         return None
-    if pd.api.types.is_integer_dtype(dtype):
-        return "#,##0"
-    if pd.api.types.is_float_dtype(dtype):
-        if name.endswith(("_pct", "_percent")):
-            return "0.0"
-        if any(word in name for word in ("deviation", "share", "ratio")):
-            return "0.0%"
-        return "#,##0.00"
-    return None
+    return present.excel_format(column, dtype)
 
 
 def _cell_value(value):
@@ -93,8 +87,11 @@ def _column_width(series: pd.Series, fmt: str | None, header: str) -> float:
 
 
 def _column_values(series: pd.Series) -> list:
-    """Cell values of a column, vectorised per type: None for missing, text escaped."""
+    """Cell values of a column, vectorised per type: None for missing, text escaped, percents as fractions."""
     dtype = series.dtype
+    if pd.api.types.is_numeric_dtype(dtype) and not pd.api.types.is_bool_dtype(dtype) \
+            and present.kind_of(series.name) == "percent":
+        series = series.astype(float) / 100.0
     if pd.api.types.is_bool_dtype(dtype) and not series.isna().any():
         return series.astype(bool).tolist()
     if pd.api.types.is_integer_dtype(dtype) and not series.isna().any():
@@ -120,15 +117,24 @@ def _object_format(value) -> str | None:
     return None
 
 
-def _add_sheet(book: Workbook, title: str, frame: pd.DataFrame, *, index: bool, draft: bool) -> None:
-    """Stream one frame into a write-only sheet (3x faster than cell-by-cell styling)."""
+def _add_sheet(book: Workbook, title: str, frame: pd.DataFrame, *, index: bool, draft: bool,
+               cell_formats: pd.DataFrame | None = None) -> None:
+    """Stream one frame into a write-only sheet (3x faster than cell-by-cell styling).
+
+    ``cell_formats`` (same shape as ``frame``) gives each cell its own format, for frames whose
+    rows hold different kinds of numbers (the scorecard).
+    """
     sheet = book.create_sheet(title[:MAX_SHEET_TITLE])
     if index:
         frame = frame.reset_index()
+        if cell_formats is not None:  # the index column is text: no number format
+            cell_formats = cell_formats.reset_index().astype(object)
+            cell_formats.iloc[:, 0] = None
     frame = frame.copy()
     frame.columns = [str(c) for c in frame.columns]
     formats = [number_format(c, frame[c].dtype) for c in frame.columns]
     mixed = [frame[c].dtype == object for c in frame.columns]
+    per_cell = cell_formats.to_numpy(dtype=object) if cell_formats is not None else None
     for position, column in enumerate(frame.columns, start=1):
         width = _column_width(frame[column], formats[position - 1], column)
         sheet.column_dimensions[get_column_letter(position)].width = width
@@ -144,10 +150,13 @@ def _add_sheet(book: Workbook, title: str, frame: pd.DataFrame, *, index: bool, 
         header.append(cell)
     sheet.append(header)
     columns = [_column_values(frame[c]) for c in frame.columns]
-    for row in zip(*columns):
+    for number, row in enumerate(zip(*columns)):
         values = []
-        for value, fmt, is_mixed in zip(row, formats, mixed):
-            fmt = _object_format(value) if is_mixed else fmt
+        for position, (value, fmt, is_mixed) in enumerate(zip(row, formats, mixed)):
+            if per_cell is not None:
+                fmt = per_cell[number, position] if isinstance(per_cell[number, position], str) else None
+            elif is_mixed:
+                fmt = _object_format(value)
             if fmt is not None and value is not None:
                 cell = WriteOnlyCell(sheet, value)
                 cell.number_format = fmt
@@ -167,7 +176,7 @@ def write_workbook(path: Path, about: dict, sheets: dict[str, tuple[pd.DataFrame
     about : dict
         Label -> value rows for the first sheet (plan name, status, approval, hash).
     sheets : dict
-        Sheet title -> (frame, write_index).
+        Sheet title -> (frame, write_index) or (frame, write_index, cell_formats).
     draft : bool
         Prefix every sheet title with "DRAFT " and colour the headers.
 
@@ -194,7 +203,8 @@ def write_workbook(path: Path, about: dict, sheets: dict[str, tuple[pd.DataFrame
         cell = WriteOnlyCell(sheet, cell_text(str(label)))
         cell.font = Font(bold=True)
         sheet.append([cell, _cell_value(value)])
-    for title, (frame, index) in sheets.items():
-        _add_sheet(book, f"{prefix}{title}", frame, index=index, draft=draft)
+    for title, (frame, index, *formats) in sheets.items():
+        _add_sheet(book, f"{prefix}{title}", frame, index=index, draft=draft,
+                   cell_formats=formats[0] if formats else None)
     book.save(path)
     return path

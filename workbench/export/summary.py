@@ -29,7 +29,7 @@ def territory_table(plan, table: pd.DataFrame, metric_cols: list[str]) -> pd.Dat
     frame = tables.territory_frame(plan)
     sub = accounts.loc[assigned].reset_index(drop=True)
     loads = _metrics.territory_loads(sub, labels, metric_cols)
-    deviation = _metrics.deviation_from_mean(loads, metric_cols).add_suffix("_deviation")
+    deviation = _metrics.deviation_from_target(loads, metric_cols, plan.territories).add_suffix("_deviation")
     out = frame.join(loads).join(deviation)
     out["accounts"] = out["accounts"].fillna(0).astype(int)
     out["compactness_km"] = _metrics.compactness_km(sub, labels, weight=WORKLOAD if WORKLOAD in sub else None)

@@ -365,13 +365,20 @@ class ComparisonModel(HasTraits):
         return frame
 
     def deviation(self, current: bool = False) -> np.ndarray:
-        """Signed deviation from the mean load, (territories, metrics); NaN for absent territories."""
+        """Signed deviation from each territory's target load (the mean unless rep capacities differ,
+        see :func:`workbench.metrics.balance_targets`), (territories, metrics); NaN for absent territories."""
+        from workbench.metrics import balance_targets
+
         array = self.current_loads_array if current else self._loads
         present = self._in_current if current else self._in_proposed | (array[:, 0] > 0)
         values = array[:, 1:]
         mean = values[present].sum(axis=0) / max(int(present.sum()), 1)
+        shares = balance_targets(getattr(self, "territory_info", None), np.asarray(self.territories)[present])
+        target = np.broadcast_to(mean, values.shape).copy()
+        if shares is not None:
+            target[present] = np.outer(shares.to_numpy(), values[present].sum(axis=0))
         with np.errstate(divide="ignore", invalid="ignore"):
-            deviation = np.where(mean > 0, (values - mean) / mean, 0.0)
+            deviation = np.where(target > 0, (values - target) / target, 0.0)
         deviation[~present] = np.nan
         return deviation
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 from workbench.geo import great_circle_km, to_unit_xyz, xyz_to_latlon
 from workbench.labels import labels_for_rows
-from workbench.schema import LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD
+from workbench.schema import CAPACITY_HOURS, LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD
 
 
 def _labels(accounts: pd.DataFrame, labels) -> pd.Series:
@@ -96,6 +96,62 @@ def deviation_from_mean(loads: pd.DataFrame, metrics: Sequence[str] | None = Non
         deviation = (values.to_numpy() - target) / target
     deviation = np.where(target == 0, 0.0, deviation)
     return pd.DataFrame(deviation, index=values.index, columns=metrics)
+
+
+def balance_targets(territories, ids=None, capacity_col: str = CAPACITY_HOURS):
+    """Each territory's target share of the load, from its rep's capacity: the one definition of balance.
+
+    Everything that measures balance (alignment reports, ``compare``,
+    scorecards, the map view, move explanations, exports) measures the
+    deviation of a territory's load from *its own* target. With unequal rep
+    capacities (``capacity_hours``) a territory's target is its share of the
+    total capacity; otherwise every territory has the same target (the
+    mean), and this returns None.
+
+    Parameters
+    ----------
+    territories : pandas.DataFrame or None
+        A plan's territories (index ``territory_id``) or a reps table
+        (``territory_id`` or ``rep_id`` column), with ``capacity_col``.
+    ids : sequence of str, optional
+        Territories to give targets for (default every one in ``territories``).
+        One without a capacity makes the targets equal (None).
+    capacity_col : str, default "capacity_hours"
+
+    Returns
+    -------
+    pandas.Series or None
+        Target share per territory (summing to 1), None for equal targets.
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"territory_id": ["T1", "T2"], "capacity_hours": [1000.0, 3000.0]})
+    >>> balance_targets(reps).tolist()
+    [0.25, 0.75]
+    >>> balance_targets(reps.assign(capacity_hours=1500.0)) is None
+    True
+    """
+    if territories is None or not isinstance(territories, pd.DataFrame) or capacity_col not in territories.columns:
+        return None
+    frame = territories
+    if frame.index.name != TERRITORY_ID:
+        key = TERRITORY_ID if TERRITORY_ID in frame.columns else ("rep_id" if "rep_id" in frame.columns else None)
+        if key is None:
+            return None
+        frame = frame.set_index(key)
+    capacity = pd.to_numeric(frame[capacity_col], errors="coerce")
+    capacity.index = capacity.index.astype(str)
+    capacity = capacity[~capacity.index.duplicated()]
+    ids = capacity.index if ids is None else pd.Index([str(i) for i in ids])
+    capacity = capacity.reindex(ids)
+    if capacity.empty or capacity.isna().any() or (capacity <= 0).any() or np.allclose(capacity, capacity.iloc[0]):
+        return None
+    return capacity / capacity.sum()
+
+
+def deviation_from_target(loads: pd.DataFrame, metrics: Sequence[str] | None = None, territories=None):
+    """:func:`deviation_from_mean` against :func:`balance_targets` of ``territories`` (equal when None)."""
+    return deviation_from_mean(loads, metrics, balance_targets(territories, loads.index))
 
 
 def max_deviation(accounts: pd.DataFrame, labels, metrics: Sequence[str], targets=None) -> dict[str, float]:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.geo import great_circle_km
-from workbench.metrics._core import (_labels, _split_assigned, _weights, assigned_mask, compactness_km,
+from workbench.metrics._core import (balance_targets, _labels, _split_assigned, _weights, assigned_mask, compactness_km,
                                      deviation_from_mean, distance_to_centre_km, overall_compactness_km,
                                      territory_centres, territory_loads)
 from workbench.metrics.shape import contiguity, polsby_popper
@@ -76,7 +76,7 @@ def _weighted_mean(values: pd.Series, weights: np.ndarray, groups) -> pd.Series:
 
 def territory_summary(accounts: pd.DataFrame, labels, metrics: Sequence[str], reps=None, blocks=None,
                       block_col: str | None = None, tolerance: float = 0.05, *, weight: str | None = WORKLOAD,
-                      territory_ids=None, adjacency=None) -> pd.DataFrame:
+                      territory_ids=None, adjacency=None, targets=None) -> pd.DataFrame:
     """One row per territory: size, balance, compactness, shape, contiguity and distance from the rep's home.
 
     Parameters
@@ -102,12 +102,16 @@ def territory_summary(accounts: pd.DataFrame, labels, metrics: Sequence[str], re
         Territories to show even with no account (their loads are 0 and count in the mean).
     adjacency : networkx.Graph, optional
         Block graph to reuse for contiguity (instead of building it from ``blocks``).
+    targets : pandas.Series, optional
+        Target share per territory (:func:`workbench.metrics.balance_targets`,
+        from rep capacities); default equal, i.e. the mean.
 
     Returns
     -------
     pandas.DataFrame
         Index ``territory_id``; columns ``accounts``; per metric ``<metric>``
-        (total) and ``<metric>_deviation_pct`` (from the mean, in percent: 15.0
+        (total) and ``<metric>_deviation_pct`` (from the territory's target, the
+        mean unless ``targets`` or the reps' capacities differ; in percent: 15.0
         = 15% over); ``within_tolerance`` (every metric within ``tolerance``);
         ``centre_latitude``, ``centre_longitude``; ``compactness_km`` (weighted
         mean distance to the centre) and ``max_distance_km``;
@@ -131,7 +135,9 @@ def territory_summary(accounts: pd.DataFrame, labels, metrics: Sequence[str], re
         loads = loads.reindex(ids, fill_value=0)
         loads["accounts"] = loads["accounts"].astype(int)
     table = loads.copy()
-    deviation = deviation_from_mean(loads, metrics) * 100.0
+    if targets is None and reps is not None:
+        targets = balance_targets(reps, loads.index)
+    deviation = deviation_from_mean(loads, metrics, targets) * 100.0
     for m in metrics:
         table[f"{m}_deviation_pct"] = deviation[m]
     within = (deviation.abs() <= tolerance * 100.0 + 1e-9).all(axis=1) if metrics else pd.Series(True, table.index)
