@@ -291,13 +291,27 @@ class ContiguousTerritories(TerritoryEstimator):
         budget = self._phase_seconds
         if budget is not None:  # a repair of the start counts against the phase's budget
             budget = max(float(budget) - getattr(self, "_repair_seconds", 0.0), float(budget) / 4)
+        k = len(np.unique(labels))
+        frozen = np.isin(np.arange(k), frozen_parts)
+        targets = None
+        if giant.any():
+            # Blocks heavier than a territory: the other territories share what is left, so their target
+            # is their own mean (as feasible_deviation measures them); the giants' territories may only shed.
+            loads = np.zeros((k, weights.shape[1]))
+            np.add.at(loads, labels, weights)
+            giant_load = np.zeros_like(loads)
+            np.add.at(giant_load, labels[giant], weights[giant])
+            rest = ~frozen & ~np.isin(np.arange(k), labels[giant])
+            if rest.any():
+                rest_mean = (loads[~frozen].sum(axis=0) - giant_load[~frozen].sum(axis=0)) / rest.sum()
+                targets = np.ones_like(loads)
+                targets[rest] = np.where(rest_mean > 0, rest_mean, 1.0)
         with progress_bar(self.progress, None, "contiguous: dispersion") as bar:
             search = improve_partition(
                 labels, bg.edges, weights, points, tolerance=tolerance, objective=self.objective,
-                node_weight=node_weight, fixed=fixed, frozen_parts=frozen_parts, reference=preferred,
-                move_penalty=penalty, max_seconds=budget, random_state=self.random_state, progress=bar)
-        k = len(np.unique(labels))
-        frozen = np.isin(np.arange(k), frozen_parts)
+                node_weight=node_weight, targets=targets, fixed=fixed, frozen_parts=frozen_parts,
+                reference=preferred, move_penalty=penalty, max_seconds=budget, random_state=self.random_state,
+                progress=bar)
 
         def deviation(lab):
             loads = np.zeros((k, weights.shape[1]))
@@ -322,19 +336,20 @@ class ContiguousTerritories(TerritoryEstimator):
         rng = np.random.default_rng(seed)
         best, rounds = None, 0
         repairing = initial is None and self._phase_seconds != 0
+        giant = objective_data[2]
         # The repair stage does better than long balancing rounds on lumpy multi-metric data.
         max_iter = min(self.max_iter, _ROUNDS_BEFORE_REPAIR) if repairing else self.max_iter
         self._repair_seconds = 0.0
         with progress_bar(self.progress, max_iter * restarts, "contiguous") as bar:
             for attempt in range(restarts):
+                if repairing and attempt > 0 and self._repair_seconds >= self._repair_total():
+                    break  # the repair budget is spent: keep the best so far
                 result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
                                    frozen_parts=frozen_parts, max_iter=max_iter, preferred=preferred,
-                                   polish=initial is None and not repairing, progress=bar,
+                                   polish=initial is None and (not repairing or giant.any()), progress=bar,
                                    rng=None if attempt == 0 else rng)
                 rounds += result.n_iter
                 if not result.converged and repairing:
-                    if attempt > 0 and self._repair_seconds >= self._repair_total():
-                        break  # the repair budget is spent: keep the best so far
                     started = time.perf_counter()
                     self._repair(result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt)
                     self._repair_seconds += time.perf_counter() - started

@@ -618,7 +618,7 @@ def _reassign(state: _State, rng, scale: float, deadline: float, n_candidates: i
     pairs = np.unique(rows * k + options.ravel())
     rows, cols = pairs // k, pairs % k
     fixed = ~state.movable_edge_node
-    stay = (~fixed[rows] & ~state.frozen[state.labels[rows]]) | (cols == state.labels[rows])
+    stay = (cols == state.labels[rows]) | (~fixed[rows] & ~state.frozen[state.labels[rows]] & ~state.frozen[cols])
     rows, cols = rows[stay], cols[stay]
     cost = state.obj.q[rows] * np.linalg.norm(state.coords[rows] - centres[cols], axis=1)
     if state.penalty is not None:
