@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 #: Characters that make a spreadsheet treat a cell as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 @contextlib.contextmanager
@@ -334,7 +334,7 @@ _QUOTE = "'"
 def escape_cell(value):
     """Make a cell value safe for CSV and Excel, reversibly: the one formula escaper of the package.
 
-    Text starting with ``= + - @``, a tab or a carriage return gets a leading
+    Text starting with ``= + - @``, a tab, a carriage return or a line feed gets a leading
     quote, so a spreadsheet shows it as text and never runs it; text that
     already starts with a quote gets one more, so that :func:`unescape_cell`
     can always tell the two apart. Numbers (negative ones too) and missing
@@ -410,3 +410,90 @@ def unescape_frame(frame):
 #: Older names of :func:`escape_cell` and :func:`escape_frame`, kept for callers that use them.
 escape_formula = escape_cell
 escape_formulas = escape_frame
+
+
+def write_csv(frame, path: str | os.PathLike, *, escape: bool = True) -> Path:
+    """Write a frame as a CSV that spreadsheets and CSV readers take apart exactly; atomically.
+
+    * UTF-8 with a byte-order mark, so Windows Excel shows non-ASCII names
+      (``Zürich``, ``東京``) instead of mojibake; every reader in this package
+      accepts the mark (``encoding="utf-8-sig"``).
+    * Lines end in CR LF (RFC 4180), which makes the writer quote every field
+      holding a CR or an LF: a name with a bare carriage return no longer
+      splits its row in two (the part after it began a new row, and could
+      begin it with a live formula).
+    * With ``escape`` (the default) formula-like text gets the reversible
+      leading quote of :func:`escape_frame`.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = write_csv(pd.DataFrame({"name": ["Zürich", "a\\rb", "=1+1"]}), path)
+    >>> path.read_bytes()
+    b'\\xef\\xbb\\xbfname\\r\\nZ\\xc3\\xbcrich\\r\\n"a\\rb"\\r\\n\\'=1+1\\r\\n'
+    """
+    if escape:
+        frame = escape_frame(frame)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\r\n", encoding="utf-8-sig")
+    return path
+
+
+def printable(text) -> str:
+    """Text safe to print on a terminal: control characters, bidi overrides and other invisible
+    characters are shown as escapes (``\\x1b``, ``\\u202e``), everything else as is.
+
+    A name holding ESC sequences could clear the screen or forge colours; a right-to-left
+    override could show ``exe.txt`` for ``txt.exe``.
+
+    Examples
+    --------
+    >>> printable("Zürich \\x1b[31mred\\u202e")
+    'Zürich \\\\x1b[31mred\\\\u202e'
+    """
+    text = "" if text is None else str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
+
+
+def refuse_output_over_inputs(output, inputs: dict, option: str) -> None:
+    """Raise :class:`~workbench.errors.InputError` if ``output`` is one of the ``inputs`` or inside one.
+
+    Called before anything is written: ``workbench align accounts.csv --out accounts.csv`` would
+    replace the accounts with the assignments, and an export into the plan folder it reads would
+    change the plan under its own hashes.
+
+    Parameters
+    ----------
+    output : path
+    inputs : dict
+        What each input is called (e.g. ``"ACCOUNTS"``, ``"--reps"``) -> its path (None: not given).
+    option : str
+        The output's option, for the message (``"--out"``).
+
+    Examples
+    --------
+    >>> refuse_output_over_inputs("out.csv", {"ACCOUNTS": "accounts.csv"}, "--out")
+    >>> refuse_output_over_inputs("accounts.csv", {"ACCOUNTS": "accounts.csv"}, "--out")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: --out accounts.csv is the input ACCOUNTS (accounts.csv); writing it would destroy what it was made from: give another path
+    """
+    from workbench.errors import InputError
+
+    if output is None or not str(output):
+        return
+    out = Path(os.path.realpath(output))
+    for what, source in inputs.items():
+        if source is None or not str(source):
+            continue
+        src = Path(os.path.realpath(source))
+        if out == src:
+            raise InputError(f"{option} {output} is the input {what} ({source}); writing it would destroy what "
+                             "it was made from: give another path")
+        if src.is_dir() and src in out.parents:
+            raise InputError(f"{option} {output} is inside the input {what} ({source}); writing there would change "
+                             "it: give a path outside it")

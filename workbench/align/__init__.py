@@ -1,4 +1,4 @@
-"""Alignment estimators: scikit-learn-style, ``fit(accounts)`` sets ``labels_``, ``centers_``, ``report_``."""
+"""Alignment estimators: scikit-learn-style, ``fit(accounts)`` sets ``labels_``, ``centres_``, ``report_``."""
 
 from workbench.align.balanced import BalancedTerritories
 from workbench.align.base import Distance, TerritoryEstimator, check_accounts, check_n_territories

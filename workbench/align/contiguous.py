@@ -124,7 +124,7 @@ class ContiguousTerritories(TerritoryEstimator):
         Territory of every account row.
     block_labels_ : pandas.Series
         Territory of every block (index block id).
-    centers_ : pandas.DataFrame
+    centres_ : pandas.DataFrame
         Index ``territory_id``: latitude, longitude.
     adjacency_ : networkx.Graph
         The block graph used (bridges have ``bridge=True``).
@@ -143,7 +143,7 @@ class ContiguousTerritories(TerritoryEstimator):
     >>> accounts = pd.DataFrame({"account_id": blocks["block_id"], "block": blocks["block_id"],
     ...                          "latitude": [y + 0.5 for _, y in cells], "longitude": [x + 0.5 for x, _ in cells],
     ...                          "workload": 1.0})
-    >>> model = ContiguousTerritories(n_territories=4, block_col="block").fit(accounts, blocks)
+    >>> model = ContiguousTerritories(n_territories=4, block_col="block").fit(accounts, blocks=blocks)
     >>> model.report_.contiguous, model.report_.max_deviation
     (True, {'workload': 0.0})
     >>> model.block_labels_.value_counts().tolist()
@@ -173,13 +173,15 @@ class ContiguousTerritories(TerritoryEstimator):
         self.max_seconds = max_seconds
         self.move_penalty = move_penalty
 
-    def fit(self, accounts, blocks=None, y=None):
+    def fit(self, accounts, y=None, *, blocks=None):
         """Align ``accounts`` into contiguous territories of whole ``blocks``; return self.
 
         Parameters
         ----------
         accounts : pandas.DataFrame
             Standard account columns, the balanced metrics and ``block_col``.
+        y : None
+            Ignored (scikit-learn's place for a target).
         blocks : geopandas.GeoDataFrame, optional
             Block polygons with ``block_id`` (or ``block_col``) and geometry,
             e.g. from :func:`workbench.io.load_blocks`. Optional when
@@ -188,7 +190,7 @@ class ContiguousTerritories(TerritoryEstimator):
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
-        check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
         bg = _blocks.block_graph(blocks, self.adjacency, self.block_col)
         acc_block = _blocks.account_blocks(accounts, self.block_col, bg.ids)
         n_blocks = len(bg.ids)
@@ -347,7 +349,8 @@ class ContiguousTerritories(TerritoryEstimator):
                 result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
                                    frozen_parts=frozen_parts, max_iter=max_iter, preferred=preferred,
                                    polish=initial is None and (not repairing or giant.any()), progress=bar,
-                                   rng=None if attempt == 0 else rng)
+                                   rng=None if attempt == 0 else rng,
+                                   random_state=seed + attempt)
                 rounds += result.n_iter
                 if not result.converged and repairing:
                     started = time.perf_counter()

@@ -111,7 +111,7 @@ class RepAnchoredTerritories(TerritoryEstimator):
         self.random_state = random_state
         self.progress = progress
 
-    def fit(self, accounts, y=None, reps=None):
+    def fit(self, accounts, y=None, *, reps=None):
         """Assign ``accounts`` to the ``reps`` (DataFrame: rep_id, latitude, longitude[, capacity_hours])."""
         from workbench.align.balanced import current_setup, polish, repair
 
@@ -120,7 +120,7 @@ class RepAnchoredTerritories(TerritoryEstimator):
             raise InputError("RepAnchoredTerritories.fit needs reps= (rep_id, latitude, longitude[, capacity_hours])")
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
-        check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
         ids, homes, targets = rep_sites(reps, self.capacity_col)
         if len(ids) > len(accounts):
             raise InputError(f"there are {len(ids)} reps but only {len(accounts)} accounts; "

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 
@@ -38,6 +39,9 @@ def build_parser() -> argparse.ArgumentParser:
         if reads_accounts(subparser):  # every command that reads accounts takes --encoding and --sheet
             add_reading_options(subparser)
         fill_standard_help(subparser)
+        if not any("--quiet" in action.option_strings for action in subparser._actions):
+            subparser.add_argument("--quiet", action="store_true",
+                                   help="no progress bar on stderr (bars are shown only on a terminal)")
     return parser
 
 
@@ -46,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from workbench import progress
+
+    progress.configure(False if getattr(args, "quiet", False) else None)  # else: bars on a terminal only
     printer = start_warnings()
     try:
         with warnings.catch_warnings():
@@ -62,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: still one line (WORKBENCH_DEBUG=1 shows the traceback)
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (this is a bug in workbench: please "
+              "report it with the command; WORKBENCH_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 2
 
 
 def _one_line(exc: BaseException) -> str:

@@ -91,6 +91,14 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    """Load, align, write, print a short summary; return 0 (a progress bar on a terminal's stderr)."""
+    from workbench import progress
+
+    with progress.steps(["read accounts", "align", "save"], desc="align") as bar:
+        return _run(args, bar)
+
+
+def _run(args, bar) -> int:
     """Load, align, write, print a short summary; return 0.
 
     Only what is particular to the command line is checked here (which options
@@ -116,6 +124,10 @@ def run(args) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise InputError(f"--seed must be a whole number from 0 to 4294967295 (2**32 - 1), got {args.seed}")
     _check_realign_options(args)
+    from workbench.safeio import refuse_output_over_inputs
+
+    refuse_output_over_inputs(args.out, {"ACCOUNTS": args.accounts, "--reps": args.reps, "--blocks": args.blocks,
+                                         "--distance-matrix": getattr(args, "distance_matrix", None)}, "--out")
     _check_out(args.out)
     # Block ids are text ("01001"): reading the block column as the standard county_fips keeps leading zeros.
     # (ZIP codes are text already.)
@@ -124,6 +136,7 @@ def run(args) -> int:
     accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
                              territory_col=args.current, metrics=balance_on or None, columns=renames,
                              required=[c for c in (args.lock_col, block_col) if c])
+    bar.step()
     if args.territories is not None:
         check_n_territories(args.territories, len(accounts), name="--territories", where=args.accounts)
     reps = None
@@ -142,6 +155,7 @@ def run(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(accounts, **fit_kwargs)
+        bar.step()
     labels = model.labels_
     id_note = None
     if current_col is None and reps is None and CURRENT_TERRITORY in accounts.columns:
@@ -161,13 +175,14 @@ def run(args) -> int:
         with warnings.catch_warnings(record=True) as caught_levels:
             warnings.simplefilter("always")
             hierarchy = build_hierarchy(accounts, labels, levels, balance_on=balance_on or [WORKLOAD],
-                                        blocks=fit_kwargs.get("blocks"), block_col=block_col)
+                                        blocks=fit_kwargs.get("blocks"), block_col=block_col, random_state=args.seed)
         caught += caught_levels
     inputs = {"accounts": args.accounts, "current": args.current, "reps": args.reps, "blocks": args.blocks,
               "block_col": args.block_col, "distance_matrix": args.distance_matrix, "regions": args.regions,
               "areas": args.areas}
     plan = Plan.from_fit(model, accounts, labels=labels, method=method, reps=reps, inputs=inputs)
     _write(args.out, plan, hierarchy)
+    bar.step()
     report = model.report_
     seconds = time.perf_counter() - start
     # Each warning once, on stderr only: the text summary on stdout leaves them out.
@@ -330,15 +345,14 @@ def _write(out, plan, hierarchy=None) -> None:
     """``account_id,territory_id`` (and the hierarchy's levels) CSV in input order, or a draft plan folder."""
     out = str(out)
     if out.lower().endswith(".csv"):
-        from workbench.safeio import atomic_path, escape_frame
+        from workbench.safeio import write_csv
 
         frame = pd.DataFrame({ACCOUNT_ID: plan.assignments.index.to_numpy(dtype=object),
                               TERRITORY_ID: plan.assignments.to_numpy(dtype=object)})
         if hierarchy is not None:
             for level in hierarchy.columns:
                 frame[level] = frame[TERRITORY_ID].map(hierarchy[level]).to_numpy()
-        with atomic_path(out) as tmp:  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
-            escape_frame(frame).to_csv(tmp, index=False)
+        write_csv(frame, out)  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
         return
     from workbench.plan import save_plan
 
