@@ -144,14 +144,14 @@ def test_the_improvement_phase_makes_regions_more_compact_and_keeps_them_contigu
     xyz = to_unit_xyz(accounts["latitude"], accounts["longitude"])
 
     def spread(model):
-        codes = pd.factorize(model.labels_.reindex(territories).to_numpy())[0]
+        codes = pd.factorize(model.labels_)[0]  # one territory per account here
         return dispersion(codes, xyz, "weighted", accounts["workload"].to_numpy())
 
-    plain = RegionGrouping(4, tolerance=0.1, max_seconds=0).fit(accounts, territories)
-    tidy = RegionGrouping(4, tolerance=0.1, max_seconds=None, random_state=0).fit(accounts, territories)
+    plain = RegionGrouping(4, tolerance=0.1, max_seconds=0).fit(accounts, territories=territories)
+    tidy = RegionGrouping(4, tolerance=0.1, max_seconds=None, random_state=0).fit(accounts, territories=territories)
     assert spread(tidy) <= spread(plain) + 1e-12
     assert tidy.report_.contiguous and tidy.report_.max_deviation["workload"] <= 0.1 + 1e-9
-    again = RegionGrouping(4, tolerance=0.1, max_seconds=None, random_state=0).fit(accounts, territories)
-    assert again.labels_.equals(tidy.labels_)
+    again = RegionGrouping(4, tolerance=0.1, max_seconds=None, random_state=0).fit(accounts, territories=territories)
+    assert again.groups_.equals(tidy.groups_)
     with pytest.raises(InputError, match="objective must be one of"):
-        RegionGrouping(4, objective="round").fit(accounts, territories)
+        RegionGrouping(4, objective="round").fit(accounts, territories=territories)
