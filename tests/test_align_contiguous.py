@@ -327,7 +327,7 @@ def test_from_current_the_phase_runs_only_with_a_move_penalty():
 
 @pytest.mark.parametrize("params, message", [
     ({"objective": "spread"}, "objective must be one of 'weighted', 'median', got 'spread'"),
-    ({"max_seconds": -2}, "max_seconds must be a number of seconds >= 0"),
+    ({"max_seconds": -2}, "max_seconds must be a number of seconds >= 0, .auto. or None"),
     ({"max_seconds": "3"}, "max_seconds must be a number of seconds >= 0"),
     ({"move_penalty": 5.0}, "move_penalty needs current_col="),
 ])

@@ -132,3 +132,26 @@ def test_block_graph_from_a_contiguous_fit_can_be_reused():
     blocks_by_region = territories.block_labels_.map(grouping.groups_)
     for _, members in blocks_by_region.groupby(blocks_by_region):
         assert nx.is_connected(territories.adjacency_.subgraph(members.index))
+
+
+def test_the_improvement_phase_makes_regions_more_compact_and_keeps_them_contiguous_and_balanced():
+    from workbench.align.dispersion import dispersion
+    from workbench.geo import to_unit_xyz
+
+    accounts, _ = grid(6, 4)  # 24 territories of one block each, into 4 regions of 6
+    accounts["workload"] = np.random.default_rng(3).uniform(1.0, 2.0, len(accounts))
+    territories = accounts["county_fips"].to_numpy()
+    xyz = to_unit_xyz(accounts["latitude"], accounts["longitude"])
+
+    def spread(model):
+        codes = pd.factorize(model.labels_)[0]  # one territory per account here
+        return dispersion(codes, xyz, "weighted", accounts["workload"].to_numpy())
+
+    plain = RegionGrouping(4, tolerance=0.1, max_seconds=0).fit(accounts, territories=territories)
+    tidy = RegionGrouping(4, tolerance=0.1, max_seconds=None, random_state=0).fit(accounts, territories=territories)
+    assert spread(tidy) <= spread(plain) + 1e-12
+    assert tidy.report_.contiguous and tidy.report_.max_deviation["workload"] <= 0.1 + 1e-9
+    again = RegionGrouping(4, tolerance=0.1, max_seconds=None, random_state=0).fit(accounts, territories=territories)
+    assert again.groups_.equals(tidy.groups_)
+    with pytest.raises(InputError, match="objective must be one of"):
+        RegionGrouping(4, objective="round").fit(accounts, territories=territories)
