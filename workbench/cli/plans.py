@@ -9,7 +9,7 @@ import pandas as pd
 
 from workbench.cli._common import reading_options, resolve_blocks
 from workbench.errors import InputError, PlanError
-from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, LATITUDE, LONGITUDE
+from workbench.schema import DEFAULT_TOLERANCE, ACCOUNT_ID, CURRENT_TERRITORY, LATITUDE, LONGITUDE
 
 
 def register(subparsers) -> None:
@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     compare.add_argument("--balance-on", default=None, metavar="COL,...",
                          help="metrics to compare, first one quoted in explanations "
                          "(default: workload, revenue, potential when present)")
-    compare.add_argument("--tolerance", type=float, default=0.05, metavar="SHARE",
+    compare.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="SHARE",
                          help="balance tolerance as a share of the mean (default 0.05 = 5%%)")
     compare.add_argument("--reps", default=None, metavar="FILE",
                          help="reps file (rep_id, name, latitude, longitude, territory_id) for distances to their homes")
