@@ -177,6 +177,11 @@ def rep_utilisation(accounts: pd.DataFrame, labels, reps: pd.DataFrame, *, workl
     if shared:
         raise InputError(f"reps: territories {shared[:5]} have more than one rep; utilisation is per rep, so give "
                          "each territory one rep (or split the territory)")
+    named = set(pd.Series(served).dropna())
+    if len(loads) and named and not named & set(loads.index):
+        raise InputError(f"none of the reps' territories (e.g. {sorted(named)[:3]}) is a territory of the accounts "
+                         f"(e.g. {sorted(loads.index)[:3]}); give the reps a territory_id column naming the "
+                         "territory each covers, or pass the matching --current column")
     names = reps[REP_NAME].astype(str).to_numpy() if REP_NAME in reps.columns else reps[REP_ID].astype(str).to_numpy()
     known = pd.Series(served).notna().to_numpy()
     rep_load = loads.reindex(pd.Index(np.where(known, served, "\x00none"))).fillna(0.0)

@@ -1,11 +1,14 @@
 """Execute the guided notebooks headless and render them to HTML that opens offline.
 
-``make report`` runs ``python -m workbench.render_notebooks``: every numbered
+``make report`` runs ``python -m workbench.render_notebooks --hide-code``: every numbered
 notebook in ``notebooks/`` (or ``--notebooks DIR``, e.g. a folder made by
 ``workbench notebooks DIR``) is executed in order on the bundled sample (they
 share one plans folder and one exports folder inside the report folder, so
 notebook 03 and 04 find the draft saved by 02), then written as
-``reports/<name>.html``.
+``reports/<name>.html``. For stakeholders (``--hide-code``, what ``make report`` does) the
+pages show no code cells and no prompts, and no local path: the notebooks run inside the
+report folder with relative ``plans``/``exports`` folders, and any path left in an output
+is cut to its part inside the report folder.
 
 The HTML needs no internet: maps are matplotlib PNGs embedded as data URIs,
 and no script is loaded from a CDN (require.js, MathJax and the widget
@@ -248,7 +251,8 @@ def render_reports(out_dir: str | Path = "reports", *, notebooks_dir: str | Path
         folder.mkdir()
         (folder / MARKER).write_text("written by workbench.render_notebooks; cleared on the next render\n")
         workspace[sub] = folder
-    shared = {"PLANS_DIR": str(workspace["plans"]), "EXPORT_DIR": str(workspace["exports"])}
+    # Relative to the report folder, where the notebooks run: no local path is injected into what they print.
+    shared = {"PLANS_DIR": "plans", "EXPORT_DIR": "exports"}
     paths = notebook_paths(notebooks_dir)
     if names:
         wanted = {Path(n).stem for n in names}
@@ -264,7 +268,9 @@ def render_reports(out_dir: str | Path = "reports", *, notebooks_dir: str | Path
         params.update((parameters or {}).get(path.stem, {}))
         if log:
             log(f"executing {path.name} ...")
-        executed, seconds = execute_notebook(path, parameters=params, timeout=timeout)
+        executed, seconds = execute_notebook(path, parameters=params, cwd=out_dir, timeout=timeout)
+        if hide_code:
+            executed = scrub_paths(executed, [out_dir, Path(notebooks_dir).resolve(), Path.home()])
         page = atomic_write_text(out_dir / f"{path.stem}.html", to_offline_html(executed, hide_code=hide_code))
         page.chmod(0o644)  # a report is for sharing (the atomic write creates it private)
         if log:
@@ -274,6 +280,36 @@ def render_reports(out_dir: str | Path = "reports", *, notebooks_dir: str | Path
     atomic_write_text(out_dir / "index.json", json.dumps(index, indent=2) + "\n").chmod(0o644)
     atomic_write_text(out_dir / "index.html", index_html(rendered)).chmod(0o644)
     return rendered
+
+
+def scrub_paths(nb, folders) -> nbformat.NotebookNode:
+    r"""Copy of ``nb`` whose outputs name no local folder (``/home/ana/reports/plans/x`` -> ``plans/x``).
+
+    For stakeholder reports: a path on the analyst's machine means nothing to a reader.
+
+    Examples
+    --------
+    >>> cell = nbformat.v4.new_code_cell("x")
+    >>> cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text="saved in /srv/rep/plans/a\n")]
+    >>> scrub_paths(nbformat.v4.new_notebook(cells=[cell]), ["/srv/rep"]).cells[0].outputs[0].text
+    'saved in plans/a\n'
+    """
+    nb = copy.deepcopy(nb)
+    prefixes = sorted({str(Path(f)) for f in folders if str(f) not in ("", "/")}, key=len, reverse=True)
+
+    def clean(text: str) -> str:
+        for prefix in prefixes:
+            text = text.replace(prefix + os.sep, "").replace(prefix, ".")
+        return text
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if isinstance(output.get("text"), str):
+                output["text"] = clean(output["text"])
+            for key, value in list(output.get("data", {}).items()):
+                if isinstance(value, str) and (key.startswith("text/") or key == "application/json"):
+                    output["data"][key] = clean(value)
+    return nb
 
 
 def _remove_report_folder(folder: Path) -> None:

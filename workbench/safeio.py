@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 #: Characters that make a spreadsheet treat a cell as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
 @contextlib.contextmanager
@@ -334,7 +334,7 @@ _QUOTE = "'"
 def escape_cell(value):
     """Make a cell value safe for CSV and Excel, reversibly: the one formula escaper of the package.
 
-    Text starting with ``= + - @``, a tab or a carriage return gets a leading
+    Text starting with ``= + - @``, a tab, a carriage return or a line feed gets a leading
     quote, so a spreadsheet shows it as text and never runs it; text that
     already starts with a quote gets one more, so that :func:`unescape_cell`
     can always tell the two apart. Numbers (negative ones too) and missing
@@ -410,3 +410,32 @@ def unescape_frame(frame):
 #: Older names of :func:`escape_cell` and :func:`escape_frame`, kept for callers that use them.
 escape_formula = escape_cell
 escape_formulas = escape_frame
+
+
+def write_csv(frame, path: str | os.PathLike, *, escape: bool = True) -> Path:
+    """Write a frame as a CSV that spreadsheets and CSV readers take apart exactly; atomically.
+
+    * UTF-8 with a byte-order mark, so Windows Excel shows non-ASCII names
+      (``Zürich``, ``東京``) instead of mojibake; every reader in this package
+      accepts the mark (``encoding="utf-8-sig"``).
+    * Lines end in CR LF (RFC 4180), which makes the writer quote every field
+      holding a CR or an LF: a name with a bare carriage return no longer
+      splits its row in two (the part after it began a new row, and could
+      begin it with a live formula).
+    * With ``escape`` (the default) formula-like text gets the reversible
+      leading quote of :func:`escape_frame`.
+
+    Examples
+    --------
+    >>> import pandas as pd, tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = write_csv(pd.DataFrame({"name": ["Zürich", "a\\rb", "=1+1"]}), path)
+    >>> path.read_bytes()
+    b'\\xef\\xbb\\xbfname\\r\\nZ\\xc3\\xbcrich\\r\\n"a\\rb"\\r\\n\\'=1+1\\r\\n'
+    """
+    if escape:
+        frame = escape_frame(frame)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, lineterminator="\r\n", encoding="utf-8-sig")
+    return path

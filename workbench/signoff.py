@@ -108,7 +108,10 @@ class ApprovalReview:
         return lines
 
     def _repr_html_(self) -> str:
-        parts = [f"<div class='wb-approval-review'><h3>Review before approval: {html.escape(self.plan_name)}</h3>",
+        style = ("<style>.wb-approval-review table{border-collapse:collapse;margin:.3em 0}"
+                 ".wb-approval-review th,.wb-approval-review td{padding:2px 10px;border-bottom:1px solid #e1e4e8}"
+                 ".wb-approval-review td.num,.wb-approval-review th.num{text-align:right}</style>")
+        parts = [f"{style}<div class='wb-approval-review'><h3>Review before approval: {html.escape(self.plan_name)}</h3>",
                  present.html_table(self.scorecard if _is_text(self.scorecard)
                                     else present.scorecard_table(self.scorecard), index=True,
                                     table_class="wb-table wb-review-scorecard")]

@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(170)]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(240)]
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -26,7 +26,7 @@ PROPOSAL_MOVES = {"06037": "T05", "04013": "T02"}
 GET_PROPOSED_PATHS = """
 () => {
   const maps = document.querySelectorAll('.leaflet-container');
-  const proposed = maps[maps.length - 1];
+  const proposed = maps[0];
   return Array.from(proposed.querySelectorAll('path.leaflet-interactive'))
     .map((p, i) => ({i, d: p.getAttribute('d'), fill: (p.getAttribute('fill') || '').toLowerCase()}));
 }
@@ -88,6 +88,127 @@ def _wait(page, script: str, what: str, arg=None, timeout: int = 30_000) -> None
                              f"notebook errors: {_notebook_errors(page)!r}") from error
 
 
+FARTHEST_FROM_TARGET = """
+([target]) => {
+  const maps = document.querySelectorAll('.leaflet-container');
+  const paths = Array.from(maps[0].querySelectorAll('path.leaflet-interactive'));
+  const centre = p => { const b = p.getBBox(); return [b.x + b.width / 2, b.y + b.height / 2]; };
+  const own = paths.filter(p => (p.getAttribute('fill') || '').toLowerCase() === target);
+  if (!own.length) { return -1; }
+  const c = own.map(centre).reduce((a, b) => [a[0] + b[0] / own.length, a[1] + b[1] / own.length], [0, 0]);
+  let best = -1, far = -1;
+  paths.forEach((p, i) => {
+    const fill = (p.getAttribute('fill') || '').toLowerCase();
+    if (fill === target || fill === '#d9d9d9' || fill === 'none' || fill === '') { return; }
+    const [x, y] = centre(p); const d = (x - c[0]) ** 2 + (y - c[1]) ** 2;
+    if (d > far) { far = d; best = i; }
+  });
+  return best;
+}
+"""
+
+
+def _open_and_run(page, base, token, notebook):
+    page.goto(f"{base}/lab/tree/{notebook}?token={token}", wait_until="domcontentloaded")
+    # The execution indicator says idle before the kernel is connected: wait for the status bar.
+    page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=60_000)
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def _wait_idle(page, timeout=120_000):
+    _wait(page, "() => Array.from(document.querySelectorAll('.jp-InputPrompt')).every(p => !p.textContent.includes('*'))",
+          "the notebook to finish running", timeout=timeout)
+
+
+def test_compare_map_tooltip_explicit_target_contiguity_warning_and_unsaved_marker(lab_server, notebook, page,
+                                                                                   screenshot_on_failure):
+    base, token, _ = lab_server
+    started = time.monotonic()
+    with screenshot_on_failure():
+        _open_and_run(page, base, token, notebook)
+        maps = page.locator(".leaflet-container")
+        _wait(page, "() => { const m = document.querySelectorAll('.leaflet-container');"
+              " return m.length >= 2 && Array.from(m).every(c => c.querySelectorAll('path.leaflet-interactive').length > 50); }",
+              "both maps to draw their territories", timeout=120_000)
+        assert maps.count() == 2, f"expected the proposed and the current map, found {maps.count()} leaflet maps"
+        _wait_idle(page)
+        proposed = maps.nth(0)  # stacked: the proposed (editable) map is on top
+        proposed.scroll_into_view_if_needed()
+        page.wait_for_timeout(500)
+        width = proposed.bounding_box()["width"]
+        assert width > 600, f"the proposed map is {width:.0f} px wide: too small to work on"
+
+        # 1. Hover: the tooltip names the block, its territory and rep, its accounts, the load and deviation.
+        paths = proposed.locator("path.leaflet-interactive")
+        paths.nth(paths.count() // 3).hover()
+        _wait(page, "() => { const t = document.querySelector('.wb-tooltip-text'); return t && t.innerText.includes('accounts here'); }",
+              "the hover tooltip")
+        tip = page.locator(".wb-tooltip-text").first.inner_text()
+        assert "territory workload" in tip and "%" in tip, tip
+
+        # 2. No default target: the first click explains what to do and moves nothing.
+        assert page.locator(".wb-unsaved[data-unsaved='0']").count() == 1
+        before = page.locator(".wb-scorecard").first.inner_text()
+        paths.nth(paths.count() // 2).dispatch_event("click")
+        _wait(page, "() => { const s = document.querySelector('.wb-status'); return s && s.innerText.includes('Choose a territory'); }",
+              "the explanation that a target must be chosen first")
+        assert page.locator(".wb-scorecard").first.inner_text() == before
+        assert page.locator(".wb-unsaved[data-unsaved='0']").count() == 1
+
+        # 3. Choose a target (rep names are in the list), move the block farthest from it: flagged at once.
+        target = page.locator(".wb-comparison-map select").first
+        options = [o.replace("\xa0", " ") for o in target.locator("option").all_inner_texts()]
+        assert options[0].startswith("Choose a territory") and " · " in options[1], options[:3]
+        target.select_option(index=1)
+        _wait(page, "() => document.querySelector('.wb-bars [data-target]') !== null", "the target to be marked")
+        target_color = page.locator(".wb-bars [data-target]").first.get_attribute("data-color").lower()
+        chosen = page.evaluate(FARTHEST_FROM_TARGET, [target_color])
+        assert chosen >= 0, "no block outside the target territory"
+        paths.nth(chosen).dispatch_event("click")
+        _wait(page, "() => document.querySelectorAll('.wb-alert').length > 0", "the warning about the move")
+        alerts = " ".join(page.locator(".wb-alert").all_inner_texts())
+        assert "no longer contiguous" in alerts, alerts
+        row = page.locator(".wb-scorecard tr[data-item='non-contiguous territories'] td").all_inner_texts()
+        assert int(row[2]) > int(row[1]), f"the live scorecard does not count the split territory: {row}"
+
+        # 4. The unsaved marker is on; the status line replaced the stale explanation.
+        assert page.locator(".wb-unsaved[data-unsaved='1']").count() == 1
+        assert "Choose a territory" not in page.locator(".wb-status").first.inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "notebook03_map_after_move.png"))
+        proposed.screenshot(path=str(ARTIFACTS / "notebook03_proposed_map.png"))
+    print(f"browser test took {time.monotonic() - started:.1f} s")
+
+
+def test_approval_review_needs_the_acknowledgement(lab_server, notebook, page, screenshot_on_failure):
+    base, token, root = lab_server
+    nb04 = REPO / "notebooks" / "04_approve_and_export.ipynb"
+    name = _copy_notebook(nb04, root, {"PLANS_DIR": str(root / "plans"), "EXPORT_DIR": str(root / "exports")})
+    with screenshot_on_failure():
+        _open_and_run(page, base, token, name)
+        _wait(page, "() => document.querySelector('.wb-approval-panel') !== null", "the approval panel",
+              timeout=120_000)
+        _wait_idle(page)
+        panel = page.locator(".wb-approval-panel").first
+        panel.scroll_into_view_if_needed()
+        review = panel.locator(".wb-approval-review").inner_text()
+        assert "Review before approval" in review and "Workload: largest deviation" in review
+        assert "accounts" in review.lower() and "Warnings (" in review, review[:500]
+        button = panel.get_by_role("button", name="Approve and save")
+        assert button.is_disabled(), "a plan with warnings must not be approvable before the acknowledgement"
+        assert "Not approved" in panel.locator(".wb-approval-result").inner_text()
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "notebook04_review.png"))
+        panel.get_by_role("checkbox").check()
+        _wait(page, "() => { const b = Array.from(document.querySelectorAll('.wb-approval-panel button'))"
+              ".find(b => b.innerText.includes('Approve')); return b && !b.disabled; }", "the button to be enabled")
+        button.click()
+        _wait(page, "() => { const r = document.querySelector('.wb-approval-result');"
+              " return r && r.innerText.includes('Approved by'); }", "the approval")
+        assert "warning(s) acknowledged" in panel.locator(".wb-approval-result").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "notebook04_approved.png"))
+
+
 def test_click_on_block_moves_it_and_updates_scorecard(lab_server, notebook, page, screenshot_on_failure):
     base, token, _ = lab_server
     started = time.monotonic()
@@ -109,8 +230,10 @@ def test_click_on_block_moves_it_and_updates_scorecard(lab_server, notebook, pag
         _wait(page, "() => Array.from(document.querySelectorAll('.jp-InputPrompt')).every(p => !p.textContent.includes('*'))",
               "the notebook to finish running", timeout=90_000)
         # Bring the proposed map on screen, as a user would (off-screen cells may be virtualised by Lab).
-        maps.nth(1).scroll_into_view_if_needed()
+        maps.nth(0).scroll_into_view_if_needed()
         page.wait_for_timeout(500)
+        page.locator(".wb-comparison-map select").first.select_option(index=2)  # no default target: choose one
+        _wait(page, "() => document.querySelector('.wb-bars [data-target]') !== null", "the target to be marked")
         scorecard = page.locator(".wb-scorecard").first
         before_text = scorecard.inner_text()
         target_color = page.locator(".wb-bars [data-target]").first.get_attribute("data-color").lower()
@@ -120,7 +243,7 @@ def test_click_on_block_moves_it_and_updates_scorecard(lab_server, notebook, pag
         candidates = [p for p in paths if p["fill"] not in (target_color, "#d9d9d9", "none", "")]
         assert candidates, f"no block with a colour other than the target's {target_color} on the proposed map"
         chosen = candidates[len(candidates) // 2]
-        proposed_paths = maps.nth(1).locator("path.leaflet-interactive")
+        proposed_paths = maps.nth(0).locator("path.leaflet-interactive")
         proposed_paths.nth(chosen["i"]).dispatch_event("click")
 
         _wait(page, "([before]) => { const s = document.querySelector('.wb-scorecard'); return s && s.innerText !== before; }",
@@ -128,7 +251,7 @@ def test_click_on_block_moves_it_and_updates_scorecard(lab_server, notebook, pag
         after_text = scorecard.inner_text()
         assert after_text != before_text
         _wait(page, "([d, fill]) => { const maps = document.querySelectorAll('.leaflet-container');"
-            " const p = Array.from(maps[maps.length - 1].querySelectorAll('path.leaflet-interactive'))"
+            " const p = Array.from(maps[0].querySelectorAll('path.leaflet-interactive'))"
             "   .filter(e => e.getAttribute('d') === d);"
             " return p.length > 0 && p.every(e => (e.getAttribute('fill') || '').toLowerCase() === fill); }",
             f"the clicked block to take the target colour {target_color}", arg=[chosen["d"], target_color])

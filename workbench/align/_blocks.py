@@ -38,6 +38,31 @@ def _block_ids(blocks: gpd.GeoDataFrame, block_col: str | None) -> str:
                      "load them with workbench.io.load_blocks(source, id_col=...)")
 
 
+def as_graph(adjacency):
+    """A libpysal spatial weights object (``W``: ``neighbors`` by id) as a networkx graph; others unchanged.
+
+    Node ids are the W's ids (its ``id_order``); islands stay as nodes without edges.
+
+    Examples
+    --------
+    >>> class W:  # the two attributes a libpysal W has
+    ...     neighbors = {"a": ["b"], "b": ["a", "c"], "c": ["b"], "d": []}
+    ...     id_order = ["a", "b", "c", "d"]
+    >>> graph = as_graph(W())
+    >>> sorted(graph.edges), sorted(graph.nodes)
+    ([('a', 'b'), ('b', 'c')], ['a', 'b', 'c', 'd'])
+    """
+    if adjacency is None or isinstance(adjacency, nx.Graph):
+        return adjacency
+    neighbors = getattr(adjacency, "neighbors", None)
+    if not isinstance(neighbors, dict) or not hasattr(adjacency, "id_order"):
+        return adjacency
+    graph = nx.Graph()
+    graph.add_nodes_from(adjacency.id_order)
+    graph.add_edges_from((node, other) for node, others in neighbors.items() for other in others if other != node)
+    return graph
+
+
 def block_graph(blocks=None, adjacency=None, block_col: str | None = None) -> BlockGraph:
     """Build the :class:`BlockGraph` from polygons, a prebuilt networkx graph, or both.
 
@@ -50,8 +75,10 @@ def block_graph(blocks=None, adjacency=None, block_col: str | None = None) -> Bl
     if blocks is None and adjacency is None:
         raise InputError("pass blocks= (a GeoDataFrame of block polygons, e.g. from workbench.io.load_blocks) "
                          "or adjacency= (a networkx graph whose nodes are the block ids)")
+    adjacency = as_graph(adjacency)
     if adjacency is not None and not isinstance(adjacency, nx.Graph):
-        raise TypeError(f"adjacency must be a networkx.Graph, got {type(adjacency).__name__}")
+        raise TypeError(f"adjacency must be a networkx.Graph or a libpysal weights object (W), "
+                        f"got {type(adjacency).__name__}")
     xyz = None
     notes: list = []
     if blocks is not None:

@@ -179,7 +179,7 @@ class BalancedTerritories(TerritoryEstimator):
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
-        check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
         if self.distance is not None and not callable(self.distance):
             raise InputError("BalancedTerritories takes distance= as a callable (centres move); a precomputed "
                              "matrix needs fixed sites: use RepAnchoredTerritories")

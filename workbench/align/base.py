@@ -29,7 +29,7 @@ from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
 from workbench.errors import InputError
-from workbench.geo import to_unit_xyz, xyz_to_latlon
+from workbench.geo import EARTH_RADIUS_KM, to_unit_xyz, xyz_to_latlon
 from workbench.schema import LATITUDE, LONGITUDE, TERRITORY_ID
 
 #: Candidate territories looked at per account (nearest centres on the globe).
@@ -40,10 +40,65 @@ def _rows(index, mask, limit: int = 5) -> list:
     return np.asarray(index)[np.asarray(mask)][:limit].tolist()
 
 
+def accounts_frame(accounts, *, what: str = "accounts") -> pd.DataFrame:
+    """``accounts`` as a plain DataFrame with ``latitude``/``longitude``: GeoDataFrame points in any CRS are read.
+
+    A DataFrame that is not a GeoDataFrame is returned as it is. A
+    GeoDataFrame of points (any CRS) becomes a copy without the geometry, with
+    ``latitude``/``longitude`` from the points reprojected to EPSG:4326 (they
+    replace columns of those names). Polygons, lines, empty or missing points
+    and a GeoDataFrame without a CRS raise InputError; a GeoDataFrame without
+    point geometry but with latitude/longitude columns is used as a table.
+
+    Examples
+    --------
+    >>> import geopandas as gpd
+    >>> points = gpd.GeoDataFrame({"workload": [1.0, 2.0]}, geometry=gpd.points_from_xy([-100.0, -99.0], [40.0, 41.0]),
+    ...                           crs="EPSG:4326").to_crs(5070)   # metres, no lat/lon columns
+    >>> accounts_frame(points).round(6).to_dict("list")
+    {'workload': [1.0, 2.0], 'latitude': [40.0, 41.0], 'longitude': [-100.0, -99.0]}
+    """
+    try:
+        import geopandas as gpd
+    except ImportError:  # pragma: no cover - geopandas is a dependency
+        return accounts
+    if not isinstance(accounts, gpd.GeoDataFrame):
+        return accounts
+    try:
+        geometry = accounts.geometry
+    except AttributeError:  # a GeoDataFrame whose active geometry column is not set
+        geometry = None
+    if geometry is None:
+        if {LATITUDE, LONGITUDE} <= set(accounts.columns):
+            return pd.DataFrame(accounts)
+        raise InputError(f"{what} are a GeoDataFrame without an active geometry or latitude/longitude columns; "
+                         "set the point geometry (set_geometry) or add latitude and longitude")
+    kinds = geometry.geom_type
+    bad = geometry.isna().to_numpy() | geometry.is_empty.to_numpy() | (kinds != "Point").to_numpy()
+    if bad.any():
+        found = sorted(set(kinds[bad].fillna("missing").astype(str)))
+        raise InputError(f"{what}: {int(bad.sum())} geometries are not points ({', '.join(found)}; rows "
+                         f"{_rows(accounts.index, bad)}); accounts need one point each (use .representative_point() "
+                         "for polygons, or drop the rows)")
+    if geometry.crs is None:
+        raise InputError(f"{what}: the GeoDataFrame has no CRS, so its coordinates cannot be read as places; "
+                         "set it with .set_crs(...) (e.g. 'EPSG:4326' for longitude/latitude degrees)")
+    lonlat = geometry.to_crs(4326) if geometry.crs.to_epsg() != 4326 else geometry
+    frame = pd.DataFrame(accounts.drop(columns=accounts.geometry.name))
+    frame[LATITUDE] = lonlat.y.to_numpy()
+    frame[LONGITUDE] = lonlat.x.to_numpy()
+    return frame
+
+
 def check_accounts(accounts, metrics: Sequence[str] = (), *, lock_col: str | None = None,
                    current_col: str | None = None, what: str = "accounts",
                    need_total: bool = True) -> pd.DataFrame:
-    """Check that ``accounts`` can be aligned; return it unchanged.
+    """Check that ``accounts`` can be aligned; return the frame to align.
+
+    A :class:`pandas.DataFrame` is returned unchanged. A
+    :class:`geopandas.GeoDataFrame` of points, in any CRS, needs no
+    latitude/longitude columns: a plain copy is returned with ``latitude`` and
+    ``longitude`` taken from the geometry (in EPSG:4326), see :func:`accounts_frame`.
 
     Raises :class:`~workbench.errors.InputError` naming the column, the first
     offending rows and the fix; ``TypeError`` when it is not a DataFrame.
@@ -60,6 +115,7 @@ def check_accounts(accounts, metrics: Sequence[str] = (), *, lock_col: str | Non
     """
     if not isinstance(accounts, pd.DataFrame):
         raise TypeError(f"{what} must be a pandas DataFrame, got {type(accounts).__name__}")
+    accounts = accounts_frame(accounts, what=what)
     if len(accounts) == 0:
         raise InputError(f"{what} are empty: there is nothing to align")
     for col in (LATITUDE, LONGITUDE):
@@ -322,6 +378,50 @@ class Distance:
         return value ** 2
 
 
+#: Kilometres of mean distance to the centre that weigh as much as a 100% imbalance in :meth:`TerritoryEstimator.score`.
+SCORE_KM = 100.0
+
+
+def _fingerprint(accounts: pd.DataFrame) -> str:
+    """Hash of the coordinates, to recognise the accounts a model was fitted on."""
+    import hashlib
+
+    coords = accounts[[LATITUDE, LONGITUDE]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    return hashlib.sha256(np.ascontiguousarray(coords).tobytes()).hexdigest()
+
+
+def score_labels(accounts: pd.DataFrame, label: np.ndarray, centres_xyz: np.ndarray, target_shares: np.ndarray,
+                 balance_on) -> float:
+    """``-(imbalance + compactness_km / SCORE_KM)`` of a labelling (see :meth:`TerritoryEstimator.score`).
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"latitude": [0.0, 0.0], "longitude": [0.0, 1.0], "workload": [1.0, 1.0]})
+    >>> centres = to_unit_xyz(np.array([0.0, 0.0]), np.array([0.0, 1.0]))
+    >>> score_labels(accounts, np.array([0, 1]), centres, np.array([0.5, 0.5]), ["workload"])
+    0.0
+    """
+    label = np.asarray(label, dtype=np.int64)
+    xyz = to_unit_xyz(accounts[LATITUDE].to_numpy(dtype=float), accounts[LONGITUDE].to_numpy(dtype=float))
+    chord = np.linalg.norm(xyz - centres_xyz[label], axis=1)
+    km = 2 * EARTH_RADIUS_KM * np.arcsin(np.clip(chord / 2, 0, 1))
+    imbalance = 0.0
+    weights = np.ones(len(accounts))
+    if balance_on:
+        values = accounts[list(balance_on)].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+        weights = values[:, 0]
+        targets = np.asarray(target_shares, dtype=float)
+        for m in range(values.shape[1]):
+            total = values[:, m].sum()
+            if total <= 0:
+                continue
+            loads = np.bincount(label, weights=values[:, m], minlength=len(targets))
+            deviation = loads / (targets * total) - 1
+            imbalance = max(imbalance, float(np.abs(deviation[targets > 0]).max()))
+    compactness = float(np.average(km, weights=weights)) if weights.sum() > 0 else float(km.mean())
+    return 0.0 - (imbalance + compactness / SCORE_KM)  # 0.0 - x: a perfect score reads 0.0, not -0.0
+
+
 class TerritoryEstimator(ClusterMixin, BaseEstimator):
     """Shared results and ``predict`` of the alignment estimators (not used directly)."""
 
@@ -335,6 +435,10 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
 
         ids = np.asarray(ids, dtype=object)
         self.labels_ = ids[label_idx]
+        # scikit-learn's record of what the fit read: the coordinates and the balanced metrics.
+        self.feature_names_in_ = np.asarray([LATITUDE, LONGITUDE, *balance_on], dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
+        self._fit_fingerprint = _fingerprint(accounts)
         self.territory_ids_ = ids
         self.centers_ = centres_frame(centres_xyz, ids)
         self._centres_xyz = centres_xyz
@@ -380,22 +484,42 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
         """
         check_is_fitted(self, "labels_")
         balance_on = self._balance_on
-        check_accounts(new_accounts, balance_on, what="new accounts", need_total=False)
+        new_accounts = check_accounts(new_accounts, balance_on, what="new accounts", need_total=False)
         fit_distance = self._fit_distance
         if isinstance(fit_distance, np.ndarray) or (fit_distance is not None and not callable(fit_distance)):
             if distance is None:
                 raise InputError("the fit used a precomputed distance matrix: pass distance= with the new "
                                  "accounts x sites distances to predict")
             fit_distance = distance
+        label, loads = self._place(new_accounts, fit_distance, start=None)
+        if loads is not None:
+            self.predict_loads_ = pd.DataFrame(loads, index=self.loads_.index, columns=balance_on)
+        return self.territory_ids_[label]
+
+    def _place(self, new_accounts, fit_distance, *, start=None):
+        """Territory index per new account, and the loads after placing them (see :meth:`predict`).
+
+        ``start`` (territories x metrics) are the loads to place onto: the
+        fitted loads when None; zeros place the accounts as a population of
+        their own (what :meth:`score` does), with capacity in proportion to
+        their own totals.
+        """
+        balance_on = self._balance_on
+        if fit_distance is None:
+            fit_distance = self._fit_distance if callable(self._fit_distance) else None
         model = Distance(fit_distance, new_accounts[LATITUDE], new_accounts[LONGITUDE])
         cand, cost = model.candidates(self._centres_xyz)
         order = np.argsort(cost, axis=1, kind="stable")
         cand = np.take_along_axis(cand, order, axis=1)
         if not balance_on:
-            return self.territory_ids_[cand[:, 0]]
+            return cand[:, 0], None
         values = new_accounts[balance_on].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-        loads = self.loads_.to_numpy(dtype=float).copy()
-        totals = loads.sum(axis=0)
+        if start is None:
+            loads = self.loads_.to_numpy(dtype=float).copy()
+            totals = loads.sum(axis=0)
+        else:
+            loads = np.asarray(start, dtype=float).copy()
+            totals = values.sum(axis=0)
         tolerance = getattr(self, "tolerance", 0.05)
         upper = np.outer(self.target_shares_, totals) * (1 + tolerance)
         label = np.full(len(values), -1)
@@ -414,8 +538,44 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
             ratio = (loads[cand[i]] / np.maximum(upper[cand[i]], 1e-300)).max(axis=1)
             label[i] = cand[i, int(np.argmin(ratio))]
             loads[label[i]] += values[i]
-        self.predict_loads_ = pd.DataFrame(loads, index=self.loads_.index, columns=balance_on)
-        return self.territory_ids_[label]
+        return label, loads
+
+    def score(self, accounts, y=None) -> float:
+        """How good the fitted territories are for ``accounts``: higher is better (0 is perfect).
+
+        ``score = -(imbalance + compactness_km / SCORE_KM)``, where
+
+        * ``imbalance`` is the largest deviation of a territory's load from its
+          target, over the balanced metrics, as a share (0.05 = 5%; targets
+          are equal shares, or the reps' capacity shares);
+        * ``compactness_km`` is the workload-weighted (first balanced metric)
+          mean great-circle distance of the accounts to their territory's
+          centre, and :data:`SCORE_KM` = 100 km: 10 km more travel on average
+          weighs as much as 10% more imbalance.
+
+        The accounts the estimator was fitted on are scored with ``labels_``;
+        other accounts (a cross-validation fold) are placed with the
+        estimator's own rule for new accounts (:meth:`predict`), starting from
+        empty territories. So :class:`~sklearn.model_selection.GridSearchCV`
+        works without a custom scorer.
+
+        Examples
+        --------
+        >>> grid = pd.DataFrame({"latitude": 40.0, "longitude": np.arange(8) * 0.1 - 100.0, "workload": 1.0})
+        >>> from workbench.align import BalancedTerritories
+        >>> model = BalancedTerritories(2, random_state=0).fit(grid)
+        >>> round(model.score(grid), 3)
+        -0.085
+        """
+        check_is_fitted(self, "labels_")
+        balance_on = self._balance_on
+        accounts = check_accounts(accounts, balance_on, what="accounts to score", need_total=False)
+        if _fingerprint(accounts) == self._fit_fingerprint:
+            index = {territory: i for i, territory in enumerate(self.territory_ids_)}
+            label = np.array([index[t] for t in self.labels_])
+        else:
+            label = self._place(accounts, None, start=np.zeros((len(self.territory_ids_), len(balance_on))))[0]
+        return score_labels(accounts, label, self._centres_xyz, self.target_shares_, balance_on)
 
     def fit_predict(self, accounts, y=None, **fit_params):
         """Fit and return ``labels_``."""

@@ -187,7 +187,7 @@ class ContiguousTerritories(TerritoryEstimator):
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
-        check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
         bg = _blocks.block_graph(blocks, self.adjacency, self.block_col)
         acc_block = _blocks.account_blocks(accounts, self.block_col, bg.ids)
         n_blocks = len(bg.ids)

@@ -30,7 +30,7 @@ from workbench.align.report import build_report
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM, xyz_to_latlon
 from workbench.labels import labels_for_rows
-from workbench.schema import AREA, COUNTY_FIPS, REGION, TERRITORY_ID, WORKLOAD
+from workbench.schema import AREA, COUNTY_FIPS, LATITUDE, LONGITUDE, REGION, TERRITORY_ID, WORKLOAD
 
 
 class RegionGrouping(BaseEstimator):
@@ -127,7 +127,7 @@ class RegionGrouping(BaseEstimator):
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
-        check_accounts(accounts, balance_on)
+        accounts = check_accounts(accounts, balance_on)
         unit_of = _unit_labels(accounts, labels)
         units, unit_idx = np.unique(unit_of, return_inverse=True)
         n_units = len(units)
@@ -167,6 +167,8 @@ class RegionGrouping(BaseEstimator):
         contiguous = is_contiguous(n_units, graph.edges, labels)
         region = np.asarray(ids, dtype=object)[labels]
         self.labels_ = pd.Series(region, index=pd.Index(units, name=TERRITORY_ID), name=REGION)
+        self.feature_names_in_ = np.asarray([LATITUDE, LONGITUDE, *balance_on], dtype=object)
+        self.n_features_in_ = len(self.feature_names_in_)
         self.account_labels_ = region[unit_idx]
         self.unit_adjacency_ = graph.graph
         self.report_ = build_report(

@@ -60,7 +60,7 @@ class KMeansTerritories(TerritoryEstimator):
     def fit(self, accounts, y=None):
         """Cluster ``accounts`` (latitude, longitude[, weight_col]); return self."""
         start = time.perf_counter()
-        check_accounts(accounts, [self.weight_col] if self.weight_col else [])
+        accounts = check_accounts(accounts, [self.weight_col] if self.weight_col else [])
         n_t = check_n_territories(self.n_territories, len(accounts))
         dist = Distance(None, accounts[LATITUDE], accounts[LONGITUDE])
         weight = (np.ones(len(accounts)) if self.weight_col is None

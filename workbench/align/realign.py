@@ -162,7 +162,7 @@ class Realignment(TerritoryEstimator):
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
-        check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
         budget = _check_budget(self.max_moved_share)
         shares = metric_shares(accounts, balance_on)
         weight = shares.mean(axis=1)

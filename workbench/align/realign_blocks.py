@@ -124,7 +124,7 @@ class ContiguousRealignment(TerritoryEstimator):
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
-        check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
         budget = _check_budget(self.max_moved_share)
         bg = _blocks.block_graph(blocks, self.adjacency, self.block_col)
         acc_block = _blocks.account_blocks(accounts, self.block_col, bg.ids)

@@ -120,7 +120,7 @@ class RepAnchoredTerritories(TerritoryEstimator):
             raise InputError("RepAnchoredTerritories.fit needs reps= (rep_id, latitude, longitude[, capacity_hours])")
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
-        check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
         ids, homes, targets = rep_sites(reps, self.capacity_col)
         if len(ids) > len(accounts):
             raise InputError(f"there are {len(ids)} reps but only {len(accounts)} accounts; "

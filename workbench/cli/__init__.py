@@ -38,6 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         if reads_accounts(subparser):  # every command that reads accounts takes --encoding and --sheet
             add_reading_options(subparser)
         fill_standard_help(subparser)
+        if not any("--quiet" in action.option_strings for action in subparser._actions):
+            subparser.add_argument("--quiet", action="store_true",
+                                   help="no progress bar on stderr (bars are shown only on a terminal)")
     return parser
 
 
@@ -46,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from workbench import progress
+
+    progress.configure(False if getattr(args, "quiet", False) else None)  # else: bars on a terminal only
     printer = start_warnings()
     try:
         with warnings.catch_warnings():

@@ -87,6 +87,14 @@ def register(subparsers) -> None:
 
 
 def run(args) -> int:
+    """Load, align, write, print a short summary; return 0 (a progress bar on a terminal's stderr)."""
+    from workbench import progress
+
+    with progress.steps(["read accounts", "align", "save"], desc="align") as bar:
+        return _run(args, bar)
+
+
+def _run(args, bar) -> int:
     """Load, align, write, print a short summary; return 0.
 
     Only what is particular to the command line is checked here (which options
@@ -120,6 +128,7 @@ def run(args) -> int:
     accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
                              territory_col=args.current, metrics=balance_on or None, columns=renames,
                              required=[c for c in (args.lock_col, block_col) if c])
+    bar.step()
     if args.territories is not None:
         check_n_territories(args.territories, len(accounts), name="--territories", where=args.accounts)
     reps = None
@@ -138,6 +147,7 @@ def run(args) -> int:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model.fit(accounts, **fit_kwargs)
+        bar.step()
     labels = model.labels_
     id_note = None
     if current_col is None and reps is None and CURRENT_TERRITORY in accounts.columns:
@@ -164,6 +174,7 @@ def run(args) -> int:
               "areas": args.areas}
     plan = Plan.from_fit(model, accounts, labels=labels, method=method, reps=reps, inputs=inputs)
     _write(args.out, plan, hierarchy)
+    bar.step()
     report = model.report_
     seconds = time.perf_counter() - start
     # Each warning once, on stderr only: the text summary on stdout leaves them out.
@@ -322,15 +333,14 @@ def _write(out, plan, hierarchy=None) -> None:
     """``account_id,territory_id`` (and the hierarchy's levels) CSV in input order, or a draft plan folder."""
     out = str(out)
     if out.lower().endswith(".csv"):
-        from workbench.safeio import atomic_path, escape_frame
+        from workbench.safeio import write_csv
 
         frame = pd.DataFrame({ACCOUNT_ID: plan.assignments.index.to_numpy(dtype=object),
                               TERRITORY_ID: plan.assignments.to_numpy(dtype=object)})
         if hierarchy is not None:
             for level in hierarchy.columns:
                 frame[level] = frame[TERRITORY_ID].map(hierarchy[level]).to_numpy()
-        with atomic_path(out) as tmp:  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
-            escape_frame(frame).to_csv(tmp, index=False)
+        write_csv(frame, out)  # ids such as "=1+1" get a leading quote; compare and read_assignments undo it
         return
     from workbench.plan import save_plan
 

@@ -78,11 +78,9 @@ def run(args) -> int:
                               result.target, result.new_rep_capacity)
     if args.reps_out is not None:
         from workbench.capacity import headcount_reps
-        from workbench.safeio import escape_frame
-        from workbench.safeio import atomic_path
+        from workbench.safeio import write_csv
 
-        with atomic_path(args.reps_out) as tmp:
-            escape_frame(headcount_reps(reps, result)).to_csv(tmp, index=False)
+        write_csv(headcount_reps(reps, result), args.reps_out)
     if args.json:
         print(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

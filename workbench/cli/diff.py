@@ -35,9 +35,8 @@ def _describe(plan) -> dict:
 def run(args) -> int:
     """Load both plans, diff them, print; return the exit code."""
     from workbench import present
-    from workbench.safeio import escape_frame
     from workbench.plan import diff_plans, load_plan
-    from workbench.safeio import atomic_path
+    from workbench.safeio import write_csv
 
     a, b = load_plan(args.plan_a), load_plan(args.plan_b)
     changes = diff_plans(a, b)
@@ -48,8 +47,7 @@ def run(args) -> int:
              .sort_values(["accounts", "from_territory", "to_territory"], ascending=[False, True, True],
                           kind="stable"))
     if args.out:
-        with atomic_path(args.out) as tmp:
-            escape_frame(changes).to_csv(tmp, index=False)
+        write_csv(changes, args.out)
     if args.json:
         print(json.dumps({"a": _describe(a), "b": _describe(b), "counts": counts,
                           "changed_accounts": int(len(changes)), "flows": flows.to_dict("records"),

@@ -110,11 +110,9 @@ def _bundled_counties():
 
 
 def _write_csv(frame, path: Path) -> None:
-    from workbench.safeio import escape_frame
-    from workbench.safeio import atomic_path
+    from workbench.safeio import write_csv
 
-    with atomic_path(path) as tmp:
-        escape_frame(frame).to_csv(tmp, index=False)
+    write_csv(frame, path)
 
 
 def format_gaps(gaps, territories, uncovered, max_km: float, *, top: int = 10, by_territory: bool = True) -> str:

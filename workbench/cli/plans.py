@@ -184,10 +184,9 @@ def _load_reps(path):
 
 
 def _write_moved(moved: pd.DataFrame, path) -> None:
-    from workbench.safeio import atomic_path, escape_frame
+    from workbench.safeio import write_csv
 
-    with atomic_path(path) as tmp:
-        escape_frame(moved).to_csv(tmp, index=False)
+    write_csv(moved, path)
 
 
 # ---------------------------------------------------------------------------- approve

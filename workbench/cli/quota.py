@@ -78,8 +78,7 @@ def run(args) -> int:
 
 def write_quotas(quotas, path, about: dict | None = None) -> Path:
     """Write the quota table: CSV (formula-like text escaped), or an Excel sheet for ``.xlsx``."""
-    from workbench.safeio import escape_frame
-    from workbench.safeio import atomic_path
+    from workbench.safeio import atomic_path, write_csv
 
     path = Path(path)
     if path.suffix.lower() == ".xlsx":
@@ -89,9 +88,7 @@ def write_quotas(quotas, path, about: dict | None = None) -> Path:
             write_workbook(tmp, {k: v for k, v in (about or {}).items() if v is not None},
                            {"Quotas": (quotas, False)})
         return path
-    with atomic_path(path) as tmp:
-        escape_frame(quotas).to_csv(tmp, index=False)
-    return path
+    return write_csv(quotas, path)
 
 
 def format_quotas(quotas, target: float, by: str, plan_name: str = "") -> str:

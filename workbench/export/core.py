@@ -19,7 +19,7 @@ from workbench.export.summary import (about_sheet, compare_with, current_plan_of
                                       scorecard_table, territory_table, transfers)
 from workbench.locking import folder_lock
 from workbench.provenance import utc_now
-from workbench.safeio import atomic_directory, escape_frame
+from workbench.safeio import atomic_directory, escape_frame, write_csv
 from workbench.plan import HASH_COVERAGE
 from workbench.schema import TERRITORY_ID
 
@@ -73,7 +73,8 @@ def _plan_info(plan, n_accounts: int, n_territories: int) -> dict:
 
 
 def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: bool = False, blocks=None,
-                block_col: str | None = None, current=None, quotas=None, quota_start=None) -> Path:
+                block_col: str | None = None, current=None, quotas=None, quota_start=None,
+                progress: bool | None = None) -> Path:
     """Export an approved plan: assignments CSV, Excel summary, GIS layers, Salesforce loads, report.
 
     Parameters
@@ -106,6 +107,9 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
     current : Plan, Series or dict, optional
         Current alignment for the moved flags, transfer matrix and maps;
         default the accounts' ``current_territory`` column when present.
+    progress : bool, optional
+        Show a progress bar over the files written (default: in a notebook, or on a terminal's
+        stderr; see :mod:`workbench.progress`).
     quotas : DataFrame or path, optional
         Territory quotas (:func:`workbench.quota.territory_quotas`, or the CSV
         ``workbench quota --out`` writes), one per territory of the plan. Adds
@@ -171,12 +175,16 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
 
     # The target's lock is held from a second check (another export may have written the target since the
     # first) to the last rename, so two exports into one folder never both succeed.
+    from workbench import progress as _progress
+
     with folder_lock(target, action="exporting"), \
-            atomic_directory(target, replace=check_target(target, plan, force)) as folder:
+            atomic_directory(target, replace=check_target(target, plan, force)) as folder, \
+            _progress.steps([*formats, "manifest"], desc="export", enabled=progress) as bar:
         if "csv" in formats:
             tables.write_assignments(table, folder / "assignments.csv")
             if quotas is not None:
-                escape_frame(quotas).to_csv(folder / "quotas.csv", index=False, lineterminator="\n")
+                write_csv(quotas, folder / "quotas.csv")
+            bar.step()
         if needs & {"excel", "report"}:
             comparison = compare_with(plan, current_plan, metric_cols, blocks, block_col)
             scorecard = scorecard_table(plan, comparison, metric_cols, blocks, block_col)
@@ -194,15 +202,18 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
             if quotas is not None:
                 sheets["Quotas"] = (quotas, False)
             excel.write_workbook(folder / "summary.xlsx", about_sheet(info, created_at, draft), sheets, draft=draft)
+            bar.step()
         if "gis" in formats:
             shapes_frame = per_territory.copy()
             shapes_frame["plan_status"] = status
             shapes = gis.territory_shapes(plan.accounts, plan.labels, shapes_frame, blocks=blocks, block_col=block_col)
             gis.write_shapes(shapes, folder)
+            bar.step()
         if "salesforce" in formats:
             salesforce.write_salesforce(folder / "salesforce", plan.metadata.name, table, territories, draft=draft,
                                         plan_hash=plan.content_hash, escape=escape_frame,
                                         quotas=quotas, quota_start=quota_start)
+            bar.step()
         if "report" in formats:
             content = report.ReportContent(
                 plan_name=plan.metadata.name, plan_hash=plan.content_hash, input_hash=plan.metadata.input_hash,
@@ -212,8 +223,10 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
                 versions=manifest.package_versions(), headline=headline(comparison, plan),
                 map_data=_map_data(plan, current_plan, blocks, block_col, metric_cols))
             (folder / "report.html").write_text(report.render_report(content), encoding="utf-8")
+            bar.step()
         write_readme(folder, info, formats, created_at, draft, quotas=quotas is not None)
         manifest.write_manifest(folder, info, created_at, formats)
+        bar.step()
     return target
 
 

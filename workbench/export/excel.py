@@ -30,19 +30,30 @@ _DRAFT_FILL = PatternFill("solid", fgColor="F8D7DA")
 _MAX_WIDTH = 50
 #: Shown in place of the control characters a worksheet cannot hold (assignments.csv keeps them).
 REPLACEMENT_CHARACTER = "\ufffd"
+#: Most characters an Excel cell holds; longer text is cut (with a note) so the workbook still opens.
+MAX_CELL_CHARS = 32_767
+_CUT = " [... cut: longer than an Excel cell holds; the CSV has it all]"
 
 
 def cell_text(value):
     """A value ready for a cell: control characters Excel refuses become U+FFFD, then formula-escaped.
 
+    Text longer than an Excel cell holds (32,767 characters) is cut and says so
+    (Excel would otherwise "repair" the whole workbook on opening).
+
     Examples
     --------
     >>> cell_text("Acme\x0bCorp"), cell_text("=1+1"), cell_text(3)
     ('Acme\ufffdCorp', "'=1+1", 3)
+    >>> len(cell_text("x" * 40_000)) <= MAX_CELL_CHARS
+    True
     """
     if isinstance(value, str):
         value = ILLEGAL_CHARACTERS_RE.sub(REPLACEMENT_CHARACTER, value)
-    return escape_cell(value)
+    value = escape_cell(value)
+    if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+        value = value[:MAX_CELL_CHARS - len(_CUT)] + _CUT
+    return value
 
 
 def number_format(column: str, dtype) -> str | None:

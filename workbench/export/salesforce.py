@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from workbench.safeio import write_csv
 from workbench.schema import ACCOUNT_ID, AREA, REGION, REP_ID, TERRITORY_ID, TERRITORY_NAME
 
 #: Longest DeveloperName Salesforce accepts.
@@ -300,7 +301,7 @@ def write_salesforce(folder: Path, plan_name: str, table: pd.DataFrame, territor
     for name, frame in tables.items():
         path = folder / name
         out = escape(frame) if escape is not None else frame
-        out.to_csv(path, index=False, lineterminator="\n", encoding="utf-8")
+        write_csv(out, path, escape=False)  # BOM, CR LF, fields with line breaks quoted
         paths.append(path)
     levels = tables["Territory2.csv"]["Level"].value_counts()
     banner = (

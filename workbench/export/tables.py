@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
-from workbench.safeio import atomic_path, escape_frame, unescape_frame
+from workbench.safeio import escape_frame, unescape_frame, write_csv
 from workbench.schema import (
     ACCOUNT_ID,
     AREA,
@@ -174,11 +174,8 @@ def assignment_table(plan, current=None, *, status: str = "approved") -> pd.Data
 
 
 def write_assignments(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write an assignment table as UTF-8 CSV with formula-escaped text cells."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        escape_frame(table).to_csv(tmp, index=False, lineterminator="\n", encoding="utf-8")
-    return path
+    """Write an assignment table as CSV with formula-escaped text cells (see :func:`workbench.safeio.write_csv`)."""
+    return write_csv(table, path)
 
 
 def read_assignments_table(path: str | os.PathLike) -> pd.DataFrame:
@@ -188,7 +185,7 @@ def read_assignments_table(path: str | os.PathLike) -> pd.DataFrame:
     read as empty strings, so ids keep their exact spelling.
     """
     path = Path(path)
-    frame = unescape_frame(pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8"))
+    frame = unescape_frame(pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[], encoding="utf-8-sig"))
     missing = [c for c in (ACCOUNT_ID, TERRITORY_ID) if c not in frame.columns]
     if missing:
         raise InputError(
