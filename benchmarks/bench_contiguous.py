@@ -160,7 +160,7 @@ def fit(accounts, *, n_territories, balance_on, tolerance, block_col, blocks=Non
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        model.fit(accounts, blocks)
+        model.fit(accounts, blocks=blocks)
     return time.perf_counter() - start, model
 
 
@@ -315,7 +315,7 @@ def sample_case(blocks, n_territories=40, tolerance=0.10):
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            model.fit(accounts, blocks)
+            model.fit(accounts, blocks=blocks)
         report = model.report_
         rest = next((w.rsplit(" ", 1)[-1] for w in report.warnings if w.startswith("apart from")), "n/a")
         moved = "" if report.moved_share is None else \

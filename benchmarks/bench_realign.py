@@ -144,7 +144,7 @@ def case_counties(n, n_territories, pattern, seed=0):
     accounts, blocks = county_accounts(n, seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        base = ContiguousTerritories(n_territories, tolerance=0.10, random_state=seed).fit(accounts, blocks)
+        base = ContiguousTerritories(n_territories, tolerance=0.10, random_state=seed).fit(accounts, blocks=blocks)
     current = base.labels_
     accounts["current_territory"] = current
     grow(accounts, current, 0.43, pattern, seed)

@@ -31,8 +31,8 @@ def test_four_clusters_recovered_exactly_with_equal_loads():
     assert same_partition(model.labels_, accounts["cluster"])
     assert model.report_.max_deviation == {"workload": 0.0}
     assert model.report_.within_tolerance and model.report_.converged
-    assert list(model.centers_.index) == ["T001", "T002", "T003", "T004"]
-    assert model.centers_["latitude"].between(40, 41.05).all()
+    assert list(model.centres_.index) == ["T001", "T002", "T003", "T004"]
+    assert model.centres_["latitude"].between(40, 41.05).all()
 
 
 def test_every_account_assigned_once_and_labels_are_str():
@@ -145,8 +145,20 @@ def test_predict_respects_room():
     labels = model.predict(new)
     # the nearest territory holds 5 hours, its ceiling is 5.5: only the first new account fits
     assert labels[0] == west and west not in labels[1:]
-    assert model.predict_loads_.loc[west, "workload"] == pytest.approx(5.5)
     assert model.loads_.loc[west, "workload"] == pytest.approx(5.0)
+
+
+def test_predict_is_pure_and_uses_the_estimators_tolerance():
+    accounts = four_clusters(per=5)
+    model = BalancedTerritories(n_territories=4, tolerance=0.1, random_state=0).fit(accounts)
+    new = pd.DataFrame({"latitude": [40.0] * 3, "longitude": [-100.0] * 3, "workload": [0.5, 0.5, 0.5]})
+    before = {key: value for key, value in vars(model).items()}
+    first = model.predict(new)
+    assert vars(model).keys() == before.keys()  # no new attribute such as predict_loads_
+    np.testing.assert_array_equal(model.predict(new), first)  # and nothing it reads has changed
+    # With room for all three (tolerance 40%: ceiling 7 hours), they all join the nearest territory.
+    roomy = model.set_params(tolerance=0.4).predict(new)
+    assert (roomy == first[0]).all() and not (first == first[0]).all()
 
 
 def test_bad_inputs_raise_clear_errors():

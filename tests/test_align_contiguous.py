@@ -43,13 +43,13 @@ SQUARE = [(x, y) for y in range(4) for x in range(4)]
 
 def test_four_by_four_grid_gives_four_connected_territories_of_four_blocks():
     blocks = grid_blocks(SQUARE)
-    model = ContiguousTerritories(n_territories=4).fit(one_account_per_block(blocks), blocks)
+    model = ContiguousTerritories(n_territories=4).fit(one_account_per_block(blocks), blocks=blocks)
     assert sorted(model.block_labels_.value_counts().tolist()) == [4, 4, 4, 4]
     assert model.report_.contiguous is True
     assert connected_territories(model)
     assert model.report_.max_deviation == {"workload": 0.0}
-    assert list(model.centers_.columns) == ["latitude", "longitude"]
-    assert set(model.centers_.index) == set(model.labels_)
+    assert list(model.centres_.columns) == ["latitude", "longitude"]
+    assert set(model.centres_.index) == set(model.labels_)
 
 
 def test_u_shape_keeps_each_arm_whole_where_a_naive_split_would_join_the_tips():
@@ -59,7 +59,7 @@ def test_u_shape_keeps_each_arm_whole_where_a_naive_split_would_join_the_tips():
     blocks = grid_blocks(cells)
     accounts = one_account_per_block(blocks)
     accounts.loc[accounts["county_fips"].isin(["0-3", "3-3"]), "workload"] = 5.0
-    model = ContiguousTerritories(n_territories=2, tolerance=0.01).fit(accounts, blocks)
+    model = ContiguousTerritories(n_territories=2, tolerance=0.01).fit(accounts, blocks=blocks)
     groups = sorted(sorted(g.index) for _, g in model.block_labels_.groupby(model.block_labels_))
     assert groups == [["0-0", "0-1", "0-2", "0-3", "1-0"], ["2-0", "3-0", "3-1", "3-2", "3-3"]]
     assert model.report_.contiguous is True
@@ -67,7 +67,7 @@ def test_u_shape_keeps_each_arm_whole_where_a_naive_split_would_join_the_tips():
 
 def test_far_island_joins_the_territory_it_is_bridged_to():
     blocks = grid_blocks(SQUARE[:8] + [(9, 0)])  # a 4x2 grid and an island to the east
-    model = ContiguousTerritories(n_territories=3, tolerance=0.2).fit(one_account_per_block(blocks), blocks)
+    model = ContiguousTerritories(n_territories=3, tolerance=0.2).fit(one_account_per_block(blocks), blocks=blocks)
     bridges = [(a, b) for a, b, bridge in model.adjacency_.edges(data="bridge") if bridge]
     assert len(bridges) == 1 and "9-0" in bridges[0]
     partner = bridges[0][0] if bridges[0][1] == "9-0" else bridges[0][1]
@@ -85,7 +85,7 @@ def test_every_account_assigned_once_and_empty_blocks_fill_gaps():
                              "latitude": xy[:, 1], "longitude": xy[:, 0], "workload": rng.uniform(1, 3, 40)})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ToleranceWarning)
-        model = ContiguousTerritories(n_territories=3, tolerance=0.25).fit(accounts, blocks)
+        model = ContiguousTerritories(n_territories=3, tolerance=0.25).fit(accounts, blocks=blocks)
     assert len(model.labels_) == 40 and pd.notna(model.labels_).all()
     assert (model.labels_ == model.block_labels_[ids].to_numpy()).all()
     assert model.block_labels_.index.tolist() == blocks["block_id"].tolist()
@@ -98,13 +98,13 @@ def test_accounts_outside_the_blocks_are_named_with_the_fix():
     accounts = one_account_per_block(blocks)
     accounts.loc[[0, 1], "county_fips"] = ["99-9", "88-8"]
     with pytest.raises(InputError, match=r"2 accounts are in no block.*A0-0 \(county_fips=99-9\).*Fix: pass blocks"):
-        ContiguousTerritories(n_territories=2).fit(accounts, blocks)
+        ContiguousTerritories(n_territories=2).fit(accounts, blocks=blocks)
 
 
 def test_more_territories_than_blocks_is_an_input_error():
     blocks = grid_blocks(SQUARE[:3])
     with pytest.raises(InputError, match="n_territories=4 is more than the 3 blocks"):
-        ContiguousTerritories(n_territories=4).fit(one_account_per_block(blocks), blocks)
+        ContiguousTerritories(n_territories=4).fit(one_account_per_block(blocks), blocks=blocks)
 
 
 def giant_case():
@@ -119,7 +119,7 @@ def giant_case():
 def test_a_block_heavier_than_a_territory_warns_naming_it_and_the_tolerance_needed():
     accounts, blocks = giant_case()
     with pytest.warns(ToleranceWarning, match=r"1-1 \(\+67% over the mean\).*raise the tolerance to 67%"):
-        model = ContiguousTerritories(n_territories=3).fit(accounts, blocks)
+        model = ContiguousTerritories(n_territories=3).fit(accounts, blocks=blocks)
     assert any("use finer blocks (e.g. ZIP areas or tracts)" in w for w in model.report_.warnings)
     assert (model.block_labels_ == model.block_labels_["1-1"]).sum() == 1  # the giant stands alone
     assert model.report_.contiguous is True
@@ -129,7 +129,7 @@ def test_a_block_heavier_than_a_territory_warns_naming_it_and_the_tolerance_need
 def test_strict_raises_on_a_giant_block():
     accounts, blocks = giant_case()
     with pytest.raises(InfeasibleError, match="1-1.*allow that block to split"):
-        ContiguousTerritories(n_territories=3, strict=True).fit(accounts, blocks)
+        ContiguousTerritories(n_territories=3, strict=True).fit(accounts, blocks=blocks)
 
 
 def current_case():
@@ -144,7 +144,7 @@ def current_case():
 
 def test_current_ids_kept_and_only_the_needed_share_moves():
     accounts, blocks = current_case()
-    model = ContiguousTerritories(current_col="current_territory").fit(accounts, blocks)
+    model = ContiguousTerritories(current_col="current_territory").fit(accounts, blocks=blocks)
     assert set(model.labels_) == {"East", "West"}
     assert model.report_.max_deviation["workload"] <= 0.05
     assert model.report_.lower_bound_share == pytest.approx(1.6 / 16)  # 10 blocks against a maximum of 8.4
@@ -155,7 +155,7 @@ def test_current_ids_kept_and_only_the_needed_share_moves():
 def test_locked_accounts_keep_their_blocks():
     accounts, blocks = current_case()
     accounts["locked"] = accounts["county_fips"].isin(["2-0", "2-1"])
-    model = ContiguousTerritories(current_col="current_territory", lock_col="locked").fit(accounts, blocks)
+    model = ContiguousTerritories(current_col="current_territory", lock_col="locked").fit(accounts, blocks=blocks)
     assert model.block_labels_["2-0"] == "West" and model.block_labels_["2-1"] == "West"
     assert model.report_.max_deviation["workload"] <= 0.05
     assert model.report_.contiguous is True and connected_territories(model)
@@ -167,7 +167,7 @@ def test_locked_territory_is_left_untouched():
     x = accounts["longitude"] - 0.5
     accounts["current_territory"] = np.select([x <= 1, x <= 2], ["A", "B"], "C")  # 4, 2, 6 blocks
     model = ContiguousTerritories(current_col="current_territory", locked_territories=["A"], tolerance=0.01)
-    model.fit(accounts, blocks)
+    model.fit(accounts, blocks=blocks)
     before = accounts.set_index("county_fips")["current_territory"]
     assert (model.block_labels_[before == "A"] == "A").all()
     assert (model.block_labels_ == "A").sum() == 4
@@ -178,8 +178,8 @@ def test_same_random_state_same_territories_and_sklearn_clone_works():
     blocks = grid_blocks([(x, y) for y in range(5) for x in range(5)])
     accounts = one_account_per_block(blocks, workload=np.arange(1, 26, dtype=float))
     model = ContiguousTerritories(n_territories=4, tolerance=0.1, random_state=3)
-    first = model.fit(accounts, blocks).labels_.copy()
-    second = clone(model).fit(accounts, blocks).labels_
+    first = model.fit(accounts, blocks=blocks).labels_.copy()
+    second = clone(model).fit(accounts, blocks=blocks).labels_
     assert (first == second).all()
     assert clone(model).get_params()["random_state"] == 3
 
@@ -197,7 +197,7 @@ def test_prebuilt_adjacency_without_polygons():
 
 def test_predict_uses_the_block_and_names_unknown_ones():
     blocks = grid_blocks(SQUARE)
-    model = ContiguousTerritories(n_territories=2).fit(one_account_per_block(blocks), blocks)
+    model = ContiguousTerritories(n_territories=2).fit(one_account_per_block(blocks), blocks=blocks)
     new = pd.DataFrame({"account_id": ["N1"], "county_fips": ["3-3"], "latitude": [3.5], "longitude": [3.5]})
     assert model.predict(new).tolist() == [model.block_labels_["3-3"]]
     with pytest.raises(InputError, match="in no block"):
@@ -208,13 +208,13 @@ def test_wrong_inputs_are_named():
     blocks = grid_blocks(SQUARE)
     accounts = one_account_per_block(blocks)
     with pytest.raises(InputError, match="n_territories is required"):
-        ContiguousTerritories().fit(accounts, blocks)
+        ContiguousTerritories().fit(accounts, blocks=blocks)
     with pytest.raises(InputError, match="pass blocks="):
         ContiguousTerritories(n_territories=2).fit(accounts)
     with pytest.raises(TypeError, match="GeoDataFrame"):
-        ContiguousTerritories(n_territories=2).fit(accounts, pd.DataFrame(blocks))
+        ContiguousTerritories(n_territories=2).fit(accounts, blocks=pd.DataFrame(blocks))
     with pytest.raises(InputError, match="no block column 'zip'"):
-        ContiguousTerritories(n_territories=2, block_col="zip").fit(accounts, blocks)
+        ContiguousTerritories(n_territories=2, block_col="zip").fit(accounts, blocks=blocks)
 
 
 def test_two_metrics_balanced_together():
@@ -223,7 +223,7 @@ def test_two_metrics_balanced_together():
     blocks = grid_blocks([(x, 0) for x in range(4)])
     accounts = one_account_per_block(blocks)
     accounts["revenue"] = [3.0, 1.0, 1.0, 3.0]
-    model = ContiguousTerritories(n_territories=2, balance_on=["workload", "revenue"]).fit(accounts, blocks)
+    model = ContiguousTerritories(n_territories=2, balance_on=["workload", "revenue"]).fit(accounts, blocks=blocks)
     assert model.report_.max_deviation == {"workload": 0.0, "revenue": 0.0}
     assert model.block_labels_["0-0"] == model.block_labels_["1-0"] != model.block_labels_["2-0"]
 
@@ -242,7 +242,7 @@ def test_bisection_grows_past_blocks_without_accounts():
 def test_giant_block_note_gives_the_balance_of_the_other_territories():
     accounts, blocks = giant_case()
     with pytest.warns(ToleranceWarning):
-        model = ContiguousTerritories(n_territories=3).fit(accounts, blocks)
+        model = ContiguousTerritories(n_territories=3).fit(accounts, blocks=blocks)
     assert "apart from the territories holding those blocks, the largest deviation from the other " \
            "territories' own mean is 0.0%" in model.report_.warnings
     assert model.report_.converged is True  # the best feasible plan was reached
@@ -254,7 +254,7 @@ def test_movement_from_keeping_blocks_whole_is_explained():
     accounts = pd.concat([accounts, extra], ignore_index=True)  # block 0-0 now holds West and East accounts
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ToleranceWarning)
-        model = ContiguousTerritories(current_col="current_territory", tolerance=0.1).fit(accounts, blocks)
+        model = ContiguousTerritories(current_col="current_territory", tolerance=0.1).fit(accounts, blocks=blocks)
     assert model.labels_[-1] == model.labels_[0] == "West"
     note = next(w for w in model.report_.warnings if w.startswith("of the movement"))
     assert "3.0% of the workload follows from keeping every block whole" in note  # the 0.5 of 16.5 in East
@@ -264,7 +264,7 @@ def test_movement_from_keeping_blocks_whole_is_explained():
 def test_n_init_must_be_positive():
     blocks = grid_blocks(SQUARE)
     with pytest.raises(InputError, match="n_init must be a positive int, got 0"):
-        ContiguousTerritories(n_territories=2, n_init=0).fit(one_account_per_block(blocks), blocks)
+        ContiguousTerritories(n_territories=2, n_init=0).fit(one_account_per_block(blocks), blocks=blocks)
 
 
 def test_recombination_cuts_a_spanning_tree_where_the_sides_balance():
@@ -288,8 +288,8 @@ def lumpy_grid(width=8, height=6, seed=0):
 def test_improvement_phase_lowers_the_chosen_dispersion_and_reports_both(objective):
     blocks, accounts = lumpy_grid()
     common = dict(n_territories=4, objective=objective, random_state=0)
-    plain = ContiguousTerritories(max_seconds=0, **common).fit(accounts, blocks)
-    improved = ContiguousTerritories(max_seconds=None, **common).fit(accounts, blocks)
+    plain = ContiguousTerritories(max_seconds=0, **common).fit(accounts, blocks=blocks)
+    improved = ContiguousTerritories(max_seconds=None, **common).fit(accounts, blocks=blocks)
     info, start = improved.report_.dispersion, plain.report_.dispersion
     assert start["search"] is None and info["search"]["stopped"] == "converged"
     assert info["objective"] == objective
@@ -303,13 +303,13 @@ def test_improvement_phase_lowers_the_chosen_dispersion_and_reports_both(objecti
     assert table["median_sum_km"].sum() == pytest.approx(info["median_sum_km"])
     assert info["weighted_mean_km"] == improved.report_.compactness_km
     assert "dispersion (" + objective + ")" in improved.report_.summary()
-    again = ContiguousTerritories(max_seconds=None, **common).fit(accounts, blocks)
+    again = ContiguousTerritories(max_seconds=None, **common).fit(accounts, blocks=blocks)
     assert again.block_labels_.equals(improved.block_labels_)
 
 
 def test_without_polygons_polsby_popper_is_none():
     blocks, accounts = lumpy_grid(4, 4)
-    graph = ContiguousTerritories(n_territories=2, max_seconds=0).fit(accounts, blocks).adjacency_
+    graph = ContiguousTerritories(n_territories=2, max_seconds=0).fit(accounts, blocks=blocks).adjacency_
     model = ContiguousTerritories(n_territories=2, adjacency=graph, random_state=0).fit(accounts)
     assert model.report_.dispersion["polsby_popper_mean"] is None
     assert model.report_.dispersion["median_sum_km"] > 0
@@ -317,21 +317,21 @@ def test_without_polygons_polsby_popper_is_none():
 
 def test_from_current_the_phase_runs_only_with_a_move_penalty():
     blocks, accounts = lumpy_grid()
-    accounts["current"] = ContiguousTerritories(n_territories=4, max_seconds=0).fit(accounts, blocks).labels_
-    quiet = ContiguousTerritories(current_col="current").fit(accounts, blocks)
+    accounts["current"] = ContiguousTerritories(n_territories=4, max_seconds=0).fit(accounts, blocks=blocks).labels_
+    quiet = ContiguousTerritories(current_col="current").fit(accounts, blocks=blocks)
     assert quiet.report_.dispersion["search"] is None
-    priced = ContiguousTerritories(current_col="current", move_penalty=1e6, random_state=0).fit(accounts, blocks)
+    priced = ContiguousTerritories(current_col="current", move_penalty=1e6, random_state=0).fit(accounts, blocks=blocks)
     assert priced.report_.dispersion["search"] is not None
     assert priced.report_.moved_accounts == 0  # a huge penalty: nothing worth moving
 
 
 @pytest.mark.parametrize("params, message", [
     ({"objective": "spread"}, "objective must be one of 'weighted', 'median', got 'spread'"),
-    ({"max_seconds": -2}, "max_seconds must be a number of seconds >= 0"),
+    ({"max_seconds": -2}, "max_seconds must be a number of seconds >= 0, .auto. or None"),
     ({"max_seconds": "3"}, "max_seconds must be a number of seconds >= 0"),
     ({"move_penalty": 5.0}, "move_penalty needs current_col="),
 ])
 def test_bad_search_parameters_are_named(params, message):
     blocks, accounts = lumpy_grid(4, 4)
     with pytest.raises(InputError, match=message):
-        ContiguousTerritories(n_territories=2, **params).fit(accounts, blocks)
+        ContiguousTerritories(n_territories=2, **params).fit(accounts, blocks=blocks)

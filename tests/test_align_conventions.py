@@ -60,7 +60,7 @@ def test_fit_records_the_features_it_read():
     model = BalancedTerritories(4, balance_on=["workload"], random_state=0).fit(GRID)
     assert model.n_features_in_ == 3
     assert model.feature_names_in_.tolist() == ["latitude", "longitude", "workload"]
-    grouping = RegionGrouping(2).fit(GRID, GRID["current_territory"])
+    grouping = RegionGrouping(2).fit(GRID, territories=GRID["current_territory"])
     assert grouping.feature_names_in_.tolist() == ["latitude", "longitude", "workload"]
 
 

@@ -36,29 +36,29 @@ def territories_of_vertical_pairs(accounts):
 def test_regions_from_block_adjacency_are_connected_and_balanced():
     accounts, blocks = grid(4, 4)
     territory = territories_of_vertical_pairs(accounts)
-    grouping = RegionGrouping(n_regions=4).fit(accounts, territory, blocks=blocks, block_col="county_fips")
-    assert grouping.labels_.index.name == "territory_id"
-    assert grouping.labels_.value_counts().tolist() == [2, 2, 2, 2]
+    grouping = RegionGrouping(n_regions=4).fit(accounts, territories=territory, blocks=blocks, block_col="county_fips")
+    assert grouping.groups_.index.name == "territory_id"
+    assert grouping.groups_.value_counts().tolist() == [2, 2, 2, 2]
     assert grouping.report_.max_deviation == {"workload": 0.0}
     assert grouping.report_.contiguous is True
-    for _, members in grouping.labels_.groupby(grouping.labels_):
+    for _, members in grouping.groups_.groupby(grouping.groups_):
         assert nx.is_connected(grouping.unit_adjacency_.subgraph(members.index))
-    assert sorted(set(grouping.account_labels_)) == ["R1", "R2", "R3", "R4"]
+    assert sorted(set(grouping.labels_)) == ["R1", "R2", "R3", "R4"]
 
 
 def test_territories_are_adjacent_only_when_their_blocks_touch():
     accounts, blocks = grid(4, 1)
     territory = ["T1", "T2", "T3", "T4"]
-    grouping = RegionGrouping(n_regions=2).fit(accounts, territory, blocks=blocks, block_col="county_fips")
+    grouping = RegionGrouping(n_regions=2).fit(accounts, territories=territory, blocks=blocks, block_col="county_fips")
     assert sorted(map(sorted, grouping.unit_adjacency_.edges)) == [["T1", "T2"], ["T2", "T3"], ["T3", "T4"]]
-    assert grouping.labels_.to_dict() == {"T1": "R1", "T2": "R1", "T3": "R2", "T4": "R2"}
+    assert grouping.groups_.to_dict() == {"T1": "R1", "T2": "R1", "T3": "R2", "T4": "R2"}
 
 
 def test_without_blocks_delaunay_neighbours_define_contiguity():
     accounts, _ = grid(4, 4)
     territory = territories_of_vertical_pairs(accounts)
-    grouping = RegionGrouping(n_regions=2, names=["West", "East"]).fit(accounts, territory)
-    assert set(grouping.labels_) == {"West", "East"}
+    grouping = RegionGrouping(n_regions=2, names=["West", "East"]).fit(accounts, territories=territory)
+    assert set(grouping.groups_) == {"West", "East"}
     assert grouping.report_.contiguous is True
     assert grouping.report_.max_deviation == {"workload": 0.0}
 
@@ -72,12 +72,12 @@ def line_with_weights(weights):
 def test_contiguous_false_allows_a_balanced_but_split_grouping():
     # Loads 2, 3, 1, 2 along a line: only {T1, T4} | {T2, T3} is balanced, and it is not contiguous.
     accounts, territory = line_with_weights([2, 3, 1, 2])
-    free = RegionGrouping(n_regions=2, contiguous=False).fit(accounts, territory)
-    assert free.labels_["T1"] == free.labels_["T4"] != free.labels_["T2"] == free.labels_["T3"]
+    free = RegionGrouping(n_regions=2, contiguous=False).fit(accounts, territories=territory)
+    assert free.groups_["T1"] == free.groups_["T4"] != free.groups_["T2"] == free.groups_["T3"]
     assert free.report_.max_deviation == {"workload": 0.0}
     assert free.report_.contiguous is False
     with pytest.warns(ToleranceWarning, match="tolerance 10.0% not met"):
-        joined = RegionGrouping(n_regions=2).fit(accounts, territory)
+        joined = RegionGrouping(n_regions=2).fit(accounts, territories=territory)
     assert joined.report_.contiguous is True
     assert joined.report_.max_deviation["workload"] == pytest.approx(0.25)
 
@@ -87,7 +87,7 @@ def test_contiguous_false_allows_a_balanced_but_split_grouping():
 def test_a_territory_heavier_than_a_region_is_named():
     accounts, territory = line_with_weights([10, 1, 1, 1, 1])
     with pytest.warns(ToleranceWarning, match=r"territory T1 \(\+43% over the mean\).*raise the tolerance to 43%"):
-        RegionGrouping(n_regions=2).fit(accounts, territory)
+        RegionGrouping(n_regions=2).fit(accounts, territories=territory)
 
 
 def test_build_hierarchy_nests_regions_in_areas():
@@ -104,19 +104,19 @@ def test_build_hierarchy_nests_regions_in_areas():
 def test_wrong_inputs_are_named():
     accounts, territory = line_with_weights([1, 1, 1])
     with pytest.raises(InputError, match="n_regions=4 must be between 1 and the 3 territories"):
-        RegionGrouping(n_regions=4).fit(accounts, territory)
+        RegionGrouping(n_regions=4).fit(accounts, territories=territory)
     with pytest.raises(InputError, match="labels has 2 entries but accounts has 3 rows"):
-        RegionGrouping(n_regions=2).fit(accounts, territory[:2])
+        RegionGrouping(n_regions=2).fit(accounts, territories=territory[:2])
     with pytest.raises(InputError, match="names must hold 2 distinct ids"):
-        RegionGrouping(n_regions=2, names=["a", "a"]).fit(accounts, territory)
+        RegionGrouping(n_regions=2, names=["a", "a"]).fit(accounts, territories=territory)
     with pytest.raises(TypeError, match="levels must be a non-empty mapping"):
         build_hierarchy(accounts, territory, [("region", 2)])
 
 
 def test_transform_maps_territory_ids_and_rejects_unknown_ones():
     accounts, territory = line_with_weights([1, 1, 1, 1])
-    grouping = RegionGrouping(n_regions=2).fit(accounts, territory)
-    assert grouping.transform(["T4", "T1"]).tolist() == [grouping.labels_["T4"], grouping.labels_["T1"]]
+    grouping = RegionGrouping(n_regions=2).fit(accounts, territories=territory)
+    assert grouping.transform(["T4", "T1"]).tolist() == [grouping.groups_["T4"], grouping.groups_["T1"]]
     with pytest.raises(InputError, match=r"territories \['T9'\] were not in the fit"):
         grouping.transform(["T9"])
 
@@ -125,10 +125,33 @@ def test_block_graph_from_a_contiguous_fit_can_be_reused():
     from workbench.align.contiguous import ContiguousTerritories
 
     accounts, blocks = grid(4, 4)
-    territories = ContiguousTerritories(n_territories=8).fit(accounts, blocks)
-    grouping = RegionGrouping(n_regions=2).fit(accounts, territories.labels_, adjacency=territories.adjacency_)
+    territories = ContiguousTerritories(n_territories=8).fit(accounts, blocks=blocks)
+    grouping = RegionGrouping(n_regions=2).fit(accounts, territories=territories.labels_, adjacency=territories.adjacency_)
     assert grouping.report_.contiguous is True
     assert grouping.report_.max_deviation == {"workload": 0.0}
-    blocks_by_region = territories.block_labels_.map(grouping.labels_)
+    blocks_by_region = territories.block_labels_.map(grouping.groups_)
     for _, members in blocks_by_region.groupby(blocks_by_region):
         assert nx.is_connected(territories.adjacency_.subgraph(members.index))
+
+
+def test_the_improvement_phase_makes_regions_more_compact_and_keeps_them_contiguous_and_balanced():
+    from workbench.align.dispersion import dispersion
+    from workbench.geo import to_unit_xyz
+
+    accounts, _ = grid(6, 4)  # 24 territories of one block each, into 4 regions of 6
+    accounts["workload"] = np.random.default_rng(3).uniform(1.0, 2.0, len(accounts))
+    territories = accounts["county_fips"].to_numpy()
+    xyz = to_unit_xyz(accounts["latitude"], accounts["longitude"])
+
+    def spread(model):
+        codes = pd.factorize(model.labels_)[0]  # one territory per account here
+        return dispersion(codes, xyz, "weighted", accounts["workload"].to_numpy())
+
+    plain = RegionGrouping(4, tolerance=0.1, max_seconds=0).fit(accounts, territories=territories)
+    tidy = RegionGrouping(4, tolerance=0.1, max_seconds=None, random_state=0).fit(accounts, territories=territories)
+    assert spread(tidy) <= spread(plain) + 1e-12
+    assert tidy.report_.contiguous and tidy.report_.max_deviation["workload"] <= 0.1 + 1e-9
+    again = RegionGrouping(4, tolerance=0.1, max_seconds=None, random_state=0).fit(accounts, territories=territories)
+    assert again.groups_.equals(tidy.groups_)
+    with pytest.raises(InputError, match="objective must be one of"):
+        RegionGrouping(4, objective="round").fit(accounts, territories=territories)

@@ -25,7 +25,7 @@ def test_realignment_moves_only_the_border_account_and_keeps_ids():
     assert report.moved_accounts == 1 and report.moved_share == pytest.approx(1 / 8)
     # excess over 4.2 is 0.8 hours, deficit under 3.8 is 0.8 hours: 10% had to move at least
     assert report.lower_bound_share == pytest.approx(0.1)
-    assert set(model.centers_.index) == {"A", "B"}
+    assert set(model.centres_.index) == {"A", "B"}
 
 
 def test_realignment_already_balanced_moves_nothing():
@@ -82,7 +82,7 @@ def test_rep_anchored_uses_rep_ids_and_capacity():
     assert model.labels_.tolist() == ["west"] * 4 + ["east"] * 4
     model = RepAnchoredTerritories().fit(accounts, reps=reps_frame(capacity=[3000.0, 1000.0]))
     assert model.labels_.tolist() == ["west"] * 6 + ["east"] * 2
-    assert model.centers_.loc["east", "longitude"] == pytest.approx(-99.0)
+    assert model.centres_.loc["east", "longitude"] == pytest.approx(-99.0)
     assert model.report_.max_deviation["workload"] == pytest.approx(0.0)
 
 

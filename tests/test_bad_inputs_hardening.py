@@ -207,7 +207,29 @@ def nfd_accounts(ws: Workspace) -> Path:
     return path
 
 
+def dated_accounts(ws: Workspace) -> Path:
+    path = ws.path("dated.parquet")
+    ACCOUNTS.assign(workload=pd.to_datetime(["2024-01-05"] * 4)).to_parquet(path)
+    return path
+
+
 CLI += [
+    ("align --out the accounts file itself", lambda ws: ["align", str(ws.accounts), "--territories", "2", "--out",
+                                                        str(ws.accounts)],
+     [r"--out .*accounts\.csv is the input ACCOUNTS \(.*accounts\.csv\); writing it would destroy what it was made "
+      r"from: give another path"]),
+    ("export --to inside the plan it exports", lambda ws: ["export", str(ws.saved()), "--to",
+                                                          str(ws.saved() / "export"), "--allow-draft"],
+     [r"--to .*draft/export is inside the input PLAN \(.*draft\); writing there would change it"]),
+    ("compare --moved onto the proposed file",
+     lambda ws: ["compare", str(ws.accounts), "--current", "current_territory", "--proposed",
+                 str(ws.text("p.csv", "account_id,territory_id\nA1,T1\nA2,T1\nA3,T2\nA4,T2\n")), "--moved",
+                 str(ws.path("p.csv"))],
+     [r"--moved .*p\.csv is the input --proposed"]),
+    ("align --balance-on a date column",
+     lambda ws: ["align", str(dated_accounts(ws)), "--territories", "2", "--balance-on", "workload", "--out",
+                 str(ws.path("o.csv"))],
+     [r"dated\.parquet: column 'workload': workload is not a number on 4 rows", r"Fix: use plain numbers"]),
     ("align: account ids that look the same (NFC and NFD)",
      lambda ws: ["align", str(nfd_accounts(ws)), "--territories", "2", "--out", str(ws.path("o.csv"))],
      [r"nfd\.csv: column 'account_id': 1 duplicate account id: 'Caf\u00e9' \(lines 2, 3\)",

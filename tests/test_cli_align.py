@@ -81,6 +81,7 @@ def test_reps_give_ids(files):
     (["--territories", "2", "--balance-on", "nope"], "nope"),
     (["--territories", "2", "--lock-col", "locked"], "--lock-col locked needs --current"),
     (["--territories", "2", "--blocks", "x.gpkg"], "--blocks x.gpkg needs --block-col naming the block id column"),
+    (["--territories", "2", "--objective", "median"], "--objective median needs --blocks FILE"),
 ])
 def test_bad_input_one_line_error_exit_2(files, capsys, args, message):
     accounts, _, tmp = files
@@ -120,3 +121,7 @@ def test_blocks_give_contiguous_territories(tmp_path, capsys):
     labels = read_out(out)["territory_id"].tolist()
     assert labels[0] == labels[1] != labels[2] == labels[3]
     assert "contiguous: yes" in capsys.readouterr().out
+    assert main(["align", str(accounts), "--territories", "2", "--blocks", str(blocks_path), "--block-col", "fips",
+                 "--objective", "median", "--out", str(out)]) == 0
+    assert read_out(out)["territory_id"].tolist() == labels
+    assert "dispersion (median)" in capsys.readouterr().out

@@ -226,3 +226,23 @@ def test_approve_and_export_json(folder, capsys):
     manifest = _last_json(capsys)
     assert manifest["plan"]["content_hash"] == approved["content_hash"]
     assert "assignments.csv" in {f["path"] for f in manifest["files"]}
+
+
+def test_export_format_shp_writes_a_shapefile_with_its_field_names(folder, capsys):
+    import geopandas as gpd
+
+    from workbench.plan import Plan, approve, save_plan
+
+    save_plan(approve(Plan.from_column(ACCOUNTS, column="current_territory", name="fy27"), by="Dana"), folder / "p")
+    assert main(["export", str(folder / "p"), "--to", str(folder / "ex"), "--format", "shp,csv"]) == 0
+    shp = folder / "ex" / "shapefile"
+    assert {p.suffix for p in shp.iterdir()} >= {".shp", ".shx", ".dbf", ".prj", ".cpg", ".csv"}
+    shapes = gpd.read_file(shp / "territories.shp")
+    assert sorted(shapes["territory_"]) == ["A", "B", "C"] and shapes.crs.to_epsg() == 4326
+    fields = pd.read_csv(shp / "fields.csv")
+    assert dict(zip(fields["field"], fields["column"]))["territory_"] == "territory_id"
+    assert all(len(f) <= 10 for f in fields["field"])
+    manifest = json.loads((folder / "ex" / "manifest.json").read_text())
+    assert manifest["formats"] == ["csv", "shp"] and "shapefile/territories.shp" in {f["path"] for f in manifest["files"]}
+    assert not (folder / "ex" / "territories.gpkg").exists(), "gis was not asked for"
+    assert "shapefile/" in (folder / "ex" / "README.txt").read_text()

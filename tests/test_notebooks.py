@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import re
 from pathlib import Path
 
 import nbformat
@@ -47,7 +48,12 @@ def _parse(source: str) -> ast.Module:
     return ast.parse("\n".join(lines))
 
 
+#: Longest loop body a notebook may hold (lines): a longer one is logic that belongs in the package.
+MAX_LOOP_LINES = 3
+
+
 def _definitions(nb) -> list[str]:
+    """Logic a notebook should not hold: functions, classes, named lambdas and loops of more than a few lines."""
     found = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -55,6 +61,13 @@ def _definitions(nb) -> list[str]:
         for node in ast.walk(_parse(cell.source)):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 found.append(f"cell {index}: {type(node).__name__} {node.name}")
+            elif isinstance(node, ast.Assign | ast.AnnAssign) and isinstance(node.value, ast.Lambda):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                found.append(f"cell {index}: named lambda {', '.join(ast.unparse(t) for t in targets)}")
+            elif isinstance(node, ast.For | ast.AsyncFor | ast.While):
+                lines = node.body[-1].end_lineno - node.body[0].lineno + 1
+                if lines > MAX_LOOP_LINES:
+                    found.append(f"cell {index}: {type(node).__name__} loop of {lines} lines (line {node.lineno})")
     return found
 
 
@@ -149,9 +162,13 @@ def test_structure_checks_catch_violations():
     # The checks above must be able to fail: feed them a notebook that breaks every rule.
     bad = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("def f():\n    return 1\nclass A:\n    pass"),
+        nbformat.v4.new_code_cell("share = lambda x: x / 2\nfor i in range(3):\n    a = i\n    b = a\n    c = b\n    d = c\n"
+                                  "for i in range(3):\n    print(i)"),
         nbformat.v4.new_code_cell("from workbench.align import NoSuchEstimator\nimport workbench.metrics as m\nm.nope"),
     ])
-    assert _definitions(bad) == ["cell 0: FunctionDef f", "cell 0: ClassDef A"]
+    assert _definitions(bad) == ["cell 0: FunctionDef f", "cell 0: ClassDef A", "cell 1: named lambda share",
+                                 "cell 1: For loop of 4 lines (line 2)"]
+    bad.cells.pop(1)
     refs = _workbench_references(bad)
     assert refs == {"workbench.align.NoSuchEstimator", "workbench.metrics", "workbench.metrics.nope"}
     with pytest.raises(AttributeError):
@@ -191,7 +208,10 @@ def test_01_explore_accounts_executes(workspace):
     nb, _ = _run(workspace, "01_explore_accounts")
     text = _outputs_text(nb)
     assert "image/png" in text, "the static map is drawn"
-    assert "max" in text.lower() and "deviation" in text.lower(), "the scorecard is shown"
+    assert "largest deviation" in text.lower(), "the scorecard is shown, labelled for people"
+    readable = "\n".join(o.get("text", "") + o.get("data", {}).get("text/html", "") + o.get("data", {}).get("text/plain", "")
+                         for cell in _code_cells(nb) for o in cell.get("outputs", []))
+    assert not re.search(r"\d\.\d+e[+-]\d", readable) and "/work/" not in readable, "no scientific notation, no path"
 
 
 @pytest.mark.slow

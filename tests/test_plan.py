@@ -388,3 +388,52 @@ def test_any_plan_round_trips(labels, tmp_path_factory):
     loaded = load_plan(save_plan(plan, tmp_path_factory.mktemp("rt") / "p"))
     assert loaded == plan
     pd.testing.assert_series_equal(loaded.assignments, plan.assignments)
+
+
+# --- the plan as frames and HTML (Plan.to_frame, to_geodataframe, _repr_html_) ----------------------
+
+def _views_plan():
+    import numpy as _np
+
+    accounts = pd.DataFrame({"account_id": [f"a{i}" for i in range(6)], "latitude": 40.0,
+                             "longitude": -100.0 + _np.arange(6) * 0.5, "workload": [1.0, 1.0, 2.0, 2.0, 3.0, 3.0],
+                             "county_fips": ["20051"] * 6})
+    reps = pd.DataFrame({"rep_id": ["r1", "r2"], "name": ["Ann <b>", "Bob"], "latitude": 40.0,
+                         "longitude": [-100.0, -98.0], "territory_id": ["T1", "T2"]})
+    return Plan.from_labels(accounts, ["T1", "T1", "T1", "T2", "T2", None], parameters={"balance_on": ["workload"]},
+                            reps=reps, name="views").lock(["a0"])
+
+
+def test_to_frame_has_one_row_per_account_with_its_territory():
+    frame = _views_plan().to_frame()
+    assert len(frame) == 6 and frame["territory_id"].tolist()[:5] == ["T1", "T1", "T1", "T2", "T2"]
+    assert pd.isna(frame["territory_id"].iloc[5])
+    assert frame["rep_id"].tolist()[:4] == ["r1", "r1", "r1", "r2"] and frame["locked"].tolist()[0] is True
+
+
+def test_to_geodataframe_one_polygon_per_territory_with_totals():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    plan = _views_plan()
+    blocks = gpd.GeoDataFrame({"cell": [f"c{i}" for i in range(6)]},
+                              geometry=[box(-100.25 + 0.5 * i, 39.75, -99.75 + 0.5 * i, 40.25) for i in range(6)],
+                              crs=4326)
+    accounts_cells = plan.accounts.assign(cell=[f"c{i}" for i in range(6)])
+    plan = Plan.from_labels(accounts_cells, plan.labels, parameters={"balance_on": ["workload"]})
+    shapes = plan.to_geodataframe(blocks=blocks, block_col="cell")
+    assert shapes["territory_id"].tolist() == ["T1", "T2"] and shapes.crs.to_epsg() == 4326
+    assert shapes["accounts"].tolist() == [3, 2] and shapes["workload"].tolist() == [4.0, 5.0]
+    assert shapes["workload_deviation"].round(3).tolist() == [-0.111, 0.111]
+    assert shapes.to_crs(5070).area.round(-6).gt(0).all()
+    assert shapes.geometry.iloc[0].covers(blocks.geometry.iloc[2].centroid)
+    default = _views_plan().to_geodataframe()   # county_fips: the bundled counties
+    # one county, held mostly by T1: T2 keeps its row and totals but gets no polygon
+    assert default["territory_id"].tolist() == ["T1", "T2"] and default.geometry.notna().tolist() == [True, False]
+
+
+def test_repr_html_is_an_escaped_summary():
+    text = _views_plan()._repr_html_()
+    assert "Plan views" in text and "6 accounts in 2 territories, 1 unassigned" in text
+    assert "largest deviation workload 11.1%" in text
+    assert "Ann &lt;b&gt;" in text and "<b>" not in text

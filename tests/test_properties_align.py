@@ -70,15 +70,15 @@ def assert_every_account_assigned_once(model, accounts, ids=None):
     assert len(labels) == len(accounts)
     assert not pd.isna(pd.Series(labels, dtype=object)).any()
     assert all(isinstance(label, str) and label for label in labels)
-    assert set(labels) <= set(model.centers_.index)
+    assert set(labels) <= set(model.centres_.index)
     if ids is not None:
-        assert list(model.centers_.index) == list(ids)
+        assert list(model.centres_.index) == list(ids)
 
 
 def assert_imbalance_is_reported(model, accounts, metric="workload"):
     """Loads over *every* territory (empty ones too) versus the report's figures."""
     tolerance = model.report_.tolerance
-    loads = accounts[metric].groupby(model.labels_).sum().reindex(model.centers_.index, fill_value=0.0)
+    loads = accounts[metric].groupby(model.labels_).sum().reindex(model.centres_.index, fill_value=0.0)
     mean = loads.mean()
     deviation = float((loads / mean - 1).abs().max()) if mean > 0 else 0.0
     if deviation > tolerance + 1e-6:
@@ -189,7 +189,7 @@ def test_realignment_keeps_ids_and_locks_and_loses_nobody(accounts, use_locks):
     model = Realignment(lock_col="locked" if use_locks else None)
     model, _ = fit_quietly(model, accounts)
     assert_every_account_assigned_once(model, accounts)
-    assert set(model.centers_.index) == set(accounts["current_territory"])
+    assert set(model.centres_.index) == set(accounts["current_territory"])
     if use_locks:
         locked = accounts["locked"].to_numpy()
         np.testing.assert_array_equal(model.labels_[locked], accounts["current_territory"].to_numpy()[locked])
@@ -282,7 +282,7 @@ def test_contiguous_assigns_whole_blocks_and_loses_nobody(data, n_territories, s
     model = ContiguousTerritories(n_territories=n_territories, block_col="block", random_state=seed)
     if n_territories > len(blocks):
         with pytest.raises(InputError, match=rf"n_territories={n_territories} is more than the {len(blocks)} blocks"):
-            model.fit(accounts, blocks)
+            model.fit(accounts, blocks=blocks)
         return
     model, _ = fit_quietly(model, accounts, blocks=blocks)
     assert_every_account_assigned_once(model, accounts, [f"T{i + 1:03d}" for i in range(n_territories)])
@@ -309,5 +309,5 @@ def test_predict_places_every_new_account_in_a_fitted_territory(accounts, new, n
             continue
         labels = model.predict(new)
         assert len(labels) == len(new)
-        assert set(labels) <= set(model.centers_.index)
+        assert set(labels) <= set(model.centres_.index)
         assert not pd.isna(pd.Series(labels, dtype=object)).any()

@@ -788,7 +788,7 @@ def _name_new_territories(team: pd.DataFrame, model) -> pd.DataFrame:
     new = team[TERRITORY_ID].isna().to_numpy()
     if not opened or not new.any():
         return team
-    centres = model.centers_.loc[opened] if hasattr(model.centers_, "loc") else None
+    centres = model.centres_.loc[opened] if hasattr(model.centres_, "loc") else None
     out = team.copy()
     rows = np.flatnonzero(new)
     if centres is not None and len(centres) == len(rows):

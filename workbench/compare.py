@@ -18,7 +18,8 @@ from workbench.errors import InputError, PlanError
 from workbench.geo import great_circle_km
 from workbench.plan import Plan
 from workbench.labels import show
-from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, LATITUDE, LONGITUDE, METRICS, NAME, TERRITORY_ID, WORKLOAD
+from workbench.schema import (ACCOUNT_ID, COUNTY_FIPS, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, METRICS, NAME,
+                              TERRITORY_ID, WORKLOAD)
 
 #: Label of "no territory" in transfers and moved accounts.
 UNASSIGNED = "(unassigned)"
@@ -167,7 +168,7 @@ class Comparison:
                 f"{self._disruption['accounts_moved']} accounts moved>")
 
 
-def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float = 0.05, *, reps=None,
+def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float = DEFAULT_TOLERANCE, *, reps=None,
                   blocks=None, block_col: str | None = None, adjacency=None) -> Comparison:
     """Compare a proposed alignment to the current one.
 

@@ -163,3 +163,18 @@ def _bridge_components(graph: nx.Graph, geoms: gpd.GeoSeries, ids: np.ndarray) -
         best = int(np.argmin(distances.to_numpy()))
         graph.add_edge(ids[inside[source[best]]], ids[outside[target[best]]], bridge=True)
         main |= component
+
+
+def grid_travel_minutes(lat1, lon1, lat2, lon2, speed_kmh: float = 60.0):
+    """Travel time (minutes) along a north-south then east-west road grid, at ``speed_kmh``.
+
+    A stand-in for a road network: pass it (with :func:`functools.partial` to
+    set the speed) as ``distance=`` of an estimator. Vectorised and
+    broadcasting, like :func:`great_circle_km`.
+
+    Examples
+    --------
+    >>> round(float(grid_travel_minutes(40.0, -100.0, 41.0, -99.0, speed_kmh=60.0)), 1)
+    195.1
+    """
+    return (great_circle_km(lat1, lon1, lat2, lon1) + great_circle_km(lat2, lon1, lat2, lon2)) / speed_kmh * 60.0

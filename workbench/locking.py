@@ -178,7 +178,9 @@ def _utc_now() -> str:
 
 
 def _printable(text: str) -> str:
-    return "".join(c if c.isprintable() else "\ufffd" for c in text)
+    from workbench.safeio import printable
+
+    return printable(text)
 
 
 __all__ = ["folder_lock", "lock_path", "holder", "describe_holder", "recover"]

@@ -219,14 +219,18 @@ def km(value, *, signed: bool = False) -> str:
 
 
 def hours(value, *, signed: bool = False) -> str:
-    """Hours of work, whole: ``1,950 h``.
+    """Hours of work: whole from 10 h up (``1,950 h``), one decimal below (``2.7 h``, an account's load).
 
     Examples
     --------
-    >>> hours(1949.6), hours(-12.2, signed=True)
-    ('1,950 h', '-12 h')
+    >>> hours(1949.6), hours(-12.2, signed=True), hours(2.73), hours(4.0)
+    ('1,950 h', '-12 h', '2.7 h', '4 h')
     """
-    return number(value, 0, signed=signed, unit=" h") if not _missing(value) else MISSING
+    if _missing(value):
+        return MISSING
+    value = float(value)
+    whole = abs(value) >= 9.95 or round(value, 1) == round(value)
+    return number(value, 0 if whole else 1, signed=signed, unit=" h")
 
 
 def yes_no(value) -> str:

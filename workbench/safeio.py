@@ -439,3 +439,61 @@ def write_csv(frame, path: str | os.PathLike, *, escape: bool = True) -> Path:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, lineterminator="\r\n", encoding="utf-8-sig")
     return path
+
+
+def printable(text) -> str:
+    """Text safe to print on a terminal: control characters, bidi overrides and other invisible
+    characters are shown as escapes (``\\x1b``, ``\\u202e``), everything else as is.
+
+    A name holding ESC sequences could clear the screen or forge colours; a right-to-left
+    override could show ``exe.txt`` for ``txt.exe``.
+
+    Examples
+    --------
+    >>> printable("Zürich \\x1b[31mred\\u202e")
+    'Zürich \\\\x1b[31mred\\\\u202e'
+    """
+    text = "" if text is None else str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
+
+
+def refuse_output_over_inputs(output, inputs: dict, option: str) -> None:
+    """Raise :class:`~workbench.errors.InputError` if ``output`` is one of the ``inputs`` or inside one.
+
+    Called before anything is written: ``workbench align accounts.csv --out accounts.csv`` would
+    replace the accounts with the assignments, and an export into the plan folder it reads would
+    change the plan under its own hashes.
+
+    Parameters
+    ----------
+    output : path
+    inputs : dict
+        What each input is called (e.g. ``"ACCOUNTS"``, ``"--reps"``) -> its path (None: not given).
+    option : str
+        The output's option, for the message (``"--out"``).
+
+    Examples
+    --------
+    >>> refuse_output_over_inputs("out.csv", {"ACCOUNTS": "accounts.csv"}, "--out")
+    >>> refuse_output_over_inputs("accounts.csv", {"ACCOUNTS": "accounts.csv"}, "--out")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: --out accounts.csv is the input ACCOUNTS (accounts.csv); writing it would destroy what it was made from: give another path
+    """
+    from workbench.errors import InputError
+
+    if output is None or not str(output):
+        return
+    out = Path(os.path.realpath(output))
+    for what, source in inputs.items():
+        if source is None or not str(source):
+            continue
+        src = Path(os.path.realpath(source))
+        if out == src:
+            raise InputError(f"{option} {output} is the input {what} ({source}); writing it would destroy what "
+                             "it was made from: give another path")
+        if src.is_dir() and src in out.parents:
+            raise InputError(f"{option} {output} is inside the input {what} ({source}); writing there would change "
+                             "it: give a path outside it")

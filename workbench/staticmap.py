@@ -39,6 +39,9 @@ from workbench.metrics import deviation_from_mean, territory_loads
 from workbench.schema import ACCOUNT_ID, LATITUDE, LONGITUDE, TERRITORY_ID, WGS84
 from workbench.shapes import block_labels, point_cells
 
+#: Smallest deviation (a share) the diverging colour scale spans, so a near-balanced plan is not painted
+#: deep red and blue for differences of a percent.
+MIN_COLOUR_RANGE = 0.05
 #: Above this many accounts, account dots are left out of static maps.
 MAX_DOTS = 3000
 
@@ -203,7 +206,7 @@ def plot_plan(plan, *, accounts=None, ax=None, blocks=None, block_col=None, colo
             raise InputError(f"color_by={color_by!r} is neither 'territory' nor a column of the accounts "
                              f"(columns: {list(accounts.columns)})")
         deviation = deviation_from_mean(territory_loads(accounts, labels, [color_by]))[color_by]
-        limit = max(float(deviation.abs().max()), 0.05)
+        limit = max(float(deviation.abs().max()), MIN_COLOUR_RANGE)
         fills = np.array(deviation_colors(shapes[TERRITORY_ID].map(deviation).to_numpy(), limit), dtype=object)
         pale_fills = [_paler(c) for c in deviation_colors(pale[TERRITORY_ID].map(deviation).to_numpy(), limit)]
         bar = ScalarMappable(norm=Normalize(-limit * 100, limit * 100), cmap=DIVERGING)

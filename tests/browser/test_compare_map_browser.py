@@ -79,7 +79,7 @@ def _notebook_errors(page) -> str:
                      .filter(has_text="Error").all_inner_texts())[-3000:]
 
 
-def _wait(page, script: str, what: str, arg=None, timeout: int = 30_000) -> None:
+def _wait(page, script: str, what: str, arg=None, timeout: int = 60_000) -> None:
     """Wait for a page condition; on timeout say what was awaited and show the notebook's errors."""
     try:
         page.wait_for_function(script, arg=arg, timeout=timeout)

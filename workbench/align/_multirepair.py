@@ -130,7 +130,7 @@ def multi_repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, 
     """
     labels = np.asarray(labels).copy()
     targets = np.asarray(targets, dtype=float)
-    n_t, n_m = len(targets), shares.shape[1]
+    n_t = len(targets)
     width = cand.shape[1] if width is None else min(width, cand.shape[1])
     cand, cand_cost = cand[:, :width], cand_cost[:, :width]
     free = movable & ~frozen[labels]

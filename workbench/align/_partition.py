@@ -37,6 +37,16 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 from scipy.sparse.csgraph import connected_components
+from sklearn.utils import check_random_state
+
+from workbench.schema import DEFAULT_TOLERANCE
+
+#: Recombinations (merge two parts, re-split along a random spanning tree) allowed per part before the
+#: local search gives up: each one is costly, and a few per part were enough on every graph we tried.
+RECOMBINATIONS_PER_PART = 4
+#: Rounds of compactness polishing once the partition is within tolerance: polishing gains little after
+#: the first few dozen rounds, and every round costs as much as a balancing one.
+POLISH_ROUNDS = 50
 
 
 @dataclass
@@ -237,7 +247,7 @@ class _Articulation:
 
 
 def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_parts, max_iter,
-            preferred=None, polish=True, progress=None, band=0.0):
+            preferred=None, polish=True, progress=None, band=0.0, recombine_rng=None):
     """Local search of boundary moves; returns ``(labels, rounds, largest fixable deviation)``."""
     labels = labels.copy()
     n, n_metrics = weights.shape
@@ -257,8 +267,8 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
     counts = np.bincount(labels, minlength=k)
     movable = ~fixed[src]
     giant = (weights > 1.0 + tolerance + 1e-12).any(axis=1)
-    rng = np.random.default_rng(0)
-    recombinations, max_recombinations = 0, 4 * k
+    rng = np.random.default_rng() if recombine_rng is None else recombine_rng
+    recombinations, max_recombinations = 0, RECOMBINATIONS_PER_PART * k
 
     def move(node, donor, receiver):
         labels[node] = receiver
@@ -284,7 +294,7 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
             if not polish:
                 break
             polishing = True
-        if polishing and (polish_rounds >= 50 or not within):
+        if polishing and (polish_rounds >= POLISH_ROUNDS or not within):
             break
         a = labels[src]
         c = labels[dst]
@@ -379,7 +389,6 @@ def _recombine(labels, loads, weights, edges, fixed, frozen, giant, band, move, 
     lowers the pair's cost. With ``preferred`` (current territories) the
     split that moves the least weight among those within tolerance wins.
     """
-    k = len(loads)
     cost = _cost(loads, band).sum(axis=1)
     cost[frozen] = -1.0
     cost[np.unique(labels[giant])] = -1.0  # a part around a too-heavy node cannot get better
@@ -497,8 +506,9 @@ def _swap(labels, loads, weights, csr, articulation, src, dst, movable, frozen, 
     return False
 
 
-def partition(n_parts, edges, weights, xyz, *, tolerance=0.05, initial=None, fixed=None,
-              frozen_parts=(), max_iter=2000, preferred=None, polish=True, progress=None, rng=None) -> PartitionResult:
+def partition(n_parts, edges, weights, xyz, *, tolerance=DEFAULT_TOLERANCE, initial=None, fixed=None,
+              frozen_parts=(), max_iter=2000, preferred=None, polish=True, progress=None, rng=None,
+              random_state=None) -> PartitionResult:
     """Split a graph into ``n_parts`` connected parts of balanced weight.
 
     Parameters
@@ -530,6 +540,9 @@ def partition(n_parts, edges, weights, xyz, *, tolerance=0.05, initial=None, fix
         After reaching the tolerance, move nodes to nearer adjacent centres.
     rng : numpy.random.Generator, optional
         Turn the bisection cuts at random (restarts); default the plain cuts.
+    random_state : int, RandomState or None
+        Seed of the random spanning trees of the recombination step (the only
+        other randomness): the same seed gives the same partition.
 
     Examples
     --------
@@ -550,8 +563,9 @@ def partition(n_parts, edges, weights, xyz, *, tolerance=0.05, initial=None, fix
         labels = np.asarray(initial, dtype=np.int64).copy()
     labels = repair_connectivity(n, edges, labels, weights, fixed, frozen_parts, n_parts)
     repaired = labels.copy()
+    recombine_rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
     common = dict(n_parts=n_parts, fixed=fixed, frozen_parts=frozen_parts, preferred=preferred, polish=polish,
-                  progress=progress)
+                  progress=progress, recombine_rng=recombine_rng)
     band = 0.0 if preferred is None else tolerance / 2
     labels, rounds, deviation = balance(labels, edges, weights, xyz, tolerance, max_iter=max_iter, band=band, **common)
     if band > 0 and deviation > tolerance + 1e-12 and rounds < max_iter:

@@ -24,6 +24,19 @@ _INSIDE = 0.999
 _POLISH = 0.8
 
 
+#: Shares of the tolerance the min-cost-flow repair aims at: first just inside it (95%: the greedy moves after
+#: the flow must not push a territory back over), then, if still out, tighter (85%) to leave more room.
+FLOW_SHARES = (0.95, 0.85)
+#: Rounds of the exact (one account at a time) greedy repair, the last resort: enough to move the few lumpy
+#: accounts left over on every sample we measured, bounded so a hopeless case ends in seconds.
+EXACT_REPAIR_ROUNDS = 400
+#: Cells the start-up aggregates the accounts into: per territory (enough for the bisection to cut each
+#: territory's share finely) ...
+CELLS_PER_TERRITORY = 200
+#: ... and at least this many (below it aggregating saves nothing: the bisection of 20,000 points takes ms).
+MIN_CELLS = 20_000
+
+
 def current_setup(accounts, current_col, lock_col, locked_territories, n_territories=None, ids=None):
     """Territory ids, current index per account, pinned accounts and frozen territories.
 
@@ -68,7 +81,7 @@ def repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed,
                                     own_cost, movable, frozen)
 
     # Flow at 95% of the tolerance first (when asked), then greedy; if still out, a tighter flow (85%) and greedy.
-    for attempt, share in enumerate((0.95, 0.85)):
+    for attempt, share in enumerate(FLOW_SHARES):
         if attempt == 1 and within:
             break
         if attempt == 1 or flow_first:
@@ -78,7 +91,7 @@ def repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed,
         rounds += r
     if not within:
         labels, r, within = _balance.greedy_repair(labels, shares, target, low, high, cand, cand_cost, own_cost,
-                                                   movable, frozen, aim=aim, exact=True, max_rounds=400)
+                                                   movable, frozen, aim=aim, exact=True, max_rounds=EXACT_REPAIR_ROUNDS)
         rounds += r
     if not within:  # several metrics with lumpy accounts: swaps and moves across each border
         labels, r, within = _multirepair.multi_repair(labels, shares, targets, tolerance * _INSIDE, cand, cand_cost,
@@ -239,7 +252,8 @@ class BalancedTerritories(TerritoryEstimator):
                               for a in range(3)], axis=1)
         free_targets = np.maximum(targets - fixed_load, 1e-9)
         rng = check_random_state(self.random_state)
-        cell_xyz, cell_w = _balance.aggregate_points(xyz[free], weight[free], max(200 * n_t, 20_000), rng)
+        cell_xyz, cell_w = _balance.aggregate_points(xyz[free], weight[free],
+                                                     max(CELLS_PER_TERRITORY * n_t, MIN_CELLS), rng)
         if centres is None:
             groups = _balance.bisection_labels(cell_xyz, cell_w, n_t)
             centres = unit_centres(cell_xyz, groups, cell_w, n_t)

@@ -3,7 +3,7 @@
 The estimators in :mod:`workbench.align` (and the block-based ones built on
 them) follow scikit-learn: ``__init__`` only stores parameters, ``fit``
 checks the accounts, computes, and sets ``labels_`` (one territory id per
-account row, a numpy array of str), ``centers_`` (DataFrame indexed by
+account row, a numpy array of str), ``centres_`` (DataFrame indexed by
 ``territory_id`` with latitude/longitude) and ``report_`` (an
 :class:`~workbench.align.report.AlignmentReport`).
 
@@ -430,7 +430,7 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
     def _set_results(self, accounts, label_idx, ids, centres_xyz, *, balance_on, tolerance, targets=None,
                      current=None, lower_bound_share=None, n_iter=0, converged=True, seconds=0.0,
                      contiguous=None, extra_warnings=(), distance=None):
-        """Store ``labels_``, ``centers_``, ``report_`` and what ``predict`` needs."""
+        """Store ``labels_``, ``centres_``, ``report_`` and what ``predict`` needs."""
         from workbench.align.report import build_report
 
         ids = np.asarray(ids, dtype=object)
@@ -440,7 +440,7 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
         self.n_features_in_ = len(self.feature_names_in_)
         self._fit_fingerprint = _fingerprint(accounts)
         self.territory_ids_ = ids
-        self.centers_ = centres_frame(centres_xyz, ids)
+        self.centres_ = centres_frame(centres_xyz, ids)
         self._centres_xyz = centres_xyz
         self._balance_on = list(balance_on)
         shares = None if targets is None else np.asarray(targets, dtype=float) / np.sum(targets)
@@ -467,7 +467,9 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
         accounts already placed stays within ``target * (1 + tolerance)`` on
         every balanced metric. When none of the nearest candidates has room,
         it goes to the candidate least loaded relative to its target. The
-        loads including the new accounts are left in ``predict_loads_``.
+        room is measured with the estimator's own ``tolerance``; an estimator
+        that balances nothing (k-means) places each at the nearest territory. Nothing of
+        the fitted estimator changes: the same call gives the same answer.
 
         Parameters
         ----------
@@ -491,9 +493,7 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
                 raise InputError("the fit used a precomputed distance matrix: pass distance= with the new "
                                  "accounts x sites distances to predict")
             fit_distance = distance
-        label, loads = self._place(new_accounts, fit_distance, start=None)
-        if loads is not None:
-            self.predict_loads_ = pd.DataFrame(loads, index=self.loads_.index, columns=balance_on)
+        label, _ = self._place(new_accounts, fit_distance, start=None)
         return self.territory_ids_[label]
 
     def _place(self, new_accounts, fit_distance, *, start=None):
@@ -511,8 +511,10 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
         cand, cost = model.candidates(self._centres_xyz)
         order = np.argsort(cost, axis=1, kind="stable")
         cand = np.take_along_axis(cand, order, axis=1)
-        if not balance_on:
+        tolerance = self.get_params().get("tolerance")
+        if not balance_on or tolerance is None:  # nothing balanced (k-means): the nearest territory
             return cand[:, 0], None
+        tolerance = check_tolerance(tolerance)
         values = new_accounts[balance_on].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
         if start is None:
             loads = self.loads_.to_numpy(dtype=float).copy()
@@ -520,7 +522,6 @@ class TerritoryEstimator(ClusterMixin, BaseEstimator):
         else:
             loads = np.asarray(start, dtype=float).copy()
             totals = values.sum(axis=0)
-        tolerance = getattr(self, "tolerance", 0.05)
         upper = np.outer(self.target_shares_, totals) * (1 + tolerance)
         label = np.full(len(values), -1)
         for rank in range(cand.shape[1]):

@@ -108,10 +108,11 @@ class ContiguousTerritories(TerritoryEstimator):
         ``"median"``, the districting literature's unweighted sum of the
         distances of the blocks to their territory's median block. Both are
         reported in ``report_.dispersion`` whichever is chosen.
-    max_seconds : float or None, default 3.0
+    max_seconds : float, None or "auto", default "auto"
         Time budget of the improvement phase (0 skips it; None: until it
-        converges). The phase is deterministic for a ``random_state`` when it
-        converges within the budget (``report_.dispersion["stopped"]``).
+        converges; "auto": 3 s, or one second per 500 blocks up to 6 s on
+        bigger graphs). The phase is deterministic for a ``random_state``
+        when it converges within the budget (``report_.dispersion["search"]["stopped"]``).
     move_penalty : float, optional
         With ``current_col``: run the improvement phase too, a block that
         leaves its current territory costing as much as ``move_penalty`` km
@@ -123,7 +124,7 @@ class ContiguousTerritories(TerritoryEstimator):
         Territory of every account row.
     block_labels_ : pandas.Series
         Territory of every block (index block id).
-    centers_ : pandas.DataFrame
+    centres_ : pandas.DataFrame
         Index ``territory_id``: latitude, longitude.
     adjacency_ : networkx.Graph
         The block graph used (bridges have ``bridge=True``).
@@ -142,7 +143,7 @@ class ContiguousTerritories(TerritoryEstimator):
     >>> accounts = pd.DataFrame({"account_id": blocks["block_id"], "block": blocks["block_id"],
     ...                          "latitude": [y + 0.5 for _, y in cells], "longitude": [x + 0.5 for x, _ in cells],
     ...                          "workload": 1.0})
-    >>> model = ContiguousTerritories(n_territories=4, block_col="block").fit(accounts, blocks)
+    >>> model = ContiguousTerritories(n_territories=4, block_col="block").fit(accounts, blocks=blocks)
     >>> model.report_.contiguous, model.report_.max_deviation
     (True, {'workload': 0.0})
     >>> model.block_labels_.value_counts().tolist()
@@ -154,7 +155,7 @@ class ContiguousTerritories(TerritoryEstimator):
     def __init__(self, n_territories=None, *, balance_on=(WORKLOAD,), tolerance=DEFAULT_TOLERANCE,
                  block_col=COUNTY_FIPS, random_state=None, lock_col=None, current_col=None,
                  locked_territories=(), adjacency=None, max_iter=2000, n_init=4, strict=False, progress=False,
-                 objective="weighted", max_seconds=DEFAULT_MAX_SECONDS, move_penalty=None):
+                 objective="weighted", max_seconds="auto", move_penalty=None):
         self.n_territories = n_territories
         self.balance_on = balance_on
         self.tolerance = tolerance
@@ -172,13 +173,15 @@ class ContiguousTerritories(TerritoryEstimator):
         self.max_seconds = max_seconds
         self.move_penalty = move_penalty
 
-    def fit(self, accounts, blocks=None, y=None):
+    def fit(self, accounts, y=None, *, blocks=None):
         """Align ``accounts`` into contiguous territories of whole ``blocks``; return self.
 
         Parameters
         ----------
         accounts : pandas.DataFrame
             Standard account columns, the balanced metrics and ``block_col``.
+        y : None
+            Ignored (scikit-learn's place for a target).
         blocks : geopandas.GeoDataFrame, optional
             Block polygons with ``block_id`` (or ``block_col``) and geometry,
             e.g. from :func:`workbench.io.load_blocks`. Optional when
@@ -213,6 +216,7 @@ class ContiguousTerritories(TerritoryEstimator):
             preferred = initial.copy()
             fixed |= np.isin(initial, frozen_parts)
         self._check_search_params()
+        self._phase_seconds = self._budget(n_blocks)
         giant = (weights > 1 + tolerance + 1e-12).any(axis=1)
         node_weight, points = objective_points(bg, acc_block, acc_xyz, accounts, self.objective)
         result = self._search(k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred,
@@ -259,14 +263,20 @@ class ContiguousTerritories(TerritoryEstimator):
                                            seconds=time.perf_counter() - start)
         return self
 
+    def _budget(self, n_blocks: int):
+        """The improvement phase's seconds: ``max_seconds``, with "auto" resolved for ``n_blocks``."""
+        if isinstance(self.max_seconds, str):
+            return float(min(2 * DEFAULT_MAX_SECONDS, max(DEFAULT_MAX_SECONDS, n_blocks / 500)))
+        return None if self.max_seconds is None else float(self.max_seconds)
+
     def _check_search_params(self):
         if self.objective not in OBJECTIVES:
             raise InputError(f"objective must be one of {', '.join(map(repr, OBJECTIVES))}, got {self.objective!r}")
         budget = self.max_seconds
-        if budget is not None and (isinstance(budget, bool) or not isinstance(budget, (int, float, np.number))
-                                   or not budget >= 0):
-            raise InputError(f"max_seconds must be a number of seconds >= 0 (or None: until the search converges), "
-                             f"got {budget!r}")
+        if budget is not None and not (isinstance(budget, str) and budget == "auto") and (
+                isinstance(budget, bool) or not isinstance(budget, (int, float, np.number)) or not budget >= 0):
+            raise InputError(f"max_seconds must be a number of seconds >= 0, 'auto' or None (until the search "
+                             f"converges), got {budget!r}")
         penalty = self.move_penalty
         if penalty is not None and (isinstance(penalty, bool) or not isinstance(penalty, (int, float, np.number))
                                     or not penalty >= 0):
@@ -277,19 +287,33 @@ class ContiguousTerritories(TerritoryEstimator):
 
     def _improve(self, labels, bg, weights, points, node_weight, tolerance, fixed, frozen_parts, preferred, giant):
         """The improvement phase (see :mod:`workbench.align.contiguous_search`); None when it does not run."""
-        if self.max_seconds == 0 or (preferred is not None and self.move_penalty is None):
+        if self._phase_seconds == 0 or (preferred is not None and self.move_penalty is None):
             return None
         penalty = 0.0 if self.move_penalty is None else float(self.move_penalty) * node_weight
-        budget = self.max_seconds
+        budget = self._phase_seconds
         if budget is not None:  # a repair of the start counts against the phase's budget
             budget = max(float(budget) - getattr(self, "_repair_seconds", 0.0), float(budget) / 4)
+        k = len(np.unique(labels))
+        frozen = np.isin(np.arange(k), frozen_parts)
+        targets = None
+        if giant.any():
+            # Blocks heavier than a territory: the other territories share what is left, so their target
+            # is their own mean (as feasible_deviation measures them); the giants' territories may only shed.
+            loads = np.zeros((k, weights.shape[1]))
+            np.add.at(loads, labels, weights)
+            giant_load = np.zeros_like(loads)
+            np.add.at(giant_load, labels[giant], weights[giant])
+            rest = ~frozen & ~np.isin(np.arange(k), labels[giant])
+            if rest.any():
+                rest_mean = (loads[~frozen].sum(axis=0) - giant_load[~frozen].sum(axis=0)) / rest.sum()
+                targets = np.ones_like(loads)
+                targets[rest] = np.where(rest_mean > 0, rest_mean, 1.0)
         with progress_bar(self.progress, None, "contiguous: dispersion") as bar:
             search = improve_partition(
                 labels, bg.edges, weights, points, tolerance=tolerance, objective=self.objective,
-                node_weight=node_weight, fixed=fixed, frozen_parts=frozen_parts, reference=preferred,
-                move_penalty=penalty, max_seconds=budget, random_state=self.random_state, progress=bar)
-        k = len(np.unique(labels))
-        frozen = np.isin(np.arange(k), frozen_parts)
+                node_weight=node_weight, targets=targets, fixed=fixed, frozen_parts=frozen_parts,
+                reference=preferred, move_penalty=penalty, max_seconds=budget, random_state=self.random_state,
+                progress=bar)
 
         def deviation(lab):
             loads = np.zeros((k, weights.shape[1]))
@@ -313,20 +337,22 @@ class ContiguousTerritories(TerritoryEstimator):
         seed = check_random_state(self.random_state).randint(2**31 - 1)
         rng = np.random.default_rng(seed)
         best, rounds = None, 0
-        repairing = initial is None and self.max_seconds != 0
+        repairing = initial is None and self._phase_seconds != 0
+        giant = objective_data[2]
         # The repair stage does better than long balancing rounds on lumpy multi-metric data.
         max_iter = min(self.max_iter, _ROUNDS_BEFORE_REPAIR) if repairing else self.max_iter
         self._repair_seconds = 0.0
         with progress_bar(self.progress, max_iter * restarts, "contiguous") as bar:
             for attempt in range(restarts):
+                if repairing and attempt > 0 and self._repair_seconds >= self._repair_total():
+                    break  # the repair budget is spent: keep the best so far
                 result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
                                    frozen_parts=frozen_parts, max_iter=max_iter, preferred=preferred,
-                                   polish=initial is None and not repairing, progress=bar,
-                                   rng=None if attempt == 0 else rng)
+                                   polish=initial is None and (not repairing or giant.any()), progress=bar,
+                                   rng=None if attempt == 0 else rng,
+                                   random_state=seed + attempt)
                 rounds += result.n_iter
                 if not result.converged and repairing:
-                    if attempt > 0 and self._repair_seconds >= self._repair_total():
-                        break  # the repair budget is spent: keep the best so far
                     started = time.perf_counter()
                     self._repair(result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt)
                     self._repair_seconds += time.perf_counter() - started
@@ -339,7 +365,7 @@ class ContiguousTerritories(TerritoryEstimator):
 
     def _repair_total(self) -> float:
         """Seconds the repair of starts outside the tolerance may take in all (of the phase's budget)."""
-        return 0.75 * (4.0 if self.max_seconds is None else float(self.max_seconds))
+        return 0.75 * (4.0 if self._phase_seconds is None else self._phase_seconds)
 
     def _repair(self, result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt):
         """Try the improvement phase's repair stage on a start outside the tolerance (updates ``result``)."""

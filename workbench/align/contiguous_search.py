@@ -618,7 +618,7 @@ def _reassign(state: _State, rng, scale: float, deadline: float, n_candidates: i
     pairs = np.unique(rows * k + options.ravel())
     rows, cols = pairs // k, pairs % k
     fixed = ~state.movable_edge_node
-    stay = (~fixed[rows] & ~state.frozen[state.labels[rows]]) | (cols == state.labels[rows])
+    stay = (cols == state.labels[rows]) | (~fixed[rows] & ~state.frozen[state.labels[rows]] & ~state.frozen[cols])
     rows, cols = rows[stay], cols[stay]
     cost = state.obj.q[rows] * np.linalg.norm(state.coords[rows] - centres[cols], axis=1)
     if state.penalty is not None:
@@ -724,7 +724,7 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         At most this many perturbations (default unlimited).
     patience : int, optional
         Stop after this many perturbations without a new best plan
-        (default ``max(40, 6 * k)``).
+        (default ``max(150, 20 * k)``).
     random_state : int, RandomState or None
         Seeds the perturbations.
     progress : tqdm-like, optional
@@ -781,7 +781,7 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         if (penalty < 0).any() or not np.isfinite(penalty).all():
             raise InputError("move_penalty must be finite and non-negative")
     deadline = math.inf if max_seconds is None else started + float(max_seconds)
-    patience = max(40, 6 * k) if patience is None else int(patience)
+    patience = max(150, 20 * k) if patience is None else int(patience)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
 
     state = _State(labels.copy(), edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)

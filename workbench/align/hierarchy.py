@@ -69,10 +69,10 @@ class RegionGrouping(BaseEstimator):
 
     Attributes
     ----------
-    labels_ : pandas.Series
+    labels_ : numpy.ndarray of str
+        Group of every account row, as for every estimator (to fit the next level on).
+    groups_ : pandas.Series
         Group of every unit (index ``territory_id``, name ``region``).
-    account_labels_ : numpy.ndarray of str
-        Group of every account row (to fit the next level on).
     unit_adjacency_ : networkx.Graph
         Graph of the units used for contiguity.
     report_ : AlignmentReport
@@ -85,8 +85,8 @@ class RegionGrouping(BaseEstimator):
     >>> accounts = pd.DataFrame({"latitude": 40.0, "longitude": [-100.0, -99.0, -98.0, -97.0, -96.0, -95.0],
     ...                          "workload": 1.0})
     >>> territories = ["T1", "T2", "T3", "T4", "T5", "T6"]
-    >>> grouping = RegionGrouping(n_regions=3).fit(accounts, territories)
-    >>> grouping.labels_.groupby(grouping.labels_).size().tolist()
+    >>> grouping = RegionGrouping(n_regions=3).fit(accounts, territories=territories)
+    >>> grouping.groups_.groupby(grouping.groups_).size().tolist()
     [2, 2, 2]
     >>> grouping.report_.contiguous, grouping.report_.max_deviation
     (True, {'workload': 0.0})
@@ -106,16 +106,19 @@ class RegionGrouping(BaseEstimator):
         self.objective = objective
         self.max_seconds = max_seconds
 
-    def fit(self, accounts, labels, blocks=None, block_col=None, adjacency=None):
-        """Group the units in ``labels`` (one per account row) into regions; return self.
+    def fit(self, accounts, y=None, *, territories=None, blocks=None, block_col=None, adjacency=None):
+        """Group the units in ``territories`` (one per account row) into regions; return self.
 
         Parameters
         ----------
         accounts : pandas.DataFrame
             Latitude, longitude and the balanced metrics (and ``block_col``
             when blocks are given).
-        labels : array-like or pandas.Series
-            The unit of every account row: its territory (or region, to build areas).
+        y : None
+            Ignored (scikit-learn's place for a target).
+        territories : array-like or pandas.Series
+            The unit of every account row: its territory (or region, to build
+            areas), e.g. a fitted estimator's ``labels_``.
         blocks : geopandas.GeoDataFrame, optional
             Block polygons: territories are adjacent when their blocks touch.
         block_col : str, optional
@@ -125,10 +128,12 @@ class RegionGrouping(BaseEstimator):
             Block graph (nodes block ids), e.g. ``ContiguousTerritories().adjacency_``.
         """
         start = time.perf_counter()
+        if territories is None:
+            raise TypeError("RegionGrouping.fit needs territories=: the territory (or region) of every account row")
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
         accounts = check_accounts(accounts, balance_on)
-        unit_of = _unit_labels(accounts, labels)
+        unit_of = _unit_labels(accounts, territories)
         units, unit_idx = np.unique(unit_of, return_inverse=True)
         n_units = len(units)
         k = self._n_regions(n_units)
@@ -151,7 +156,7 @@ class RegionGrouping(BaseEstimator):
         notes += giant_block_notes(units, weights, balance_on, tolerance, k, what="territory")
         search_edges = graph.edges if self.contiguous else np.array(
             [(a, b) for a in range(n_units) for b in range(a + 1, n_units)], dtype=np.int64).reshape(-1, 2)
-        result = partition(k, search_edges, weights, xyz, tolerance=tolerance)
+        result = partition(k, search_edges, weights, xyz, tolerance=tolerance, random_state=self.random_state)
         labels = result.labels
         if self.objective not in OBJECTIVES:
             raise InputError(f"objective must be one of {', '.join(map(repr, OBJECTIVES))}, got {self.objective!r}")
@@ -166,13 +171,13 @@ class RegionGrouping(BaseEstimator):
             labels = search.labels
         contiguous = is_contiguous(n_units, graph.edges, labels)
         region = np.asarray(ids, dtype=object)[labels]
-        self.labels_ = pd.Series(region, index=pd.Index(units, name=TERRITORY_ID), name=REGION)
+        self.groups_ = pd.Series(region, index=pd.Index(units, name=TERRITORY_ID), name=REGION)
+        self.labels_ = region[unit_idx]
         self.feature_names_in_ = np.asarray([LATITUDE, LONGITUDE, *balance_on], dtype=object)
         self.n_features_in_ = len(self.feature_names_in_)
-        self.account_labels_ = region[unit_idx]
         self.unit_adjacency_ = graph.graph
         self.report_ = build_report(
-            accounts, self.account_labels_, method=self._method, balance_on=balance_on, tolerance=tolerance,
+            accounts, self.labels_, method=self._method, balance_on=balance_on, tolerance=tolerance,
             contiguous=contiguous, n_iter=result.n_iter, converged=result.converged,
             seconds=time.perf_counter() - start, extra_warnings=notes)
         return self
@@ -199,16 +204,16 @@ class RegionGrouping(BaseEstimator):
         Examples
         --------
         >>> accounts = pd.DataFrame({"latitude": 0.0, "longitude": [0.0, 1.0], "workload": 1.0})
-        >>> RegionGrouping(1).fit(accounts, ["a", "b"]).transform(["b", "a"]).tolist()
+        >>> RegionGrouping(1).fit(accounts, territories=["a", "b"]).transform(["b", "a"]).tolist()
         ['R1', 'R1']
         """
-        check_is_fitted(self, "labels_")
+        check_is_fitted(self, "groups_")
         keys = pd.Series(np.asarray(labels)).astype(str)
-        unknown = ~keys.isin(self.labels_.index)
+        unknown = ~keys.isin(self.groups_.index)
         if unknown.any():
             raise InputError(f"territories {keys[unknown].unique()[:5].tolist()} were not in the fit; "
                              "refit the grouping with them")
-        return self.labels_.reindex(keys.to_numpy()).to_numpy()
+        return self.groups_.reindex(keys.to_numpy()).to_numpy()
 
 
 def _workload(accounts) -> np.ndarray:
@@ -316,9 +321,9 @@ def build_hierarchy(accounts, labels, levels=None, *, balance_on=(WORKLOAD,), to
         grouping = RegionGrouping(n_groups, balance_on=balance_on, tolerance=tolerance, contiguous=contiguous,
                                   prefix=str(name)[:1].upper(), objective=objective, max_seconds=max_seconds,
                                   random_state=random_state)
-        grouping.fit(accounts, current, blocks=blocks, block_col=block_col, adjacency=adjacency)
+        grouping.fit(accounts, territories=current, blocks=blocks, block_col=block_col, adjacency=adjacency)
         previous = table.columns[-1] if len(table.columns) else None
         keys = table.index.to_numpy() if previous is None else table[previous].to_numpy()
-        table[name] = grouping.labels_.reindex(keys).to_numpy()
-        current = grouping.account_labels_
+        table[name] = grouping.groups_.reindex(keys).to_numpy()
+        current = grouping.labels_
     return table

@@ -45,10 +45,14 @@ from workbench.geo import EARTH_RADIUS_KM
 from workbench.labels import fill_from_neighbours
 from workbench.schema import COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, WORKLOAD
 
+#: Share of the tolerance the block flows aim at: whole blocks overshoot their share, so aim inside it.
 _INSIDE = 0.9
 
 #: Rounds of bordering flows carried out with whole blocks.
 _ROUNDS = 8
+#: Rounds of re-joining cut-off pieces to a neighbouring territory: each round joins every piece
+#: at once, so a handful suffice; the bound only stops a pathological graph.
+REJOIN_ROUNDS = 50
 
 
 class ContiguousRealignment(TerritoryEstimator):
@@ -242,7 +246,8 @@ class ContiguousRealignment(TerritoryEstimator):
                 finish = partition(len(open_), bg.edges, block_w * scale[0], bg.xyz, tolerance=tolerance,
                                    initial=index[labels_b], fixed=fixed_b,
                                    frozen_parts=np.flatnonzero(frozen[open_]).tolist(), max_iter=self.max_iter,
-                                   preferred=np.where(index[current_b] >= 0, index[current_b], -1), polish=False)
+                                   preferred=np.where(index[current_b] >= 0, index[current_b], -1), polish=False,
+                                   random_state=self.random_state)
                 labels_b = open_[finish.labels]
                 rounds += finish.n_iter
                 excess = _transfer._excess(labels_b, block_w, targets, tolerance, frozen, base)
@@ -469,7 +474,7 @@ def connect(labels, edges, weight, origin, targets, n_t, fixed):
     labels = labels.copy()
     n = len(labels)
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    for _ in range(50):
+    for _ in range(REJOIN_ROUNDS):
         same = labels[edges[:, 0]] == labels[edges[:, 1]]
         graph = sparse.coo_matrix((np.ones(int(same.sum())), (edges[same, 0], edges[same, 1])), shape=(n, n))
         _, comp = connected_components(graph, directed=False)

@@ -14,7 +14,7 @@ from workbench.align.base import (
 )
 from workbench.errors import InputError
 from workbench.geo import to_unit_xyz
-from workbench.schema import CAPACITY_HOURS, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, REP_ID, WORKLOAD
+from workbench.schema import CAPACITY_HOURS, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, REP_ID, TERRITORY_ID, WORKLOAD
 
 
 def rep_sites(reps, capacity_col: str | None = CAPACITY_HOURS):
@@ -111,7 +111,7 @@ class RepAnchoredTerritories(TerritoryEstimator):
         self.random_state = random_state
         self.progress = progress
 
-    def fit(self, accounts, y=None, reps=None):
+    def fit(self, accounts, y=None, *, reps=None):
         """Assign ``accounts`` to the ``reps`` (DataFrame: rep_id, latitude, longitude[, capacity_hours])."""
         from workbench.align.balanced import current_setup, polish, repair
 
@@ -154,3 +154,22 @@ class RepAnchoredTerritories(TerritoryEstimator):
             accounts, labels, ids, homes, balance_on=balance_on, tolerance=tolerance, targets=targets,
             current=None if current is None else np.asarray(ids, dtype=object)[current],
             n_iter=n_iter + rounds, converged=within, seconds=time.perf_counter() - start, distance=self.distance)
+
+
+def rep_territory_ids(labels, reps: pd.DataFrame) -> np.ndarray:
+    """Rep-anchored labels (rep ids) renamed to the reps' ``territory_id``; a rep without one keeps its rep id.
+
+    Use it to compare a rep-anchored alignment with the current territories
+    (and as ``labels=`` of :meth:`workbench.plan.Plan.from_fit`).
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2"], "territory_id": ["T07", None]})
+    >>> rep_territory_ids(np.array(["R2", "R1"]), reps).tolist()
+    ['R2', 'T07']
+    """
+    labels = pd.Series(np.asarray(labels, dtype=object))
+    if TERRITORY_ID not in reps.columns:
+        return labels.to_numpy(dtype=object)
+    mapping = reps.assign(**{REP_ID: reps[REP_ID].astype(str)}).set_index(REP_ID)[TERRITORY_ID].dropna()
+    return labels.map(mapping.astype(str)).fillna(labels).to_numpy(dtype=object)

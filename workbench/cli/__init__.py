@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 import warnings
 
@@ -68,6 +69,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: still one line (WORKBENCH_DEBUG=1 shows the traceback)
+        if os.environ.get("WORKBENCH_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} (this is a bug in workbench: please "
+              "report it with the command; WORKBENCH_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 2
 
 
 def _one_line(exc: BaseException) -> str:

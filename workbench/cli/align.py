@@ -71,6 +71,10 @@ def register(subparsers) -> None:
     parser.add_argument("--move-penalty-km", type=float, metavar="KM",
                         help="with --current: km of distance one unit of moved workload is worth (default: the "
                              "current plan's compactness)")
+    parser.add_argument("--objective", choices=("weighted", "median"),
+                        help="with --blocks: the dispersion the contiguous improvement phase lowers: weighted "
+                             "(default; workload-weighted mean distance to the territory centre) or median (sum of "
+                             "the blocks' distances to their territory's median block)")
     parser.add_argument("--distance-matrix", metavar="FILE",
                         help="travel times (or distances) from every account to every rep, used instead of the "
                         "great-circle distance; needs --reps. CSV/Excel/Parquet, wide (account_id, then one column "
@@ -120,6 +124,10 @@ def _run(args, bar) -> int:
     if args.seed is not None and not 0 <= args.seed < 2**32:
         raise InputError(f"--seed must be a whole number from 0 to 4294967295 (2**32 - 1), got {args.seed}")
     _check_realign_options(args)
+    from workbench.safeio import refuse_output_over_inputs
+
+    refuse_output_over_inputs(args.out, {"ACCOUNTS": args.accounts, "--reps": args.reps, "--blocks": args.blocks,
+                                         "--distance-matrix": getattr(args, "distance_matrix", None)}, "--out")
     _check_out(args.out)
     # Block ids are text ("01001"): reading the block column as the standard county_fips keeps leading zeros.
     # (ZIP codes are text already.)
@@ -167,7 +175,7 @@ def _run(args, bar) -> int:
         with warnings.catch_warnings(record=True) as caught_levels:
             warnings.simplefilter("always")
             hierarchy = build_hierarchy(accounts, labels, levels, balance_on=balance_on or [WORKLOAD],
-                                        blocks=fit_kwargs.get("blocks"), block_col=block_col)
+                                        blocks=fit_kwargs.get("blocks"), block_col=block_col, random_state=args.seed)
         caught += caught_levels
     inputs = {"accounts": args.accounts, "current": args.current, "reps": args.reps, "blocks": args.blocks,
               "block_col": args.block_col, "distance_matrix": args.distance_matrix, "regions": args.regions,
@@ -211,6 +219,9 @@ def _check_realign_options(args) -> None:
                           ("--move-penalty-km", args.move_penalty_km)):
         if value is not None and not args.current:
             raise InputError(f"{option} needs --current COL: it changes a realignment of the current territories")
+    if args.objective is not None and not args.blocks:
+        raise InputError(f"--objective {args.objective} needs --blocks FILE: it chooses the dispersion of contiguous "
+                         "territories made of whole blocks")
     if args.max_moved is not None and not 0 < args.max_moved <= 1:
         raise InputError(f"--max-moved must be a share of the workload in (0, 1] (0.08 = 8%), got {args.max_moved}")
     if args.move_penalty_km is not None and not (args.move_penalty_km >= 0 and args.move_penalty_km < float("inf")):
@@ -281,7 +292,8 @@ def _choose(args, balance_on, current_col, reps, block_col, blocks=None):
             return model, "contiguous_realignment", {"blocks": blocks}
         model = ContiguousTerritories(n_territories=args.territories, balance_on=tuple(metrics),
                                       tolerance=args.tolerance, block_col=block_col, random_state=seed,
-                                      lock_col=args.lock_col, current_col=current_col, progress=False)
+                                      lock_col=args.lock_col, current_col=current_col, progress=False,
+                                      objective=args.objective or "weighted")
         return model, "contiguous", {"blocks": blocks}
     if reps is not None:
         if current_col:

@@ -22,7 +22,8 @@ def register(subparsers) -> None:
     parser.add_argument("plan", metavar="PLAN", help="saved plan folder (its hash is verified)")
     parser.add_argument("--to", required=True, metavar="DIR", help="folder to write (new, empty, or an earlier export)")
     parser.add_argument("--format", dest="formats", default=None, metavar="LIST",
-                        help=f"comma-separated subset of {','.join(FORMATS)} (default: all)")
+                        help=f"comma-separated subset of {','.join(FORMATS)} (default: all of these), plus shp "
+                        "(an ESRI shapefile in shapefile/, only when asked for)")
     parser.add_argument("--allow-draft", action="store_true",
                         help="export a draft plan as a review copy marked DRAFT in every file")
     parser.add_argument("--force", action="store_true", help="replace an earlier export of a different plan")
@@ -50,6 +51,10 @@ def run(args) -> int:
 
     from workbench.cli._common import resolve_blocks
 
+    from workbench.safeio import refuse_output_over_inputs
+
+    refuse_output_over_inputs(args.to, {"PLAN": args.plan, "--current": args.current, "--blocks": args.blocks,
+                                        "--quotas": getattr(args, "quotas", None)}, "--to")
     blocks, args.block_col = resolve_blocks(args.blocks, args.block_col)
     current = None
     if args.current is not None:

@@ -37,7 +37,9 @@ def register(subparsers) -> None:
                         help="reps file; current territories not among its territory_id values are flagged")
     parser.add_argument("--sheet", default=None, help="Excel sheet (default: the first)")
     parser.add_argument("--layer", default=None, help="GeoPackage layer holding the accounts")
-    parser.add_argument("--encoding", default=None, help="text encoding of a CSV (default: UTF-8)")
+    parser.add_argument("--encoding", default=None,
+                        help="text encoding of a CSV (default: UTF-8; a file that is not UTF-8 is read as cp1252 or "
+                        "latin-1 with a warning naming the one used)")
     parser.add_argument("--exclude-invalid", action="store_true",
                         help="leave invalid rows out and list them, instead of stopping at the first problem")
     parser.add_argument("--no-geocode", action="store_true", help="do not place accounts without coordinates at their ZIP")

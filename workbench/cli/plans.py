@@ -9,7 +9,7 @@ import pandas as pd
 
 from workbench.cli._common import reading_options, resolve_blocks
 from workbench.errors import InputError, PlanError
-from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, LATITUDE, LONGITUDE
+from workbench.schema import DEFAULT_TOLERANCE, ACCOUNT_ID, CURRENT_TERRITORY, LATITUDE, LONGITUDE
 
 
 def register(subparsers) -> None:
@@ -30,7 +30,7 @@ def register(subparsers) -> None:
     compare.add_argument("--balance-on", default=None, metavar="COL,...",
                          help="metrics to compare, first one quoted in explanations "
                          "(default: workload, revenue, potential when present)")
-    compare.add_argument("--tolerance", type=float, default=0.05, metavar="SHARE",
+    compare.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE, metavar="SHARE",
                          help="balance tolerance as a share of the mean (default 0.05 = 5%%)")
     compare.add_argument("--reps", default=None, metavar="FILE",
                          help="reps file (rep_id, name, latitude, longitude, territory_id) for distances to their homes")
@@ -87,6 +87,11 @@ def register(subparsers) -> None:
 # ---------------------------------------------------------------------------- compare
 def run_compare(args) -> int:
     """Load the accounts and both plans, compare them, print the result."""
+    from workbench.safeio import refuse_output_over_inputs
+
+    refuse_output_over_inputs(args.moved, {"ACCOUNTS": args.accounts, "--proposed": args.proposed,
+                                           "--current": args.current, "--reps": args.reps,
+                                           "--blocks": args.blocks}, "--moved")
     from workbench import present
     from workbench.compare import compare_plans, format_scorecards
     from workbench.io import load_accounts
@@ -286,6 +291,8 @@ def run_plans(args) -> int:
     if table.empty:
         print(f"no saved plans in {args.folder}")
         return 0
+    from workbench.safeio import printable
+
     def short(value):
         return value[:12] if isinstance(value, str) else None
 
@@ -296,5 +303,6 @@ def run_plans(args) -> int:
     if shown["problem"].notna().any():
         columns.append("problem")
     table = shown[columns].astype(object)
-    print(table.where(table.notna(), "-").to_string(index=False))
+    table = table.where(table.notna(), "-").map(printable)  # names with ESC or bidi overrides print as escapes
+    print(table.to_string(index=False))
     return 0

@@ -91,8 +91,9 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
         file is refused.
     formats : str or list of str, optional
         Any of ``"csv"``, ``"excel"``, ``"gis"``, ``"salesforce"``,
-        ``"report"`` (default all). ``README.txt`` and ``manifest.json`` are
-        always written.
+        ``"report"`` (default all of these) and ``"shp"`` (an ESRI shapefile in
+        ``shapefile/``, only when asked for). ``README.txt`` and
+        ``manifest.json`` are always written.
     allow_draft : bool, default False
         Export a draft plan as a review copy marked DRAFT in every file
         (``plan_status`` column, sheet titles, report banner, READMEs).
@@ -167,7 +168,7 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
     created_at = utc_now()
     needs = set(formats)
     current_plan = current_plan_of(plan, current) if needs & {"excel", "report"} else None
-    per_territory = territory_table(plan, table, metric_cols) if needs & {"excel", "gis", "report"} else None
+    per_territory = territory_table(plan, table, metric_cols) if needs & {"excel", "gis", "report", "shp"} else None
     if per_territory is not None and quotas is not None:
         per_territory["quota"] = quotas.set_index(TERRITORY_ID)["quota"].reindex(per_territory.index)
     blocks, block_col = gis.default_blocks(plan.accounts, blocks, block_col) if needs - {"csv", "salesforce"} \
@@ -203,12 +204,13 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
                 sheets["Quotas"] = (quotas, False)
             excel.write_workbook(folder / "summary.xlsx", about_sheet(info, created_at, draft), sheets, draft=draft)
             bar.step()
-        if "gis" in formats:
+        if needs & {"gis", "shp"}:
             shapes_frame = per_territory.copy()
             shapes_frame["plan_status"] = status
             shapes = gis.territory_shapes(plan.accounts, plan.labels, shapes_frame, blocks=blocks, block_col=block_col)
-            gis.write_shapes(shapes, folder)
-            bar.step()
+            if "gis" in formats:
+                gis.write_shapes(shapes, folder)
+                bar.step()
         if "salesforce" in formats:
             salesforce.write_salesforce(folder / "salesforce", plan.metadata.name, table, territories, draft=draft,
                                         plan_hash=plan.content_hash, escape=escape_frame,
@@ -223,6 +225,9 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
                 versions=manifest.package_versions(), headline=headline(comparison, plan),
                 map_data=_map_data(plan, current_plan, blocks, block_col, metric_cols))
             (folder / "report.html").write_text(report.render_report(content), encoding="utf-8")
+            bar.step()
+        if "shp" in formats:  # last, as in FORMATS + OPTIONAL_FORMATS (the progress bar names the steps in order)
+            gis.write_shapefile(shapes, folder)
             bar.step()
         write_readme(folder, info, formats, created_at, draft, quotas=quotas is not None)
         manifest.write_manifest(folder, info, created_at, formats)

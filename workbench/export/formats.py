@@ -5,8 +5,10 @@ from __future__ import annotations
 from workbench.errors import InputError
 
 
-#: Output groups, in the order they are written.
+#: Output groups written by default, in the order they are written.
 FORMATS = ("csv", "excel", "gis", "salesforce", "report")
+#: Formats written only when asked for (``--format shp``): ESRI shapefile for older GIS tools.
+OPTIONAL_FORMATS = ("shp",)
 
 
 #: Files (or folders) each format writes.
@@ -16,11 +18,12 @@ FORMAT_FILES = {
     "gis": ("territories.gpkg", "territories.geojson"),
     "salesforce": ("salesforce/",),
     "report": ("report.html",),
+    "shp": ("shapefile/",),
 }
 
 
 _ALIASES = {"assignments": "csv", "xlsx": "excel", "gpkg": "gis", "geojson": "gis", "html": "report",
-            "crm": "salesforce", "sfdc": "salesforce"}
+            "crm": "salesforce", "sfdc": "salesforce", "shapefile": "shp", "esri": "shp"}
 
 
 def check_formats(formats) -> list[str]:
@@ -28,8 +31,8 @@ def check_formats(formats) -> list[str]:
 
     Examples
     --------
-    >>> check_formats("csv,html"), check_formats(None) == list(FORMATS)
-    (['csv', 'report'], True)
+    >>> check_formats("csv,html"), check_formats(None) == list(FORMATS), check_formats("shp,gis")
+    (['csv', 'report'], True, ['gis', 'shp'])
     """
     if formats is None:
         return list(FORMATS)
@@ -40,11 +43,11 @@ def check_formats(formats) -> list[str]:
         if not isinstance(name, str):
             raise TypeError(f"formats must be strings, got {type(name).__name__}")
         key = _ALIASES.get(name.strip().lower(), name.strip().lower())
-        if key not in FORMATS:
-            raise InputError(f"unknown export format {name!r}; choose from {', '.join(FORMATS)} "
+        if key not in FORMATS + OPTIONAL_FORMATS:
+            raise InputError(f"unknown export format {name!r}; choose from {', '.join(FORMATS + OPTIONAL_FORMATS)} "
                              f"(or aliases {', '.join(sorted(_ALIASES))})")
         if key not in chosen:
             chosen.append(key)
     if not chosen:
         raise InputError("formats is empty; choose at least one of " + ", ".join(FORMATS))
-    return [f for f in FORMATS if f in chosen]
+    return [f for f in FORMATS + OPTIONAL_FORMATS if f in chosen]

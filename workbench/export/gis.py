@@ -1,4 +1,4 @@
-"""``territories.gpkg`` and ``territories.geojson``: one polygon per territory with its totals."""
+"""``territories.gpkg`` and ``territories.geojson`` (and, asked for, ``shapefile/``): one polygon per territory."""
 
 from __future__ import annotations
 
@@ -69,3 +69,44 @@ def write_shapes(shapes, folder: Path) -> list[Path]:
     shapes.to_file(gpkg, layer=LAYER, driver="GPKG")
     shapes.to_file(geojson, driver="GeoJSON")
     return [gpkg, geojson]
+
+
+#: Folder of the shapefile export (``--format shp``) and the stem of its files.
+SHAPEFILE_DIR, SHAPEFILE_STEM = "shapefile", "territories"
+
+
+def shapefile_names(columns) -> dict:
+    """Column -> DBF field name of at most 10 characters, unique (shapefiles allow no longer names).
+
+    Examples
+    --------
+    >>> shapefile_names(["territory_id", "workload_deviation", "workload_deviation_pct", "rep"])
+    {'territory_id': 'territory_', 'workload_deviation': 'workload_d', 'workload_deviation_pct': 'workload_1', 'rep': 'rep'}
+    """
+    names, used = {}, set()
+    for column in columns:
+        base = str(column)[:10]
+        name, number = base, 0
+        while name.lower() in used:
+            number += 1
+            name = f"{base[:10 - len(str(number))]}{number}"
+        used.add(name.lower())
+        names[column] = name
+    return names
+
+
+def write_shapefile(shapes, folder: Path) -> list[Path]:
+    """Write ``shapefile/territories.shp`` (+ .shx, .dbf, .prj, .cpg) and ``shapefile/fields.csv``.
+
+    DBF field names are cut to 10 characters; ``fields.csv`` maps each back
+    to the full column name. Text is UTF-8 (the ``.cpg`` says so).
+    """
+    target = folder / SHAPEFILE_DIR
+    target.mkdir(parents=True, exist_ok=True)
+    names = shapefile_names([c for c in shapes.columns if c != shapes.geometry.name])
+    short = shapes.rename(columns=names)
+    path = target / f"{SHAPEFILE_STEM}.shp"
+    short.to_file(path, driver="ESRI Shapefile", encoding="UTF-8")
+    pd.DataFrame({"field": list(names.values()), "column": list(names.keys())}).to_csv(
+        target / "fields.csv", index=False, lineterminator="\n")
+    return sorted(target.iterdir())

@@ -31,6 +31,8 @@ _FILE_NOTES = {
     "gis": "territories.gpkg     one polygon per territory with totals (layer 'territories'); territories.geojson the same",
     "salesforce": "salesforce/          Data Loader files for Enterprise Territory Management; read salesforce/README.txt",
     "report": "report.html          stakeholder report: maps, scorecard, territories, moves, approval (opens offline)",
+    "shp": "shapefile/           territories.shp (+ .shx .dbf .prj .cpg) for older GIS tools; field names are cut to\n"
+           "                     10 characters, shapefile/fields.csv gives each one's full column name",
 }
 
 

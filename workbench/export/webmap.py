@@ -26,6 +26,7 @@ import pandas as pd
 import shapely
 
 from workbench import present
+from workbench.schema import DEFAULT_TOLERANCE
 
 #: The vendored Leaflet (npm ``leaflet@1.9.4``).
 LEAFLET_DIR = Path(__file__).parent / "static" / "leaflet"
@@ -100,7 +101,7 @@ def _colors(polygons) -> dict[str, str]:
 
 
 def map_data(plan, current_plan=None, *, blocks=None, block_col: str | None = None, metrics=(),
-             tolerance: float = 0.05) -> dict:
+             tolerance: float = DEFAULT_TOLERANCE) -> dict:
     """GeoJSON layers of the report's map: proposed and current territories and what moved.
 
     Returns

@@ -181,7 +181,9 @@ def parse_numbers(series: pd.Series, *, decimal_comma: bool = False):
     (``"52,37"`` -> 52.37).
     """
     n = len(series)
-    if pd.api.types.is_bool_dtype(series):
+    if pd.api.types.is_bool_dtype(series) or isinstance(series.dtype, pd.DatetimeTZDtype) or \
+            pd.api.types.is_datetime64_any_dtype(series) or pd.api.types.is_timedelta64_dtype(series):
+        # True/False, dates and durations are not amounts (pd.to_numeric would read a date as nanoseconds).
         return np.full(n, np.nan), series.notna().to_numpy(), np.zeros(n, bool)
     if pd.api.types.is_numeric_dtype(series):
         return series.to_numpy(dtype="float64", na_value=np.nan, copy=True), np.zeros(n, bool), np.zeros(n, bool)

@@ -9,10 +9,10 @@ without loading ipyleaflet and ipywidgets.
 
 import importlib
 
-__all__ = ["ComparisonMap", "ComparisonModel", "ApprovalPanel"]
+__all__ = ["ComparisonMap", "ComparisonModel", "ApprovalPanel", "territory_map"]
 
 _HOMES = {"ComparisonMap": "workbench.mapview.view", "ComparisonModel": "workbench.mapview.model",
-          "ApprovalPanel": "workbench.mapview.approval"}
+          "ApprovalPanel": "workbench.mapview.approval", "territory_map": "workbench.mapview.overview"}
 
 
 def __getattr__(name):

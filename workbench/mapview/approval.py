@@ -52,7 +52,8 @@ class ApprovalPanel(VBox):
         self.add_class("wb-approval-panel")
         n = len(self.review.warnings)
         self._review = HTML(self.review._repr_html_())
-        self._by = Text(value=by, description="Approved by", layout=Layout(width="420px"))
+        self._by = Text(value=by, description="Approved by", layout=Layout(width="420px"),
+                        style={"description_width": "initial"})
         self._note = Textarea(value=note, description="Note", layout=Layout(width="620px", height="56px"))
         self._accept = Checkbox(value=False, indent=False, layout=Layout(width="auto"),
                                 description=f"I have read the {n} warning(s) above and approve anyway "

@@ -28,7 +28,7 @@ from workbench.errors import WorkbenchError
 from workbench.mapview import features as F
 from workbench.mapview.colors import TOL_BURD, deviation_colors, territory_colors, territory_graph
 from workbench.mapview.model import FAR_FROM_HOME_KM, ComparisonModel
-from workbench.schema import LATITUDE, LONGITUDE, REGION, REP_ID, REP_NAME
+from workbench.schema import DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, REGION, REP_ID, REP_NAME
 
 #: Above this many accounts, points are drawn one circle per block/cell, sized by count.
 MAX_POINTS = 2000
@@ -98,7 +98,7 @@ class ComparisonMap(VBox):
     """
 
     def __init__(self, current, proposed, blocks=None, block_col=None, reps=None, *, accounts=None, metrics=None,
-                 tolerance: float = 0.05, land=None, basemap: bool = True, save_folder: str = "plans",
+                 tolerance: float = DEFAULT_TOLERANCE, land=None, basemap: bool = True, save_folder: str = "plans",
                  scenario_name: str = "", height: str = "560px", far_km: float = FAR_FROM_HOME_KM, **kwargs):
         super().__init__(**kwargs)
         self.model = ComparisonModel(current, proposed, accounts=accounts, blocks=blocks, block_col=block_col,

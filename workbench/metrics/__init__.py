@@ -14,8 +14,8 @@ Nothing here mutates its inputs.
 """
 
 from workbench.metrics._core import (assigned_mask, balance_targets, compactness_km, deviation_from_mean,
-                                     deviation_from_target, distance_to_centre_km, max_deviation,
-                                     overall_compactness_km, territory_centres, territory_loads)
+                                     deviation_from_target, distance_to_centre_km, max_deviation, moved_share,
+                                     overall_compactness_km, territory_centres, territory_loads, whole_blocks)
 from workbench.metrics.shape import block_graph, contiguity, polsby_popper
 from workbench.metrics.summary import (SUMMARY_COLUMNS, distance_to_rep_km, rep_homes, scorecard,
                                        territory_summary)
@@ -23,4 +23,5 @@ from workbench.metrics.summary import (SUMMARY_COLUMNS, distance_to_rep_km, rep_
 __all__ = ["territory_loads", "balance_targets", "deviation_from_target", "deviation_from_mean", "max_deviation",
            "territory_centres", "distance_to_centre_km",
            "compactness_km", "overall_compactness_km", "assigned_mask", "rep_homes", "distance_to_rep_km",
-           "polsby_popper", "contiguity", "block_graph", "territory_summary", "scorecard", "SUMMARY_COLUMNS"]
+           "polsby_popper", "contiguity", "block_graph", "territory_summary", "scorecard", "SUMMARY_COLUMNS",
+           "moved_share", "whole_blocks"]

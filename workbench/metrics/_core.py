@@ -280,3 +280,34 @@ def _split_assigned(accounts: pd.DataFrame, labels):
     mask = assigned_mask(values)
     sub = accounts.loc[mask]
     return sub, values[mask].astype(str).str.strip(), int((~mask).sum())
+
+
+def moved_share(accounts: pd.DataFrame, labels, current, weight: str | None = WORKLOAD) -> float:
+    """Share of the ``weight`` (default workload; the account count without it) whose territory differs from ``current``.
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"workload": [1.0, 3.0]})
+    >>> moved_share(accounts, ["T1", "T2"], ["T1", "T1"])
+    0.75
+    """
+    after = _labels(accounts, labels).to_numpy(dtype=object)
+    before = _labels(accounts, current).to_numpy(dtype=object)
+    moved = after != before
+    values = (accounts[weight].to_numpy(dtype=float) if weight is not None and weight in accounts.columns
+              else np.ones(len(accounts)))
+    total = float(values.sum())
+    return float(values[moved].sum() / total) if total > 0 else 0.0
+
+
+def whole_blocks(accounts: pd.DataFrame, labels, block_col: str) -> bool:
+    """True when every block (e.g. county, the accounts' ``block_col``) lies in one territory.
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"county_fips": ["01001", "01001", "01003"]})
+    >>> whole_blocks(accounts, ["T1", "T1", "T2"], "county_fips"), whole_blocks(accounts, ["T1", "T2", "T2"], "county_fips")
+    (True, False)
+    """
+    per_block = _labels(accounts, labels).groupby(accounts[block_col].to_numpy()).nunique()
+    return bool(per_block.max() <= 1) if len(per_block) else True

@@ -13,7 +13,7 @@ from workbench.metrics._core import (balance_targets, _labels, _split_assigned, 
                                      deviation_from_mean, distance_to_centre_km, overall_compactness_km,
                                      territory_centres, territory_loads)
 from workbench.metrics.shape import contiguity, polsby_popper
-from workbench.schema import LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD
+from workbench.schema import DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD
 
 #: Columns of :func:`territory_summary` besides ``accounts`` and the metric columns.
 SUMMARY_COLUMNS = ("within_tolerance", "centre_latitude", "centre_longitude", "compactness_km", "max_distance_km",
@@ -75,7 +75,7 @@ def _weighted_mean(values: pd.Series, weights: np.ndarray, groups) -> pd.Series:
 
 
 def territory_summary(accounts: pd.DataFrame, labels, metrics: Sequence[str], reps=None, blocks=None,
-                      block_col: str | None = None, tolerance: float = 0.05, *, weight: str | None = WORKLOAD,
+                      block_col: str | None = None, tolerance: float = DEFAULT_TOLERANCE, *, weight: str | None = WORKLOAD,
                       territory_ids=None, adjacency=None, targets=None) -> pd.DataFrame:
     """One row per territory: size, balance, compactness, shape, contiguity and distance from the rep's home.
 
@@ -171,7 +171,7 @@ def territory_summary(accounts: pd.DataFrame, labels, metrics: Sequence[str], re
     return table
 
 
-def scorecard(accounts: pd.DataFrame, labels, metrics: Sequence[str], tolerance: float = 0.05, blocks=None,
+def scorecard(accounts: pd.DataFrame, labels, metrics: Sequence[str], tolerance: float = DEFAULT_TOLERANCE, blocks=None,
               block_col: str | None = None, reps=None, *, weight: str | None = WORKLOAD, territory_ids=None,
               adjacency=None, summary: pd.DataFrame | None = None) -> pd.Series:
     """The alignment in one column of numbers: balance, compactness, contiguity, coverage.

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError, PlanError
-from workbench.plan import _frames
+from workbench.plan import _frames, _views
 from workbench.labels import clean_text, labels_for_rows, show
 from workbench.plan._frames import as_list, check_ids
 from workbench.plan._hash import content_hash as _content_hash
@@ -596,6 +596,35 @@ class Plan:
 
     def __hash__(self):
         return hash(self.record_hash)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per account: the accounts' columns, ``territory_id``, the territory's name, rep, region and
+        area, and ``locked``.
+
+        Examples
+        --------
+        >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a", "b"], "workload": [1.0, 2.0]}), ["T1", None])
+        >>> plan.to_frame()[["account_id", "territory_id", "locked"]].to_dict("list")
+        {'account_id': ['a', 'b'], 'territory_id': ['T1', nan], 'locked': [False, False]}
+        """
+        return _views.plan_frame(self)
+
+    def to_geodataframe(self, blocks=None, block_col: str | None = None):
+        """One row per territory with its polygon (EPSG:4326), attributes and totals.
+
+        Polygons dissolve ``blocks`` (with ``block_col``, the accounts' block
+        column); by default the bundled counties when the accounts have
+        ``county_fips``, else cells around the accounts. A block goes to the
+        territory holding most of its accounts, so a territory left without a
+        block keeps its row with no polygon. Columns: the :attr:`territories`
+        attributes, ``accounts``, each balance metric (or workload) and its
+        deviation from the mean (a share).
+        """
+        return _views.plan_geodataframe(self, blocks=blocks, block_col=block_col)
+
+    def _repr_html_(self) -> str:
+        """Notebook summary: name, status, method, hash, counts, worst deviation and the first territories."""
+        return _views.plan_html(self)
 
     def __repr__(self):
         return (f"<Plan {self.name!r} {self.metadata.status}: {len(self._assignments)} accounts, "
