@@ -157,6 +157,10 @@ def recover(target: str | os.PathLike) -> list[str]:
     Returns the notes of what was done (empty when there was nothing to do or
     another process holds the lock).
     """
+    from workbench.safeio import leftovers
+
+    if not leftovers(target):  # nothing to put back: no lock taken, nothing created (loads stay read-only)
+        return []
     try:
         with folder_lock(target, action="restoring") as notes:
             return notes

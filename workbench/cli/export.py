@@ -53,7 +53,9 @@ def run(args) -> int:
 
     from workbench.safeio import refuse_output_over_inputs
 
-    refuse_output_over_inputs(args.to, {"PLAN": args.plan, "--current": args.current, "--blocks": args.blocks,
+    # PLAN is checked only when it is a plan folder: otherwise loading it says what is wrong with it.
+    plan_folder = args.plan if (Path(args.plan) / "manifest.json").is_file() else None
+    refuse_output_over_inputs(args.to, {"PLAN": plan_folder, "--current": args.current, "--blocks": args.blocks,
                                         "--quotas": getattr(args, "quotas", None)}, "--to")
     blocks, args.block_col = resolve_blocks(args.blocks, args.block_col)
     current = None
