@@ -49,3 +49,20 @@ def test_equal_targets_give_the_plain_mean():
     labels = ["T1", "T1", "T2", "T2"]
     summary = territory_summary(accounts, labels, ["workload"], reps=REPS.assign(capacity_hours=2000.0))
     assert summary["workload_deviation_pct"].round(1).tolist() == [-50.0, 50.0]
+
+
+def test_compare_reports_both_lower_bounds_and_the_ratio_to_each():
+    # three bands in a row: W 20% over, M on target, E 20% under; the load must cross M
+    # (30 accounts in a row: an account's 8 nearest never reach two bands away)
+    accounts = pd.DataFrame({"account_id": [f"a{i}" for i in range(30)], "latitude": 40.0,
+                             "longitude": -100.0 + 0.1 * np.arange(30),
+                             "workload": [1.2] * 10 + [1.0] * 10 + [0.8] * 10})
+    current = Plan.from_labels(accounts, ["W"] * 10 + ["M"] * 10 + ["E"] * 10, name="current")
+    proposed = current.reassign(["a9"], "M").reassign(["a19"], "E")
+    comparison = compare_plans(current, proposed)
+    d = comparison.disruption
+    # W holds 40% against a 35% ceiling (5% of the workload over), E 26.7% against a 31.7% floor
+    assert d["lower_bound_pct"] == pytest.approx(5.0)
+    assert d["bordering_lower_bound_pct"] == pytest.approx(10.0)
+    text = comparison.moved_text()
+    assert "any territory to any other" in text and "only between bordering territories" in text

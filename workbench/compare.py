@@ -18,7 +18,8 @@ from workbench.errors import InputError, PlanError
 from workbench.geo import great_circle_km
 from workbench.plan import Plan
 from workbench.labels import show
-from workbench.schema import DEFAULT_TOLERANCE, ACCOUNT_ID, LATITUDE, LONGITUDE, METRICS, NAME, TERRITORY_ID, WORKLOAD
+from workbench.schema import (ACCOUNT_ID, COUNTY_FIPS, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, METRICS, NAME,
+                              TERRITORY_ID, WORKLOAD)
 
 #: Label of "no territory" in transfers and moved accounts.
 UNASSIGNED = "(unassigned)"
@@ -145,7 +146,16 @@ class Comparison:
         parts = [f"{d['accounts_moved']:,} of {d['accounts']:,} accounts ({present.percent(d['accounts_moved_pct'])})"]
         parts += [f"{present.format_value(d[m + '_moved'], m)} {m} ({present.percent(d[m + '_moved_pct'])})"
                   for m in self.metrics]
-        return ", ".join(parts)
+        text = ", ".join(parts)
+        if "bordering_lower_bound_pct" in d and self.metrics:
+            moved = d[self.metrics[0] + "_moved_pct"]
+            floors = []
+            for label, key in (("any territory to any other", "lower_bound_pct"),
+                               ("only between bordering territories", "bordering_lower_bound_pct")):
+                ratio = f", moved {moved / d[key]:.2f}x that" if d[key] > 0 else ""
+                floors.append(f"{present.percent(d[key])} {label}{ratio}")
+            text += f"; least {self.metrics[0]} that had to move to reach ±{present.percent(self.tolerance, fraction=True)}: " + "; ".join(floors)
+        return text
 
     def _repr_html_(self) -> str:
         head = (f"<p><b>{html.escape(self.current.name)}</b> &rarr; <b>{html.escape(self.proposed.name)}</b>: "
@@ -262,7 +272,8 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
         _territory_deltas=_territory_deltas(frame, metrics, summary_c, summary_p),
         _transfer_matrix=transfers,
         _moved_accounts=moved,
-        _disruption=_disruption(frame, moved_mask, metrics),
+        _disruption=_disruption(frame, moved_mask, metrics, _bounds_of(current_accounts, current, metrics, tolerance,
+                                                                        targets_c)),
         _retention=_retention(frame, metrics, territories_c),
         _rep_retention=_rep_retention(frame, metrics, homes_before, homes_after, territories_c, territories_p,
                                       reps is not None),
@@ -333,7 +344,25 @@ def _territory_deltas(frame, metrics, summary_c, summary_p) -> pd.DataFrame:
     return out
 
 
-def _disruption(frame, moved_mask, metrics) -> pd.Series:
+def _bounds_of(accounts, plan, metrics, tolerance, targets) -> dict:
+    """Both lower bounds on the movement from the current plan to ``tolerance`` (first metric), in percent."""
+    if not metrics or LATITUDE not in accounts.columns or LONGITUDE not in accounts.columns:
+        return {}
+    from workbench.align.bounds import plan_bounds
+
+    labels = pd.Series(plan.labels, dtype=object)
+    keep = labels.notna().to_numpy() & (labels.astype(str).str.strip() != "").to_numpy()
+    if keep.sum() < 2:
+        return {}
+    sub = accounts.loc[keep]
+    ids = np.unique(labels[keep].astype(str))
+    shares = None if targets is None else targets.reindex(ids).fillna(0).to_numpy()
+    groups = sub[COUNTY_FIPS] if COUNTY_FIPS in sub.columns else None
+    plain, bordering = plan_bounds(sub, labels[keep].astype(str).to_numpy(), metrics[0], tolerance, shares, groups)
+    return {"lower_bound_pct": plain * 100.0, "bordering_lower_bound_pct": bordering * 100.0}
+
+
+def _disruption(frame, moved_mask, metrics, bounds=None) -> pd.Series:
     n = len(frame)
     items: dict[str, object] = {"accounts": int(n), "accounts_moved": int(moved_mask.sum()),
                                 "accounts_moved_pct": float(moved_mask.mean() * 100.0) if n else 0.0}
@@ -345,6 +374,9 @@ def _disruption(frame, moved_mask, metrics) -> pd.Series:
         items[f"{m}_moved_pct"] = shifted / total * 100.0 if total else 0.0
     touched = set(frame.loc[moved_mask, "from_territory"]) | set(frame.loc[moved_mask, "to_territory"])
     items["territories_touched"] = len(touched - {UNASSIGNED})
+    # The least the first metric had to move to bring the current plan within the tolerance: with any
+    # territory taking from any other, and moving only between bordering territories.
+    items.update(bounds or {})
     return pd.Series(items, name="value", dtype=object)
 
 

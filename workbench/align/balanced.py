@@ -152,6 +152,10 @@ class BalancedTerritories(TerritoryEstimator):
         Seed; the same inputs and seed give the same labels.
     progress : bool, default False
         Show a tqdm progress bar (a widget in notebooks).
+    exact_polish : bool, default False
+        Finish with exact balanced assignments to the nearest centres
+        alternated with re-centring (:func:`workbench.align.polish.polish_alignment`):
+        about 1% more compact, at about twice the time.
 
     Examples
     --------
@@ -169,7 +173,7 @@ class BalancedTerritories(TerritoryEstimator):
 
     def __init__(self, n_territories=None, *, balance_on=(WORKLOAD,), tolerance=DEFAULT_TOLERANCE, distance=None,
                  current_col=None, lock_col=None, locked_territories=None, n_candidates=N_CANDIDATES, max_iter=40,
-                 random_state=None, progress=False):
+                 random_state=None, progress=False, exact_polish=False):
         self.n_territories = n_territories
         self.balance_on = balance_on
         self.tolerance = tolerance
@@ -181,6 +185,7 @@ class BalancedTerritories(TerritoryEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
         self.progress = progress
+        self.exact_polish = exact_polish
 
     def fit(self, accounts, y=None):
         """Align ``accounts`` (DataFrame with latitude, longitude and the metrics); return self."""
@@ -227,6 +232,11 @@ class BalancedTerritories(TerritoryEstimator):
             labels, r = polish(dist, labels, shares, targets, tolerance, centres, fixed, frozen, self.n_candidates)
             rounds += r
             centres = unit_centres(xyz, labels, weight, n_t, previous=centres)
+            if self.exact_polish and not frozen.any():
+                from workbench.align.polish import polish_alignment
+
+                labels, centres, r = polish_alignment(dist, shares, labels, targets, tolerance, fixed=fixed)
+                rounds += r
         return self._set_results(
             accounts, labels, ids, centres, balance_on=balance_on, tolerance=tolerance,
             current=None if current is None else accounts[self.current_col].astype(str).to_numpy(),

@@ -287,3 +287,32 @@ def realignment_bounds(loads: np.ndarray, low: np.ndarray, high: np.ndarray, adj
     plain = float(plain_lower_bound(loads[:, :1], low[:, :1], high[:, :1])[0])
     bordering, flows = bordering_lower_bound(loads, low, high, adjacency, return_flows=True)
     return plain, max(float(bordering[0]), plain), flows
+
+
+def plan_bounds(accounts, labels, metric: str, tolerance: float, targets=None, groups=None) -> tuple[float, float]:
+    """(plain, bordering) lower bound of ``metric`` for bringing the alignment ``labels`` within ``tolerance``.
+
+    Territories border through the k-nearest-neighbour graph of the accounts
+    (and shared ``groups``, e.g. counties); ``targets`` are target shares
+    per territory in the sorted order of the labels (default equal). Both
+    are shares of the metric's total (0.05 = 5%).
+
+    Examples
+    --------
+    >>> accounts = pd.DataFrame({"latitude": 40.0 + 0.1 * np.arange(9), "longitude": -100.0,
+    ...                          "workload": [1.2] * 3 + [1.0] * 3 + [0.8] * 3})
+    >>> [round(b, 3) for b in plan_bounds(accounts, ["A"] * 3 + ["B"] * 3 + ["C"] * 3, "workload", 0.0)]
+    [0.067, 0.133]
+    """
+    from workbench.geo import to_unit_xyz
+
+    ids, index = np.unique(np.asarray(labels).astype(str), return_inverse=True)
+    values = pd.to_numeric(accounts[metric], errors="coerce").fillna(0).to_numpy(dtype=float)
+    share = values / max(values.sum(), 1e-300)
+    load = np.bincount(index, weights=share, minlength=len(ids))
+    target = np.full(len(ids), 1.0 / len(ids)) if targets is None else np.asarray(targets, dtype=float)
+    low, high = target * (1 - tolerance), target * (1 + tolerance)
+    xyz = to_unit_xyz(accounts["latitude"].to_numpy(dtype=float), accounts["longitude"].to_numpy(dtype=float))
+    borders = bordering_options(xyz, index, len(ids), groups=groups)
+    plain = float(plain_lower_bound(load, low, high)[0])
+    return plain, max(plain, float(bordering_lower_bound(load, low, high, borders.adjacency)[0]))
