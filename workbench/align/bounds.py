@@ -299,9 +299,12 @@ def plan_bounds(accounts, labels, metric: str, tolerance: float, targets=None, g
 
     Examples
     --------
-    >>> accounts = pd.DataFrame({"latitude": 40.0 + 0.1 * np.arange(9), "longitude": -100.0,
-    ...                          "workload": [1.2] * 3 + [1.0] * 3 + [0.8] * 3})
-    >>> [round(b, 3) for b in plan_bounds(accounts, ["A"] * 3 + ["B"] * 3 + ["C"] * 3, "workload", 0.0)]
+    An A-B-C line (ten accounts each, so A's nearest neighbours never reach
+    C): A's excess must cross B to reach C, twice the plain bound.
+
+    >>> accounts = pd.DataFrame({"latitude": 40.0 + 0.1 * np.arange(30), "longitude": -100.0,
+    ...                          "workload": [1.2] * 10 + [1.0] * 10 + [0.8] * 10})
+    >>> [round(b, 3) for b in plan_bounds(accounts, ["A"] * 10 + ["B"] * 10 + ["C"] * 10, "workload", 0.0)]
     [0.067, 0.133]
     """
     from workbench.geo import to_unit_xyz
