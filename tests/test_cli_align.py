@@ -61,7 +61,7 @@ def test_realignment_keeps_ids_locks_and_reports_movement(files, capsys):
     # a3 is locked in A, so a2 (the next A account) moves to B instead
     assert read_out(out)["territory_id"].tolist() == ["A", "B", "A", "B"]
     printed = capsys.readouterr().out
-    assert "moved: 25.0% of workload (1 accounts)" in printed
+    assert "moved: 25.0% of workload (1 account)" in printed
     assert "lower bound (any territory may take from any other): 22.5% of workload; moved 1.11x that" in printed
     assert "lower bound (moves only between bordering territories): 22.5% of workload; moved 1.11x that" in printed
 

@@ -92,13 +92,13 @@ class AlignmentReport:
         for metric, value in self.max_deviation.items():
             status = "" if self.tolerance is None else ("  ok" if value <= self.tolerance + 1e-12 else "  NOT within tolerance")
             lines.append(f"max deviation {metric}: {value:.1%}{status}")
-        lines.append(f"compactness: {self.compactness_km:.1f} km (weighted mean distance to centre)")
+        lines.append(f"compactness: {self.compactness_km:,.0f} km (weighted mean distance to centre)")
         if self.contiguous is not None:
             lines.append(f"contiguous: {'yes' if self.contiguous else 'no'}")
         if self.moved_share is not None:
             moved = f"moved: {self.moved_share:.1%} of workload"
             if self.moved_accounts is not None:
-                moved += f" ({self.moved_accounts} accounts)"
+                moved += f" ({self.moved_accounts:,} {'account' if self.moved_accounts == 1 else 'accounts'})"
             lines.append(moved)
             lines += self.bound_lines()
         if self.opened:

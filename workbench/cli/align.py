@@ -202,7 +202,7 @@ def _run(args, bar) -> int:
             print(f"hierarchy: {len(hierarchy)} territories in {counts}")
         if id_note:
             print(id_note)
-        print(f"wrote {len(labels)} assignments to {args.out}")
+        print(f"wrote {len(labels):,} assignments to {args.out}")
     for note in notes:
         warn(note)
     if args.strict and not report.within_tolerance:
