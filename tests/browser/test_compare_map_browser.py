@@ -166,13 +166,17 @@ def test_compare_map_tooltip_explicit_target_contiguity_warning_and_unsaved_mark
         assert chosen >= 0, "no block outside the target territory"
         paths.nth(chosen).dispatch_event("click")
         _wait(page, "() => document.querySelectorAll('.wb-alert').length > 0", "the warning about the move")
-        alerts = " ".join(page.locator(".wb-alert").all_inner_texts())
-        assert "no longer contiguous" in alerts, alerts
+        # The alert, the scorecard and the marker arrive in separate widget messages: wait for each.
+        _wait(page, "() => Array.from(document.querySelectorAll('.wb-alert')).some(a => a.innerText.includes('no longer contiguous'))",
+              "the contiguity warning")
+        _wait(page, "() => { const c = document.querySelectorAll(\".wb-scorecard tr[data-item='non-contiguous territories'] td\");"
+              " return c.length > 2 && parseInt(c[2].innerText.replace(/,/g, '')) > parseInt(c[1].innerText.replace(/,/g, '')); }",
+              "the live scorecard to count the split territory")
         row = page.locator(".wb-scorecard tr[data-item='non-contiguous territories'] td").all_inner_texts()
         assert int(row[2]) > int(row[1]), f"the live scorecard does not count the split territory: {row}"
 
         # 4. The unsaved marker is on; the status line replaced the stale explanation.
-        assert page.locator(".wb-unsaved[data-unsaved='1']").count() == 1
+        _wait(page, "() => document.querySelectorAll(\".wb-unsaved[data-unsaved='1']\").length === 1", "the unsaved marker")
         assert "Choose a territory" not in page.locator(".wb-status").first.inner_text()
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "notebook03_map_after_move.png"))
