@@ -112,7 +112,19 @@ def _open_and_run(page, base, token, notebook):
     page.goto(f"{base}/lab/tree/{notebook}?token={token}", wait_until="domcontentloaded")
     # The execution indicator says idle before the kernel is connected: wait for the status bar.
     page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=60_000)
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # The status bar may still show another tab's kernel (Lab restores the last workspace), so a run-all
+    # sent now can be lost. Lab marks queued cells [*] at once: re-send only while no cell of the open
+    # notebook has been queued or run, so nothing runs twice.
+    queued = ("() => Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt'))"
+              ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))")
+    for _attempt in range(4):
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        try:
+            page.wait_for_function(queued, timeout=20_000)
+            return
+        except Exception:
+            continue
+    raise AssertionError(f"JupyterLab never ran {notebook}: run-all was lost four times")
 
 
 def _wait_idle(page, timeout=120_000):
