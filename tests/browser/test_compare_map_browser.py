@@ -229,10 +229,7 @@ def test_click_on_block_moves_it_and_updates_scorecard(lab_server, notebook, pag
     base, token, _ = lab_server
     started = time.monotonic()
     with screenshot_on_failure():
-        page.goto(f"{base}/lab/tree/{notebook}?token={token}", wait_until="domcontentloaded")
-        # The execution indicator says idle before the kernel is connected: wait for the status bar.
-        page.get_by_text("Python 3 (ipykernel) | Idle").first.wait_for(timeout=60_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        _open_and_run(page, base, token, notebook)
 
         maps = page.locator(".leaflet-container")
         _wait(page, "() => { const m = document.querySelectorAll('.leaflet-container');"
