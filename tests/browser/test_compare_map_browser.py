@@ -127,6 +127,19 @@ def _open_and_run(page, base, token, notebook):
     raise AssertionError(f"JupyterLab never ran {notebook}: run-all was lost four times")
 
 
+def _run_until_both_maps_draw(page, base, token, notebook):
+    """Open and run the notebook; return its two leaflet maps once each has drawn its territories."""
+    _open_and_run(page, base, token, notebook)
+    maps = page.locator(".leaflet-container")
+    _wait(page, "() => { const m = document.querySelectorAll('.leaflet-container');"
+          " return m.length >= 2 && Array.from(m).every(c => c.querySelectorAll('path.leaflet-interactive').length > 50); }",
+          "both maps to draw their territories", timeout=120_000)
+    assert maps.count() == 2, f"expected the proposed and the current map, found {maps.count()} leaflet maps"
+    for index in range(2):
+        assert maps.nth(index).locator("path.leaflet-interactive").count() > 50
+    return maps
+
+
 def _wait_idle(page, timeout=120_000):
     _wait(page, "() => Array.from(document.querySelectorAll('.jp-InputPrompt')).every(p => !p.textContent.includes('*'))",
           "the notebook to finish running", timeout=timeout)
@@ -137,12 +150,7 @@ def test_compare_map_tooltip_explicit_target_contiguity_warning_and_unsaved_mark
     base, token, _ = lab_server
     started = time.monotonic()
     with screenshot_on_failure():
-        _open_and_run(page, base, token, notebook)
-        maps = page.locator(".leaflet-container")
-        _wait(page, "() => { const m = document.querySelectorAll('.leaflet-container');"
-              " return m.length >= 2 && Array.from(m).every(c => c.querySelectorAll('path.leaflet-interactive').length > 50); }",
-              "both maps to draw their territories", timeout=120_000)
-        assert maps.count() == 2, f"expected the proposed and the current map, found {maps.count()} leaflet maps"
+        maps = _run_until_both_maps_draw(page, base, token, notebook)
         _wait_idle(page)
         proposed = maps.nth(0)  # stacked: the proposed (editable) map is on top
         proposed.scroll_into_view_if_needed()
@@ -229,15 +237,7 @@ def test_click_on_block_moves_it_and_updates_scorecard(lab_server, notebook, pag
     base, token, _ = lab_server
     started = time.monotonic()
     with screenshot_on_failure():
-        _open_and_run(page, base, token, notebook)
-
-        maps = page.locator(".leaflet-container")
-        _wait(page, "() => { const m = document.querySelectorAll('.leaflet-container');"
-              " return m.length >= 2 && Array.from(m).every(c => c.querySelectorAll('path.leaflet-interactive').length > 50); }",
-              "both maps to draw their territories", timeout=90_000)
-        assert maps.count() == 2, f"expected the current and the proposed map, found {maps.count()} leaflet maps"
-        for index in range(2):
-            assert maps.nth(index).locator("path.leaflet-interactive").count() > 50
+        maps = _run_until_both_maps_draw(page, base, token, notebook)
 
         # Later cells keep the kernel busy; clicks are handled after them, so wait for every cell to finish.
         _wait(page, "() => Array.from(document.querySelectorAll('.jp-InputPrompt')).every(p => !p.textContent.includes('*'))",
