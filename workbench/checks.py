@@ -7,12 +7,46 @@ on the frames they are given, written once so the messages agree.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
 from workbench.labels import labels_for_rows
 from workbench.schema import LATITUDE, LONGITUDE, REP_ID
+
+
+def real_number(value) -> float | None:
+    """``value`` as a float when it is a finite real number (not a bool, not text), else None.
+
+    The shared first step of every numeric parameter check; each caller says what range it allows.
+
+    Examples
+    --------
+    >>> real_number(3), real_number(np.float32(0.5)), real_number(True), real_number("3"), real_number(float("nan"))
+    (3.0, 0.5, None, None, None)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
+
+
+def check_tolerance(tolerance, *, name: str = "tolerance", cli: str = "") -> float:
+    """Validate a balance tolerance (a share, 0.05 = 5%); ``name`` as the user spells it.
+
+    Examples
+    --------
+    >>> check_tolerance(5, name="--tolerance")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: --tolerance must be a share between 0 and 1 (0.05 = 5%), got 5
+    """
+    number = real_number(tolerance)
+    if number is None or not 0 < number < 1:
+        raise InputError(f"{name} must be a share between 0 and 1 (0.05 = 5%), got {tolerance!r}{cli}")
+    return number
 
 
 def check_frame(frame, what: str) -> pd.DataFrame:

@@ -28,12 +28,11 @@ distances to their nearest rep home.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
 
-from workbench.checks import amount_column, rep_homes, territory_per_row
+from workbench.checks import amount_column, real_number, rep_homes, territory_per_row
 from workbench.errors import InputError
 from workbench.geo import chord_to_km, to_unit_xyz
 from workbench.metrics import assigned_mask
@@ -58,8 +57,8 @@ def check_max_km(max_km) -> float:
     >>> check_max_km(100)
     100.0
     """
-    if isinstance(max_km, bool) or not isinstance(max_km, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(max_km)) or float(max_km) <= 0:
+    number = real_number(max_km)
+    if number is None or number <= 0:
         raise InputError(f"max_km must be a positive distance in kilometres (e.g. 160), got {max_km!r}")
     return float(max_km)
 

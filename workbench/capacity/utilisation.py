@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from workbench.checks import amount_column, rep_capacity, rep_columns, territory_per_row
+from workbench.checks import amount_column, real_number, rep_capacity, rep_columns, territory_per_row
 from workbench.errors import InputError
 
 from workbench.schema import CAPACITY_HOURS, REP_ID, REP_NAME, TERRITORY_ID, WORKLOAD
@@ -34,8 +34,8 @@ def check_target(target, name: str = "target") -> float:
     >>> check_target(0.85)
     0.85
     """
-    if isinstance(target, bool) or not isinstance(target, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(target)) or not 0 < float(target) <= 1:
+    number = real_number(target)
+    if number is None or not 0 < number <= 1:
         raise InputError(f"{name} must be a share of the reps' hours in (0, 1] (0.85 = 85%), got {target!r}")
     return float(target)
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
-from workbench.labels import labels_for_rows
+from workbench.labels import accounts_of, labels_for_rows
 from workbench.schema import ACCOUNT_ID, METRICS
 
 
@@ -43,15 +43,7 @@ def read_alignments(current, proposed, *, accounts=None, metrics=None) -> Alignm
     >>> read_alignments(["T1", "T1"], ["T1", "T2"], accounts=accounts).metrics
     ['workload']
     """
-    if accounts is None:
-        if not hasattr(proposed, "accounts"):
-            raise InputError("plain labels need accounts=: pass the accounts frame the labels belong to")
-        accounts = proposed.accounts
-    if not isinstance(accounts, pd.DataFrame):
-        raise TypeError(f"accounts must be a pandas DataFrame, got {type(accounts).__name__}")
-    accounts = accounts.reset_index(drop=True)
-    if ACCOUNT_ID not in accounts.columns:
-        accounts[ACCOUNT_ID] = accounts.index.astype(str)
+    accounts = accounts_of(proposed, accounts)
     account_ids = accounts[ACCOUNT_ID].astype(str).to_numpy()
     current_plan = current if hasattr(current, "assignments") else None
     proposed_plan = proposed if hasattr(proposed, "assignments") else None
