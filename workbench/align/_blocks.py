@@ -149,9 +149,9 @@ def connect_pieces(bg: BlockGraph) -> None:
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
 
-    from workbench.align._partition import _csr
+    from workbench.align._graph import adjacency_csr
 
-    count, piece = connected_components(_csr(len(bg.ids), bg.edges), directed=False)
+    count, piece = connected_components(adjacency_csr(len(bg.ids), bg.edges), directed=False)
     if count <= 1:
         return
     sizes = np.bincount(piece)
