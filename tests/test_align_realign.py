@@ -36,9 +36,10 @@ def test_realignment_already_balanced_moves_nothing():
 
 
 def test_realignment_routes_through_a_neighbour_when_heavy_and_light_do_not_touch():
-    # A (6 hours) - B (4) - C (2): A's excess must pass through B.
+    # A (6 hours) - B (4) - C (2): A's excess must pass through B (2 nearest accounts define the borders:
+    # with the default 8, A's eastern accounts would have C's among theirs, and A and C would border).
     accounts = line(["A"] * 6 + ["B"] * 4 + ["C"] * 2)
-    model = Realignment(tolerance=0.05).fit(accounts)
+    model = Realignment(tolerance=0.05, n_neighbours=2).fit(accounts)
     loads = pd.Series(accounts["workload"].to_numpy()).groupby(model.labels_).sum()
     assert loads.to_dict() == {"A": 4.0, "B": 4.0, "C": 4.0}
     assert model.labels_.tolist() == ["A"] * 4 + ["B"] * 4 + ["C"] * 4

@@ -265,6 +265,28 @@ def bridge_islands(adjacency: np.ndarray, centres: np.ndarray, present=None) -> 
         bridges.append((s, j))
 
 
+def within_graph(cand: np.ndarray, current: np.ndarray, adjacency: np.ndarray) -> np.ndarray:
+    """Candidate territories limited to moves the bordering bound allows (others replaced by today's territory).
+
+    ``cand[i, j]`` stays when it is account ``i``'s territory of today
+    (``current[i]``) or borders it on ``adjacency``; otherwise it becomes
+    ``current[i]``. A plan whose every account is in a territory of
+    ``cand`` (or stays) moves each account across at most one border of
+    the graph, so a plan within tolerance moves at least the bordering
+    bound on that graph.
+
+    Examples
+    --------
+    >>> line = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
+    >>> within_graph(np.array([[1, 2], [0, 2]]), np.array([0, 1]), line).tolist()
+    [[1, 0], [0, 2]]
+    """
+    cand = np.asarray(cand)
+    current = np.asarray(current)[:, None]
+    ok = (cand == current) | np.asarray(adjacency, dtype=bool)[current, cand]
+    return np.where(ok, cand, current)
+
+
 def block_territory_graph(edges: np.ndarray, block_labels: np.ndarray, n_territories: int) -> np.ndarray:
     """(t, t) bool adjacency of territories made of blocks: two border when two of their blocks touch.
 

@@ -108,6 +108,46 @@ def opening_seeds(xyz, labels, load, target, adjacency, centres, n_open: int) ->
     return np.asarray(seeds).reshape(n_open, 3)
 
 
+def opening_adjacency(adjacency, new, hubs) -> np.ndarray:
+    """The graph of bordering territories once new ones open: each borders its seed's territory and that one's neighbours.
+
+    A new territory has no accounts yet, so no border of its own; it is
+    seeded inside a territory of today (``hubs``: for a new hire, the
+    territory holding the account nearest the rep's home), and may take
+    accounts from that territory and from every territory bordering it.
+    The bordering lower bound of a realignment with openings is the flow
+    on this graph, and the realignment moves accounts into a new territory
+    only from those territories, so the bound never exceeds what moves.
+
+    Parameters
+    ----------
+    adjacency : (t, t) bool array
+        Bordering territories (new ones included, still without edges).
+    new : sequence of int
+        Indices of the new territories.
+    hubs : sequence of int
+        Territory of today each new one is seeded in.
+
+    Examples
+    --------
+    A line 0 - 1 - 2 - 3 and a new territory 4 seeded in 1:
+
+    >>> line = np.eye(5, k=1, dtype=bool) | np.eye(5, k=-1, dtype=bool)
+    >>> line[3, 4] = line[4, 3] = False
+    >>> np.flatnonzero(opening_adjacency(line, [4], [1])[4]).tolist()
+    [0, 1, 2]
+    """
+    out = np.array(adjacency, dtype=bool, copy=True)
+    today = out.copy()
+    for j, hub in zip(new, hubs):
+        around = today[hub].copy()
+        around[hub] = True
+        around[j] = False
+        out[j] |= around
+        out[:, j] |= around
+    return out
+
+
 def closures_that_disrupt_least(load, low, high, adjacency, n_close: int, *, allowed) -> list[int]:
     """Indices of the ``n_close`` territories whose closure needs the least bordering movement.
 

@@ -38,7 +38,7 @@ from workbench.schema import (
 _INSIDE = 0.98
 
 #: Default move penalty, as a multiple of the current plan's compactness (km of distance to centre).
-PENALTY_SHARE = 2.0
+PENALTY_SHARE = 3.0
 
 #: Linear programs solved at most (each from the last one's plan, as the centres follow their accounts)
 #: and at least (when the first one is already within tolerance).
@@ -53,7 +53,9 @@ class Realignment(TerritoryEstimator):
     """Bring an existing alignment within tolerance, moving little and keeping territories compact.
 
     Only accounts that border another territory move, each to a bordering
-    territory (its k = 8 nearest accounts, or its block, are in it). Which
+    territory (its k = 8 nearest accounts, or its block, are in it): every
+    move crosses one border of the bordering bound's graph, so a plan
+    within tolerance never moves less than that bound. Which
     ones move is one linear program: it minimises, over the whole plan,
     each account's workload times its distance to its territory's centre,
     plus ``move_penalty_km`` times every moved account's workload, with
@@ -101,10 +103,10 @@ class Realignment(TerritoryEstimator):
         and finds the best balance it allows; the report and a
         :class:`ToleranceWarning` say when the tolerance is out of reach.
     move_penalty_km : float, optional
-        Distance (km) one unit of moved workload is worth; default twice the
-        current plan's compactness (its workload-weighted mean distance to
-        centre): moves close to the bordering bound at little loss of
-        compactness. Smaller values buy compactness with more moves.
+        Distance (km) one unit of moved workload is worth; default three
+        times the current plan's compactness (its workload-weighted mean
+        distance to centre, :data:`PENALTY_SHARE`): moves close to the
+        bordering bound. Smaller values buy compactness with more moves.
     block_col : str, default "county_fips"
         Accounts sharing a block border every territory present in it
         (used when the column exists).
@@ -181,7 +183,6 @@ class Realignment(TerritoryEstimator):
         loads = _balance.loads_of(current, shares, n_t)
         _, low, high = _balance.bounds(targets, shares.shape[1], tolerance)
         low[frozen], high[frozen] = loads[frozen], loads[frozen]
-        _new_adjacency(dist, centres, setup, self.n_candidates)
         plain, bordering, _ = _bounds.realignment_bounds(loads, low, high, setup.adjacency)
         penalty = _check_penalty(self.move_penalty_km)
         if penalty is None:
@@ -198,7 +199,7 @@ class Realignment(TerritoryEstimator):
             excess = result.excess
             if excess > 0:  # rounding the split accounts: single cheapest moves back within tolerance
                 labels, excess = self._tidy(labels, current, shares, targets, tolerance, dist, centres, fixed,
-                                            frozen, closed, budget, excess)
+                                            frozen, closed, budget, excess, setup.adjacency)
             if not setup.fixed_sites:
                 centres = unit_centres(dist.xyz, labels, weight, n_t, previous=centres)
             moved = float(weight[labels != current].sum())
@@ -212,7 +213,7 @@ class Realignment(TerritoryEstimator):
         within = best[0][0] <= 0
         if not within:
             labels, within, r = self._repair(labels, current, shares, targets, tolerance, dist, centres, fixed,
-                                             frozen, closed, budget)
+                                             frozen, closed, budget, setup.adjacency)
             rounds += r
         if not setup.fixed_sites:
             centres = unit_centres(dist.xyz, labels, weight, n_t, previous=centres)
@@ -243,10 +244,10 @@ class Realignment(TerritoryEstimator):
         return self
 
     def _tidy(self, labels, current, shares, targets, tolerance, dist, centres, fixed, frozen, closed, budget,
-              excess):
+              excess, graph):
         """Greedy single moves (cheapest first) after rounding; kept only if they help and fit the budget."""
         cand, cost = dist.candidates(centres, self.n_candidates, allowed=~frozen & ~closed)
-        cand = _balance.neighbour_candidates(labels, cand, cost)
+        cand = _balance.neighbour_candidates(labels, _bounds.within_graph(cand, current, graph), cost)
         target, low, high = _balance.bounds(targets, shares.shape[1], tolerance * 0.999)
         tidied, _, _ = _balance.greedy_repair(labels, shares, target, low, high, cand, cost,
                                               lambda rows, t: dist.cost(rows, t, centres), fixed < 0, frozen, aim=0.9)
@@ -255,10 +256,12 @@ class Realignment(TerritoryEstimator):
             return labels, excess
         return tidied, after
 
-    def _repair(self, labels, current, shares, targets, tolerance, dist, centres, fixed, frozen, closed, budget):
+    def _repair(self, labels, current, shares, targets, tolerance, dist, centres, fixed, frozen, closed, budget,
+                graph):
         """The exact single-move repair, when rounding or lumpy accounts left a territory outside."""
         allowed = ~frozen & ~closed
         cand, cost = dist.candidates(centres, self.n_candidates, allowed=allowed)
+        cand = _bounds.within_graph(cand, current, graph)
 
         def own_cost(rows, territories):
             return dist.cost(rows, territories, centres)
@@ -337,10 +340,13 @@ class _Setup:
             raise InputError(f"locked accounts (rows {rows}) are in closing territories "
                              f"{sorted(map(str, set(self.ids[self.current[pinned]])))[:5]}; unlock them "
                              f"(column {est.lock_col!r}) or keep those territories")
-        if n_t > n_cur:  # the new (still empty) territories join the graph
+        if n_t > n_cur:
             self.borders = _bounds.bordering_options(xyz, self.current, n_t, groups=groups, k=est.n_neighbours,
                                                      centres=centres)
-            self.adjacency = self.borders.adjacency
+        if len(opened):  # a new (still empty) territory borders the territory of its seed and that one's neighbours
+            new = np.flatnonzero(np.isin(self.ids.astype(str), opened))
+            hubs = self.current[[int(np.argmin(np.linalg.norm(xyz - centres[j], axis=1))) for j in new]]
+            self.adjacency = headcount.opening_adjacency(self.borders.adjacency, new, hubs)
         self.targets = np.asarray(targets, dtype=float)
         self.closed = closed
         self.centres = centres
@@ -356,17 +362,6 @@ def _nearest_open(dist, centres, setup, n_candidates):
     return np.take_along_axis(cand, order, axis=1)[:, :_NEAREST]
 
 
-def _new_adjacency(dist, centres, setup, n_candidates):
-    """A new territory borders the territories of the accounts nearest to it (in place)."""
-    new = np.isin(setup.ids.astype(str), setup.opened)
-    if not new.any():
-        return
-    cand = _nearest_open(dist, centres, setup, n_candidates)
-    first = new[cand[:, 0]]
-    setup.adjacency[setup.current[first], cand[first, 0]] = True
-    setup.adjacency[cand[first, 0], setup.current[first]] = True
-
-
 def _options(dist, centres, setup, n_candidates, labels, low, high, shares):
     """Allowed moves (account row, territory) from the plan ``labels`` of the last round.
 
@@ -374,9 +369,12 @@ def _options(dist, centres, setup, n_candidates, labels, low, high, shares):
     in; accounts deeper inside may go to one of their nearest centres when
     the bordering flow still needed (the lower bound's, from ``labels``)
     sends load that way, since a one-account-deep border cannot carry a
-    large flow; accounts of closing territories may go to their nearest
-    open centres; accounts near a new territory may join it; and an account
-    moved in an earlier round may go back.
+    large flow; accounts of closing territories may go to any open territory
+    bordering theirs; accounts near a new territory may join it; and an
+    account moved in an earlier round may go back. Every move ends in the
+    account's territory of today or one bordering it on the graph of the
+    bordering lower bound (``setup.adjacency``), so a plan within tolerance
+    never moves less than that bound.
     """
     n_t = len(setup.ids)
     if not hasattr(setup, "near"):
@@ -389,21 +387,24 @@ def _options(dist, centres, setup, n_candidates, labels, low, high, shares):
     rows, terr = [borders.rows], [borders.territories]
     new = np.isin(setup.ids.astype(str), setup.opened)
     cand = _nearest_open(dist, centres, setup, n_candidates)
-    # Deep moves only to territories bordering the account's territory today (so the bordering bound holds).
     along = flows > 1e-12
-    r, c = np.nonzero(along[labels[:, None], cand] & setup.adjacency[setup.current[:, None], cand])
+    r, c = np.nonzero(along[labels[:, None], cand])
     rows.append(r)
     terr.append(cand[r, c])
-    in_closed = np.flatnonzero(setup.closed[labels])
-    rows.append(np.repeat(in_closed, cand.shape[1]))
-    terr.append(cand[in_closed].ravel())
+    in_closed = np.flatnonzero(setup.closed[labels])  # to every open territory bordering theirs
+    r, t = np.nonzero(setup.adjacency[setup.current[in_closed]] & ~setup.closed & ~setup.frozen)
+    rows.append(in_closed[r])
+    terr.append(t)
     r, c = np.nonzero(new[cand])
     rows.append(r)
     terr.append(cand[r, c])
     back = np.flatnonzero(labels != setup.current)
     rows.append(back)
     terr.append(setup.current[back])
-    key = np.unique(np.concatenate(rows).astype(np.int64) * n_t + np.concatenate(terr))
+    rows, terr = np.concatenate(rows).astype(np.int64), np.concatenate(terr).astype(np.int64)
+    # Every move stays on the graph of the bordering bound (from today's territory), so the bound holds.
+    keep = (terr == setup.current[rows]) | setup.adjacency[setup.current[rows], terr]
+    key = np.unique(rows[keep] * n_t + terr[keep])
     return key // n_t, key % n_t
 
 

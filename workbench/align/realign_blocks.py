@@ -78,8 +78,8 @@ class ContiguousRealignment(TerritoryEstimator):
     max_moved_share : float, optional
         Disruption budget (share of the first metric), kept exactly.
     move_penalty_km : float, optional
-        Km one unit of moved workload is worth; default twice the current
-        compactness.
+        Km one unit of moved workload is worth; default three times the
+        current compactness.
     max_iter : int, default 2000
         Rounds of the contiguous local search, when it has to finish.
     random_state : int, optional
