@@ -380,3 +380,12 @@ def test_saved_edits_read_as_sentences_naming_blocks_territories_and_reps(accoun
     tree = format_tree(plan_tree(root))
     assert "Moved Jackson, MO (2 accounts) from T2 (Bo Chan) to T1 (Ann Lee)" in tree
     assert "reassign" not in tree and "account(s)" not in tree
+
+
+def test_try_move_takes_back_a_move_that_splits_a_territory(widget):
+    model = widget.model
+    warnings = model.try_move(["b1"], "T3")  # b1 does not touch T3's blocks: T3 would be in pieces
+    assert warnings and any("no longer contiguous" in w for w in warnings), warnings
+    assert model.labels[:2].tolist() == ["T1", "T1"] and not model.can_undo and not model.can_redo
+    assert model.try_move(["b2"], "T3") == []  # b2 touches b3: T3 stays in one piece
+    assert model.labels[2:4].tolist() == ["T3", "T3"] and model.can_undo

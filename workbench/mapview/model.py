@@ -398,6 +398,22 @@ class ComparisonModel(HasTraits):
                                f"{territory_id}{skipped}: {what} now with {self.territory_label(code)}")
         return change
 
+    def try_move(self, item_ids, territory_id) -> list[str]:
+        """Move items unless the move is flagged; return its warnings (empty: the move was made).
+
+        A move that leaves a territory in more pieces than today, or sends a block far from
+        its new rep's home, is taken back at once (:meth:`undo`), and its warnings are returned.
+        """
+        if self.move_items(item_ids, territory_id) is None:
+            return []
+        warnings = list(self.alerts)
+        if warnings:
+            self.undo()
+            self._redo.clear()
+            self.can_redo = False
+            self.alerts = warnings
+        return warnings
+
     def undo(self) -> None:
         """Take back the last edit."""
         if not self._undo:
