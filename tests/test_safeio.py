@@ -22,7 +22,8 @@ from workbench import safeio
 from workbench.errors import InputError
 from workbench.locking import lock_path
 from workbench.plan import Plan, list_plans, load_plan, save_plan
-from workbench.safeio import atomic_directory, atomic_path, clean_leftovers, leftovers, sibling_stem
+from workbench.safeio import atomic_directory, atomic_path
+from workbench.siblings import clean_leftovers, leftovers, sibling_stem
 
 #: Steps of a replace, per way of swapping (the first folder write has "built", "placed", "cleaned").
 STEPS = {"exchange": ["built", "swapped", "cleaned"], "renames": ["built", "aside", "placed", "cleaned"]}

@@ -29,14 +29,8 @@ from workbench.provenance import utc_now
 from workbench.plan._lineage import lineage_records
 from workbench.plan._model import Plan
 from workbench.locking import folder_lock, recover
-from workbench.safeio import (
-    atomic_directory,
-    atomic_write_text,
-    leftovers,
-    make_read_only,
-    refuse_symlink,
-    sha256_file,
-)
+from workbench.safeio import atomic_directory, atomic_write_text, make_read_only, refuse_symlink, sha256_file
+from workbench.siblings import leftovers
 from workbench.schema import ACCOUNT_ID, TERRITORY_ID
 
 MANIFEST = "manifest.json"
