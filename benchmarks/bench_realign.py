@@ -28,7 +28,6 @@ Run ``python -m benchmarks realign`` (all) or ``python -m benchmarks realign --q
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import tempfile
@@ -37,37 +36,8 @@ import warnings
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
-
-
-def grow(accounts, labels, target, pattern, seed, columns=("workload",)):
-    """Scale ``columns`` up by regional or scattered growth until the max deviation of the first is ~target."""
-    from workbench import metrics as wm
-    from workbench.geo import great_circle_km
-
-    rng = np.random.default_rng(seed + 1)
-    n = len(accounts)
-    if pattern == "regions":
-        hubs = accounts.sample(4, random_state=seed)[["latitude", "longitude"]].to_numpy()
-        bump = np.zeros(n)
-        for lat, lon in hubs:
-            d = great_circle_km(accounts["latitude"], accounts["longitude"], lat, lon)
-            bump = np.maximum(bump, np.exp(-((d / 250.0) ** 2)) * rng.uniform(0.7, 1.0))
-    else:
-        ids = np.unique(labels)
-        grown = pd.Series(rng.uniform(0.5, 1.0, len(ids)) * (rng.random(len(ids)) < 0.15), index=ids)
-        bump = grown.reindex(labels).to_numpy()
-    base = {c: accounts[c].to_numpy() for c in columns}
-    low, high = 0.0, 5.0
-    for _ in range(40):
-        g = (low + high) / 2
-        for i, c in enumerate(columns):  # later metrics grow a little differently
-            accounts[c] = base[c] * (1 + g * bump * (1.0 if i == 0 else 0.6 + 0.2 * i))
-        dev = wm.max_deviation(accounts, labels, [columns[0]])[columns[0]]
-        low, high = (g, high) if dev < target else (low, g)
-    return accounts
+from benchmarks._common import REPO, grow, run_cases, run_in_subprocess
 
 
 def _accounts(n, seed=0):
@@ -246,15 +216,7 @@ QUICK_CASES = {
 
 def run_case(name: str, quick: bool = False) -> dict:
     """One case in a fresh subprocess (its own memory); the result as a dict."""
-    table = "QUICK_CASES" if quick else "CASES"
-    code = (f"import json, sys; from benchmarks.bench_realign import {table} as C; f, a = C[sys.argv[1]]; "
-            "print('RESULT ' + json.dumps(f(*a), default=str))")
-    proc = subprocess.run([sys.executable, "-c", code, name], cwd=REPO, capture_output=True, text=True)
-    if proc.returncode != 0:
-        lines = proc.stderr.strip().splitlines()
-        return {"case": name, "error": lines[-1] if lines else f"exit code {proc.returncode}"}
-    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    return run_in_subprocess("bench_realign", "QUICK_CASES" if quick else "CASES", name)
 
 
 def _met(ok: bool) -> str:
@@ -309,10 +271,4 @@ def main(argv=None) -> int:
     if unknown:
         print(f"error: unknown case {unknown}; choose from {', '.join(table)}", file=sys.stderr)
         return 2
-    verdicts = []
-    for name in names:
-        result = run_case(name, quick=args.quick)
-        print(json.dumps(result, indent=1, default=str), flush=True)
-        verdicts.append(verdict(name, result))
-    print("\n".join(["", "targets:"] + verdicts))
-    return 0
+    return run_cases(names, lambda name: run_case(name, quick=args.quick), verdict)

@@ -139,14 +139,3 @@ def test_predict_with_a_matrix_fit_needs_new_distances():
     assert model.predict(new, distance=np.array([[5.0, 0.5]])).tolist() == ["east"]
     with pytest.raises(InputError, match="needs fixed sites"):
         Realignment(distance=matrix).fit(line(["A", "A", "B", "B"]))
-
-
-def test_bordering_flow_counts_load_once_per_border_it_crosses():
-    from benchmarks.bench_align import bordering_flow_share
-
-    # A (6 hours) - B (4) - C (2) on a line, mean 4, bounds [3.8, 4.2]: 1.8 hours must leave A and reach C.
-    accounts = line(["A"] * 4 + ["B"] * 4 + ["C"] * 4, workload=np.repeat([1.5, 1.0, 0.5], 4))
-    # Only A-B and B-C border (each account's 2 nearest are its line neighbours): 1.8 crosses two borders.
-    assert bordering_flow_share(accounts, accounts["current_territory"], neighbours=2) == pytest.approx(3.6 / 12)
-    # Everyone borders everyone: the plain lower bound (the larger of excess and deficit), 1.8 of 12.
-    assert bordering_flow_share(accounts, accounts["current_territory"], neighbours=11) == pytest.approx(1.8 / 12)

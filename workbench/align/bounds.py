@@ -311,11 +311,12 @@ def realignment_bounds(loads: np.ndarray, low: np.ndarray, high: np.ndarray, adj
     return plain, max(float(bordering[0]), plain), flows
 
 
-def plan_bounds(accounts, labels, metric: str, tolerance: float, targets=None, groups=None) -> tuple[float, float]:
+def plan_bounds(accounts, labels, metric: str, tolerance: float, targets=None, groups=None,
+                n_neighbours: int = N_NEIGHBOURS) -> tuple[float, float]:
     """(plain, bordering) lower bound of ``metric`` for bringing the alignment ``labels`` within ``tolerance``.
 
     Territories border through the k-nearest-neighbour graph of the accounts
-    (and shared ``groups``, e.g. counties); ``targets`` are target shares
+    (``k = n_neighbours``, and shared ``groups``, e.g. counties); ``targets`` are target shares
     per territory in the sorted order of the labels (default equal). Both
     are shares of the metric's total (0.05 = 5%).
 
@@ -338,6 +339,6 @@ def plan_bounds(accounts, labels, metric: str, tolerance: float, targets=None, g
     target = np.full(len(ids), 1.0 / len(ids)) if targets is None else np.asarray(targets, dtype=float)
     low, high = target * (1 - tolerance), target * (1 + tolerance)
     xyz = to_unit_xyz(accounts["latitude"].to_numpy(dtype=float), accounts["longitude"].to_numpy(dtype=float))
-    borders = bordering_options(xyz, index, len(ids), groups=groups)
+    borders = bordering_options(xyz, index, len(ids), groups=groups, k=n_neighbours)
     plain = float(plain_lower_bound(load, low, high)[0])
     return plain, max(plain, float(bordering_lower_bound(load, low, high, borders.adjacency)[0]))

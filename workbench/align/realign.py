@@ -19,7 +19,6 @@ import warnings
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
 from workbench.align import _balance, _transfer, bounds as _bounds, headcount
 from workbench.align.balanced import current_setup, repair
@@ -28,10 +27,9 @@ from workbench.align.base import (
     unit_centres,
 )
 from workbench.align.report import ToleranceWarning
-from workbench.align.reps import rep_sites
 from workbench.errors import InputError
 from workbench.schema import (
-    CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD,
+    CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, WORKLOAD,
 )
 
 #: The program aims a hair inside the tolerance, so rounding its few split accounts stays within.
@@ -165,7 +163,7 @@ class Realignment(TerritoryEstimator):
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
         accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
-        budget = _check_budget(self.max_moved_share)
+        budget = _transfer.check_budget(self.max_moved_share)
         shares = metric_shares(accounts, balance_on)
         weight = shares.mean(axis=1)
         dist = Distance(self.distance, accounts[LATITUDE], accounts[LONGITUDE])
@@ -184,7 +182,7 @@ class Realignment(TerritoryEstimator):
         _, low, high = _balance.bounds(targets, shares.shape[1], tolerance)
         low[frozen], high[frozen] = loads[frozen], loads[frozen]
         plain, bordering, _ = _bounds.realignment_bounds(loads, low, high, setup.adjacency)
-        penalty = _check_penalty(self.move_penalty_km)
+        penalty = _transfer.check_penalty(self.move_penalty_km)
         if penalty is None:
             penalty = PENALTY_SHARE * _compactness(km, current, weight, ~closed[current])
         movable = fixed < 0
@@ -284,10 +282,10 @@ class _Setup:
     def build(cls, est, accounts, reps, xyz, weight, tolerance):
         self = cls()
         found = np.unique(accounts[est.current_col].astype(str).to_numpy())
-        close = _check_close(est.close, found)
+        close = headcount.check_close(est.close, found)
         self.fixed_sites = reps is not None
         if reps is not None:
-            ids, homes, targets, closed_ids, opened = _rep_territories(reps, est.capacity_col, found, close,
+            ids, homes, targets, closed_ids, opened = headcount.rep_territories(reps, est.capacity_col, found, close,
                                                                          est.n_territories)
         else:
             ids, homes, targets, closed_ids, opened = found.astype(object), None, None, list(close), []
@@ -305,7 +303,7 @@ class _Setup:
         self.groups, self.n_neighbours = groups, est.n_neighbours
         closed = np.isin(self.ids.astype(str), closed_ids)
         if reps is None:
-            wanted = _check_n(est.n_territories, n_cur - len(close), len(accounts))
+            wanted = headcount.check_n_territories(est.n_territories, n_cur - len(close), len(accounts))
             load = np.bincount(self.current, weights=weight, minlength=n_cur)
             if wanted < n_cur - closed.sum():
                 n_more = int(n_cur - closed.sum() - wanted)
@@ -408,102 +406,8 @@ def _options(dist, centres, setup, n_candidates, labels, low, high, shares):
     return key // n_t, key % n_t
 
 
-def _rep_territories(reps, capacity_col, found, close, n_territories):
-    """Territory of each rep (current ones kept, new hires get new ids), homes, targets, closures, openings.
-
-    A rep's current territory is its ``territory_id`` (when the reps file
-    has one that names current territories), else its ``rep_id`` (when the
-    current territories are named by rep ids). Reps with neither are new
-    hires; current territories no rep serves close.
-    """
-    rep_ids, homes, targets = rep_sites(reps, capacity_col)
-    if n_territories is not None and n_territories != len(rep_ids):
-        raise InputError(f"n_territories={n_territories} but the reps file has {len(rep_ids)} reps: with reps, "
-                         "there is one territory per rep; leave n_territories=None")
-    known = set(found)
-    served = None
-    if TERRITORY_ID in reps.columns:
-        column = reps[TERRITORY_ID].astype("string").str.strip()
-        values = column.to_numpy(dtype=object)
-        if any(isinstance(v, str) and v in known for v in values):
-            served = np.array([v if isinstance(v, str) and v else None for v in values], dtype=object)
-    if served is None and not known & set(rep_ids):
-        return rep_ids, homes, targets, [], []  # ids are rep ids; current_setup checks the current column
-    if served is None:
-        served = np.array([r if r in known else None for r in rep_ids], dtype=object)
-        new_ids = [r for r, s in zip(rep_ids, served) if s is None]
-        served = np.where(pd.isna(served), rep_ids, served)
-    else:
-        given = [s for s in served if s is not None]
-        duplicated = sorted({s for s in given if given.count(s) > 1})
-        if duplicated:
-            raise InputError(f"reps file: territories {duplicated[:5]} are served by more than one rep; "
-                             f"give each territory one rep ({TERRITORY_ID!r} column)")
-        missing = [i for i, s in enumerate(served) if s is None]
-        fresh = headcount.new_territory_ids(list(found) + given, len(missing))
-        for i, new_id in zip(missing, fresh):
-            served[i] = new_id
-        new_ids = [s for s in served if s not in known]
-    closing = [t for t in found if t not in set(served)]
-    extra = [c for c in close if c not in closing]
-    if extra:
-        raise InputError(f"close={extra[:5]} but those territories still have a rep in the reps file; with "
-                         "reps, a territory closes when its rep is not in the file: remove that rep instead")
-    ids = np.r_[np.asarray(served, dtype=object), np.asarray(closing, dtype=object)]
-    all_homes = np.vstack([homes, np.zeros((len(closing), 3))])
-    all_targets = np.r_[targets, np.zeros(len(closing))]
-    return ids, all_homes, all_targets, closing, new_ids
-
-
 def _compactness(km, labels, weight, mask=None):
     """Weighted mean distance of accounts to their territory's centre."""
     rows = np.arange(len(labels)) if mask is None else np.flatnonzero(mask)
     total = float(weight[rows].sum())
     return float((weight[rows] * km(rows, labels[rows])).sum() / max(total, 1e-300))
-
-
-def _check_budget(budget):
-    if budget is None:
-        return None
-    if isinstance(budget, bool) or not isinstance(budget, (int, float, np.floating)) or not 0 < budget <= 1:
-        raise InputError(f"max_moved_share must be a share in (0, 1] (0.1 = 10% of the workload), got {budget!r}")
-    return float(budget)
-
-
-def _check_penalty(penalty):
-    if penalty is None:
-        return None
-    if isinstance(penalty, bool) or not isinstance(penalty, (int, float, np.floating)) or not np.isfinite(penalty) \
-            or penalty < 0:
-        raise InputError(f"move_penalty_km must be a distance in km, 0 or more, got {penalty!r}")
-    return float(penalty)
-
-
-def _check_close(close, found):
-    if close is None:
-        return []
-    if isinstance(close, str):
-        close = [close]
-    close = [str(c).strip() for c in close]
-    unknown = [c for c in close if c not in set(found)]
-    if unknown:
-        raise InputError(f"close={unknown[:5]} names territories that are not current territories "
-                         f"(known: {list(found[:8])}...); give current territory ids")
-    if len(set(close)) != len(close):
-        raise InputError(f"close names a territory twice: {close}")
-    if len(close) >= len(found):
-        raise InputError(f"close={close} would close every territory; keep at least one")
-    return close
-
-
-def _check_n(n, default, n_accounts):
-    if n is None:
-        return default
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n_territories must be an int, got {n!r}")
-    if n < 1:
-        raise InputError(f"n_territories must be at least 1, got {n}")
-    if n > n_accounts:
-        raise InputError(f"n_territories={n} is more than the {n_accounts} accounts; ask for at most one "
-                         "territory per account")
-    return int(n)

@@ -467,5 +467,23 @@ class ComparisonModel(HasTraits):
         return pd.Series(self.labels, index=pd.Index(self.account_ids, name=ACCOUNT_ID), name=TERRITORY_ID)
 
     def to_plan(self):
-        """The edited alignment as a :class:`workbench.plan.Plan` (see :func:`~workbench.mapview.plans.edited_plan`)."""
-        return edited_plan(self.proposed_plan, self.accounts, self.account_ids, self.labels, self.locked)
+        """The edited alignment as a :class:`workbench.plan.Plan` (see :func:`~workbench.mapview.plans.edited_plan`).
+
+        Each step of its history names what moved: ``Moved Jackson, MO (12 accounts) from T07 (Ann Lee)
+        to T12 (Bo Chan)``.
+        """
+        return edited_plan(self.proposed_plan, self.accounts, self.account_ids, self.labels, self.locked,
+                           describe=self._describe_rows)
+
+    def _describe_rows(self, rows: np.ndarray) -> str | None:
+        """What these account rows are, in words: the blocks (or accounts) they belong to; None for grid cells."""
+        if self.kind == "cell":
+            return None
+        from workbench.plan import blocks_phrase
+
+        items = np.unique(self.item_of_row[rows])
+        ids = self.item_ids[items].astype(str)
+        names = dict(zip(ids, self.item_names[items].astype(str)))
+        if self.kind == "account":
+            return blocks_phrase(ids, "account", names) if len(ids) == 1 else None
+        return blocks_phrase(ids, self.block_col or "block", names)

@@ -65,12 +65,13 @@ def read_alignments(current, proposed, *, accounts=None, metrics=None) -> Alignm
 
 
 def edited_plan(proposed_plan, accounts: pd.DataFrame, account_ids: np.ndarray, labels: np.ndarray,
-                locked: np.ndarray):
+                locked: np.ndarray, describe=None):
     """The edited alignment as a :class:`workbench.plan.Plan`.
 
     From a proposed Plan, the edits are applied as reassignments (one per
     target territory) and lock changes, so the result's parent chain leads
     back to it. From plain labels (``proposed_plan`` None), a new draft plan is made.
+    ``describe(rows)`` names what moved (e.g. ``"Jackson, MO"``) for the plan's history.
     """
     from workbench.plan import Plan
 
@@ -84,7 +85,9 @@ def edited_plan(proposed_plan, accounts: pd.DataFrame, account_ids: np.ndarray, 
         plan = plan.unlock(sorted(was_locked - locked_ids))
     changed = before != labels.astype(str)
     for territory in pd.unique(labels[changed]):
-        plan = plan.reassign(account_ids[changed & (labels == territory)].tolist(), str(territory))
+        rows = np.flatnonzero(changed & (labels == territory))
+        plan = plan.reassign(account_ids[rows].tolist(), str(territory),
+                             what=describe(rows) if describe is not None else None)
     if locked_ids - was_locked:
         plan = plan.lock(sorted(locked_ids - was_locked))
     return plan

@@ -13,7 +13,7 @@ import pandas as pd
 
 from workbench.errors import InputError, PlanError
 from workbench.labels import clean_text, show
-from workbench.plan import _frames
+from workbench.plan import _describe, _frames
 from workbench.plan._frames import as_list, check_ids
 from workbench.plan._meta import DRAFT
 from workbench.provenance import package_versions, utc_now
@@ -27,14 +27,20 @@ class PlanEdits:
     """The edits of a plan (mixed into :class:`~workbench.plan.Plan`, which holds the state they read)."""
 
     # ------------------------------------------------------------------ edits (each returns a new draft)
-    def reassign(self, account_ids, territory_id: str) -> Plan:
+    def reassign(self, account_ids, territory_id: str, *, what: str | None = None) -> Plan:
         """Move accounts to an existing territory; locked accounts refuse to move.
+
+        The edit reads ``Moved 12 accounts from T07 (Ann Lee) to T12 (Bo Chan)``
+        in the plan's history (reps named when the plan has them).
 
         Parameters
         ----------
         account_ids : str or iterable of str
         territory_id : str
             A territory of this plan (create one with :meth:`split_territory`).
+        what : str, optional
+            What moves, in words, for the history: ``"Jackson, MO"`` reads
+            ``Moved Jackson, MO (12 accounts) from ...``.
 
         Raises
         ------
@@ -47,11 +53,16 @@ class PlanEdits:
         territory_id = self._check_territory(territory_id)
         self._refuse_locked(ids, "reassign")
         assignments = self._assignments.copy()
+        edit = _describe.move_text(self._territories, assignments.loc[list(ids)], territory_id, what)
         assignments.loc[list(ids)] = territory_id
-        return self._derive(f"reassign {len(ids)} account(s) to {territory_id!r}", assignments=assignments)
+        return self._derive(edit, assignments=assignments)
 
-    def reassign_blocks(self, block_ids, territory_id: str, block_col: str = COUNTY_FIPS) -> Plan:
+    def reassign_blocks(self, block_ids, territory_id: str, block_col: str = COUNTY_FIPS, *,
+                        names=None) -> Plan:
         """Move every account in the given blocks (e.g. counties) to a territory.
+
+        ``names`` (block id -> readable name, e.g. ``{"29095": "Jackson, MO"}``)
+        names the blocks in the plan's history; without it they read ``county 29095``.
 
         Examples
         --------
@@ -69,8 +80,7 @@ class PlanEdits:
         if len(unknown):
             raise InputError(f"no account is in {block_col} {show(unknown)}; check the block ids")
         ids = self._accounts.loc[blocks.isin(wanted).to_numpy(), ACCOUNT_ID]
-        return self.reassign(ids, territory_id)._relabel_edit(
-            f"reassign {block_col} {show(wanted, 3)} ({len(ids)} account(s)) to {territory_id!r}")
+        return self.reassign(ids, territory_id, what=_describe.blocks_phrase(wanted, block_col, names))
 
     def lock(self, account_ids) -> Plan:
         """Lock accounts to their current territory (they refuse :meth:`reassign` and :meth:`split_territory`).
@@ -87,7 +97,8 @@ class PlanEdits:
         workbench.errors.PlanError: cannot reassign locked accounts ['a']; unlock them first
         """
         ids = check_ids(self._accounts, account_ids, "lock")
-        return self._derive(f"lock {len(ids)} account(s)", locked=self._locked | ids)
+        return self._derive(f"Locked {_describe.count(len(ids), 'account')} in their territory",
+                            locked=self._locked | ids)
 
     def unlock(self, account_ids) -> Plan:
         """Unlock accounts (ids that are not locked are ignored).
@@ -100,7 +111,7 @@ class PlanEdits:
         frozenset()
         """
         ids = check_ids(self._accounts, account_ids, "unlock")
-        return self._derive(f"unlock {len(ids)} account(s)", locked=self._locked - ids)
+        return self._derive(f"Unlocked {_describe.count(len(ids), 'account')}", locked=self._locked - ids)
 
     def rename_territory(self, territory_id: str, name: str) -> Plan:
         """Set a territory's display name (its id stays).
@@ -115,7 +126,7 @@ class PlanEdits:
         territory_id = self._check_territory(territory_id)
         territories = self._territories.copy()
         territories.loc[territory_id, TERRITORY_NAME] = str(name)
-        return self._derive(f"rename {territory_id!r} to {str(name)!r}", territories=territories)
+        return self._derive(f'Renamed {territory_id} to "{name}"', territories=territories)
 
     def merge_territories(self, territory_ids, into: str) -> Plan:
         """Merge territories into one (``into``: one of them, another territory, or a new id).
@@ -144,7 +155,8 @@ class PlanEdits:
         territories = territories.drop(index=[t for t in sources if t != into])
         assignments = self._assignments.copy()
         assignments[assignments.isin(sources).to_numpy()] = into
-        return self._derive(f"merge {show(sources)} into {into!r}", assignments=assignments,
+        return self._derive(f"Merged {_describe.territories_phrase(self._territories, sources)} into {into}",
+                            assignments=assignments,
                             territories=_frames.normalise_territories(territories))
 
     def split_territory(self, territory_id: str, account_ids, new_id: str, name: str | None = None) -> Plan:
@@ -174,7 +186,8 @@ class PlanEdits:
         territories = _frames.normalise_territories(pd.concat([territories, row]))
         assignments = self._assignments.copy()
         assignments.loc[list(ids)] = new_id
-        return self._derive(f"split {len(ids)} account(s) of {territory_id!r} into {new_id!r}",
+        source = _describe.territory_label(self._territories, territory_id)
+        return self._derive(f"Split {_describe.count(len(ids), 'account')} off {source} into the new territory {new_id}",
                             assignments=assignments, territories=territories)
 
     def with_hierarchy(self, mapping: pd.DataFrame) -> Plan:
@@ -213,7 +226,8 @@ class PlanEdits:
         for level in levels:
             territories[level] = clean_text(pd.Series(frame[level].to_numpy(), index=keys.to_numpy())).reindex(
                 territories.index).to_numpy()
-        return self._derive(f"set {' and '.join(levels)}", territories=_frames.normalise_territories(territories))
+        return self._derive(f"Set the territories' {' and '.join(level + 's' for level in levels)}",
+                            territories=_frames.normalise_territories(territories))
 
     def with_name(self, name: str) -> Plan:
         """The same assignments under another plan name (a new draft, e.g. ``"proposed"``).
@@ -227,7 +241,7 @@ class PlanEdits:
         """
         if not isinstance(name, str) or not name.strip():
             raise InputError(f"plan name must be non-empty text, got {name!r}")
-        return self._derive(f"name plan {name.strip()!r}")._relabel_name(name.strip())
+        return self._derive(f'Named the plan "{name.strip()}"')._relabel_name(name.strip())
 
     def with_reps(self, reps: pd.DataFrame) -> Plan:
         """Set each territory's rep, rep home and capacity from a reps table (see :meth:`from_labels`).
@@ -242,7 +256,7 @@ class PlanEdits:
         [{'rep_id': 'R7', 'rep_name': 'Kim', 'rep_latitude': 42.36}]
         """
         territories = _frames.normalise_territories(_frames.attach_reps(self._territories, reps))
-        return self._derive("set reps", territories=territories)
+        return self._derive("Set the reps of the territories", territories=territories)
 
     # ------------------------------------------------------------------ internals
     def _derive(self, edit: str, *, assignments=None, territories=None, locked=None) -> Plan:
@@ -258,10 +272,6 @@ class PlanEdits:
     def _relabel_name(self, name: str) -> Plan:
         return type(self)(self._accounts, self._assignments, self._territories, self._locked,
                     self.metadata.replace(name=name), self._parent)
-
-    def _relabel_edit(self, edit: str) -> Plan:
-        return type(self)(self._accounts, self._assignments, self._territories, self._locked,
-                    self.metadata.replace(edit=edit), self._parent)
 
     def _check_territory(self, territory_id) -> str:
         territory_id = str(territory_id).strip()

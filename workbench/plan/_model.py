@@ -55,7 +55,7 @@ class Plan(PlanEdits):
     {'a1': 'T1', 'a2': 'T1', 'a3': 'T2'}
     >>> edited = plan.reassign(["a2"], "T2")
     >>> edited.assignments.to_dict(), edited.parent is plan, edited.metadata.edit
-    ({'a1': 'T1', 'a2': 'T2', 'a3': 'T2'}, True, "reassign 1 account(s) to 'T2'")
+    ({'a1': 'T1', 'a2': 'T2', 'a3': 'T2'}, True, 'Moved 1 account from T1 to T2')
     """
 
     _accounts: pd.DataFrame
@@ -332,7 +332,7 @@ class Plan(PlanEdits):
         >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a", "b"]}), ["T1", "T2"])
         >>> edited = plan.reassign(["a"], "T2").lock(["b"])
         >>> [p.metadata.edit for p in edited.history()]
-        [None, "reassign 1 account(s) to 'T2'", 'lock 1 account(s)']
+        [None, 'Moved 1 account from T1 to T2', 'Locked 1 account in their territory']
         >>> edited.parent.parent is plan
         True
         """
