@@ -85,7 +85,7 @@ def test_click_moves_block_and_redraws_only_the_two_territories(widget):
     assert widget.model.loads()["workload"].tolist() == [9.0, 3.0, 6.0]
     assert widget._scorecard.value != scorecard
     assert "50.0%" in widget._scorecard.value  # max deviation: 9 vs mean 6
-    assert "moved 2 account(s) in 1 block(s) to T1" in widget._status.value
+    assert "Moved b2 (2 accounts) to T1" in widget._status.value
 
 
 def test_undo_and_redo_restore_layers_and_loads(widget):
