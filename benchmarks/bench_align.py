@@ -18,7 +18,6 @@ Run ``python -m benchmarks align`` (all cases) or ``python -m benchmarks align -
 from __future__ import annotations
 
 import argparse
-import json
 import subprocess
 import sys
 import time
@@ -28,7 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-REPO = Path(__file__).resolve().parents[1]
+from benchmarks._common import REPO, grow, run_cases, run_in_subprocess
+
 ZIP_FILE = REPO.parent / "shared" / "data" / "us_zip_2022.csv.gz"
 
 
@@ -116,75 +116,14 @@ def case_balanced(n, n_territories, seed=0, metrics=("workload",)):
 
 
 def grown_alignment(n, n_territories, seed=0, target=0.40, pattern="regions"):
-    """A balanced alignment whose workloads then grew until the max deviation is ~ ``target``.
-
-    ``pattern="regions"``: growth peaks at 4 random hubs and fades over ~250 km
-    (neighbouring territories grow together, so load must travel through
-    several of them). ``pattern="scattered"``: 15% of the territories, drawn at
-    random, grow (each by its own random share).
-    """
-    from workbench import metrics as wm
+    """A balanced alignment whose workloads then grew until the max deviation is ~ ``target``
+    (:func:`benchmarks._common.grow`: regional or scattered growth)."""
     from workbench.align import BalancedTerritories
-    from workbench.geo import great_circle_km
 
     accounts = synthetic_accounts(n, seed)
     base = BalancedTerritories(n_territories, random_state=seed).fit(accounts)
     accounts["current_territory"] = base.labels_
-    rng = np.random.default_rng(seed + 1)
-    if pattern == "regions":
-        hubs = accounts.sample(4, random_state=seed)[["latitude", "longitude"]].to_numpy()
-        bump = np.zeros(n)
-        for lat, lon in hubs:
-            d = great_circle_km(accounts["latitude"], accounts["longitude"], lat, lon)
-            bump = np.maximum(bump, np.exp(-((d / 250.0) ** 2)) * rng.uniform(0.7, 1.0))
-    else:
-        ids = np.unique(base.labels_)
-        grow = pd.Series(rng.uniform(0.5, 1.0, len(ids)) * (rng.random(len(ids)) < 0.15), index=ids)
-        bump = grow.reindex(base.labels_).to_numpy()
-    workload = accounts["workload"].to_numpy()
-    low, high = 0.0, 5.0
-    for _ in range(40):  # growth factor so that the max deviation is ~target
-        g = (low + high) / 2
-        accounts["workload"] = workload * (1 + g * bump)
-        dev = wm.max_deviation(accounts, accounts["current_territory"], ["workload"])["workload"]
-        low, high = (g, high) if dev < target else (low, g)
-    return accounts
-
-
-def bordering_flow_share(accounts, labels, metric="workload", tolerance=0.05, neighbours=16) -> float:
-    """Least share of ``metric`` that must move to bring every territory within ``tolerance`` when accounts
-    only move between bordering territories (load headed for a far-away territory crosses every territory
-    in between and counts at each crossing).
-
-    Two territories border each other when an account of one is among the ``neighbours`` nearest
-    accounts of an account of the other. It is a minimum-cost flow with unit cost per border crossed
-    (scipy linprog). ``workbench.align._balance.lower_bound_share`` (the larger of total excess and total deficit) is the same
-    with every pair of territories bordering.
-    """
-    from scipy import sparse
-    from scipy.optimize import linprog
-    from scipy.spatial import cKDTree
-
-    from workbench.geo import to_unit_xyz
-
-    ids, idx = np.unique(np.asarray(labels, dtype=str), return_inverse=True)
-    n_t = len(ids)
-    xyz = to_unit_xyz(accounts["latitude"], accounts["longitude"])
-    _, near = cKDTree(xyz).query(xyz, k=neighbours + 1)
-    touch = np.zeros((n_t, n_t), dtype=bool)
-    touch[np.repeat(idx, neighbours), idx[near[:, 1:]].ravel()] = True
-    touch |= touch.T
-    np.fill_diagonal(touch, False)
-    src, dst = np.nonzero(touch)
-    n_e = len(src)
-    share = accounts[metric].to_numpy(dtype=float)
-    load = np.bincount(idx, weights=share / share.sum(), minlength=n_t)
-    low, high = (1 - tolerance) / n_t, (1 + tolerance) / n_t
-    net_in = sparse.csr_matrix((np.r_[np.ones(n_e), -np.ones(n_e)], (np.r_[dst, src], np.r_[np.arange(n_e), np.arange(n_e)])),
-                               shape=(n_t, n_e))
-    result = linprog(np.ones(n_e), A_ub=sparse.vstack([net_in, -net_in]).tocsr(), b_ub=np.r_[high - load, load - low],
-                     bounds=(0, None), method="highs")
-    return float(result.fun) if result.status == 0 else float("nan")
+    return grow(accounts, base.labels_, target, pattern, seed)
 
 
 def case_realign(n, n_territories, seed=0, pattern="regions"):
@@ -200,7 +139,7 @@ def case_realign(n, n_territories, seed=0, pattern="regions"):
         model = Realignment(current_col="current_territory").fit(accounts)
     seconds = time.perf_counter() - start
     r = model.report_
-    bordering = bordering_flow_share(accounts, accounts["current_territory"])
+    bordering = r.bordering_lower_bound_share
     return {
         "case": f"realign {n:,} x {n_territories} from {before:.0%} (growth: {pattern})", "seconds": seconds,
         "max_deviation": r.max_deviation, "moved_share": r.moved_share, "lower_bound_share": r.lower_bound_share,
@@ -291,22 +230,16 @@ CASES = {
     "polish": (case_polish, (20_000, 40)),
     "cli_process": (case_cli, (100_000, 100)),
 }
+#: ``--write-reference``: the same cases, searching their reference again and storing it.
+REFERENCE_CASES = {"polish": (case_polish, (20_000, 40, 0, True))}
 QUICK = ("balanced_100k", "polish", "realign_100k", "realign_100k_scattered")
 
 
 def run_case(name: str, write_reference: bool = False) -> dict:
     """Run one case in a fresh subprocess; add that process's peak resident memory (MB)."""
-    code = ("import json, resource, sys; from benchmarks.bench_align import CASES; f, a = CASES[sys.argv[1]]; "
-            "kw = {'write_reference': True} if sys.argv[2] == '1' else {}; "
-            "r = f(*a, **kw); r['peak_rss_mb'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024; "
-            "print('RESULT ' + json.dumps(r, default=str))")
-    proc = subprocess.run([sys.executable, "-c", code, name, "1" if write_reference and name == "polish" else "0"],
-                          cwd=REPO, capture_output=True, text=True)
-    if proc.returncode != 0:
-        lines = proc.stderr.strip().splitlines()
-        return {"case": name, "error": lines[-1] if lines else f"exit code {proc.returncode}"}
-    line = [x for x in proc.stdout.splitlines() if x.startswith("RESULT ")][-1]
-    return json.loads(line[len("RESULT "):])
+    if write_reference and name in REFERENCE_CASES:
+        return run_in_subprocess("bench_align", "REFERENCE_CASES", name, peak_memory=True)
+    return run_in_subprocess("bench_align", "CASES", name, peak_memory=True)
 
 
 def verdict(name: str, r: dict) -> str:
@@ -355,10 +288,4 @@ def main(argv=None) -> int:
                         help="search the polish case's reference again and store it in polish_reference.json")
     args = parser.parse_args(argv)
     names = args.case or (list(QUICK) if args.quick else list(CASES))
-    verdicts = []
-    for name in names:
-        result = run_case(name, write_reference=args.write_reference)
-        print(json.dumps(result, indent=1, default=str), flush=True)
-        verdicts.append(verdict(name, result))
-    print("\n".join(["", "targets:"] + verdicts))
-    return 0
+    return run_cases(names, lambda name: run_case(name, args.write_reference), verdict)

@@ -6,7 +6,7 @@ import pytest
 
 from workbench.align import Realignment
 from workbench.align.bounds import (
-    block_territory_graph, bordering_lower_bound, bordering_options, bridge_islands, plain_lower_bound,
+    block_territory_graph, bordering_lower_bound, bordering_options, bridge_islands, plain_lower_bound, plan_bounds, within_graph,
 )
 from workbench.geo import to_unit_xyz
 
@@ -91,3 +91,21 @@ def test_every_realignment_report_has_both_bounds_and_moves_no_less_than_them():
     assert report.moved_share >= report.bordering_lower_bound_share - 1e-9
     assert report.within_tolerance
     assert "moves only between bordering territories" in report.summary()
+
+
+def test_plan_bounds_count_load_once_per_border_it_crosses():
+    # A (6 hours) - B (4) - C (2) on a line, mean 4, bounds [3.8, 4.2]: 1.8 hours must leave A and reach C.
+    accounts = pd.DataFrame({"latitude": 40.0, "longitude": -100.0 + 0.1 * np.arange(12),
+                             "workload": np.repeat([1.5, 1.0, 0.5], 4)})
+    labels = ["A"] * 4 + ["B"] * 4 + ["C"] * 4
+    # Only A-B and B-C border (each account's 2 nearest are its line neighbours): 1.8 crosses two borders.
+    plain, bordering = plan_bounds(accounts, labels, "workload", 0.05, n_neighbours=2)
+    assert (plain, bordering) == (pytest.approx(1.8 / 12), pytest.approx(3.6 / 12))
+    # Everyone borders everyone: the plain lower bound (the larger of excess and deficit), 1.8 of 12.
+    assert plan_bounds(accounts, labels, "workload", 0.05, n_neighbours=11)[1] == pytest.approx(1.8 / 12)
+
+
+def test_moves_outside_the_bound_graph_become_stays():
+    line = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
+    # account 0 is in A: B borders A, C does not; account 1 is in B: both A and C border it
+    assert within_graph(np.array([[1, 2, 0], [0, 2, 1]]), np.array([0, 1]), line).tolist() == [[1, 0, 0], [0, 2, 1]]

@@ -230,12 +230,13 @@ def test_two_metrics_balanced_together():
 
 def test_bisection_grows_past_blocks_without_accounts():
     # A strip of 8 blocks; the western 4 are empty. Each half must still get half the weight.
-    from workbench.align._partition import _csr, seed_bisection
+    from workbench.align._graph import adjacency_csr
+    from workbench.align._seed import seed_bisection
     from workbench.geo import to_unit_xyz
 
     edges = np.array([[i, i + 1] for i in range(7)])
     weight = np.array([0, 0, 0, 0, 1, 1, 1, 1], dtype=float)
-    labels = seed_bisection(2, _csr(8, edges), weight, to_unit_xyz(np.zeros(8), np.arange(8.0)))
+    labels = seed_bisection(2, adjacency_csr(8, edges), weight, to_unit_xyz(np.zeros(8), np.arange(8.0)))
     assert np.bincount(labels, weights=weight).tolist() == [2.0, 2.0]
 
 
@@ -269,11 +270,11 @@ def test_n_init_must_be_positive():
 
 def test_recombination_cuts_a_spanning_tree_where_the_sides_balance():
     # A path has one spanning tree: the balanced cut is in the middle, whatever the random weights.
-    from workbench.align._partition import _tree_split
+    from workbench.align._recom import tree_split
 
     edges = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]])
     weights = np.array([[0.2], [0.3], [0.5], [0.5], [0.3], [0.2]])
-    side = _tree_split(6, edges, weights, weights.sum(axis=0), 0.0, np.random.default_rng(1))
+    side = tree_split(6, edges, weights, weights.sum(axis=0), 0.0, np.random.default_rng(1))
     assert sorted([side[:3].tolist(), side[3:].tolist()]) == [[False] * 3, [True] * 3]
 
 

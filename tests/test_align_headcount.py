@@ -5,9 +5,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from workbench.align import Realignment
-from workbench.align.headcount import closures_that_disrupt_least, new_territory_ids
+from workbench.align.headcount import closures_that_disrupt_least, new_territory_ids, opening_adjacency
 from workbench.errors import InputError
 
 
@@ -131,3 +133,40 @@ def test_closure_choice_is_the_least_bordering_movement():
 
     assert closures_that_disrupt_least(load, bound, bound, line, 1, allowed=np.ones(4, bool)) == [1]
     assert closures_that_disrupt_least(load, bound, bound, line, 1, allowed=np.array([1, 0, 1, 1], bool)) != [1]
+
+
+def test_opening_graph_borders_the_seed_territory_and_its_neighbours():
+    line = np.eye(5, k=1, dtype=bool) | np.eye(5, k=-1, dtype=bool)
+    line[3, 4] = line[4, 3] = False  # 4 is new, still without a border
+    graph = opening_adjacency(line, [4], [3])
+    assert np.flatnonzero(graph[4]).tolist() == [2, 3] and graph[2, 4] and graph[3, 4]
+    assert (graph[:4, :4] == line[:4, :4]).all()  # today's borders unchanged
+
+
+def _drifted(seed, n_side, per_cell):
+    """A ``n_side`` x ``n_side`` grid of territories whose workloads drifted at random (up to 2x)."""
+    rng = np.random.default_rng(seed)
+    accounts = _grid(n_side, per_cell, seed)
+    growth = pd.Series(1 + rng.random(n_side * n_side), index=sorted(accounts["current_territory"].unique()))
+    accounts["workload"] = rng.uniform(0.5, 1.5, len(accounts)) * growth[accounts["current_territory"]].to_numpy()
+    return accounts
+
+
+@settings(max_examples=12, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 10_000), n_side=st.integers(2, 3), change=st.integers(-2, 2),
+       tolerance=st.sampled_from([0.1, 0.2]))
+def test_bordering_bound_never_exceeds_what_moves(seed, n_side, change, tolerance):
+    """Same, more and fewer territories: the bound is a lower bound of the plan returned (when within tolerance)."""
+    accounts = _drifted(seed, n_side, 30)
+    today = sorted(accounts["current_territory"].unique())
+    wanted = len(today) + change
+    model = _fit(accounts, n_territories=wanted, tolerance=tolerance)
+    report = model.report_
+    labels = pd.Series(model.labels_)
+    assert len(labels) == len(accounts) and labels.notna().all()
+    assert len(report.opened) == max(change, 0) and len(report.closed) == max(-change, 0)
+    assert set(labels) == (set(today) - set(report.closed)) | set(report.opened)
+    assert set(report.closed) <= set(today) and not set(report.opened) & set(today)
+    assert report.within_tolerance
+    assert report.lower_bound_share <= report.bordering_lower_bound_share + 1e-12
+    assert report.bordering_lower_bound_share <= report.moved_share + 1e-9

@@ -86,7 +86,7 @@ def test_rep_without_accounts_has_zero_utilisation():
 
 @pytest.mark.parametrize("reps, match", [
     (reps_at_centres().drop(columns="capacity_hours"), "no 'capacity_hours' column"),
-    (reps_at_centres().assign(capacity_hours=[1000, None, 1000, 1000]), r"reps \['R_SE'\] have no usable"),
+    (reps_at_centres().assign(capacity_hours=[1000, None, 1000, 1000]), r"must be positive numbers; reps \['R_SE'\] have"),
     (reps_at_centres().assign(capacity_hours=[1000, 0, 1000, 1000]), "positive number"),
     (reps_at_centres().assign(territory_id=["SW", "SW", "NW", "NE"]), r"territories \['SW'\] have more than one rep"),
     (reps_at_centres().drop(columns="territory_id"), r"none of the reps' territories \(e.g. \['R_NE'"),

@@ -202,7 +202,7 @@ def test_approve_shows_the_review_and_records_accepted_warnings(files, capsys):
     assert code == 2, out
     assert "Accounts that change territory: 3 of 6 (50.0%)" in out
     assert "Largest transfers:" in out and "Territories (reps) that lose accounts: 3: T1, T2, T3" in out
-    assert "! workload: " in out and "! edited after the last optimisation (column): reassign 1 account(s) to 'T2'" in out
+    assert "! workload: " in out and "! edited after the last optimisation (column): Moved 1 account from T1 to T2" in out
     assert "warning(s) (listed above)" in err
     code, out, err = _run(capsys, "approve", folder, "--by", "Dana", "--accept-warnings")
     assert code == 0, err
@@ -224,7 +224,7 @@ def test_plans_tree_shows_history_through_unsaved_steps(files, capsys):
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith("proposal  draft") and lines[0].endswith("[proposal]")
-    assert "(unsaved step, recorded)" in lines[1] and "reassign 1 account(s) to 'T2'" in lines[1]
+    assert "(unsaved step, recorded)" in lines[1] and "Moved 1 account from T1 to T2" in lines[1]
     assert lines[-2].lstrip(" └├─").startswith("adjusted  draft") and lines[-2].endswith("[adjusted]")
     assert lines[-1].lstrip(" └├─").startswith("adjusted  approved by Dana") and "[adjusted-approved]" in lines[-1]
     assert "not in this folder" not in out  # every parent resolves

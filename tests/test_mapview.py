@@ -358,3 +358,25 @@ def test_approval_panel_needs_the_box_ticked_for_warnings(accounts, tmp_path):
     saved = load_plan(panel.approved_path)
     assert saved.is_approved and saved.metadata.accepted_warnings == panel.review.warnings
     assert "Review before approval" in panel._review.value and "wb-approval-warnings" in panel._review.value
+
+
+def test_saved_edits_read_as_sentences_naming_blocks_territories_and_reps(accounts, blocks, tmp_path):
+    from workbench.plan import Plan, format_tree, plan_tree, save_plan, save_scenario
+
+    named = blocks.assign(name=["Clay", "Jackson", "Platte", "Cass", "Ray", "Lafayette"], state="MO")
+    reps = pd.DataFrame({"rep_id": ["R1", "R2", "R3"], "name": ["Ann Lee", "Bo Chan", "Cy Diaz"],
+                         "territory_id": ["T1", "T2", "T3"], "latitude": 0.5, "longitude": 0.5})
+    current = Plan.from_column(accounts, name="current", reps=reps)
+    model = ComparisonModel(current, current.with_name("proposal"), blocks=named, block_col="county_fips")
+    model.move_items(["b2"], "T1")
+    model.move_items(["b3", "b6"], "T2")
+    edits = model.to_plan().history_table()["edit"].tolist()[-2:]
+    assert edits == ["Moved Jackson, MO (2 accounts) from T2 (Bo Chan) to T1 (Ann Lee)",
+                     "Moved 4 accounts in 2 counties (Platte, MO and Lafayette, MO) from T3 (Cy Diaz) to T2 (Bo Chan)"]
+
+    root = tmp_path
+    save_plan(model.proposed_plan, root / "proposal")
+    save_scenario(model.to_plan(), root, "adjusted")
+    tree = format_tree(plan_tree(root))
+    assert "Moved Jackson, MO (2 accounts) from T2 (Bo Chan) to T1 (Ann Lee)" in tree
+    assert "reassign" not in tree and "account(s)" not in tree

@@ -111,7 +111,7 @@ def test_reassign_returns_new_plan_linked_to_parent(plan):
     assert moved.parent is plan and moved.metadata.parent_hash == plan.content_hash
     assert moved.history() == (plan, moved)
     table = moved.history_table()
-    assert pd.isna(table.loc[0, "edit"]) and table.loc[1, "edit"] == "reassign 2 account(s) to 'T1'"
+    assert pd.isna(table.loc[0, "edit"]) and table.loc[1, "edit"] == "Moved 2 accounts from T2 (Bob) to T1 (Ann)"
     assert moved.content_hash != plan.content_hash
 
 
@@ -130,7 +130,9 @@ def test_reassign_errors_name_the_problem(plan):
 def test_reassign_blocks_moves_every_account_of_the_county(plan):
     moved = plan.reassign_blocks(["01003"], "T3")
     assert moved.assignments.tolist() == ["T1", "T1", "T3", "T3", "T3", "T3"]
-    assert "county_fips" in moved.metadata.edit
+    assert moved.metadata.edit == "Moved county 01003 (2 accounts) from T2 (Bob) to T3 (Cy)"
+    named = plan.reassign_blocks(["01003"], "T3", names={"01003": "Baldwin, AL"})
+    assert named.metadata.edit == "Moved Baldwin, AL (2 accounts) from T2 (Bob) to T3 (Cy)"
     with pytest.raises(InputError, match=r"no account is in county_fips \['99999'\]"):
         plan.reassign_blocks(["99999"], "T3")
 

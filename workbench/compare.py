@@ -14,6 +14,7 @@ import pandas as pd
 
 from workbench import metrics as _metrics
 from workbench import present
+from workbench.checks import check_tolerance
 from workbench.errors import InputError, PlanError
 from workbench.geo import great_circle_km
 from workbench.plan import Plan
@@ -215,10 +216,7 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
         if not isinstance(value, Plan):
             raise TypeError(f"{what} must be a Plan (Plan.from_column, Plan.from_labels or load_plan), "
                             f"got {type(value).__name__}")
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.integer, np.floating)) \
-            or not 0 < float(tolerance) < 1:
-        raise InputError(f"tolerance must be a share between 0 and 1 (0.05 = 5%), got {tolerance!r} "
-                         "(CLI: --tolerance)")
+    check_tolerance(tolerance, cli=" (CLI: --tolerance)")
     _check_same_accounts(current, proposed)
     warnings = []
     if current.metadata.input_hash != proposed.metadata.input_hash:

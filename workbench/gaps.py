@@ -28,11 +28,11 @@ distances to their nearest rep home.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import pandas as pd
 
+from workbench.checks import amount_column, real_number, rep_homes, territory_per_row
 from workbench.errors import InputError
 from workbench.geo import chord_to_km, to_unit_xyz
 from workbench.metrics import assigned_mask
@@ -49,24 +49,6 @@ GAP_COLUMNS = ("rank", BLOCK_ID, TERRITORY_ID, "accounts", "potential", "revenue
 OUTSIDE = "(outside every block)"
 
 
-def _check_reps(reps) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    if not isinstance(reps, pd.DataFrame):
-        raise TypeError(f"reps must be a pandas DataFrame, got {type(reps).__name__}")
-    missing = [c for c in (REP_ID, LATITUDE, LONGITUDE) if c not in reps.columns]
-    if missing:
-        raise InputError(f"reps have no column(s) {missing} (columns: {list(reps.columns)}); reps need rep_id, "
-                         "latitude and longitude of their home (load them with workbench.io.load_reps)")
-    if len(reps) == 0:
-        raise InputError("reps are empty: distances to the nearest rep need at least one rep")
-    lat = pd.to_numeric(reps[LATITUDE], errors="coerce").to_numpy(dtype=float)
-    lon = pd.to_numeric(reps[LONGITUDE], errors="coerce").to_numpy(dtype=float)
-    bad = ~(np.isfinite(lat) & np.isfinite(lon))
-    if bad.any():
-        raise InputError(f"reps {reps[REP_ID].astype(str).to_numpy()[bad][:5].tolist()} have no home "
-                         "latitude/longitude; fill them in")
-    return reps[REP_ID].astype(str).to_numpy(dtype=object), lat, lon
-
-
 def check_max_km(max_km) -> float:
     """A travel threshold in km (> 0), or an :class:`InputError`.
 
@@ -75,8 +57,8 @@ def check_max_km(max_km) -> float:
     >>> check_max_km(100)
     100.0
     """
-    if isinstance(max_km, bool) or not isinstance(max_km, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(max_km)) or float(max_km) <= 0:
+    number = real_number(max_km)
+    if number is None or number <= 0:
         raise InputError(f"max_km must be a positive distance in kilometres (e.g. 160), got {max_km!r}")
     return float(max_km)
 
@@ -107,7 +89,7 @@ def nearest_rep_km(accounts: pd.DataFrame, reps: pd.DataFrame, *, distance=None)
     >>> nearest_rep_km(accounts, reps).round(1).to_dict("list")
     {'nearest_rep_id': ['W', 'E'], 'km_to_rep': [11.1, 11.1]}
     """
-    ids, rep_lat, rep_lon = _check_reps(reps)
+    ids, rep_lat, rep_lon = rep_homes(reps, purpose="distances to the nearest rep")
     lat = accounts[LATITUDE].to_numpy(dtype=float)
     lon = accounts[LONGITUDE].to_numpy(dtype=float)
     if distance is None:
@@ -169,25 +151,13 @@ def uncovered_accounts(accounts: pd.DataFrame, reps: pd.DataFrame, *, max_km: fl
 
 
 def _label_array(accounts, labels) -> np.ndarray:
-    values = np.asarray(labels.to_numpy() if isinstance(labels, pd.Series) else labels, dtype=object)
-    if len(values) != len(accounts):
-        raise InputError(f"labels has {len(values)} entries but accounts has {len(accounts)} rows; "
-                         "pass one territory per account row")
-    mask = assigned_mask(values)
-    return np.where(mask, pd.Series(values).astype(str).str.strip().to_numpy(dtype=object), "(unassigned)")
+    values = territory_per_row(labels, accounts)
+    return np.where(pd.notna(values), values, "(unassigned)").astype(object)
 
 
 def _amounts(accounts: pd.DataFrame, column: str, what: str) -> np.ndarray:
-    if column not in accounts.columns:
-        raise InputError(f"accounts have no {what} column {column!r} (columns: {list(accounts.columns)}); "
-                         f"name it with --{what}-col COL ({what}_col= in Python)")
-    values = pd.to_numeric(accounts[column], errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(values) | (values < 0)
-    if bad.any():
-        rows = np.flatnonzero(bad)[:5].tolist()
-        raise InputError(f"accounts column {column!r} ({what}) must hold amounts >= 0; rows {rows} do not "
-                         f"(values {accounts[column].to_numpy()[bad][:5].tolist()})")
-    return values
+    return amount_column(accounts, column, label=what,
+                         missing_hint=f"name it with --{what}-col COL ({what}_col= in Python)")
 
 
 def assign_blocks(accounts: pd.DataFrame, blocks, block_col: str | None = None) -> np.ndarray:

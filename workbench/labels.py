@@ -58,6 +58,29 @@ def clean_text(values) -> pd.Series:
     return text.astype("str").rename(series.name)
 
 
+def accounts_of(labels, accounts=None) -> pd.DataFrame:
+    """The accounts frame that ``labels`` belong to: ``accounts``, else the plan's own, with a RangeIndex and ids.
+
+    Plain labels (not a Plan) need ``accounts``. Without an ``account_id`` column the row
+    numbers become the ids.
+
+    Examples
+    --------
+    >>> accounts_of(["T1", "T2"], pd.DataFrame({"workload": [1.0, 2.0]}, index=[5, 6])).to_dict("list")
+    {'workload': [1.0, 2.0], 'account_id': ['0', '1']}
+    """
+    if accounts is None:
+        if not hasattr(labels, "accounts"):
+            raise InputError("plain labels need accounts=: pass the accounts frame the labels belong to")
+        accounts = labels.accounts
+    if not isinstance(accounts, pd.DataFrame):
+        raise TypeError(f"accounts must be a pandas DataFrame, got {type(accounts).__name__}")
+    accounts = accounts.reset_index(drop=True)
+    if ACCOUNT_ID not in accounts.columns:
+        accounts = accounts.assign(**{ACCOUNT_ID: accounts.index.astype(str)})
+    return accounts
+
+
 def labels_for_rows(labels, accounts: pd.DataFrame, *, what: str = "labels") -> np.ndarray:
     """One label per row of ``accounts``, from a Plan, a Series or an array.
 

@@ -32,6 +32,7 @@ import math
 import numpy as np
 import pandas as pd
 
+from workbench.checks import real_number
 from workbench.errors import InputError
 from workbench.metrics import assigned_mask
 from workbench.schema import POTENTIAL, REP_ID, REVENUE, TERRITORY_ID, TERRITORY_NAME
@@ -46,8 +47,8 @@ QUOTA_COLUMNS = (TERRITORY_ID, TERRITORY_NAME, REP_ID, "rep_name", "accounts", "
 def _share(value, name: str, *, allow_none: bool = True):
     if value is None and allow_none:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(value)) or not 0 <= float(value) <= 1:
+    number = real_number(value)
+    if number is None or not 0 <= number <= 1:
         raise InputError(f"{name} must be a share of the company target in [0, 1] (0.02 = 2%), got {value!r}")
     return float(value)
 
@@ -60,8 +61,8 @@ def check_target(target) -> float:
     >>> check_target(12_000_000)
     12000000.0
     """
-    if isinstance(target, bool) or not isinstance(target, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(float(target)) or float(target) <= 0:
+    number = real_number(target)
+    if number is None or number <= 0:
         raise InputError(f"target must be a positive amount (e.g. 50000000), got {target!r}")
     return float(target)
 
@@ -161,7 +162,7 @@ def allocate_target(weights, target: float, *, floor: float | None = None, cap: 
         raise InputError("weights must be a non-empty list of numbers, one per territory")
     if not np.isfinite(weights).all() or (weights < 0).any():
         raise InputError(f"weights must be amounts >= 0; got {weights[~np.isfinite(weights) | (weights < 0)][:5].tolist()}")
-    if isinstance(unit, bool) or not isinstance(unit, (int, float, np.integer, np.floating)) or not unit > 0:
+    if real_number(unit) is None or not unit > 0:
         raise InputError(f"unit (rounding) must be a positive amount such as 1 or 1000, got {unit!r}")
     n = len(weights)
     units = target / unit

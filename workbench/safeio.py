@@ -373,6 +373,16 @@ def _is_text(series) -> bool:
     return series.dtype == object or pd.api.types.is_string_dtype(series.dtype)
 
 
+def _map_text(frame, cell):
+    """Copy of ``frame`` with ``cell`` applied to every text cell and every header."""
+    out = frame.copy()
+    for column in out.columns:
+        if _is_text(out[column]):
+            out[column] = out[column].map(cell, na_action="ignore")
+    out.columns = [cell(str(c)) for c in out.columns]
+    return out
+
+
 def escape_frame(frame):
     """Copy of a DataFrame with every text cell and every header passed through :func:`escape_cell`.
 
@@ -382,12 +392,7 @@ def escape_frame(frame):
     >>> escape_frame(pd.DataFrame({"=id": ["=1+1", "a"], "n": [-1, 2]})).to_dict("list")
     {"'=id": ["'=1+1", 'a'], 'n': [-1, 2]}
     """
-    out = frame.copy()
-    for column in out.columns:
-        if _is_text(out[column]):
-            out[column] = out[column].map(escape_cell, na_action="ignore")
-    out.columns = [escape_cell(str(c)) for c in out.columns]
-    return out
+    return _map_text(frame, escape_cell)
 
 
 def unescape_frame(frame):
@@ -399,12 +404,7 @@ def unescape_frame(frame):
     >>> unescape_frame(escape_frame(pd.DataFrame({"=id": ["=1+1", "'a"]}))).to_dict("list")
     {'=id': ['=1+1', "'a"]}
     """
-    out = frame.copy()
-    for column in out.columns:
-        if _is_text(out[column]):
-            out[column] = out[column].map(unescape_cell, na_action="ignore")
-    out.columns = [unescape_cell(str(c)) for c in out.columns]
-    return out
+    return _map_text(frame, unescape_cell)
 
 
 #: Older names of :func:`escape_cell` and :func:`escape_frame`, kept for callers that use them.

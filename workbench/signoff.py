@@ -236,7 +236,7 @@ def plan_edits(plan, lineage=None) -> list[str]:
     >>> from workbench.plan import Plan
     >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a", "b"]}), ["T1", "T2"])
     >>> plan_edits(plan.reassign(["a"], "T2").with_name("final"))
-    ["reassign 1 account(s) to 'T2'"]
+    ['Moved 1 account from T1 to T2']
     """
     edits = [p.metadata.edit for p in plan.history()] + [s.get("edit") for s in (lineage or [])
                                                         if isinstance(s, dict)]

@@ -34,7 +34,7 @@ from matplotlib.path import Path
 
 from workbench.errors import InputError
 from workbench.mapview.colors import DIVERGING, deviation_colors, territory_colors, territory_graph
-from workbench.labels import fill_from_neighbours, labels_for_rows
+from workbench.labels import accounts_of, fill_from_neighbours, labels_for_rows
 from workbench.metrics import deviation_from_mean, territory_loads
 from workbench.schema import ACCOUNT_ID, LATITUDE, LONGITUDE, TERRITORY_ID, WGS84
 from workbench.shapes import block_labels, point_cells
@@ -47,15 +47,7 @@ MAX_DOTS = 3000
 
 
 def _accounts_and_labels(plan, accounts):
-    if accounts is None:
-        if not hasattr(plan, "accounts"):
-            raise InputError("plain labels need accounts=: pass the accounts frame the labels belong to")
-        accounts = plan.accounts
-    if not isinstance(accounts, pd.DataFrame):
-        raise TypeError(f"accounts must be a pandas DataFrame, got {type(accounts).__name__}")
-    accounts = accounts.reset_index(drop=True)
-    if ACCOUNT_ID not in accounts.columns:
-        accounts = accounts.assign(**{ACCOUNT_ID: accounts.index.astype(str)})
+    accounts = accounts_of(plan, accounts)
     labels = labels_for_rows(plan, accounts, what="plan")
     if pd.isna(labels).any():
         raise InputError(f"plan leaves accounts {accounts.loc[pd.isna(labels), ACCOUNT_ID].head(5).tolist()} "

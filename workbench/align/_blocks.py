@@ -1,6 +1,7 @@
 """Blocks as graph nodes: ids, centroids, adjacency edges, and accounts mapped onto them.
 
-Shared by :mod:`workbench.align.contiguous` and :mod:`workbench.align.hierarchy`.
+Shared by :mod:`workbench.align.contiguous`, :mod:`workbench.align.realign_blocks` and
+:mod:`workbench.align.hierarchy`.
 """
 
 from __future__ import annotations
@@ -149,9 +150,9 @@ def connect_pieces(bg: BlockGraph) -> None:
     from scipy.sparse.csgraph import connected_components
     from scipy.spatial import cKDTree
 
-    from workbench.align._partition import _csr
+    from workbench.align._graph import adjacency_csr
 
-    count, piece = connected_components(_csr(len(bg.ids), bg.edges), directed=False)
+    count, piece = connected_components(adjacency_csr(len(bg.ids), bg.edges), directed=False)
     if count <= 1:
         return
     sizes = np.bincount(piece)
@@ -169,6 +170,23 @@ def connect_pieces(bg: BlockGraph) -> None:
     bg.edges = np.vstack([bg.edges, np.array(added, dtype=np.int64)])
     bg.notes.append(f"the adjacency graph had {count} separate pieces; linked them at the nearest block centroids "
                     f"({', '.join(f'{bg.ids[a]}-{bg.ids[b]}' for a, b in added[:5])})")
+
+
+def accounts_on_blocks(accounts: pd.DataFrame, blocks=None, adjacency=None, block_col: str | None = None):
+    """The block graph with the accounts on it: ``(graph, block of every account, account positions)``.
+
+    The setup of every estimator whose territories are unions of blocks:
+    :func:`block_graph`, :func:`account_blocks`, block centroids filled
+    in from their accounts where the blocks have no geometry
+    (:func:`fill_xyz`), and separate pieces of the graph linked at their
+    nearest blocks (:func:`connect_pieces`, noted in ``graph.notes``).
+    """
+    bg = block_graph(blocks, adjacency, block_col)
+    acc_block = account_blocks(accounts, block_col, bg.ids)
+    acc_xyz = account_xyz(accounts)
+    fill_xyz(bg, acc_block, acc_xyz)
+    connect_pieces(bg)
+    return bg, acc_block, acc_xyz
 
 
 def account_blocks(accounts: pd.DataFrame, block_col: str, ids: np.ndarray) -> np.ndarray:

@@ -29,17 +29,20 @@ The algorithm (see :func:`partition`):
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass
 
 import networkx as nx
 import numpy as np
 import pandas as pd
-from scipy import sparse
-from scipy.sparse.csgraph import connected_components
 from sklearn.utils import check_random_state
 
+from workbench.align._graph import adjacency_csr, fragments, is_contiguous
+from workbench.align._recom import _cost, recombine
+from workbench.align._seed import repair_connectivity, seed_bisection
 from workbench.schema import DEFAULT_TOLERANCE
+
+__all__ = ["PartitionResult", "balance", "feasible_deviation", "fragments", "is_contiguous", "partition",
+           "repair_connectivity", "seed_bisection"]
 
 #: Recombinations (merge two parts, re-split along a random spanning tree) allowed per part before the
 #: local search gives up: each one is costly, and a few per part were enough on every graph we tried.
@@ -64,166 +67,6 @@ class PartitionResult:
     converged: bool
     repaired: np.ndarray | None = None
     deviation: float = 0.0
-
-
-def _csr(n: int, edges: np.ndarray) -> sparse.csr_matrix:
-    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    data = np.ones(len(edges) * 2, dtype=np.int8)
-    rows = np.concatenate([edges[:, 0], edges[:, 1]])
-    cols = np.concatenate([edges[:, 1], edges[:, 0]])
-    return sparse.csr_matrix((data, (rows, cols)), shape=(n, n))
-
-
-def fragments(n: int, edges: np.ndarray, labels: np.ndarray) -> tuple[int, np.ndarray]:
-    """Connected pieces of every part: ``(count, piece id per node)``.
-
-    Two nodes are in the same piece when a path of same-part edges joins them.
-
-    Examples
-    --------
-    >>> fragments(4, np.array([[0, 1], [1, 2], [2, 3]]), np.array([0, 1, 0, 0]))[0]
-    3
-    """
-    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    same = labels[edges[:, 0]] == labels[edges[:, 1]]
-    return connected_components(_csr(n, edges[same]), directed=False)
-
-
-def is_contiguous(n: int, edges: np.ndarray, labels: np.ndarray) -> bool:
-    """True when every part is one connected piece.
-
-    Examples
-    --------
-    >>> edges = np.array([[0, 1], [1, 2], [2, 3]])
-    >>> is_contiguous(4, edges, np.array([0, 0, 1, 1])), is_contiguous(4, edges, np.array([0, 1, 0, 1]))
-    (True, False)
-    """
-    count, _ = fragments(n, edges, labels)
-    return count == len(np.unique(labels))
-
-
-def _principal_order(xyz: np.ndarray, weight: np.ndarray, angle: float = 0.0) -> np.ndarray:
-    """Projection of the points on their (weighted) principal axis, turned by ``angle`` radians."""
-    share = weight / weight.sum() if weight.sum() > 0 else np.full(len(weight), 1.0 / len(weight))
-    share = 0.5 * share + 0.5 / len(weight)  # a big city must not fix the axis alone
-    centred = xyz - share @ xyz
-    _, _, vt = np.linalg.svd(centred * np.sqrt(share)[:, None], full_matrices=False)
-    axis = vt[0] if len(vt) < 2 else np.cos(angle) * vt[0] + np.sin(angle) * vt[1]
-    # Fix the sign so the sweep starts from the west / south end: deterministic output.
-    if axis[np.argmax(np.abs(axis))] < 0:
-        axis = -axis
-    return centred @ axis
-
-
-def _grow_half(subset, csr, projection, weight, target, min_first, max_first):
-    """Grow a connected set from the lowest projection, by projection order, up to ``target`` weight."""
-    inside = np.zeros(csr.shape[0], dtype=bool)
-    inside[subset] = True
-    position = {int(node): i for i, node in enumerate(subset)}
-    taken = np.zeros(len(subset), dtype=bool)
-    order = np.argsort(projection, kind="stable")
-    next_start = 0
-    heap: list = []
-    total = 0.0
-    count = 0
-    indptr, indices = csr.indptr, csr.indices
-    while count < max_first:
-        if not heap:
-            while taken[order[next_start]]:
-                next_start += 1
-            start = order[next_start]
-            heap.append((projection[start], int(start)))
-        _, local = heapq.heappop(heap)
-        if taken[local]:
-            continue
-        w = weight[local]
-        if count >= min_first and total + w > target and total + w - target > target - total:
-            break
-        taken[local] = True
-        total += w
-        count += 1
-        node = subset[local]
-        for neighbour in indices[indptr[node]:indptr[node + 1]]:
-            if inside[neighbour]:
-                j = position[int(neighbour)]
-                if not taken[j]:
-                    heapq.heappush(heap, (projection[j], j))
-        if total >= target and count >= min_first:
-            break
-    return taken
-
-
-def seed_bisection(n_parts: int, csr, weight: np.ndarray, xyz: np.ndarray, rng=None) -> np.ndarray:
-    """Recursive graph-grown bisection into ``n_parts`` parts of about equal ``weight``.
-
-    With ``rng`` (a numpy Generator) each cut is turned by a random angle of
-    up to 40 degrees and odd counts split either way: a different start for
-    restarts.
-    """
-    labels = np.zeros(csr.shape[0], dtype=np.int64)
-    stack = [(np.arange(csr.shape[0]), n_parts, 0)]
-    while stack:
-        subset, k, first_label = stack.pop()
-        if k == 1:
-            labels[subset] = first_label
-            continue
-        k1 = k // 2
-        angle = 0.0
-        if rng is not None:
-            k1 = int(k1 + (k % 2) * rng.integers(0, 2))
-            angle = float(rng.uniform(-0.7, 0.7))
-        w = weight[subset]
-        projection = _principal_order(xyz[subset], w, angle)
-        taken = _grow_half(subset, csr, projection, w, w.sum() * k1 / k, k1, len(subset) - (k - k1))
-        stack.append((subset[~taken], k - k1, first_label + k1))
-        stack.append((subset[taken], k1, first_label))
-    return labels
-
-
-def repair_connectivity(n, edges, labels, weights, fixed, frozen_parts, n_parts) -> np.ndarray:
-    """Give every part's orphan pieces (all but its heaviest) to the lightest adjacent part."""
-    labels = labels.copy()
-    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    src = np.concatenate([edges[:, 0], edges[:, 1]])
-    dst = np.concatenate([edges[:, 1], edges[:, 0]])
-    k = n_parts
-    size = weights.sum(axis=1) + 1e-9
-    for _ in range(n + 1):
-        count, piece = fragments(n, edges, labels)
-        if count == len(np.unique(labels)):
-            break
-        piece_weight = np.bincount(piece, weights=size, minlength=count)
-        piece_label = np.zeros(count, dtype=np.int64)
-        piece_label[piece] = labels
-        piece_fixed = np.bincount(piece, weights=fixed.astype(float), minlength=count) > 0
-        # The heaviest piece of each part (a piece with fixed nodes wins) is its main piece.
-        rank = piece_weight + piece_fixed * (piece_weight.sum() + 1.0)
-        order = np.lexsort((-rank, piece_label))
-        first = np.ones(count, dtype=bool)
-        first[1:] = piece_label[order][1:] != piece_label[order][:-1]
-        main = np.zeros(count, dtype=bool)
-        main[order[first]] = True
-        orphan = ~main & ~piece_fixed & ~np.isin(piece_label, list(frozen_parts))
-        if not orphan.any():
-            break
-        loads = np.bincount(labels, weights=size, minlength=k)
-        changed = False
-        # Smallest orphans first; each joins the lightest part it touches through a main piece.
-        for p in np.flatnonzero(orphan)[np.argsort(piece_weight[orphan], kind="stable")]:
-            out = (piece[src] == p) & (labels[dst] != piece_label[p]) & main[piece[dst]]
-            out &= ~np.isin(labels[dst], list(frozen_parts))
-            if not out.any():
-                continue
-            receivers = np.unique(labels[dst[out]])
-            target = receivers[np.argmin(loads[receivers])]
-            members = piece == p
-            loads[piece_label[p]] -= size[members].sum()
-            loads[target] += size[members].sum()
-            labels[members] = target
-            changed = True
-        if not changed:
-            break
-    return labels
 
 
 class _Articulation:
@@ -256,7 +99,7 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
     src = np.concatenate([edges[:, 0], edges[:, 1]])
     dst = np.concatenate([edges[:, 1], edges[:, 0]])
     articulation = _Articulation(edges)
-    csr = _csr(n, edges)
+    csr = adjacency_csr(n, edges)
     frozen = np.zeros(k, dtype=bool)
     frozen[list(frozen_parts)] = True
     centre_weight = weights.mean(axis=1) + 1e-6
@@ -338,7 +181,7 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
             progress.update(1)
         if moved == 0 and (polishing or not (
                 _swap(labels, loads, weights, csr, articulation, src, dst, movable, frozen, tolerance, move, band)
-                or (recombinations < max_recombinations and _recombine(
+                or (recombinations < max_recombinations and recombine(
                     labels, loads, weights, edges, fixed, frozen, giant, band, move, rng, preferred, tolerance)))):
             break
         recombinations += moved == 0
@@ -372,96 +215,6 @@ def feasible_deviation(loads, labels, weights, giant, frozen) -> float:
     if (free & has).any():
         deviation = max(deviation, ((loads[free & has] - giant_load[free & has]) / rest_mean).max())
     return float(deviation)
-
-
-def _cost(loads: np.ndarray, band: float) -> np.ndarray:
-    """Squared deviation beyond ``band`` (0: the plain squared deviation)."""
-    return np.maximum(np.abs(loads - 1.0) - band, 0.0) ** 2
-
-
-def _recombine(labels, loads, weights, edges, fixed, frozen, giant, band, move, rng, preferred, tolerance,
-               n_trees=40, n_parts_tried=5) -> bool:
-    """Merge a worst part with a neighbour and re-split the union along a random spanning tree.
-
-    The recombination step of GerryChain's ReCom: draw random spanning trees
-    of the union (minimum spanning trees of random edge weights), cut the
-    tree edge that balances the two sides best, and keep the split when it
-    lowers the pair's cost. With ``preferred`` (current territories) the
-    split that moves the least weight among those within tolerance wins.
-    """
-    cost = _cost(loads, band).sum(axis=1)
-    cost[frozen] = -1.0
-    cost[np.unique(labels[giant])] = -1.0  # a part around a too-heavy node cannot get better
-    across = labels[edges[:, 0]] != labels[edges[:, 1]]
-    part_pairs = np.unique(np.sort(labels[edges[across]], axis=1), axis=0)
-    for a in np.argsort(-cost, kind="stable")[:n_parts_tried]:
-        if cost[a] <= 1e-12:
-            break
-        neighbours = np.concatenate([part_pairs[part_pairs[:, 0] == a, 1], part_pairs[part_pairs[:, 1] == a, 0]])
-        neighbours = neighbours[~frozen[neighbours]]
-        for b in neighbours[np.argsort(loads[neighbours].mean(axis=1), kind="stable")]:
-            members = (labels == a) | (labels == b)
-            if fixed[members].any():
-                continue
-            nodes = np.flatnonzero(members)
-            local = np.full(len(labels), -1)
-            local[nodes] = np.arange(nodes.size)
-            inner = edges[members[edges[:, 0]] & members[edges[:, 1]]]
-            pair_edges = local[inner]
-            total = loads[a] + loads[b]
-            old_cost = cost[a] + cost[b]
-            best = None
-            for _ in range(n_trees):
-                side = _tree_split(nodes.size, pair_edges, weights[nodes], total, band, rng)
-                if side is None:
-                    continue
-                first = weights[nodes[side]].sum(axis=0)
-                new_cost = float((_cost(first, band) + _cost(total - first, band)).sum())
-                if new_cost >= old_cost - 1e-12:
-                    continue
-                # Keep the labels that move the least weight.
-                stay = weights[nodes].mean(axis=1)
-                as_is = stay[(labels[nodes] == a) == side].sum()
-                flip = stay[(labels[nodes] == a) != side].sum()
-                moved = min(as_is, flip)
-                within = max(np.abs(first - 1).max(), np.abs(total - first - 1).max()) <= tolerance
-                key = (not within, moved, new_cost) if preferred is not None else (new_cost,)
-                if best is None or key < best[0]:
-                    best = (key, side if flip >= as_is else ~side)
-            if best is None:
-                continue
-            side = best[1]
-            for node, to_a in zip(nodes.tolist(), side.tolist()):
-                target = a if to_a else b
-                if labels[node] != target:
-                    move(node, labels[node], target)
-            return True
-    return False
-
-
-def _tree_split(n, pair_edges, weights, total, band, rng):
-    """Cut a random spanning tree of ``n`` nodes where the two sides balance best; the bool side mask."""
-    from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
-
-    if n < 2 or len(pair_edges) == 0:
-        return None
-    random = sparse.csr_matrix((rng.random(len(pair_edges)) + 1e-3, (pair_edges[:, 0], pair_edges[:, 1])), shape=(n, n))
-    tree = minimum_spanning_tree(random)
-    order, parent = breadth_first_order(tree, 0, directed=False)
-    if order.size < n:  # the union is not connected: no split
-        return None
-    below = weights.copy()
-    for node in order[:0:-1]:
-        below[parent[node]] += below[node]
-    candidates = order[1:]
-    cost = (_cost(below[candidates], band) + _cost(total - below[candidates], band)).sum(axis=1)
-    cut = candidates[int(np.argmin(cost))]
-    side = np.zeros(n, dtype=bool)
-    side[cut] = True
-    for node in order[1:]:
-        if parent[node] >= 0 and side[parent[node]]:
-            side[node] = True
-    return side
 
 
 def _swap(labels, loads, weights, csr, articulation, src, dst, movable, frozen, tolerance, move, band,
@@ -556,7 +309,7 @@ def partition(n_parts, edges, weights, xyz, *, tolerance=DEFAULT_TOLERANCE, init
     n = len(weights)
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     fixed = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
-    csr = _csr(n, edges)
+    csr = adjacency_csr(n, edges)
     if initial is None:
         labels = seed_bisection(n_parts, csr, weights.mean(axis=1), xyz, rng)
     else:

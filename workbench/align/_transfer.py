@@ -32,6 +32,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import linprog
 
+from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
 
 _FRACTION = 1e-6
@@ -185,3 +186,22 @@ def _excess(labels, shares, targets, tolerance, frozen, base=None) -> float:
         dev = np.where(target > 0, np.abs(load / np.where(target > 0, target, 1) - 1), np.where(load > 1e-15, np.inf, 0))
     dev = dev[~frozen]
     return float(max(dev.max() - tolerance, 0.0)) if dev.size else 0.0
+
+
+def check_budget(budget):
+    """A disruption budget (``max_moved_share``) as a float share, or None."""
+    if budget is None:
+        return None
+    if isinstance(budget, bool) or not isinstance(budget, (int, float, np.floating)) or not 0 < budget <= 1:
+        raise InputError(f"max_moved_share must be a share in (0, 1] (0.1 = 10% of the workload), got {budget!r}")
+    return float(budget)
+
+
+def check_penalty(penalty):
+    """A move penalty (``move_penalty_km``) as a float distance, or None."""
+    if penalty is None:
+        return None
+    if isinstance(penalty, bool) or not isinstance(penalty, (int, float, np.floating)) or not np.isfinite(penalty) \
+            or penalty < 0:
+        raise InputError(f"move_penalty_km must be a distance in km, 0 or more, got {penalty!r}")
+    return float(penalty)

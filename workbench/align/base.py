@@ -27,6 +27,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
+from workbench.checks import check_tolerance  # noqa: F401 (its home is workbench.checks; align modules import it here)
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM, to_unit_xyz, xyz_to_latlon
 from workbench.schema import LATITUDE, LONGITUDE, TERRITORY_ID
@@ -197,21 +198,6 @@ def check_n_territories(n_territories, n_accounts: int, *, name: str = "n_territ
         raise InputError(f"{label} is more than the {n_accounts} accounts{place}; "
                          "ask for at most one territory per account")
     return int(n_territories)
-
-
-def check_tolerance(tolerance, *, name: str = "tolerance") -> float:
-    """Validate a balance tolerance (a share, 0.05 = 5%); ``name`` as the user spells it.
-
-    Examples
-    --------
-    >>> check_tolerance(5, name="--tolerance")
-    Traceback (most recent call last):
-    ...
-    workbench.errors.InputError: --tolerance must be a share between 0 and 1 (0.05 = 5%), got 5
-    """
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float, np.floating)) or not 0 < tolerance < 1:
-        raise InputError(f"{name} must be a share between 0 and 1 (0.05 = 5%), got {tolerance!r}")
-    return float(tolerance)
 
 
 def balance_columns(balance_on) -> list[str]:

@@ -265,6 +265,28 @@ def bridge_islands(adjacency: np.ndarray, centres: np.ndarray, present=None) -> 
         bridges.append((s, j))
 
 
+def within_graph(cand: np.ndarray, current: np.ndarray, adjacency: np.ndarray) -> np.ndarray:
+    """Candidate territories limited to moves the bordering bound allows (others replaced by today's territory).
+
+    ``cand[i, j]`` stays when it is account ``i``'s territory of today
+    (``current[i]``) or borders it on ``adjacency``; otherwise it becomes
+    ``current[i]``. A plan whose every account is in a territory of
+    ``cand`` (or stays) moves each account across at most one border of
+    the graph, so a plan within tolerance moves at least the bordering
+    bound on that graph.
+
+    Examples
+    --------
+    >>> line = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
+    >>> within_graph(np.array([[1, 2], [0, 2]]), np.array([0, 1]), line).tolist()
+    [[1, 0], [0, 2]]
+    """
+    cand = np.asarray(cand)
+    current = np.asarray(current)[:, None]
+    ok = (cand == current) | np.asarray(adjacency, dtype=bool)[current, cand]
+    return np.where(ok, cand, current)
+
+
 def block_territory_graph(edges: np.ndarray, block_labels: np.ndarray, n_territories: int) -> np.ndarray:
     """(t, t) bool adjacency of territories made of blocks: two border when two of their blocks touch.
 
@@ -289,11 +311,12 @@ def realignment_bounds(loads: np.ndarray, low: np.ndarray, high: np.ndarray, adj
     return plain, max(float(bordering[0]), plain), flows
 
 
-def plan_bounds(accounts, labels, metric: str, tolerance: float, targets=None, groups=None) -> tuple[float, float]:
+def plan_bounds(accounts, labels, metric: str, tolerance: float, targets=None, groups=None,
+                n_neighbours: int = N_NEIGHBOURS) -> tuple[float, float]:
     """(plain, bordering) lower bound of ``metric`` for bringing the alignment ``labels`` within ``tolerance``.
 
     Territories border through the k-nearest-neighbour graph of the accounts
-    (and shared ``groups``, e.g. counties); ``targets`` are target shares
+    (``k = n_neighbours``, and shared ``groups``, e.g. counties); ``targets`` are target shares
     per territory in the sorted order of the labels (default equal). Both
     are shares of the metric's total (0.05 = 5%).
 
@@ -316,6 +339,6 @@ def plan_bounds(accounts, labels, metric: str, tolerance: float, targets=None, g
     target = np.full(len(ids), 1.0 / len(ids)) if targets is None else np.asarray(targets, dtype=float)
     low, high = target * (1 - tolerance), target * (1 + tolerance)
     xyz = to_unit_xyz(accounts["latitude"].to_numpy(dtype=float), accounts["longitude"].to_numpy(dtype=float))
-    borders = bordering_options(xyz, index, len(ids), groups=groups)
+    borders = bordering_options(xyz, index, len(ids), groups=groups, k=n_neighbours)
     plain = float(plain_lower_bound(load, low, high)[0])
     return plain, max(plain, float(bordering_lower_bound(load, low, high, borders.adjacency)[0]))

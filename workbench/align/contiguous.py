@@ -191,13 +191,9 @@ class ContiguousTerritories(TerritoryEstimator):
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
         accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
-        bg = _blocks.block_graph(blocks, self.adjacency, self.block_col)
-        acc_block = _blocks.account_blocks(accounts, self.block_col, bg.ids)
+        bg, acc_block, acc_xyz = _blocks.accounts_on_blocks(accounts, blocks, self.adjacency, self.block_col)
         n_blocks = len(bg.ids)
         shares = metric_shares(accounts, balance_on)
-        acc_xyz = _blocks.account_xyz(accounts)
-        _blocks.fill_xyz(bg, acc_block, acc_xyz)
-        _blocks.connect_pieces(bg)
 
         setup = self._territories(accounts, n_blocks)
         ids, current_idx, fixed_acc, frozen = setup

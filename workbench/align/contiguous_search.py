@@ -88,20 +88,24 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse.csgraph import connected_components, depth_first_order, minimum_spanning_tree
+from scipy.sparse.csgraph import connected_components
 from sklearn.utils import check_random_state
 
-from workbench.align.dispersion import OBJECTIVES, MedianDispersion, WeightedDispersion, dispersion
+from workbench.align._search_moves import kick, local_search, repair
+from workbench.align._search_neighbourhoods import oscillate, reassign, resplit
+from workbench.align._search_state import SearchState
+from workbench.align.dispersion import OBJECTIVES, dispersion
 from workbench.errors import InputError
 from workbench.schema import DEFAULT_TOLERANCE
 
 #: Default wall-clock budget of the search, in seconds.
 DEFAULT_MAX_SECONDS = 3.0
-_EPS = 1e-12
+#: Default number of independent trajectories before the best is pursued (see the module docstring).
+DEFAULT_STARTS = 1
+#: Share of the remaining budget the trajectories of the multi-start stage take together.
+_EXPLORE_SHARE = 0.6
 #: A perturbed plan is kept when within this share of the best (record-to-record travel).
 _THRESHOLD = 0.005
-#: Weight of the loads' squared distance from the middle of their bands while repairing.
-_CENTRING = 1.0
 
 
 @dataclass
@@ -132,546 +136,62 @@ class SearchResult:
         return 0.0 if self.start_cost <= 0 else 1.0 - self.cost / self.start_cost
 
 
-# --------------------------------------------------------------------------- the search state
+
+# --------------------------------------------------------------------------- the iterated search
 
 
-class _State:
-    """Labels, loads, objective state and the caches that keep the gains cheap."""
+class _Trajectories:
+    """Runs iterated-search trajectories under one budget; counts perturbations and moves over all of them."""
 
-    def __init__(self, labels, edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference):
-        self.labels = labels
-        self.n, self.k = len(labels), len(lo)
-        self.edges = edges
-        self.src = np.concatenate([edges[:, 0], edges[:, 1]])
-        self.dst = np.concatenate([edges[:, 1], edges[:, 0]])
-        order = np.argsort(self.src, kind="stable")
-        self.nbr_ptr = np.searchsorted(self.src[order], np.arange(self.n + 1))
-        self.nbr = self.dst[order]
-        self.adj = [self.nbr[self.nbr_ptr[i]:self.nbr_ptr[i + 1]].tolist() for i in range(self.n)]
-        self.weights = weights
-        self.coords = coords
-        self.lo, self.hi = lo, hi
-        self.centring = 0.0
-        self.movable_edge = ~fixed[self.src]
-        self.movable_edge_node = ~fixed
-        self.frozen = frozen
-        self.penalty, self.reference = penalty, reference
-        self.loads = np.zeros((self.k, weights.shape[1]))
-        np.add.at(self.loads, labels, weights)
-        self.counts = np.bincount(labels, minlength=self.k)
-        self.obj = (WeightedDispersion if objective == "weighted" else MedianDispersion)(coords, q, labels, self.k)
-        self.stamp = np.arange(1, self.k + 1, dtype=np.int64)
-        self.clock = self.k + 1
-        self._members: dict[int, tuple[int, np.ndarray]] = {}
-        self.part_costs = np.array([self.obj.part_cost(p, self.members(p)) for p in range(self.k)])
-        self.leave_val = np.zeros(self.n)
-        self.leave_key = np.zeros(self.n, dtype=np.int64)
-        self.join_val = np.zeros((self.k, self.n))
-        self.join_key = np.zeros((self.k, self.n), dtype=np.int64)
-        self.journal: list[tuple[int, int, int]] = []
-        self.swap_seen = np.zeros((self.k, self.k, 2), dtype=np.int64)
+    def __init__(self, scale, deadline, max_kicks, progress, n):
+        self.scale, self.deadline, self.max_kicks, self.progress, self.n = scale, deadline, max_kicks, progress, n
+        self.kicks = self.n_moves = 0
+        self.stopped = "converged"
 
-    # -- bookkeeping
-    def members(self, p):
-        cached = self._members.get(p)
-        if cached is None or cached[0] != self.stamp[p]:
-            cached = (self.stamp[p], np.flatnonzero(self.labels == p))
-            self._members[p] = cached
-        return cached[1]
-
-    def can_leave(self, u, p) -> bool:
-        """Part ``p`` stays connected without node ``u``.
-
-        First a local test: ``u``'s neighbours in ``p`` joined through
-        ``p``'s nodes within two steps of ``u`` (in a planar graph the ring
-        around ``u`` nearly always joins them) proves it; otherwise a search
-        of the part without ``u`` decides, stopping once it has reached all
-        of ``u``'s neighbours in ``p``.
-        """
-        labels = self.labels
-        adj = self.adj
-        near = [v for v in adj[u] if labels[v] == p]
-        if len(near) <= 1:
+    def out_of_budget(self) -> bool:
+        if time.perf_counter() >= self.deadline:
+            self.stopped = "time"
             return True
-        ring = set(near)
-        for v in near:
-            ring.update(w for w in adj[v] if w != u and labels[w] == p)
-        wanted = set(near[1:])
-        seen = {near[0]}
-        queue = [near[0]]
-        while queue:
-            node = queue.pop()
-            for v in adj[node]:
-                if v in ring and v not in seen:
-                    seen.add(v)
-                    wanted.discard(v)
-                    if not wanted:
-                        return True
-                    queue.append(v)
-        # The ring did not join them: search the whole part (without u), stopping once all are reached.
-        seen = {u, near[0]}
-        queue = [near[0]]
-        wanted = set(near[1:])
-        while queue:
-            node = queue.pop()
-            for v in adj[node]:
-                if v not in seen and labels[v] == p:
-                    seen.add(v)
-                    wanted.discard(v)
-                    if not wanted:
-                        return True
-                    queue.append(v)
+        if self.max_kicks is not None and self.kicks >= self.max_kicks:
+            self.stopped = "kicks"
+            return True
         return False
 
-    def total(self) -> float:
-        return float(self.part_costs.sum()) + self.penalty_total()
-
-    def penalty_total(self) -> float:
-        if self.penalty is None:
-            return 0.0
-        return float(self.penalty[self.labels != self.reference].sum())
-
-    def move(self, u, a, b, record=True):
-        self.labels[u] = b
-        self.loads[a] -= self.weights[u]
-        self.loads[b] += self.weights[u]
-        self.counts[a] -= 1
-        self.counts[b] += 1
-        self.obj.move(u, a, b)
-        for p in (a, b):
-            self.stamp[p] = self.clock
-            self.clock += 1
-        self.part_costs[a] = self.obj.part_cost(a, self.members(a))
-        self.part_costs[b] = self.obj.part_cost(b, self.members(b))
-        if record:
-            self.journal.append((u, a, b))
-
-    def undo_to(self, mark):
-        while len(self.journal) > mark:
-            u, a, b = self.journal.pop()
-            self.move(u, b, a, record=False)
-
-    def penalty_delta(self, u, a, b):
-        if self.penalty is None:
-            return 0.0
-        ref = self.reference[u]
-        return self.penalty[u] * ((b != ref).astype(float) - (a != ref).astype(float))
-
-    def violation(self, load, p):
-        """Load outside the band of parts ``p``, per metric (0 inside)."""
-        return np.maximum(np.maximum(self.lo[p] - load, load - self.hi[p]), 0.0)
-
-    def violation_delta(self, a, b, x):
-        """Change of the summed violation when loads ``x`` move from parts ``a`` to ``b``.
-
-        While repairing (``self.centring`` > 0) the squared distance of the
-        loads from the middle of their band counts too, with that weight:
-        loads drift to the middle, which leaves room for the other metrics.
-        """
-        la, lb = self.loads[a], self.loads[b]
-        delta = (self.violation(la - x, a) - self.violation(la, a)
-                 + self.violation(lb + x, b) - self.violation(lb, b)).sum(axis=1)
-        if self.centring:
-            ma, mb = (self.lo[a] + self.hi[a]) / 2, (self.lo[b] + self.hi[b]) / 2
-            delta = delta + self.centring * (((la - x - ma) ** 2 - (la - ma) ** 2)
-                                             + ((lb + x - mb) ** 2 - (lb - mb) ** 2)).sum(axis=1)
-        return delta
-
-    def balance_ok(self, a, b, x):
-        """Moving loads ``x`` from parts ``a`` to ``b`` grows no part's violation of its band."""
-        la, lb = self.loads[a], self.loads[b]
-        ok_a = self.violation(la - x, a) <= self.violation(la, a) + _EPS
-        ok_b = self.violation(lb + x, b) <= self.violation(lb, b) + _EPS
-        return (ok_a & ok_b).all(axis=1)
-
-    def total_violation(self) -> float:
-        return float(self.violation(self.loads, np.arange(self.k)).sum())
-
-    # -- candidates
-    def boundary(self, need_spare=True):
-        """Unique ``(u, a, b)``: movable ``u`` of part ``a`` with a neighbour in part ``b``."""
-        a, b = self.labels[self.src], self.labels[self.dst]
-        ok = self.movable_edge & (a != b) & ~self.frozen[a] & ~self.frozen[b]
-        if need_spare:
-            ok &= self.counts[a] > 1
-        u, b = self.src[ok], b[ok]
-        key = np.unique(u * self.k + b)
-        u, b = key // self.k, key % self.k
-        return u, self.labels[u], b
-
-    def leave_costs(self, u, a):
-        need = self.leave_key[u] != self.stamp[a]
-        if need.any():
-            for p in np.unique(a[need]):
-                nodes = np.unique(u[need & (a == p)])
-                self.leave_val[nodes] = self.obj.leave(nodes, p, self.members(p))
-                self.leave_key[nodes] = self.stamp[p]
-        return self.leave_val[u]
-
-    def join_costs(self, u, b):
-        need = self.join_key[b, u] != self.stamp[b]
-        if need.any():
-            for p in np.unique(b[need]):
-                nodes = np.unique(u[need & (b == p)])
-                self.join_val[p, nodes] = self.obj.join(nodes, p, self.members(p))
-                self.join_key[p, nodes] = self.stamp[p]
-        return self.join_val[b, u]
-
-    def neighbours(self, u):
-        return self.nbr[self.nbr_ptr[u]:self.nbr_ptr[u + 1]]
-
-
-# --------------------------------------------------------------------------- local search
-
-
-def _move_round(state: _State, scale: float, lam=None) -> int:
-    """Apply the best improving boundary moves, at most one per part; the number applied.
-
-    With ``lam`` the balance bands are soft: ``lam`` times the violation is added to the objective.
-    """
-    u, a, b = state.boundary()
-    if u.size == 0:
-        return 0
-    if lam is None:
-        ok = state.balance_ok(a, b, state.weights[u])
-        u, a, b = u[ok], a[ok], b[ok]
-        if u.size == 0:
-            return 0
-    gain = (state.part_costs[a] + state.part_costs[b] - state.leave_costs(u, a) - state.join_costs(u, b)
-            - state.penalty_delta(u, a, b))
-    if lam is not None:
-        gain -= lam * state.violation_delta(a, b, state.weights[u])
-    good = np.flatnonzero(gain > 1e-9 * scale)
-    if good.size == 0:
-        return 0
-    order = good[np.lexsort((u[good], -gain[good]))]
-    used = np.zeros(state.k, dtype=bool)
-    moved = 0
-    for node, donor, receiver in zip(u[order].tolist(), a[order].tolist(), b[order].tolist()):
-        if used[donor] or used[receiver] or not state.can_leave(node, donor):
-            continue
-        state.move(node, donor, receiver)
-        used[donor] = used[receiver] = True
-        moved += 1
-    return moved
-
-
-def _swap_round(state: _State, scale: float, lam=None, max_pairs: int = 20000) -> int:
-    """Exchange two boundary nodes of adjacent parts (best exact gain first); the number of swaps."""
-    u, a, b = state.boundary(need_spare=False)
-    if u.size == 0:
-        return 0
-    # Pair every move a->b (a < b) with every move b->a: sort by (from, to), find the reverse block.
-    key = a * state.k + b
-    order = np.argsort(key, kind="stable")
-    u, a, b, key = u[order], a[order], b[order], key[order]
-    forward = np.flatnonzero(a < b)
-    reverse = b[forward] * state.k + a[forward]
-    first = np.searchsorted(key, reverse, side="left")
-    count = np.searchsorted(key, reverse, side="right") - first
-    if count.sum() == 0:
-        return 0
-    rows = np.repeat(forward, count)
-    starts = np.repeat(first - np.concatenate([[0], np.cumsum(count)[:-1]]), count)
-    partner = starts + np.arange(rows.size)
-    su, sv, sa, sb = u[rows], u[partner], a[rows], b[rows]
-    if lam is None:  # pairs of parts unchanged since they last offered no improving swap: skip
-        fresh = (state.swap_seen[sa, sb, 0] != state.stamp[sa]) | (state.swap_seen[sa, sb, 1] != state.stamp[sb])
-        su, sv, sa, sb = su[fresh], sv[fresh], sa[fresh], sb[fresh]
-        if su.size == 0:
-            return 0
-        seen_a, seen_b = sa.copy(), sb.copy()
-    d = state.weights[su] - state.weights[sv]
-    pen = np.zeros(su.size) + state.penalty_delta(su, sa, sb) + state.penalty_delta(sv, sb, sa)
-    if lam is None:
-        ok = state.balance_ok(sa, sb, d)
-        soft = 0.0
-    else:
-        # Soft bands: skip pairs that cannot gain even if both parts' dispersion fell to zero.
-        soft = -lam * state.violation_delta(sa, sb, d)
-        ok = soft + state.part_costs[sa] + state.part_costs[sb] - pen > 1e-9 * scale
-        soft = soft[ok][:max_pairs]
-    truncated = int(ok.sum()) > max_pairs
-    pen = pen[ok][:max_pairs]
-    su, sv, sa, sb, d = su[ok][:max_pairs], sv[ok][:max_pairs], sa[ok][:max_pairs], sb[ok][:max_pairs], d[ok][:max_pairs]
-    used = np.zeros(state.k, dtype=bool)
-    if su.size == 0:
-        if lam is None:
-            _mark_swaps_seen(state, seen_a, seen_b, used)
-        return 0
-    new_a = np.empty(su.size)
-    new_b = np.empty(su.size)
-    for p in np.unique(np.concatenate([sa, sb])):
-        members = state.members(p)
-        for mask, out, into, target in ((sa == p, su, sv, new_a), (sb == p, sv, su, new_b)):
-            if mask.any():
-                target[mask] = state.obj.swap(out[mask], into[mask], p, members)
-    gain = state.part_costs[sa] + state.part_costs[sb] - new_a - new_b
-    gain += soft - pen
-    good = np.flatnonzero(gain > 1e-9 * scale)
-    done = 0
-    for i in good[np.lexsort((su[good], -gain[good]))].tolist():
-        nu, nv, pa, pb = int(su[i]), int(sv[i]), int(sa[i]), int(sb[i])
-        if used[pa] or used[pb]:
-            continue
-        if not state.can_leave(nu, pa) or not state.can_leave(nv, pb):
-            continue
-        near_v, near_u = state.neighbours(nv), state.neighbours(nu)
-        if not ((state.labels[near_v] == pa) & (near_v != nu)).any():
-            continue
-        if not ((state.labels[near_u] == pb) & (near_u != nv)).any():
-            continue
-        state.move(nu, pa, pb)
-        state.move(nv, pb, pa)
-        used[pa] = used[pb] = True
-        done += 1
-    if lam is None and not truncated:
-        _mark_swaps_seen(state, seen_a, seen_b, used)
-    return done
-
-
-def _mark_swaps_seen(state, part_a, part_b, used):
-    """Remember that these pairs of parts offered no (further) improving swap in their present state."""
-    still = ~used[part_a] & ~used[part_b]
-    part_a, part_b = part_a[still], part_b[still]
-    state.swap_seen[part_a, part_b, 0] = state.stamp[part_a]
-    state.swap_seen[part_a, part_b, 1] = state.stamp[part_b]
-
-
-def _local_search(state: _State, scale: float, deadline: float, lam=None) -> int:
-    """Moves until none improves, then swaps; repeat until neither does. Returns the moves made."""
-    made = 0
-    while time.perf_counter() < deadline:
-        moved = _move_round(state, scale, lam)
-        if moved == 0:
-            moved = _swap_round(state, scale, lam)
-            if moved == 0:
+    def __call__(self, state, rng, deadline, patience):
+        """One trajectory from ``state`` (already polished) until ``deadline`` or ``patience``: (cost, labels)."""
+        scale = self.scale
+        operators = [lambda s, r: resplit(s, r, scale, deadline), lambda s, r: kick(s, r, max(2, self.n // 40)),
+                     lambda s, r: oscillate(s, r, scale, deadline), lambda s, r: reassign(s, r, scale, deadline)]
+        best_cost, best_labels = state.total(), state.labels.copy()
+        state.journal.clear()
+        score = np.ones(len(operators))
+        stall = 0
+        self.stopped = "converged"
+        while not self.out_of_budget():
+            if time.perf_counter() >= deadline or stall >= patience:
                 break
-        made += moved
-    return made
-
-
-# --------------------------------------------------------------------------- perturbations
-
-
-def _resplit(state: _State, rng, scale: float, deadline: float, n_trees: int = 6, max_cuts: int = 24) -> bool:
-    """Merge a random pair of adjacent parts and re-cut it along the best cut of geographic spanning trees.
-
-    Cuts are scored by the pair's objective plus a random multiple of their
-    balance violation (soft bands, as in :func:`_oscillate`); the pair is
-    then repaired to the bands by local search. False (undo) if it cannot be.
-    """
-    across = state.labels[state.edges[:, 0]] != state.labels[state.edges[:, 1]]
-    pairs = np.unique(np.sort(state.labels[state.edges[across]], axis=1), axis=0)
-    pairs = pairs[~state.frozen[pairs].any(axis=1)]
-    if len(pairs) == 0:
-        return False
-    a, b = (int(v) for v in pairs[rng.integers(len(pairs))])
-    nodes = np.flatnonzero((state.labels == a) | (state.labels == b))
-    if not state.movable_edge[np.isin(state.src, nodes)].all():
-        return False  # a fixed node in the pair: leave it to the moves
-    local = np.full(state.n, -1)
-    local[nodes] = np.arange(nodes.size)
-    inner = state.edges[(local[state.edges[:, 0]] >= 0) & (local[state.edges[:, 1]] >= 0)]
-    if len(inner) == 0:
-        return False
-    ends = local[inner]
-    length = np.linalg.norm(state.coords[inner[:, 0]] - state.coords[inner[:, 1]], axis=1) + 1e-9
-    w = state.weights[nodes]
-    total = w.sum(axis=0)
-    lam = float(rng.uniform(0.2, 2.0)) * scale / state.k
-    masks, violations = [], []
-    for _ in range(n_trees):
-        noisy = length * rng.uniform(1.0, 2.0, len(length))
-        graph = sparse.csr_matrix((noisy, (ends[:, 0], ends[:, 1])), shape=(nodes.size, nodes.size))
-        tree = minimum_spanning_tree(graph)
-        root = int(rng.integers(nodes.size))
-        order, parent = depth_first_order(tree, root, directed=False)
-        if order.size < nodes.size:
-            return False  # the pair is not connected (a locked split part): leave it alone
-        below = w.copy()
-        size = np.ones(nodes.size, dtype=np.int64)
-        for node in order[:0:-1]:
-            below[parent[node]] += below[node]
-            size[parent[node]] += size[node]
-        cut = np.repeat(order[1:], 2)
-        flip = np.tile([False, True], nodes.size - 1)
-        side, rest = below[cut], total - below[cut]
-        load_a, load_b = np.where(flip[:, None], rest, side), np.where(flip[:, None], side, rest)
-        violation = (state.violation(load_a, a) + state.violation(load_b, b)).sum(axis=1)
-        chosen = np.lexsort((rng.random(violation.size), violation))[:max_cuts]
-        position = np.empty(nodes.size, dtype=np.int64)
-        position[order] = np.arange(nodes.size)
-        for i in chosen:
-            c = cut[i]
-            mask = np.zeros(nodes.size, dtype=bool)
-            mask[order[position[c]:position[c] + size[c]]] = True
-            masks.append(~mask if flip[i] else mask)
-            violations.append(violation[i])
-    masks = np.array(masks)
-    cost_a, cost_b = state.obj.split_costs(nodes, masks)
-    score = cost_a + cost_b + lam * np.array(violations)
-    if state.penalty is not None:
-        pen = state.penalty[nodes]
-        ref = state.reference[nodes]
-        score = score + ((np.where(masks, a, b) != ref[None, :]) * pen[None, :]).sum(axis=1)
-    _apply_split(state, nodes, np.where(masks[int(np.argmin(score))], a, b), a, b)
-    if state.total_violation() > 1e-9:
-        _local_search(state, scale, deadline, lam=1e4 * scale / state.k)
-    return state.total_violation() <= 1e-9
-
-
-def _apply_split(state: _State, nodes, target, a, b):
-    """Relabel ``nodes`` to ``target`` through the journal (the objective state follows each move)."""
-    for node, part in zip(nodes.tolist(), target.tolist()):
-        current = int(state.labels[node])
-        if current != part:
-            state.move(node, current, int(part))
-    # Either part may have been emptied and refilled in between: both now hold their new side.
-    if state.counts[a] == 0 or state.counts[b] == 0:  # cannot happen with balanced sides; stay safe
-        raise RuntimeError("re-split emptied a part")
-
-
-def _repair(state: _State, scale: float, deadline: float, rng, budget: float):
-    """Bring a start outside the bands into them where it can; return the best labels found, or None.
-
-    An iterated descent on the summed violation plus, with a small weight,
-    the squared distance of the loads from the middle of their bands
-    (dispersion only breaks ties; loads drift to the middle, which leaves
-    room for the other metrics): moves and swaps, then a few random moves
-    and descend again, accepting a result within 2% of the best summed
-    violation (record-to-record travel), until the violation is gone,
-    ``100 + 10 k`` rounds bring no new best or ``budget`` seconds have passed. The best is the plan with the least
-    violation among those whose worst part is no further out than the
-    start's worst; None when the start was within the bands.
-    """
-    if state.total_violation() <= 1e-9:
-        return None
-    parts = np.arange(state.k)
-
-    def measure():
-        v = state.violation(state.loads, parts)
-        return float(v.max()), float(v.sum())
-
-    lam = 1e4 * scale / state.k
-    stop = min(deadline, time.perf_counter() + budget)
-    state.centring = _CENTRING
-    worst, best = measure()[0], measure()[1]
-    best_labels = state.labels.copy()
-    current = best
-    state.journal.clear()
-    first = True
-    stall, patience = 0, 100 + 10 * state.k
-    while best > 1e-9 and time.perf_counter() < stop and stall < patience:
-        stall += 1
-        if not first:
-            _kick(state, rng, int(rng.integers(1, 4)), keep_balance=False)
-        first = False
-        _local_search(state, scale, stop, lam=lam)
-        top, value = measure()
-        if value < best - 1e-12 and top <= worst + 1e-12:
-            best, best_labels, stall = value, state.labels.copy(), 0
-        if value <= max(best * 1.02, current) + 1e-12 or value <= best + 1e-12:
-            current = value
-            state.journal.clear()
-        else:
-            state.undo_to(0)
-    state.centring = 0.0
-    return best_labels
-
-
-def _oscillate(state: _State, rng, scale: float, deadline: float) -> bool:
-    """Strategic oscillation: descend with soft balance bands, then repair the balance; False if it cannot."""
-    unit = scale / state.k
-    _local_search(state, scale, deadline, lam=float(rng.uniform(0.2, 2.0)) * unit)
-    _local_search(state, scale, deadline, lam=1e4 * unit)
-    return state.total_violation() <= 1e-9
-
-
-def _reassign(state: _State, rng, scale: float, deadline: float, n_candidates: int = 5) -> bool:
-    """Location-allocation: shift a centre or two, re-assign every node by a linear program, repair.
-
-    The classic districting step (Hess et al.): with the centres fixed, the
-    balanced assignment of nodes to the nearest centres is a transportation
-    problem. Its LP relaxation (HiGHS, each node's current part and its
-    ``n_candidates`` nearest centres as the options, the bands as
-    constraints) is integral but for a few nodes, which go to their largest
-    share; pieces cut off join a neighbouring part and the repair stage
-    restores the bands. False (undo) when it cannot.
-    """
-    from scipy.optimize import linprog
-
-    from workbench.align._partition import repair_connectivity
-
-    k, n = state.k, state.n
-    members = [state.members(p) for p in range(k)]
-    centres = state.obj.centres(members).copy()
-    for p in rng.choice(k, size=min(k, int(rng.integers(1, 3))), replace=False):
-        pool = np.unique(np.concatenate([members[p], state.dst[np.isin(state.src, members[p])]]))
-        centres[p] = state.coords[int(rng.choice(pool))]
-    c = min(k, n_candidates)
-    dist = np.linalg.norm(state.coords[:, None, :] - centres[None, :, :], axis=2)
-    dist[:, state.frozen] = np.inf
-    options = np.argsort(dist, axis=1)[:, :c]
-    options = np.column_stack([state.labels, options])
-    rows = np.repeat(np.arange(n), options.shape[1])
-    pairs = np.unique(rows * k + options.ravel())
-    rows, cols = pairs // k, pairs % k
-    fixed = ~state.movable_edge_node
-    stay = (cols == state.labels[rows]) | (~fixed[rows] & ~state.frozen[state.labels[rows]] & ~state.frozen[cols])
-    rows, cols = rows[stay], cols[stay]
-    cost = state.obj.q[rows] * np.linalg.norm(state.coords[rows] - centres[cols], axis=1)
-    if state.penalty is not None:
-        cost = cost + state.penalty[rows] * (cols != state.reference[rows])
-    nv = rows.size
-    m = state.weights.shape[1]
-    a_eq = sparse.csr_matrix((np.ones(nv), (rows, np.arange(nv))), shape=(n, nv))
-    load_rows = (cols[:, None] * m + np.arange(m)[None, :]).ravel()
-    load_vals = state.weights[rows].ravel()
-    var = np.repeat(np.arange(nv), m)
-    upper = sparse.csr_matrix((load_vals, (load_rows, var)), shape=(k * m, nv))
-    a_ub = sparse.vstack([upper, -upper]).tocsr()
-    b_ub = np.concatenate([state.hi.ravel(), -state.lo.ravel()])
-    solved = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(n), bounds=(0, 1), method="highs")
-    if solved.status != 0:
-        return False
-    share = solved.x
-    order = np.lexsort((-share, rows))
-    first = np.ones(nv, dtype=bool)
-    first[1:] = rows[order][1:] != rows[order][:-1]
-    target = state.labels.copy()
-    target[rows[order][first]] = cols[order][first]
-    if (np.bincount(target, minlength=k) == 0).any():
-        return False
-    target = repair_connectivity(n, state.edges, target, state.weights, fixed, np.flatnonzero(state.frozen), k)
-    if (np.bincount(target, minlength=k) == 0).any():
-        return False
-    for node in np.flatnonzero(target != state.labels).tolist():
-        state.move(node, int(state.labels[node]), int(target[node]))
-    if state.total_violation() > 1e-9:
-        _local_search(state, scale, deadline, lam=1e4 * scale / state.k)
-    return state.total_violation() <= 1e-9
-
-
-def _kick(state: _State, rng, n_moves: int, keep_balance: bool = True) -> bool:
-    """A few random boundary moves, connectivity kept (and balance, with ``keep_balance``)."""
-    moved = 0
-    for _ in range(n_moves * 3):
-        if moved >= n_moves:
-            break
-        u, a, b = state.boundary()
-        if u.size == 0:
-            break
-        ok = np.flatnonzero(state.balance_ok(a, b, state.weights[u]) if keep_balance else np.ones(u.size, bool))
-        if ok.size == 0:
-            break
-        i = int(rng.choice(ok))
-        node, donor, receiver = int(u[i]), int(a[i]), int(b[i])
-        if not state.can_leave(node, donor):
-            continue
-        state.move(node, donor, receiver)
-        moved += 1
-    return moved > 0
+            self.kicks += 1
+            stall += 1
+            pick = int(rng.choice(len(operators), p=score / score.sum()))
+            mark = len(state.journal)
+            if not operators[pick](state, rng):
+                state.undo_to(mark)
+                score[pick] = max(score[pick] * 0.9, 0.05)
+                continue
+            self.n_moves += local_search(state, scale, deadline)
+            cost = state.total()
+            if cost < best_cost - 1e-9 * scale:
+                best_cost, best_labels, stall = cost, state.labels.copy(), 0
+                score[pick] += 1.0
+            if cost <= best_cost * (1 + _THRESHOLD):  # record-to-record travel
+                state.journal.clear()
+            else:
+                state.undo_to(mark)
+            score = 0.95 * score + 0.05
+            if self.progress is not None:
+                self.progress.update(1)
+                self.progress.set_postfix_str(f"dispersion -{1 - best_cost / scale:.1%}")
+        return best_cost, best_labels
 
 
 # --------------------------------------------------------------------------- the public function
@@ -680,7 +200,7 @@ def _kick(state: _State, rng, n_moves: int, keep_balance: bool = True) -> bool:
 def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLERANCE, objective="weighted",
                       node_weight=None, targets=None, fixed=None, frozen_parts=(), reference=None,
                       move_penalty=0.0, max_seconds=DEFAULT_MAX_SECONDS, max_kicks=None, patience=None,
-                      random_state=None, progress=None) -> SearchResult:
+                      random_state=None, progress=None, n_starts=None) -> SearchResult:
     """Lower the dispersion of a connected, balanced partition without breaking either property.
 
     Parameters
@@ -729,6 +249,9 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         Seeds the perturbations.
     progress : tqdm-like, optional
         Updated once per perturbation, with the dispersion in its postfix.
+    n_starts : int, optional
+        Independent trajectories of the multi-start stage (default
+        ``DEFAULT_STARTS``; 1: a single trajectory).
 
     Returns
     -------
@@ -784,7 +307,7 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
     patience = max(150, 20 * k) if patience is None else int(patience)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
 
-    state = _State(labels.copy(), edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)
+    state = SearchState(labels.copy(), edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)
     start_cost = state.total()
     scale = max(start_cost, 1e-300)
     if k < 2 or not state.movable_edge.any() or frozen.sum() >= k - 1:
@@ -794,49 +317,42 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
                             time.perf_counter() - started, "nothing to do")
 
     budget = (max_seconds if max_seconds is not None else 10.0) / 2
-    repaired = _repair(state, scale, deadline, rng, budget)
+    repaired = repair(state, scale, deadline, rng, budget)
     if repaired is not None:
-        state = _State(repaired, edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)
+        state = SearchState(repaired, edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)
     # Whatever violation remains, each part's band is widened to its load: no part ever gets worse.
-    state.lo, state.hi = np.minimum(state.lo, state.loads), np.maximum(state.hi, state.loads)
-    n_moves = _local_search(state, scale, deadline)
-    best_cost, best_labels = state.total(), state.labels.copy()
-    state.journal.clear()
-    operators = [lambda s, r: _resplit(s, r, scale, deadline), lambda s, r: _kick(s, r, max(2, n // 40)),
-                 lambda s, r: _oscillate(s, r, scale, deadline), lambda s, r: _reassign(s, r, scale, deadline)]
-    score = np.ones(len(operators))
-    kicks = stall = 0
-    stopped = "converged"
-    while True:
-        if time.perf_counter() >= deadline:
-            stopped = "time"
-            break
-        if max_kicks is not None and kicks >= max_kicks:
-            stopped = "kicks"
-            break
-        if stall >= patience:
-            break
-        kicks += 1
-        stall += 1
-        pick = int(rng.choice(len(operators), p=score / score.sum()))
-        mark = len(state.journal)
-        if not operators[pick](state, rng):
-            state.undo_to(mark)
-            score[pick] = max(score[pick] * 0.9, 0.05)
-            continue
-        n_moves += _local_search(state, scale, deadline)
-        cost = state.total()
-        if cost < best_cost - 1e-9 * scale:
-            best_cost, best_labels, stall = cost, state.labels.copy(), 0
-            score[pick] += 1.0
-        if cost <= best_cost * (1 + _THRESHOLD):  # record-to-record travel
-            state.journal.clear()
-        else:
-            state.undo_to(mark)
-        score = 0.95 * score + 0.05
-        if progress is not None:
-            progress.update(1)
-            progress.set_postfix_str(f"dispersion -{1 - best_cost / scale:.1%}")
+    lo, hi = np.minimum(state.lo, state.loads), np.maximum(state.hi, state.loads)
+    state.lo, state.hi = lo, hi
+    n_moves = local_search(state, scale, deadline)
+    first = state.labels.copy()
+
+    def fresh(start_labels):
+        return SearchState(start_labels.copy(), edges, weights, coords, objective, q, lo, hi, fixed, frozen,
+                           penalty, reference)
+
+    n_starts = DEFAULT_STARTS if n_starts is None else int(n_starts)
+    run = _Trajectories(scale, deadline, max_kicks, progress, n)
+    best_cost, best_labels = state.total(), first
+    # Multi-start: independent trajectories from the same polished start (their own random streams) for a
+    # share of the budget and half the patience each; then the best one is pursued with what is left.
+    seeds = rng.integers(2**31 - 1, size=max(n_starts, 1))
+    if n_starts > 1:
+        for i in range(n_starts):
+            if run.out_of_budget():
+                break
+            now = time.perf_counter()
+            share = (deadline - now) * _EXPLORE_SHARE / (n_starts - i) if math.isfinite(deadline) else math.inf
+            trajectory = state if i == 0 else fresh(first)
+            cost, found = run(trajectory, np.random.default_rng(seeds[i]), min(deadline, now + share),
+                              max(1, patience // 2))
+            if cost < best_cost - 1e-9 * scale:
+                best_cost, best_labels = cost, found
+        state = fresh(best_labels)
+    cost, found = run(state, rng, deadline, patience)
+    if cost < best_cost - 1e-9 * scale:
+        best_cost, best_labels = cost, found
+    n_moves += run.n_moves
+    kicks, stopped = run.kicks, run.stopped
     # Report (and compare) on the plain weights, without the small lean given to weightless nodes.
     def plain(lab):
         value = dispersion(lab, coords, objective, plain_q)
@@ -854,7 +370,7 @@ def rebalance(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLERANCE, ob
     """Only the repair stage of :func:`improve_partition`: bring the parts' loads into the tolerance.
 
     An iterated descent on the loads' violation of the bands (see
-    :func:`_repair`), connectivity kept, no part ending further out than
+    :func:`workbench.align._search_moves.repair`), connectivity kept, no part ending further out than
     the start's worst; the dispersion only breaks ties. Returns the labels.
 
     Examples
@@ -877,10 +393,10 @@ def rebalance(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLERANCE, ob
     fixed = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
     frozen = np.zeros(k, dtype=bool)
     frozen[list(frozen_parts)] = True
-    state = _State(labels, edges, weights, coords, objective, q, lo, hi, fixed, frozen, None, None)
+    state = SearchState(labels, edges, weights, coords, objective, q, lo, hi, fixed, frozen, None, None)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
     budget = 10.0 if max_seconds is None else float(max_seconds)
-    repaired = _repair(state, max(state.total(), 1e-300), time.perf_counter() + budget, rng, budget)
+    repaired = repair(state, max(state.total(), 1e-300), time.perf_counter() + budget, rng, budget)
     return state.labels if repaired is None else repaired
 
 

@@ -12,6 +12,9 @@
   fewer are wanted: one at a time, the closure whose realignment has the
   smallest bordering lower bound (its whole load must move to bordering
   territories, and the rest must come back within tolerance).
+* :func:`opening_adjacency` — the borders of new territories, for the
+  bordering lower bound and the moves into them.
+* :func:`rep_territories` — with a reps file: new hires and closures.
 """
 
 from __future__ import annotations
@@ -19,9 +22,12 @@ from __future__ import annotations
 import re
 
 import numpy as np
+import pandas as pd
 
 from workbench.align.bounds import bordering_lower_bound
+from workbench.align.reps import rep_sites
 from workbench.errors import InputError
+from workbench.schema import TERRITORY_ID
 
 _SCHEME = re.compile(r"^(.*?)(\d+)$")
 
@@ -108,6 +114,46 @@ def opening_seeds(xyz, labels, load, target, adjacency, centres, n_open: int) ->
     return np.asarray(seeds).reshape(n_open, 3)
 
 
+def opening_adjacency(adjacency, new, hubs) -> np.ndarray:
+    """The graph of bordering territories once new ones open: each borders its seed's territory and that one's neighbours.
+
+    A new territory has no accounts yet, so no border of its own; it is
+    seeded inside a territory of today (``hubs``: for a new hire, the
+    territory holding the account nearest the rep's home), and may take
+    accounts from that territory and from every territory bordering it.
+    The bordering lower bound of a realignment with openings is the flow
+    on this graph, and the realignment moves accounts into a new territory
+    only from those territories, so the bound never exceeds what moves.
+
+    Parameters
+    ----------
+    adjacency : (t, t) bool array
+        Bordering territories (new ones included, still without edges).
+    new : sequence of int
+        Indices of the new territories.
+    hubs : sequence of int
+        Territory of today each new one is seeded in.
+
+    Examples
+    --------
+    A line 0 - 1 - 2 - 3 and a new territory 4 seeded in 1:
+
+    >>> line = np.eye(5, k=1, dtype=bool) | np.eye(5, k=-1, dtype=bool)
+    >>> line[3, 4] = line[4, 3] = False
+    >>> np.flatnonzero(opening_adjacency(line, [4], [1])[4]).tolist()
+    [0, 1, 2]
+    """
+    out = np.array(adjacency, dtype=bool, copy=True)
+    today = out.copy()
+    for j, hub in zip(new, hubs):
+        around = today[hub].copy()
+        around[hub] = True
+        around[j] = False
+        out[j] |= around
+        out[:, j] |= around
+    return out
+
+
 def closures_that_disrupt_least(load, low, high, adjacency, n_close: int, *, allowed) -> list[int]:
     """Indices of the ``n_close`` territories whose closure needs the least bordering movement.
 
@@ -154,3 +200,82 @@ def closures_that_disrupt_least(load, low, high, adjacency, n_close: int, *, all
         is_open[best] = False
         chosen.append(best)
     return chosen
+
+
+def rep_territories(reps, capacity_col, found, close, n_territories):
+    """Territory of each rep (current ones kept, new hires get new ids), homes, targets, closures, openings.
+
+    A rep's current territory is its ``territory_id`` (when the reps file
+    has one that names current territories), else its ``rep_id`` (when the
+    current territories are named by rep ids). Reps with neither are new
+    hires; current territories no rep serves close.
+    """
+    rep_ids, homes, targets = rep_sites(reps, capacity_col)
+    if n_territories is not None and n_territories != len(rep_ids):
+        raise InputError(f"n_territories={n_territories} but the reps file has {len(rep_ids)} reps: with reps, "
+                         "there is one territory per rep; leave n_territories=None")
+    known = set(found)
+    served = None
+    if TERRITORY_ID in reps.columns:
+        column = reps[TERRITORY_ID].astype("string").str.strip()
+        values = column.to_numpy(dtype=object)
+        if any(isinstance(v, str) and v in known for v in values):
+            served = np.array([v if isinstance(v, str) and v else None for v in values], dtype=object)
+    if served is None and not known & set(rep_ids):
+        return rep_ids, homes, targets, [], []  # ids are rep ids; current_setup checks the current column
+    if served is None:
+        served = np.array([r if r in known else None for r in rep_ids], dtype=object)
+        new_ids = [r for r, s in zip(rep_ids, served) if s is None]
+        served = np.where(pd.isna(served), rep_ids, served)
+    else:
+        given = [s for s in served if s is not None]
+        duplicated = sorted({s for s in given if given.count(s) > 1})
+        if duplicated:
+            raise InputError(f"reps file: territories {duplicated[:5]} are served by more than one rep; "
+                             f"give each territory one rep ({TERRITORY_ID!r} column)")
+        missing = [i for i, s in enumerate(served) if s is None]
+        fresh = new_territory_ids(list(found) + given, len(missing))
+        for i, new_id in zip(missing, fresh):
+            served[i] = new_id
+        new_ids = [s for s in served if s not in known]
+    closing = [t for t in found if t not in set(served)]
+    extra = [c for c in close if c not in closing]
+    if extra:
+        raise InputError(f"close={extra[:5]} but those territories still have a rep in the reps file; with "
+                         "reps, a territory closes when its rep is not in the file: remove that rep instead")
+    ids = np.r_[np.asarray(served, dtype=object), np.asarray(closing, dtype=object)]
+    all_homes = np.vstack([homes, np.zeros((len(closing), 3))])
+    all_targets = np.r_[targets, np.zeros(len(closing))]
+    return ids, all_homes, all_targets, closing, new_ids
+
+
+def check_close(close, found):
+    """Closures asked for (``close=``) as current ids; InputError for unknown, repeated or all ids."""
+    if close is None:
+        return []
+    if isinstance(close, str):
+        close = [close]
+    close = [str(c).strip() for c in close]
+    unknown = [c for c in close if c not in set(found)]
+    if unknown:
+        raise InputError(f"close={unknown[:5]} names territories that are not current territories "
+                         f"(known: {list(found[:8])}...); give current territory ids")
+    if len(set(close)) != len(close):
+        raise InputError(f"close names a territory twice: {close}")
+    if len(close) >= len(found):
+        raise InputError(f"close={close} would close every territory; keep at least one")
+    return close
+
+
+def check_n_territories(n, default, n_accounts):
+    """Territories wanted (``n_territories=``; ``default`` when None), 1 to one per account."""
+    if n is None:
+        return default
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise TypeError(f"n_territories must be an int, got {n!r}")
+    if n < 1:
+        raise InputError(f"n_territories must be at least 1, got {n}")
+    if n > n_accounts:
+        raise InputError(f"n_territories={n} is more than the {n_accounts} accounts; ask for at most one "
+                         "territory per account")
+    return int(n)

@@ -19,7 +19,6 @@ import warnings
 from dataclasses import replace
 
 import numpy as np
-import pandas as pd
 
 from workbench.align import _balance, _transfer, bounds as _bounds, headcount
 from workbench.align.balanced import current_setup, repair
@@ -28,17 +27,16 @@ from workbench.align.base import (
     unit_centres,
 )
 from workbench.align.report import ToleranceWarning
-from workbench.align.reps import rep_sites
 from workbench.errors import InputError
 from workbench.schema import (
-    CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD,
+    CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, WORKLOAD,
 )
 
 #: The program aims a hair inside the tolerance, so rounding its few split accounts stays within.
 _INSIDE = 0.98
 
 #: Default move penalty, as a multiple of the current plan's compactness (km of distance to centre).
-PENALTY_SHARE = 2.0
+PENALTY_SHARE = 3.0
 
 #: Linear programs solved at most (each from the last one's plan, as the centres follow their accounts)
 #: and at least (when the first one is already within tolerance).
@@ -53,7 +51,9 @@ class Realignment(TerritoryEstimator):
     """Bring an existing alignment within tolerance, moving little and keeping territories compact.
 
     Only accounts that border another territory move, each to a bordering
-    territory (its k = 8 nearest accounts, or its block, are in it). Which
+    territory (its k = 8 nearest accounts, or its block, are in it): every
+    move crosses one border of the bordering bound's graph, so a plan
+    within tolerance never moves less than that bound. Which
     ones move is one linear program: it minimises, over the whole plan,
     each account's workload times its distance to its territory's centre,
     plus ``move_penalty_km`` times every moved account's workload, with
@@ -101,10 +101,10 @@ class Realignment(TerritoryEstimator):
         and finds the best balance it allows; the report and a
         :class:`ToleranceWarning` say when the tolerance is out of reach.
     move_penalty_km : float, optional
-        Distance (km) one unit of moved workload is worth; default twice the
-        current plan's compactness (its workload-weighted mean distance to
-        centre): moves close to the bordering bound at little loss of
-        compactness. Smaller values buy compactness with more moves.
+        Distance (km) one unit of moved workload is worth; default three
+        times the current plan's compactness (its workload-weighted mean
+        distance to centre, :data:`PENALTY_SHARE`): moves close to the
+        bordering bound. Smaller values buy compactness with more moves.
     block_col : str, default "county_fips"
         Accounts sharing a block border every territory present in it
         (used when the column exists).
@@ -163,7 +163,7 @@ class Realignment(TerritoryEstimator):
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
         accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
-        budget = _check_budget(self.max_moved_share)
+        budget = _transfer.check_budget(self.max_moved_share)
         shares = metric_shares(accounts, balance_on)
         weight = shares.mean(axis=1)
         dist = Distance(self.distance, accounts[LATITUDE], accounts[LONGITUDE])
@@ -181,9 +181,8 @@ class Realignment(TerritoryEstimator):
         loads = _balance.loads_of(current, shares, n_t)
         _, low, high = _balance.bounds(targets, shares.shape[1], tolerance)
         low[frozen], high[frozen] = loads[frozen], loads[frozen]
-        _new_adjacency(dist, centres, setup, self.n_candidates)
         plain, bordering, _ = _bounds.realignment_bounds(loads, low, high, setup.adjacency)
-        penalty = _check_penalty(self.move_penalty_km)
+        penalty = _transfer.check_penalty(self.move_penalty_km)
         if penalty is None:
             penalty = PENALTY_SHARE * _compactness(km, current, weight, ~closed[current])
         movable = fixed < 0
@@ -198,7 +197,7 @@ class Realignment(TerritoryEstimator):
             excess = result.excess
             if excess > 0:  # rounding the split accounts: single cheapest moves back within tolerance
                 labels, excess = self._tidy(labels, current, shares, targets, tolerance, dist, centres, fixed,
-                                            frozen, closed, budget, excess)
+                                            frozen, closed, budget, excess, setup.adjacency)
             if not setup.fixed_sites:
                 centres = unit_centres(dist.xyz, labels, weight, n_t, previous=centres)
             moved = float(weight[labels != current].sum())
@@ -212,7 +211,7 @@ class Realignment(TerritoryEstimator):
         within = best[0][0] <= 0
         if not within:
             labels, within, r = self._repair(labels, current, shares, targets, tolerance, dist, centres, fixed,
-                                             frozen, closed, budget)
+                                             frozen, closed, budget, setup.adjacency)
             rounds += r
         if not setup.fixed_sites:
             centres = unit_centres(dist.xyz, labels, weight, n_t, previous=centres)
@@ -243,10 +242,10 @@ class Realignment(TerritoryEstimator):
         return self
 
     def _tidy(self, labels, current, shares, targets, tolerance, dist, centres, fixed, frozen, closed, budget,
-              excess):
+              excess, graph):
         """Greedy single moves (cheapest first) after rounding; kept only if they help and fit the budget."""
         cand, cost = dist.candidates(centres, self.n_candidates, allowed=~frozen & ~closed)
-        cand = _balance.neighbour_candidates(labels, cand, cost)
+        cand = _balance.neighbour_candidates(labels, _bounds.within_graph(cand, current, graph), cost)
         target, low, high = _balance.bounds(targets, shares.shape[1], tolerance * 0.999)
         tidied, _, _ = _balance.greedy_repair(labels, shares, target, low, high, cand, cost,
                                               lambda rows, t: dist.cost(rows, t, centres), fixed < 0, frozen, aim=0.9)
@@ -255,10 +254,12 @@ class Realignment(TerritoryEstimator):
             return labels, excess
         return tidied, after
 
-    def _repair(self, labels, current, shares, targets, tolerance, dist, centres, fixed, frozen, closed, budget):
+    def _repair(self, labels, current, shares, targets, tolerance, dist, centres, fixed, frozen, closed, budget,
+                graph):
         """The exact single-move repair, when rounding or lumpy accounts left a territory outside."""
         allowed = ~frozen & ~closed
         cand, cost = dist.candidates(centres, self.n_candidates, allowed=allowed)
+        cand = _bounds.within_graph(cand, current, graph)
 
         def own_cost(rows, territories):
             return dist.cost(rows, territories, centres)
@@ -281,10 +282,10 @@ class _Setup:
     def build(cls, est, accounts, reps, xyz, weight, tolerance):
         self = cls()
         found = np.unique(accounts[est.current_col].astype(str).to_numpy())
-        close = _check_close(est.close, found)
+        close = headcount.check_close(est.close, found)
         self.fixed_sites = reps is not None
         if reps is not None:
-            ids, homes, targets, closed_ids, opened = _rep_territories(reps, est.capacity_col, found, close,
+            ids, homes, targets, closed_ids, opened = headcount.rep_territories(reps, est.capacity_col, found, close,
                                                                          est.n_territories)
         else:
             ids, homes, targets, closed_ids, opened = found.astype(object), None, None, list(close), []
@@ -302,7 +303,7 @@ class _Setup:
         self.groups, self.n_neighbours = groups, est.n_neighbours
         closed = np.isin(self.ids.astype(str), closed_ids)
         if reps is None:
-            wanted = _check_n(est.n_territories, n_cur - len(close), len(accounts))
+            wanted = headcount.check_n_territories(est.n_territories, n_cur - len(close), len(accounts))
             load = np.bincount(self.current, weights=weight, minlength=n_cur)
             if wanted < n_cur - closed.sum():
                 n_more = int(n_cur - closed.sum() - wanted)
@@ -337,10 +338,13 @@ class _Setup:
             raise InputError(f"locked accounts (rows {rows}) are in closing territories "
                              f"{sorted(map(str, set(self.ids[self.current[pinned]])))[:5]}; unlock them "
                              f"(column {est.lock_col!r}) or keep those territories")
-        if n_t > n_cur:  # the new (still empty) territories join the graph
+        if n_t > n_cur:
             self.borders = _bounds.bordering_options(xyz, self.current, n_t, groups=groups, k=est.n_neighbours,
                                                      centres=centres)
-            self.adjacency = self.borders.adjacency
+        if len(opened):  # a new (still empty) territory borders the territory of its seed and that one's neighbours
+            new = np.flatnonzero(np.isin(self.ids.astype(str), opened))
+            hubs = self.current[[int(np.argmin(np.linalg.norm(xyz - centres[j], axis=1))) for j in new]]
+            self.adjacency = headcount.opening_adjacency(self.borders.adjacency, new, hubs)
         self.targets = np.asarray(targets, dtype=float)
         self.closed = closed
         self.centres = centres
@@ -356,17 +360,6 @@ def _nearest_open(dist, centres, setup, n_candidates):
     return np.take_along_axis(cand, order, axis=1)[:, :_NEAREST]
 
 
-def _new_adjacency(dist, centres, setup, n_candidates):
-    """A new territory borders the territories of the accounts nearest to it (in place)."""
-    new = np.isin(setup.ids.astype(str), setup.opened)
-    if not new.any():
-        return
-    cand = _nearest_open(dist, centres, setup, n_candidates)
-    first = new[cand[:, 0]]
-    setup.adjacency[setup.current[first], cand[first, 0]] = True
-    setup.adjacency[cand[first, 0], setup.current[first]] = True
-
-
 def _options(dist, centres, setup, n_candidates, labels, low, high, shares):
     """Allowed moves (account row, territory) from the plan ``labels`` of the last round.
 
@@ -374,9 +367,12 @@ def _options(dist, centres, setup, n_candidates, labels, low, high, shares):
     in; accounts deeper inside may go to one of their nearest centres when
     the bordering flow still needed (the lower bound's, from ``labels``)
     sends load that way, since a one-account-deep border cannot carry a
-    large flow; accounts of closing territories may go to their nearest
-    open centres; accounts near a new territory may join it; and an account
-    moved in an earlier round may go back.
+    large flow; accounts of closing territories may go to any open territory
+    bordering theirs; accounts near a new territory may join it; and an
+    account moved in an earlier round may go back. Every move ends in the
+    account's territory of today or one bordering it on the graph of the
+    bordering lower bound (``setup.adjacency``), so a plan within tolerance
+    never moves less than that bound.
     """
     n_t = len(setup.ids)
     if not hasattr(setup, "near"):
@@ -389,69 +385,25 @@ def _options(dist, centres, setup, n_candidates, labels, low, high, shares):
     rows, terr = [borders.rows], [borders.territories]
     new = np.isin(setup.ids.astype(str), setup.opened)
     cand = _nearest_open(dist, centres, setup, n_candidates)
-    # Deep moves only to territories bordering the account's territory today (so the bordering bound holds).
     along = flows > 1e-12
-    r, c = np.nonzero(along[labels[:, None], cand] & setup.adjacency[setup.current[:, None], cand])
+    r, c = np.nonzero(along[labels[:, None], cand])
     rows.append(r)
     terr.append(cand[r, c])
-    in_closed = np.flatnonzero(setup.closed[labels])
-    rows.append(np.repeat(in_closed, cand.shape[1]))
-    terr.append(cand[in_closed].ravel())
+    in_closed = np.flatnonzero(setup.closed[labels])  # to every open territory bordering theirs
+    r, t = np.nonzero(setup.adjacency[setup.current[in_closed]] & ~setup.closed & ~setup.frozen)
+    rows.append(in_closed[r])
+    terr.append(t)
     r, c = np.nonzero(new[cand])
     rows.append(r)
     terr.append(cand[r, c])
     back = np.flatnonzero(labels != setup.current)
     rows.append(back)
     terr.append(setup.current[back])
-    key = np.unique(np.concatenate(rows).astype(np.int64) * n_t + np.concatenate(terr))
+    rows, terr = np.concatenate(rows).astype(np.int64), np.concatenate(terr).astype(np.int64)
+    # Every move stays on the graph of the bordering bound (from today's territory), so the bound holds.
+    keep = (terr == setup.current[rows]) | setup.adjacency[setup.current[rows], terr]
+    key = np.unique(rows[keep] * n_t + terr[keep])
     return key // n_t, key % n_t
-
-
-def _rep_territories(reps, capacity_col, found, close, n_territories):
-    """Territory of each rep (current ones kept, new hires get new ids), homes, targets, closures, openings.
-
-    A rep's current territory is its ``territory_id`` (when the reps file
-    has one that names current territories), else its ``rep_id`` (when the
-    current territories are named by rep ids). Reps with neither are new
-    hires; current territories no rep serves close.
-    """
-    rep_ids, homes, targets = rep_sites(reps, capacity_col)
-    if n_territories is not None and n_territories != len(rep_ids):
-        raise InputError(f"n_territories={n_territories} but the reps file has {len(rep_ids)} reps: with reps, "
-                         "there is one territory per rep; leave n_territories=None")
-    known = set(found)
-    served = None
-    if TERRITORY_ID in reps.columns:
-        column = reps[TERRITORY_ID].astype("string").str.strip()
-        values = column.to_numpy(dtype=object)
-        if any(isinstance(v, str) and v in known for v in values):
-            served = np.array([v if isinstance(v, str) and v else None for v in values], dtype=object)
-    if served is None and not known & set(rep_ids):
-        return rep_ids, homes, targets, [], []  # ids are rep ids; current_setup checks the current column
-    if served is None:
-        served = np.array([r if r in known else None for r in rep_ids], dtype=object)
-        new_ids = [r for r, s in zip(rep_ids, served) if s is None]
-        served = np.where(pd.isna(served), rep_ids, served)
-    else:
-        given = [s for s in served if s is not None]
-        duplicated = sorted({s for s in given if given.count(s) > 1})
-        if duplicated:
-            raise InputError(f"reps file: territories {duplicated[:5]} are served by more than one rep; "
-                             f"give each territory one rep ({TERRITORY_ID!r} column)")
-        missing = [i for i, s in enumerate(served) if s is None]
-        fresh = headcount.new_territory_ids(list(found) + given, len(missing))
-        for i, new_id in zip(missing, fresh):
-            served[i] = new_id
-        new_ids = [s for s in served if s not in known]
-    closing = [t for t in found if t not in set(served)]
-    extra = [c for c in close if c not in closing]
-    if extra:
-        raise InputError(f"close={extra[:5]} but those territories still have a rep in the reps file; with "
-                         "reps, a territory closes when its rep is not in the file: remove that rep instead")
-    ids = np.r_[np.asarray(served, dtype=object), np.asarray(closing, dtype=object)]
-    all_homes = np.vstack([homes, np.zeros((len(closing), 3))])
-    all_targets = np.r_[targets, np.zeros(len(closing))]
-    return ids, all_homes, all_targets, closing, new_ids
 
 
 def _compactness(km, labels, weight, mask=None):
@@ -459,50 +411,3 @@ def _compactness(km, labels, weight, mask=None):
     rows = np.arange(len(labels)) if mask is None else np.flatnonzero(mask)
     total = float(weight[rows].sum())
     return float((weight[rows] * km(rows, labels[rows])).sum() / max(total, 1e-300))
-
-
-def _check_budget(budget):
-    if budget is None:
-        return None
-    if isinstance(budget, bool) or not isinstance(budget, (int, float, np.floating)) or not 0 < budget <= 1:
-        raise InputError(f"max_moved_share must be a share in (0, 1] (0.1 = 10% of the workload), got {budget!r}")
-    return float(budget)
-
-
-def _check_penalty(penalty):
-    if penalty is None:
-        return None
-    if isinstance(penalty, bool) or not isinstance(penalty, (int, float, np.floating)) or not np.isfinite(penalty) \
-            or penalty < 0:
-        raise InputError(f"move_penalty_km must be a distance in km, 0 or more, got {penalty!r}")
-    return float(penalty)
-
-
-def _check_close(close, found):
-    if close is None:
-        return []
-    if isinstance(close, str):
-        close = [close]
-    close = [str(c).strip() for c in close]
-    unknown = [c for c in close if c not in set(found)]
-    if unknown:
-        raise InputError(f"close={unknown[:5]} names territories that are not current territories "
-                         f"(known: {list(found[:8])}...); give current territory ids")
-    if len(set(close)) != len(close):
-        raise InputError(f"close names a territory twice: {close}")
-    if len(close) >= len(found):
-        raise InputError(f"close={close} would close every territory; keep at least one")
-    return close
-
-
-def _check_n(n, default, n_accounts):
-    if n is None:
-        return default
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
-        raise TypeError(f"n_territories must be an int, got {n!r}")
-    if n < 1:
-        raise InputError(f"n_territories must be at least 1, got {n}")
-    if n > n_accounts:
-        raise InputError(f"n_territories={n} is more than the {n_accounts} accounts; ask for at most one "
-                         "territory per account")
-    return int(n)

@@ -38,7 +38,7 @@ from workbench.align._partition import is_contiguous, partition
 from workbench.align.base import (
     TerritoryEstimator, balance_columns, check_accounts, check_tolerance, lock_mask, metric_shares, unit_centres,
 )
-from workbench.align.realign import PENALTY_SHARE, _check_budget, _check_close, _check_n, _check_penalty
+from workbench.align.realign import PENALTY_SHARE
 from workbench.align.report import ToleranceWarning
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
@@ -78,8 +78,8 @@ class ContiguousRealignment(TerritoryEstimator):
     max_moved_share : float, optional
         Disruption budget (share of the first metric), kept exactly.
     move_penalty_km : float, optional
-        Km one unit of moved workload is worth; default twice the current
-        compactness.
+        Km one unit of moved workload is worth; default three times the
+        current compactness.
     max_iter : int, default 2000
         Rounds of the contiguous local search, when it has to finish.
     random_state : int, optional
@@ -129,19 +129,15 @@ class ContiguousRealignment(TerritoryEstimator):
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
         accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
-        budget = _check_budget(self.max_moved_share)
-        bg = _blocks.block_graph(blocks, self.adjacency, self.block_col)
-        acc_block = _blocks.account_blocks(accounts, self.block_col, bg.ids)
+        budget = _transfer.check_budget(self.max_moved_share)
+        bg, acc_block, acc_xyz = _blocks.accounts_on_blocks(accounts, blocks, self.adjacency, self.block_col)
         n_b = len(bg.ids)
         shares = metric_shares(accounts, balance_on)
-        acc_xyz = _blocks.account_xyz(accounts)
-        _blocks.fill_xyz(bg, acc_block, acc_xyz)
-        _blocks.connect_pieces(bg)
         notes = list(bg.notes)
 
         # Territories today, closures and openings.
         found = np.unique(accounts[self.current_col].astype(str).to_numpy())
-        close = _check_close(self.close, found)
+        close = headcount.check_close(self.close, found)
         ids = found.astype(object)
         acc_current = pd.Index(found).get_indexer(accounts[self.current_col].astype(str).to_numpy())
         locked_t = [str(t) for t in (self.locked_territories or ())]
@@ -157,7 +153,7 @@ class ContiguousRealignment(TerritoryEstimator):
         n_cur = len(ids)
         closed = np.isin(ids.astype(str), close)
         frozen = np.isin(ids.astype(str), locked_t)
-        wanted = _check_n(self.n_territories, n_cur - len(close), len(bg.ids))
+        wanted = headcount.check_n_territories(self.n_territories, n_cur - len(close), len(bg.ids))
         load = np.bincount(acc_current, weights=weight, minlength=n_cur)
         adjacency = _bounds.block_territory_graph(bg.edges, current_b, n_cur)
         centres = unit_centres(bg.xyz, current_b, block_weight + 1e-12, n_cur)
@@ -206,7 +202,7 @@ class ContiguousRealignment(TerritoryEstimator):
         def km(rows, territories):
             return EARTH_RADIUS_KM * np.linalg.norm(bg.xyz[rows] - centres[territories], axis=-1)
 
-        penalty = _check_penalty(self.move_penalty_km)
+        penalty = _transfer.check_penalty(self.move_penalty_km)
         if penalty is None:
             penalty = PENALTY_SHARE * float((block_weight * km(np.arange(n_b), current_b)).sum()
                                             / max(block_weight.sum(), 1e-300))
@@ -251,7 +247,6 @@ class ContiguousRealignment(TerritoryEstimator):
                 labels_b = open_[finish.labels]
                 rounds += finish.n_iter
                 excess = _transfer._excess(labels_b, block_w, targets, tolerance, frozen, base)
-        best = ((excess,),)
         label_idx = labels_b[acc_block]
         label_idx[locked] = acc_current[locked]
         contiguous = is_contiguous(n_b, bg.edges, labels_b)
@@ -395,7 +390,6 @@ def fit_moves(labels, edges, shares, base, targets, tolerance, km, fixed, frozen
     graph.add_edges_from(map(tuple, np.asarray(edges).reshape(-1, 2)))
     target = np.asarray(targets, dtype=float)[:, None]
     low, high = target * (1 - tolerance), target * (1 + tolerance)
-    weight = shares.mean(axis=1)
     for _ in range(max_moves or len(labels)):
         load = _balance.loads_of(labels, shares, n_t) + base
         over = np.flatnonzero(((load > high + 1e-12).any(axis=1)) & ~frozen)

@@ -12,6 +12,7 @@ from workbench.align.base import (
     N_CANDIDATES, Distance, TerritoryEstimator, balance_columns, check_accounts, check_tolerance, metric_shares,
     progress_bar,
 )
+from workbench.checks import rep_capacity, rep_homes
 from workbench.errors import InputError
 from workbench.geo import to_unit_xyz
 from workbench.schema import CAPACITY_HOURS, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, REP_ID, TERRITORY_ID, WORKLOAD
@@ -28,32 +29,16 @@ def rep_sites(reps, capacity_col: str | None = CAPACITY_HOURS):
     >>> ids.tolist(), targets.tolist()
     (['r1', 'r2'], [0.25, 0.75])
     """
-    if not isinstance(reps, pd.DataFrame):
-        raise TypeError(f"reps must be a pandas DataFrame, got {type(reps).__name__}")
-    missing = [c for c in (REP_ID, LATITUDE, LONGITUDE) if c not in reps.columns]
-    if missing:
-        raise InputError(f"reps have no column(s) {missing} (columns: {list(reps.columns)}); "
-                         "reps need rep_id, latitude, longitude (load them with workbench.io.load_reps)")
-    if len(reps) == 0:
-        raise InputError("reps are empty: rep-anchored territories need at least one rep")
-    ids = reps[REP_ID].astype(str).to_numpy()
+    ids, lat, lon = rep_homes(reps, purpose="rep-anchored territories", need="rep_id, latitude, longitude")
     duplicated = pd.Series(ids).duplicated().to_numpy()
     if duplicated.any():
         raise InputError(f"rep ids are not unique, e.g. {list(ids[duplicated][:5])}; give each rep one row")
-    coords = reps[[LATITUDE, LONGITUDE]].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(coords).all(axis=1)
-    if bad.any():
-        raise InputError(f"reps {list(ids[bad][:5])} have no valid home latitude/longitude; fix their coordinates")
     if capacity_col is not None and capacity_col in reps.columns:
-        capacity = pd.to_numeric(reps[capacity_col], errors="coerce").to_numpy(dtype=float)
-        bad = ~np.isfinite(capacity) | (capacity <= 0)
-        if bad.any():
-            raise InputError(f"reps column {capacity_col!r} must be positive numbers; reps {list(ids[bad][:5])} "
-                             f"have {reps[capacity_col].to_numpy()[bad][:5].tolist()}")
+        capacity = rep_capacity(reps, capacity_col)
         targets = capacity / capacity.sum()
     else:
         targets = np.full(len(ids), 1.0 / len(ids))
-    return ids.astype(object), to_unit_xyz(coords[:, 0], coords[:, 1]), targets
+    return ids.astype(object), to_unit_xyz(lat, lon), targets
 
 
 class RepAnchoredTerritories(TerritoryEstimator):

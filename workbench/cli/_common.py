@@ -1,8 +1,48 @@
-"""Pieces every sub-command shares: the options that read an accounts file, warnings, JSON."""
+"""Pieces every sub-command shares: its parser, the options that read an accounts file, warnings, JSON."""
 
 from __future__ import annotations
 
+import argparse
 import sys
+
+from workbench.schema import ACCOUNT_ID, LATITUDE, LONGITUDE
+
+
+def add_command(subparsers, name: str, run, *, help: str, description: str, raw: bool = False):
+    """Add sub-command ``name`` whose ``func`` is ``run``; ``raw`` keeps the description's line breaks."""
+    parser = subparsers.add_parser(name, help=help, description=description,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter if raw
+                                   else argparse.HelpFormatter)
+    parser.set_defaults(func=run)
+    return parser
+
+
+def add_accounts(parser, *, help: str = "accounts file (CSV, Excel, Parquet, GeoPackage, ...)") -> None:
+    """The ``ACCOUNTS`` file argument and the options naming its id and coordinate columns.
+
+    ``--encoding`` and ``--sheet`` are added to every such parser by :func:`workbench.cli.build_parser`;
+    :func:`account_options` turns them all into :func:`workbench.io.load_accounts` keywords.
+    """
+    parser.add_argument("accounts", metavar="ACCOUNTS", help=help)
+    parser.add_argument("--id-col", default=ACCOUNT_ID, metavar="COL")
+    parser.add_argument("--lat-col", default=LATITUDE, metavar="COL")
+    parser.add_argument("--lon-col", default=LONGITUDE, metavar="COL")
+
+
+def add_json(parser, help: str = "print one JSON object instead of tables") -> None:
+    """The ``--json`` switch."""
+    parser.add_argument("--json", action="store_true", help=help)
+
+
+def account_options(args) -> dict:
+    """:func:`workbench.io.load_accounts` keywords from the options of :func:`add_accounts` and the reading options.
+
+    Examples
+    --------
+    >>> account_options(argparse.Namespace(id_col="id", lat_col="lat", lon_col="lon", encoding=None, sheet="A"))
+    {'encoding': None, 'sheet': 'A', 'id_col': 'id', 'lat_col': 'lat', 'lon_col': 'lon'}
+    """
+    return {**reading_options(args), "id_col": args.id_col, "lat_col": args.lat_col, "lon_col": args.lon_col}
 
 #: Options added to every sub-command that reads an ACCOUNTS file (see :func:`add_reading_options`).
 READING_OPTIONS = ("--encoding", "--sheet")

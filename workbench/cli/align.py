@@ -23,7 +23,7 @@ written, for review).
 
 from __future__ import annotations
 
-import argparse
+
 import json
 import sys
 import time
@@ -31,7 +31,8 @@ import warnings
 
 import pandas as pd
 
-from workbench.cli._common import BLOCKS_HELP, reading_options, resolve_blocks, warn
+from workbench.cli._common import (BLOCKS_HELP, account_options, add_accounts, add_command, add_json, resolve_blocks,
+                                   warn)
 from workbench.errors import InputError, PlanError
 from workbench.plan import Plan
 from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD, ZIP
@@ -43,17 +44,14 @@ EXIT_TOLERANCE_MISSED = 3
 
 def register(subparsers) -> None:
     """Add the ``align`` sub-command."""
-    parser = subparsers.add_parser(
-        "align", help="align sales territories (k-means, balanced, rep-anchored, contiguous, realignment)",
-        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("accounts", metavar="ACCOUNTS", help="accounts file (CSV, Parquet, Excel)")
+    parser = add_command(
+        subparsers, "align", run,
+        help="align sales territories (k-means, balanced, rep-anchored, contiguous, realignment)",
+        description=__doc__.split("\n\n")[0], raw=True)
+    add_accounts(parser, help="accounts file (CSV, Parquet, Excel)")
     parser.add_argument("--territories", type=int, metavar="N", help="number of territories")
     parser.add_argument("--out", required=True, metavar="OUT.csv",
                         help="output CSV (account_id,territory_id); another suffix saves a draft plan")
-    parser.add_argument("--id-col", default=ACCOUNT_ID, metavar="COL",
-                        help="column holding the account id (default: %(default)s)")
-    parser.add_argument("--lat-col", default="latitude", metavar="COL", help="latitude column (default: %(default)s)")
-    parser.add_argument("--lon-col", default="longitude", metavar="COL", help="longitude column (default: %(default)s)")
     parser.add_argument("--balance-on", metavar="COL[,COL...]", help="metric column(s) to balance")
     parser.add_argument("--tolerance", type=float, default=DEFAULT_TOLERANCE,
                         help="max deviation from the mean, as a share (default 0.05)")
@@ -69,8 +67,8 @@ def register(subparsers) -> None:
                         help="with --current: move at most this share of the workload (0.08 = 8%%); the best "
                              "balance within it is kept")
     parser.add_argument("--move-penalty-km", type=float, metavar="KM",
-                        help="with --current: km of distance one unit of moved workload is worth (default: the "
-                             "current plan's compactness)")
+                        help="with --current: km of distance one unit of moved workload is worth (default: three "
+                             "times the current plan's compactness)")
     parser.add_argument("--objective", choices=("weighted", "median"),
                         help="with --blocks: the dispersion the contiguous improvement phase lowers: weighted "
                              "(default; workload-weighted mean distance to the territory centre) or median (sum of "
@@ -85,9 +83,7 @@ def register(subparsers) -> None:
                         help="and the regions into M areas (area column); needs --regions")
     parser.add_argument("--strict", action="store_true",
                         help="exit with status 3 when the tolerance is missed (default: a warning, exit 0)")
-    parser.add_argument("--json", action="store_true",
-                        help="print one JSON object (method, output, report, hierarchy, warnings) instead of text")
-    parser.set_defaults(func=run)
+    add_json(parser, "print one JSON object (method, output, report, hierarchy, warnings) instead of text")
 
 
 def run(args) -> int:
@@ -133,7 +129,7 @@ def _run(args, bar) -> int:
     # (ZIP codes are text already.)
     block_col = (args.block_col if args.block_col in (COUNTY_FIPS, ZIP) else COUNTY_FIPS) if args.block_col else None
     renames = {args.block_col: COUNTY_FIPS} if args.block_col and args.block_col not in (COUNTY_FIPS, ZIP) else None
-    accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
+    accounts = load_accounts(args.accounts, **account_options(args),
                              territory_col=args.current, metrics=balance_on or None, columns=renames,
                              required=[c for c in (args.lock_col, block_col) if c])
     bar.step()

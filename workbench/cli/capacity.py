@@ -10,23 +10,24 @@ one object (``reps_needed``, ``utilisation``, ``reps``, ``hires``, ...).
 
 from __future__ import annotations
 
-import argparse
+
 import json
 import math
 from pathlib import Path
 
-from workbench.cli._common import reading_options
+from workbench.cli._common import account_options, add_accounts, add_command, add_json
 from workbench.errors import InputError
-from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, WORKLOAD
+from workbench.schema import CURRENT_TERRITORY, WORKLOAD
 
 
 def register(subparsers) -> None:
     """Add the ``capacity`` sub-command."""
-    parser = subparsers.add_parser(
-        "capacity", help="rep utilisation against capacity, reps needed at a target utilisation, where to hire",
+    parser = add_command(
+        subparsers, "capacity", run,
+        help="rep utilisation against capacity, reps needed at a target utilisation, where to hire",
         description=__doc__.split("\n\n")[0] + "\n\n" + __doc__.split("\n\n")[1],
-        formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("accounts", metavar="ACCOUNTS", help="accounts file (CSV, Excel, Parquet, GeoPackage, ...)")
+        raw=True)
+    add_accounts(parser)
     parser.add_argument("--current", required=True, metavar="COL", help="column holding each account's territory")
     parser.add_argument("--reps", required=True, metavar="REPS.csv",
                         help="reps file: rep_id, latitude, longitude, territory_id, capacity_hours")
@@ -36,14 +37,10 @@ def register(subparsers) -> None:
                         help="target utilisation, a share of the reps' hours (default: 0.85 = 85%%)")
     parser.add_argument("--new-rep-capacity", type=float, default=None, metavar="HOURS",
                         help="hours per year of a new rep (default: the current reps' mean)")
-    parser.add_argument("--id-col", default=ACCOUNT_ID)
-    parser.add_argument("--lat-col", default="latitude")
-    parser.add_argument("--lon-col", default="longitude")
     parser.add_argument("--reps-out", default=None, metavar="FILE",
                         help="write the reps of the headcount needed (today's plus the hires, less surplus) for "
                         "workbench align ACCOUNTS --current COL --reps FILE")
-    parser.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    parser.set_defaults(func=run)
+    add_json(parser)
 
 
 def run(args) -> int:
@@ -63,7 +60,7 @@ def run(args) -> int:
     workload_col = args.balance_on.strip()
     if not workload_col or "," in workload_col:
         raise InputError(f"--balance-on names one workload column (hours per year), got {args.balance_on!r}")
-    accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
+    accounts = load_accounts(args.accounts, **account_options(args),
                              territory_col=args.current, metrics=[workload_col])
     if workload_col not in accounts.columns:
         raise InputError(f"{args.accounts}: no column {workload_col!r} (columns: {list(accounts.columns)}); "

@@ -8,9 +8,9 @@ import math
 
 import pandas as pd
 
-from workbench.cli._common import reading_options
+from workbench.cli._common import account_options, add_accounts, add_command, add_json
 from workbench.errors import InputError
-from workbench.schema import ACCOUNT_ID, WORKLOAD
+from workbench.schema import WORKLOAD
 
 #: Numbers of territories shown either side of the capacity answer when no --range is given.
 AROUND = 3
@@ -18,8 +18,8 @@ AROUND = 3
 
 def register(subparsers) -> None:
     """Add the ``choose`` sub-command."""
-    parser = subparsers.add_parser(
-        "choose",
+    parser = add_command(
+        subparsers, "choose", run,
         help="choose the number of territories: workload / rep capacity, and an elbow table",
         description="Print the table that helps choose the number of territories. --capacity-hours H gives the "
         "territories the workload needs (total workload / H, rounded up) and each row's utilisation (mean "
@@ -27,7 +27,7 @@ def register(subparsers) -> None:
         "around their centre, silhouette, workload imbalance of plain k-means) for those numbers. Give either or "
         "both; with only --capacity-hours the table spans the answer +/- 3.",
     )
-    parser.add_argument("accounts", metavar="ACCOUNTS", help="accounts file (CSV, Excel, Parquet, GeoPackage, ...)")
+    add_accounts(parser)
     parser.add_argument("--capacity-hours", type=float, metavar="H",
                         help="hours per year one rep can work (e.g. the reps' median capacity_hours)")
     parser.add_argument("--range", dest="span", type=_span, metavar="A:B[:STEP]",
@@ -37,12 +37,7 @@ def register(subparsers) -> None:
     parser.add_argument("--sample-size", type=int, default=5000, metavar="N",
                         help="accounts sampled for the silhouette (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="random seed of k-means (default: %(default)s)")
-    parser.add_argument("--id-col", default=ACCOUNT_ID, metavar="COL",
-                        help="column holding the account id (default: %(default)s)")
-    parser.add_argument("--lat-col", default="latitude", metavar="COL", help="latitude column (default: %(default)s)")
-    parser.add_argument("--lon-col", default="longitude", metavar="COL", help="longitude column (default: %(default)s)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object (needed, table) instead of text")
-    parser.set_defaults(func=run)
+    add_json(parser, "print one JSON object (needed, table) instead of text")
 
 
 def _span(text: str) -> range:
@@ -91,8 +86,7 @@ def run(args) -> int:
     if args.sample_size < 2:
         raise InputError(f"--sample-size must be at least 2, got {args.sample_size}")
     metrics = [args.workload_col] if args.capacity_hours is not None or args.workload_col != WORKLOAD else None
-    accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col,
-                             lon_col=args.lon_col, metrics=metrics)
+    accounts = load_accounts(args.accounts, **account_options(args), metrics=metrics)
     if args.workload_col not in accounts.columns:
         raise InputError(f"{args.accounts}: no column {args.workload_col!r} (columns: {list(accounts.columns)}); "
                          "name the workload column with --workload-col COL")

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 
+from workbench.cli._common import add_command, add_json
+
 #: Moves listed on screen (all of them with --out or --json).
 SHOWN = 20
 
 
 def register(subparsers) -> None:
     """Add the ``diff`` sub-command."""
-    parser = subparsers.add_parser(
-        "diff",
+    parser = add_command(
+        subparsers, "diff", run,
         help="list the accounts whose territory differs between two saved plans",
         description="Compare two saved plans account by account: how many accounts moved, were assigned or "
         "unassigned, added or removed; the flows between territories; and the first moves. Both plans' hashes "
@@ -21,9 +23,7 @@ def register(subparsers) -> None:
     parser.add_argument("plan_b", metavar="PLAN_B", help="saved plan folder: the 'after' side")
     parser.add_argument("--out", default=None, metavar="FILE.csv",
                         help="also write every changed account (account_id, from_territory, to_territory, change)")
-    parser.add_argument("--json", action="store_true",
-                        help="print one JSON object (both plans, counts, flows, every change) instead of text")
-    parser.set_defaults(func=run)
+    add_json(parser, "print one JSON object (both plans, counts, flows, every change) instead of text")
 
 
 def _describe(plan) -> dict:

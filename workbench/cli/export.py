@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from workbench.cli._common import add_command, add_json
 from workbench.errors import PlanError
 from workbench.export import FORMATS, export_plan, read_manifest
 
 
 def register(subparsers) -> None:
     """Add the ``export`` sub-command."""
-    parser = subparsers.add_parser(
-        "export",
+    parser = add_command(
+        subparsers, "export", run,
         help="export an approved plan: assignments CSV, Excel summary, GIS layers, Salesforce loads, HTML report",
         description="Write an approved plan's files into a folder, atomically: assignments.csv, summary.xlsx, "
         "territories.gpkg/.geojson, salesforce/ (Data Loader CSVs for Enterprise Territory Management), "
@@ -40,9 +41,7 @@ def register(subparsers) -> None:
                         "a Quotas sheet, quota rows in the scorecard and salesforce/ForecastingQuota.csv")
     parser.add_argument("--quota-start", default=None, metavar="YYYY-MM-DD",
                         help="first day of the quota period (default: the first day of next month)")
-    parser.add_argument("--json", action="store_true",
-                        help="print the export's manifest (plan, formats, files with bytes and sha256) as JSON")
-    parser.set_defaults(func=run)
+    add_json(parser, "print the export's manifest (plan, formats, files with bytes and sha256) as JSON")
 
 
 def run(args) -> int:

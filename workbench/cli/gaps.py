@@ -10,20 +10,21 @@ written to ``GAPS_uncovered.csv`` beside it, farthest first.
 
 from __future__ import annotations
 
-import argparse
+
 from pathlib import Path
 
-from workbench.cli._common import reading_options
+from workbench.cli._common import account_options, add_accounts, add_command
 from workbench.errors import InputError
-from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, POTENTIAL, REVENUE
+from workbench.schema import COUNTY_FIPS, CURRENT_TERRITORY, POTENTIAL, REVENUE
 
 
 def register(subparsers) -> None:
     """Add the ``gaps`` sub-command."""
-    parser = subparsers.add_parser(
-        "gaps", help="market gaps: potential, revenue, penetration and rep distance per block, ranked; uncovered accounts",
-        description="\n\n".join(__doc__.split("\n\n")[:2]), formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("accounts", metavar="ACCOUNTS", help="accounts file (CSV, Excel, Parquet, GeoPackage, ...)")
+    parser = add_command(
+        subparsers, "gaps", run,
+        help="market gaps: potential, revenue, penetration and rep distance per block, ranked; uncovered accounts",
+        description="\n\n".join(__doc__.split("\n\n")[:2]), raw=True)
+    add_accounts(parser)
     parser.add_argument("--reps", required=True, metavar="REPS.csv", help="reps file: rep_id, latitude, longitude")
     parser.add_argument("--current", default=None, metavar="COL",
                         help="column holding each account's territory (default: the nearest rep's territory)")
@@ -37,11 +38,7 @@ def register(subparsers) -> None:
     parser.add_argument("--max-km", type=float, default=None, metavar="KM",
                         help="travel threshold: accounts farther from every rep home are uncovered (default 160)")
     parser.add_argument("--out", required=True, metavar="GAPS.csv", help="CSV of the ranked blocks")
-    parser.add_argument("--id-col", default=ACCOUNT_ID)
-    parser.add_argument("--lat-col", default="latitude")
-    parser.add_argument("--lon-col", default="longitude")
     parser.add_argument("--top", type=int, default=10, metavar="N", help="blocks shown on screen (default 10)")
-    parser.set_defaults(func=run)
 
 
 def uncovered_path(out) -> Path:
@@ -69,7 +66,7 @@ def run(args) -> int:
     if out.is_dir():
         raise InputError(f"--out {args.out} is a folder; give a file name ending in .csv")
     metrics = list(dict.fromkeys([args.potential_col, args.revenue_col]))
-    accounts = load_accounts(args.accounts, **reading_options(args), id_col=args.id_col, lat_col=args.lat_col, lon_col=args.lon_col,
+    accounts = load_accounts(args.accounts, **account_options(args),
                              territory_col=args.current, metrics=metrics)
     for column, option in ((args.potential_col, "--potential-col"), (args.revenue_col, "--revenue-col")):
         if column not in accounts.columns:

@@ -9,24 +9,22 @@ import numpy as np
 
 from pathlib import Path
 
+from workbench.cli._common import add_accounts, add_command, add_json
 from workbench.errors import InputError
 from workbench.io import load_accounts, load_reps
 from workbench.metrics import deviation_from_mean, territory_loads
-from workbench.schema import ACCOUNT_ID, CURRENT_TERRITORY, TERRITORY_ID
+from workbench.schema import CURRENT_TERRITORY, TERRITORY_ID
 
 
 def register(subparsers) -> None:
     """Add the ``info`` sub-command."""
-    parser = subparsers.add_parser(
-        "info",
+    parser = add_command(
+        subparsers, "info", run,
         help="summarise an accounts file: totals, territories and their loads, problems found",
         description="Load and validate an accounts file and print a summary: number of accounts, metric "
         "totals, current territories with their loads, and everything flagged (geocoded, excluded, warnings).",
     )
-    parser.add_argument("accounts", metavar="ACCOUNTS", help="accounts file (CSV, Excel, Parquet, GeoPackage, ...)")
-    parser.add_argument("--id-col", default=ACCOUNT_ID, help="column holding the account id (default: %(default)s)")
-    parser.add_argument("--lat-col", default="latitude", help="latitude column (default: %(default)s)")
-    parser.add_argument("--lon-col", default="longitude", help="longitude column (default: %(default)s)")
+    add_accounts(parser)
     parser.add_argument("--zip-col", default="zip", help="ZIP column used when coordinates are missing (default: %(default)s)")
     parser.add_argument("--territory-col", default=None,
                         help=f"column holding the current territory (default: {CURRENT_TERRITORY} when present)")
@@ -43,8 +41,7 @@ def register(subparsers) -> None:
     parser.add_argument("--exclude-invalid", action="store_true",
                         help="leave invalid rows out and list them, instead of stopping at the first problem")
     parser.add_argument("--no-geocode", action="store_true", help="do not place accounts without coordinates at their ZIP")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of text")
-    parser.set_defaults(func=run)
+    add_json(parser, "print machine-readable JSON instead of text")
 
 
 def _comma_list(text: str) -> list[str]:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 
+from workbench.cli._common import add_command, add_json
 from workbench.bundled import copy_notebooks
 
 
 def register(subparsers) -> None:
     """Add the ``notebooks`` sub-command."""
-    parser = subparsers.add_parser(
-        "notebooks",
+    parser = add_command(
+        subparsers, "notebooks", run,
         help="copy the guided notebooks into a working folder, ready to run on the bundled sample",
         description="Copy the guided notebooks (01_explore_accounts.ipynb, ...) into DIR (created if needed). "
         "They run from there on the bundled sample data shipped with the workbench; plans and exports are "
@@ -20,8 +21,7 @@ def register(subparsers) -> None:
     parser.add_argument("folder", metavar="DIR", help="working folder for the notebooks (created if it does not exist)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace notebooks in DIR that differ from the shipped ones (your edits are lost)")
-    parser.add_argument("--json", action="store_true", help="print the copied paths as a JSON array")
-    parser.set_defaults(func=run)
+    add_json(parser, "print the copied paths as a JSON array")
 
 
 def run(args) -> int:

@@ -7,21 +7,21 @@ from pathlib import Path
 
 import pandas as pd
 
-from workbench.cli._common import reading_options, resolve_blocks
+from workbench.cli._common import add_accounts, add_command, add_json, reading_options, resolve_blocks
 from workbench.errors import InputError, PlanError
-from workbench.schema import DEFAULT_TOLERANCE, ACCOUNT_ID, CURRENT_TERRITORY, LATITUDE, LONGITUDE
+from workbench.schema import DEFAULT_TOLERANCE, CURRENT_TERRITORY
 
 
 def register(subparsers) -> None:
     """Add the ``compare``, ``approve`` and ``plans`` sub-commands."""
-    compare = subparsers.add_parser(
-        "compare",
+    compare = add_command(
+        subparsers, "compare", run_compare,
         help="compare a proposed alignment with the current one: balance, moves, disruption",
         description="Compare a proposed alignment with the current one. Prints the scorecards side by side "
         "(balance, compactness, contiguity, distance to the reps' homes) and what moves; --json prints one "
         "JSON object instead (keys documented in the README).",
     )
-    compare.add_argument("accounts", metavar="ACCOUNTS", help="accounts file (CSV, Excel, Parquet, GeoPackage, ...)")
+    add_accounts(compare)
     compare.add_argument("--current", required=True, metavar="COL",
                          help="column of ACCOUNTS holding each account's current territory, or a saved plan folder")
     compare.add_argument("--proposed", required=True, metavar="OUT.csv|PLAN",
@@ -41,14 +41,10 @@ def register(subparsers) -> None:
                          help="column naming the block in ACCOUNTS and --blocks (e.g. county_fips)")
     compare.add_argument("--moved", default=None, metavar="FILE.csv",
                          help="also write the moved accounts with their explanations to this CSV")
-    compare.add_argument("--json", action="store_true", help="print one JSON object instead of tables")
-    compare.add_argument("--id-col", default=ACCOUNT_ID, help="account id column of ACCOUNTS (default account_id)")
-    compare.add_argument("--lat-col", default=LATITUDE, help="latitude column of ACCOUNTS (default latitude)")
-    compare.add_argument("--lon-col", default=LONGITUDE, help="longitude column of ACCOUNTS (default longitude)")
-    compare.set_defaults(func=run_compare)
+    add_json(compare)
 
-    approve = subparsers.add_parser(
-        "approve",
+    approve = add_command(
+        subparsers, "approve", run_approve,
         help="review and approve a saved draft plan in place (its files become read-only)",
         description="Approve a saved draft plan: verify its hashes and print its review first (scorecard "
         "against the current alignment, who is affected, largest transfers, warnings: out of tolerance, "
@@ -68,20 +64,19 @@ def register(subparsers) -> None:
     approve.add_argument("--current", default=None, metavar="PLAN|COL",
                          help="current alignment to review against: a saved plan folder or a column of the plan's "
                          "accounts (default: their current_territory column, when present)")
-    approve.add_argument("--json", action="store_true",
-                         help="print one JSON object (plan, folder, approver, time, note, hashes, unassigned, "
-                         "accepted_warnings, review) instead of the review and lines of text")
-    approve.set_defaults(func=run_approve)
+    add_json(approve, "print one JSON object (plan, folder, approver, time, note, hashes, unassigned, "
+             "accepted_warnings, review) instead of the review and lines of text")
 
-    plans = subparsers.add_parser("plans", help="list the plans saved in a folder",
-                                  description="List the plans saved in the sub-folders of DIR (oldest first); "
-                                  "--tree shows their history: each plan under the plan it was edited from, "
-                                  "through saved plans and the unsaved steps recorded when they were saved.")
+    plans = add_command(
+        subparsers, "plans", run_plans,
+        help="list the plans saved in a folder",
+        description="List the plans saved in the sub-folders of DIR (oldest first); --tree shows their history: "
+        "each plan under the plan it was edited from, through saved plans and the unsaved steps recorded when "
+        "they were saved.")
     plans.add_argument("folder", metavar="DIR", help="folder holding saved plan folders")
-    plans.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
+    add_json(plans, "print a JSON array instead of a table")
     plans.add_argument("--tree", action="store_true",
                        help="show the history as a tree (with --json: one record per node with its depth)")
-    plans.set_defaults(func=run_plans)
 
 
 # ---------------------------------------------------------------------------- compare

@@ -12,19 +12,21 @@ summary.xlsx, quotas.csv and salesforce/ForecastingQuota.csv.
 
 from __future__ import annotations
 
-import argparse
+
 import json
 import math
 from pathlib import Path
 
+from workbench.cli._common import add_command, add_json
 from workbench.errors import InputError
 
 
 def register(subparsers) -> None:
     """Add the ``quota`` sub-command."""
-    parser = subparsers.add_parser(
-        "quota", help="territory quotas: a company target allocated by potential, revenue or a blend",
-        description="\n\n".join(__doc__.split("\n\n")[:2]), formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = add_command(
+        subparsers, "quota", run,
+        help="territory quotas: a company target allocated by potential, revenue or a blend",
+        description="\n\n".join(__doc__.split("\n\n")[:2]), raw=True)
     parser.add_argument("plan", metavar="PLAN", help="saved plan folder (its hash is verified)")
     parser.add_argument("--target", required=True, metavar="AMOUNT",
                         help="company target, e.g. 50000000, 50,000,000 or 50M")
@@ -39,8 +41,7 @@ def register(subparsers) -> None:
     parser.add_argument("--round", dest="unit", type=float, default=1.0, metavar="UNIT",
                         help="round quotas to whole UNITs (default 1; 1000 = thousands); they still sum to the target")
     parser.add_argument("--out", default=None, metavar="FILE", help="write the quotas (CSV, or .xlsx)")
-    parser.add_argument("--json", action="store_true", help="print the quotas as JSON instead of a table")
-    parser.set_defaults(func=run)
+    add_json(parser, "print the quotas as JSON instead of a table")
 
 
 def run(args) -> int:

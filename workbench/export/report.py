@@ -15,7 +15,6 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 _CSS = """
@@ -39,53 +38,6 @@ details summary{cursor:pointer;color:#1f4e8c}
 
 def _esc(value) -> str:
     return html.escape("" if value is None else str(value), quote=True)
-
-
-def _format(value, column: str) -> tuple[str, bool]:
-    """Text of a cell and whether it is a number (right-aligned)."""
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
-        return "", False
-    if isinstance(value, (bool, np.bool_)):
-        return ("yes" if value else "no"), False
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}", True
-    if isinstance(value, (float, np.floating)):
-        name = column.lower()
-        if name.endswith(("_pct", "_percent")):
-            return f"{float(value):,.1f}", True
-        if any(word in name for word in ("deviation", "share")):
-            return f"{float(value):.1%}", True
-        return f"{float(value):,.2f}", True
-    return str(value), False
-
-
-def html_table(frame: pd.DataFrame, *, index: bool = True, caption: str | None = None, max_rows: int | None = None) -> str:
-    """An HTML table of ``frame`` with every header and cell escaped.
-
-    Examples
-    --------
-    >>> html_table(pd.DataFrame({"name": ["<b>x</b>"], "n": [1200]}), index=False)
-    '<table><thead><tr><th>name</th><th>n</th></tr></thead><tbody><tr><td>&lt;b&gt;x&lt;/b&gt;</td><td class="num">1,200</td></tr></tbody></table>'
-    """
-    if index:
-        frame = frame.reset_index()
-    truncated = max_rows is not None and len(frame) > max_rows
-    shown = frame.head(max_rows) if truncated else frame
-    parts = ["<table>"]
-    if caption:
-        parts.append(f"<caption>{_esc(caption)}</caption>")
-    parts.append("<thead><tr>" + "".join(f"<th>{_esc(c)}</th>" for c in shown.columns) + "</tr></thead><tbody>")
-    columns = [str(c) for c in shown.columns]
-    for row in shown.itertuples(index=False, name=None):
-        cells = []
-        for column, value in zip(columns, row):
-            text, numeric = _format(value, column)
-            cells.append(f'<td class="num">{_esc(text)}</td>' if numeric else f"<td>{_esc(text)}</td>")
-        parts.append("<tr>" + "".join(cells) + "</tr>")
-    parts.append("</tbody></table>")
-    if truncated:
-        parts.append(f"<p>First {max_rows:,} of {len(frame):,} rows; the full table is in summary.xlsx.</p>")
-    return "".join(parts)
 
 
 @dataclass

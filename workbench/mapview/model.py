@@ -12,24 +12,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
 from traitlets import Bool, Enum, HasTraits, Int, List, Unicode
 
-from workbench import present
 from workbench.errors import InputError, PlanError
-from workbench.geo import block_adjacency, great_circle_km
-from workbench.schema import (ACCOUNT_ID, BLOCK_ID, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, METRICS, REGION,
-                              REP_NAME, TERRITORY_ID, WGS84)
-from workbench.labels import labels_for_rows
-from workbench.shapes import point_cells
+from workbench.geo import great_circle_km
+from workbench.mapview import review as _review
+from workbench.mapview.homes import far_limits, rep_homes
+from workbench.mapview.items import MAX_ACCOUNT_ITEMS, build_items, majority_owner
+from workbench.mapview.plans import edited_plan, read_alignments
+from workbench.schema import ACCOUNT_ID, DEFAULT_TOLERANCE, REGION, TERRITORY_ID
 from workbench.signoff import FAR_FROM_HOME_KM as _signoff_far_km
 
-#: Above this many accounts (and without blocks), accounts are grouped into grid cells.
-MAX_ACCOUNT_ITEMS = 2000
+__all__ = ["Change", "ComparisonModel", "FAR_FROM_HOME_KM", "MAX_ACCOUNT_ITEMS"]
+
 #: A move is flagged as *far* when the block ends up more than this many km from its new rep's home
 #: **and** farther than any block that territory holds in the current plan (so a large rural
 #: territory whose rep already drives 500 km is not flagged for a block 400 km out). The same
@@ -47,17 +46,6 @@ class Change:
     new: np.ndarray
     items: np.ndarray
     note: str
-
-
-def _block_names(blocks: gpd.GeoDataFrame, block_ids: np.ndarray) -> np.ndarray:
-    """A readable name per block: ``"Los Angeles, CA"`` from ``name``/``state`` columns, else the id."""
-    if "name" not in blocks.columns:
-        return np.asarray(block_ids, dtype=object)
-    names = blocks["name"].astype(object).where(blocks["name"].notna(), "").astype(str).to_numpy(dtype=object)
-    if "state" in blocks.columns:
-        states = blocks["state"].astype(object).where(blocks["state"].notna(), "").astype(str).to_numpy(dtype=object)
-        names = np.where(states != "", names + ", " + states, names)
-    return np.where(names == "", np.asarray(block_ids, dtype=object), names).astype(object)
 
 
 class ComparisonModel(HasTraits):
@@ -133,32 +121,10 @@ class ComparisonModel(HasTraits):
                  tolerance: float = DEFAULT_TOLERANCE, land=None, homes=None, far_km: float = FAR_FROM_HOME_KM,
                  **kwargs):
         super().__init__(**kwargs)
-        if accounts is None:
-            if not hasattr(proposed, "accounts"):
-                raise InputError("plain labels need accounts=: pass the accounts frame the labels belong to")
-            accounts = proposed.accounts
-        if not isinstance(accounts, pd.DataFrame):
-            raise TypeError(f"accounts must be a pandas DataFrame, got {type(accounts).__name__}")
-        self.accounts = accounts.reset_index(drop=True)
-        if ACCOUNT_ID not in self.accounts.columns:
-            self.accounts[ACCOUNT_ID] = self.accounts.index.astype(str)
-        self.account_ids = self.accounts[ACCOUNT_ID].astype(str).to_numpy()
-        self.current_plan = current if hasattr(current, "assignments") else None
-        self.proposed_plan = proposed if hasattr(proposed, "assignments") else None
-        current_labels = labels_for_rows(current, self.accounts, what="current")
-        proposed_labels = labels_for_rows(proposed, self.accounts, what="proposed")
-        for what, values in (("current", current_labels), ("proposed", proposed_labels)):
-            missing = pd.isna(values)
-            if missing.any():
-                raise InputError(f"{what} plan leaves accounts {self.account_ids[missing][:5].tolist()} unassigned; "
-                                 "assign every account before comparing on the map")
-        if metrics is None:  # what the proposal was balanced on first, then the usual metrics present
-            balanced = tuple(getattr(self.proposed_plan, "balance_on", ()))
-            metrics = [m for m in dict.fromkeys([*balanced, *METRICS]) if m in self.accounts]
-        self.metrics = list(metrics)
-        absent = [m for m in self.metrics if m not in self.accounts.columns]
-        if absent:
-            raise InputError(f"metric columns {absent} are not in the accounts (columns: {list(self.accounts.columns)})")
+        given = read_alignments(current, proposed, accounts=accounts, metrics=metrics)
+        self.accounts, self.account_ids, self.metrics = given.accounts, given.account_ids, given.metrics
+        self.current_plan, self.proposed_plan = given.current_plan, given.proposed_plan
+        current_labels, proposed_labels = given.current_labels, given.proposed_labels
         self.tolerance = float(tolerance)
         self.block_col = block_col
 
@@ -178,10 +144,7 @@ class ComparisonModel(HasTraits):
         moved = self.codes != self.current_codes
         self._moved = self._values[moved].sum(axis=0)
 
-        locked = set()
-        for plan in (self.proposed_plan,):
-            if plan is not None:
-                locked |= set(map(str, plan.locked_accounts))
+        locked = set(map(str, self.proposed_plan.locked_accounts)) if self.proposed_plan is not None else set()
         self.locked = np.isin(self.account_ids, list(locked)) if locked else np.zeros(len(self.accounts), bool)
         self.item_locked = np.bincount(self.item_of_row, weights=self.locked, minlength=len(self.item_ids)) > 0
         self._undo: list[Change] = []
@@ -199,130 +162,31 @@ class ComparisonModel(HasTraits):
         info = info[~info.index.duplicated()]
         return info.reindex(self.territories)
 
-    def _build_homes(self, homes) -> None:
-        """Rep name and home per territory; distance of every item to every home; the far limits."""
-        n = len(self.territories)
-        info = self.territory_info
-        lat, lon = np.full(n, np.nan), np.full(n, np.nan)
-        names = np.array([""] * n, dtype=object)
-        if "rep_name" in info.columns:
-            names = info["rep_name"].astype(object).where(info["rep_name"].notna(), "").astype(str).to_numpy()
-        if {"rep_latitude", "rep_longitude"} <= set(info.columns):
-            lat, lon = info["rep_latitude"].to_numpy(dtype=float), info["rep_longitude"].to_numpy(dtype=float)
-        if homes is not None:
-            frame = pd.DataFrame(homes)
-            frame = frame.reset_index() if frame.index.name == TERRITORY_ID else frame
-            if TERRITORY_ID in frame.columns and {LATITUDE, LONGITUDE} <= set(frame.columns):
-                frame = frame.drop_duplicates(TERRITORY_ID).set_index(frame[TERRITORY_ID].astype(str)[
-                    ~frame[TERRITORY_ID].duplicated()].to_numpy())
-                given = frame.reindex(self.territories)
-                known = given[LATITUDE].notna().to_numpy()
-                lat = np.where(known, pd.to_numeric(given[LATITUDE], errors="coerce").to_numpy(dtype=float), lat)
-                lon = np.where(known, pd.to_numeric(given[LONGITUDE], errors="coerce").to_numpy(dtype=float), lon)
-                if REP_NAME in given.columns:
-                    named = given[REP_NAME].notna().to_numpy()
-                    names = np.where(named, given[REP_NAME].astype(str).to_numpy(), names)
-        self.rep_names = names.astype(object)
-        self.home_latitude, self.home_longitude = lat, lon
-        # items x territories: a few thousand by a few dozen, computed once.
-        self.home_km = great_circle_km(self.item_y[:, None], self.item_x[:, None], lat[None, :], lon[None, :])
-        held = np.where(np.arange(n)[None, :] == self.item_current[:, None], self.home_km, np.nan)
-        with np.errstate(all="ignore"):
-            farthest = np.nanmax(np.where(np.isnan(held), -np.inf, held), axis=0) if len(held) else np.zeros(n)
-        self.far_limit = np.maximum(self.far_km, np.where(np.isfinite(farthest), farthest, 0.0))
-
-    def _build_graph(self, blocks, id_col, used) -> None:
-        """Block adjacency over every block (with and without accounts), as item positions."""
-        self.graph = None
-        if blocks is None:
-            return
-        graph = block_adjacency(blocks.assign(_id=blocks[id_col].astype(str)), "_id")
-        position = {**{b: i for i, b in enumerate(self.item_ids)},
-                    **{b: len(self.item_ids) + j for j, b in enumerate(self.empty_ids)}}
-        self.graph = nx.relabel_nodes(graph, position)
-        self._empty_nodes = set(range(len(self.item_ids), len(self.item_ids) + len(self.empty_ids)))
-
     def _build_items(self, blocks, block_col, land) -> None:
-        """Items are the clickable units: blocks, single accounts, or grid cells of accounts."""
-        if blocks is not None:
-            if block_col is None:
-                raise InputError("blocks were given without block_col; pass block_col= naming the accounts' block column")
-            if block_col not in self.accounts.columns:
-                raise InputError(f"accounts have no block column {block_col!r} (columns: {list(self.accounts.columns)})")
-            if not isinstance(blocks, gpd.GeoDataFrame):
-                raise TypeError(f"blocks must be a GeoDataFrame, got {type(blocks).__name__}")
-            id_col = block_col if block_col in blocks.columns else BLOCK_ID
-            if id_col not in blocks.columns:
-                raise InputError(f"blocks have neither {block_col!r} nor {BLOCK_ID!r} (columns: {list(blocks.columns)})")
-            blocks = blocks.to_crs(WGS84) if blocks.crs is not None and not blocks.crs.equals(WGS84) else blocks
-            block_ids = blocks[id_col].astype(str).to_numpy()
-            keys = self.accounts[block_col].astype(str).to_numpy()
-            self.kind = "block"
-            position = pd.Index(block_ids).get_indexer(keys)
-            if (position < 0).any():
-                bad = pd.unique(keys[position < 0])[:5].tolist()
-                raise InputError(f"accounts are in {block_col} {bad} which are not among the blocks; "
-                                 "pass blocks covering every account")
-            used = np.bincount(position, minlength=len(block_ids)) > 0
-            self.empty_geometry = np.asarray(blocks.geometry.values[~used], dtype=object)
-            keep = np.flatnonzero(used)
-            self.item_ids = block_ids[keep]
-            self.item_geometry = np.asarray(blocks.geometry.values[keep], dtype=object)
-            self.item_of_row = np.searchsorted(keep, position)
-            names = _block_names(blocks, block_ids)
-            self.item_names, self.empty_names = names[keep], names[~used]
-            self.empty_ids = block_ids[~used].astype(str)
-        else:
-            lat = self.accounts[LATITUDE].to_numpy(dtype=float)
-            lon = self.accounts[LONGITUDE].to_numpy(dtype=float)
-            self.empty_geometry = np.array([], dtype=object)
-            self.empty_ids = self.empty_names = np.array([], dtype=object)
-            if len(self.accounts) <= MAX_ACCOUNT_ITEMS:
-                self.kind = "account"
-                self.item_ids = self.account_ids
-                self.item_of_row = np.arange(len(self.accounts))
-                points_lon, points_lat = lon, lat
-                if "name" in self.accounts.columns:
-                    self.item_names = self.accounts["name"].astype(str).to_numpy(dtype=object)
-            else:
-                self.kind = "cell"
-                cell = 0.5
-                keys = pd.Series(np.floor(lat / cell).astype(int).astype(str)) + ":" + pd.Series(
-                    np.floor(lon / cell).astype(int).astype(str))
-                codes, uniques = pd.factorize(keys, sort=True)
-                self.item_ids = np.asarray(uniques, dtype=object)
-                self.item_of_row = codes
-                points_lat = np.bincount(codes, weights=lat) / np.bincount(codes)
-                points_lon = np.bincount(codes, weights=lon) / np.bincount(codes)
-            self.item_geometry = point_cells(points_lon, points_lat, land).to_numpy()
-        self.item_ids = np.asarray(self.item_ids, dtype=object).astype(str)
-        if not hasattr(self, "item_names") or len(self.item_names) != len(self.item_ids):
-            self.item_names = self.item_ids.astype(object)
+        """Items are the clickable units (see :func:`workbench.mapview.items.build_items`)."""
+        items = build_items(self.accounts, self.account_ids, blocks=blocks, block_col=block_col, land=land)
+        self._items = items
+        self.kind, self.item_ids, self.item_names, self.item_geometry = items.kind, items.ids, items.names, items.geometry
+        self.item_of_row, self._rows_of, self.item_count = items.of_row, items.rows_of, items.count
+        self.item_x, self.item_y = items.x, items.y
+        self.empty_ids, self.empty_names, self.empty_geometry = items.empty_ids, items.empty_names, items.empty_geometry
+        self.graph, self._empty_nodes = items.graph, items.empty_nodes
         self._empty_index = {item: i for i, item in enumerate(np.asarray(self.empty_ids, dtype=str))}
         self._item_index = {item: i for i, item in enumerate(self.item_ids)}
-        order = np.argsort(self.item_of_row, kind="stable")
-        bounds = np.searchsorted(self.item_of_row[order], np.arange(len(self.item_ids) + 1))
-        self._rows_of = [order[bounds[i]:bounds[i + 1]] for i in range(len(self.item_ids))]
-        self.item_count = np.diff(bounds)
-        points = shapely.point_on_surface(self.item_geometry)
-        self.item_x, self.item_y = shapely.get_x(points), shapely.get_y(points)
         self.item_current = self._owners(np.arange(len(self.item_ids)), self.current_codes)
         self.item_owner = self._owners(np.arange(len(self.item_ids)), self.codes)
-        self._build_graph(blocks, id_col if blocks is not None else None, None)
+
+    def _build_homes(self, homes) -> None:
+        """Rep name and home per territory; distance of every item to every home; the far limits."""
+        self.rep_names, self.home_latitude, self.home_longitude = rep_homes(self.territory_info, self.territories, homes)
+        # items x territories: a few thousand by a few dozen, computed once.
+        self.home_km = great_circle_km(self.item_y[:, None], self.item_x[:, None], self.home_latitude[None, :],
+                                       self.home_longitude[None, :])
+        self.far_limit = far_limits(self.home_km, self.item_current, self.far_km)
 
     def _owners(self, items: np.ndarray, codes: np.ndarray) -> np.ndarray:
         """Territory code holding most accounts of each item (ties: smallest code)."""
-        n = len(self.territories)
-        if len(items) == 0:
-            return np.array([], dtype=int)
-        rows = np.concatenate([self._rows_of[i] for i in items]) if len(items) < len(self.item_ids) else np.arange(len(codes))
-        keys = self.item_of_row[rows].astype(np.int64) * n + codes[rows]
-        counts = pd.Series(1, index=keys).groupby(level=0).size()
-        item_of_key, code_of_key = np.divmod(counts.index.to_numpy(), n)
-        frame = pd.DataFrame({"item": item_of_key, "code": code_of_key, "n": counts.to_numpy()})
-        frame = frame.sort_values(["item", "n", "code"], ascending=[True, False, True], kind="stable")
-        best = frame.drop_duplicates("item").set_index("item")["code"]
-        return np.array(best.reindex(items).to_numpy(dtype=int))
+        return majority_owner(self._items, items, codes, len(self.territories))
 
     def _loads_of(self, codes: np.ndarray) -> np.ndarray:
         loads = np.zeros((len(self.territories), self._values.shape[1]))
@@ -390,26 +254,7 @@ class ComparisonModel(HasTraits):
         far from their new rep's home, see :data:`FAR_FROM_HOME_KM`), ``edits on the map``
         (undoable steps), ``accounts moved`` (vs current), ``<metric> moved`` (share of the total).
         """
-        rows = {}
-        for side, current in (("current", True), ("proposed", False)):
-            deviation = np.abs(self.deviation(current))
-            array = self.current_loads_array if current else self._loads
-            column = {}
-            for j, metric in enumerate(self.metrics):
-                column[f"max deviation {metric}"] = float(np.nanmax(deviation[:, j])) if deviation.size else 0.0
-                column[f"within tolerance {metric}"] = int((deviation[:, j] <= self.tolerance + 1e-12).sum())
-            column["territories"] = int((array[:, 0] > 0).sum())
-            if self.graph is not None:
-                pieces = self.current_pieces if current else self.pieces
-                column["non-contiguous territories"] = int((pieces > 1).sum())
-            column["far moves"] = 0 if current else int(self.far_items().sum())
-            column["edits on the map"] = 0 if current else len(self._undo)
-            column["accounts moved"] = 0 if current else int(self._moved[0])
-            total = self._values.sum(axis=0)
-            for j, metric in enumerate(self.metrics):
-                column[f"{metric} moved"] = 0.0 if current else float(self._moved[j + 1] / total[j + 1]) if total[j + 1] else 0.0
-            rows[side] = column
-        return pd.DataFrame(rows)
+        return _review.scorecard(self)
 
     def _pieces_of(self, codes: np.ndarray, owner: np.ndarray) -> np.ndarray:
         """Number of connected pieces of each territory code's blocks (1 without a block graph).
@@ -448,35 +293,11 @@ class ComparisonModel(HasTraits):
         Only what is worse than the current plan: a territory already in pieces today is reported
         only if it has more pieces now.
         """
-        notes = []
-        for code in np.flatnonzero((self.pieces > 1) & (self.pieces > self.current_pieces)):
-            notes.append(f"{self.territory_label(code)} is not contiguous: {self.pieces[code]} separate pieces")
-        far = np.flatnonzero(self.far_items())
-        for item in far[:10]:
-            owner = self.item_owner[item]
-            notes.append(f"{self.item_names[item]} moved to {self.territory_label(owner)} is "
-                         f"{present.km(self.home_km[item, owner])} from the rep's home")
-        if len(far) > 10:
-            notes.append(f"... and {len(far) - 10} more blocks moved far from their rep's home")
-        return notes
+        return _review.review_notes(self)
 
     def describe_item(self, item_id, side: str = "proposed") -> dict:
         """What the tooltip shows for an item: name, territory, rep, load and deviation of its territory."""
-        key = str(item_id)
-        if key in self._empty_index:
-            return {"name": str(self.empty_names[self._empty_index[key]]), "accounts": 0, "territory": None,
-                    "text": f"{self.empty_names[self._empty_index[key]]}: no accounts (belongs to no territory)"}
-        index = self.item_index(key)
-        owner = (self.item_owner if side == "proposed" else self.item_current)[index]
-        loads = self.current_loads_array if side == "current" else self._loads
-        deviation = self.deviation(current=(side == "current"))
-        parts = [f"{self.item_names[index]}", f"{self.territory_label(owner)}",
-                 f"{present.integer(self.item_count[index])} accounts here"]
-        for j, metric in enumerate(self.metrics[:2]):
-            parts.append(f"territory {metric} {present.format_value(loads[owner, j + 1], metric)} "
-                         f"({present.percent(deviation[owner, j], fraction=True, signed=True)})")
-        return {"name": str(self.item_names[index]), "territory": str(self.territories[owner]),
-                "rep": str(self.rep_names[owner]), "accounts": int(self.item_count[index]), "text": " · ".join(parts)}
+        return _review.describe_item(self, item_id, side)
 
     def moved_items(self) -> np.ndarray:
         """Boolean per item: its territory differs from the current one."""
@@ -617,16 +438,7 @@ class ComparisonModel(HasTraits):
 
     def _alerts_for(self, change: Change) -> list[str]:
         """Warnings about one edit: territories it leaves in more pieces than today, blocks it sends far."""
-        notes = []
-        for code in self._touched:
-            if self.pieces[code] > 1 and self.pieces[code] > self.current_pieces[code]:
-                notes.append(f"{self.territory_label(code)} is no longer contiguous: {self.pieces[code]} pieces")
-        far = self.far_items()
-        for item in change.items[far[change.items]][:5]:
-            owner = self.item_owner[item]
-            notes.append(f"{self.item_names[item]} is {present.km(self.home_km[item, owner])} from the home of "
-                         f"{self.territory_label(owner)}'s rep (far: over {present.km(self.far_limit[owner])})")
-        return notes
+        return _review.edit_alerts(self, self._touched, change.items)
 
     def set_locked(self, item_ids, locked: bool = True) -> None:
         """Lock (or unlock) every account of the given items; locked items refuse moves."""
@@ -655,26 +467,23 @@ class ComparisonModel(HasTraits):
         return pd.Series(self.labels, index=pd.Index(self.account_ids, name=ACCOUNT_ID), name=TERRITORY_ID)
 
     def to_plan(self):
-        """The edited alignment as a :class:`workbench.plan.Plan`.
+        """The edited alignment as a :class:`workbench.plan.Plan` (see :func:`~workbench.mapview.plans.edited_plan`).
 
-        From a proposed Plan, the edits are applied as reassignments (one per
-        target territory) and lock changes, so the result's parent chain leads
-        back to it. From plain labels, a new draft plan is made.
+        Each step of its history names what moved: ``Moved Jackson, MO (12 accounts) from T07 (Ann Lee)
+        to T12 (Bo Chan)``.
         """
-        from workbench.plan import Plan
+        return edited_plan(self.proposed_plan, self.accounts, self.account_ids, self.labels, self.locked,
+                           describe=self._describe_rows)
 
-        locked_ids = set(self.account_ids[self.locked])
-        if self.proposed_plan is None:
-            return Plan.from_labels(self.accounts, self.labels, method="manual edit", name="edited",
-                                    locked=sorted(locked_ids))
-        plan = self.proposed_plan
-        before = pd.Series(plan.labels_for(self.accounts), index=self.account_ids).astype(str).to_numpy()
-        was_locked = set(map(str, plan.locked_accounts))
-        if was_locked - locked_ids:
-            plan = plan.unlock(sorted(was_locked - locked_ids))
-        changed = before != self.labels.astype(str)
-        for territory in pd.unique(self.labels[changed]):
-            plan = plan.reassign(self.account_ids[changed & (self.labels == territory)].tolist(), str(territory))
-        if locked_ids - was_locked:
-            plan = plan.lock(sorted(locked_ids - was_locked))
-        return plan
+    def _describe_rows(self, rows: np.ndarray) -> str | None:
+        """What these account rows are, in words: the blocks (or accounts) they belong to; None for grid cells."""
+        if self.kind == "cell":
+            return None
+        from workbench.plan import blocks_phrase
+
+        items = np.unique(self.item_of_row[rows])
+        ids = self.item_ids[items].astype(str)
+        names = dict(zip(ids, self.item_names[items].astype(str)))
+        if self.kind == "account":
+            return blocks_phrase(ids, "account", names) if len(ids) == 1 else None
+        return blocks_phrase(ids, self.block_col or "block", names)

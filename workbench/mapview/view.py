@@ -23,10 +23,10 @@ from ipyleaflet import (DivIcon, DrawControl, GeoJSON, LayerGroup, Map, Marker, 
 from ipywidgets import (HTML, Button, Checkbox, Dropdown, HBox, Layout, Output, Text, ToggleButtons, VBox, jslink,
                         link)
 
-from workbench import present
 from workbench.errors import WorkbenchError
 from workbench.mapview import features as F
-from workbench.mapview.colors import TOL_BURD, deviation_colors, territory_colors, territory_graph
+from workbench.mapview import panel
+from workbench.mapview.colors import deviation_colors, territory_colors, territory_graph
 from workbench.mapview.model import FAR_FROM_HOME_KM, ComparisonModel
 from workbench.schema import DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, REGION, REP_ID, REP_NAME
 
@@ -110,7 +110,7 @@ class ComparisonMap(VBox):
         self.colors = self._territory_colors()
 
         self._proposed_map = self._make_map(basemap, height)
-        self._current_map = self._make_map(basemap, _smaller(height))
+        self._current_map = self._make_map(basemap, panel.smaller(height))
         jslink((self._proposed_map, "center"), (self._current_map, "center"))
         jslink((self._proposed_map, "zoom"), (self._current_map, "zoom"))
         self._tooltips = {}
@@ -139,15 +139,15 @@ class ComparisonMap(VBox):
         model.observe(self._on_target_change, "target")
         model.observe(self._on_unsaved_change, "unsaved")
 
-        panel = Layout(width="340px", flex="0 0 340px", padding="0 0 0 8px")
+        side = Layout(width="340px", flex="0 0 340px", padding="0 0 0 8px")
         pane = Layout(flex="1 1 0", min_width="0")
         proposed_row = HBox([VBox([HTML("<b>Proposed (edited): click a block to move it</b>"), self._proposed_map],
                                   layout=pane),
-                             VBox([self._scorecard, self._review], layout=panel)],
+                             VBox([self._scorecard, self._review], layout=side)],
                             layout=Layout(align_items="flex-start", width="100%"))
         current_row = HBox([VBox([HTML("<b>Current alignment</b> (follows the map above)"), self._current_map],
                                  layout=pane),
-                            VBox([self._bars], layout=panel)],
+                            VBox([self._bars], layout=side)],
                            layout=Layout(align_items="flex-start", width="100%"))
         self.children = [self._toolbar, self._status, self._alerts, proposed_row, self._save_row, current_row,
                          self._errors]
@@ -239,7 +239,7 @@ class ComparisonMap(VBox):
             self.account_layers.append(layer)
             if homes is not None and len(homes):
                 markers = [Marker(location=(float(y), float(x)), draggable=False, keyboard=False, title=str(name),
-                                  icon=DivIcon(html=_rep_icon(name), icon_size=[8, 8], icon_anchor=[4, 4]))
+                                  icon=DivIcon(html=panel.rep_icon(name), icon_size=[8, 8], icon_anchor=[4, 4]))
                            for x, y, name in zip(homes[LONGITUDE], homes[LATITUDE], homes["label"])]
                 group = LayerGroup(layers=markers, name="rep homes")
                 target_map.add(group)
@@ -299,7 +299,7 @@ class ComparisonMap(VBox):
         self._folder = Text(value=save_folder, description="in folder", layout=Layout(width="300px"))
         self._save = Button(description="Save scenario", icon="save")
         self._save.on_click(self._on_save_click)
-        self._unsaved = HTML(_UNSAVED_HTML[False])
+        self._unsaved = HTML(panel.UNSAVED_HTML[False])
         self._saved = HTML()
         self._save_row = HBox([self._name, self._folder, self._save, self._unsaved, self._saved])
 
@@ -337,95 +337,15 @@ class ComparisonMap(VBox):
                 layers[int(code)].data = self._layer_data(int(code), side)
 
     def _refresh_panel(self) -> None:
-        self._scorecard.value = self._scorecard_html()
+        self._scorecard.value = panel.scorecard_html(self.model.scorecard())
         self._bars.value = self._bars_html()
         self._refresh_review()
 
     def _refresh_review(self) -> None:
-        notes = self.model.review()
-        if not notes:
-            self._review.value = "<div class='wb-review' style='font-size:12px;color:#1b5e20'>No warnings: every " \
-                                 "territory is contiguous and no block is far from its rep.</div>"
-            return
-        items = "".join(f"<li>{html.escape(n, quote=False)}</li>" for n in notes)
-        self._review.value = (f"<div class='wb-review' style='font-size:12px;color:#842029'><b>Warnings "
-                              f"({len(notes)})</b><ul style='margin:2px 0 0 16px;padding:0'>{items}</ul></div>")
-
-    def _scorecard_html(self) -> str:
-        card = self.model.scorecard()
-        n = int(card.loc["territories", "current"]) if "territories" in card.index else 0
-        rows = []
-        for name, (cur, new) in card.iterrows():
-            if name.startswith("max deviation"):
-                label = f"{name.removeprefix('max deviation ').capitalize()}: largest deviation"
-                cells = present.percent(cur, fraction=True), present.percent(new, fraction=True)
-            elif name.endswith(" moved") and name != "accounts moved":
-                label = f"{name.removesuffix(' moved').capitalize()} moved"
-                cells = present.percent(cur, fraction=True), present.percent(new, fraction=True)
-            elif name.startswith("within tolerance"):
-                label = f"Within tolerance ({name.removeprefix('within tolerance ')})"
-                cells = f"{present.integer(cur)} of {n}", f"{present.integer(new)} of {n}"
-            else:
-                label = name[:1].upper() + name[1:]
-                cells = present.integer(cur), present.integer(new)
-            worse = name in ("non-contiguous territories", "far moves") and new > cur
-            style = "text-align:right" + (";color:#B2182B" if worse else "")
-            rows.append(f"<tr data-item='{html.escape(name)}'><td>{html.escape(label)}</td>"
-                        f"<td style='text-align:right'>{cells[0]}</td><td style='{style}'><b>{cells[1]}</b></td></tr>")
-        return ("<table class='wb-scorecard' style='border-collapse:collapse;font-size:12px;width:100%'>"
-                "<tr><th style='text-align:left'>Scorecard (live)</th><th>current</th><th>proposed</th></tr>"
-                + "".join(rows) + "</table>")
+        self._review.value = panel.review_html(self.model.review())
 
     def _bars_html(self) -> str:
-        model = self.model
-        metric = model.color_by if model.color_by != "territory" else (model.metrics[0] if model.metrics else None)
-        if metric is None:
-            return ""
-        column = model.metrics.index(metric)
-        deviation = model.deviation()[:, column]
-        loads = model.loads()[metric].to_numpy()
-        top = max(float(np.nanmax(loads)), 1e-12)
-        mean_share = np.nanmean(np.where(np.isnan(deviation), np.nan, loads)) / top
-        if model.color_by == "territory":
-            fills = [self.colors[str(t)] for t in model.territories]
-        else:
-            fills = self._fill(np.arange(len(model.territories)), "proposed")
-        rows = []
-        for i, territory in enumerate(model.territories):
-            if np.isnan(deviation[i]) and territory != model.target:
-                continue
-            over = abs(deviation[i]) > model.tolerance
-            is_target = territory == model.target
-            target = " data-target='1'" if is_target else ""
-            rep = html.escape(str(model.rep_names[i]))
-            title = html.escape(f"{model.territory_label(i)}: {present.format_value(loads[i], metric)}")
-            rows.append(
-                f"<div data-territory='{html.escape(str(territory))}' data-color='{fills[i]}'{target} title='{title}' "
-                f"style='display:flex;align-items:center;gap:4px;height:16px;{'font-weight:bold' if is_target else ''}'>"
-                f"<span style='width:12px;height:12px;background:{fills[i]};border:1px solid #555;flex:0 0 12px'></span>"
-                f"<span style='width:34px'>{html.escape(str(territory))}</span>"
-                f"<span style='width:92px;overflow:hidden;white-space:nowrap;text-overflow:ellipsis;color:#444'>{rep}</span>"
-                f"<span style='position:relative;flex:1;height:11px;background:#f0f0f0'>"
-                f"<span style='position:absolute;left:0;top:0;height:11px;width:{100 * loads[i] / top:.1f}%;"
-                f"background:{fills[i]};border:1px solid #555;box-sizing:border-box'></span>"
-                f"<span style='position:absolute;left:{100 * mean_share:.1f}%;top:-2px;height:15px;"
-                f"border-left:1px dashed #000'></span></span>"
-                f"<span style='width:52px;text-align:right;{'color:#B2182B;font-weight:bold' if over else ''}'>"
-                f"{present.MISSING if np.isnan(deviation[i]) else present.percent(deviation[i], fraction=True, signed=True)}"
-                f"</span></div>")
-        legend = ("<div class='wb-legend' style='font-size:11px;margin-top:6px;line-height:1.6'>"
-                  "<span style='display:inline-block;width:14px;height:10px;border:2px solid #000'></span> moved block "
-                  "&nbsp; <span style='display:inline-block;width:14px;height:10px;border:2px dashed #333'></span> locked "
-                  "&nbsp; <span style='display:inline-block;width:14px;height:10px;background:#d9d9d9'></span> no accounts "
-                  "&nbsp; <span style='display:inline-block;width:8px;height:8px;border-radius:50%;background:#fff;"
-                  "border:2px solid #000'></span> rep's home &nbsp; dashed line = mean</div>")
-        if model.color_by != "territory":
-            gradient = ", ".join(TOL_BURD)
-            legend += (f"<div style='font-size:11px'>under <span style='display:inline-block;width:120px;height:9px;"
-                       f"background:linear-gradient(to right, {gradient})'></span> over the mean</div>")
-        return (f"<div class='wb-bars' style='font-size:11px'><b>Legend: {html.escape(metric)} by territory</b> "
-                f"(deviation from the mean, tolerance ±{present.percent(model.tolerance, fraction=True)})"
-                + "".join(rows) + legend + "</div>")
+        return panel.bars_html(self.model, self.colors, self._fill)
 
     def _show_error(self, error: Exception) -> None:
         if isinstance(error, WorkbenchError):
@@ -543,28 +463,6 @@ class ComparisonMap(VBox):
             f"&#9888; {html.escape(n, quote=False)}</div>" for n in notes)
 
     def _on_unsaved_change(self, change) -> None:
-        self._unsaved.value = _UNSAVED_HTML[bool(change["new"])]
+        self._unsaved.value = panel.UNSAVED_HTML[bool(change["new"])]
         if change["new"]:
             self._saved.value = ""
-
-
-#: The marker next to the save button.
-_UNSAVED_HTML = {
-    True: "<span class='wb-unsaved' data-unsaved='1' style='color:#842029;font-weight:bold'>&#9679; unsaved changes</span>",
-    False: "<span class='wb-unsaved' data-unsaved='0' style='color:#555'>no unsaved changes</span>",
-}
-
-
-def _smaller(height: str) -> str:
-    """The current map's height: 80% of the proposed map's (it is for reading, not editing)."""
-    if height.endswith("px"):
-        return f"{int(float(height[:-2]) * 0.8)}px"
-    return height
-
-
-def _rep_icon(name) -> str:
-    """A small home dot with the rep's name beside it (DivIcon HTML)."""
-    return ("<div style='position:relative'><div style='width:8px;height:8px;border-radius:50%;background:#fff;"
-            "border:2px solid #000;box-sizing:border-box'></div><div class='wb-rep-name' style='position:absolute;"
-            "left:10px;top:-4px;white-space:nowrap;font-size:10px;font-weight:600;color:#000;"
-            "text-shadow:0 0 2px #fff,0 0 2px #fff'>" + html.escape(str(name)) + "</div></div>")

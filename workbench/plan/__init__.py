@@ -18,8 +18,9 @@ from workbench.plan._store import (
     save_plan,
 )
 from workbench.plan._lineage import format_tree, plan_tree, save_scenario, slug
+from workbench.plan._describe import blocks_phrase
 
 __all__ = ["Plan", "PlanMetadata", "approve", "check_approver", "check_save_path", "save_plan", "load_plan",
            "list_plans", "diff_plans",
            "plan_from_assignments", "read_assignments", "HASH_COVERAGE", "APPROVED", "DRAFT", "save_scenario",
-           "plan_tree", "format_tree", "slug"]
+           "plan_tree", "format_tree", "slug", "blocks_phrase"]

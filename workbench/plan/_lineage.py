@@ -32,7 +32,7 @@ def lineage_records(plan) -> list[dict]:
     >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a", "b"]}), ["T1", "T2"], name="p")
     >>> edited = plan.reassign(["a"], "T2").lock(["b"])
     >>> [r["edit"] for r in lineage_records(edited)]
-    [None, "reassign 1 account(s) to 'T2'"]
+    [None, 'Moved 1 account from T1 to T2']
     >>> lineage_records(edited)[1]["parent_hash"] == plan.content_hash
     True
     """
@@ -161,8 +161,8 @@ def plan_tree(folder) -> pd.DataFrame:
     >>> _ = save_plan(base, root / "proposal")
     >>> _ = save_scenario(base.reassign(["a"], "T2").lock(["b"]), root, "adjusted")
     >>> plan_tree(root)[["depth", "name", "saved", "edit"]].values.tolist()  # doctest: +NORMALIZE_WHITESPACE
-    [[0, 'proposal', True, None], [1, 'proposal', False, "reassign 1 account(s) to 'T2'"],
-     [2, 'proposal', False, 'lock 1 account(s)'], [3, 'adjusted', True, "name plan 'adjusted'"]]
+    [[0, 'proposal', True, None], [1, 'proposal', False, 'Moved 1 account from T1 to T2'],
+     [2, 'proposal', False, 'Locked 1 account in their territory'], [3, 'adjusted', True, 'Named the plan "adjusted"']]
     """
     folder = Path(folder)
     if not folder.is_dir():
@@ -239,12 +239,12 @@ def format_tree(tree: pd.DataFrame) -> str:
     --------
     >>> tree = pd.DataFrame({"depth": [0, 1], "name": ["proposal", "adjusted"], "status": ["draft", "approved"],
     ...     "saved": [True, True], "path": ["plans/proposal", "plans/adjusted"], "content_hash": ["a" * 64, "b" * 64],
-    ...     "parent_hash": [None, "a" * 64], "edit": [None, "reassign 2 account(s) to 'T1'"], "method": ["balanced", None],
+    ...     "parent_hash": [None, "a" * 64], "edit": [None, "Moved 2 accounts from T2 to T1"], "method": ["balanced", None],
     ...     "created_at": ["2026-12-01T08:00:00Z", "2026-12-01T09:00:00Z"], "approved_by": [None, "Dana"],
     ...     "approved_at": [None, "2026-12-01T09:30:00Z"], "parent_found": [True, True]})
     >>> print(format_tree(tree))
     proposal  draft  aaaaaaaaaaaa  2026-12-01 08:00  balanced  [proposal]
-    └─ adjusted  approved by Dana 2026-12-01 09:30  bbbbbbbbbbbb  2026-12-01 09:00  reassign 2 account(s) to 'T1'  [adjusted]
+    └─ adjusted  approved by Dana 2026-12-01 09:30  bbbbbbbbbbbb  2026-12-01 09:00  Moved 2 accounts from T2 to T1  [adjusted]
     """
     if tree.empty:
         return ""

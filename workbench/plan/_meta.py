@@ -85,7 +85,7 @@ class PlanMetadata:
         Set by :func:`~workbench.plan.approve`.
     edit : str or None
         What the edit that made this plan from its parent did, e.g.
-        ``"reassign 2 accounts to T07"`` (None for a plan made from data).
+        ``"Moved 2 accounts from T03 to T07"`` (None for a plan made from data).
     report : mapping
         For a plan made by :meth:`Plan.from_fit`: the estimator's report
         (balance per metric, compactness, moved share, warnings; see

@@ -100,7 +100,7 @@ def approve(plan: Plan, by: str, note: str = "", *, accept_warnings: bool = Fals
     ...
     workbench.errors.PlanError: plan 'balanced' has 1 warning(s) to acknowledge before approval: edited after ...
     >>> approve(edited, by="Dana", accept_warnings=True).metadata.accepted_warnings
-    ("edited after the last optimisation (balanced): reassign 1 account(s) to 'T1'",)
+    ('edited after the last optimisation (balanced): Reassigned 1 account to T1 (already there)',)
     """
     if not isinstance(plan, Plan):
         raise TypeError(f"approve needs a Plan, got {type(plan).__name__}")

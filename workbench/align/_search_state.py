@@ -1,0 +1,202 @@
+"""The state of the contiguous search: labels, loads, objective and the caches that keep gains cheap.
+
+Part of :mod:`workbench.align.contiguous_search` (see its docstring for the
+design). :class:`SearchState` holds the labels and per-part loads, the
+objective's per-part sums (:mod:`workbench.align.dispersion`), a journal of
+moves (so a perturbation can be undone) and caches of the exact leave/join
+costs keyed by a per-part stamp, so only parts that changed are re-priced.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from workbench.align.dispersion import MedianDispersion, WeightedDispersion
+
+_EPS = 1e-12
+
+class SearchState:
+    """Labels, loads, objective state and the caches that keep the gains cheap."""
+
+    def __init__(self, labels, edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference):
+        self.labels = labels
+        self.n, self.k = len(labels), len(lo)
+        self.edges = edges
+        self.src = np.concatenate([edges[:, 0], edges[:, 1]])
+        self.dst = np.concatenate([edges[:, 1], edges[:, 0]])
+        order = np.argsort(self.src, kind="stable")
+        self.nbr_ptr = np.searchsorted(self.src[order], np.arange(self.n + 1))
+        self.nbr = self.dst[order]
+        self.adj = [self.nbr[self.nbr_ptr[i]:self.nbr_ptr[i + 1]].tolist() for i in range(self.n)]
+        self.weights = weights
+        self.coords = coords
+        self.lo, self.hi = lo, hi
+        self.centring = 0.0
+        self.movable_edge = ~fixed[self.src]
+        self.movable_edge_node = ~fixed
+        self.frozen = frozen
+        self.penalty, self.reference = penalty, reference
+        self.loads = np.zeros((self.k, weights.shape[1]))
+        np.add.at(self.loads, labels, weights)
+        self.counts = np.bincount(labels, minlength=self.k)
+        self.obj = (WeightedDispersion if objective == "weighted" else MedianDispersion)(coords, q, labels, self.k)
+        self.stamp = np.arange(1, self.k + 1, dtype=np.int64)
+        self.clock = self.k + 1
+        self._members: dict[int, tuple[int, np.ndarray]] = {}
+        self.part_costs = np.array([self.obj.part_cost(p, self.members(p)) for p in range(self.k)])
+        self.leave_val = np.zeros(self.n)
+        self.leave_key = np.zeros(self.n, dtype=np.int64)
+        self.join_val = np.zeros((self.k, self.n))
+        self.join_key = np.zeros((self.k, self.n), dtype=np.int64)
+        self.journal: list[tuple[int, int, int]] = []
+        self.swap_seen = np.zeros((self.k, self.k, 2), dtype=np.int64)
+
+    # -- bookkeeping
+    def members(self, p):
+        cached = self._members.get(p)
+        if cached is None or cached[0] != self.stamp[p]:
+            cached = (self.stamp[p], np.flatnonzero(self.labels == p))
+            self._members[p] = cached
+        return cached[1]
+
+    def can_leave(self, u, p) -> bool:
+        """Part ``p`` stays connected without node ``u``.
+
+        First a local test: ``u``'s neighbours in ``p`` joined through
+        ``p``'s nodes within two steps of ``u`` (in a planar graph the ring
+        around ``u`` nearly always joins them) proves it; otherwise a search
+        of the part without ``u`` decides, stopping once it has reached all
+        of ``u``'s neighbours in ``p``.
+        """
+        labels = self.labels
+        adj = self.adj
+        near = [v for v in adj[u] if labels[v] == p]
+        if len(near) <= 1:
+            return True
+        ring = set(near)
+        for v in near:
+            ring.update(w for w in adj[v] if w != u and labels[w] == p)
+        wanted = set(near[1:])
+        seen = {near[0]}
+        queue = [near[0]]
+        while queue:
+            node = queue.pop()
+            for v in adj[node]:
+                if v in ring and v not in seen:
+                    seen.add(v)
+                    wanted.discard(v)
+                    if not wanted:
+                        return True
+                    queue.append(v)
+        # The ring did not join them: search the whole part (without u), stopping once all are reached.
+        seen = {u, near[0]}
+        queue = [near[0]]
+        wanted = set(near[1:])
+        while queue:
+            node = queue.pop()
+            for v in adj[node]:
+                if v not in seen and labels[v] == p:
+                    seen.add(v)
+                    wanted.discard(v)
+                    if not wanted:
+                        return True
+                    queue.append(v)
+        return False
+
+    def total(self) -> float:
+        return float(self.part_costs.sum()) + self.penalty_total()
+
+    def penalty_total(self) -> float:
+        if self.penalty is None:
+            return 0.0
+        return float(self.penalty[self.labels != self.reference].sum())
+
+    def move(self, u, a, b, record=True):
+        self.labels[u] = b
+        self.loads[a] -= self.weights[u]
+        self.loads[b] += self.weights[u]
+        self.counts[a] -= 1
+        self.counts[b] += 1
+        self.obj.move(u, a, b)
+        for p in (a, b):
+            self.stamp[p] = self.clock
+            self.clock += 1
+        self.part_costs[a] = self.obj.part_cost(a, self.members(a))
+        self.part_costs[b] = self.obj.part_cost(b, self.members(b))
+        if record:
+            self.journal.append((u, a, b))
+
+    def undo_to(self, mark):
+        while len(self.journal) > mark:
+            u, a, b = self.journal.pop()
+            self.move(u, b, a, record=False)
+
+    def penalty_delta(self, u, a, b):
+        if self.penalty is None:
+            return 0.0
+        ref = self.reference[u]
+        return self.penalty[u] * ((b != ref).astype(float) - (a != ref).astype(float))
+
+    def violation(self, load, p):
+        """Load outside the band of parts ``p``, per metric (0 inside)."""
+        return np.maximum(np.maximum(self.lo[p] - load, load - self.hi[p]), 0.0)
+
+    def violation_delta(self, a, b, x):
+        """Change of the summed violation when loads ``x`` move from parts ``a`` to ``b``.
+
+        While repairing (``self.centring`` > 0) the squared distance of the
+        loads from the middle of their band counts too, with that weight:
+        loads drift to the middle, which leaves room for the other metrics.
+        """
+        la, lb = self.loads[a], self.loads[b]
+        delta = (self.violation(la - x, a) - self.violation(la, a)
+                 + self.violation(lb + x, b) - self.violation(lb, b)).sum(axis=1)
+        if self.centring:
+            ma, mb = (self.lo[a] + self.hi[a]) / 2, (self.lo[b] + self.hi[b]) / 2
+            delta = delta + self.centring * (((la - x - ma) ** 2 - (la - ma) ** 2)
+                                             + ((lb + x - mb) ** 2 - (lb - mb) ** 2)).sum(axis=1)
+        return delta
+
+    def balance_ok(self, a, b, x):
+        """Moving loads ``x`` from parts ``a`` to ``b`` grows no part's violation of its band."""
+        la, lb = self.loads[a], self.loads[b]
+        ok_a = self.violation(la - x, a) <= self.violation(la, a) + _EPS
+        ok_b = self.violation(lb + x, b) <= self.violation(lb, b) + _EPS
+        return (ok_a & ok_b).all(axis=1)
+
+    def total_violation(self) -> float:
+        return float(self.violation(self.loads, np.arange(self.k)).sum())
+
+    # -- candidates
+    def boundary(self, need_spare=True):
+        """Unique ``(u, a, b)``: movable ``u`` of part ``a`` with a neighbour in part ``b``."""
+        a, b = self.labels[self.src], self.labels[self.dst]
+        ok = self.movable_edge & (a != b) & ~self.frozen[a] & ~self.frozen[b]
+        if need_spare:
+            ok &= self.counts[a] > 1
+        u, b = self.src[ok], b[ok]
+        key = np.unique(u * self.k + b)
+        u, b = key // self.k, key % self.k
+        return u, self.labels[u], b
+
+    def leave_costs(self, u, a):
+        need = self.leave_key[u] != self.stamp[a]
+        if need.any():
+            for p in np.unique(a[need]):
+                nodes = np.unique(u[need & (a == p)])
+                self.leave_val[nodes] = self.obj.leave(nodes, p, self.members(p))
+                self.leave_key[nodes] = self.stamp[p]
+        return self.leave_val[u]
+
+    def join_costs(self, u, b):
+        need = self.join_key[b, u] != self.stamp[b]
+        if need.any():
+            for p in np.unique(b[need]):
+                nodes = np.unique(u[need & (b == p)])
+                self.join_val[p, nodes] = self.obj.join(nodes, p, self.members(p))
+                self.join_key[p, nodes] = self.stamp[p]
+        return self.join_val[b, u]
+
+    def neighbours(self, u):
+        return self.nbr[self.nbr_ptr[u]:self.nbr_ptr[u + 1]]
+
