@@ -30,7 +30,13 @@ from workbench.schema import COUNTY_FIPS, DEFAULT_TOLERANCE, TERRITORY_ID, WORKL
 
 
 #: Balancing rounds of a fresh start before the improvement phase's repair stage takes over.
-_ROUNDS_BEFORE_REPAIR = 300
+_ROUNDS_BEFORE_REPAIR = 100
+#: On block graphs larger than this (ZIP areas), balancing from the current plan is time-aware: it runs
+#: in chunks of ``_CHUNK_ROUNDS`` rounds (each round there costs a fraction of a second) and stops after
+#: ``_LARGE_BALANCE_PER_PHASE`` times the phase's seconds ("auto": about a minute), with a warning.
+_LARGE_GRAPH = 10_000
+_CHUNK_ROUNDS = 25
+_LARGE_BALANCE_PER_PHASE = 10.0
 
 
 class ContiguousTerritories(TerritoryEstimator):
@@ -111,8 +117,15 @@ class ContiguousTerritories(TerritoryEstimator):
     max_seconds : float, None or "auto", default "auto"
         Time budget of the improvement phase (0 skips it; None: until it
         converges; "auto": 3 s, or one second per 500 blocks up to 6 s on
-        bigger graphs). The phase is deterministic for a ``random_state``
-        when it converges within the budget (``report_.dispersion["search"]["stopped"]``).
+        bigger graphs). On block graphs of more than 10,000 blocks (ZIP
+        areas) it also bounds the balancing from ``current_col``: that
+        stops after ten times these seconds (None: until done) with a
+        warning giving the tolerance the plan meets. Determinism: with
+        ``max_seconds=None`` every stage stops by its own rule (rounds,
+        patience), so a ``random_state`` gives the same plan on any
+        machine; under a time budget it does when the search converges
+        within it (``report_.dispersion["search"]["stopped"]`` is
+        ``"converged"``), otherwise a faster machine may go further.
     move_penalty : float, optional
         With ``current_col``: run the improvement phase too, a block that
         leaves its current territory costing as much as ``move_penalty`` km
@@ -221,6 +234,8 @@ class ContiguousTerritories(TerritoryEstimator):
                                preferred, giant)
         block_labels = result.labels if search is None else search.labels
         contiguous = is_contiguous(n_blocks, bg.edges, block_labels)
+        if self._balance_note is not None:
+            notes.append(self._balance_note)
         if not contiguous:
             notes.append("some territories are not connected: locked blocks or locked territories are split "
                          "in the current alignment; unlock them to allow a contiguous plan")
@@ -259,11 +274,12 @@ class ContiguousTerritories(TerritoryEstimator):
                                            seconds=time.perf_counter() - start)
         return self
 
-    def _budget(self, n_blocks: int):
+    def _budget(self, n_blocks: int, max_seconds=None):
         """The improvement phase's seconds: ``max_seconds``, with "auto" resolved for ``n_blocks``."""
-        if isinstance(self.max_seconds, str):
+        max_seconds = self.max_seconds if max_seconds is None else max_seconds
+        if isinstance(max_seconds, str):
             return float(min(2 * DEFAULT_MAX_SECONDS, max(DEFAULT_MAX_SECONDS, n_blocks / 500)))
-        return None if self.max_seconds is None else float(self.max_seconds)
+        return None if max_seconds is None else float(max_seconds)
 
     def _check_search_params(self):
         if self.objective not in OBJECTIVES:
@@ -287,7 +303,7 @@ class ContiguousTerritories(TerritoryEstimator):
             return None
         penalty = 0.0 if self.move_penalty is None else float(self.move_penalty) * node_weight
         budget = self._phase_seconds
-        if budget is not None:  # a repair of the start counts against the phase's budget
+        if budget is not None:  # restarts and repairs of the start count against the phase's budget
             budget = max(float(budget) - getattr(self, "_repair_seconds", 0.0), float(budget) / 4)
         k = len(np.unique(labels))
         frozen = np.isin(np.arange(k), frozen_parts)
@@ -338,20 +354,25 @@ class ContiguousTerritories(TerritoryEstimator):
         # The repair stage does better than long balancing rounds on lumpy multi-metric data.
         max_iter = min(self.max_iter, _ROUNDS_BEFORE_REPAIR) if repairing else self.max_iter
         self._repair_seconds = 0.0
+        self._balance_note = None
+        if initial is not None and len(bg.ids) > _LARGE_GRAPH and self._phase_seconds is not None:
+            return self._balance_in_chunks(k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred, seed)
+        began = time.perf_counter()
         with progress_bar(self.progress, max_iter * restarts, "contiguous") as bar:
             for attempt in range(restarts):
                 if repairing and attempt > 0 and self._repair_seconds >= self._repair_total():
-                    break  # the repair budget is spent: keep the best so far
+                    break  # the start's share of the budget is spent: keep the best so far
                 result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
                                    frozen_parts=frozen_parts, max_iter=max_iter, preferred=preferred,
                                    polish=initial is None and (not repairing or giant.any()), progress=bar,
                                    rng=None if attempt == 0 else rng,
                                    random_state=seed + attempt)
+                if attempt == 0:  # the first balancing is part of any fit; repairs and restarts are the phase's
+                    first = time.perf_counter() - began
                 rounds += result.n_iter
                 if not result.converged and repairing:
-                    started = time.perf_counter()
                     self._repair(result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt)
-                    self._repair_seconds += time.perf_counter() - started
+                    self._repair_seconds = time.perf_counter() - began - first
                 if best is None or result.deviation < best.deviation - 1e-12:
                     best = result
                 if best.converged:
@@ -359,9 +380,44 @@ class ContiguousTerritories(TerritoryEstimator):
         best.n_iter = rounds
         return best
 
+    def _balance_in_chunks(self, k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred, seed):
+        """Balance from the current plan on a large graph, chunk by chunk, until within tolerance or out of time.
+
+        Each chunk resumes from the last one's labels; the time limit is
+        ``_LARGE_BALANCE_PER_PHASE`` times the phase's seconds. A stop by
+        time leaves a note for the warnings (``self._balance_note``).
+        """
+        # (max_seconds=0 skips the phase, not the balancing: the limit is then the "auto" one)
+        limit = _LARGE_BALANCE_PER_PHASE * (self._phase_seconds or self._budget(len(bg.ids), "auto"))
+        began = time.perf_counter()
+        labels, rounds, first = initial, 0, None
+        with progress_bar(self.progress, self.max_iter, "contiguous") as bar:
+            while True:
+                chunk = min(_CHUNK_ROUNDS, self.max_iter - rounds)
+                result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=labels, fixed=fixed,
+                                   frozen_parts=frozen_parts, max_iter=chunk, preferred=preferred, polish=False,
+                                   progress=bar, random_state=seed + rounds)
+                first = first if first is not None else result.repaired
+                rounds += result.n_iter
+                labels = result.labels
+                spent = time.perf_counter() - began
+                if result.converged or rounds >= self.max_iter or result.n_iter < chunk:
+                    break
+                if spent >= limit:
+                    self._balance_note = (
+                        f"balancing from the current plan stopped after {spent:,.0f} s ({rounds:,} "
+                        f"round{'' if rounds == 1 else 's'}) on "
+                        f"{len(bg.ids):,} blocks at {result.deviation:.1%} from the mean: a tolerance of "
+                        f"{np.ceil(result.deviation * 1000) / 10:.1f}% is met; for {tolerance:.0%} give it more "
+                        f"time (max_seconds=None balances until done, max_seconds=S allows "
+                        f"{_LARGE_BALANCE_PER_PHASE:g} x S seconds) or use coarser blocks")
+                    break
+        result.repaired, result.n_iter = first, rounds
+        return result
+
     def _repair_total(self) -> float:
-        """Seconds the repair of starts outside the tolerance may take in all (of the phase's budget)."""
-        return 0.75 * (4.0 if self._phase_seconds is None else self._phase_seconds)
+        """Seconds restarts and repairs of starts outside the tolerance may take in all (of the phase's budget)."""
+        return 0.5 * (4.0 if self._phase_seconds is None else self._phase_seconds)
 
     def _repair(self, result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt):
         """Try the improvement phase's repair stage on a start outside the tolerance (updates ``result``)."""
