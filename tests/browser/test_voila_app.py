@@ -23,6 +23,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = REPO / "notebooks" / "03_compare_alignments.ipynb"
+#: The folder `make app` adds to JUPYTER_PATH: it holds voila/templates/workbench.
+TEMPLATES = REPO / "app"
 
 
 @pytest.fixture(scope="module")
@@ -34,9 +36,11 @@ def voila_app(tmp_path_factory, chromium):
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
     port = _free_port()
     log = open(root / "voila.log", "wb")
-    command = [sys.executable, "-m", "voila", NOTEBOOK.name, "--no-browser", f"--port={port}",
+    # As `make app` runs it: the workbench template (no CDN, cells tagged 'analyst' hidden).
+    command = [sys.executable, "-m", "voila", NOTEBOOK.name, "--template=workbench", "--no-browser", f"--port={port}",
                "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
-    process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=dict(os.environ))
+    env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(filter(None, [str(TEMPLATES), os.environ.get("JUPYTER_PATH")]))}
+    process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -81,8 +85,14 @@ def test_voila_app_opens_on_the_summary_and_the_maps_without_code_or_internet(vo
     # The summary comes first: what changes, before the map and the scorecard.
     assert "What changes:" in text and text.index("What changes:") < text.index("Workload: largest deviation")
     # No code, no prompts, no tracebacks, no local paths.
-    assert page.locator(".jp-InputArea, .jp-InputPrompt, .CodeMirror, .cm-editor").count() == 0
-    assert "Traceback" not in text and "Error" not in text.replace("Errors", ""), text[:2000]
+    code = page.evaluate("() => Array.from(document.querySelectorAll('.jp-CodeCell .jp-InputArea, .CodeMirror, .cm-editor'))"
+                         ".filter(e => e.offsetParent !== null && e.innerText.trim()).length")
+    prompts = page.evaluate("() => Array.from(document.querySelectorAll('.jp-InputPrompt, .jp-OutputPrompt'))"
+                            ".filter(e => /\\[\\d*\\]/.test(e.textContent)).length")
+    assert code == 0 and prompts == 0, f"{code} code cells and {prompts} prompts are shown"
+    assert "from workbench" not in text and "PLANS_DIR" not in text
+    assert "Traceback" not in text and "Error:" not in text, text[:2000]
+    assert "You will" not in text, "the cells tagged 'analyst' (how to run the notebook) are hidden in the app"
     assert str(root) not in text and "/work/" not in text
     # The first screen shows the proposal map (the app opens on the map, not on tables).
     top = page.locator(".leaflet-container").first.bounding_box()["y"]
