@@ -47,7 +47,7 @@ def draft_plan() -> Plan:
 
 
 def approved_plan() -> Plan:
-    return approve(draft_plan(), by="Dana", note="ok", accept_warnings=True)
+    return review_and_approve(draft_plan(), by="Dana", note="ok", accept_warnings=True)
 
 
 class Workspace:
@@ -251,7 +251,8 @@ API = [
      lambda ws: partial(export_plan, approved_plan(), ws.accounts),
      InputError, [r"export target .*accounts\.csv is a file", r"pass a folder path"]),
     ("export: over another plan's export without force",
-     lambda ws: partial(export_plan, approve(draft_plan().reassign(["A1"], "T2"), by="Dana", accept_warnings=True),
+     lambda ws: partial(export_plan, review_and_approve(draft_plan().reassign(["A1"], "T2"), by="Dana",
+                                                        accept_warnings=True),
                                     ws.export(approved_plan()), formats="csv"),
      PlanError, [r"export target .*export holds an export of another plan \('q3', hash [0-9a-f]{12}\)",
                  r"pass force=True \(--force\) to replace it, or choose another folder"]),
@@ -263,7 +264,8 @@ API = [
      lambda ws: partial(export_plan, approved_plan(), ws.path("out"), formats="csv,pdf"),
      InputError, [r"unknown export format 'pdf'", r"choose from csv, excel, gis, salesforce, report"]),
     ("export: unassigned accounts",
-     lambda ws: partial(export_plan, approve(Plan.from_labels(ACCOUNTS, ["T1", None, "T2", "T2"], name="gap"),
+     lambda ws: partial(export_plan, review_and_approve(Plan.from_labels(ACCOUNTS, ["T1", None, "T2", "T2"],
+                                                                         name="gap"),
                                             by="Dana", accept_warnings=True), ws.path("out"), formats="csv"),
      PlanError, [r"plan 'gap' leaves 1 accounts unassigned \(first: \['A2'\]\)",
                  r"assign them \(plan\.reassign\) before exporting"]),
@@ -485,6 +487,7 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from workbench.io import load_accounts  # noqa: E402
+from workbench.signoff import review_and_approve
 
 CELLS = {
     "account_id": st.sampled_from(["A1", "A2", "A3", "007", "NA", "", " ", "A1 "]),

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.checks import real_number
+from workbench.crmnames import unique_developer_names
 from workbench.errors import InputError
 from workbench.metrics import assigned_mask
 from workbench.schema import POTENTIAL, REP_ID, REVENUE, TERRITORY_ID, TERRITORY_NAME
@@ -330,8 +331,6 @@ def salesforce_quotas(quotas: pd.DataFrame, start_date, *, developer_names: dict
         if REP_ID in quotas.columns else quotas.iloc[:0]
     territory = owned[TERRITORY_ID].astype(str)
     if developer_names is None:
-        from workbench.export.salesforce import unique_developer_names
-
         developer_names = dict(zip(territory, unique_developer_names(list(territory), prefix="T")))
     return pd.DataFrame({
         "QuotaAmount": owned["quota"].to_numpy(),

@@ -180,6 +180,8 @@ def _run(args, bar) -> int:
     _write(args.out, plan, hierarchy)
     bar.step()
     report = model.report_
+    if labels is not model.labels_:  # the ids written to --out are the ids the report speaks of
+        report = report.with_territory_ids(dict(zip(map(str, model.labels_), map(str, labels))))
     seconds = time.perf_counter() - start
     # Each warning once, on stderr only: the text summary on stdout leaves them out.
     notes = list(dict.fromkeys([*report.warnings, *(str(w.message) for w in caught)]))
