@@ -21,7 +21,8 @@ from workbench.cli import main
 from workbench.compare import compare_plans
 from workbench.errors import InputError, PlanError, TamperedPlanError
 from workbench.export import export_plan, read_manifest
-from workbench.plan import Plan, approve, list_plans, load_plan
+from workbench.plan import Plan, list_plans, load_plan
+from workbench.signoff import review_and_approve
 
 
 def with_manifest(edit, name: str = "draft"):
@@ -106,12 +107,12 @@ API = [
      lambda ws: partial(Plan.from_labels, pd.DataFrame({"account_id": [1e20, 3.0]}), ["T1", "T1"]),
      InputError, [r"ids stored as floating-point numbers above 2\*\*53 have lost digits \(account_id 1e\+20 in rows 0\)",
                   r"store the ids as text"]),
-    ("approve: approver name with a newline", lambda ws: partial(approve, draft_plan(), by="Dana\nroot"),
+    ("approve: approver name with a newline", lambda ws: partial(review_and_approve, draft_plan(), by="Dana\nroot"),
      PlanError, [r"approver name \(--by\) 'Dana\\nroot' holds 1 control character\(s\) \('\\n' at position 4\)",
                  r"type it as plain text"]),
-    ("approve: approver name with ANSI escapes", lambda ws: partial(approve, draft_plan(), by="\x1b[2J\x1b[31mDana"),
+    ("approve: approver name with ANSI escapes", lambda ws: partial(review_and_approve, draft_plan(), by="\x1b[2J\x1b[31mDana"),
      PlanError, [r"holds 2 control character\(s\) \('\\x1b' at position 0\)"]),
-    ("approve: note with a right-to-left override", lambda ws: partial(approve, draft_plan(), by="Dana",
+    ("approve: note with a right-to-left override", lambda ws: partial(review_and_approve, draft_plan(), by="Dana",
                                                                        note="ok \u202etxt.exe"),
      PlanError, [r"approval note \(--note\) 'ok \\u202etxt\.exe' holds 1 control character"]),
     ("compare: tolerance -1",

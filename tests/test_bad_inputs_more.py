@@ -27,7 +27,7 @@ from workbench.align.contiguous import ContiguousTerritories
 from workbench.cli import main
 from workbench.errors import InputError, PlanError, TamperedPlanError
 from workbench.export import export_plan
-from workbench.plan import Plan, approve, load_plan, save_plan
+from workbench.plan import Plan, load_plan, save_plan
 
 ACCOUNTS = pd.DataFrame({
     "account_id": ["A1", "A2", "A3", "A4"],
@@ -154,11 +154,11 @@ API = [
      PlanError, [r"manifest\.json is not a plan manifest of format 'territory-workbench-plan/1'"]),
     # ---- approving and saving
     ("approve: an approved plan",
-     lambda ws: partial(approve, approved_plan(), by="Dana"),
+     lambda ws: partial(review_and_approve, approved_plan(), by="Dana"),
      PlanError, [r"plan 'q3' is already approved \(by Dana at .*, hash [0-9a-f]{64}\)",
                  r"edit it to start a new draft"]),
     ("approve: no approver",
-     lambda ws: partial(approve, draft_plan(), by="   "),
+     lambda ws: partial(review_and_approve, draft_plan(), by="   "),
      PlanError, [r"approve needs the approver's name", r"pass by='Name' \(CLI: --by NAME\)"]),
     ("save: over an approved plan, even with overwrite",
      lambda ws: partial(save_plan, draft_plan(), ws.approved(), overwrite=True),
@@ -322,7 +322,7 @@ CLI = [
     ("align --tolerance 1", align("--territories", "2", "--tolerance", "1"),
      [r"--tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got 1\.0"]),
     ("align --tolerance 5 (percent, not share)", align("--territories", "2", "--tolerance", "5"),
-     [r"--tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got 5\.0"]),
+     [r"--tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got 5\.0 \(did you mean 0\.05\?\)"]),
     ("align --blocks without --block-col", align("--territories", "2", "--blocks", "counties.gpkg"),
      [r"--blocks counties\.gpkg needs --block-col naming the block id column", r"or name a bundled set: counties, zip-areas"]),
     ("align --block-col without --blocks", align("--territories", "2", "--block-col", "county_fips"),
