@@ -279,16 +279,41 @@ API = [
 
 @pytest.mark.parametrize("name, build, error, patterns", API, ids=[entry[0] for entry in API])
 def test_bad_api_input_message(tmp_path, name, build, error, patterns):
+    assert_refused_call(tmp_path, build, error, patterns, exact_type=error is not FileNotFoundError)
+
+
+def files_in(folder: Path) -> list:
+    return sorted(p.relative_to(folder) for p in folder.rglob("*"))
+
+
+def assert_refused_call(tmp_path, build, error, patterns, *, exact_type=True):
+    """``build(ws)()`` raises ``error`` (exactly that class unless ``exact_type`` is False), its message matches
+    every pattern, and nothing is left in ``tmp_path``. Shared with ``test_bad_inputs_hardening.py``."""
     call = build(Workspace(tmp_path))
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    before = files_in(tmp_path)
     with pytest.raises(error) as info:
         call()
-    assert type(info.value) is error or error is FileNotFoundError, type(info.value)
+    assert type(info.value) is error if exact_type else isinstance(info.value, error), type(info.value)
     message = str(info.value)
     for pattern in patterns:
         assert re.search(pattern, message), f"{pattern!r} not in {message!r}"
-    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    assert after == before, "a refused operation must not leave files behind"
+    assert files_in(tmp_path) == before, "a refused operation must not leave files behind"
+
+
+def assert_refused_command(tmp_path, capsys, build, patterns):
+    """``workbench ARGV`` exits 2 with one ``error: ...`` line matching every pattern, no traceback, no file left.
+    Shared with ``test_bad_inputs_hardening.py``."""
+    argv = build(Workspace(tmp_path))
+    capsys.readouterr()
+    before = files_in(tmp_path)
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2, (code, out, err)
+    assert err.startswith("error: ") and err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in err + out
+    for pattern in patterns:
+        assert re.search(pattern, err), f"{pattern!r} not in {err!r}"
+    assert files_in(tmp_path) == before, "a refused command must not leave files behind"
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -402,18 +427,7 @@ CLI = [
 
 @pytest.mark.parametrize("name, build, patterns", CLI, ids=[entry[0] for entry in CLI])
 def test_bad_cli_argument_message(tmp_path, capsys, name, build, patterns):
-    argv = build(Workspace(tmp_path))
-    capsys.readouterr()
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    code = main(argv)
-    out, err = capsys.readouterr()
-    assert code == 2, (code, out, err)
-    assert err.startswith("error: ") and err.count("\n") == 1 and err.endswith("\n"), err
-    assert "Traceback" not in err + out
-    for pattern in patterns:
-        assert re.search(pattern, err), f"{pattern!r} not in {err!r}"
-    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    assert after == before, "a refused command must not leave files behind"
+    assert_refused_command(tmp_path, capsys, build, patterns)
 
 
 def test_catalogues_are_large_enough():
