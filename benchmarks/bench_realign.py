@@ -15,32 +15,24 @@ Cases (each in a fresh subprocess):
   contiguous, within tolerance, moved <= 1.25x the bordering bound.
 * multi-metric: workload + revenue + potential at 5% (points, regional
   growth of workload and revenue). Target: converges, moved <= 1.3x its bound.
-* greenfield polish: the balanced fit, with and without its exact assignment polish, on
-  20,000 x 40 at 5% against a long reference search written here (exact
-  balanced assignment alternated with re-centring, many perturbed
-  restarts). Target: within 1% of the reference's compactness.
-* CLI process: ``workbench align`` (the default balanced fit, without the exact polish) on
-  100,000 x 100 at 5% against a process
-  running weighted scikit-learn KMeans on the same file, same run. Target:
-  within 2x.
+
+The greenfield polish (vs a long reference search) and the CLI process vs a
+KMeans process are greenfield cases: ``python -m benchmarks align``.
 
 Run ``python -m benchmarks realign`` (all) or ``python -m benchmarks realign --quick``
-(smaller points cases, no counties or CLI process).
+(smaller points cases, no counties).
 """
 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
-import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import numpy as np
 
-from benchmarks._common import REPO, grow, run_cases, run_in_subprocess
+from benchmarks._common import grow, run_cases, run_in_subprocess
 
 
 def _accounts(n, seed=0):
@@ -156,90 +148,17 @@ def case_counties(n, n_territories, pattern, seed=0):
     return _result(name, model, accounts, current, seconds, 0.10)
 
 
-def reference_search(accounts, n_territories, tolerance, restarts, seed=0):
-    """Long reference: exact balanced assignment (min-cost flow over every territory) alternated with re-centring,
-    from many perturbed starts; the most compact plan within tolerance."""
-    from workbench import metrics as wm
-    from workbench.align import BalancedTerritories
-    from workbench.align.polish import exact_assignment_search
-
-    start = BalancedTerritories(n_territories, tolerance=tolerance, random_state=seed).fit(accounts).labels_
-    labels = exact_assignment_search(accounts, start, tolerance=tolerance, restarts=restarts, seed=seed,
-                                     candidates=8)
-    return labels, wm.overall_compactness_km(accounts, labels, "workload")
-
-
-def case_polish(n, n_territories, seed=0, restarts=12):
-    """Balanced fit, without and with its exact polish, vs the long reference search."""
-    from workbench.align import BalancedTerritories
-
-    accounts = _accounts(n, seed)
-    start = time.perf_counter()
-    plain = BalancedTerritories(n_territories, random_state=seed).fit(accounts)
-    plain_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    model = BalancedTerritories(n_territories, random_state=seed, exact_polish=True).fit(accounts)
-    seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    _, ref = reference_search(accounts, n_territories, 0.05, restarts, seed)
-    ref_seconds = time.perf_counter() - start
-    return {"case": f"greenfield polish {n:,} x {n_territories} at 5%", "seconds": seconds,
-            "compactness_km": model.report_.compactness_km, "reference_compactness_km": ref,
-            "without_polish_compactness_km": plain.report_.compactness_km, "without_polish_seconds": plain_seconds,
-            "reference_seconds": ref_seconds, "reference_restarts": restarts,
-            "compactness_vs_reference": model.report_.compactness_km / ref,
-            "without_polish_vs_reference": plain.report_.compactness_km / ref,
-            "within_tolerance": model.report_.within_tolerance, "max_deviation": model.report_.max_deviation}
-
-
-_KMEANS = """
-import sys, pandas as pd
-from sklearn.cluster import KMeans
-from workbench.geo import to_unit_xyz
-a = pd.read_csv(sys.argv[1])
-KMeans(n_clusters=int(sys.argv[2]), n_init=1, random_state=0).fit(
-    to_unit_xyz(a["latitude"], a["longitude"]), sample_weight=a["workload"])
-"""
-
-
-def case_cli(n, n_territories, seed=0, repeats=3):
-    """Whole processes on one CSV: ``workbench align --balance-on workload`` vs weighted KMeans."""
-    accounts = _accounts(n, seed)[["account_id", "latitude", "longitude", "workload"]]
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "accounts.csv"
-        accounts.to_csv(path, index=False)
-
-        def run(argv):
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                proc = subprocess.run(argv, cwd=REPO, capture_output=True, text=True)
-                times.append(time.perf_counter() - start)
-                if proc.returncode != 0:
-                    raise RuntimeError(proc.stderr.strip().splitlines()[-1])
-            return float(np.median(times))
-
-        ours = run([sys.executable, "-m", "workbench", "align", str(path), "--territories", str(n_territories),
-                    "--balance-on", "workload", "--out", str(Path(tmp) / "out.csv")])
-        theirs = run([sys.executable, "-c", _KMEANS, str(path), str(n_territories)])
-    return {"case": f"CLI process {n:,} x {n_territories} at 5% vs weighted KMeans process", "seconds": ours,
-            "kmeans_seconds": theirs, "time_ratio": ours / theirs}
-
-
 CASES = {
     "points_regions": (case_points, (40_000, 40, "regions")),
     "points_scattered": (case_points, (40_000, 40, "scattered")),
     "counties_regions": (case_counties, (40_000, 30, "regions")),
     "counties_scattered": (case_counties, (40_000, 30, "scattered")),
     "multi_metric": (case_points, (40_000, 40, "regions", 0, ("workload", "revenue", "potential"))),
-    "polish": (case_polish, (20_000, 40)),
-    "cli_process": (case_cli, (100_000, 100)),
 }
 QUICK_CASES = {
     "points_regions": (case_points, (10_000, 20, "regions")),
     "points_scattered": (case_points, (10_000, 20, "scattered")),
     "multi_metric": (case_points, (10_000, 20, "regions", 0, ("workload", "revenue", "potential"))),
-    "polish": (case_polish, (5_000, 20, 0, 4)),
 }
 
 
@@ -256,17 +175,6 @@ def verdict(name: str, r: dict) -> str:
     """The issue's target for a case, the figures, and met or MISSED."""
     if "error" in r:
         return f"{name}: ERROR {r['error']}"
-    if name == "polish":
-        ratio = r["compactness_vs_reference"]
-        return (f"{name}: with exact polish {r['compactness_km']:.1f} km vs reference "
-                f"{r['reference_compactness_km']:.1f} km ({ratio:.3f}x, target <= 1.01x; within 5%: "
-                f"{r['within_tolerance']}; {r['seconds']:.1f} s, reference {r['reference_seconds']:.0f} s) -> "
-                f"{_met(ratio <= 1.01 and r['within_tolerance'])}; without the polish (the default) "
-                f"{r['without_polish_compactness_km']:.1f} km ({r['without_polish_vs_reference']:.3f}x, "
-                f"{r['without_polish_seconds']:.1f} s) -> {_met(r['without_polish_vs_reference'] <= 1.01)}")
-    if name == "cli_process":
-        return (f"{name}: {r['seconds']:.2f} s vs KMeans process {r['kmeans_seconds']:.2f} s = {r['time_ratio']:.2f}x "
-                f"(target <= 2x) -> {_met(r['time_ratio'] <= 2)}")
     figures = (f"moved {r['moved_share']:.1%}; plain bound {r['lower_bound_share']:.1%} "
                f"({r['moved_over_plain']:.2f}x); bordering bound {r['bordering_lower_bound_share']:.1%} "
                f"({r['moved_over_bordering']:.2f}x); compactness {r['compactness_km']:.1f} km vs current "
@@ -295,7 +203,7 @@ def verdict(name: str, r: dict) -> str:
 def main(argv=None) -> int:
     """Run the realignment benchmark cases; print the figures and a met/MISSED line per target."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks realign", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller points cases; no counties or CLI process")
+    parser.add_argument("--quick", action="store_true", help="smaller points cases; no counties")
     parser.add_argument("--case", action="append", help="run only this case (repeatable)")
     args = parser.parse_args(argv)
     table = QUICK_CASES if args.quick else CASES

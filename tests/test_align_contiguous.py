@@ -336,3 +336,37 @@ def test_bad_search_parameters_are_named(params, message):
     blocks, accounts = lumpy_grid(4, 4)
     with pytest.raises(InputError, match=message):
         ContiguousTerritories(n_territories=2, **params).fit(accounts, blocks=blocks)
+
+
+def lopsided_current(monkeypatch):
+    """An 8 x 6 grid whose current West holds two columns against East's six, treated as a large graph."""
+    import workbench.align.contiguous as contiguous
+
+    blocks, accounts = lumpy_grid()
+    accounts["current"] = np.where(accounts["longitude"] < 2, "West", "East")
+    monkeypatch.setattr(contiguous, "_LARGE_GRAPH", 10)
+    monkeypatch.setattr(contiguous, "_CHUNK_ROUNDS", 1)
+    return blocks, accounts, contiguous
+
+
+def test_large_graph_from_current_stops_balancing_on_time_and_names_the_tolerance_it_meets(monkeypatch):
+    blocks, accounts, contiguous = lopsided_current(monkeypatch)
+    monkeypatch.setattr(contiguous, "_LARGE_BALANCE_PER_PHASE", 0.0)  # out of time after the first chunk
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToleranceWarning)
+        model = ContiguousTerritories(current_col="current", max_seconds=1.0).fit(accounts, blocks=blocks)
+    notes = [w for w in model.report_.warnings if w.startswith("balancing from the current plan stopped")]
+    deviation = model.report_.max_deviation["workload"]
+    assert deviation > 0.05 and len(notes) == 1
+    assert "(1 round) on 48 blocks" in notes[0]
+    assert f"a tolerance of {np.ceil(deviation * 1000) / 10:.1f}% is met; for 5% give it more time" in notes[0]
+    assert model.report_.contiguous and connected_territories(model)
+
+
+def test_large_graph_from_current_balances_until_done_without_a_time_limit(monkeypatch):
+    blocks, accounts, contiguous = lopsided_current(monkeypatch)
+    monkeypatch.setattr(contiguous, "_LARGE_BALANCE_PER_PHASE", 0.0)
+    model = ContiguousTerritories(current_col="current", max_seconds=None).fit(accounts, blocks=blocks)
+    assert model.report_.max_deviation["workload"] <= 0.05 + 1e-9
+    assert not [w for w in model.report_.warnings if w.startswith("balancing from the current plan")]
+    assert model.report_.contiguous and connected_territories(model)

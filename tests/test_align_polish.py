@@ -2,26 +2,50 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from workbench.align import BalancedTerritories
+from workbench.align import polish as wp
 from workbench.align.base import Distance, metric_shares
-from workbench.align.polish import exact_assignment, polish_alignment
+from workbench.align.polish import default_rounds, exact_assignment, polish_alignment
+from workbench.errors import InputError
 from workbench.metrics import max_deviation, overall_compactness_km
 
 
 def _accounts(n=600, seed=0):
     rng = np.random.default_rng(seed)
     return pd.DataFrame({"latitude": rng.uniform(39, 42, n), "longitude": rng.uniform(-104, -98, n),
-                         "workload": rng.lognormal(0, 0.5, n)})
+                         "workload": rng.lognormal(0, 0.5, n), "revenue": rng.lognormal(2, 1.0, n)})
 
 
 def test_polish_keeps_the_tolerance_and_is_no_less_compact():
     accounts = _accounts()
-    base = BalancedTerritories(6, random_state=0).fit(accounts)
-    polished = BalancedTerritories(6, random_state=0, exact_polish=True).fit(accounts)
+    base = BalancedTerritories(6, random_state=0, exact_polish=False).fit(accounts)
+    polished = BalancedTerritories(6, random_state=0).fit(accounts)  # the default polishes
     assert polished.report_.within_tolerance
-    assert polished.report_.compactness_km <= base.report_.compactness_km + 1e-9
+    assert polished.report_.compactness_km < base.report_.compactness_km
     assert sorted(set(polished.labels_)) == sorted(set(base.labels_))
+
+
+def test_default_polish_is_deterministic_and_true_polishes_to_convergence():
+    accounts = _accounts(seed=3)
+    first = BalancedTerritories(5, random_state=1).fit(accounts).labels_
+    again = BalancedTerritories(5, random_state=1).fit(accounts).labels_
+    assert (first == again).all()
+    forced = BalancedTerritories(5, random_state=1, exact_polish=True).fit(accounts)
+    assert forced.report_.within_tolerance
+
+
+def test_exact_polish_refuses_other_values():
+    with pytest.raises(InputError, match="exact_polish must be 'auto', True or False, got 'always'"):
+        BalancedTerritories(3, exact_polish="always").fit(_accounts(60))
+
+
+def test_default_rounds_shrink_with_size_and_stop_above_the_limit():
+    assert default_rounds(1_000) == wp.MAX_ROUNDS
+    assert 1 <= default_rounds(100_000) < wp.MAX_ROUNDS
+    assert default_rounds(wp.POLISH_MAX_ACCOUNTS) >= 1
+    assert default_rounds(wp.POLISH_MAX_ACCOUNTS + 1) == 0
 
 
 def test_exact_assignment_on_a_hand_checkable_line():
@@ -31,9 +55,63 @@ def test_exact_assignment_on_a_hand_checkable_line():
     dist = Distance(None, accounts["latitude"], accounts["longitude"])
     shares = metric_shares(accounts, ["workload"])
     centres = dist.xyz[[0, 5]]
-    start = np.array([0, 0, 0, 0, 1, 1])  # 4/2: the fallback a bad fit would have
-    labels = exact_assignment(dist, shares, centres, np.array([0.5, 0.5]), 0.05, start)
+    start = np.array([0, 0, 1, 0, 1, 1])  # balanced, but accounts 2 and 3 are on the wrong side
+    labels, prices = exact_assignment(dist, shares, centres, np.array([0.5, 0.5]), 0.05, start)
     assert labels.tolist() == [0, 0, 0, 1, 1, 1]
+    assert prices.shape == (2, 1)
     polished, _, _ = polish_alignment(dist, shares, labels, np.array([0.5, 0.5]), 0.05)
     assert max_deviation(accounts, polished, ["workload"])["workload"] == 0.0
     assert overall_compactness_km(accounts, polished) <= overall_compactness_km(accounts, labels) + 1e-9
+
+
+def test_column_generation_reaches_the_optimum_of_the_full_program():
+    accounts = _accounts(800, seed=5)
+    dist = Distance(None, accounts["latitude"], accounts["longitude"])
+    shares = metric_shares(accounts, ["workload"])
+    n_t = 8
+    labels = BalancedTerritories(n_t, random_state=0, exact_polish=False).fit(accounts).labels_
+    labels = np.unique(labels, return_inverse=True)[1]
+    centres = np.stack([np.bincount(labels, weights=dist.xyz[:, a] * shares[:, 0], minlength=n_t) for a in range(3)], 1)
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    cand, cost = dist.candidates(centres, 5)
+    km = wp._km(dist, cost)
+    targets = np.full(n_t, 1 / n_t)
+    coef = shares[:, None, :] / targets[cand][:, :, None]
+    unit = shares[:, 0]
+    movable = np.ones(len(labels), dtype=bool)
+    base = np.zeros((n_t, 1))
+    big = 1e3
+    full = wp.column_generation(np.ones(cand.shape, dtype=bool), movable, unit, km, coef, cand, base, 0.04, big)
+    start = cand == labels[:, None]  # only each account's own territory: column generation must add the rest
+    found = wp.column_generation(start, movable, unit, km, coef, cand, base, 0.04, big, gap=0.0, max_solves=50)
+    assert found[2] == pytest.approx(full[2], rel=1e-7)
+    assert found[3].sum() < 0.6 * cand.size  # and it solved far fewer options than the full program
+
+
+def test_polish_keeps_locked_accounts_and_every_metric_within_tolerance():
+    accounts = _accounts(500, seed=2)
+    dist = Distance(None, accounts["latitude"], accounts["longitude"])
+    shares = metric_shares(accounts, ["workload", "revenue"])
+    model = BalancedTerritories(4, balance_on=["workload", "revenue"], tolerance=0.08, random_state=0,
+                                exact_polish=False).fit(accounts)
+    labels = np.unique(model.labels_, return_inverse=True)[1]
+    fixed = np.full(len(labels), -1)
+    fixed[:40] = labels[:40]
+    targets = np.full(4, 0.25)
+    polished, centres, rounds = polish_alignment(dist, shares, labels, targets, 0.08, fixed=fixed)
+    assert (polished[:40] == labels[:40]).all()
+    assert rounds >= 1 and centres.shape == (4, 3)
+    dev = max_deviation(accounts, polished, ["workload", "revenue"])
+    assert max(dev.values()) <= 0.08
+    assert overall_compactness_km(accounts, polished) <= overall_compactness_km(accounts, labels) + 1e-9
+
+
+def test_polish_gives_the_plan_back_when_it_cannot_keep_the_tolerance():
+    # one account carries most of the load: no plan is within 5%, so the given labels come back unchanged
+    accounts = pd.DataFrame({"latitude": [40.0, 40.1, 40.2, 40.3], "longitude": [-100.0, -100.1, -99.0, -99.1],
+                             "workload": [10.0, 1.0, 1.0, 1.0]})
+    dist = Distance(None, accounts["latitude"], accounts["longitude"])
+    shares = metric_shares(accounts, ["workload"])
+    start = np.array([0, 1, 1, 1])
+    labels, _, _ = polish_alignment(dist, shares, start, np.array([0.5, 0.5]), 0.05)
+    assert labels.tolist() == start.tolist()

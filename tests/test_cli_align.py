@@ -43,6 +43,22 @@ def test_kmeans_output_exact_columns_rows_and_order(files, capsys):
     assert "method: kmeans" in printed and "compactness" in printed and "seconds" in printed
 
 
+def test_json_of_a_fresh_fit_names_the_territories_written_to_out(files, capsys):
+    # No --current: the fit's ids (T001...) are renamed after the current territories in --out; the JSON
+    # report must speak of the same ids, with the same accounts and workload per territory.
+    import json
+
+    accounts, _, tmp = files
+    out = tmp / "out.csv"
+    assert main(["align", str(accounts), "--territories", "2", "--out", str(out), "--seed", "3", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    written = read_out(out)
+    rows = {row["territory_id"]: row for row in payload["report"]["territories"]}
+    assert sorted(rows) == sorted(written["territory_id"].unique()) == ["A", "B"]
+    for territory, group in written.groupby("territory_id"):
+        assert rows[territory]["accounts"] == len(group)
+
+
 def test_balanced_two_metrics(files, capsys):
     accounts, _, tmp = files
     out = tmp / "out.csv"

@@ -11,6 +11,7 @@ import pytest
 
 from workbench.cli import build_parser, main
 from workbench.cli._common import reads_accounts
+from workbench.signoff import review_and_approve
 
 # Twelve accounts on a line, four per current territory; three reps at the group centres.
 ACCOUNTS = pd.DataFrame({
@@ -231,9 +232,10 @@ def test_approve_and_export_json(folder, capsys):
 def test_export_format_shp_writes_a_shapefile_with_its_field_names(folder, capsys):
     import geopandas as gpd
 
-    from workbench.plan import Plan, approve, save_plan
+    from workbench.plan import Plan, save_plan
 
-    save_plan(approve(Plan.from_column(ACCOUNTS, column="current_territory", name="fy27"), by="Dana"), folder / "p")
+    plan = Plan.from_column(ACCOUNTS, column="current_territory", name="fy27")
+    save_plan(review_and_approve(plan, by="Dana"), folder / "p")
     assert main(["export", str(folder / "p"), "--to", str(folder / "ex"), "--format", "shp,csv"]) == 0
     shp = folder / "ex" / "shapefile"
     assert {p.suffix for p in shp.iterdir()} >= {".shp", ".shx", ".dbf", ".prj", ".cpg", ".csv"}

@@ -12,7 +12,8 @@ import pytest
 
 from workbench.cli import build_parser, main
 from workbench.export import read_assignments, verify_export
-from workbench.plan import approve, save_plan
+from workbench.plan import save_plan
+from workbench.signoff import review_and_approve
 
 
 def _commands() -> set[str]:
@@ -60,7 +61,8 @@ def test_allow_draft_writes_a_marked_review_copy(saved, tmp_path, capsys):
 
 def test_an_export_of_another_plan_needs_force(saved, tmp_path, capsys):
     main(["export", str(saved["draft"]), "--to", str(tmp_path / "out"), "--allow-draft", "--format", "csv"])
-    other = save_plan(approve(saved["plan"].rename_territory("T1", "Other"), by="Eve", accept_warnings=True), tmp_path / "other")
+    other = save_plan(review_and_approve(saved["plan"].rename_territory("T1", "Other"), by="Eve", accept_warnings=True),
+                      tmp_path / "other")
     assert main(["export", str(other), "--to", str(tmp_path / "out"), "--format", "csv"]) == 2
     assert "pass force=True (--force)" in capsys.readouterr().err
     assert main(["export", str(other), "--to", str(tmp_path / "out"), "--format", "csv", "--force"]) == 0

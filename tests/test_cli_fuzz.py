@@ -19,7 +19,8 @@ from hypothesis import strategies as st
 
 from workbench.cli import main
 from workbench.export import export_plan
-from workbench.plan import Plan, approve, save_plan
+from workbench.plan import Plan, save_plan
+from workbench.signoff import review_and_approve
 
 ACCOUNTS = pd.DataFrame({
     "account_id": ["A1", "A2", "A3", "A4", "A5", "A6"],
@@ -58,7 +59,7 @@ def template(tmp_path_factory) -> Path:
     (root / "notes.txt").write_text("not a table\n")
     draft = Plan.from_column(ACCOUNTS.drop(columns="when"), name="q3")
     save_plan(draft, root / "draft")
-    approved = approve(draft, by="Dana", accept_warnings=True)
+    approved = review_and_approve(draft, by="Dana", accept_warnings=True)
     save_plan(approved, root / "approved")
     export_plan(approved, root / "export", formats="csv")
     return root

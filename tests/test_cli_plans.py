@@ -10,6 +10,7 @@ from test_metrics import six_accounts, three_reps
 
 from workbench.cli import main
 from workbench.plan import Plan, load_plan, save_plan
+from workbench.signoff import review_and_approve
 
 
 @pytest.fixture
@@ -213,13 +214,14 @@ def test_approve_shows_the_review_and_records_accepted_warnings(files, capsys):
 
 
 def test_plans_tree_shows_history_through_unsaved_steps(files, capsys):
-    from workbench.plan import approve, save_scenario
+    from workbench.plan import save_scenario
 
     base = Plan.from_column(six_accounts(), "proposed", name="proposal")
     save_plan(base, files / "plans" / "proposal")
     scenario = base.reassign(["a1"], "T2").reassign(["a2"], "T3")
     path = save_scenario(scenario, files / "plans", "adjusted")
-    save_plan(approve(load_plan(path), by="Dana", accept_warnings=True), files / "plans" / "adjusted-approved")
+    approved = review_and_approve(load_plan(path), by="Dana", accept_warnings=True)
+    save_plan(approved, files / "plans" / "adjusted-approved")
     code, out, err = _run(capsys, "plans", files / "plans", "--tree")
     assert code == 0, err
     lines = out.splitlines()

@@ -6,13 +6,13 @@ Current T1={a1,a2} T2={a3,a4} T3={a5,a6}; proposed moves a4 T2->T3 and a5 T3->T1
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 from test_metrics import KM_PER_DEGREE, chain_blocks, six_accounts, three_reps
 
 from workbench.compare import UNASSIGNED, Comparison, compare_plans
 from workbench.errors import InputError, PlanError
-from workbench.plan import Plan, approve
+from workbench.plan import Plan
+from workbench.signoff import review_and_approve
 
 
 @pytest.fixture
@@ -158,7 +158,7 @@ def test_comparison_is_frozen_and_json_ready(comparison):
 def test_works_with_approved_and_loaded_plans(plans, tmp_path):
     from workbench.plan import load_plan, save_plan
     current, proposed = plans
-    saved = load_plan(save_plan(approve(proposed, by="Dana", accept_warnings=True), tmp_path / "p"))
+    saved = load_plan(save_plan(review_and_approve(proposed, by="Dana", accept_warnings=True), tmp_path / "p"))
     assert compare_plans(current, saved).disruption["accounts_moved"] == 2
 
 

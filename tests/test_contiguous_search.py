@@ -145,3 +145,22 @@ def test_property_the_phase_lowers_dispersion_and_keeps_connectivity_and_balance
     assert result.stopped in ("converged", "kicks")
     again = improve_partition(start, edges, weights, xy, **run)
     assert again.labels.tolist() == labels.tolist()
+
+
+def test_multi_start_is_repeatable_under_an_iteration_budget_and_never_worse_than_its_start():
+    # Determinism is defined by iteration budgets: with max_seconds=None the search stops by max_kicks or
+    # patience alone, so the same random_state gives the same plan on any machine, at any load.
+    xy, edges = grid(6, 4)
+    weights = np.random.default_rng(1).uniform(0.5, 1.5, (24, 2))
+    weights = weights / weights.sum(axis=0) * 3
+    start = partition(3, edges, weights, np.column_stack([xy * 1e-3, np.ones(24)]), tolerance=0.15).labels
+    run = dict(tolerance=0.15, objective="median", max_seconds=None, max_kicks=40, random_state=3, n_starts=3)
+    first = improve_partition(start, edges, weights, xy, **run)
+    again = improve_partition(start, edges, weights, xy, **run)
+    assert again.labels.tolist() == first.labels.tolist() and again.n_kicks == first.n_kicks
+    assert first.n_kicks <= 40 and first.stopped in ("kicks", "converged")
+    assert connected_parts(first.labels, edges)
+    assert excess(loads_of(first.labels, weights, 3), 0.15).max() <= 1e-9
+    assert first.dispersion <= first.start_dispersion + 1e-9
+    single = improve_partition(start, edges, weights, xy, **{**run, "n_starts": 1})
+    assert connected_parts(single.labels, edges) and single.dispersion <= single.start_dispersion + 1e-9

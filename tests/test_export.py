@@ -17,8 +17,9 @@ from workbench.errors import InputError, PlanError, TamperedPlanError
 from workbench.export import FORMATS, export_plan, read_assignments, read_assignments_table, verify_export
 from workbench.export import core as export_core
 from workbench.export.tables import ASSIGNMENT_COLUMNS
-from workbench.plan import Plan, approve, save_plan
+from workbench.plan import Plan, save_plan
 from workbench.safeio import sha256_file
+from workbench.signoff import review_and_approve
 
 # Ids and names a spreadsheet would run as formulas, or that look like numbers or paths.
 IDS = ["00123", "=cmd|' /C calc'!A0", "+1", "@sum", "-5", "'quoted"]
@@ -52,7 +53,7 @@ def make_plan(approved: bool = True, names: dict | None = None) -> Plan:
                                              "area": ["US", "US", "US"]}))
     for tid, name in (names or {"T1": "Philly", "T2": "../../North", "T3": "West/<b>3</b>"}).items():
         plan = plan.rename_territory(tid, name)
-    return approve(plan, by="Dana <VP>", note="ok & go", accept_warnings=True) if approved else plan
+    return review_and_approve(plan, by="Dana <VP>", note="ok & go", accept_warnings=True) if approved else plan
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +135,7 @@ def test_current_alignment_can_be_given(tmp_path):
 
 def test_without_a_current_alignment_moves_are_unknown(tmp_path):
     accounts = make_accounts().drop(columns="current_territory")
-    plan = approve(Plan.from_labels(accounts, PROPOSED), by="Dana", accept_warnings=True)
+    plan = review_and_approve(Plan.from_labels(accounts, PROPOSED), by="Dana", accept_warnings=True)
     out = export_plan(plan, tmp_path / "out", formats="csv,excel,report")
     table = read_assignments_table(out / "assignments.csv")
     assert table["moved"].isna().all() and (table["current_territory"] == "").all()
@@ -294,7 +295,8 @@ def test_report_escapes_user_text_and_shows_the_approval(exported):
 
 
 def test_unassigned_accounts_are_refused(tmp_path):
-    plan = approve(Plan.from_labels(make_accounts(), ["T1", None, "T2", "T3", "T2", "T3"]), by="Dana", accept_warnings=True)
+    plan = review_and_approve(Plan.from_labels(make_accounts(), ["T1", None, "T2", "T3", "T2", "T3"]), by="Dana",
+                              accept_warnings=True)
     with pytest.raises(PlanError, match=r"leaves 1 accounts unassigned \(first: \[\"=cmd\|"):
         export_plan(plan, tmp_path / "out")
 

@@ -84,13 +84,14 @@ def sample_report(tmp_path_factory) -> Path:
     from workbench import bundled
     from workbench.export import export_plan
     from workbench.io import load_accounts, load_reps
-    from workbench.plan import Plan, approve
+    from workbench.plan import Plan
+    from workbench.signoff import review_and_approve
 
     accounts = load_accounts(bundled.sample_accounts_path())
     current = Plan.from_column(accounts, name="current", reps=load_reps(bundled.sample_reps_path()))
     proposal = (current.with_name("FY27 proposal").reassign_blocks(["06037"], "T05")
                 .reassign_blocks(["04013"], "T02").reassign_blocks(["29095"], "T03"))
-    plan = approve(proposal, by="Dana Lee", note="reviewed", accept_warnings=True)
+    plan = review_and_approve(proposal, by="Dana Lee", note="reviewed", accept_warnings=True)
     return export_plan(plan, tmp_path_factory.mktemp("sample-report") / "out", formats="report") / "report.html"
 
 

@@ -9,8 +9,9 @@ import pytest
 from workbench.cli import main
 from workbench.errors import InputError
 from workbench.export import export_plan
-from workbench.plan import Plan, approve, save_plan
+from workbench.plan import Plan, save_plan
 from workbench.quota import territory_quotas
+from workbench.signoff import review_and_approve
 
 
 @pytest.fixture
@@ -21,7 +22,8 @@ def plan():
                              "current_territory": ["T1", "T1", "T2", "T2"]})
     reps = pd.DataFrame({"rep_id": ["R1", "R2"], "name": ["Ann", "Bo"], "territory_id": ["T1", "T2"],
                          "latitude": [40.0, 41.0], "longitude": [-75.0, -74.0]})
-    return approve(Plan.from_labels(accounts, ["T1", "T1", "T2", "T2"], method="manual", reps=reps), by="Lead", accept_warnings=True)
+    plan = Plan.from_labels(accounts, ["T1", "T1", "T2", "T2"], method="manual", reps=reps)
+    return review_and_approve(plan, by="Lead", accept_warnings=True)
 
 
 def test_export_writes_quotas_everywhere(plan, tmp_path):

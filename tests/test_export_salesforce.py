@@ -10,12 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workbench.export import export_plan
-from workbench.export.salesforce import (
-    MAX_DEVELOPER_NAME,
-    developer_name,
-    territory_hierarchy,
-    unique_developer_names,
-)
+from workbench.crmnames import MAX_DEVELOPER_NAME, developer_name, unique_developer_names
+from workbench.export.salesforce import territory_hierarchy
 
 API_NAME = re.compile(r"^[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)$")
 

@@ -27,8 +27,9 @@ import pytest
 
 from workbench.errors import InputError, PlanError
 from workbench.export import export_plan, read_assignments, read_assignments_table, verify_export
-from workbench.plan import Plan, approve, list_plans, load_plan, save_plan
+from workbench.plan import Plan, list_plans, load_plan, save_plan
 from workbench.safeio import atomic_directory, atomic_path, atomic_write_text
+from workbench.signoff import review_and_approve
 
 EVIL_NAMES = ['=HYPERLINK("http://evil")', "@SUM(A1)", "+1-555", "-2 Corp", "=1+1", "\tTAB", "'quoted", "Acme"]
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -50,7 +51,7 @@ def make_plan(n: int = 12, *, shift: int = 0, approved: bool = True, name: str =
     accounts = make_accounts(n)
     labels = [f"T{(i + shift) % 4 + 1}" for i in range(n)]
     plan = Plan.from_labels(accounts, labels, name=name)
-    return approve(plan, by="Dana", accept_warnings=True) if approved else plan
+    return review_and_approve(plan, by="Dana", accept_warnings=True) if approved else plan
 
 
 def tree(root: Path) -> set[Path]:
@@ -356,7 +357,7 @@ def evil_export(tmp_path_factory):
     accounts["name"] = EVIL_NAMES
     plan = Plan.from_labels(accounts, ["=T1", "-T2", "+T3", "@T4"] * 2, name="=evil plan")
     plan = plan.rename_territory("=T1", "=SUM(A1:A9)").rename_territory("-T2", "@north")
-    plan = approve(plan, by="=Eve", note="+note", accept_warnings=True)
+    plan = review_and_approve(plan, by="=Eve", note="+note", accept_warnings=True)
     out = export_plan(plan, tmp_path_factory.mktemp("evil") / "export", formats="csv,excel,salesforce")
     return plan, out
 
@@ -428,7 +429,7 @@ def control_character_plan() -> Plan:
     accounts = make_accounts(4)
     accounts["name"] = ["Acme\x0bCorp", "Bolt\x1b[31m", "Cog\x07", "=Dyn\x01"]
     plan = Plan.from_labels(accounts, ["T2", "T1", "T1", "T4"])  # two accounts move from their current territory
-    return approve(plan.rename_territory("T1", "North\x02East"), by="Dana", accept_warnings=True)
+    return review_and_approve(plan.rename_territory("T1", "North\x02East"), by="Dana", accept_warnings=True)
 
 
 def test_csv_keeps_control_characters_exactly(tmp_path):
@@ -461,7 +462,7 @@ def test_export_never_writes_outside_its_folder_whatever_the_names(tmp_path):
     plan = Plan.from_labels(accounts, [HOSTILE[i % len(HOSTILE)] for i in range(n)], name="../../plan/CON")
     for territory in HOSTILE:
         plan = plan.rename_territory(territory, "../" + territory)
-    plan = approve(plan, by="../../root", note="/etc/shadow", accept_warnings=True)
+    plan = review_and_approve(plan, by="../../root", note="/etc/shadow", accept_warnings=True)
     sandbox = tmp_path / "sandbox"
     sandbox.mkdir()
     (tmp_path / "outside.txt").write_text("keep")

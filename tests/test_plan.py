@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 from workbench.errors import InputError, PlanError, TamperedPlanError
-from workbench.plan import Plan, approve, diff_plans, list_plans, load_plan, save_plan
+from workbench.plan import Plan, diff_plans, list_plans, load_plan, save_plan
+from workbench.signoff import review_and_approve
 
 
 @pytest.fixture
@@ -182,7 +183,7 @@ def test_hashes_are_deterministic_and_ignore_row_and_column_order(accounts, reps
 
 
 def test_approval_keeps_content_hash_and_editing_gives_draft(plan):
-    approved = approve(plan, by="Dana", note="Q3", accept_warnings=True)
+    approved = review_and_approve(plan, by="Dana", note="Q3", accept_warnings=True)
     assert approved.is_approved and approved.metadata.approved_by == "Dana"
     assert approved.metadata.approval_note == "Q3" and approved.metadata.approved_at
     assert approved.content_hash == plan.content_hash and approved.record_hash != plan.record_hash
@@ -191,9 +192,9 @@ def test_approval_keeps_content_hash_and_editing_gives_draft(plan):
     assert edited.metadata.status == "draft" and edited.metadata.approved_by is None
     assert edited.metadata.parent_hash == approved.content_hash and edited.parent is approved
     with pytest.raises(PlanError, match="already approved"):
-        approve(approved, by="Eve", accept_warnings=True)
+        review_and_approve(approved, by="Eve", accept_warnings=True)
     with pytest.raises(PlanError, match="needs the approver's name"):
-        approve(plan, by="  ", accept_warnings=True)
+        review_and_approve(plan, by="  ", accept_warnings=True)
 
 
 # ---------------------------------------------------------------- save / load
@@ -239,7 +240,7 @@ def test_save_refuses_to_overwrite_unless_asked(plan, tmp_path):
 
 
 def test_approved_plan_is_read_only_and_never_overwritten(plan, tmp_path):
-    folder = save_plan(approve(plan, by="Dana", accept_warnings=True), tmp_path / "approved")
+    folder = save_plan(review_and_approve(plan, by="Dana", accept_warnings=True), tmp_path / "approved")
     for file in folder.iterdir():
         assert not file.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH)
     with pytest.raises(PlanError, match=r"holds an approved plan, which is never overwritten.*approved-v2"):
@@ -249,7 +250,7 @@ def test_approved_plan_is_read_only_and_never_overwritten(plan, tmp_path):
 
 @pytest.mark.parametrize("name", ["assignments.parquet", "territories.parquet", "accounts.parquet"])
 def test_tampered_parquet_is_refused(plan, tmp_path, name):
-    folder = save_plan(approve(plan, by="Dana", accept_warnings=True), tmp_path / "p")
+    folder = save_plan(review_and_approve(plan, by="Dana", accept_warnings=True), tmp_path / "p")
     file = folder / name
     _writable(file)
     table = pd.read_parquet(file)
@@ -275,7 +276,7 @@ def test_tampered_parquet_with_updated_checksum_is_refused(plan, tmp_path):
 
 
 def test_tampered_manifest_is_refused(plan, tmp_path):
-    folder = save_plan(approve(plan, by="Dana", accept_warnings=True), tmp_path / "p")
+    folder = save_plan(review_and_approve(plan, by="Dana", accept_warnings=True), tmp_path / "p")
     manifest_path = folder / "manifest.json"
     _writable(manifest_path)
     manifest = json.loads(manifest_path.read_text())
@@ -303,7 +304,7 @@ def test_load_errors(tmp_path):
 def test_list_plans_and_diff(plan, tmp_path):
     save_plan(plan, tmp_path / "a-current")
     edited = plan.reassign(["a3"], "T1")
-    save_plan(approve(edited, by="Dana", accept_warnings=True), tmp_path / "b-approved")
+    save_plan(review_and_approve(edited, by="Dana", accept_warnings=True), tmp_path / "b-approved")
     (tmp_path / "not-a-plan").mkdir()
     table = list_plans(tmp_path)
     assert table["path"].map(lambda p: p.rsplit("/", 1)[-1]).tolist() == ["a-current", "b-approved"]

@@ -10,7 +10,8 @@ from workbench.align import BalancedTerritories, KMeansTerritories, Realignment
 from workbench.cli import main
 from workbench.errors import InputError
 from workbench.export import export_plan
-from workbench.plan import Plan, approve, load_plan, save_plan
+from workbench.plan import Plan, load_plan, save_plan
+from workbench.signoff import review_and_approve
 
 # Six accounts in two clusters; visits are heavy in the west, workload is even.
 ACCOUNTS = pd.DataFrame({
@@ -75,7 +76,7 @@ def test_a_plan_balanced_on_visits_exports_visits_not_only_workload(tmp_path):
     plan = load_plan(tmp_path / "plan")
     assert plan.balance_on == ("visits_per_year",) and plan.metadata.parameters["n_territories"] == 2
     assert plan.metadata.parameters["inputs"]["accounts"] == str(source)
-    out = export_plan(approve(plan, by="Ana"), tmp_path / "export", formats="gis,excel")
+    out = export_plan(review_and_approve(plan, by="Ana"), tmp_path / "export", formats="gis,excel")
     geo = json.loads((out / "territories.geojson").read_text(encoding="utf-8"))
     properties = geo["features"][0]["properties"]
     assert "visits_per_year" in properties and "visits_per_year_deviation" in properties

@@ -30,8 +30,9 @@ from hypothesis import strategies as st
 
 from workbench.cli import main
 from workbench.export import export_plan, read_assignments
-from workbench.plan import Plan, approve, save_plan
+from workbench.plan import Plan, save_plan
 from workbench.safeio import FORMULA_PREFIXES
+from workbench.signoff import review_and_approve
 
 HOSTILE = ["a\rb", "a\nb", "x\r=HYPERLINK(\"http://evil\")", "ok\n@SUM(A1)", "=1+1", "+1", "-2", "@x", "\tT",
            "\x00nul", "\x1b[31mred", "v\x0bt", "\u202etxt.exe", "\u2066iso\u2069", "'quoted", "\"q\"", ",", ";",
@@ -62,7 +63,7 @@ def plans(draw):
     reps = pd.DataFrame({"rep_id": [f"R{i}" for i in range(k)], "name": draw(st.lists(TEXT, min_size=k, max_size=k)),
                          "latitude": 40.0, "longitude": -97.0, "territory_id": [t.strip() for t in territory_ids]})
     plan = Plan.from_labels(accounts, labels, name=draw(TEXT), reps=reps)
-    return approve(plan, by="Dana", accept_warnings=True)
+    return review_and_approve(plan, by="Dana", accept_warnings=True)
 
 
 def hostile_plan() -> Plan:
@@ -73,7 +74,7 @@ def hostile_plan() -> Plan:
                              "longitude": np.linspace(-100, -95, len(names)), "workload": 1.0})
     labels = ["x\r=HYPERLINK(\"http://evil\")", "ok\n@SUM(A1)", "\u202etxt.exe"] * len(names)
     plan = Plan.from_labels(accounts, labels[:len(names)], name="a\rb=1")
-    return approve(plan, by="Dana", accept_warnings=True)
+    return review_and_approve(plan, by="Dana", accept_warnings=True)
 
 
 def csv_rows(path) -> list[list[str]]:

@@ -21,7 +21,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from workbench.errors import InputError, PlanError
-from workbench.plan import Plan, approve, diff_plans, load_plan, save_plan
+from workbench.plan import Plan, diff_plans, load_plan, save_plan
+from workbench.signoff import review_and_approve
 
 SETTINGS = settings(max_examples=25, deadline=None, derandomize=True,
                     phases=(Phase.explicit, Phase.reuse, Phase.generate),
@@ -105,7 +106,7 @@ def test_content_hash_changes_when_any_assignment_changes(data, which):
 def test_approval_keeps_the_content_hash_and_edits_of_approved_plans_are_drafts(data):
     accounts, labels = data
     draft = make_plan(accounts, labels)
-    approved = approve(draft, by="Dana", note="ok", accept_warnings=True)
+    approved = review_and_approve(draft, by="Dana", note="ok", accept_warnings=True)
     assert approved.is_approved and approved.content_hash == draft.content_hash
     assert approved.record_hash != draft.record_hash
     territory = draft.territories.index[0]
@@ -114,7 +115,7 @@ def test_approval_keeps_the_content_hash_and_edits_of_approved_plans_are_drafts(
     assert edited.metadata.approved_by is None and edited.metadata.parent_hash == approved.content_hash
     assert edited.parent is approved and approved.is_approved  # the approved plan itself is unchanged
     with pytest.raises(PlanError, match=r"is already approved .* edit it to start a new draft"):
-        approve(approved, by="Dana", accept_warnings=True)
+        review_and_approve(approved, by="Dana", accept_warnings=True)
 
 
 # --------------------------------------------------------------------------- undo
@@ -150,7 +151,7 @@ def test_save_then_load_gives_the_same_plan(data, approved, lock):
     if labels[0] is not None:
         plan = plan.rename_territory(labels[0], "=North <b>&</b>")
     if approved:
-        plan = approve(plan, by="Dana Ö", note="line1\nline2", accept_warnings=True)
+        plan = review_and_approve(plan, by="Dana Ö", note="line1\nline2", accept_warnings=True)
     with tempfile.TemporaryDirectory() as folder:
         path = save_plan(plan, Path(folder) / "plan")
         loaded = load_plan(path)
@@ -257,7 +258,7 @@ class PlanEdits(RuleBasedStateMachine):
     def approve_and_continue(self):
         if self.plan.is_approved:
             return
-        approved = approve(self.plan, by="Dana", accept_warnings=True)
+        approved = review_and_approve(self.plan, by="Dana", accept_warnings=True)
         assert approved.content_hash == self.plan.content_hash
         self.plan = approved
 
@@ -310,7 +311,7 @@ def test_exported_assignments_read_back_exactly(data):
 
     accounts, labels = data
     labels = np.where(pd.isna(labels), labels[pd.notna(labels)][0], labels)  # export refuses unassigned accounts
-    plan = approve(make_plan(accounts, labels), by="=Dana", accept_warnings=True)
+    plan = review_and_approve(make_plan(accounts, labels), by="=Dana", accept_warnings=True)
     with tempfile.TemporaryDirectory() as folder:
         out = export_plan(plan, Path(folder) / "export", formats="csv")
         pd.testing.assert_series_equal(read_assignments(out / "assignments.csv"), plan.assignments)

@@ -22,7 +22,9 @@ from workbench import safeio
 from workbench.errors import InputError
 from workbench.locking import lock_path
 from workbench.plan import Plan, list_plans, load_plan, save_plan
-from workbench.safeio import atomic_directory, atomic_path, clean_leftovers, leftovers, sibling_stem
+from workbench.safeio import atomic_directory, atomic_path
+from workbench.siblings import clean_leftovers, leftovers, sibling_stem
+from workbench.signoff import review_and_approve
 
 #: Steps of a replace, per way of swapping (the first folder write has "built", "placed", "cleaned").
 STEPS = {"exchange": ["built", "swapped", "cleaned"], "renames": ["built", "aside", "placed", "cleaned"]}
@@ -171,11 +173,10 @@ def test_leftovers_of_one_folder_are_never_taken_for_another(tmp_path):
 def test_names_up_to_255_bytes_save_and_export(tmp_path, length):
     """The staging, aside and lock names of a 255-byte name must still fit in 255 bytes."""
     from workbench.export import export_plan
-    from workbench.plan import approve
 
     name = ("é" * length)[: length // 2] + "x" * (length - 2 * (length // 2))  # multi-byte UTF-8
     assert len(name.encode()) == length
-    plan = approve(old_plan(), by="Dana")
+    plan = review_and_approve(old_plan(), by="Dana")
     save_plan(plan, tmp_path / name)
     assert load_plan(tmp_path / name) == plan
     out = export_plan(plan, tmp_path / ("x" * length), formats="csv")

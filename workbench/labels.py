@@ -29,6 +29,24 @@ def show(values, limit: int = 5) -> str:
     return f"[{head}]{more}"
 
 
+def printable(text) -> str:
+    """Text safe to print on a terminal: control characters, bidi overrides and other invisible
+    characters are shown as escapes (``\\x1b``, ``\\u202e``), everything else as is.
+
+    A name holding ESC sequences could clear the screen or forge colours; a right-to-left
+    override could show ``exe.txt`` for ``txt.exe``.
+
+    Examples
+    --------
+    >>> printable("Zürich \\x1b[31mred\\u202e")
+    'Zürich \\\\x1b[31mred\\\\u202e'
+    """
+    text = "" if text is None else str(text)
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
+
+
 def clean_text(values) -> pd.Series:
     """Values as stripped text; missing, empty and blank become NaN; 3.0 becomes "3".
 

@@ -35,7 +35,8 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from workbench.errors import FolderLockedError
-from workbench.safeio import clean_leftovers, sibling_stem
+from workbench.labels import printable
+from workbench.siblings import clean_leftovers, leftovers, sibling_stem
 
 #: Paths (absolute) whose lock this process holds, so nested calls (approve -> save) do not lock twice.
 _HELD: dict[str, str] = {}
@@ -77,7 +78,7 @@ def describe_holder(info: dict | None) -> str:
     if not info:
         return "another process holds its lock (it has not written who it is yet)"
     def field(key):
-        return _printable(str(info.get(key, "?")))[:200]
+        return printable(str(info.get(key, "?")))[:200]
     return (f"{field('user')} on {field('host')} (pid {field('pid')}) has been {field('action')} it "
             f"since {field('since')}")
 
@@ -87,7 +88,7 @@ def folder_lock(target: str | os.PathLike, *, action: str = "writing") -> Iterat
     """Hold the lock of a plan folder or export target for the duration of the block.
 
     Taking the lock also cleans up after killed runs on the same target (see
-    :func:`workbench.safeio.clean_leftovers`); the block receives the notes
+    :func:`workbench.siblings.clean_leftovers`); the block receives the notes
     about what was cleaned. Nested use in one process is a no-op.
 
     Parameters
@@ -157,8 +158,6 @@ def recover(target: str | os.PathLike) -> list[str]:
     Returns the notes of what was done (empty when there was nothing to do or
     another process holds the lock).
     """
-    from workbench.safeio import leftovers
-
     if not leftovers(target):  # nothing to put back: no lock taken, nothing created (loads stay read-only)
         return []
     try:
@@ -179,12 +178,6 @@ def _utc_now() -> str:
     from workbench.provenance import utc_now
 
     return utc_now()
-
-
-def _printable(text: str) -> str:
-    from workbench.safeio import printable
-
-    return printable(text)
 
 
 __all__ = ["folder_lock", "lock_path", "holder", "describe_holder", "recover"]

@@ -13,13 +13,15 @@ import errno as _errno
 import functools
 import hashlib
 import os
-import re
-import shutil
+
+
 import stat
 import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from workbench.siblings import remove_tree, sibling_stem
 
 #: Characters that make a spreadsheet treat a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n")
@@ -81,7 +83,7 @@ def atomic_directory(target: str | os.PathLike, *, replace: bool = False, finish
     rename fails, renamed back. Leftovers of a killed run (hidden
     ``.NAME.XXXXXXXX.partial`` / ``.old`` siblings) are removed, or an old
     folder that is all that survived is put back, by the next run on the same
-    target (see :func:`clean_leftovers`). The whole operation holds the
+    target (see :func:`workbench.siblings.clean_leftovers`). The whole operation holds the
     target's lock (:func:`workbench.locking.folder_lock`).
 
     Parameters
@@ -128,7 +130,7 @@ def atomic_directory(target: str | os.PathLike, *, replace: bool = False, finish
                 _checkpoint("placed")
         finally:
             if staging.exists():
-                _remove_tree(staging)  # the failed build, or the previous folder after a swap
+                remove_tree(staging)  # the failed build, or the previous folder after a swap
                 _checkpoint("cleaned")
 
 
@@ -182,85 +184,6 @@ def _renameat2():
     return func
 
 
-#: File names are at most 255 bytes on common file systems.
-_NAME_MAX = 255
-#: Room left for the ``.`` prefix and a ``.XXXXXXXX.partial`` / ``.lock`` suffix.
-_STEM_MAX = _NAME_MAX - 20
-
-
-def sibling_stem(target: str | os.PathLike) -> str:
-    """The part of the hidden sibling names (staging, aside, lock) of ``target`` that names it.
-
-    The target's own name, or, when that would make a sibling name longer than
-    255 bytes, a shortened name with a hash of the full one (so two long names
-    never share siblings).
-
-    Examples
-    --------
-    >>> sibling_stem("plans/q3")
-    'q3'
-    >>> stem = sibling_stem("x" * 250)
-    >>> len(stem.encode()), stem.startswith("xxxx"), stem == sibling_stem("x" * 250) != sibling_stem("x" * 249 + "y")
-    (212, True, True)
-    """
-    name = Path(target).name
-    if len(name.encode("utf-8", "surrogateescape")) <= _STEM_MAX:
-        return name
-    digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    short = name.encode("utf-8", "surrogateescape")[:_STEM_MAX - 40].decode("utf-8", "ignore")
-    while len(short.encode("utf-8", "surrogateescape")) > _STEM_MAX - 40:  # pragma: no cover - surrogates
-        short = short[:-1]
-    return f"{short}~{digest}"
-
-
-def _leftover_pattern(target: Path) -> re.Pattern:
-    # mkdtemp's random part is 8 characters of [a-z0-9_]: "q3" never matches the siblings of "q3.v2".
-    return re.compile(rf"\.{re.escape(sibling_stem(target))}\.[a-z0-9_]{{8}}\.(partial|old|tmp)")
-
-
-def leftovers(target: str | os.PathLike) -> list[Path]:
-    """Hidden siblings that interrupted writes of ``target`` left behind (staging, aside, temp files).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> root = pathlib.Path(tempfile.mkdtemp())
-    >>> (root / ".q3.abcd1234.partial").mkdir(); (root / ".q3.v2.abcd1234.partial").mkdir()
-    >>> [p.name for p in leftovers(root / "q3")]
-    ['.q3.abcd1234.partial']
-    """
-    target = Path(target)
-    pattern = _leftover_pattern(target)
-    try:
-        names = os.listdir(target.parent)
-    except OSError:
-        return []
-    return sorted((target.parent / n for n in names if pattern.fullmatch(n)), key=lambda p: p.name)
-
-
-def clean_leftovers(target: str | os.PathLike) -> list[str]:
-    """Remove what killed writes of ``target`` left behind; put back a previous folder that only survived aside.
-
-    Call it holding the target's lock (nobody else is then writing it). A
-    ``.old`` folder is renamed back to ``target`` when ``target`` is missing
-    (the run was killed between the two renames of a replace); every other
-    leftover is removed. Returns one note per action, for the user.
-    """
-    target = Path(target)
-    notes = []
-    for path in leftovers(target):
-        if path.name.endswith(".old") and not os.path.lexists(target) and path.is_dir():
-            os.replace(path, target)
-            notes.append(f"restored {target} from {path.name}, left by an interrupted replace")
-            continue
-        if path.is_dir() and not path.is_symlink():
-            _remove_tree(path)
-        else:
-            path.unlink()
-        notes.append(f"removed {path.name}, left by an interrupted write of {target.name}")
-    return notes
-
-
 def refuse_symlink(target: str | os.PathLike) -> None:
     """Raise :class:`~workbench.errors.InputError` if ``target`` is a symbolic link.
 
@@ -288,17 +211,6 @@ def _umask() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return mask
-
-
-def _remove_tree(path: Path) -> None:
-    def _make_writable(func, p, _exc):
-        os.chmod(p, stat.S_IWRITE | stat.S_IREAD | stat.S_IEXEC)
-        func(p)
-
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=_make_writable)
-    else:  # pragma: no cover - Python 3.11
-        shutil.rmtree(path, onerror=_make_writable)
 
 
 def make_read_only(path: str | os.PathLike) -> None:
@@ -439,24 +351,6 @@ def write_csv(frame, path: str | os.PathLike, *, escape: bool = True) -> Path:
     with atomic_path(path) as tmp:
         frame.to_csv(tmp, index=False, lineterminator="\r\n", encoding="utf-8-sig")
     return path
-
-
-def printable(text) -> str:
-    """Text safe to print on a terminal: control characters, bidi overrides and other invisible
-    characters are shown as escapes (``\\x1b``, ``\\u202e``), everything else as is.
-
-    A name holding ESC sequences could clear the screen or forge colours; a right-to-left
-    override could show ``exe.txt`` for ``txt.exe``.
-
-    Examples
-    --------
-    >>> printable("Zürich \\x1b[31mred\\u202e")
-    'Zürich \\\\x1b[31mred\\\\u202e'
-    """
-    text = "" if text is None else str(text)
-    if text.isprintable():
-        return text
-    return "".join(c if c.isprintable() or c == " " else ascii(c)[1:-1] for c in text)
 
 
 def refuse_output_over_inputs(output, inputs: dict, option: str) -> None:

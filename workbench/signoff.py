@@ -14,8 +14,8 @@ transfers) and the plan's **warnings**:
 * **edits after the last optimisation** (reassignments by hand, on the map or
   in code, after the method made the plan).
 
-:func:`workbench.plan.approve`, ``workbench approve`` and notebook 04 show the
-review and refuse a plan with warnings unless the approver acknowledges them
+:func:`review_and_approve` (or :func:`workbench.plan.approve` with the review),
+``workbench approve`` and notebook 04 show the review and refuse a plan with warnings unless the approver acknowledges them
 (``accept_warnings=True``, ``--accept-warnings``, a checkbox); the
 acknowledged warnings are recorded in the approved plan
 (``metadata.accepted_warnings``, covered by its record hash).
@@ -335,6 +335,27 @@ def review_plan(plan, current=None, *, blocks=None, block_col: str | None = None
         warnings.append(f"edited after the last optimisation ({plan.metadata.method or 'method unknown'}): {shown}")
     return ApprovalReview(plan_name=plan.metadata.name, plan_hash=plan.content_hash, scorecard=scorecard,
                           affected=affected, warnings=tuple(warnings), checked=checked)
+
+
+def review_and_approve(plan, by: str, note: str = "", *, accept_warnings: bool = False, current=None,
+                       blocks=None, block_col: str | None = None):
+    """Review a draft plan (:func:`review_plan`) and approve it (:func:`workbench.plan.approve`) in one call.
+
+    A plan with warnings is approved only with ``accept_warnings=True``; the
+    warnings acknowledged are recorded in ``metadata.accepted_warnings``.
+    ``current``, ``blocks`` and ``block_col`` are passed to :func:`review_plan`.
+
+    Examples
+    --------
+    >>> from workbench.plan import Plan
+    >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a"]}), ["T1"])
+    >>> review_and_approve(plan, by="Dana Sales VP").metadata.approved_by
+    'Dana Sales VP'
+    """
+    from workbench.plan import approve
+
+    review = review_plan(plan, current, blocks=blocks, block_col=block_col)
+    return approve(plan, by, note, review=review, accept_warnings=accept_warnings)
 
 
 def _affected(comparison, top: int) -> dict:

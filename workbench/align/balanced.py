@@ -13,6 +13,7 @@ from workbench.align.base import (
     N_CANDIDATES, Distance, TerritoryEstimator, balance_columns, check_accounts, check_n_territories,
     check_tolerance, lock_mask, metric_shares, progress_bar, territory_ids, unit_centres,
 )
+from workbench.align.polish import MAX_ROUNDS, default_rounds, polish_alignment
 from workbench.errors import InputError
 from workbench.geo import xyz_to_latlon
 from workbench.schema import DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, WORKLOAD
@@ -152,10 +153,17 @@ class BalancedTerritories(TerritoryEstimator):
         Seed; the same inputs and seed give the same labels.
     progress : bool, default False
         Show a tqdm progress bar (a widget in notebooks).
-    exact_polish : bool, default False
+    exact_polish : {"auto", True, False}, default "auto"
         Finish with exact balanced assignments to the nearest centres
-        alternated with re-centring (:func:`workbench.align.polish.polish_alignment`):
-        about 1% more compact, at about twice the time.
+        alternated with re-centring (:func:`workbench.align.polish.polish_alignment`).
+        ``"auto"`` polishes inputs of up to ``POLISH_MAX_ACCOUNTS``
+        (250,000) accounts, for as many rounds as
+        :func:`workbench.align.polish.default_rounds` gives for their number
+        (all of them up to ~40,000 accounts, fewer above, so that a 100,000
+        account fit stays within about twice a k-means fit); larger inputs
+        are not polished. ``True`` polishes any input to convergence
+        (``MAX_ROUNDS``); ``False`` stops after the greedy tidy (the plans of
+        earlier versions).
 
     Examples
     --------
@@ -173,7 +181,7 @@ class BalancedTerritories(TerritoryEstimator):
 
     def __init__(self, n_territories=None, *, balance_on=(WORKLOAD,), tolerance=DEFAULT_TOLERANCE, distance=None,
                  current_col=None, lock_col=None, locked_territories=None, n_candidates=N_CANDIDATES, max_iter=40,
-                 random_state=None, progress=False, exact_polish=False):
+                 random_state=None, progress=False, exact_polish="auto"):
         self.n_territories = n_territories
         self.balance_on = balance_on
         self.tolerance = tolerance
@@ -232,16 +240,24 @@ class BalancedTerritories(TerritoryEstimator):
             labels, r = polish(dist, labels, shares, targets, tolerance, centres, fixed, frozen, self.n_candidates)
             rounds += r
             centres = unit_centres(xyz, labels, weight, n_t, previous=centres)
-            if self.exact_polish and not frozen.any():
-                from workbench.align.polish import polish_alignment
-
-                labels, centres, r = polish_alignment(dist, shares, labels, targets, tolerance, fixed=fixed)
+            polish_rounds = self._polish_rounds(len(accounts))
+            if polish_rounds and not frozen.any():
+                labels, centres, r = polish_alignment(dist, shares, labels, targets, tolerance, fixed=fixed,
+                                                      max_rounds=polish_rounds)
                 rounds += r
         return self._set_results(
             accounts, labels, ids, centres, balance_on=balance_on, tolerance=tolerance,
             current=None if current is None else accounts[self.current_col].astype(str).to_numpy(),
             n_iter=n_iter + n2 + rounds, converged=within, seconds=time.perf_counter() - start,
             distance=self.distance)
+
+    def _polish_rounds(self, n_accounts):
+        """Rounds of exact polish ``exact_polish`` asks for on ``n_accounts`` (0: none)."""
+        if isinstance(self.exact_polish, str) and self.exact_polish == "auto":
+            return default_rounds(n_accounts)
+        if isinstance(self.exact_polish, (bool, np.bool_)):
+            return MAX_ROUNDS if self.exact_polish else 0
+        raise InputError(f"exact_polish must be 'auto', True or False, got {self.exact_polish!r}")
 
     def _find_centres(self, xyz, weight, fixed, frozen, targets, tolerance, centres, bar):
         """Price/Lloyd iterations on grid cells of the free accounts."""

@@ -8,7 +8,6 @@ feasible, and reports what it measured.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from workbench.align import _blocks
+from workbench.align._contiguous_notes import giant_block_notes, moved_share_lower_bound, movement_notes
 from workbench.align._partition import feasible_deviation, is_contiguous, partition
 from workbench.align.contiguous_search import DEFAULT_MAX_SECONDS, improve_partition, rebalance
 from workbench.align.dispersion import OBJECTIVES, dispersion_summary, objective_points
@@ -30,7 +30,13 @@ from workbench.schema import COUNTY_FIPS, DEFAULT_TOLERANCE, TERRITORY_ID, WORKL
 
 
 #: Balancing rounds of a fresh start before the improvement phase's repair stage takes over.
-_ROUNDS_BEFORE_REPAIR = 300
+_ROUNDS_BEFORE_REPAIR = 100
+#: On block graphs larger than this (ZIP areas), balancing from the current plan is time-aware: it runs
+#: in chunks of ``_CHUNK_ROUNDS`` rounds (each round there costs a fraction of a second) and stops after
+#: ``_LARGE_BALANCE_PER_PHASE`` times the phase's seconds ("auto": about a minute), with a warning.
+_LARGE_GRAPH = 10_000
+_CHUNK_ROUNDS = 25
+_LARGE_BALANCE_PER_PHASE = 10.0
 
 
 class ContiguousTerritories(TerritoryEstimator):
@@ -111,8 +117,15 @@ class ContiguousTerritories(TerritoryEstimator):
     max_seconds : float, None or "auto", default "auto"
         Time budget of the improvement phase (0 skips it; None: until it
         converges; "auto": 3 s, or one second per 500 blocks up to 6 s on
-        bigger graphs). The phase is deterministic for a ``random_state``
-        when it converges within the budget (``report_.dispersion["search"]["stopped"]``).
+        bigger graphs). On block graphs of more than 10,000 blocks (ZIP
+        areas) it also bounds the balancing from ``current_col``: that
+        stops after ten times these seconds (None: until done) with a
+        warning giving the tolerance the plan meets. Determinism: with
+        ``max_seconds=None`` every stage stops by its own rule (rounds,
+        patience), so a ``random_state`` gives the same plan on any
+        machine; under a time budget it does when the search converges
+        within it (``report_.dispersion["search"]["stopped"]`` is
+        ``"converged"``), otherwise a faster machine may go further.
     move_penalty : float, optional
         With ``current_col``: run the improvement phase too, a block that
         leaves its current territory costing as much as ``move_penalty`` km
@@ -221,6 +234,8 @@ class ContiguousTerritories(TerritoryEstimator):
                                preferred, giant)
         block_labels = result.labels if search is None else search.labels
         contiguous = is_contiguous(n_blocks, bg.edges, block_labels)
+        if self._balance_note is not None:
+            notes.append(self._balance_note)
         if not contiguous:
             notes.append("some territories are not connected: locked blocks or locked territories are split "
                          "in the current alignment; unlock them to allow a contiguous plan")
@@ -233,7 +248,7 @@ class ContiguousTerritories(TerritoryEstimator):
             notes.append(f"apart from the territories holding those blocks, the largest deviation from the other "
                          f"territories' own mean is {rest:.1%}")
         if current_idx is not None:
-            notes += _movement_notes(balance_on[0], shares[:, 0], current_idx, initial[acc_block],
+            notes += movement_notes(balance_on[0], shares[:, 0], current_idx, initial[acc_block],
                                      result.repaired[acc_block])
         empty = np.setdiff1d(np.arange(k), label_idx)
         if empty.size:
@@ -247,7 +262,7 @@ class ContiguousTerritories(TerritoryEstimator):
         current = lower_bound = None
         if current_idx is not None:
             current = accounts[self.current_col].astype(str).to_numpy()
-            lower_bound = _lower_bound(shares[:, 0] * k, current_idx, k, frozen, tolerance)
+            lower_bound = moved_share_lower_bound(shares[:, 0] * k, current_idx, k, frozen, tolerance)
         self._set_results(
             accounts, label_idx, ids, centres, balance_on=balance_on, tolerance=tolerance, current=current,
             lower_bound_share=lower_bound, n_iter=result.n_iter, converged=result.converged,
@@ -259,11 +274,12 @@ class ContiguousTerritories(TerritoryEstimator):
                                            seconds=time.perf_counter() - start)
         return self
 
-    def _budget(self, n_blocks: int):
+    def _budget(self, n_blocks: int, max_seconds=None):
         """The improvement phase's seconds: ``max_seconds``, with "auto" resolved for ``n_blocks``."""
-        if isinstance(self.max_seconds, str):
+        max_seconds = self.max_seconds if max_seconds is None else max_seconds
+        if isinstance(max_seconds, str):
             return float(min(2 * DEFAULT_MAX_SECONDS, max(DEFAULT_MAX_SECONDS, n_blocks / 500)))
-        return None if self.max_seconds is None else float(self.max_seconds)
+        return None if max_seconds is None else float(max_seconds)
 
     def _check_search_params(self):
         if self.objective not in OBJECTIVES:
@@ -287,7 +303,7 @@ class ContiguousTerritories(TerritoryEstimator):
             return None
         penalty = 0.0 if self.move_penalty is None else float(self.move_penalty) * node_weight
         budget = self._phase_seconds
-        if budget is not None:  # a repair of the start counts against the phase's budget
+        if budget is not None:  # restarts and repairs of the start count against the phase's budget
             budget = max(float(budget) - getattr(self, "_repair_seconds", 0.0), float(budget) / 4)
         k = len(np.unique(labels))
         frozen = np.isin(np.arange(k), frozen_parts)
@@ -338,20 +354,25 @@ class ContiguousTerritories(TerritoryEstimator):
         # The repair stage does better than long balancing rounds on lumpy multi-metric data.
         max_iter = min(self.max_iter, _ROUNDS_BEFORE_REPAIR) if repairing else self.max_iter
         self._repair_seconds = 0.0
+        self._balance_note = None
+        if initial is not None and len(bg.ids) > _LARGE_GRAPH and self._phase_seconds is not None:
+            return self._balance_in_chunks(k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred, seed)
+        began = time.perf_counter()
         with progress_bar(self.progress, max_iter * restarts, "contiguous") as bar:
             for attempt in range(restarts):
                 if repairing and attempt > 0 and self._repair_seconds >= self._repair_total():
-                    break  # the repair budget is spent: keep the best so far
+                    break  # the start's share of the budget is spent: keep the best so far
                 result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
                                    frozen_parts=frozen_parts, max_iter=max_iter, preferred=preferred,
                                    polish=initial is None and (not repairing or giant.any()), progress=bar,
                                    rng=None if attempt == 0 else rng,
                                    random_state=seed + attempt)
+                if attempt == 0:  # the first balancing is part of any fit; repairs and restarts are the phase's
+                    first = time.perf_counter() - began
                 rounds += result.n_iter
                 if not result.converged and repairing:
-                    started = time.perf_counter()
                     self._repair(result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt)
-                    self._repair_seconds += time.perf_counter() - started
+                    self._repair_seconds = time.perf_counter() - began - first
                 if best is None or result.deviation < best.deviation - 1e-12:
                     best = result
                 if best.converged:
@@ -359,9 +380,44 @@ class ContiguousTerritories(TerritoryEstimator):
         best.n_iter = rounds
         return best
 
+    def _balance_in_chunks(self, k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred, seed):
+        """Balance from the current plan on a large graph, chunk by chunk, until within tolerance or out of time.
+
+        Each chunk resumes from the last one's labels; the time limit is
+        ``_LARGE_BALANCE_PER_PHASE`` times the phase's seconds. A stop by
+        time leaves a note for the warnings (``self._balance_note``).
+        """
+        # (max_seconds=0 skips the phase, not the balancing: the limit is then the "auto" one)
+        limit = _LARGE_BALANCE_PER_PHASE * (self._phase_seconds or self._budget(len(bg.ids), "auto"))
+        began = time.perf_counter()
+        labels, rounds, first = initial, 0, None
+        with progress_bar(self.progress, self.max_iter, "contiguous") as bar:
+            while True:
+                chunk = min(_CHUNK_ROUNDS, self.max_iter - rounds)
+                result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=labels, fixed=fixed,
+                                   frozen_parts=frozen_parts, max_iter=chunk, preferred=preferred, polish=False,
+                                   progress=bar, random_state=seed + rounds)
+                first = first if first is not None else result.repaired
+                rounds += result.n_iter
+                labels = result.labels
+                spent = time.perf_counter() - began
+                if result.converged or rounds >= self.max_iter or result.n_iter < chunk:
+                    break
+                if spent >= limit:
+                    self._balance_note = (
+                        f"balancing from the current plan stopped after {spent:,.0f} s ({rounds:,} "
+                        f"round{'' if rounds == 1 else 's'}) on "
+                        f"{len(bg.ids):,} blocks at {result.deviation:.1%} from the mean: a tolerance of "
+                        f"{np.ceil(result.deviation * 1000) / 10:.1f}% is met; for {tolerance:.0%} give it more "
+                        f"time (max_seconds=None balances until done, max_seconds=S allows "
+                        f"{_LARGE_BALANCE_PER_PHASE:g} x S seconds) or use coarser blocks")
+                    break
+        result.repaired, result.n_iter = first, rounds
+        return result
+
     def _repair_total(self) -> float:
-        """Seconds the repair of starts outside the tolerance may take in all (of the phase's budget)."""
-        return 0.75 * (4.0 if self._phase_seconds is None else self._phase_seconds)
+        """Seconds restarts and repairs of starts outside the tolerance may take in all (of the phase's budget)."""
+        return 0.5 * (4.0 if self._phase_seconds is None else self._phase_seconds)
 
     def _repair(self, result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt):
         """Try the improvement phase's repair stage on a start outside the tolerance (updates ``result``)."""
@@ -439,59 +495,3 @@ class ContiguousTerritories(TerritoryEstimator):
         check_is_fitted(self, "block_labels_")
         position = _blocks.account_blocks(new_accounts, self.block_col, self.block_labels_.index.to_numpy())
         return self.block_labels_.to_numpy()[position]
-
-
-def _lower_bound(weight: np.ndarray, current_idx: np.ndarray, k: int, frozen, tolerance: float) -> float:
-    """Least share of the first metric that must change territory to bring every free territory in tolerance."""
-    loads = np.bincount(current_idx, weights=weight, minlength=k)
-    free = ~np.asarray(frozen, dtype=bool) if frozen is not None else np.ones(k, dtype=bool)
-    excess = np.clip(loads[free] - (1 + tolerance), 0, None).sum()
-    deficit = np.clip((1 - tolerance) - loads[free], 0, None).sum()
-    return float(max(excess, deficit) / max(weight.sum(), 1e-300))
-
-
-def giant_block_notes(ids, weights, balance_on, tolerance: float, k: int, what: str = "block") -> list[str]:
-    """Say which units alone exceed a territory's maximum (weights normalised to a target of 1), and the way out.
-
-    Examples
-    --------
-    >>> note = giant_block_notes(np.array(["a", "b"]), np.array([[1.5], [0.5]]), ["workload"], 0.05, 2)[0]
-    >>> note.split("; ")[0]
-    'workload: block a (+50% over the mean) alone exceeds the maximum of a territory (mean + 5%), so no plan is within the tolerance'
-    >>> note.split("; ")[1]
-    'use finer blocks (e.g. ZIP areas or tracts), raise the tolerance to 50%, or allow that block to split'
-    """
-    notes = []
-    for m, metric in enumerate(balance_on):
-        over = np.flatnonzero(weights[:, m] > 1 + tolerance + 1e-12)
-        if over.size == 0:
-            continue
-        over = over[np.argsort(-weights[over, m], kind="stable")]
-        worst = weights[over[0], m]
-        needed = math.ceil((worst - 1) * 100 - 1e-9) / 100
-        most = max(int(math.floor(k * (1 + tolerance) / worst)), 1)
-        named = ", ".join(f"{ids[b]} ({weights[b, m] - 1:+.0%} over the mean)" for b in over[:5])
-        more = f" and {over.size - 5} more" if over.size > 5 else ""
-        raise_to = f"raise the tolerance to {needed:.0%}" if needed < 1 else f"use at most {most} territories"
-        plural = over.size > 1
-        notes.append(
-            f"{metric}: {_plural(what) if plural else what} {named}{more} alone exceed{'' if plural else 's'} the maximum "
-            f"of a territory (mean + {tolerance:.0%}), so no plan is within the tolerance; use finer blocks "
-            f"(e.g. ZIP areas or tracts), {raise_to}, or allow that {what} to split")
-    return notes
-
-
-def _plural(word: str) -> str:
-    return word[:-1] + "ies" if word.endswith("y") else word + "s"
-
-
-def _movement_notes(metric, weight, current_idx, whole_blocks, connected) -> list[str]:
-    """Explain how much of the movement comes from keeping blocks whole and territories connected."""
-    total = max(float(weight.sum()), 1e-300)
-    whole = float(weight[whole_blocks != current_idx].sum()) / total
-    joined = float(weight[connected != current_idx].sum()) / total
-    if whole <= 0 and joined <= 0:
-        return []
-    return [f"of the movement, {whole:.1%} of the {metric} follows from keeping every block whole (its accounts "
-            f"are in several current territories) and {joined:.1%} in all from also making every territory "
-            f"connected, before any balancing"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -110,6 +110,24 @@ class AlignmentReport:
         lines.append(f"iterations: {self.n_iter}, converged: {'yes' if self.converged else 'no'}, seconds: {self.seconds:.2f}")
         lines += [f"warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+    def with_territory_ids(self, names: dict) -> AlignmentReport:
+        """The same report with its territories renamed (``names``: fitted id -> new id; others kept).
+
+        :meth:`workbench.plan.Plan.from_fit` with ``labels=`` renames a fit's territories (e.g. after
+        :func:`~workbench.align.match_territory_ids`); this makes the report speak of the same ids.
+
+        Examples
+        --------
+        >>> accounts = pd.DataFrame({"latitude": [0.0, 1.0], "longitude": [0.0, 0.0], "workload": [1.0, 1.0]})
+        >>> report = build_report(accounts, ["T001", "T002"], method="demo", balance_on=["workload"], tolerance=0.05)
+        >>> report.with_territory_ids({"T001": "East", "T002": "West"}).territories.index.tolist()
+        ['East', 'West']
+        """
+        rename = {str(k): str(v) for k, v in names.items()}
+        territories = self.territories.rename(index=lambda t: rename.get(str(t), t))
+        return replace(self, territories=territories, opened=tuple(rename.get(str(t), t) for t in self.opened),
+                       closed=tuple(rename.get(str(t), t) for t in self.closed))
 
     def bound_lines(self) -> list[str]:
         """The lower bounds on the movement and the moved share's ratio to each, for people."""

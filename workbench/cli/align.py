@@ -112,7 +112,8 @@ def _run(args, bar) -> int:
         raise InputError("--block-col COL names the block column of --blocks: give --blocks FILE (or counties, "
                          "zip-areas) too")
     blocks, args.block_col = resolve_blocks(args.blocks, args.block_col)
-    check_tolerance(args.tolerance, name="--tolerance")
+    # Checked here because k-means (no --balance-on) takes no tolerance, yet the report measures against it.
+    check_tolerance(args.tolerance, name="--tolerance", cli="")
     levels = _levels(args.regions, args.areas)
     if args.distance_matrix and not args.reps:
         raise InputError("--distance-matrix gives travel times from accounts to reps: it needs --reps REPS.csv "
@@ -180,6 +181,8 @@ def _run(args, bar) -> int:
     _write(args.out, plan, hierarchy)
     bar.step()
     report = model.report_
+    if labels is not model.labels_:  # the ids written to --out are the ids the report speaks of
+        report = report.with_territory_ids(dict(zip(map(str, model.labels_), map(str, labels))))
     seconds = time.perf_counter() - start
     # Each warning once, on stderr only: the text summary on stdout leaves them out.
     notes = list(dict.fromkeys([*report.warnings, *(str(w.message) for w in caught)]))
@@ -210,7 +213,7 @@ def _run(args, bar) -> int:
 
 
 def _check_realign_options(args) -> None:
-    """--close, --max-moved and --move-penalty-km belong to a realignment (--current) and must be sensible."""
+    """--close, --max-moved and --move-penalty-km belong to a realignment (--current); the estimator checks their values."""
     for option, value in (("--close", args.close), ("--max-moved", args.max_moved),
                           ("--move-penalty-km", args.move_penalty_km)):
         if value is not None and not args.current:
@@ -218,10 +221,6 @@ def _check_realign_options(args) -> None:
     if args.objective is not None and not args.blocks:
         raise InputError(f"--objective {args.objective} needs --blocks FILE: it chooses the dispersion of contiguous "
                          "territories made of whole blocks")
-    if args.max_moved is not None and not 0 < args.max_moved <= 1:
-        raise InputError(f"--max-moved must be a share of the workload in (0, 1] (0.08 = 8%), got {args.max_moved}")
-    if args.move_penalty_km is not None and not (args.move_penalty_km >= 0 and args.move_penalty_km < float("inf")):
-        raise InputError(f"--move-penalty-km must be a distance in km, 0 or more, got {args.move_penalty_km}")
     if args.close is not None:
         ids = [c.strip() for c in args.close.split(",") if c.strip()]
         if not ids:

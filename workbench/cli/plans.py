@@ -286,7 +286,7 @@ def run_plans(args) -> int:
     if table.empty:
         print(f"no saved plans in {args.folder}")
         return 0
-    from workbench.safeio import printable
+    from workbench.labels import printable
 
     def short(value):
         return value[:12] if isinstance(value, str) else None

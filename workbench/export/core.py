@@ -139,10 +139,11 @@ def export_plan(plan, to, *, formats=None, allow_draft: bool = False, force: boo
     Examples
     --------
     >>> import pandas as pd
-    >>> from workbench.plan import Plan, approve
+    >>> from workbench.plan import Plan
+    >>> from workbench.signoff import review_and_approve
     >>> accounts = pd.DataFrame({"account_id": ["a1", "a2"], "latitude": [40.0, 41.0],
     ...                          "longitude": [-75.0, -74.0], "workload": [1.0, 2.0]})
-    >>> plan = approve(Plan.from_labels(accounts, ["T1", "T2"]), by="Ana", accept_warnings=True)
+    >>> plan = review_and_approve(Plan.from_labels(accounts, ["T1", "T2"]), by="Ana", accept_warnings=True)
     >>> import tempfile, pathlib
     >>> out = export_plan(plan, pathlib.Path(tempfile.mkdtemp()) / "out", formats="csv")
     >>> sorted(p.name for p in out.iterdir())

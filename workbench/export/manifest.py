@@ -100,9 +100,10 @@ def verify_export(folder: str | os.PathLike) -> dict:
     Examples
     --------
     >>> import pandas as pd, tempfile, pathlib
-    >>> from workbench.plan import Plan, approve
+    >>> from workbench.plan import Plan
+    >>> from workbench.signoff import review_and_approve
     >>> from workbench.export import export_plan
-    >>> plan = approve(Plan.from_labels(pd.DataFrame({"account_id": ["a"]}), ["T1"]), by="Ana")
+    >>> plan = review_and_approve(Plan.from_labels(pd.DataFrame({"account_id": ["a"]}), ["T1"]), by="Ana")
     >>> out = export_plan(plan, pathlib.Path(tempfile.mkdtemp()) / "out", formats="csv")
     >>> [entry["path"] for entry in verify_export(out)["files"]]
     ['README.txt', 'assignments.csv']

@@ -29,14 +29,8 @@ from workbench.provenance import utc_now
 from workbench.plan._lineage import lineage_records
 from workbench.plan._model import Plan
 from workbench.locking import folder_lock, recover
-from workbench.safeio import (
-    atomic_directory,
-    atomic_write_text,
-    leftovers,
-    make_read_only,
-    refuse_symlink,
-    sha256_file,
-)
+from workbench.safeio import atomic_directory, atomic_write_text, make_read_only, refuse_symlink, sha256_file
+from workbench.siblings import leftovers
 from workbench.schema import ACCOUNT_ID, TERRITORY_ID
 
 MANIFEST = "manifest.json"
@@ -48,17 +42,16 @@ TERRITORIES_FILE = "territories.parquet"
 DATA_FILES = (ACCOUNTS_FILE, ASSIGNMENTS_FILE, TERRITORIES_FILE)
 
 
-def approve(plan: Plan, by: str, note: str = "", *, accept_warnings: bool = False, review=None, current=None,
-            blocks=None, block_col: str | None = None) -> Plan:
-    """Return the approved version of a draft plan, after its review.
+def approve(plan: Plan, by: str, note: str = "", *, review, accept_warnings: bool = False) -> Plan:
+    """Return the approved version of a reviewed draft plan.
 
-    The plan is first reviewed (:func:`workbench.signoff.review_plan`: scorecard
-    against the current alignment, who is affected, warnings). A plan with
-    warnings (out of tolerance, non-contiguous, far moves, edits after the last
-    optimisation) is approved only with ``accept_warnings=True``; the warnings
-    acknowledged are recorded in ``metadata.accepted_warnings`` (covered by the
-    record hash). Show the review first: ``review_plan(plan)`` in a notebook,
-    ``workbench approve`` on the command line prints it.
+    ``review`` is the plan's review as the approver saw it
+    (:func:`workbench.signoff.review_plan`: scorecard against the current
+    alignment, who is affected, warnings; :func:`workbench.signoff.review_and_approve`
+    makes it and approves in one call). A plan whose review has warnings (out
+    of tolerance, non-contiguous, far moves, edits after the last optimisation)
+    is approved only with ``accept_warnings=True``; the warnings acknowledged
+    are recorded in ``metadata.accepted_warnings`` (covered by the record hash).
 
     The content hash does not change (the approver signs off exactly the
     content reviewed); the approval fields are recorded and covered by the
@@ -73,33 +66,32 @@ def approve(plan: Plan, by: str, note: str = "", *, accept_warnings: bool = Fals
     by : str
         Who approves (a name or email; not empty).
     note : str, optional
+    review : ApprovalReview
+        The review shown to the approver (its ``plan_hash`` must be this plan's content hash).
     accept_warnings : bool, default False
         The approver has read the review's warnings and approves anyway.
-    review : ApprovalReview, optional
-        A review already shown (default: made here with ``current``, ``blocks``, ``block_col``).
-    current, blocks, block_col
-        Passed to :func:`workbench.signoff.review_plan`.
 
     Raises
     ------
     PlanError
-        The plan is already approved, ``by`` is empty, or the review has warnings and
-        ``accept_warnings`` is False (the message lists them).
+        The plan is already approved, ``by`` is empty, the review is of another plan, or it has
+        warnings and ``accept_warnings`` is False (the message lists them).
 
     Examples
     --------
+    >>> from workbench.signoff import review_plan
     >>> plan = Plan.from_labels(pd.DataFrame({"account_id": ["a"]}), ["T1"])
-    >>> approved = approve(plan, by="Dana Sales VP", note="Q3 realignment")
+    >>> approved = approve(plan, by="Dana Sales VP", note="Q3 realignment", review=review_plan(plan))
     >>> approved.is_approved, approved.metadata.approved_by, approved.content_hash == plan.content_hash
     (True, 'Dana Sales VP', True)
     >>> approved.reassign(["a"], "T1").metadata.status
     'draft'
     >>> edited = Plan.from_labels(pd.DataFrame({"account_id": ["a", "b"]}), ["T1", "T1"]).reassign(["b"], "T1")
-    >>> approve(edited, by="Dana")
+    >>> approve(edited, by="Dana", review=review_plan(edited))
     Traceback (most recent call last):
     ...
     workbench.errors.PlanError: plan 'balanced' has 1 warning(s) to acknowledge before approval: edited after ...
-    >>> approve(edited, by="Dana", accept_warnings=True).metadata.accepted_warnings
+    >>> approve(edited, by="Dana", review=review_plan(edited), accept_warnings=True).metadata.accepted_warnings
     ('edited after the last optimisation (balanced): Reassigned 1 account to T1 (already there)',)
     """
     if not isinstance(plan, Plan):
@@ -111,11 +103,10 @@ def approve(plan: Plan, by: str, note: str = "", *, accept_warnings: bool = Fals
         m = plan.metadata
         raise PlanError(f"plan {plan.name!r} is already approved (by {m.approved_by} at {m.approved_at}, "
                         f"hash {plan.content_hash}); edit it to start a new draft")
-    if review is None:
-        from workbench.signoff import review_plan
-
-        review = review_plan(plan, current, blocks=blocks, block_col=block_col)
-    elif getattr(review, "plan_hash", plan.content_hash) != plan.content_hash:
+    if not hasattr(review, "warnings"):
+        raise TypeError(f"approve needs the plan's review (workbench.signoff.review_plan(plan)), got "
+                        f"{type(review).__name__}; workbench.signoff.review_and_approve reviews and approves in one call")
+    if getattr(review, "plan_hash", plan.content_hash) != plan.content_hash:
         raise PlanError(f"the review given is of another plan (hash {review.plan_hash[:12]}, this plan "
                         f"{plan.content_hash[:12]}); review this plan before approving it")
     warnings = tuple(getattr(review, "warnings", ()))
