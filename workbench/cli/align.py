@@ -68,7 +68,7 @@ def register(subparsers) -> None:
                              "balance within it is kept")
     parser.add_argument("--move-penalty-km", type=float, metavar="KM",
                         help="with --current: km of distance one unit of moved workload is worth (default: three "
-                             "times the current plan's compactness)")
+                             "times the current plan's compactness; with --blocks nine times)")
     parser.add_argument("--objective", choices=("weighted", "median"),
                         help="with --blocks: the dispersion the contiguous improvement phase lowers: weighted "
                              "(default; workload-weighted mean distance to the territory centre) or median (sum of "
