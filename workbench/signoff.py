@@ -405,7 +405,7 @@ def _far_moves(plan, current_plan, far_km: float) -> list[str]:
     worst = int(np.nanargmax(np.where(far, distance, -np.inf)))
     name = accounts["name"].iloc[worst] if "name" in accounts.columns else accounts[ACCOUNT_ID].iloc[worst]
     rep = plan.territories["rep_name"].get(after[worst]) if "rep_name" in plan.territories else None
-    return [f"{present.integer(far.sum())} moved account(s) are far from their new rep's home (over "
+    return [f"{present.count(far.sum(), 'moved account')} {'is' if far.sum() == 1 else 'are'} far from their new rep's home (over "
             f"{present.km(far_km)} and farther than that territory reaches today); farthest: {name} to "
             f"{after[worst]}{f' ({rep})' if isinstance(rep, str) and rep else ''}, {present.km(distance[worst])}"]
 

@@ -115,7 +115,7 @@ def headline(comparison, plan) -> list[str]:
                      "proposed.")
     accepted = plan.metadata.accepted_warnings
     if accepted:
-        lines.append(f"Approved with {len(accepted)} warning(s) acknowledged: " + "; ".join(accepted))
+        lines.append(f"Approved with {present.count(len(accepted), 'warning')} acknowledged: " + "; ".join(accepted))
     return lines
 
 

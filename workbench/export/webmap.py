@@ -180,7 +180,7 @@ def _moved_layer(plan, current_plan, blocks, block_col) -> dict:
         if "state" in shapes.columns:
             names = names + ", " + shapes["state"].astype(str)
         per_block = per_block[per_block["block"].isin(shapes.index)]
-        props = [{"tip": f"{names.get(b, b)}: {f} → {t}, {present.integer(n)} account(s) move"}
+        props = [{"tip": f"{names.get(b, b)}: {f} → {t}, {present.count(n, 'account')} move"}
                  for b, f, t, n in per_block[["block", "from", "to", "accounts"]].itertuples(index=False)]
         geoms = shapes.geometry.reindex(per_block["block"]).to_numpy()
         return {"type": "FeatureCollection", "features": _features(geoms, props)}

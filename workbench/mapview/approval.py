@@ -14,6 +14,7 @@ from pathlib import Path
 
 from ipywidgets import HTML, Button, Checkbox, HBox, Layout, Text, Textarea, VBox
 
+from workbench import present
 from workbench.errors import PlanError, WorkbenchError
 
 
@@ -56,7 +57,7 @@ class ApprovalPanel(VBox):
                         style={"description_width": "initial"})
         self._note = Textarea(value=note, description="Note", layout=Layout(width="620px", height="56px"))
         self._accept = Checkbox(value=False, indent=False, layout=Layout(width="auto"),
-                                description=f"I have read the {n} warning(s) above and approve anyway "
+                                description=f"I have read the {present.count(n, 'warning')} above and approve anyway "
                                             "(recorded in the approval)")
         self._accept.layout.display = "flex" if n else "none"
         self._button = Button(description="Approve and save", icon="check", button_style="success",
@@ -73,7 +74,7 @@ class ApprovalPanel(VBox):
         if not self._by.value.strip():
             return False, "type the approver's name"
         if self.review.warnings and not self._accept.value:
-            return False, f"tick the box to acknowledge the {len(self.review.warnings)} warning(s)"
+            return False, f"tick the box to acknowledge the {present.count(len(self.review.warnings), 'warning')}"
         return True, ""
 
     def _on_input_change(self, change=None) -> None:
@@ -129,7 +130,7 @@ class ApprovalPanel(VBox):
     def _done(self, approved, path, reused: bool = False) -> None:
         self.approved, self.approved_path = approved, Path(path)
         m = approved.metadata
-        accepted = f"; {len(m.accepted_warnings)} warning(s) acknowledged" if m.accepted_warnings else ""
+        accepted = f"; {present.count(len(m.accepted_warnings), 'warning')} acknowledged" if m.accepted_warnings else ""
         self._result.value = (f"<span style='color:#1b5e20'><b>{'Already approved' if reused else 'Approved'}</b> by "
                               f"{html.escape(str(m.approved_by))} at {html.escape(str(m.approved_at))}{accepted}; "
                               f"saved as {html.escape(Path(path).name)}</span>")

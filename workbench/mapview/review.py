@@ -83,7 +83,7 @@ def describe_item(model, item_id, side: str = "proposed") -> dict:
     loads = model.current_loads_array if side == "current" else model._loads
     deviation = model.deviation(current=(side == "current"))
     parts = [f"{model.item_names[index]}", f"{model.territory_label(owner)}",
-             f"{present.integer(model.item_count[index])} accounts here"]
+             f"{present.count(model.item_count[index], 'account')} here"]
     for j, metric in enumerate(model.metrics[:2]):
         parts.append(f"territory {metric} {present.format_value(loads[owner, j + 1], metric)} "
                      f"({present.percent(deviation[owner, j], fraction=True, signed=True)})")

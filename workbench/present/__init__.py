@@ -38,10 +38,10 @@ from workbench.present.columns import (COUNT_WORDS, FLAG_COLUMNS, HOUR_WORDS, MO
 from workbench.present.excel import (EXCEL_FORMATS, EXCEL_POINTS_FORMAT, EXCEL_SIGNED_FORMATS, excel_format,
                                      excel_scorecard, excel_value)
 from workbench.present.labels import label
-from workbench.present.numbers import (MISSING, hours, integer, km, money, money_k, number, percent, points,
+from workbench.present.numbers import (MISSING, count, hours, integer, km, money, money_k, number, percent, points,
                                        yes_no)
 from workbench.present.tables import format_frame, html_table, scorecard_table, scorecard_text, text_table
 
-__all__ = ["number", "integer", "money", "money_k", "percent", "points", "km", "hours", "yes_no", "kind_of",
+__all__ = ["count", "number", "integer", "money", "money_k", "percent", "points", "km", "hours", "yes_no", "kind_of",
            "is_signed", "format_value", "label", "format_frame", "scorecard_table", "scorecard_text", "text_table",
            "html_table", "excel_format", "excel_value", "excel_scorecard", "MISSING"]

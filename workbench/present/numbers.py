@@ -177,4 +177,15 @@ def yes_no(value) -> str:
     return "yes" if bool(value) else "no"
 
 
-__all__ = ["MISSING", "number", "integer", "money", "money_k", "percent", "points", "km", "hours", "yes_no"]
+def count(n, noun: str, plural: str | None = None) -> str:
+    """A count with its noun, singular or plural: ``1 warning``, ``1,169 accounts``.
+
+    Examples
+    --------
+    >>> count(1, "warning"), count(1169, "account"), count(2, "territory", "territories")
+    ('1 warning', '1,169 accounts', '2 territories')
+    """
+    return f"{integer(n)} {noun if not _missing(n) and abs(float(n)) == 1 else (plural or noun + 's')}"
+
+
+__all__ = ["MISSING", "count", "number", "integer", "money", "money_k", "percent", "points", "km", "hours", "yes_no"]
