@@ -43,7 +43,6 @@ from workbench.align._partition import is_contiguous, partition
 from workbench.align.base import (
     TerritoryEstimator, balance_columns, check_accounts, check_tolerance, lock_mask, metric_shares, unit_centres,
 )
-from workbench.align.realign import PENALTY_SHARE
 from workbench.align.report import ToleranceWarning
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
@@ -55,8 +54,9 @@ _INSIDE = 0.9
 #: Rounds of bordering flows carried out with whole blocks.
 _ROUNDS = 8
 #: Default move penalty, as a multiple of the current plan's compactness: a whole block moves at once, so
-#: the search prices disruption higher than the account-level realignment does (there, ``PENALTY_SHARE``).
-BLOCK_PENALTY_SHARE = 3 * PENALTY_SHARE
+#: the search prices disruption higher than the account-level realignment does
+#: (:data:`workbench.align.realign.PENALTY_SHARE`).
+BLOCK_PENALTY_SHARE = 9.0
 
 
 class ContiguousRealignment(TerritoryEstimator):
