@@ -9,19 +9,20 @@ leave no file behind.
 from __future__ import annotations
 
 import json
-import re
 from functools import partial
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from test_bad_inputs_more import ACCOUNTS, Workspace, align, draft_plan
+from test_bad_inputs_more import (ACCOUNTS, Workspace, align, assert_refused_call, assert_refused_command,
+                                  draft_plan)
 
 from workbench.cli import main
 from workbench.compare import compare_plans
 from workbench.errors import InputError, PlanError, TamperedPlanError
 from workbench.export import export_plan, read_manifest
-from workbench.plan import Plan, approve, list_plans, load_plan
+from workbench.plan import Plan, list_plans, load_plan
+from workbench.signoff import review_and_approve
 
 
 def with_manifest(edit, name: str = "draft"):
@@ -106,12 +107,12 @@ API = [
      lambda ws: partial(Plan.from_labels, pd.DataFrame({"account_id": [1e20, 3.0]}), ["T1", "T1"]),
      InputError, [r"ids stored as floating-point numbers above 2\*\*53 have lost digits \(account_id 1e\+20 in rows 0\)",
                   r"store the ids as text"]),
-    ("approve: approver name with a newline", lambda ws: partial(approve, draft_plan(), by="Dana\nroot"),
+    ("approve: approver name with a newline", lambda ws: partial(review_and_approve, draft_plan(), by="Dana\nroot"),
      PlanError, [r"approver name \(--by\) 'Dana\\nroot' holds 1 control character\(s\) \('\\n' at position 4\)",
                  r"type it as plain text"]),
-    ("approve: approver name with ANSI escapes", lambda ws: partial(approve, draft_plan(), by="\x1b[2J\x1b[31mDana"),
+    ("approve: approver name with ANSI escapes", lambda ws: partial(review_and_approve, draft_plan(), by="\x1b[2J\x1b[31mDana"),
      PlanError, [r"holds 2 control character\(s\) \('\\x1b' at position 0\)"]),
-    ("approve: note with a right-to-left override", lambda ws: partial(approve, draft_plan(), by="Dana",
+    ("approve: note with a right-to-left override", lambda ws: partial(review_and_approve, draft_plan(), by="Dana",
                                                                        note="ok \u202etxt.exe"),
      PlanError, [r"approval note \(--note\) 'ok \\u202etxt\.exe' holds 1 control character"]),
     ("compare: tolerance -1",
@@ -125,16 +126,7 @@ API = [
 
 @pytest.mark.parametrize("name, build, error, patterns", API, ids=[entry[0] for entry in API])
 def test_hostile_api_input_message(tmp_path, name, build, error, patterns):
-    call = build(Workspace(tmp_path))
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    with pytest.raises(error) as info:
-        call()
-    assert isinstance(info.value, error), type(info.value)
-    message = str(info.value)
-    for pattern in patterns:
-        assert re.search(pattern, message), f"{pattern!r} not in {message!r}"
-    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    assert after == before, "a refused operation must not leave files behind"
+    assert_refused_call(tmp_path, build, error, patterns, exact_type=False)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -257,18 +249,7 @@ CLI += [
 @pytest.mark.parametrize("name, build, patterns", CLI, ids=[entry[0] for entry in CLI])
 def test_hostile_cli_argument_message(tmp_path, capsys, monkeypatch, name, build, patterns):
     monkeypatch.chdir(tmp_path)
-    argv = build(Workspace(tmp_path))
-    capsys.readouterr()
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    code = main(argv)
-    out, err = capsys.readouterr()
-    assert code == 2, (code, out, err)
-    assert err.startswith("error: ") and err.count("\n") == 1 and err.endswith("\n"), err
-    assert "Traceback" not in err + out
-    for pattern in patterns:
-        assert re.search(pattern, err), f"{pattern!r} not in {err!r}"
-    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    assert after == before, "a refused command must not leave files behind"
+    assert_refused_command(tmp_path, capsys, build, patterns)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from workbench.align.contiguous import ContiguousTerritories
 from workbench.cli import main
 from workbench.errors import InputError, PlanError, TamperedPlanError
 from workbench.export import export_plan
-from workbench.plan import Plan, approve, load_plan, save_plan
+from workbench.plan import Plan, load_plan, save_plan
 
 ACCOUNTS = pd.DataFrame({
     "account_id": ["A1", "A2", "A3", "A4"],
@@ -154,11 +154,11 @@ API = [
      PlanError, [r"manifest\.json is not a plan manifest of format 'territory-workbench-plan/1'"]),
     # ---- approving and saving
     ("approve: an approved plan",
-     lambda ws: partial(approve, approved_plan(), by="Dana"),
+     lambda ws: partial(review_and_approve, approved_plan(), by="Dana"),
      PlanError, [r"plan 'q3' is already approved \(by Dana at .*, hash [0-9a-f]{64}\)",
                  r"edit it to start a new draft"]),
     ("approve: no approver",
-     lambda ws: partial(approve, draft_plan(), by="   "),
+     lambda ws: partial(review_and_approve, draft_plan(), by="   "),
      PlanError, [r"approve needs the approver's name", r"pass by='Name' \(CLI: --by NAME\)"]),
     ("save: over an approved plan, even with overwrite",
      lambda ws: partial(save_plan, draft_plan(), ws.approved(), overwrite=True),
@@ -279,16 +279,41 @@ API = [
 
 @pytest.mark.parametrize("name, build, error, patterns", API, ids=[entry[0] for entry in API])
 def test_bad_api_input_message(tmp_path, name, build, error, patterns):
+    assert_refused_call(tmp_path, build, error, patterns, exact_type=error is not FileNotFoundError)
+
+
+def files_in(folder: Path) -> list:
+    return sorted(p.relative_to(folder) for p in folder.rglob("*"))
+
+
+def assert_refused_call(tmp_path, build, error, patterns, *, exact_type=True):
+    """``build(ws)()`` raises ``error`` (exactly that class unless ``exact_type`` is False), its message matches
+    every pattern, and nothing is left in ``tmp_path``. Shared with ``test_bad_inputs_hardening.py``."""
     call = build(Workspace(tmp_path))
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
+    before = files_in(tmp_path)
     with pytest.raises(error) as info:
         call()
-    assert type(info.value) is error or error is FileNotFoundError, type(info.value)
+    assert type(info.value) is error if exact_type else isinstance(info.value, error), type(info.value)
     message = str(info.value)
     for pattern in patterns:
         assert re.search(pattern, message), f"{pattern!r} not in {message!r}"
-    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    assert after == before, "a refused operation must not leave files behind"
+    assert files_in(tmp_path) == before, "a refused operation must not leave files behind"
+
+
+def assert_refused_command(tmp_path, capsys, build, patterns):
+    """``workbench ARGV`` exits 2 with one ``error: ...`` line matching every pattern, no traceback, no file left.
+    Shared with ``test_bad_inputs_hardening.py``."""
+    argv = build(Workspace(tmp_path))
+    capsys.readouterr()
+    before = files_in(tmp_path)
+    code = main(argv)
+    out, err = capsys.readouterr()
+    assert code == 2, (code, out, err)
+    assert err.startswith("error: ") and err.count("\n") == 1 and err.endswith("\n"), err
+    assert "Traceback" not in err + out
+    for pattern in patterns:
+        assert re.search(pattern, err), f"{pattern!r} not in {err!r}"
+    assert files_in(tmp_path) == before, "a refused command must not leave files behind"
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -322,7 +347,7 @@ CLI = [
     ("align --tolerance 1", align("--territories", "2", "--tolerance", "1"),
      [r"--tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got 1\.0"]),
     ("align --tolerance 5 (percent, not share)", align("--territories", "2", "--tolerance", "5"),
-     [r"--tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got 5\.0"]),
+     [r"--tolerance must be a share between 0 and 1 \(0\.05 = 5%\), got 5\.0 \(did you mean 0\.05\?\)"]),
     ("align --blocks without --block-col", align("--territories", "2", "--blocks", "counties.gpkg"),
      [r"--blocks counties\.gpkg needs --block-col naming the block id column", r"or name a bundled set: counties, zip-areas"]),
     ("align --block-col without --blocks", align("--territories", "2", "--block-col", "county_fips"),
@@ -402,18 +427,7 @@ CLI = [
 
 @pytest.mark.parametrize("name, build, patterns", CLI, ids=[entry[0] for entry in CLI])
 def test_bad_cli_argument_message(tmp_path, capsys, name, build, patterns):
-    argv = build(Workspace(tmp_path))
-    capsys.readouterr()
-    before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    code = main(argv)
-    out, err = capsys.readouterr()
-    assert code == 2, (code, out, err)
-    assert err.startswith("error: ") and err.count("\n") == 1 and err.endswith("\n"), err
-    assert "Traceback" not in err + out
-    for pattern in patterns:
-        assert re.search(pattern, err), f"{pattern!r} not in {err!r}"
-    after = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
-    assert after == before, "a refused command must not leave files behind"
+    assert_refused_command(tmp_path, capsys, build, patterns)
 
 
 def test_catalogues_are_large_enough():

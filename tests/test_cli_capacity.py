@@ -53,11 +53,11 @@ def test_plain_output_is_a_table_for_people(files, capsys):
 
 
 @pytest.mark.parametrize("extra, match", [
-    (["--utilisation", "85"], r"--utilisation must be a share .* \(did you mean 0.85\?\)"),
-    (["--utilisation", "0"], "--utilisation must be a share"),
+    (["--utilisation", "85"], r"target must be a share .*CLI: --utilisation\), got 85\.0 \(did you mean 0.85\?\)"),
+    (["--utilisation", "0"], r"target must be a share of the reps' hours in \(0, 1\] \(0.85 = 85%; CLI: --utilisation\)"),
     (["--balance-on", "hours"], "missing the metric column 'hours'"),
     (["--balance-on", "workload,revenue"], "names one workload column"),
-    (["--new-rep-capacity", "-5"], "--new-rep-capacity must be a positive"),
+    (["--new-rep-capacity", "-5"], r"new_rep_capacity \(hours per year of a new rep; CLI: --new-rep-capacity\) must be a positive"),
 ])
 def test_bad_arguments_are_one_line_errors(files, capsys, extra, match):
     accounts, reps = files

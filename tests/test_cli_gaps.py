@@ -43,7 +43,7 @@ def test_gaps_with_block_polygons(files):
 
 
 @pytest.mark.parametrize("extra, match", [
-    (["--max-km", "-3"], "--max-km must be a positive distance"),
+    (["--max-km", "-3"], "max_km (CLI: --max-km) must be a positive distance in kilometres (e.g. 160), got -3"),
     (["--revenue-col", "sales"], "sales"),
     (["--blocks", "x.gpkg"], "needs --block-col"),
 ])

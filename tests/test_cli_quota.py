@@ -46,9 +46,9 @@ def test_quota_json_and_excel(plan_path, tmp_path, capsys):
 @pytest.mark.parametrize("extra, match", [
     (["--target", "0"], "target must be a positive amount"),
     (["--target", "lots"], "cannot read the amount 'lots'"),
-    (["--target", "100", "--floor", "2"], "--floor must be a share in [0, 1]"),
+    (["--target", "100", "--floor", "2"], "floor (CLI: --floor) must be a share of the company target in [0, 1]"),
     (["--target", "100", "--floor", "0.5"], "lower the floor to at most 0.3333"),
-    (["--target", "100", "--round", "0"], "--round must be a positive amount"),
+    (["--target", "100", "--round", "0"], "unit (rounding; CLI: --round) must be a positive amount"),
     (["--target", "150", "--round", "100"], "not a whole number of the rounding unit 100"),
 ])
 def test_bad_arguments(plan_path, capsys, extra, match):

@@ -68,9 +68,9 @@ def test_max_moved_is_kept_exactly(grid, capsys):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--max-moved", "0"], r"--max-moved must be a share of the workload in \(0, 1\]"),
-    (["--max-moved", "1.5"], r"--max-moved must be a share"),
-    (["--move-penalty-km", "-1"], r"--move-penalty-km must be a distance in km"),
+    (["--max-moved", "0"], r"max_moved_share \(CLI: --max-moved\) must be a share of the workload in \(0, 1\]"),
+    (["--max-moved", "1.5"], r"max_moved_share \(CLI: --max-moved\) must be a share .*, got 1\.5"),
+    (["--move-penalty-km", "-1"], r"move_penalty_km \(CLI: --move-penalty-km\) must be a distance in km"),
     (["--close", " , "], r"--close needs territory ids"),
     (["--close", "T42"], r"close=\['T42'\] names territories that are not current"),
 ])

@@ -117,7 +117,7 @@ def test_two_reps_nearest_is_chosen():
     ({"potential": [1.0, -1.0, 1.0, 1.0, 1.0]}, {}, r"'potential' \(potential\) must hold amounts >= 0; rows \[1\]"),
     ({}, {"potential_col": "pot"}, "no potential column 'pot'.*--potential-col"),
     ({}, {"revenue_col": "sales"}, "no revenue column 'sales'.*--revenue-col"),
-    ({}, {"max_km": 0}, "max_km must be a positive distance"),
+    ({}, {"max_km": 0}, r"max_km \(CLI: --max-km\) must be a positive distance"),
     ({}, {"block_col": "nope"}, "no block column 'nope'"),
 ])
 def test_bad_inputs(change, kwargs, match):

@@ -67,7 +67,7 @@ def test_any_feasible_allocation_sums_exactly_and_holds_floors_and_caps(weights,
 @pytest.mark.parametrize("kwargs, match", [
     ({"floor": 0.5}, r"needs 150% of the target; lower the floor to at most 0.3333"),
     ({"cap": 0.2}, r"covers only 60% of the target; raise the cap to at least 0.3333"),
-    ({"floor": 1.5}, r"floor must be a share of the company target in \[0, 1\]"),
+    ({"floor": 1.5}, r"floor \(CLI: --floor\) must be a share of the company target in \[0, 1\]"),
     ({"unit": 0}, "unit"),
 ])
 def test_impossible_floors_caps_and_bad_arguments(kwargs, match):

@@ -33,19 +33,32 @@ def real_number(value) -> float | None:
     return number if math.isfinite(number) else None
 
 
-def check_tolerance(tolerance, *, name: str = "tolerance", cli: str = "") -> float:
+def share_hint(value) -> str:
+    """`` (did you mean 0.85?)`` for a share typed as a percent (85), else ``""``.
+
+    Examples
+    --------
+    >>> share_hint(85), share_hint(0.85), share_hint(500)
+    (' (did you mean 0.85?)', '', '')
+    """
+    number = real_number(value)
+    return f" (did you mean {number / 100:g}?)" if number is not None and 1 < number <= 100 else ""
+
+
+def check_tolerance(tolerance, *, name: str = "tolerance", cli: str = " (CLI: --tolerance)") -> float:
     """Validate a balance tolerance (a share, 0.05 = 5%); ``name`` as the user spells it.
 
     Examples
     --------
-    >>> check_tolerance(5, name="--tolerance")
+    >>> check_tolerance(5)
     Traceback (most recent call last):
     ...
-    workbench.errors.InputError: --tolerance must be a share between 0 and 1 (0.05 = 5%), got 5
+    workbench.errors.InputError: tolerance must be a share between 0 and 1 (0.05 = 5%), got 5 (CLI: --tolerance) (did you mean 0.05?)
     """
     number = real_number(tolerance)
     if number is None or not 0 < number < 1:
-        raise InputError(f"{name} must be a share between 0 and 1 (0.05 = 5%), got {tolerance!r}{cli}")
+        raise InputError(f"{name} must be a share between 0 and 1 (0.05 = 5%), got {tolerance!r}{cli}"
+                         f"{share_hint(tolerance)}")
     return number
 
 

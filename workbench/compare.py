@@ -216,7 +216,7 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
         if not isinstance(value, Plan):
             raise TypeError(f"{what} must be a Plan (Plan.from_column, Plan.from_labels or load_plan), "
                             f"got {type(value).__name__}")
-    check_tolerance(tolerance, cli=" (CLI: --tolerance)")
+    check_tolerance(tolerance)
     _check_same_accounts(current, proposed)
     warnings = []
     if current.metadata.input_hash != proposed.metadata.input_hash:

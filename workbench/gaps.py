@@ -59,7 +59,7 @@ def check_max_km(max_km) -> float:
     """
     number = real_number(max_km)
     if number is None or number <= 0:
-        raise InputError(f"max_km must be a positive distance in kilometres (e.g. 160), got {max_km!r}")
+        raise InputError(f"max_km (CLI: --max-km) must be a positive distance in kilometres (e.g. 160), got {max_km!r}")
     return float(max_km)
 
 

@@ -32,7 +32,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from workbench.checks import real_number
+from workbench.checks import real_number, share_hint
 from workbench.crmnames import unique_developer_names
 from workbench.errors import InputError
 from workbench.metrics import assigned_mask
@@ -50,7 +50,8 @@ def _share(value, name: str, *, allow_none: bool = True):
         return None
     number = real_number(value)
     if number is None or not 0 <= number <= 1:
-        raise InputError(f"{name} must be a share of the company target in [0, 1] (0.02 = 2%), got {value!r}")
+        raise InputError(f"{name} (CLI: --{name}) must be a share of the company target in [0, 1] (0.02 = 2%), "
+                         f"got {value!r}{share_hint(value)}")
     return float(value)
 
 
@@ -164,7 +165,7 @@ def allocate_target(weights, target: float, *, floor: float | None = None, cap: 
     if not np.isfinite(weights).all() or (weights < 0).any():
         raise InputError(f"weights must be amounts >= 0; got {weights[~np.isfinite(weights) | (weights < 0)][:5].tolist()}")
     if real_number(unit) is None or not unit > 0:
-        raise InputError(f"unit (rounding) must be a positive amount such as 1 or 1000, got {unit!r}")
+        raise InputError(f"unit (rounding; CLI: --round) must be a positive amount such as 1 or 1000, got {unit!r}")
     n = len(weights)
     units = target / unit
     total = round(units)

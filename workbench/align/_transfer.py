@@ -193,7 +193,8 @@ def check_budget(budget):
     if budget is None:
         return None
     if isinstance(budget, bool) or not isinstance(budget, (int, float, np.floating)) or not 0 < budget <= 1:
-        raise InputError(f"max_moved_share must be a share in (0, 1] (0.1 = 10% of the workload), got {budget!r}")
+        raise InputError(f"max_moved_share (CLI: --max-moved) must be a share of the workload in (0, 1] (0.1 = 10%), "
+                         f"got {budget!r}")
     return float(budget)
 
 
@@ -203,5 +204,5 @@ def check_penalty(penalty):
         return None
     if isinstance(penalty, bool) or not isinstance(penalty, (int, float, np.floating)) or not np.isfinite(penalty) \
             or penalty < 0:
-        raise InputError(f"move_penalty_km must be a distance in km, 0 or more, got {penalty!r}")
+        raise InputError(f"move_penalty_km (CLI: --move-penalty-km) must be a distance in km, 0 or more, got {penalty!r}")
     return float(penalty)

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from workbench.checks import amount_column, real_number, rep_capacity, rep_columns, territory_per_row
+from workbench.checks import amount_column, real_number, rep_capacity, rep_columns, share_hint, territory_per_row
 from workbench.errors import InputError
 
 from workbench.schema import CAPACITY_HOURS, REP_ID, REP_NAME, TERRITORY_ID, WORKLOAD
@@ -36,7 +36,8 @@ def check_target(target, name: str = "target") -> float:
     """
     number = real_number(target)
     if number is None or not 0 < number <= 1:
-        raise InputError(f"{name} must be a share of the reps' hours in (0, 1] (0.85 = 85%), got {target!r}")
+        raise InputError(f"{name} must be a share of the reps' hours in (0, 1] (0.85 = 85%; CLI: --utilisation), "
+                         f"got {target!r}{share_hint(target)}")
     return float(target)
 
 
@@ -208,8 +209,8 @@ def count_reps_needed(workload: float, capacities, target: float = TARGET_UTILIS
     mean = float(capacities.mean()) if len(capacities) else None
     new = mean if new_rep_capacity is None else float(new_rep_capacity)
     if new is None or not new > 0:
-        raise InputError("new_rep_capacity (hours per year of a new rep) is needed when there are no reps, and must "
-                         f"be positive; got {new_rep_capacity!r}")
+        raise InputError("new_rep_capacity (hours per year of a new rep; CLI: --new-rep-capacity) must be a positive "
+                         f"number, and is needed when there are no reps; got {new_rep_capacity!r}")
     covered = target * float(capacities.sum())
     if workload > covered * (1 + 1e-9):
         return len(capacities) + math.ceil((workload - covered) / (target * new) - 1e-9)

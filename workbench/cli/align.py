@@ -68,7 +68,7 @@ def register(subparsers) -> None:
                              "balance within it is kept")
     parser.add_argument("--move-penalty-km", type=float, metavar="KM",
                         help="with --current: km of distance one unit of moved workload is worth (default: three "
-                             "times the current plan's compactness)")
+                             "times the current plan's compactness; with --blocks nine times)")
     parser.add_argument("--objective", choices=("weighted", "median"),
                         help="with --blocks: the dispersion the contiguous improvement phase lowers: weighted "
                              "(default; workload-weighted mean distance to the territory centre) or median (sum of "
@@ -112,7 +112,8 @@ def _run(args, bar) -> int:
         raise InputError("--block-col COL names the block column of --blocks: give --blocks FILE (or counties, "
                          "zip-areas) too")
     blocks, args.block_col = resolve_blocks(args.blocks, args.block_col)
-    check_tolerance(args.tolerance, name="--tolerance")
+    # Checked here because k-means (no --balance-on) takes no tolerance, yet the report measures against it.
+    check_tolerance(args.tolerance, name="--tolerance", cli="")
     levels = _levels(args.regions, args.areas)
     if args.distance_matrix and not args.reps:
         raise InputError("--distance-matrix gives travel times from accounts to reps: it needs --reps REPS.csv "
@@ -212,7 +213,7 @@ def _run(args, bar) -> int:
 
 
 def _check_realign_options(args) -> None:
-    """--close, --max-moved and --move-penalty-km belong to a realignment (--current) and must be sensible."""
+    """--close, --max-moved and --move-penalty-km belong to a realignment (--current); the estimator checks their values."""
     for option, value in (("--close", args.close), ("--max-moved", args.max_moved),
                           ("--move-penalty-km", args.move_penalty_km)):
         if value is not None and not args.current:
@@ -220,10 +221,6 @@ def _check_realign_options(args) -> None:
     if args.objective is not None and not args.blocks:
         raise InputError(f"--objective {args.objective} needs --blocks FILE: it chooses the dispersion of contiguous "
                          "territories made of whole blocks")
-    if args.max_moved is not None and not 0 < args.max_moved <= 1:
-        raise InputError(f"--max-moved must be a share of the workload in (0, 1] (0.08 = 8%), got {args.max_moved}")
-    if args.move_penalty_km is not None and not (args.move_penalty_km >= 0 and args.move_penalty_km < float("inf")):
-        raise InputError(f"--move-penalty-km must be a distance in km, 0 or more, got {args.move_penalty_km}")
     if args.close is not None:
         ids = [c.strip() for c in args.close.split(",") if c.strip()]
         if not ids:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 
 import json
-import math
+
 from pathlib import Path
 
 from workbench.cli._common import account_options, add_accounts, add_command, add_json
@@ -48,26 +48,16 @@ def run(args) -> int:
     from workbench.capacity import assess_capacity, nearest_places
     from workbench.io import load_accounts, load_reps
 
-    target = args.utilisation
-    if not math.isfinite(target) or not 0 < target <= 1:
-        hint = f" (did you mean {target / 100:g}?)" if 1 < target <= 100 else ""
-        raise InputError(f"--utilisation must be a share of the reps' hours in (0, 1], e.g. 0.85 for 85%; "
-                         f"got {target:g}{hint}")
     if args.reps_out is not None and Path(args.reps_out).is_dir():
         raise InputError(f"--reps-out {args.reps_out} is a folder; give a file name ending in .csv")
-    if args.new_rep_capacity is not None and not (math.isfinite(args.new_rep_capacity) and args.new_rep_capacity > 0):
-        raise InputError(f"--new-rep-capacity must be a positive number of hours per year, got {args.new_rep_capacity:g}")
     workload_col = args.balance_on.strip()
     if not workload_col or "," in workload_col:
         raise InputError(f"--balance-on names one workload column (hours per year), got {args.balance_on!r}")
     accounts = load_accounts(args.accounts, **account_options(args),
                              territory_col=args.current, metrics=[workload_col])
-    if workload_col not in accounts.columns:
-        raise InputError(f"{args.accounts}: no column {workload_col!r} (columns: {list(accounts.columns)}); "
-                         "name the workload column with --balance-on COL")
     reps = load_reps(args.reps)
     result = assess_capacity(accounts, reps, current_col=CURRENT_TERRITORY, workload_col=workload_col,
-                             target=target, new_rep_capacity=args.new_rep_capacity)
+                             target=args.utilisation, new_rep_capacity=args.new_rep_capacity)
     hires = result.hires
     if len(hires):
         hires = hires.assign(near=nearest_places(hires["latitude"], hires["longitude"]))

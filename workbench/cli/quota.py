@@ -14,7 +14,7 @@ from __future__ import annotations
 
 
 import json
-import math
+
 from pathlib import Path
 
 from workbench.cli._common import add_command, add_json
@@ -50,13 +50,6 @@ def run(args) -> int:
     from workbench.quota import parse_amount, territory_quotas
 
     target = parse_amount(args.target)
-    for name in ("floor", "cap", "blend"):
-        value = getattr(args, name)
-        if value is not None and (not math.isfinite(value) or not 0 <= value <= 1):
-            hint = f" (did you mean {value / 100:g}?)" if 1 < value <= 100 else ""
-            raise InputError(f"--{name} must be a share in [0, 1] (0.02 = 2%), got {value:g}{hint}")
-    if not (math.isfinite(args.unit) and args.unit > 0):
-        raise InputError(f"--round must be a positive amount such as 1 or 1000, got {args.unit:g}")
     if args.out is not None and Path(args.out).is_dir():
         raise InputError(f"--out {args.out} is a folder; give a file name ending in .csv or .xlsx")
     plan = load_plan(args.plan)
