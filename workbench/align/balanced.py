@@ -205,6 +205,7 @@ class BalancedTerritories(TerritoryEstimator):
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
         accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        polish_rounds = self._polish_rounds(len(accounts))
         if self.distance is not None and not callable(self.distance):
             raise InputError("BalancedTerritories takes distance= as a callable (centres move); a precomputed "
                              "matrix needs fixed sites: use RepAnchoredTerritories")
@@ -244,7 +245,6 @@ class BalancedTerritories(TerritoryEstimator):
             labels, r = polish(dist, labels, shares, targets, tolerance, centres, fixed, frozen, self.n_candidates)
             rounds += r
             centres = unit_centres(xyz, labels, weight, n_t, previous=centres)
-            polish_rounds = self._polish_rounds(len(accounts))
             if polish_rounds and not frozen.any():
                 labels, centres, r = polish_alignment(dist, shares, labels, targets, tolerance, fixed=fixed,
                                                       max_rounds=polish_rounds)
