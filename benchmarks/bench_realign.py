@@ -88,13 +88,19 @@ def free_moves_reference(accounts, current):
     says whether "no less compact than today" is within reach on this case."""
     from workbench import metrics as wm
     from workbench.align import Realignment
-    from workbench.align.polish import exact_assignment_search
+    from workbench.align.distance import Distance
+    from workbench.align.polish import polish_alignment
 
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         free = Realignment(move_penalty_km=0.0).fit(accounts).labels_
-    labels = exact_assignment_search(accounts, free, tolerance=0.05, restarts=0, candidates=8)
+    ids, index = np.unique(np.asarray(free).astype(str), return_inverse=True)
+    shares = accounts[["workload"]].to_numpy(dtype=float) / accounts["workload"].sum()
+    dist = Distance(None, accounts["latitude"], accounts["longitude"])
+    polished, _, _ = polish_alignment(dist, shares, index, np.full(len(ids), 1.0 / len(ids)), 0.05, max_rounds=30,
+                                      n_candidates=8)
+    labels = ids[polished]
     km = wm.overall_compactness_km(accounts, labels, "workload")
     return {"free_moves_compactness_km": km,
             "free_moves_vs_current": km / wm.overall_compactness_km(accounts, current, "workload"),

@@ -119,3 +119,15 @@ def test_cli_blocks_with_current_is_a_contiguous_realignment(tmp_path, capsys):
     assert "contiguous: yes" in printed and "opened: Q5" in printed
     assert "lower bound (moves only between bordering territories)" in printed
     assert set(pd.read_csv(out)["territory_id"]) == {"Q1", "Q2", "Q3", "Q4", "Q5"}
+
+
+@pytest.mark.parametrize("grown, n_territories", [(1.5, 5), (2.0, 6), (2.0, 3), (2.0, 4)])
+def test_the_bordering_bound_stays_below_what_moves_with_openings_and_closures(grown, n_territories):
+    # a new territory borders the territory its seed block is in and that one's neighbours (before, the bound
+    # only let it take from the territories touching its seed block, and exceeded what moved: 0.177 vs 0.174)
+    accounts, blocks = _grid(8, grown)
+    model = _fit(accounts, blocks, n_territories=n_territories, tolerance=0.15)
+    r = model.report_
+    assert r.within_tolerance and r.contiguous
+    assert len(r.opened) == max(n_territories - 4, 0) and len(r.closed) == max(4 - n_territories, 0)
+    assert r.lower_bound_share <= r.bordering_lower_bound_share + 1e-12 <= r.moved_share + 1e-9

@@ -1,6 +1,7 @@
 """Moves of whole blocks for :class:`~workbench.align.realign_blocks.ContiguousRealignment`.
 
 * :func:`majority` — the territory of every block today (where most of its workload is);
+* :func:`sharing_graph` — territories whose accounts share a block today;
 * :func:`flow_moves` — territory-to-territory flows carried out with boundary blocks, donors kept connected;
 * :func:`fit_moves` — single boundary blocks out of territories beyond a bound (optionally home first);
 * :func:`empty_closed` — blocks of closing territories to the lightest bordering open one;
@@ -66,6 +67,22 @@ def settle(labels, bg, shares, weight, targets, tolerance, current, penalty_km, 
 def grow_graph(adjacency, n):
     out = np.zeros((n, n), dtype=bool)
     out[:len(adjacency), :len(adjacency)] = adjacency
+    return out
+
+
+def sharing_graph(account_block, account_territory, n_territories):
+    """(t, t) bool: territories whose accounts share a block today (a block split between them).
+
+    Examples
+    --------
+    >>> sharing_graph(np.array([0, 0, 1]), np.array([0, 1, 2]), 3).astype(int).tolist()
+    [[0, 1, 0], [1, 0, 0], [0, 0, 0]]
+    """
+    pairs = pd.DataFrame({"b": account_block, "t": account_territory}).drop_duplicates()
+    both = pairs.merge(pairs, on="b")
+    both = both[both["t_x"] != both["t_y"]]
+    out = np.zeros((n_territories, n_territories), dtype=bool)
+    out[both["t_x"].to_numpy(), both["t_y"].to_numpy()] = True
     return out
 
 

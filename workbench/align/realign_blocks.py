@@ -37,13 +37,12 @@ import pandas as pd
 
 from workbench.align import _balance, _blocks, _transfer, bounds as _bounds, headcount
 from workbench.align._block_moves import (
-    Budget, connect, empty_closed, fit_moves, flow_moves, grow_graph, majority, settle,
+    Budget, connect, empty_closed, fit_moves, flow_moves, grow_graph, majority, settle, sharing_graph,
 )
 from workbench.align._partition import is_contiguous, partition
 from workbench.align.base import (
     TerritoryEstimator, balance_columns, check_accounts, check_tolerance, lock_mask, metric_shares, unit_centres,
 )
-from workbench.align.realign import PENALTY_SHARE
 from workbench.align.report import ToleranceWarning
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
@@ -55,8 +54,9 @@ _INSIDE = 0.9
 #: Rounds of bordering flows carried out with whole blocks.
 _ROUNDS = 8
 #: Default move penalty, as a multiple of the current plan's compactness: a whole block moves at once, so
-#: the search prices disruption higher than the account-level realignment does (there, ``PENALTY_SHARE``).
-BLOCK_PENALTY_SHARE = 3 * PENALTY_SHARE
+#: the search prices disruption higher than the account-level realignment does
+#: (:data:`workbench.align.realign.PENALTY_SHARE`).
+BLOCK_PENALTY_SHARE = 9.0
 
 
 class ContiguousRealignment(TerritoryEstimator):
@@ -187,9 +187,11 @@ class ContiguousRealignment(TerritoryEstimator):
             closed = np.r_[closed, np.zeros(n_open, dtype=bool)]
             frozen = np.r_[frozen, np.zeros(n_open, dtype=bool)]
             centres = np.vstack([centres, seeds])
+            hubs = []
             for j, seed in enumerate(seeds):  # the new territory starts as the block at its seed
                 free = np.flatnonzero(~frozen[labels_b] & (np.bincount(labels_b, minlength=len(ids))[labels_b] > 1))
                 block = free[np.argmin(np.linalg.norm(bg.xyz[free] - seed, axis=1))]
+                hubs.append(current_b[block])
                 labels_b[block] = n_cur + j
         n_t = len(ids)
         fixed_b = frozen[current_b]
@@ -200,8 +202,12 @@ class ContiguousRealignment(TerritoryEstimator):
             raise InputError(f"locked accounts (rows {rows}) are in closing territories; unlock them "
                              f"(column {self.lock_col!r}) or keep those territories")
 
-        # Bounds: account loads today, queen adjacency of blocks (a new territory borders the one it starts in).
+        # Bounds: account loads today; territories border when two of their blocks touch or their accounts share
+        # a block; a new territory borders the territory its seed block is in and that one's neighbours.
         adjacency = _bounds.block_territory_graph(bg.edges, labels_b, n_t) | grow_graph(adjacency, n_t)
+        adjacency |= sharing_graph(acc_block, acc_current, n_t)
+        if n_open > 0:
+            adjacency = headcount.opening_adjacency(adjacency, np.arange(n_cur, n_t), hubs)
         acc_loads = _balance.loads_of(acc_current, shares, n_t)
         _, low, high = _balance.bounds(targets, shares.shape[1], tolerance)
         low[frozen], high[frozen] = acc_loads[frozen], acc_loads[frozen]
