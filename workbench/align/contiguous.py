@@ -8,7 +8,6 @@ feasible, and reports what it measured.
 from __future__ import annotations
 
 import dataclasses
-import math
 import time
 
 import numpy as np
@@ -17,6 +16,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
 from workbench.align import _blocks
+from workbench.align._contiguous_notes import giant_block_notes, moved_share_lower_bound, movement_notes
 from workbench.align._partition import feasible_deviation, is_contiguous, partition
 from workbench.align.contiguous_search import DEFAULT_MAX_SECONDS, improve_partition, rebalance
 from workbench.align.dispersion import OBJECTIVES, dispersion_summary, objective_points
@@ -248,7 +248,7 @@ class ContiguousTerritories(TerritoryEstimator):
             notes.append(f"apart from the territories holding those blocks, the largest deviation from the other "
                          f"territories' own mean is {rest:.1%}")
         if current_idx is not None:
-            notes += _movement_notes(balance_on[0], shares[:, 0], current_idx, initial[acc_block],
+            notes += movement_notes(balance_on[0], shares[:, 0], current_idx, initial[acc_block],
                                      result.repaired[acc_block])
         empty = np.setdiff1d(np.arange(k), label_idx)
         if empty.size:
@@ -262,7 +262,7 @@ class ContiguousTerritories(TerritoryEstimator):
         current = lower_bound = None
         if current_idx is not None:
             current = accounts[self.current_col].astype(str).to_numpy()
-            lower_bound = _lower_bound(shares[:, 0] * k, current_idx, k, frozen, tolerance)
+            lower_bound = moved_share_lower_bound(shares[:, 0] * k, current_idx, k, frozen, tolerance)
         self._set_results(
             accounts, label_idx, ids, centres, balance_on=balance_on, tolerance=tolerance, current=current,
             lower_bound_share=lower_bound, n_iter=result.n_iter, converged=result.converged,
@@ -495,59 +495,3 @@ class ContiguousTerritories(TerritoryEstimator):
         check_is_fitted(self, "block_labels_")
         position = _blocks.account_blocks(new_accounts, self.block_col, self.block_labels_.index.to_numpy())
         return self.block_labels_.to_numpy()[position]
-
-
-def _lower_bound(weight: np.ndarray, current_idx: np.ndarray, k: int, frozen, tolerance: float) -> float:
-    """Least share of the first metric that must change territory to bring every free territory in tolerance."""
-    loads = np.bincount(current_idx, weights=weight, minlength=k)
-    free = ~np.asarray(frozen, dtype=bool) if frozen is not None else np.ones(k, dtype=bool)
-    excess = np.clip(loads[free] - (1 + tolerance), 0, None).sum()
-    deficit = np.clip((1 - tolerance) - loads[free], 0, None).sum()
-    return float(max(excess, deficit) / max(weight.sum(), 1e-300))
-
-
-def giant_block_notes(ids, weights, balance_on, tolerance: float, k: int, what: str = "block") -> list[str]:
-    """Say which units alone exceed a territory's maximum (weights normalised to a target of 1), and the way out.
-
-    Examples
-    --------
-    >>> note = giant_block_notes(np.array(["a", "b"]), np.array([[1.5], [0.5]]), ["workload"], 0.05, 2)[0]
-    >>> note.split("; ")[0]
-    'workload: block a (+50% over the mean) alone exceeds the maximum of a territory (mean + 5%), so no plan is within the tolerance'
-    >>> note.split("; ")[1]
-    'use finer blocks (e.g. ZIP areas or tracts), raise the tolerance to 50%, or allow that block to split'
-    """
-    notes = []
-    for m, metric in enumerate(balance_on):
-        over = np.flatnonzero(weights[:, m] > 1 + tolerance + 1e-12)
-        if over.size == 0:
-            continue
-        over = over[np.argsort(-weights[over, m], kind="stable")]
-        worst = weights[over[0], m]
-        needed = math.ceil((worst - 1) * 100 - 1e-9) / 100
-        most = max(int(math.floor(k * (1 + tolerance) / worst)), 1)
-        named = ", ".join(f"{ids[b]} ({weights[b, m] - 1:+.0%} over the mean)" for b in over[:5])
-        more = f" and {over.size - 5} more" if over.size > 5 else ""
-        raise_to = f"raise the tolerance to {needed:.0%}" if needed < 1 else f"use at most {most} territories"
-        plural = over.size > 1
-        notes.append(
-            f"{metric}: {_plural(what) if plural else what} {named}{more} alone exceed{'' if plural else 's'} the maximum "
-            f"of a territory (mean + {tolerance:.0%}), so no plan is within the tolerance; use finer blocks "
-            f"(e.g. ZIP areas or tracts), {raise_to}, or allow that {what} to split")
-    return notes
-
-
-def _plural(word: str) -> str:
-    return word[:-1] + "ies" if word.endswith("y") else word + "s"
-
-
-def _movement_notes(metric, weight, current_idx, whole_blocks, connected) -> list[str]:
-    """Explain how much of the movement comes from keeping blocks whole and territories connected."""
-    total = max(float(weight.sum()), 1e-300)
-    whole = float(weight[whole_blocks != current_idx].sum()) / total
-    joined = float(weight[connected != current_idx].sum()) / total
-    if whole <= 0 and joined <= 0:
-        return []
-    return [f"of the movement, {whole:.1%} of the {metric} follows from keeping every block whole (its accounts "
-            f"are in several current territories) and {joined:.1%} in all from also making every territory "
-            f"connected, before any balancing"]
