@@ -42,11 +42,12 @@ report: setup
 	$(PY) -m workbench.render_notebooks --out reports
 
 # The comparison notebook as a Voila app for stakeholders (code hidden); installs the `app` extra.
-# Pass Voila flags with `make app APP_FLAGS="--port 8867 --no-browser"`.
+# The `workbench` template (app/voila/templates) fetches nothing from the internet and hides the cells
+# tagged `analyst`. Pass Voila flags with `make app APP_FLAGS="--port 8867 --no-browser"`.
 app: setup
 	$(UV) pip install --quiet --python $(PY) -e '.[app]'
 	@test -x $(VENV)/bin/voila || { echo "make app: voila is not installed; the 'app' extra (voila>=0.5) is missing from pyproject.toml" >&2; exit 2; }
-	$(VENV)/bin/voila notebooks/03_compare_alignments.ipynb $(APP_FLAGS)
+	JUPYTER_PATH="$(CURDIR)/app$${JUPYTER_PATH:+:$$JUPYTER_PATH}" $(VENV)/bin/voila notebooks/03_compare_alignments.ipynb --template=workbench $(APP_FLAGS)
 
 bench: setup-test
 	$(PY) -m benchmarks

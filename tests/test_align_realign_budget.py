@@ -66,5 +66,5 @@ def test_the_budget_is_never_exceeded(budget):
 
 @pytest.mark.parametrize("budget", [0, -0.1, 1.5, "10%"])
 def test_a_budget_outside_zero_to_one_is_refused(budget):
-    with pytest.raises(InputError, match=r"max_moved_share must be a share in \(0, 1\]"):
+    with pytest.raises(InputError, match=r"max_moved_share \(CLI: --max-moved\) must be a share of the workload in \(0, 1\]"):
         Realignment(max_moved_share=budget).fit(_accounts())

@@ -85,7 +85,7 @@ def test_click_moves_block_and_redraws_only_the_two_territories(widget):
     assert widget.model.loads()["workload"].tolist() == [9.0, 3.0, 6.0]
     assert widget._scorecard.value != scorecard
     assert "50.0%" in widget._scorecard.value  # max deviation: 9 vs mean 6
-    assert "moved 2 account(s) in 1 block(s) to T1" in widget._status.value
+    assert "Moved b2 (2 accounts) to T1" in widget._status.value
 
 
 def test_undo_and_redo_restore_layers_and_loads(widget):
@@ -380,3 +380,12 @@ def test_saved_edits_read_as_sentences_naming_blocks_territories_and_reps(accoun
     tree = format_tree(plan_tree(root))
     assert "Moved Jackson, MO (2 accounts) from T2 (Bo Chan) to T1 (Ann Lee)" in tree
     assert "reassign" not in tree and "account(s)" not in tree
+
+
+def test_try_move_takes_back_a_move_that_splits_a_territory(widget):
+    model = widget.model
+    warnings = model.try_move(["b1"], "T3")  # b1 does not touch T3's blocks: T3 would be in pieces
+    assert warnings and any("no longer contiguous" in w for w in warnings), warnings
+    assert model.labels[:2].tolist() == ["T1", "T1"] and not model.can_undo and not model.can_redo
+    assert model.try_move(["b2"], "T3") == []  # b2 touches b3: T3 stays in one piece
+    assert model.labels[2:4].tolist() == ["T3", "T3"] and model.can_undo

@@ -241,7 +241,7 @@ def test_03_compare_alignments_builds_a_proposal_when_no_plans_exist(tmp_path):
     plans = tmp_path / "no-plans-yet"
     nb, _ = execute_notebook(NOTEBOOKS_DIR / "03_compare_alignments.ipynb", cwd=tmp_path,
                              parameters={"PLANS_DIR": str(plans), "BASEMAP": False}, timeout=240)
-    assert "proposal 'proposal': method realignment" in _outputs_text(nb)
+    assert "proposal 'proposal': method contiguous_realignment" in _outputs_text(nb)
     assert len(list(plans.iterdir())) == 1, "only the scenario is saved; nothing else is written"
 
 

@@ -17,13 +17,14 @@ import pandas as pd
 from workbench.align.realign import Realignment
 from workbench.align.report import ToleranceWarning
 from workbench.errors import InputError
+from workbench.progress import steps
 
 #: Tolerances tried when no axis is given.
 DEFAULT_TOLERANCES = (0.02, 0.03, 0.05, 0.075, 0.1, 0.15, 0.2)
 
 
 def realignment_frontier(accounts, *, tolerances=None, move_penalties_km=None, max_moved_shares=None, reps=None,
-                         **params) -> pd.DataFrame:
+                         progress=None, **params) -> pd.DataFrame:
     """Realign ``accounts`` once per setting along one axis; return the trade-off table.
 
     Parameters
@@ -38,6 +39,9 @@ def realignment_frontier(accounts, *, tolerances=None, move_penalties_km=None, m
         Disruption budgets to try: each row is the best balance that budget buys.
     reps : pandas.DataFrame, optional
         Passed to ``fit``.
+    progress : bool, optional
+        A bar over the runs; default :func:`workbench.progress.enabled` (on in
+        notebooks, on a terminal; off in scripts and tests).
     **params
         Other :class:`Realignment` parameters (``balance_on``, ``current_col``...).
 
@@ -68,18 +72,26 @@ def realignment_frontier(accounts, *, tolerances=None, move_penalties_km=None, m
         raise InputError(f"the frontier needs at least one {name} to try")
     param = {"tolerance": "tolerance", "move_penalty_km": "move_penalty_km", "max_moved_share": "max_moved_share"}
     rows = []
-    for value in values:
-        model = Realignment(**{**params, param[name]: value})
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ToleranceWarning)
-            model.fit(accounts, reps=reps)
-        report = model.report_
-        row = {"tolerance": model.tolerance, "move_penalty_km": model.move_penalty_km_,
-               "max_moved_share": model.max_moved_share}
-        row.update({f"max_deviation_{metric}": value for metric, value in report.max_deviation.items()})
-        row.update(within_tolerance=report.within_tolerance, moved_share=report.moved_share,
-                   moved_accounts=report.moved_accounts, compactness_km=report.compactness_km,
-                   lower_bound_share=report.lower_bound_share,
-                   bordering_lower_bound_share=report.bordering_lower_bound_share, seconds=report.seconds)
-        rows.append(row)
+    labels = [f"{name.replace('_', ' ')} {value:g}" for value in values]
+    with steps(labels, desc="realignment frontier", enabled=progress) as bar:
+        for value in values:
+            rows.append(_run(accounts, reps, {**params, param[name]: value}))
+            bar.step()
     return pd.DataFrame(rows)
+
+
+def _run(accounts, reps, params) -> dict:
+    """One realignment of the frontier, as a row."""
+    model = Realignment(**params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToleranceWarning)
+        model.fit(accounts, reps=reps)
+    report = model.report_
+    row = {"tolerance": model.tolerance, "move_penalty_km": model.move_penalty_km_,
+           "max_moved_share": model.max_moved_share}
+    row.update({f"max_deviation_{metric}": value for metric, value in report.max_deviation.items()})
+    row.update(within_tolerance=report.within_tolerance, moved_share=report.moved_share,
+               moved_accounts=report.moved_accounts, compactness_km=report.compactness_km,
+               lower_bound_share=report.lower_bound_share,
+               bordering_lower_bound_share=report.bordering_lower_bound_share, seconds=report.seconds)
+    return row

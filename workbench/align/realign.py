@@ -36,7 +36,7 @@ from workbench.schema import (
 _INSIDE = 0.98
 
 #: Default move penalty, as a multiple of the current plan's compactness (km of distance to centre).
-PENALTY_SHARE = 3.0
+PENALTY_SHARE = 4.0
 
 #: Linear programs solved at most (each from the last one's plan, as the centres follow their accounts)
 #: and at least (when the first one is already within tolerance).
@@ -101,7 +101,7 @@ class Realignment(TerritoryEstimator):
         and finds the best balance it allows; the report and a
         :class:`ToleranceWarning` say when the tolerance is out of reach.
     move_penalty_km : float, optional
-        Distance (km) one unit of moved workload is worth; default three
+        Distance (km) one unit of moved workload is worth; default four
         times the current plan's compactness (its workload-weighted mean
         distance to centre, :data:`PENALTY_SHARE`): moves close to the
         bordering bound. Smaller values buy compactness with more moves.

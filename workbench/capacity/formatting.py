@@ -30,7 +30,7 @@ def format_utilisation(table: pd.DataFrame) -> pd.DataFrame:
 
 def format_hires(hires: pd.DataFrame, top: int = 4) -> pd.DataFrame:
     """Suggested hires for people: place, coordinates, hours taken over and from which territories."""
-    from workbench.present import hours, percent
+    from workbench.present import hours, number, percent
 
     def sources(taken: dict) -> str:
         items = list(taken.items())
@@ -39,7 +39,8 @@ def format_hires(hires: pd.DataFrame, top: int = 4) -> pd.DataFrame:
 
     return pd.DataFrame({
         "Hire": hires[REP_ID], **({"Near": hires["near"].fillna("-")} if "near" in hires else {}),
-        "Latitude": hires[LATITUDE].map("{:.4f}".format), "Longitude": hires[LONGITUDE].map("{:.4f}".format),
+        # two decimals (about 1 km) for people; the JSON and --reps-out keep the full coordinates
+        "Latitude": hires[LATITUDE].map(lambda v: number(v, 2)), "Longitude": hires[LONGITUDE].map(lambda v: number(v, 2)),
         "Workload": hires["workload"].map(hours),
         "Utilisation": hires["utilisation"].map(lambda v: percent(v, fraction=True)),
         "Takes over from": hires["from_territories"].map(sources)})

@@ -67,8 +67,8 @@ def register(subparsers) -> None:
                         help="with --current: move at most this share of the workload (0.08 = 8%%); the best "
                              "balance within it is kept")
     parser.add_argument("--move-penalty-km", type=float, metavar="KM",
-                        help="with --current: km of distance one unit of moved workload is worth (default: three "
-                             "times the current plan's compactness)")
+                        help="with --current: km of distance one unit of moved workload is worth (default: four "
+                             "times the current plan's compactness; with --blocks nine times)")
     parser.add_argument("--objective", choices=("weighted", "median"),
                         help="with --blocks: the dispersion the contiguous improvement phase lowers: weighted "
                              "(default; workload-weighted mean distance to the territory centre) or median (sum of "

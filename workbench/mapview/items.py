@@ -204,3 +204,28 @@ def majority_owner(items: MapItems, positions: np.ndarray, codes: np.ndarray, n_
     frame = frame.sort_values(["item", "n", "code"], ascending=[True, False, True], kind="stable")
     best = frame.drop_duplicates("item").set_index("item")["code"]
     return np.array(best.reindex(positions).to_numpy(dtype=int))
+
+
+def describe_rows(items: MapItems, rows: np.ndarray, block_col: str | None = None) -> str | None:
+    """What these account rows are, in words: their blocks (``Jackson, MO``; several are counted) or
+    their account's name; None for grid cells (they have no name worth reading)."""
+    if items.kind == "cell":
+        return None
+    from workbench.plan import blocks_phrase
+
+    positions = np.unique(items.of_row[rows])
+    ids = items.ids[positions].astype(str)
+    names = dict(zip(ids, items.names[positions].astype(str)))
+    if items.kind == "account":
+        return blocks_phrase(ids, "account", names) if len(ids) == 1 else None
+    return blocks_phrase(ids, block_col or "block", names)
+
+
+def rows_text(items: MapItems, rows: np.ndarray, block_col: str | None = None) -> str:
+    """The rows for a status line: ``Brazos, TX (9 accounts)``, ``12 accounts in 3 counties (...)``."""
+    what = describe_rows(items, rows, block_col)
+    accounts = f"{len(rows):,} account{'' if len(rows) == 1 else 's'}"
+    if what is None:
+        cells = len(np.unique(items.of_row[rows]))
+        return f"{accounts} in {cells:,} map {'cell' if cells == 1 else 'cells'}"
+    return f"{accounts} in {what}" if what.endswith(")") else f"{what} ({accounts})"

@@ -22,7 +22,7 @@ from workbench.errors import InputError, PlanError
 from workbench.geo import great_circle_km
 from workbench.mapview import review as _review
 from workbench.mapview.homes import far_limits, rep_homes
-from workbench.mapview.items import MAX_ACCOUNT_ITEMS, build_items, majority_owner
+from workbench.mapview.items import MAX_ACCOUNT_ITEMS, build_items, describe_rows, majority_owner, rows_text
 from workbench.mapview.plans import edited_plan, read_alignments
 from workbench.schema import ACCOUNT_ID, DEFAULT_TOLERANCE, REGION, TERRITORY_ID
 from workbench.signoff import FAR_FROM_HOME_KM as _signoff_far_km
@@ -392,11 +392,24 @@ class ComparisonModel(HasTraits):
         self._apply(change.rows, change.new, change.items)
         self._undo.append(change)
         self._redo.clear()
-        what = (f"{self.item_names[change.items[0]]}" if len(change.items) == 1 and self.kind != "cell"
-                else f"{len(change.items)} {self.kind}s")
-        self._announce(change, f"moved {len(rows)} account(s) in {len(change.items)} {self.kind}(s) to "
-                               f"{territory_id}{skipped}: {what} now with {self.territory_label(code)}")
+        self._announce(change, f"Moved {rows_text(self._items, rows, self.block_col)} to {self.territory_label(code)}{skipped}")
         return change
+
+    def try_move(self, item_ids, territory_id) -> list[str]:
+        """Move items unless the move is flagged; return its warnings (empty: the move was made).
+
+        A move that leaves a territory in more pieces than today, or sends a block far from
+        its new rep's home, is taken back at once (:meth:`undo`), and its warnings are returned.
+        """
+        if self.move_items(item_ids, territory_id) is None:
+            return []
+        warnings = list(self.alerts)
+        if warnings:
+            self.undo()
+            self._redo.clear()
+            self.can_redo = False
+            self.alerts = warnings
+        return warnings
 
     def undo(self) -> None:
         """Take back the last edit."""
@@ -450,7 +463,8 @@ class ComparisonModel(HasTraits):
         self.last_change = {"territories": self._touched, "items": items}
         self.alerts = []
         self.unsaved = True
-        self._say(f"{'locked' if locked else 'unlocked'} {len(rows)} account(s) in {len(items)} {self.kind}(s)")
+        verb = "Locked" if locked else "Unlocked"
+        self._say(f"{verb} {rows_text(self._items, rows, self.block_col)}" if len(rows) else f"{verb} nothing: no account there")
         self.revision += 1
 
     def pick(self, item_id) -> str:
@@ -476,14 +490,4 @@ class ComparisonModel(HasTraits):
                            describe=self._describe_rows)
 
     def _describe_rows(self, rows: np.ndarray) -> str | None:
-        """What these account rows are, in words: the blocks (or accounts) they belong to; None for grid cells."""
-        if self.kind == "cell":
-            return None
-        from workbench.plan import blocks_phrase
-
-        items = np.unique(self.item_of_row[rows])
-        ids = self.item_ids[items].astype(str)
-        names = dict(zip(ids, self.item_names[items].astype(str)))
-        if self.kind == "account":
-            return blocks_phrase(ids, "account", names) if len(ids) == 1 else None
-        return blocks_phrase(ids, self.block_col or "block", names)
+        return describe_rows(self._items, rows, self.block_col)

@@ -29,6 +29,8 @@ _LABELS = {
     "current": "Current", "proposed": "Proposed", "change": "Change", "item": "Item", "value": "Value",
     "capacity_hours": "Capacity", "visits_per_year": "Visits per year", "latitude": "Latitude",
     "longitude": "Longitude", "workload": "Workload", "revenue": "Revenue", "potential": "Potential",
+    "quota_total": "Quota: total", "quota_largest": "Quota: largest territory",
+    "quota_smallest": "Quota: smallest territory",
 }
 
 

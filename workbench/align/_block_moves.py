@@ -1,0 +1,276 @@
+"""Moves of whole blocks for :class:`~workbench.align.realign_blocks.ContiguousRealignment`.
+
+* :func:`majority` — the territory of every block today (where most of its workload is);
+* :func:`sharing_graph` — territories whose accounts share a block today;
+* :func:`flow_moves` — territory-to-territory flows carried out with boundary blocks, donors kept connected;
+* :func:`fit_moves` — single boundary blocks out of territories beyond a bound (optionally home first);
+* :func:`empty_closed` — blocks of closing territories to the lightest bordering open one;
+* :func:`connect` — cut-off pieces of a territory to a bordering territory;
+* :func:`settle` — the contiguous search of :mod:`workbench.align.contiguous_search` pricing each block
+  away from today's territory;
+* :class:`Budget` — books block moves against a disruption budget.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+
+from workbench.align import _balance
+from workbench.align.contiguous_search import improve_partition
+from workbench.geo import EARTH_RADIUS_KM
+from workbench.labels import fill_from_neighbours
+
+#: Rounds of re-joining cut-off pieces to a neighbouring territory: each round joins every piece
+#: at once, so a handful suffice; the bound only stops a pathological graph.
+REJOIN_ROUNDS = 50
+
+
+class Budget:
+    """Books block moves against a disruption budget (share of the first metric of accounts that change)."""
+
+    def __init__(self, *, accounts_blocks, accounts_current, share, labels, n_b, budget):
+        frame = pd.DataFrame({"b": accounts_blocks, "t": accounts_current, "w": share})
+        self.own = frame.groupby(["b", "t"])["w"].sum().to_dict()
+        self.total = np.bincount(accounts_blocks, weights=share, minlength=n_b)
+        self.budget = budget
+        self.spent = float(sum(self.total[b] - self.own.get((b, labels[b]), 0.0) for b in range(n_b)))
+
+    def take(self, block, to, came_from) -> bool:
+        delta = self.own.get((block, came_from), 0.0) - self.own.get((block, to), 0.0)
+        if self.budget is not None and self.spent + delta > self.budget + 1e-12:
+            return False
+        self.spent += delta
+        return True
+
+
+def settle(labels, bg, shares, weight, targets, tolerance, current, penalty_km, fixed, frozen, closed, seconds,
+           random_state):
+    """The contiguous search (:func:`~workbench.align.contiguous_search.improve_partition`) from ``labels``:
+    distance to the centres plus ``penalty_km`` per unit of workload away from today's territory (``current``)."""
+    open_ = np.flatnonzero(~closed)
+    index = np.full(len(targets), -1)
+    index[open_] = np.arange(len(open_))
+    start = index[labels]
+    if (start < 0).any() or len(open_) < 2:
+        return labels
+    reference = np.where(index[current] >= 0, index[current], start)
+    result = improve_partition(start, bg.edges, shares, bg.xyz * EARTH_RADIUS_KM, tolerance=tolerance,
+                               objective="weighted", node_weight=weight, targets=targets[open_], fixed=fixed,
+                               frozen_parts=np.flatnonzero(frozen[open_]).tolist(), reference=reference,
+                               move_penalty=penalty_km * weight, max_seconds=seconds, random_state=random_state)
+    return open_[result.labels]
+
+
+def grow_graph(adjacency, n):
+    out = np.zeros((n, n), dtype=bool)
+    out[:len(adjacency), :len(adjacency)] = adjacency
+    return out
+
+
+def sharing_graph(account_block, account_territory, n_territories):
+    """(t, t) bool: territories whose accounts share a block today (a block split between them).
+
+    Examples
+    --------
+    >>> sharing_graph(np.array([0, 0, 1]), np.array([0, 1, 2]), 3).astype(int).tolist()
+    [[0, 1, 0], [1, 0, 0], [0, 0, 0]]
+    """
+    pairs = pd.DataFrame({"b": account_block, "t": account_territory}).drop_duplicates()
+    both = pairs.merge(pairs, on="b")
+    both = both[both["t_x"] != both["t_y"]]
+    out = np.zeros((n_territories, n_territories), dtype=bool)
+    out[both["t_x"].to_numpy(), both["t_y"].to_numpy()] = True
+    return out
+
+
+def majority(acc_block, acc_current, weight, n_b, edges):
+    """Territory per block: where most of its workload is today; blocks without accounts from neighbours."""
+    votes = pd.DataFrame({"block": acc_block, "t": acc_current, "w": weight + 1e-9})
+    table = votes.groupby(["block", "t"])["w"].sum().reset_index()
+    table = table.sort_values(["block", "w", "t"], ascending=[True, False, True], kind="stable")
+    best = table.drop_duplicates("block")
+    labels = np.full(n_b, -1)
+    labels[best["block"].to_numpy()] = best["t"].to_numpy()
+    labels = fill_from_neighbours(labels, edges, missing=labels < 0)
+    labels[labels < 0] = 0  # a block no territory reaches at all (cannot happen once pieces are bridged)
+    return labels
+
+
+def flow_moves(labels, edges, weight, flows, km, fixed, closed, spend=None):
+    """Carry out territory-to-territory ``flows`` with whole boundary blocks, keeping every donor connected.
+
+    For each flow ``s -> t`` (largest first), blocks of ``s`` touching ``t``
+    move one at a time, the one whose distance to the centre grows least
+    first, while the flow still needs at least half the block; a block whose
+    departure would split ``s`` stays (closing territories may split: they
+    empty anyway). ``spend(block, territory)`` (optional) returns False
+    when a disruption budget forbids that move, and books it otherwise.
+    """
+    import networkx as nx
+
+    labels = labels.copy()
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(labels)))
+    graph.add_edges_from(map(tuple, np.asarray(edges).reshape(-1, 2)))
+    order = np.dstack(np.unravel_index(np.argsort(-flows, axis=None), flows.shape))[0]
+    for s, t in order:
+        need = float(flows[s, t])
+        if need <= 1e-12:
+            break
+        while need > 1e-12:
+            members = np.flatnonzero(labels == s)
+            if members.size <= 1:
+                break
+            touching = [b for b in members if not fixed[b] and any(labels[n] == t for n in graph[b])]
+            if not touching:
+                break
+            cut = set() if closed[s] else set(nx.articulation_points(graph.subgraph(members)))
+            touching = np.array([b for b in touching if b not in cut and weight[b] <= 2 * need + 1e-15])
+            if touching.size == 0:
+                break
+            grow = km(touching, np.full(len(touching), t)) - km(touching, np.full(len(touching), s))
+            block = int(touching[np.argmin(grow)])
+            if spend is not None and not spend(block, t, labels[block]):
+                break
+            labels[block] = t
+            need -= float(weight[block])
+    return labels
+
+
+def fit_moves(labels, edges, shares, base, targets, tolerance, km, fixed, frozen, max_moves=None, spend=None,
+              home=None, penalty_km=0.0):
+    """Single boundary blocks out of territories beyond a bound, to bordering ones with room, never splitting.
+
+    A territory over its upper bound gives the block (touching a bordering
+    territory, not an articulation point) whose move keeps the receiver
+    within its upper bound and itself at or above its lower bound, smallest
+    distance growth first; a territory under its lower bound takes such a
+    block from a bordering territory that can spare it. Repeated until no
+    territory is out of bounds or no such move exists.
+    """
+    import networkx as nx
+
+    labels = labels.copy()
+    n_t = len(targets)
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(labels)))
+    graph.add_edges_from(map(tuple, np.asarray(edges).reshape(-1, 2)))
+    target = np.asarray(targets, dtype=float)[:, None]
+    low, high = target * (1 - tolerance), target * (1 + tolerance)
+    for _ in range(max_moves or len(labels)):
+        load = _balance.loads_of(labels, shares, n_t) + base
+        over = np.flatnonzero(((load > high + 1e-12).any(axis=1)) & ~frozen)
+        under = np.flatnonzero(((load < low - 1e-12).any(axis=1)) & ~frozen)
+        if over.size == 0 and under.size == 0:
+            break
+        best = None
+        for s in over:
+            members = np.flatnonzero(labels == s)
+            cut = set(nx.articulation_points(graph.subgraph(members))) if members.size > 2 else set(members)
+            for b in members:
+                if fixed[b] or b in cut:
+                    continue
+                for t in {labels[n] for n in graph[b]} - {s}:
+                    if frozen[t] or (load[t] + shares[b] > high[t] + 1e-12).any() \
+                            or (load[s] - shares[b] < low[s] - 1e-12).any():
+                        continue
+                    grow = float(km(np.array([b]), np.array([t]))[0] - km(np.array([b]), np.array([s]))[0])
+                    if home is not None:
+                        grow += penalty_km * (float(t != home[b]) - float(s != home[b]))
+                    if best is None or grow < best[0]:
+                        best = (grow, b, t)
+        for t in under if best is None else ():
+            members = np.flatnonzero(labels == t)
+            border = {n for b in members for n in graph[b] if labels[n] != t}
+            for b in border:
+                s = labels[b]
+                if fixed[b] or frozen[s] or (load[s] - shares[b] < low[s] - 1e-12).any() \
+                        or (load[t] + shares[b] > high[t] + 1e-12).any():
+                    continue
+                rest = np.flatnonzero(labels == s)
+                if rest.size <= 1 or b in set(nx.articulation_points(graph.subgraph(rest))):
+                    continue
+                grow = float(km(np.array([b]), np.array([t]))[0] - km(np.array([b]), np.array([s]))[0])
+                if home is not None:
+                    grow += penalty_km * (float(t != home[b]) - float(s != home[b]))
+                if best is None or grow < best[0]:
+                    best = (grow, b, t)
+        if best is None or (spend is not None and not spend(best[1], best[2], labels[best[1]])):
+            break
+        labels[best[1]] = best[2]
+    return labels
+
+
+def empty_closed(labels, edges, weight, targets, closed):
+    """Blocks still in a closing territory go, border first, to the lightest bordering open territory."""
+    labels = labels.copy()
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    src, dst = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
+    n_t = len(targets)
+    for _ in range(len(labels)):
+        left = closed[labels]
+        if not left.any():
+            break
+        step = left[src] & ~closed[labels[dst]]
+        if not step.any():
+            break
+        load = np.bincount(labels, weights=weight, minlength=n_t) / np.maximum(targets, 1e-12)
+        frame = pd.DataFrame({"block": src[step], "t": labels[dst[step]], "load": load[labels[dst[step]]]})
+        pick = frame.sort_values(["block", "load"], kind="stable").drop_duplicates("block")
+        labels[pick["block"].to_numpy()] = pick["t"].to_numpy()
+    return labels
+
+
+def connect(labels, edges, weight, origin, targets, n_t, fixed):
+    """Give every piece of a territory cut off from its main (heaviest) part to a bordering territory.
+
+    The piece goes back to the territory its blocks came from when that one
+    borders it, else to the bordering territory lightest against its target;
+    repeated until every territory is one piece (or nothing can change).
+
+    Examples
+    --------
+    A line of five blocks where territory 0 holds both ends:
+
+    >>> connect(np.array([0, 1, 1, 1, 0]), np.array([[0, 1], [1, 2], [2, 3], [3, 4]]), np.ones(5),
+    ...         np.array([0, 1, 1, 1, 1]), np.array([0.5, 0.5]), 2, np.zeros(5, bool)).tolist()
+    [0, 1, 1, 1, 1]
+    """
+    labels = labels.copy()
+    n = len(labels)
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    for _ in range(REJOIN_ROUNDS):
+        same = labels[edges[:, 0]] == labels[edges[:, 1]]
+        graph = sparse.coo_matrix((np.ones(int(same.sum())), (edges[same, 0], edges[same, 1])), shape=(n, n))
+        _, comp = connected_components(graph, directed=False)
+        frame = pd.DataFrame({"comp": comp, "t": labels, "w": weight + 1e-12})
+        size = frame.groupby("comp").agg(t=("t", "first"), w=("w", "sum"))
+        main = size.sort_values("w", ascending=False, kind="stable").drop_duplicates("t").index
+        pieces = size.index.difference(main)
+        if len(pieces) == 0:
+            return labels
+        load = np.bincount(labels, weights=weight, minlength=n_t)
+        changed = False
+        for piece in pieces:
+            members = np.flatnonzero(comp == piece)
+            if fixed[members].any():
+                continue
+            inside = np.isin(edges, members)
+            cross = inside[:, 0] ^ inside[:, 1]
+            outside = np.where(inside[cross, 0], edges[cross, 1], edges[cross, 0])
+            options = np.unique(labels[outside])
+            options = options[options != labels[members[0]]]
+            if options.size == 0:
+                continue
+            came = np.bincount(origin[members], weights=weight[members] + 1e-12, minlength=n_t)
+            back = [t for t in np.argsort(-came) if came[t] > 0 and t in options]
+            choice = back[0] if back else options[np.argmin(load[options] / np.maximum(targets[options], 1e-12))]
+            labels[members] = choice
+            load = np.bincount(labels, weights=weight, minlength=n_t)
+            changed = True
+        if not changed:
+            return labels
+    return labels
