@@ -82,6 +82,7 @@ def repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed,
                                     own_cost, movable, frozen)
 
     # Flow at 95% of the tolerance first (when asked), then greedy; if still out, a tighter flow (85%) and greedy.
+    within = False
     for attempt, share in enumerate(FLOW_SHARES):
         if attempt == 1 and within:
             break
