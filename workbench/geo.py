@@ -8,11 +8,15 @@ with the great-circle distance.
 
 from __future__ import annotations
 
-import geopandas as gpd
-import networkx as nx
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from workbench.errors import InputError
+
+if TYPE_CHECKING:  # geopandas and networkx load only where blocks are used (not on every `workbench` command)
+    import geopandas as gpd
+    import networkx as nx
 
 #: Mean Earth radius in kilometres (IUGG).
 EARTH_RADIUS_KM = 6371.0088
@@ -113,6 +117,7 @@ def block_adjacency(blocks: gpd.GeoDataFrame, id_col: str = "block_id") -> nx.Gr
 
     Examples
     --------
+    >>> import geopandas as gpd
     >>> from shapely.geometry import box
     >>> blocks = gpd.GeoDataFrame(
     ...     {"block_id": ["a", "b", "c", "island"]},
@@ -124,6 +129,9 @@ def block_adjacency(blocks: gpd.GeoDataFrame, id_col: str = "block_id") -> nx.Gr
     >>> graph.edges["c", "island"]["bridge"]
     True
     """
+    import geopandas as gpd
+    import networkx as nx
+
     if not isinstance(blocks, gpd.GeoDataFrame):
         raise TypeError(f"blocks must be a GeoDataFrame, got {type(blocks).__name__}")
     if id_col not in blocks.columns:
@@ -149,6 +157,8 @@ def block_adjacency(blocks: gpd.GeoDataFrame, id_col: str = "block_id") -> nx.Gr
 
 def _bridge_components(graph: nx.Graph, geoms: gpd.GeoSeries, ids: np.ndarray) -> None:
     """Link every component to the nearest block of the largest component, smallest first."""
+    import networkx as nx
+
     components = sorted(nx.connected_components(graph), key=len, reverse=True)
     if len(components) <= 1:
         return

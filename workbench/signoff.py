@@ -34,7 +34,7 @@ import pandas as pd
 from workbench import present
 from workbench.geo import great_circle_km
 from workbench.schema import (ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE,
-                              METRICS, TERRITORY_ID, WORKLOAD)
+                              METRICS)
 
 #: A moved account is *far* when its new rep's home is more than this many km away **and** farther than
 #: any account that territory holds today (a large rural territory is not flagged for its usual

@@ -82,6 +82,7 @@ def repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, fixed,
                                     own_cost, movable, frozen)
 
     # Flow at 95% of the tolerance first (when asked), then greedy; if still out, a tighter flow (85%) and greedy.
+    within = False
     for attempt, share in enumerate(FLOW_SHARES):
         if attempt == 1 and within:
             break
@@ -123,9 +124,11 @@ class BalancedTerritories(TerritoryEstimator):
     repair moves single boundary accounts to neighbouring territories,
     cheapest first, until every metric is within the tolerance, so many
     accounts at one address can be split. Several metrics get one price
-    each. Last, accounts move to a nearer neighbouring centre as long as
-    every territory stays within 80% of the tolerance (tidier shapes, with
-    room left for new accounts).
+    each. Then accounts move to a nearer neighbouring centre as long as
+    every territory stays within 80% of the tolerance (tidier shapes). Last,
+    by default, the exact polish: the most compact assignment within 95% of
+    the tolerance to fixed centres (a linear program), alternated with
+    re-centring (see ``exact_polish``).
 
     Parameters
     ----------
@@ -159,11 +162,13 @@ class BalancedTerritories(TerritoryEstimator):
         ``"auto"`` polishes inputs of up to ``POLISH_MAX_ACCOUNTS``
         (250,000) accounts, for as many rounds as
         :func:`workbench.align.polish.default_rounds` gives for their number
-        (all of them up to ~40,000 accounts, fewer above, so that a 100,000
-        account fit stays within about twice a k-means fit); larger inputs
-        are not polished. ``True`` polishes any input to convergence
-        (``MAX_ROUNDS``); ``False`` stops after the greedy tidy (the plans of
-        earlier versions).
+        (``200,000 / n_accounts``, at most 12: 10 on 20,000 accounts, 2 on
+        100,000, so that the whole CLI process on 100,000 accounts stays
+        within about twice a k-means process); larger inputs are not
+        polished. ``True`` polishes any input (up to ``MAX_ROUNDS`` rounds);
+        ``False`` stops after the greedy tidy (the plans of earlier
+        versions). The rule depends on the number of accounts only, never
+        on the clock.
 
     Examples
     --------
@@ -201,6 +206,7 @@ class BalancedTerritories(TerritoryEstimator):
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
         accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
+        polish_rounds = self._polish_rounds(len(accounts))
         if self.distance is not None and not callable(self.distance):
             raise InputError("BalancedTerritories takes distance= as a callable (centres move); a precomputed "
                              "matrix needs fixed sites: use RepAnchoredTerritories")
@@ -240,7 +246,6 @@ class BalancedTerritories(TerritoryEstimator):
             labels, r = polish(dist, labels, shares, targets, tolerance, centres, fixed, frozen, self.n_candidates)
             rounds += r
             centres = unit_centres(xyz, labels, weight, n_t, previous=centres)
-            polish_rounds = self._polish_rounds(len(accounts))
             if polish_rounds and not frozen.any():
                 labels, centres, r = polish_alignment(dist, shares, labels, targets, tolerance, fixed=fixed,
                                                       max_rounds=polish_rounds)

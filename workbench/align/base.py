@@ -34,6 +34,10 @@ from workbench.schema import LATITUDE, LONGITUDE, TERRITORY_ID
 
 from workbench.align.distance import N_CANDIDATES, Distance  # noqa: F401 (their home; kept importable from here)
 
+__all__ = ["N_CANDIDATES", "Distance", "TerritoryEstimator", "accounts_frame", "balance_columns", "centres_frame",
+           "check_accounts", "check_n_territories", "check_tolerance", "lock_mask", "metric_shares", "progress_bar",
+           "score_labels", "territory_ids", "unit_centres"]
+
 
 def _rows(index, mask, limit: int = 5) -> list:
     return np.asarray(index)[np.asarray(mask)][:limit].tolist()

@@ -33,10 +33,10 @@ from workbench.schema import COUNTY_FIPS, DEFAULT_TOLERANCE, TERRITORY_ID, WORKL
 _ROUNDS_BEFORE_REPAIR = 100
 #: On block graphs larger than this (ZIP areas), balancing from the current plan is time-aware: it runs
 #: in chunks of ``_CHUNK_ROUNDS`` rounds (each round there costs a fraction of a second) and stops after
-#: ``_LARGE_BALANCE_PER_PHASE`` times the phase's seconds ("auto": about a minute), with a warning.
+#: ``_LARGE_BALANCE_PER_PHASE`` times the phase's seconds ("auto": 42 s on ZIP areas), with a warning.
 _LARGE_GRAPH = 10_000
 _CHUNK_ROUNDS = 25
-_LARGE_BALANCE_PER_PHASE = 10.0
+_LARGE_BALANCE_PER_PHASE = 7.0
 
 
 class ContiguousTerritories(TerritoryEstimator):
@@ -119,7 +119,7 @@ class ContiguousTerritories(TerritoryEstimator):
         converges; "auto": 3 s, or one second per 500 blocks up to 6 s on
         bigger graphs). On block graphs of more than 10,000 blocks (ZIP
         areas) it also bounds the balancing from ``current_col``: that
-        stops after ten times these seconds (None: until done) with a
+        stops after seven times these seconds (None: until done) with a
         warning giving the tolerance the plan meets. Determinism: with
         ``max_seconds=None`` every stage stops by its own rule (rounds,
         patience), so a ``random_state`` gives the same plan on any

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pandas as pd
 
 from workbench.align.realign import Realignment
@@ -55,6 +54,7 @@ def realignment_frontier(accounts, *, tolerances=None, move_penalties_km=None, m
 
     Examples
     --------
+    >>> import numpy as np
     >>> accounts = pd.DataFrame({"latitude": 40.0 + 0.1 * np.arange(10), "longitude": -100.0, "workload": 1.0,
     ...                          "current_territory": ["A"] * 8 + ["B"] * 2})
     >>> table = realignment_frontier(accounts, max_moved_shares=[0.1, 0.2, 0.3])

@@ -49,7 +49,7 @@ N_POLISH_CANDIDATES = 5
 #: An account enters the program when another candidate prices within this many km of its cheapest one
 #: (per unit of workload). Smaller is a smaller program but more column-generation solves; exactness does not
 #: depend on it.
-MARGIN_KM = 8.0
+MARGIN_KM = 4.0
 #: The program keeps every territory within this share of the tolerance, so that rounding the few split
 #: accounts rarely pushes one out (at 99.5%, heavy split accounts left no single move that could fix it).
 LP_SHARE = 0.95
@@ -66,12 +66,15 @@ MAX_ROUNDS = 12
 WARM_ROUNDS = 40
 #: Single moves the repair after rounding may make (it needs a handful: about one per split account).
 MAX_REPAIR_MOVES = 500
-#: ``exact_polish="auto"`` polishes inputs of up to this many accounts (above, the first round alone costs more
-#: than the whole balanced fit).
+#: ``exact_polish="auto"`` polishes inputs of up to this many accounts (above, not at all: the 1,000,000 x 500
+#: fit has to stay within the time of one k-means fit).
 POLISH_MAX_ACCOUNTS = 250_000
-#: Account-rounds the default polish spends: ``MAX_ROUNDS`` up to ~27,000 accounts, fewer on more (a round
-#: costs about 1 s per 100,000 accounts on a quiet machine; 3 on 100,000 keep the CLI within 2x k-means).
-ROUND_BUDGET = 320_000
+#: Account-rounds the default polish spends: ``MAX_ROUNDS`` up to ~16,000 accounts, 10 on 20,000 (enough to
+#: converge there), 2 on 100,000 (a round costs about 0.5 CPU seconds per 100,000 accounts; the whole CLI
+#: process on 100,000 x 100 has to stay within 2x a k-means process).
+ROUND_BUDGET = 200_000
+#: HiGHS solver for the program.
+LP_METHOD = "highs-ds"
 #: Column generation stops when the full program can be at most this share better than the part solved.
 GAP = 1e-4
 #: Column-generation solves per exact assignment before the best plan so far is taken.
@@ -176,7 +179,7 @@ def default_rounds(n_accounts: int) -> int:
     Examples
     --------
     >>> default_rounds(20_000), default_rounds(100_000), default_rounds(1_000_000)
-    (12, 3, 0)
+    (10, 2, 0)
     """
     if n_accounts > POLISH_MAX_ACCOUNTS:
         return 0
@@ -286,7 +289,7 @@ def _solve(select, unit, km, coef, cand, base, n_t, tol, big):
     a_eq = sparse.csr_matrix((np.ones(n_v), (local, np.arange(n_v))), shape=(len(lp_rows), n_v + 2 * n_s))
     objective = np.r_[unit[rows] * km[rows, c], np.full(2 * n_s, big)]
     result = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(len(lp_rows)), bounds=(0, None),
-                     method="highs-ds")
+                     method=LP_METHOD)
     if result.status != 0:
         return None
     y = result.ineqlin.marginals  # <= 0: d objective / d bound

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from workbench.errors import InputError
-from workbench.safeio import escape_frame, unescape_frame, write_csv
+from workbench.safeio import unescape_frame, write_csv
 from workbench.schema import (
     ACCOUNT_ID,
     AREA,

@@ -217,7 +217,7 @@ def _require_columns(table, names, metrics, territory_col, geocode) -> None:
     for metric in metrics or ():
         if metric not in frame:
             raise InputError(missing_column_message(table, metric, metric, what="metric", cli="--metrics")
-                             .replace(f"columns={{", "metrics= with an existing column, or columns={", 1))
+                             .replace("columns={", "metrics= with an existing column, or columns={", 1))
     if territory_col is not None and CURRENT_TERRITORY not in frame:
         raise missing(CURRENT_TERRITORY, "--territory-col")
 

@@ -122,8 +122,12 @@ def smaller(height: str) -> str:
 
 
 def rep_icon(name) -> str:
-    """A small home dot with the rep's name beside it (DivIcon HTML)."""
+    """A small home dot with the rep's name beside it (DivIcon HTML).
+
+    The name lets the mouse through (``pointer-events:none``): it lies over the blocks around the home,
+    and must not stop a click or hover on them.
+    """
     return ("<div style='position:relative'><div style='width:8px;height:8px;border-radius:50%;background:#fff;"
-            "border:2px solid #000;box-sizing:border-box'></div><div class='wb-rep-name' style='position:absolute;"
-            "left:10px;top:-4px;white-space:nowrap;font-size:10px;font-weight:600;color:#000;"
+            "border:2px solid #000;box-sizing:border-box'></div><div class='wb-rep-name' style='pointer-events:none;"
+            "position:absolute;left:10px;top:-4px;white-space:nowrap;font-size:10px;font-weight:600;color:#000;"
             "text-shadow:0 0 2px #fff,0 0 2px #fff'>" + html.escape(str(name)) + "</div></div>")

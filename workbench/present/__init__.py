@@ -44,4 +44,5 @@ from workbench.present.tables import format_frame, html_table, scorecard_table, 
 
 __all__ = ["count", "number", "integer", "money", "money_k", "percent", "points", "km", "hours", "yes_no", "kind_of",
            "is_signed", "format_value", "label", "format_frame", "scorecard_table", "scorecard_text", "text_table",
-           "html_table", "excel_format", "excel_value", "excel_scorecard", "MISSING"]
+           "html_table", "excel_format", "excel_value", "excel_scorecard", "MISSING", "COUNT_WORDS", "FLAG_COLUMNS",
+           "HOUR_WORDS", "MONEY_WORDS", "EXCEL_FORMATS", "EXCEL_POINTS_FORMAT", "EXCEL_SIGNED_FORMATS"]
