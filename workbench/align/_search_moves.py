@@ -9,11 +9,10 @@ improves; with ``lam`` the balance bands are soft (violation priced).
 
 from __future__ import annotations
 
-import time
 
 import numpy as np
 
-from workbench.align._search_state import SearchState
+from workbench.align._search_state import SearchState, search_clock
 
 #: Weight of the loads' squared distance from the middle of their bands while repairing.
 _CENTRING = 1.0
@@ -135,7 +134,7 @@ def _mark_swaps_seen(state, part_a, part_b, used):
 def local_search(state: SearchState, scale: float, deadline: float, lam=None) -> int:
     """Moves until none improves, then swaps; repeat until neither does. Returns the moves made."""
     made = 0
-    while time.perf_counter() < deadline:
+    while search_clock() < deadline:
         moved = move_round(state, scale, lam)
         if moved == 0:
             moved = swap_round(state, scale, lam)
@@ -190,7 +189,7 @@ def repair(state: SearchState, scale: float, deadline: float, rng, budget: float
         return float(v.max()), float(v.sum())
 
     lam = 1e4 * scale / state.k
-    stop = min(deadline, time.perf_counter() + budget)
+    stop = min(deadline, search_clock() + budget)
     state.centring = _CENTRING
     worst, best = measure()[0], measure()[1]
     best_labels = state.labels.copy()
@@ -198,7 +197,7 @@ def repair(state: SearchState, scale: float, deadline: float, rng, budget: float
     state.journal.clear()
     first = True
     stall, patience = 0, 100 + 10 * state.k
-    while best > 1e-9 and time.perf_counter() < stop and stall < patience:
+    while best > 1e-9 and search_clock() < stop and stall < patience:
         stall += 1
         if not first:
             kick(state, rng, int(rng.integers(1, 4)), keep_balance=False)

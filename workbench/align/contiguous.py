@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 from workbench.align import _blocks
 from workbench.align._contiguous_notes import giant_block_notes, moved_share_lower_bound, movement_notes
 from workbench.align._partition import feasible_deviation, is_contiguous, partition
-from workbench.align.contiguous_search import DEFAULT_MAX_SECONDS, improve_partition, rebalance
+from workbench.align.contiguous_search import DEFAULT_MAX_SECONDS, improve_partition, rebalance, search_clock
 from workbench.align.dispersion import OBJECTIVES, dispersion_summary, objective_points
 from workbench.align.balanced import current_setup
 from workbench.align.base import (
@@ -31,6 +31,10 @@ from workbench.schema import COUNTY_FIPS, DEFAULT_TOLERANCE, TERRITORY_ID, WORKL
 
 #: Balancing rounds of a fresh start before the improvement phase's repair stage takes over.
 _ROUNDS_BEFORE_REPAIR = 100
+#: Feasibility before speed: while every start is outside the tolerance, restarts (each with its repair)
+#: go on for up to this many times the phase's seconds (on a loaded machine the phase's own share buys too
+#: few repair steps, and a fit outside the tolerance is worse than a slow one).
+_LAST_REPAIR_PER_PHASE = 3.0
 #: On block graphs larger than this (ZIP areas), balancing from the current plan is time-aware: it runs
 #: in chunks of ``_CHUNK_ROUNDS`` rounds (each round there costs a fraction of a second) and stops after
 #: ``_LARGE_BALANCE_PER_PHASE`` times the phase's seconds ("auto": 42 s on ZIP areas), with a warning.
@@ -115,7 +119,9 @@ class ContiguousTerritories(TerritoryEstimator):
         distances of the blocks to their territory's median block. Both are
         reported in ``report_.dispersion`` whichever is chosen.
     max_seconds : float, None or "auto", default "auto"
-        Time budget of the improvement phase (0 skips it; None: until it
+        Time budget of the improvement phase, in CPU seconds of the fit's
+        thread, so a busy machine slows the fit but does not cut its search
+        short (0 skips it; None: until it
         converges; "auto": 3 s, or one second per 500 blocks up to 6 s on
         bigger graphs). On block graphs of more than 10,000 blocks (ZIP
         areas) it also bounds the balancing from ``current_col``: that
@@ -126,6 +132,9 @@ class ContiguousTerritories(TerritoryEstimator):
         machine; under a time budget it does when the search converges
         within it (``report_.dispersion["search"]["stopped"]`` is
         ``"converged"``), otherwise a faster machine may go further.
+        Feasibility comes before speed: while every fresh start is outside
+        the tolerance, restarts (each repaired) go on for up to three times
+        these seconds.
     move_penalty : float, optional
         With ``current_col``: run the improvement phase too, a block that
         leaves its current territory costing as much as ``move_penalty`` km
@@ -357,22 +366,22 @@ class ContiguousTerritories(TerritoryEstimator):
         self._balance_note = None
         if initial is not None and len(bg.ids) > _LARGE_GRAPH and self._phase_seconds is not None:
             return self._balance_in_chunks(k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred, seed)
-        began = time.perf_counter()
+        began = search_clock()
         with progress_bar(self.progress, max_iter * restarts, "contiguous") as bar:
             for attempt in range(restarts):
-                if repairing and attempt > 0 and self._repair_seconds >= self._repair_total():
-                    break  # the start's share of the budget is spent: keep the best so far
+                if repairing and attempt > 0 and self._repair_seconds >= self._restart_limit():
+                    break  # still outside the tolerance after the restarts' limit: keep the best so far
                 result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
                                    frozen_parts=frozen_parts, max_iter=max_iter, preferred=preferred,
                                    polish=initial is None and (not repairing or giant.any()), progress=bar,
                                    rng=None if attempt == 0 else rng,
                                    random_state=seed + attempt)
                 if attempt == 0:  # the first balancing is part of any fit; repairs and restarts are the phase's
-                    first = time.perf_counter() - began
+                    first = search_clock() - began
                 rounds += result.n_iter
                 if not result.converged and repairing:
                     self._repair(result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt)
-                    self._repair_seconds = time.perf_counter() - began - first
+                    self._repair_seconds = search_clock() - began - first
                 if best is None or result.deviation < best.deviation - 1e-12:
                     best = result
                 if best.converged:
@@ -389,7 +398,7 @@ class ContiguousTerritories(TerritoryEstimator):
         """
         # (max_seconds=0 skips the phase, not the balancing: the limit is then the "auto" one)
         limit = _LARGE_BALANCE_PER_PHASE * (self._phase_seconds or self._budget(len(bg.ids), "auto"))
-        began = time.perf_counter()
+        began = search_clock()
         labels, rounds, first = initial, 0, None
         with progress_bar(self.progress, self.max_iter, "contiguous") as bar:
             while True:
@@ -400,7 +409,7 @@ class ContiguousTerritories(TerritoryEstimator):
                 first = first if first is not None else result.repaired
                 rounds += result.n_iter
                 labels = result.labels
-                spent = time.perf_counter() - began
+                spent = search_clock() - began
                 if result.converged or rounds >= self.max_iter or result.n_iter < chunk:
                     break
                 if spent >= limit:
@@ -415,15 +424,20 @@ class ContiguousTerritories(TerritoryEstimator):
         result.repaired, result.n_iter = first, rounds
         return result
 
+    def _restart_limit(self) -> float:
+        """Seconds restarts and repairs may go on while every start so far is outside the tolerance."""
+        return _LAST_REPAIR_PER_PHASE * (DEFAULT_MAX_SECONDS if self._phase_seconds is None else self._phase_seconds)
+
     def _repair_total(self) -> float:
         """Seconds restarts and repairs of starts outside the tolerance may take in all (of the phase's budget)."""
         return 0.5 * (4.0 if self._phase_seconds is None else self._phase_seconds)
 
-    def _repair(self, result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt):
+    def _repair(self, result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt, budget=None):
         """Try the improvement phase's repair stage on a start outside the tolerance (updates ``result``)."""
         points, node_weight, giant = objective_data
         total = self._repair_total()
-        budget = 0.8 * total if attempt == 0 else max(total - self._repair_seconds, 0.1 * total)
+        if budget is None:
+            budget = 0.8 * total if attempt == 0 else max(total - self._repair_seconds, 0.4 * total)
         labels = rebalance(result.labels, bg.edges, weights, points, tolerance=tolerance, objective=self.objective,
                            node_weight=node_weight, fixed=fixed, frozen_parts=frozen_parts, max_seconds=budget,
                            random_state=attempt)
