@@ -108,6 +108,18 @@ FARTHEST_FROM_TARGET = """
 """
 
 
+def _accept_kernel_dialog(page):
+    """Take the notebook's own kernel when Lab asks which to start (a fresh CI run showed "Select Kernel"
+    on opening notebook 04 while notebook 03's tab was still open; the run-all sent behind it was lost)."""
+    dialog = page.locator(".jp-Dialog").filter(has_text="Select Kernel")
+    try:
+        dialog.first.wait_for(state="visible", timeout=2_000)
+    except Exception:
+        return
+    dialog.first.locator("button.jp-mod-accept").click()  # "Select": the kernel the notebook names
+    dialog.first.wait_for(state="hidden", timeout=10_000)
+
+
 def _open_and_run(page, base, token, notebook):
     page.goto(f"{base}/lab/tree/{notebook}?token={token}", wait_until="domcontentloaded")
     # The execution indicator says idle before the kernel is connected: wait for the status bar.
@@ -118,6 +130,7 @@ def _open_and_run(page, base, token, notebook):
     queued = ("() => Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt'))"
               ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))")
     for _attempt in range(4):
+        _accept_kernel_dialog(page)
         page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
         try:
             page.wait_for_function(queued, timeout=20_000)
