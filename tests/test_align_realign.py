@@ -139,3 +139,13 @@ def test_predict_with_a_matrix_fit_needs_new_distances():
     assert model.predict(new, distance=np.array([[5.0, 0.5]])).tolist() == ["east"]
     with pytest.raises(InputError, match="needs fixed sites"):
         Realignment(distance=matrix).fit(line(["A", "A", "B", "B"]))
+
+
+def test_realignment_progress_bar_counts_the_rounds_and_leaves_the_plan_unchanged(capsys):
+    accounts = line(["A"] * 5 + ["B"] * 3)
+    quiet = Realignment(tolerance=0.05).fit(accounts)
+    capsys.readouterr()
+    shown = Realignment(tolerance=0.05, progress=True).fit(accounts)
+    err = capsys.readouterr().err
+    assert "realignment" in err and "outside the tolerance" in err
+    assert shown.labels_.tolist() == quiet.labels_.tolist()

@@ -131,3 +131,13 @@ def test_the_bordering_bound_stays_below_what_moves_with_openings_and_closures(g
     assert r.within_tolerance and r.contiguous
     assert len(r.opened) == max(n_territories - 4, 0) and len(r.closed) == max(4 - n_territories, 0)
     assert r.lower_bound_share <= r.bordering_lower_bound_share + 1e-12 <= r.moved_share + 1e-9
+
+
+def test_the_progress_bar_names_the_stages_and_leaves_the_plan_unchanged(capsys):
+    accounts, blocks = _grid()
+    quiet = _fit(accounts, blocks, tolerance=0.1, max_seconds=None)
+    capsys.readouterr()
+    shown = _fit(accounts, blocks, tolerance=0.1, max_seconds=None, progress=True)
+    err = capsys.readouterr().err
+    assert "contiguous realignment" in err and "bordering flows" in err and "4/4" in err
+    assert shown.labels_.tolist() == quiet.labels_.tolist()

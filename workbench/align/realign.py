@@ -24,7 +24,7 @@ from workbench.align import _balance, _transfer, bounds as _bounds, headcount
 from workbench.align.balanced import current_setup, repair
 from workbench.align.base import (
     N_CANDIDATES, Distance, TerritoryEstimator, balance_columns, check_accounts, check_tolerance, metric_shares,
-    unit_centres,
+    progress_bar, unit_centres,
 )
 from workbench.align.report import ToleranceWarning
 from workbench.errors import InputError
@@ -95,6 +95,7 @@ class Realignment(TerritoryEstimator):
     random_state : int, optional
         Unused (the method is deterministic); kept for a uniform interface.
     progress : bool, default False
+        Show a bar (a widget in notebooks) over the transfer rounds and the repair.
     max_moved_share : float, optional
         Disruption budget: the most workload (first balanced metric, as a
         share, 0.1 = 10%) that may move. The program then keeps it exactly
@@ -159,6 +160,11 @@ class Realignment(TerritoryEstimator):
             territories are named by rep ids) is its current territory;
             reps without one are new hires.
         """
+        with progress_bar(self.progress, _ROUNDS + 1, "realignment") as bar:
+            return self._fit(accounts, reps, bar)
+
+    def _fit(self, accounts, reps, bar):
+        """:meth:`fit`'s work; ``bar`` advances once per transfer round and once for the repair."""
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
@@ -205,14 +211,18 @@ class Realignment(TerritoryEstimator):
             if best is None or score[0] < best[0][0] or (score[0] == best[0][0]
                                                           and score[1] < best[0][1] * (1 - 1e-9)):
                 best = (score, labels, centres.copy())
+            bar.set_postfix_str(f"round {rounds}: {excess:.1%} of the workload outside the tolerance")
+            bar.update(1)
             if (excess <= 0 and (setup.fixed_sites or rounds >= _MIN_ROUNDS)) or np.array_equal(labels, previous):
                 break
         labels, centres = best[1], best[2]
         within = best[0][0] <= 0
         if not within:
+            bar.set_postfix_str("single moves into the tolerance")
             labels, within, r = self._repair(labels, current, shares, targets, tolerance, dist, centres, fixed,
                                              frozen, closed, budget, setup.adjacency)
             rounds += r
+        bar.update(1)
         if not setup.fixed_sites:
             centres = unit_centres(dist.xyz, labels, weight, n_t, previous=centres)
         open_ = np.flatnonzero(~closed)
