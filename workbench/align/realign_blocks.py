@@ -41,8 +41,7 @@ from workbench.align._block_moves import (
 )
 from workbench.align._partition import is_contiguous, partition
 from workbench.align.base import (
-    TerritoryEstimator, balance_columns, check_accounts, check_tolerance, lock_mask, metric_shares, progress_bar,
-    unit_centres,
+    TerritoryEstimator, balance_columns, check_accounts, check_tolerance, lock_mask, metric_shares, unit_centres,
 )
 from workbench.align.report import ToleranceWarning
 from workbench.errors import InputError
@@ -54,8 +53,8 @@ _INSIDE = 0.9
 
 #: Rounds of bordering flows carried out with whole blocks.
 _ROUNDS = 8
-#: The stages a fit's progress bar names, in order (the last one is shown when all are done).
-_STAGES = ("bounds", "bordering flows", "single moves and connecting", "contiguous search", "done")
+#: The stages a fit's progress bar names, in order (it reads "done" when all are).
+_STAGES = ("bounds", "bordering flows", "single moves and connecting", "contiguous search")
 #: Default move penalty, as a multiple of the current plan's compactness: a whole block moves at once, so
 #: the search prices disruption higher than the account-level realignment does
 #: (:data:`workbench.align.realign.PENALTY_SHARE`).
@@ -138,12 +137,13 @@ class ContiguousRealignment(TerritoryEstimator):
 
     def fit(self, accounts, y=None, *, blocks=None):
         """Realign ``accounts`` (with ``block_col`` and ``current_col``) over ``blocks``; return self."""
-        with progress_bar(self.progress, len(_STAGES) - 1, "contiguous realignment") as bar:
-            bar.set_postfix_str(_STAGES[0])
-            return self._fit(accounts, blocks, _StageBar(bar))
+        from workbench import progress
+
+        with progress.steps(_STAGES, desc="contiguous realignment", enabled=bool(self.progress)) as bar:
+            return self._fit(accounts, blocks, bar)
 
     def _fit(self, accounts, blocks, bar):
-        """:meth:`fit`'s work; ``bar.next()`` marks each of ``_STAGES`` done."""
+        """:meth:`fit`'s work; ``bar.step()`` marks each of ``_STAGES`` done."""
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
@@ -223,7 +223,7 @@ class ContiguousRealignment(TerritoryEstimator):
         _, low, high = _balance.bounds(targets, shares.shape[1], tolerance)
         low[frozen], high[frozen] = acc_loads[frozen], acc_loads[frozen]
         plain, bordering, _ = _bounds.realignment_bounds(acc_loads, low, high, adjacency)
-        bar.next()
+        bar.step()
 
         def km(rows, territories):
             return EARTH_RADIUS_KM * np.linalg.norm(bg.xyz[rows] - centres[territories], axis=-1)
@@ -252,18 +252,18 @@ class ContiguousRealignment(TerritoryEstimator):
             if np.array_equal(moved_to, labels_b):
                 break
             labels_b = moved_to
-        bar.next()
+        bar.step()
         labels_b = fit_moves(labels_b, bg.edges, block_w, base, targets, tolerance, km, fixed_b, frozen | closed,
                              spend=spend.take)
         labels_b = empty_closed(labels_b, bg.edges, block_weight, targets, closed)
         labels_b = connect(labels_b, bg.edges, block_weight, current_b, targets, n_t, fixed_b)
         centres = unit_centres(bg.xyz, labels_b, block_weight + 1e-12, n_t, previous=centres)
         excess = _transfer._excess(labels_b, block_w, targets, tolerance, frozen, base)
-        bar.next()
+        bar.step()
         if not locked.any() and budget is None:
             labels_b, excess = self._settle(labels_b, bg, block_w, block_weight, targets, tolerance, current_b,
                                             penalty, km, fixed_b, frozen, closed)
-        bar.next()
+        bar.step()
         label_idx = labels_b[acc_block]
         label_idx[locked] = acc_current[locked]
         contiguous = is_contiguous(n_b, bg.edges, labels_b)
@@ -351,14 +351,3 @@ class ContiguousRealignment(TerritoryEstimator):
         position = _blocks.account_blocks(new_accounts, self.block_col, self.block_labels_.index.to_numpy())
         return self.block_labels_.to_numpy()[position]
 
-
-class _StageBar:
-    """A progress bar over :data:`_STAGES`: :meth:`next` marks the current stage done and names the next."""
-
-    def __init__(self, bar):
-        self._bar, self._done = bar, 0
-
-    def next(self):
-        self._done += 1
-        self._bar.set_postfix_str(_STAGES[min(self._done, len(_STAGES) - 1)])
-        self._bar.update(1)
