@@ -8,7 +8,8 @@ Which method runs follows from the options:
   (ids kept; ``--territories`` may be omitted);
 * ``--reps REPS.csv``: one territory per rep around the rep's home (ids are rep
   ids, targets in proportion to ``capacity_hours``); with ``--current`` a
-  rep-anchored realignment;
+  rep-anchored realignment (with ``--blocks`` too: whole blocks, contiguous; reps without a current
+  territory are new hires, territories without a rep close);
 * ``--blocks FILE --block-col COL``: contiguous territories built from blocks
   (``--blocks counties`` or ``--blocks zip-areas``: the bundled ones);
 * ``--distance-matrix FILE`` (with ``--reps``): travel times instead of distance;
@@ -177,7 +178,9 @@ def _run(args, bar) -> int:
     inputs = {"accounts": args.accounts, "current": args.current, "reps": args.reps, "blocks": args.blocks,
               "block_col": args.block_col, "distance_matrix": args.distance_matrix, "regions": args.regions,
               "areas": args.areas}
-    plan = Plan.from_fit(model, accounts, labels=labels, method=method, reps=reps, inputs=inputs)
+    # With reps, a fit may name new hires' territories: the plan records who serves them (``reps_``).
+    plan_reps = reps if getattr(model, "reps_", None) is None else model.reps_
+    plan = Plan.from_fit(model, accounts, labels=labels, method=method, reps=plan_reps, inputs=inputs)
     _write(args.out, plan, hierarchy)
     bar.step()
     report = model.report_
@@ -284,7 +287,7 @@ def _choose(args, balance_on, current_col, reps, block_col, blocks=None):
                 n_territories=args.territories, close=args.close, balance_on=tuple(metrics), tolerance=args.tolerance,
                 block_col=block_col, current_col=current_col, lock_col=args.lock_col, random_state=seed,
                 max_moved_share=args.max_moved, move_penalty_km=args.move_penalty_km)
-            return model, "contiguous_realignment", {"blocks": blocks}
+            return model, "contiguous_realignment", {"blocks": blocks, "reps": reps}
         model = ContiguousTerritories(n_territories=args.territories, balance_on=tuple(metrics),
                                       tolerance=args.tolerance, block_col=block_col, random_state=seed,
                                       lock_col=args.lock_col, current_col=current_col, progress=False,
