@@ -19,7 +19,6 @@ stay spherical means.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -260,25 +259,12 @@ def centres_frame(centres_xyz: np.ndarray, ids) -> pd.DataFrame:
     return frame
 
 
-@contextlib.contextmanager
-def progress_bar(progress: bool, total: int, desc: str):
-    """A tqdm.auto bar (a notebook widget in Jupyter) when ``progress`` is true, else a no-op."""
-    if not progress:
-        class _Null:
-            def update(self, n=1):
-                pass
+def progress_bar(progress: bool, total: int | None, desc: str):
+    """The estimators' bar over ``total`` rounds: :func:`workbench.progress.counter`, shown when ``progress`` is
+    true (a notebook widget in Jupyter, text on stderr elsewhere), else a no-op with the same methods."""
+    from workbench.progress import counter
 
-            def set_postfix_str(self, text):
-                pass
-        yield _Null()
-        return
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, desc=desc, leave=False)
-    try:
-        yield bar
-    finally:
-        bar.close()
+    return counter(total, desc=desc, enabled=bool(progress))
 
 
 #: Kilometres of mean distance to the centre that weigh as much as a 100% imbalance in :meth:`TerritoryEstimator.score`.
