@@ -81,6 +81,31 @@ def test_a_large_move_penalty_keeps_the_reference_and_a_small_one_does_not():
     assert freed.cost == pytest.approx(freed.dispersion + 2 * 0.01)
 
 
+def test_a_penalty_per_node_and_part_prices_where_a_node_goes():
+    xy, edges = grid(4, 2)
+    start = np.array([0, 0, 0, 1, 0, 1, 1, 1])  # bottom row 0 0 0 1, top row 0 1 1 1
+    weights = np.full((8, 1), 0.5)
+    # the same penalty in every part as a matrix: the same search as the per-node one
+    flat = improve_partition(start, edges, weights, xy, tolerance=0.0, reference=start, move_penalty=0.01,
+                             random_state=0)
+    matrix = improve_partition(start, edges, weights, xy, tolerance=0.0, reference=start,
+                               move_penalty=np.full((8, 2), 0.01), random_state=0)
+    assert matrix.labels.tolist() == flat.labels.tolist() and matrix.cost == pytest.approx(flat.cost)
+    # node 2 (bottom row, third) is dear in part 1: the squares would need it there, so the L stays
+    dear = np.full((8, 2), 0.01)
+    dear[2, 1] = 10.0
+    kept = improve_partition(start, edges, weights, xy, tolerance=0.0, reference=start, move_penalty=dear,
+                             random_state=0)
+    assert kept.labels[2] == 0 and kept.cost <= kept.start_cost + 1e-12
+    # a node's entry for its own reference part never counts
+    own = np.full((8, 2), 0.01)
+    own[np.arange(8), start] = 99.0
+    assert improve_partition(start, edges, weights, xy, tolerance=0.0, reference=start, move_penalty=own,
+                             random_state=0).cost == pytest.approx(flat.cost)
+    with pytest.raises(InputError, match=r"move_penalty of shape \(8, 3\) must have one row per node"):
+        improve_partition(start, edges, weights, xy, reference=start, move_penalty=np.ones((8, 3)))
+
+
 def test_fixed_nodes_and_frozen_parts_stay():
     xy, edges = grid(6, 3)
     start = partition(3, edges, np.full((18, 1), 3 / 18), np.column_stack([xy, np.ones(18)])).labels

@@ -128,7 +128,7 @@ class SearchState:
     def penalty_total(self) -> float:
         if self.penalty is None:
             return 0.0
-        return float(self.penalty[self.labels != self.reference].sum())
+        return float(self.penalty[np.arange(len(self.labels)), self.labels].sum())
 
     def move(self, u, a, b, record=True):
         self.labels[u] = b
@@ -153,8 +153,7 @@ class SearchState:
     def penalty_delta(self, u, a, b):
         if self.penalty is None:
             return 0.0
-        ref = self.reference[u]
-        return self.penalty[u] * ((b != ref).astype(float) - (a != ref).astype(float))
+        return self.penalty[u, b] - self.penalty[u, a]
 
     def violation(self, load, p):
         """Load outside the band of parts ``p``, per metric (0 inside)."""

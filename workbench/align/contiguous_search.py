@@ -21,7 +21,8 @@ Objectives (``objective=``)
     that minimises that sum). Unweighted unless ``node_weight`` is given.
 
 A per-node ``move_penalty`` for leaving a ``reference`` part is added to
-either objective (in the same unit, a distance).
+either objective (in the same unit, a distance); a per-node-and-part one
+prices where a node goes, e.g. farther from the receiving part's rep.
 
 Design, and why
 ---------------
@@ -253,6 +254,36 @@ def _jump(state, labels):
 # --------------------------------------------------------------------------- the public function
 
 
+def _penalty_matrix(move_penalty, reference, n: int, k: int):
+    """(n, k) cost of every node in every part (0 in its ``reference`` part); None without a penalty.
+
+    Examples
+    --------
+    >>> _penalty_matrix(2.0, np.array([0, 1]), 2, 3).tolist()
+    [[0.0, 2.0, 2.0], [2.0, 0.0, 2.0]]
+    """
+    penalty = np.asarray(move_penalty, dtype=float)
+    if reference is None or not np.any(penalty != 0):
+        return None
+    reference = np.asarray(reference, dtype=np.int64).reshape(n)
+    if penalty.ndim == 2:
+        if penalty.shape != (n, k):
+            raise InputError(f"move_penalty of shape {penalty.shape} must have one row per node and one column "
+                             f"per part: ({n}, {k})")
+        matrix = penalty.copy()
+    else:
+        matrix = np.repeat(np.broadcast_to(penalty, (n,))[:, None], k, axis=1)
+    if (matrix < 0).any() or not np.isfinite(matrix).all():
+        raise InputError("move_penalty must be finite and non-negative")
+    matrix[np.arange(n), reference] = 0.0
+    return matrix
+
+
+def _penalty_of(penalty, labels) -> float:
+    """Total move penalty of a plan (see :func:`_penalty_matrix`)."""
+    return 0.0 if penalty is None else float(penalty[np.arange(len(labels)), labels].sum())
+
+
 def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLERANCE, objective="weighted",
                       node_weight=None, targets=None, fixed=None, frozen_parts=(), reference=None,
                       move_penalty=0.0, max_seconds=DEFAULT_MAX_SECONDS, max_kicks=None, patience=None,
@@ -291,9 +322,11 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         A reference part per node (e.g. today's territories); with
         ``move_penalty`` every node away from its reference part costs that
         much extra.
-    move_penalty : float or array of shape (n,), default 0
+    move_penalty : float or array of shape (n,) or (n, k), default 0
         Cost (a distance, in the unit of ``coords`` times the objective's
-        weights) of a node not being in its ``reference`` part.
+        weights) of a node not being in its ``reference`` part; with shape
+        ``(n, k)``, the cost of each node in each part (its reference part's
+        entry counts as 0).
     max_seconds : float or None, default 3.0
         Budget in CPU seconds of the calling thread (about wall-clock
         seconds on a quiet machine); None: stop only by
@@ -355,12 +388,7 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
     fixed = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
     frozen = np.zeros(k, dtype=bool)
     frozen[list(frozen_parts)] = True
-    penalty = None
-    if reference is not None and np.any(np.asarray(move_penalty) != 0):
-        reference = np.asarray(reference, dtype=np.int64).reshape(n)
-        penalty = np.broadcast_to(np.asarray(move_penalty, dtype=float), (n,)).copy()
-        if (penalty < 0).any() or not np.isfinite(penalty).all():
-            raise InputError("move_penalty must be finite and non-negative")
+    penalty = _penalty_matrix(move_penalty, reference, n, k)
     deadline = math.inf if max_seconds is None else started + float(max_seconds)
     patience = max(150, 20 * k) if patience is None else int(patience)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
@@ -370,7 +398,7 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
     scale = max(start_cost, 1e-300)
     if k < 2 or not state.movable_edge.any() or frozen.sum() >= k - 1:
         plain_dispersion = dispersion(labels, coords, objective, plain_q)
-        plain_cost = plain_dispersion + (0.0 if penalty is None else float(penalty[labels != reference].sum()))
+        plain_cost = plain_dispersion + _penalty_of(penalty, labels)
         return SearchResult(labels, plain_cost, plain_cost, plain_dispersion, plain_dispersion, 0, 0,
                             search_clock() - started, "nothing to do")
 
@@ -414,7 +442,7 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
     # Report (and compare) on the plain weights, without the small lean given to weightless nodes.
     def plain(lab):
         value = dispersion(lab, coords, objective, plain_q)
-        return value, value + (0.0 if penalty is None else float(penalty[lab != reference].sum()))
+        return value, value + _penalty_of(penalty, lab)
     start_dispersion, start_cost = plain(labels)
     final_dispersion, final_cost = plain(best_labels)
     if final_cost > start_cost and repaired is None:  # (a repaired start was outside the bands: no comparison)
