@@ -133,11 +133,25 @@ def test_the_bordering_bound_stays_below_what_moves_with_openings_and_closures(g
     assert r.lower_bound_share <= r.bordering_lower_bound_share + 1e-12 <= r.moved_share + 1e-9
 
 
-def test_the_progress_bar_names_the_stages_and_leaves_the_plan_unchanged(capsys):
+def test_the_progress_bar_names_the_stages_and_leaves_the_plan_unchanged(capsys, monkeypatch):
+    from workbench import progress
+
     accounts, blocks = _grid()
     quiet = _fit(accounts, blocks, tolerance=0.1, max_seconds=None)
     capsys.readouterr()
+    seen = []
+    made = progress.steps
+
+    def recording(names, **kwargs):
+        bar = made(names, **kwargs)
+        seen.append(bar)
+        return bar
+
+    monkeypatch.setattr(progress, "steps", recording)
     shown = _fit(accounts, blocks, tolerance=0.1, max_seconds=None, progress=True)
     err = capsys.readouterr().err
-    assert "contiguous realignment" in err and "bordering flows" in err and "4/4" in err
+    assert "contiguous realignment: 0/4" in err  # tqdm redraws at most every 0.1 s: later stages may not show
+    (bar,) = seen
+    assert bar.names == ["bounds", "bordering flows", "single moves and connecting", "contiguous search"]
+    assert bar.done == 4
     assert shown.labels_.tolist() == quiet.labels_.tolist()

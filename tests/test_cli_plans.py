@@ -74,8 +74,8 @@ def test_compare_names_every_problem_of_the_assignments_file(files, capsys):
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1
     assert "'a3' (lines 3, 7); keep one row per account" in err
-    assert "account(s) are not in accounts.csv: ['zz']" in err
-    assert "no row for 1 account(s) of accounts.csv: ['a1']" in err
+    assert "1 account is not in accounts.csv: ['zz']" in err
+    assert "no row for 1 account of accounts.csv: ['a1']" in err
 
 
 def test_compare_refuses_a_file_without_territory_id(files, capsys):
@@ -174,11 +174,11 @@ def test_approve_refuses_unassigned_accounts_unless_allowed(files, capsys):
     plan = Plan.from_labels(six_accounts(), ["T1", "T1", None, "T2", "T3", ""])
     folder = save_plan(plan, files / "gaps")
     code, _, err = _run(capsys, "approve", folder, "--by", "Dana")
-    assert code == 2 and "leaves 2 account(s) without a territory (e.g. 'a3', 'a6')" in err
+    assert code == 2 and "leaves 2 accounts without a territory (e.g. 'a3', 'a6')" in err
     assert not load_plan(folder).is_approved
     code, out, err = _run(capsys, "approve", folder, "--by", "Dana", "--allow-unassigned", "--accept-warnings")
     assert code == 0, err
-    assert "2 account(s) are unassigned" in out and load_plan(folder).is_approved
+    assert "2 accounts are unassigned" in out and load_plan(folder).is_approved
 
 
 def test_compare_reads_accounts_with_their_own_column_names(tmp_path, capsys):
@@ -204,7 +204,7 @@ def test_approve_shows_the_review_and_records_accepted_warnings(files, capsys):
     assert "Accounts that change territory: 3 of 6 (50.0%)" in out
     assert "Largest transfers:" in out and "Territories (reps) that lose accounts: 3: T1, T2, T3" in out
     assert "! workload: " in out and "! edited after the last optimisation (column): Moved 1 account from T1 to T2" in out
-    assert "warning(s) (listed above)" in err
+    assert "(listed above)" in err
     code, out, err = _run(capsys, "approve", folder, "--by", "Dana", "--accept-warnings")
     assert code == 0, err
     approved = load_plan(folder)

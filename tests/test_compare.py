@@ -130,7 +130,7 @@ def test_rep_distance_needs_reps(plans):
 def test_plans_over_different_accounts_are_refused(plans):
     current, _ = plans
     other = Plan.from_labels(six_accounts().iloc[:4], ["T1"] * 4)
-    with pytest.raises(PlanError, match=r"2 account\(s\) only in 'current': \['a5', 'a6'\]"):
+    with pytest.raises(PlanError, match=r"2 accounts only in 'current': \['a5', 'a6'\]"):
         compare_plans(current, other)
     with pytest.raises(TypeError, match="proposed must be a Plan"):
         compare_plans(current, "plan")

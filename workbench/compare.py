@@ -287,9 +287,9 @@ def _check_same_accounts(current: Plan, proposed: Plan) -> None:
     only_current, only_proposed = a.difference(b), b.difference(a)
     parts = []
     if len(only_current):
-        parts.append(f"{len(only_current)} account(s) only in {current.name!r}: {show(only_current)}")
+        parts.append(f"{present.count(len(only_current), 'account')} only in {current.name!r}: {show(only_current)}")
     if len(only_proposed):
-        parts.append(f"{len(only_proposed)} account(s) only in {proposed.name!r}: {show(only_proposed)}")
+        parts.append(f"{present.count(len(only_proposed), 'account')} only in {proposed.name!r}: {show(only_proposed)}")
     raise PlanError("the plans do not cover the same accounts (" + "; ".join(parts) + "); make both plans from "
                     "the same accounts file")
 

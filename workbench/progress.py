@@ -12,6 +12,13 @@ Who sees a bar:
 ...     bar.step("read"); bar.step("write")
 >>> bar.done
 2
+
+Estimators count their rounds with :func:`counter` (their ``progress=True``):
+
+>>> with counter(10, desc="balancing", enabled=False) as bar:
+...     bar.update(3); bar.set_postfix_str("max deviation 4.0%")
+>>> bar.n
+3
 """
 
 from __future__ import annotations
@@ -59,11 +66,7 @@ class Steps:
         self.done = 0
         self._bar = None
         if show:
-            if in_notebook():
-                from tqdm.auto import tqdm
-            else:
-                from tqdm import tqdm
-            self._bar = tqdm(total=len(self.names), desc=desc, file=sys.stderr, leave=False, unit="step",
+            self._bar = _tqdm()(total=len(self.names), desc=desc, file=sys.stderr, leave=False, unit="step",
                              bar_format="{desc}: {n_fmt}/{total_fmt} {bar} {postfix} [{elapsed}]")
             if self.names:
                 self._bar.set_postfix_str(self.names[0])
@@ -87,9 +90,52 @@ class Steps:
         self.close()
 
 
+def _tqdm():
+    """tqdm's notebook widget in a Jupyter kernel, its text bar elsewhere."""
+    if in_notebook():
+        from tqdm.auto import tqdm
+    else:
+        from tqdm import tqdm
+    return tqdm
+
+
+class Counter:
+    """A bar counting ``total`` units of work (``None``: unknown); no bar at all when ``show`` is false."""
+
+    def __init__(self, total: int | None, desc: str, show: bool):
+        self.n = 0
+        self._bar = _tqdm()(total=total, desc=desc, file=sys.stderr, leave=False) if show else None
+
+    def update(self, n: int = 1) -> None:
+        """``n`` more units done."""
+        self.n += n
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def set_postfix_str(self, text: str, refresh: bool = True) -> None:
+        """Show ``text`` after the bar (what the work reached)."""
+        if self._bar is not None:
+            self._bar.set_postfix_str(text, refresh=refresh)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def __enter__(self) -> Counter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def counter(total: int | None, *, desc: str, enabled: bool | None = None) -> Counter:
+    """A progress bar counting ``total`` units of work (shown per :func:`enabled`)."""
+    return Counter(total, desc, globals()["enabled"](enabled))
+
+
 def steps(names: Iterable[str], *, desc: str, enabled: bool | None = None) -> Steps:
     """A progress bar over named steps (shown per :func:`enabled`)."""
     return Steps(names, desc, globals()["enabled"](enabled))
 
 
-__all__ = ["configure", "enabled", "in_notebook", "steps", "Steps"]
+__all__ = ["configure", "counter", "Counter", "enabled", "in_notebook", "steps", "Steps"]

@@ -15,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -62,6 +63,42 @@ def _write_settings(folder: Path) -> None:
         json.dumps({"fetchNews": "false", "checkForUpdates": False}))
 
 
+@contextlib.contextmanager
+def serve(command, *, cwd, env, log_path: Path, ready_url: str, what: str, timeout: float = 60.0):
+    """Run a server ``command`` until the ``with`` block ends; start-up waits until ``ready_url`` answers.
+
+    Any HTTP answer (an error status included) means the server is up. If it
+    exits or does not answer within ``timeout`` seconds, fail with the end of
+    its log (``log_path``). On leaving, terminate it, then kill it if it has
+    not stopped within 15 s, and close the log: no server outlives its tests.
+    """
+    log = open(log_path, "wb")
+    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=cwd)
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(ready_url, timeout=2):
+                    break
+            except urllib.error.HTTPError:
+                break  # the server answers
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"{what} did not start; log: {log_path}\n"
+                                   + log_path.read_text(errors="replace")[-2000:])
+            time.sleep(0.3)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+
+
 @pytest.fixture(scope="session")
 def lab_root(tmp_path_factory, chromium) -> Path:
     """A temporary folder holding the notebooks under test (Lab autosaves, so never the originals)."""
@@ -82,30 +119,9 @@ def lab_server(lab_root):
                f"--ServerApp.root_dir={lab_root / 'notebooks'}", "--ServerApp.port_retries=0"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         command.append("--allow-root")
-    log = open(lab_root / "lab.log", "wb")
-    process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=lab_root)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"JupyterLab did not start; log: {lab_root / 'lab.log'}\n"
-                                   + (lab_root / "lab.log").read_text(errors="replace")[-2000:])
-            time.sleep(0.3)
-        yield base, token, lab_root
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with serve(command, cwd=lab_root, env=env, log_path=lab_root / "lab.log",
+               ready_url=f"http://127.0.0.1:{port}/api/status?token={token}", what="JupyterLab"):
+        yield f"http://127.0.0.1:{port}", token, lab_root
 
 
 @pytest.fixture

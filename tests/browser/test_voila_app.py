@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, NON_LOCAL, _free_port, _unavailable
+from tests.browser.conftest import ARTIFACTS, NON_LOCAL, _free_port, _unavailable, serve
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.timeout(300)]
 
@@ -35,34 +32,13 @@ def voila_app(tmp_path_factory, chromium):
     root = tmp_path_factory.mktemp("app")
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)
     port = _free_port()
-    log = open(root / "voila.log", "wb")
     # As `make app` runs it: the workbench template (no CDN, cells tagged 'analyst' hidden).
     command = [sys.executable, "-m", "voila", NOTEBOOK.name, "--template=workbench", "--no-browser", f"--port={port}",
                "--Voila.ip=127.0.0.1", "--show_tracebacks=True"]
     env = {**os.environ, "JUPYTER_PATH": os.pathsep.join(filter(None, [str(TEMPLATES), os.environ.get("JUPYTER_PATH")]))}
-    process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/voila/static/favicon.ico", timeout=2):
-                    break
-            except urllib.error.HTTPError:
-                break  # the server answers
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("Voila did not start:\n" + (root / "voila.log").read_text(errors="replace")[-2000:])
-            time.sleep(0.3)
-        yield base, root
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+    with serve(command, cwd=root, env=env, log_path=root / "voila.log",
+               ready_url=f"http://127.0.0.1:{port}/voila/static/favicon.ico", what="Voila"):
+        yield f"http://127.0.0.1:{port}", root
 
 
 def test_voila_app_opens_on_the_summary_and_the_maps_without_code_or_internet(voila_app, page):

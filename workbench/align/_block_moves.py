@@ -160,6 +160,10 @@ def fit_moves(labels, edges, shares, base, targets, tolerance, km, fixed, frozen
     graph.add_edges_from(map(tuple, np.asarray(edges).reshape(-1, 2)))
     target = np.asarray(targets, dtype=float)[:, None]
     low, high = target * (1 - tolerance), target * (1 + tolerance)
+
+    def cost(b, s, t, load):
+        return _move_cost(b, s, t, load, shares, low, high, km, home, penalty_km)
+
     for _ in range(max_moves or len(labels)):
         load = _balance.loads_of(labels, shares, n_t) + base
         over = np.flatnonzero(((load > high + 1e-12).any(axis=1)) & ~frozen)
@@ -174,34 +178,56 @@ def fit_moves(labels, edges, shares, base, targets, tolerance, km, fixed, frozen
                 if fixed[b] or b in cut:
                     continue
                 for t in {labels[n] for n in graph[b]} - {s}:
-                    if frozen[t] or (load[t] + shares[b] > high[t] + 1e-12).any() \
-                            or (load[s] - shares[b] < low[s] - 1e-12).any():
-                        continue
-                    grow = float(km(np.array([b]), np.array([t]))[0] - km(np.array([b]), np.array([s]))[0])
-                    if home is not None:
-                        grow += penalty_km * (float(t != home[b]) - float(s != home[b]))
-                    if best is None or grow < best[0]:
+                    grow = None if frozen[t] else cost(b, s, t, load)
+                    if grow is not None and (best is None or grow < best[0]):
                         best = (grow, b, t)
         for t in under if best is None else ():
             members = np.flatnonzero(labels == t)
             border = {n for b in members for n in graph[b] if labels[n] != t}
             for b in border:
                 s = labels[b]
-                if fixed[b] or frozen[s] or (load[s] - shares[b] < low[s] - 1e-12).any() \
-                        or (load[t] + shares[b] > high[t] + 1e-12).any():
+                if fixed[b] or frozen[s]:
+                    continue
+                grow = cost(b, s, t, load)
+                if grow is None or (best is not None and grow >= best[0]):
                     continue
                 rest = np.flatnonzero(labels == s)
-                if rest.size <= 1 or b in set(nx.articulation_points(graph.subgraph(rest))):
-                    continue
-                grow = float(km(np.array([b]), np.array([t]))[0] - km(np.array([b]), np.array([s]))[0])
-                if home is not None:
-                    grow += penalty_km * (float(t != home[b]) - float(s != home[b]))
-                if best is None or grow < best[0]:
+                if rest.size > 1 and b not in set(nx.articulation_points(graph.subgraph(rest))):
                     best = (grow, b, t)
         if best is None or (spend is not None and not spend(best[1], best[2], labels[best[1]])):
             break
         labels[best[1]] = best[2]
     return labels
+
+
+def _move_cost(b, s, t, load, shares, low, high, km, home=None, penalty_km=0.0):
+    """What moving block ``b`` from ``s`` to ``t`` costs in :func:`fit_moves`; None when it breaks a bound.
+
+    The growth of the block's distance to its territory's centre (``km``),
+    plus ``penalty_km`` when it leaves its ``home`` territory (less when it
+    goes back); None when ``t`` would go over its upper bound or ``s``
+    under its lower bound on any metric.
+
+    Examples
+    --------
+    Block 0 at 1 km from territory 0's centre and 3 km from territory 1's:
+
+    >>> km = lambda rows, territories: np.where(territories == 0, 1.0, 3.0)
+    >>> low, high = np.array([[0.0], [0.0]]), np.array([[1.0], [1.0]])
+    >>> load, shares = np.array([[0.8], [0.5]]), np.array([[0.4]])
+    >>> _move_cost(0, 0, 1, load, shares, low, high, km)
+    2.0
+    >>> _move_cost(0, 0, 1, load, shares, low, high, km, home=np.array([0]), penalty_km=10.0)
+    12.0
+    >>> _move_cost(0, 0, 1, load, np.array([[0.6]]), low, high, km) is None  # territory 1 would go over
+    True
+    """
+    if (load[t] + shares[b] > high[t] + 1e-12).any() or (load[s] - shares[b] < low[s] - 1e-12).any():
+        return None
+    grow = float(km(np.array([b]), np.array([t]))[0] - km(np.array([b]), np.array([s]))[0])
+    if home is not None:
+        grow += penalty_km * (float(t != home[b]) - float(s != home[b]))
+    return grow
 
 
 def empty_closed(labels, edges, weight, targets, closed):

@@ -73,9 +73,7 @@ def resplit(state: SearchState, rng, scale: float, deadline: float, n_trees: int
     cost_a, cost_b = state.obj.split_costs(nodes, masks)
     score = cost_a + cost_b + lam * np.array(violations)
     if state.penalty is not None:
-        pen = state.penalty[nodes]
-        ref = state.reference[nodes]
-        score = score + ((np.where(masks, a, b) != ref[None, :]) * pen[None, :]).sum(axis=1)
+        score = score + state.penalty[nodes[None, :], np.where(masks, a, b)].sum(axis=1)
     _apply_split(state, nodes, np.where(masks[int(np.argmin(score))], a, b), a, b)
     if state.total_violation() > 1e-9:
         local_search(state, scale, deadline, lam=1e4 * scale / state.k)
@@ -136,7 +134,7 @@ def reassign(state: SearchState, rng, scale: float, deadline: float, n_candidate
     rows, cols = rows[stay], cols[stay]
     cost = state.obj.q[rows] * np.linalg.norm(state.coords[rows] - centres[cols], axis=1)
     if state.penalty is not None:
-        cost = cost + state.penalty[rows] * (cols != state.reference[rows])
+        cost = cost + state.penalty[rows, cols]
     nv = rows.size
     m = state.weights.shape[1]
     a_eq = sparse.csr_matrix((np.ones(nv), (rows, np.arange(nv))), shape=(n, nv))

@@ -23,6 +23,57 @@ search_clock = time.thread_time
 
 _EPS = 1e-12
 
+def leaves_connected(adj, labels, u, p) -> bool:
+    """Part ``p`` stays connected without its node ``u`` (``adj``: a list of neighbour lists).
+
+    First a local test: ``u``'s neighbours in ``p`` joined through ``p``'s
+    nodes within two steps of ``u`` (in a planar graph the ring around ``u``
+    nearly always joins them) proves it; otherwise a search of the part
+    without ``u`` decides, stopping once it has reached all of ``u``'s
+    neighbours in ``p``. Either way it costs about the size of the ring, not
+    of the part, when the answer is yes: much less than the articulation
+    points of the part.
+
+    Examples
+    --------
+    >>> adj = [[1], [0, 2], [1]]                      # a path 0 - 1 - 2, all in part 0
+    >>> leaves_connected(adj, np.zeros(3, dtype=int), 1, 0), leaves_connected(adj, np.zeros(3, dtype=int), 2, 0)
+    (False, True)
+    """
+    near = [v for v in adj[u] if labels[v] == p]
+    if len(near) <= 1:
+        return True
+    ring = set(near)
+    for v in near:
+        ring.update(w for w in adj[v] if w != u and labels[w] == p)
+    wanted = set(near[1:])
+    seen = {near[0]}
+    queue = [near[0]]
+    while queue:
+        node = queue.pop()
+        for v in adj[node]:
+            if v in ring and v not in seen:
+                seen.add(v)
+                wanted.discard(v)
+                if not wanted:
+                    return True
+                queue.append(v)
+    # The ring did not join them: search the whole part (without u), stopping once all are reached.
+    seen = {u, near[0]}
+    queue = [near[0]]
+    wanted = set(near[1:])
+    while queue:
+        node = queue.pop()
+        for v in adj[node]:
+            if v not in seen and labels[v] == p:
+                seen.add(v)
+                wanted.discard(v)
+                if not wanted:
+                    return True
+                queue.append(v)
+    return False
+
+
 class SearchState:
     """Labels, loads, objective state and the caches that keep the gains cheap."""
 
@@ -68,48 +119,8 @@ class SearchState:
         return cached[1]
 
     def can_leave(self, u, p) -> bool:
-        """Part ``p`` stays connected without node ``u``.
-
-        First a local test: ``u``'s neighbours in ``p`` joined through
-        ``p``'s nodes within two steps of ``u`` (in a planar graph the ring
-        around ``u`` nearly always joins them) proves it; otherwise a search
-        of the part without ``u`` decides, stopping once it has reached all
-        of ``u``'s neighbours in ``p``.
-        """
-        labels = self.labels
-        adj = self.adj
-        near = [v for v in adj[u] if labels[v] == p]
-        if len(near) <= 1:
-            return True
-        ring = set(near)
-        for v in near:
-            ring.update(w for w in adj[v] if w != u and labels[w] == p)
-        wanted = set(near[1:])
-        seen = {near[0]}
-        queue = [near[0]]
-        while queue:
-            node = queue.pop()
-            for v in adj[node]:
-                if v in ring and v not in seen:
-                    seen.add(v)
-                    wanted.discard(v)
-                    if not wanted:
-                        return True
-                    queue.append(v)
-        # The ring did not join them: search the whole part (without u), stopping once all are reached.
-        seen = {u, near[0]}
-        queue = [near[0]]
-        wanted = set(near[1:])
-        while queue:
-            node = queue.pop()
-            for v in adj[node]:
-                if v not in seen and labels[v] == p:
-                    seen.add(v)
-                    wanted.discard(v)
-                    if not wanted:
-                        return True
-                    queue.append(v)
-        return False
+        """Part ``p`` stays connected without node ``u`` (see :func:`leaves_connected`)."""
+        return leaves_connected(self.adj, self.labels, u, p)
 
     def total(self) -> float:
         return float(self.part_costs.sum()) + self.penalty_total()
@@ -117,7 +128,7 @@ class SearchState:
     def penalty_total(self) -> float:
         if self.penalty is None:
             return 0.0
-        return float(self.penalty[self.labels != self.reference].sum())
+        return float(self.penalty[np.arange(len(self.labels)), self.labels].sum())
 
     def move(self, u, a, b, record=True):
         self.labels[u] = b
@@ -142,8 +153,7 @@ class SearchState:
     def penalty_delta(self, u, a, b):
         if self.penalty is None:
             return 0.0
-        ref = self.reference[u]
-        return self.penalty[u] * ((b != ref).astype(float) - (a != ref).astype(float))
+        return self.penalty[u, b] - self.penalty[u, a]
 
     def violation(self, load, p):
         """Load outside the band of parts ``p``, per metric (0 inside)."""

@@ -19,7 +19,7 @@ stay spherical means.
 
 from __future__ import annotations
 
-import contextlib
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -61,11 +61,9 @@ def accounts_frame(accounts, *, what: str = "accounts") -> pd.DataFrame:
     >>> accounts_frame(points).round(6).to_dict("list")
     {'workload': [1.0, 2.0], 'latitude': [40.0, 41.0], 'longitude': [-100.0, -99.0]}
     """
-    try:
-        import geopandas as gpd
-    except ImportError:  # pragma: no cover - geopandas is a dependency
-        return accounts
-    if not isinstance(accounts, gpd.GeoDataFrame):
+    # A GeoDataFrame exists only once geopandas is imported: a plain table does not load it (CLI start-up).
+    gpd = sys.modules.get("geopandas")
+    if gpd is None or not isinstance(accounts, gpd.GeoDataFrame):
         return accounts
     try:
         geometry = accounts.geometry
@@ -260,25 +258,12 @@ def centres_frame(centres_xyz: np.ndarray, ids) -> pd.DataFrame:
     return frame
 
 
-@contextlib.contextmanager
-def progress_bar(progress: bool, total: int, desc: str):
-    """A tqdm.auto bar (a notebook widget in Jupyter) when ``progress`` is true, else a no-op."""
-    if not progress:
-        class _Null:
-            def update(self, n=1):
-                pass
+def progress_bar(progress: bool, total: int | None, desc: str):
+    """The estimators' bar over ``total`` rounds: :func:`workbench.progress.counter`, shown when ``progress`` is
+    true (a notebook widget in Jupyter, text on stderr elsewhere), else a no-op with the same methods."""
+    from workbench.progress import counter
 
-            def set_postfix_str(self, text):
-                pass
-        yield _Null()
-        return
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, desc=desc, leave=False)
-    try:
-        yield bar
-    finally:
-        bar.close()
+    return counter(total, desc=desc, enabled=bool(progress))
 
 
 #: Kilometres of mean distance to the centre that weigh as much as a 100% imbalance in :meth:`TerritoryEstimator.score`.

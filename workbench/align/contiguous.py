@@ -369,7 +369,7 @@ class ContiguousTerritories(TerritoryEstimator):
         began = search_clock()
         with progress_bar(self.progress, max_iter * restarts, "contiguous") as bar:
             for attempt in range(restarts):
-                if repairing and attempt > 0 and self._repair_seconds >= self._restart_limit():
+                if repairing and attempt > 0 and self._repair_budget() <= 0:
                     break  # still outside the tolerance after the restarts' limit: keep the best so far
                 result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
                                    frozen_parts=frozen_parts, max_iter=max_iter, preferred=preferred,
@@ -424,20 +424,22 @@ class ContiguousTerritories(TerritoryEstimator):
         result.repaired, result.n_iter = first, rounds
         return result
 
-    def _restart_limit(self) -> float:
-        """Seconds restarts and repairs may go on while every start so far is outside the tolerance."""
-        return _LAST_REPAIR_PER_PHASE * (DEFAULT_MAX_SECONDS if self._phase_seconds is None else self._phase_seconds)
+    def _repair_budget(self) -> float:
+        """Seconds the next repair of a start outside the tolerance may take: the one budget rule.
 
-    def _repair_total(self) -> float:
-        """Seconds restarts and repairs of starts outside the tolerance may take in all (of the phase's budget)."""
-        return 0.5 * (4.0 if self._phase_seconds is None else self._phase_seconds)
+        Starts outside the tolerance (their restarts and repairs) may take
+        ``_LAST_REPAIR_PER_PHASE`` times the phase's seconds in all (``DEFAULT_MAX_SECONDS``
+        with ``max_seconds=None``); each repair gets half the phase's seconds, or what is
+        left of that limit. 0: no more restarts.
+        """
+        phase = DEFAULT_MAX_SECONDS if self._phase_seconds is None else self._phase_seconds
+        return max(min(phase / 2, _LAST_REPAIR_PER_PHASE * phase - self._repair_seconds), 0.0)
 
     def _repair(self, result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt, budget=None):
         """Try the improvement phase's repair stage on a start outside the tolerance (updates ``result``)."""
         points, node_weight, giant = objective_data
-        total = self._repair_total()
         if budget is None:
-            budget = 0.8 * total if attempt == 0 else max(total - self._repair_seconds, 0.4 * total)
+            budget = self._repair_budget()
         labels = rebalance(result.labels, bg.edges, weights, points, tolerance=tolerance, objective=self.objective,
                            node_weight=node_weight, fixed=fixed, frozen_parts=frozen_parts, max_seconds=budget,
                            random_state=attempt)

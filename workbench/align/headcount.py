@@ -14,7 +14,8 @@
   territories, and the rest must come back within tolerance).
 * :func:`opening_adjacency` — the borders of new territories, for the
   bordering lower bound and the moves into them.
-* :func:`rep_territories` — with a reps file: new hires and closures.
+* :func:`rep_territories` — with a reps file: new hires and closures;
+  :func:`rep_headcount` lays them out with today's territories first.
 """
 
 from __future__ import annotations
@@ -247,6 +248,47 @@ def rep_territories(reps, capacity_col, found, close, n_territories):
     all_homes = np.vstack([homes, np.zeros((len(closing), 3))])
     all_targets = np.r_[targets, np.zeros(len(closing))]
     return ids, all_homes, all_targets, closing, new_ids
+
+
+def rep_headcount(reps, capacity_col, found, close, n_territories, current_col):
+    """:func:`rep_territories` laid out for a realignment that keeps today's territories first.
+
+    Returns
+    -------
+    closed : (len(found),) bool array
+        Current territories that close (no rep serves them).
+    targets : (len(found) + n_new,) array
+        Target share of every current territory (0 when closing), then of
+        every new hire's territory, in proportion to ``capacity_col``.
+    opened : list of str
+        Ids of the new hires' territories, in the reps file's order.
+    homes : (len(found) + n_new, 3) array
+        Unit vector of the home of each territory's rep (zeros when closing).
+    served : (n_reps,) array of str
+        The territory of every rep (row of ``reps``), new hires' ids filled in.
+
+    Examples
+    --------
+    ``T2``'s rep left; ``cy`` is a new hire with twice the hours:
+
+    >>> reps = pd.DataFrame({"rep_id": ["ann", "cy"], "territory_id": ["T1", None], "latitude": [40.0, 41.0],
+    ...                      "longitude": [-100.0, -99.0], "capacity_hours": [1000.0, 2000.0]})
+    >>> closed, targets, opened, homes, served = rep_headcount(reps, "capacity_hours", np.array(["T1", "T2"]), [],
+    ...                                                        None, "current_territory")
+    >>> closed.tolist(), targets.round(3).tolist(), opened, homes.shape, served.tolist()
+    ([False, True], [0.333, 0.0, 0.667], ['T3'], (3, 3), ['T1', 'T3'])
+    """
+    ids, homes, targets, closing, new_ids = rep_territories(reps, capacity_col, found, close, n_territories)
+    ids = pd.Index(np.asarray(ids, dtype=object).astype(str))
+    found = np.asarray(found, dtype=object).astype(str)
+    unknown = [t for t in found if t not in ids]
+    if unknown:
+        raise InputError(f"column {current_col!r} names territories that are not rep ids: {unknown[:5]}; give the "
+                         f"reps file a {TERRITORY_ID!r} column naming each rep's current territory, or use rep ids")
+    order = np.r_[ids.get_indexer(found), ids.get_indexer([str(i) for i in new_ids])].astype(np.int64)
+    served = ids[:len(reps)].to_numpy(dtype=object)
+    return (np.isin(found, closing), np.asarray(targets, dtype=float)[order], [str(i) for i in new_ids], homes[order],
+            served)
 
 
 def check_close(close, found):

@@ -22,6 +22,13 @@ while their block may move; their load counts where they stay (the search
 of step 2 then does not run: it cannot hold load outside the blocks). With
 a disruption budget only step 1 runs, booking every move against it.
 
+With a reps file (``fit(..., reps=)``) there is one territory per rep, as
+in :class:`~workbench.align.realign.Realignment`: reps without a current
+territory are new hires (a new territory grown from the block nearest their
+home), current territories no rep serves close, targets follow the reps'
+capacities (the report measures deviation from them) and distances are to
+the reps' homes.
+
 The report gives both lower bounds; the bordering one uses queen adjacency
 of the blocks (two territories border when two of their blocks touch).
 """
@@ -41,21 +48,20 @@ from workbench.align._block_moves import (
 )
 from workbench.align._partition import is_contiguous, partition
 from workbench.align.base import (
-    TerritoryEstimator, balance_columns, check_accounts, check_tolerance, lock_mask, metric_shares, progress_bar,
-    unit_centres,
+    TerritoryEstimator, balance_columns, check_accounts, check_tolerance, lock_mask, metric_shares, unit_centres,
 )
 from workbench.align.report import ToleranceWarning
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
-from workbench.schema import COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, WORKLOAD
+from workbench.schema import CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
 
 #: Share of the tolerance the block flows aim at: whole blocks overshoot their share, so aim inside it.
 _INSIDE = 0.9
 
 #: Rounds of bordering flows carried out with whole blocks.
 _ROUNDS = 8
-#: The stages a fit's progress bar names, in order (the last one is shown when all are done).
-_STAGES = ("bounds", "bordering flows", "single moves and connecting", "contiguous search", "done")
+#: The stages a fit's progress bar names, in order (it reads "done" when all are).
+_STAGES = ("bounds", "bordering flows", "single moves and connecting", "contiguous search")
 #: Default move penalty, as a multiple of the current plan's compactness: a whole block moves at once, so
 #: the search prices disruption higher than the account-level realignment does
 #: (:data:`workbench.align.realign.PENALTY_SHARE`).
@@ -96,6 +102,8 @@ class ContiguousRealignment(TerritoryEstimator):
     progress : bool, default False
         Show a bar (a widget in notebooks) over the fit's stages: bounds,
         bordering flows, single moves and connecting, the contiguous search.
+    capacity_col : str, default "capacity_hours"
+        With ``reps`` given to ``fit``: targets in proportion to it.
 
     Examples
     --------
@@ -119,7 +127,7 @@ class ContiguousRealignment(TerritoryEstimator):
     def __init__(self, n_territories=None, *, close=None, balance_on=(WORKLOAD,), tolerance=DEFAULT_TOLERANCE,
                  block_col=COUNTY_FIPS, current_col=CURRENT_TERRITORY, lock_col=None, locked_territories=(),
                  adjacency=None, max_moved_share=None, move_penalty_km=None, max_seconds=3.0, max_iter=2000,
-                 random_state=None, progress=False):
+                 random_state=None, progress=False, capacity_col=CAPACITY_HOURS):
         self.n_territories = n_territories
         self.close = close
         self.balance_on = balance_on
@@ -135,15 +143,40 @@ class ContiguousRealignment(TerritoryEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
         self.progress = progress
+        self.capacity_col = capacity_col
 
-    def fit(self, accounts, y=None, *, blocks=None):
-        """Realign ``accounts`` (with ``block_col`` and ``current_col``) over ``blocks``; return self."""
-        with progress_bar(self.progress, len(_STAGES) - 1, "contiguous realignment") as bar:
-            bar.set_postfix_str(_STAGES[0])
-            return self._fit(accounts, blocks, _StageBar(bar))
+    def fit(self, accounts, y=None, *, blocks=None, reps=None):
+        """Realign ``accounts`` (with ``block_col`` and ``current_col``) over ``blocks``; return self.
 
-    def _fit(self, accounts, blocks, bar):
-        """:meth:`fit`'s work; ``bar.next()`` marks each of ``_STAGES`` done."""
+        Parameters
+        ----------
+        accounts : pandas.DataFrame
+            Latitude, longitude, the balanced metrics, ``block_col`` and ``current_col``.
+        y : ignored
+        blocks : geopandas.GeoDataFrame
+            The blocks (``block_id`` or ``block_col``, geometry).
+        reps : pandas.DataFrame, optional
+            ``rep_id, latitude, longitude[, territory_id, capacity_hours]``:
+            one territory per rep, as in
+            :meth:`workbench.align.realign.Realignment.fit`. A rep's
+            ``territory_id`` (or its ``rep_id``, when the current territories
+            are named by rep ids) is its current territory; reps without one
+            are new hires (a new territory from the block nearest their home,
+            ids per :func:`workbench.align.headcount.rep_territories`);
+            current territories no rep serves close. Targets are in
+            proportion to ``capacity_col`` (equal without it), the report's
+            deviations are measured against them, and distances are to the
+            reps' homes. ``reps_`` is then the reps with the territory each
+            serves (new hires' ids filled in), for
+            :meth:`workbench.plan.Plan.from_fit`.
+        """
+        from workbench import progress
+
+        with progress.steps(_STAGES, desc="contiguous realignment", enabled=bool(self.progress)) as bar:
+            return self._fit(accounts, blocks, reps, bar)
+
+    def _fit(self, accounts, blocks, reps, bar):
+        """:meth:`fit`'s work; ``bar.step()`` marks each of ``_STAGES`` done."""
         start = time.perf_counter()
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
@@ -170,31 +203,27 @@ class ContiguousRealignment(TerritoryEstimator):
         block_weight = block_w.mean(axis=1)
         current_b = majority(acc_block, acc_current, weight, n_b, bg.edges)
         n_cur = len(ids)
-        closed = np.isin(ids.astype(str), close)
         frozen = np.isin(ids.astype(str), locked_t)
-        wanted = headcount.check_n_territories(self.n_territories, n_cur - len(close), len(bg.ids))
         load = np.bincount(acc_current, weights=weight, minlength=n_cur)
         adjacency = _bounds.block_territory_graph(bg.edges, current_b, n_cur)
         centres = unit_centres(bg.xyz, current_b, block_weight + 1e-12, n_cur)
-        if wanted < n_cur - closed.sum():
-            def band(is_open, factor):
-                return np.where(is_open & ~closed, factor / max((is_open & ~closed).sum(), 1), 0.0)
-
-            picked = headcount.closures_that_disrupt_least(
-                load, lambda o: band(o, 1 - tolerance), lambda o: band(o, 1 + tolerance), adjacency,
-                int(n_cur - closed.sum() - wanted), allowed=~closed & ~frozen)
-            closed[picked] = True
+        self.reps_ = None
+        if reps is None:
+            closed, targets, opened, seeds = self._headcount(found, close, frozen, load, adjacency, centres, bg.xyz,
+                                                             current_b, tolerance, n_b)
+        else:  # one territory per rep: new hires open at their homes, territories without a rep close
+            closed, targets, opened, homes, served = headcount.rep_headcount(
+                reps, self.capacity_col, found, close, self.n_territories, self.current_col)
+            self.reps_ = reps.assign(**{TERRITORY_ID: served})
+            centres = np.where(closed[:, None], centres, homes[:n_cur])
+            seeds = homes[n_cur:]
         if (closed & frozen).any():
-            raise InputError(f"territories {ids[closed & frozen].tolist()[:5]} are locked and cannot close")
-        n_open = int(wanted - (n_cur - closed.sum()))
-        targets = np.where(closed, 0.0, 1.0 / wanted)
-        opened = []
+            raise InputError(f"territories {ids[closed & frozen].tolist()[:5]} are locked (locked_territories) and "
+                             "cannot close; unlock them or close others")
+        n_open = len(opened)
         labels_b = current_b.copy()
         if n_open > 0:
-            opened = headcount.new_territory_ids(ids, n_open)
-            seeds = headcount.opening_seeds(bg.xyz, current_b, load, targets, adjacency, centres, n_open)
             ids = np.r_[ids, np.asarray(opened, dtype=object)]
-            targets = np.r_[targets, np.full(n_open, 1.0 / wanted)]
             closed = np.r_[closed, np.zeros(n_open, dtype=bool)]
             frozen = np.r_[frozen, np.zeros(n_open, dtype=bool)]
             centres = np.vstack([centres, seeds])
@@ -223,7 +252,7 @@ class ContiguousRealignment(TerritoryEstimator):
         _, low, high = _balance.bounds(targets, shares.shape[1], tolerance)
         low[frozen], high[frozen] = acc_loads[frozen], acc_loads[frozen]
         plain, bordering, _ = _bounds.realignment_bounds(acc_loads, low, high, adjacency)
-        bar.next()
+        bar.step()
 
         def km(rows, territories):
             return EARTH_RADIUS_KM * np.linalg.norm(bg.xyz[rows] - centres[territories], axis=-1)
@@ -252,18 +281,19 @@ class ContiguousRealignment(TerritoryEstimator):
             if np.array_equal(moved_to, labels_b):
                 break
             labels_b = moved_to
-        bar.next()
+        bar.step()
         labels_b = fit_moves(labels_b, bg.edges, block_w, base, targets, tolerance, km, fixed_b, frozen | closed,
                              spend=spend.take)
         labels_b = empty_closed(labels_b, bg.edges, block_weight, targets, closed)
         labels_b = connect(labels_b, bg.edges, block_weight, current_b, targets, n_t, fixed_b)
-        centres = unit_centres(bg.xyz, labels_b, block_weight + 1e-12, n_t, previous=centres)
+        if reps is None:  # with reps the centres stay at their homes
+            centres = unit_centres(bg.xyz, labels_b, block_weight + 1e-12, n_t, previous=centres)
         excess = _transfer._excess(labels_b, block_w, targets, tolerance, frozen, base)
-        bar.next()
+        bar.step()
         if not locked.any() and budget is None:
             labels_b, excess = self._settle(labels_b, bg, block_w, block_weight, targets, tolerance, current_b,
                                             penalty, km, fixed_b, frozen, closed)
-        bar.next()
+        bar.step()
         label_idx = labels_b[acc_block]
         label_idx[locked] = acc_current[locked]
         contiguous = is_contiguous(n_b, bg.edges, labels_b)
@@ -283,11 +313,13 @@ class ContiguousRealignment(TerritoryEstimator):
             nearest = open_[np.argmin(np.linalg.norm(bg.xyz[:, None] - centres[open_][None], axis=2), axis=1)]
             labels_b = np.where(closed[labels_b], nearest, labels_b)
             label_idx = np.where(closed[label_idx], labels_b[acc_block], label_idx)
-        acc_centres = unit_centres(acc_xyz, label_idx, weight, n_t, previous=centres)
+        acc_centres = centres if reps is not None else unit_centres(acc_xyz, label_idx, weight, n_t,
+                                                                    previous=centres)
         self.block_labels_ = pd.Series(ids[labels_b], index=pd.Index(bg.ids, name="block_id"), name="territory_id")
         self.adjacency_ = bg.graph
         self._set_results(
             accounts, index[label_idx], ids[open_], acc_centres[open_], balance_on=balance_on, tolerance=tolerance,
+            targets=None if reps is None else targets[open_],
             current=ids[acc_current].astype(str), lower_bound_share=plain, n_iter=rounds,
             converged=excess <= 0, seconds=time.perf_counter() - start, contiguous=contiguous,
             extra_warnings=notes)
@@ -303,6 +335,31 @@ class ContiguousRealignment(TerritoryEstimator):
         self.report_ = replace(self.report_, warnings=tuple(notes), bordering_lower_bound_share=bordering,
                                opened=self.opened_, closed=self.closed_)
         return self
+
+    def _headcount(self, found, close, frozen, load, adjacency, centres, xyz, current_b, tolerance, n_b):
+        """Without reps: closures (``close``, then the least disruptive) and openings where the excess is.
+
+        Returns ``(closed, targets, opened, seeds)``: closing current
+        territories, targets of the current then the new territories, new
+        ids (continuing the current scheme) and their seeds (unit vectors).
+        """
+        n_cur = len(found)
+        closed = np.isin(found.astype(str), close)
+        wanted = headcount.check_n_territories(self.n_territories, n_cur - len(close), n_b)
+        if wanted < n_cur - closed.sum():
+            def band(is_open, factor):
+                return np.where(is_open & ~closed, factor / max((is_open & ~closed).sum(), 1), 0.0)
+
+            picked = headcount.closures_that_disrupt_least(
+                load, lambda o: band(o, 1 - tolerance), lambda o: band(o, 1 + tolerance), adjacency,
+                int(n_cur - closed.sum() - wanted), allowed=~closed & ~frozen)
+            closed[picked] = True
+        n_open = int(wanted - (n_cur - closed.sum()))
+        targets = np.where(closed, 0.0, 1.0 / wanted)
+        if n_open <= 0:
+            return closed, targets, [], np.zeros((0, 3))
+        seeds = headcount.opening_seeds(xyz, current_b, load, targets, adjacency, centres, n_open)
+        return closed, np.r_[targets, np.full(n_open, 1.0 / wanted)], headcount.new_territory_ids(found, n_open), seeds
 
     def _settle(self, labels, bg, shares, weight, targets, tolerance, current, penalty, km, fixed, frozen, closed):
         """The least disruption the contiguous search finds from ``labels``: ``(labels, excess)``.
@@ -351,14 +408,3 @@ class ContiguousRealignment(TerritoryEstimator):
         position = _blocks.account_blocks(new_accounts, self.block_col, self.block_labels_.index.to_numpy())
         return self.block_labels_.to_numpy()[position]
 
-
-class _StageBar:
-    """A progress bar over :data:`_STAGES`: :meth:`next` marks the current stage done and names the next."""
-
-    def __init__(self, bar):
-        self._bar, self._done = bar, 0
-
-    def next(self):
-        self._done += 1
-        self._bar.set_postfix_str(_STAGES[min(self._done, len(_STAGES) - 1)])
-        self._bar.update(1)

@@ -8,7 +8,8 @@ Which method runs follows from the options:
   (ids kept; ``--territories`` may be omitted);
 * ``--reps REPS.csv``: one territory per rep around the rep's home (ids are rep
   ids, targets in proportion to ``capacity_hours``); with ``--current`` a
-  rep-anchored realignment;
+  rep-anchored realignment (with ``--blocks`` too: whole blocks, contiguous; reps without a current
+  territory are new hires, territories without a rep close);
 * ``--blocks FILE --block-col COL``: contiguous territories built from blocks
   (``--blocks counties`` or ``--blocks zip-areas``: the bundled ones);
 * ``--distance-matrix FILE`` (with ``--reps``): travel times instead of distance;
@@ -29,12 +30,9 @@ import sys
 import time
 import warnings
 
-import pandas as pd
-
 from workbench.cli._common import (BLOCKS_HELP, account_options, add_accounts, add_command, add_json, resolve_blocks,
                                    warn)
 from workbench.errors import InputError, PlanError
-from workbench.plan import Plan
 from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD, ZIP
 
 
@@ -177,7 +175,11 @@ def _run(args, bar) -> int:
     inputs = {"accounts": args.accounts, "current": args.current, "reps": args.reps, "blocks": args.blocks,
               "block_col": args.block_col, "distance_matrix": args.distance_matrix, "regions": args.regions,
               "areas": args.areas}
-    plan = Plan.from_fit(model, accounts, labels=labels, method=method, reps=reps, inputs=inputs)
+    # With reps, a fit may name new hires' territories: the plan records who serves them (``reps_``).
+    plan_reps = reps if getattr(model, "reps_", None) is None else model.reps_
+    from workbench.plan import Plan
+
+    plan = Plan.from_fit(model, accounts, labels=labels, method=method, reps=plan_reps, inputs=inputs)
     _write(args.out, plan, hierarchy)
     bar.step()
     report = model.report_
@@ -188,7 +190,7 @@ def _run(args, bar) -> int:
     notes = list(dict.fromkeys([*report.warnings, *(str(w.message) for w in caught)]))
     if args.json:
         payload = {"method": method, "out": str(args.out), "accounts": int(len(labels)),
-                   "territories": int(pd.Series(labels).nunique()), "seconds": round(seconds, 2),
+                   "territories": len(set(labels)), "seconds": round(seconds, 2),
                    "within_tolerance": bool(report.within_tolerance), "report": report.to_dict(),
                    "hierarchy": None if hierarchy is None else hierarchy.reset_index().to_dict("records"),
                    "territory_ids": id_note, "warnings": notes}
@@ -284,7 +286,7 @@ def _choose(args, balance_on, current_col, reps, block_col, blocks=None):
                 n_territories=args.territories, close=args.close, balance_on=tuple(metrics), tolerance=args.tolerance,
                 block_col=block_col, current_col=current_col, lock_col=args.lock_col, random_state=seed,
                 max_moved_share=args.max_moved, move_penalty_km=args.move_penalty_km)
-            return model, "contiguous_realignment", {"blocks": blocks}
+            return model, "contiguous_realignment", {"blocks": blocks, "reps": reps}
         model = ContiguousTerritories(n_territories=args.territories, balance_on=tuple(metrics),
                                       tolerance=args.tolerance, block_col=block_col, random_state=seed,
                                       lock_col=args.lock_col, current_col=current_col, progress=False,
@@ -340,6 +342,8 @@ def _write(out, plan, hierarchy=None) -> None:
     """``account_id,territory_id`` (and the hierarchy's levels) CSV in input order, or a draft plan folder."""
     out = str(out)
     if out.lower().endswith(".csv"):
+        import pandas as pd
+
         from workbench.safeio import write_csv
 
         frame = pd.DataFrame({ACCOUNT_ID: plan.assignments.index.to_numpy(dtype=object),

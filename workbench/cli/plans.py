@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
-
 from workbench.cli._common import add_accounts, add_command, add_json, reading_options, resolve_blocks
 from workbench.errors import InputError, PlanError
 from workbench.schema import DEFAULT_TOLERANCE, CURRENT_TERRITORY
@@ -202,6 +200,7 @@ def run_approve(args) -> int:
 
 def _approve_locked(args) -> int:
     from workbench.plan import approve, check_approver, check_save_path, load_plan, save_plan
+    from workbench.present import count
     from workbench.safeio import refuse_symlink
     from workbench.signoff import read_lineage, review_plan
 
@@ -213,7 +212,7 @@ def _approve_locked(args) -> int:
                         f"{plan.content_hash}); approved plans never change: edit it and save a new draft instead")
     unassigned = plan.unassigned
     if len(unassigned) and not args.allow_unassigned:
-        raise PlanError(f"{args.plan} leaves {len(unassigned)} account(s) without a territory "
+        raise PlanError(f"{args.plan} leaves {count(len(unassigned), 'account')} without a territory "
                         f"(e.g. {', '.join(map(repr, unassigned[:5]))}); assign them and save the plan again, "
                         "or pass --allow-unassigned to approve it as it is")
     check_save_path(args.plan, overwrite=True)  # refuse a folder it cannot be saved back to before the review
@@ -224,7 +223,7 @@ def _approve_locked(args) -> int:
         print(review.summary())
         print()
     if review.warnings and not args.accept_warnings:
-        raise PlanError(f"{args.plan} has {len(review.warnings)} warning(s) (listed above): "
+        raise PlanError(f"{args.plan} has {count(len(review.warnings), 'warning')} (listed above): "
                         + "; ".join(review.warnings) + "; read them, then pass --accept-warnings to approve it "
                         "anyway (the acknowledgement is recorded in the approval)")
     approved = approve(plan, by=args.by, note=args.note, review=review, accept_warnings=args.accept_warnings)
@@ -244,7 +243,7 @@ def _approve_locked(args) -> int:
     if approved.metadata.accepted_warnings:
         print(f"accepted warnings (recorded): {len(approved.metadata.accepted_warnings)}")
     if len(unassigned):
-        print(f"note: {len(unassigned)} account(s) are unassigned in the approved plan")
+        print(f"note: {count(len(unassigned), 'account')} {'is' if len(unassigned) == 1 else 'are'} unassigned in the approved plan")
     print(f"content hash: {approved.content_hash}")
     print(f"record hash:  {approved.record_hash}")
     return 0

@@ -14,9 +14,18 @@ import pandas as pd
 
 from workbench.errors import InputError
 from workbench.labels import clean_text, show
+from workbench.present import count
 from workbench.safeio import unescape_frame
 from workbench.schema import ACCOUNT_ID, TERRITORY_ID
 
+
+
+def _be(n) -> str:
+    return "is" if n == 1 else "are"
+
+
+def _have(n) -> str:
+    return "has" if n == 1 else "have"
 
 def read_assignments(source, accounts: pd.DataFrame | None = None, *, what: str = "the accounts") -> pd.Series:
     """Read ``account_id,territory_id`` rows; with ``accounts``, check them against the accounts.
@@ -53,7 +62,7 @@ def read_assignments(source, accounts: pd.DataFrame | None = None, *, what: str 
     >>> read_assignments(rows.iloc[:1], accounts)
     Traceback (most recent call last):
     ...
-    workbench.errors.InputError: assignments: no row for 1 account(s) of the accounts: ['a']; add one row per account (leave territory_id empty to leave it unassigned)
+    workbench.errors.InputError: assignments: no row for 1 account of the accounts: ['a']; add one row per account (leave territory_id empty to leave it unassigned)
     """
     name, table = _read(source)
     columns = {str(c).strip().lower(): c for c in table.columns}
@@ -67,26 +76,26 @@ def read_assignments(source, accounts: pd.DataFrame | None = None, *, what: str 
     where = "line" if name != "assignments" else "row"
     problems = []
     if ids.isna().any():
-        problems.append(f"{ids.isna().sum()} row(s) have an empty account_id ({where}s {show(line[ids.isna()])}); "
+        problems.append(f"{count(ids.isna().sum(), 'row')} {_have(ids.isna().sum())} an empty account_id ({where}s {show(line[ids.isna()])}); "
                         "fill in the id or delete the row")
     duplicated = ids[ids.duplicated(keep=False) & ids.notna()]
     if len(duplicated):
         examples = [f"{a!r} ({where}s {', '.join(map(str, line[duplicated.index[duplicated == a]]))})"
                     for a in duplicated.unique()[:5]]
         more = f" and {duplicated.nunique() - 5} more" if duplicated.nunique() > 5 else ""
-        problems.append(f"{duplicated.nunique()} account(s) are listed more than once: {', '.join(examples)}{more}; "
+        problems.append(f"{count(duplicated.nunique(), 'account')} {_be(duplicated.nunique())} listed more than once: {', '.join(examples)}{more}; "
                         "keep one row per account")
     if accounts is not None:
         known = pd.Index(_account_ids(accounts, what))
         listed = pd.Index(ids.dropna().unique())
         unknown = listed.difference(known)
         if len(unknown):
-            problems.append(f"{len(unknown)} account(s) are not in {what}: {show(unknown)}; remove those rows or "
+            problems.append(f"{count(len(unknown), 'account')} {_be(len(unknown))} not in {what}: {show(unknown)}; remove those rows or "
                             f"add the accounts to {what}")
         absent = known.difference(listed)
         if len(absent):
             absent = known[known.isin(absent)]  # keep the accounts' order in the message
-            problems.append(f"no row for {len(absent)} account(s) of {what}: {show(absent)}; add one row per "
+            problems.append(f"no row for {count(len(absent), 'account')} of {what}: {show(absent)}; add one row per "
                             "account (leave territory_id empty to leave it unassigned)")
     if problems:
         raise InputError(f"{name}: " + "; ".join(problems))

@@ -24,6 +24,7 @@ from workbench.mapview import review as _review
 from workbench.mapview.homes import far_limits, rep_homes
 from workbench.mapview.items import MAX_ACCOUNT_ITEMS, build_items, describe_rows, majority_owner, rows_text
 from workbench.mapview.plans import edited_plan, read_alignments
+from workbench.present import count
 from workbench.schema import ACCOUNT_ID, DEFAULT_TOLERANCE, REGION, TERRITORY_ID
 from workbench.signoff import FAR_FROM_HOME_KM as _signoff_far_km
 
@@ -89,7 +90,7 @@ class ComparisonModel(HasTraits):
     >>> model.click("b"); model.status
     "Choose a territory in 'Move to' first (or switch to 'Pick territory' and click one of its blocks): nothing moved."
     >>> model.move_items(["b"], "T2").note
-    "move 1 item(s) to 'T2'"
+    "move 1 item to 'T2'"
     >>> model.labels.tolist(), model.loads()["workload"].tolist()
     (['T1', 'T2', 'T2'], [1.0, 3.0])
     >>> model.undo(); model.labels.tolist()
@@ -388,7 +389,7 @@ class ComparisonModel(HasTraits):
             self._say(f"nothing to move: already in {territory_id!r}{skipped}")
             return None
         change = Change(rows, self.codes[rows].copy(), np.full(len(rows), code), np.unique(self.item_of_row[rows]),
-                        f"move {len(items)} item(s) to {str(territory_id)!r}")
+                        f"move {count(len(items), 'item')} to {str(territory_id)!r}")
         self._apply(change.rows, change.new, change.items)
         self._undo.append(change)
         self._redo.clear()

@@ -121,13 +121,17 @@ def smaller(height: str) -> str:
     return height
 
 
-def rep_icon(name) -> str:
-    """A small home dot with the rep's name beside it (DivIcon HTML).
+def rep_icon(name, show_name: bool = True) -> str:
+    """A small home dot with the rep's name beside it (DivIcon HTML); without ``show_name``, the dot alone.
 
     The name lets the mouse through (``pointer-events:none``): it lies over the blocks around the home,
-    and must not stop a click or hover on them.
+    and must not stop a click or hover on them. Names are left out where they would overlap
+    (:func:`workbench.mapview.homes.names_that_fit`); the marker's title still names the rep on hover.
     """
-    return ("<div style='position:relative'><div style='width:8px;height:8px;border-radius:50%;background:#fff;"
-            "border:2px solid #000;box-sizing:border-box'></div><div class='wb-rep-name' style='pointer-events:none;"
+    dot = ("<div style='width:8px;height:8px;border-radius:50%;background:#fff;"
+           "border:2px solid #000;box-sizing:border-box'></div>")
+    if not show_name:
+        return "<div style='position:relative'>" + dot + "</div>"
+    return ("<div style='position:relative'>" + dot + "<div class='wb-rep-name' style='pointer-events:none;"
             "position:absolute;left:10px;top:-4px;white-space:nowrap;font-size:10px;font-weight:600;color:#000;"
             "text-shadow:0 0 2px #fff,0 0 2px #fff'>" + html.escape(str(name)) + "</div></div>")

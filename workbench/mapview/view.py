@@ -27,6 +27,7 @@ from workbench.errors import WorkbenchError
 from workbench.mapview import features as F
 from workbench.mapview import panel
 from workbench.mapview.colors import deviation_colors, territory_colors, territory_graph
+from workbench.mapview.homes import names_that_fit
 from workbench.mapview.model import FAR_FROM_HOME_KM, ComparisonModel
 from workbench.schema import DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, REGION, REP_ID, REP_NAME
 
@@ -238,12 +239,27 @@ class ComparisonMap(VBox):
             target_map.add(layer)
             self.account_layers.append(layer)
             if homes is not None and len(homes):
-                markers = [Marker(location=(float(y), float(x)), draggable=False, keyboard=False, title=str(name),
-                                  icon=DivIcon(html=panel.rep_icon(name), icon_size=[8, 8], icon_anchor=[4, 4]))
+                markers = [Marker(location=(float(y), float(x)), draggable=False, keyboard=False, title=str(name))
                            for x, y, name in zip(homes[LONGITUDE], homes[LATITUDE], homes["label"])]
                 group = LayerGroup(layers=markers, name="rep homes")
                 target_map.add(group)
                 self.rep_layers.append(group)
+        self._named = None
+        if self.rep_layers:
+            self._homes = homes
+            self._name_homes(self._proposed_map.zoom)
+            self._proposed_map.observe(lambda change: self._name_homes(change["new"]), "zoom")
+
+    def _name_homes(self, zoom) -> None:
+        """Write the reps' names beside their homes where they fit at ``zoom``; the rest show a dot (name on hover)."""
+        homes = self._homes
+        fits = names_that_fit(homes[LATITUDE], homes[LONGITUDE], homes["label"], zoom)
+        if self._named is not None and np.array_equal(fits, self._named):
+            return
+        self._named = fits
+        for group in self.rep_layers:
+            for marker, name, show in zip(group.layers, homes["label"], fits):
+                marker.icon = DivIcon(html=panel.rep_icon(name, show), icon_size=[8, 8], icon_anchor=[4, 4])
 
     def _rep_homes(self, reps) -> pd.DataFrame | None:
         if reps is not None:

@@ -22,6 +22,7 @@ import pandas as pd
 
 from workbench.errors import PlanError, TamperedPlanError
 from workbench.plan._frames import normalise_territories
+from workbench.present import count
 from workbench.plan._hash import FORMAT_TAG, HASH_COVERAGE
 from workbench.plan._hash import input_hash as _input_hash
 from workbench.plan._meta import APPROVED, PlanMetadata
@@ -90,7 +91,7 @@ def approve(plan: Plan, by: str, note: str = "", *, review, accept_warnings: boo
     >>> approve(edited, by="Dana", review=review_plan(edited))
     Traceback (most recent call last):
     ...
-    workbench.errors.PlanError: plan 'balanced' has 1 warning(s) to acknowledge before approval: edited after ...
+    workbench.errors.PlanError: plan 'balanced' has 1 warning to acknowledge before approval: edited after ...
     >>> approve(edited, by="Dana", review=review_plan(edited), accept_warnings=True).metadata.accepted_warnings
     ('edited after the last optimisation (balanced): Reassigned 1 account to T1 (already there)',)
     """
@@ -111,7 +112,7 @@ def approve(plan: Plan, by: str, note: str = "", *, review, accept_warnings: boo
                         f"{plan.content_hash[:12]}); review this plan before approving it")
     warnings = tuple(getattr(review, "warnings", ()))
     if warnings and not accept_warnings:
-        raise PlanError(f"plan {plan.name!r} has {len(warnings)} warning(s) to acknowledge before approval: "
+        raise PlanError(f"plan {plan.name!r} has {count(len(warnings), 'warning')} to acknowledge before approval: "
                         + "; ".join(warnings) + ". Read the review (workbench.signoff.review_plan), then pass "
                         "accept_warnings=True (CLI: --accept-warnings) to approve it anyway; the acknowledgement "
                         "is recorded")
@@ -137,7 +138,7 @@ def check_approver(by: str, note: str = "") -> None:
     >>> check_approver("Dana\\x1b[31m")
     Traceback (most recent call last):
     ...
-    workbench.errors.PlanError: approver name (--by) 'Dana\\x1b[31m' holds 1 control character(s) ('\\x1b' at position 4); terminals and reports would run or hide them: type it as plain text
+    workbench.errors.PlanError: approver name (--by) 'Dana\\x1b[31m' holds 1 control character ('\\x1b' at position 4); terminals and reports would run or hide them: type it as plain text
     """
     if not isinstance(by, str) or not by.strip():
         raise PlanError("approve needs the approver's name: pass by='Name' (CLI: --by NAME)")
@@ -153,7 +154,7 @@ def _check_plain_text(text: str, what: str, *, allowed: str) -> None:
            if c not in allowed and (unicodedata.category(c) == "Cc" or c in _BIDI_CONTROLS)]
     if bad:
         i, c = bad[0]
-        raise PlanError(f"{what} {ascii(text)[:80]} holds {len(bad)} control character(s) ({ascii(c)} at position "
+        raise PlanError(f"{what} {ascii(text)[:80]} holds {count(len(bad), 'control character')} ({ascii(c)} at position "
                         f"{i}); terminals and reports would run or hide them: type it as plain text")
 
 
