@@ -5,7 +5,8 @@ bordering territories, from today's plan:
 
 * an account may move only to a territory that borders its own on the
   graph of the bordering lower bound (two territories border when an
-  account of one has one of the other among its k = 8 nearest accounts);
+  account of one has one of the other among its k = 8 nearest accounts,
+  or, where accounts carry a county, when both hold accounts in one);
 * moving account ``i`` from its territory ``a`` to ``b`` costs
   ``w_i * (move_penalty_km + d(i, centre_b) - d(i, centre_a))``: its
   workload share ``w_i`` (the disruption) priced at the move penalty in km,
@@ -50,11 +51,13 @@ def _km(xyz, centres):
 
 
 def bordering_flow(accounts, current, *, tolerance=0.05, metric="workload", move_penalty_km=None,
-                   penalty_share=4.0, k=8):
+                   penalty_share=4.0, k=8, block_col="county_fips"):
     """Realign ``accounts`` (``current`` territory ids) by the baseline's single assignment; a dict of figures.
 
     ``move_penalty_km`` defaults to ``penalty_share`` times today's
     compactness (the package's default rule), so both sides price a move alike.
+    Accounts that carry a block (``block_col``, when present) also border
+    every territory in their block, as in the bound.
     """
     from workbench import metrics as wm
     from workbench.align.bounds import bordering_options
@@ -70,7 +73,8 @@ def bordering_flow(accounts, current, *, tolerance=0.05, metric="workload", move
     own = _km(xyz, centres[cur])
     before = float((w * own).sum())
     penalty = penalty_share * before if move_penalty_km is None else float(move_penalty_km)
-    adjacency = bordering_options(xyz, cur, n_t, k=k).adjacency
+    groups = accounts[block_col] if block_col and block_col in accounts.columns else None
+    adjacency = bordering_options(xyz, cur, n_t, k=k, groups=groups).adjacency
     mrows, mterr = np.nonzero(adjacency[cur])
     active = np.unique(mrows)
     var_rows = np.r_[mrows, active]  # moves, then one "stay" per active account

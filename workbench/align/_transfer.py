@@ -1,10 +1,10 @@
-"""Compact realignment as one linear program: which border accounts move where.
+"""Compact realignment as one linear program: which accounts move where.
 
-Every account that borders another territory (see
-:func:`workbench.align.bounds.bordering_options`) gets one variable per
-territory it may be in: its own and each bordering one (``x_ij`` = share of
-account ``i`` in territory ``j``; the rest of the accounts stay). The
-program (scipy's HiGHS) minimises
+Every account may be in its own territory or in one bordering it (the
+pool: for realignment, every territory bordering its territory of today
+on the bordering bound's graph, :func:`workbench.align.bounds.bordering_options`);
+``x_ij`` is the share of account ``i`` in territory ``j``. The program
+(scipy's HiGHS) minimises
 
     sum_ij  w_i * (km_ij + move_penalty_km * [j is not i's current territory])  +  big * z
 
@@ -18,9 +18,22 @@ the worst territory stays) is 0 whenever the tolerance can be reached; with
 a disruption budget (``sum of moved first-metric share <= budget``) the
 program instead finds the best balance the budget allows.
 
-A vertex of this program has at most as many fractional accounts as there
-are load constraints (a few per territory); each is rounded to the
-territory holding most of it (to its own territory when that keeps a
+The pool has an account-territory pair per bordering territory of every
+account (hundreds of thousands on 40,000 accounts), but few of them ever
+pay. The program starts from the accounts on a border and adds the rest by
+column generation: after each solve, every pool move whose reduced cost
+(its cost less what the solution's prices make its account and its load
+worth) is negative joins, until none is; that is the optimum over the
+whole pool.
+
+A vertex of this program has at most as many fractional (split) accounts
+as there are load constraints (a few per territory). A small integer
+program places them, every other account fixed, at the real tolerance
+(the linear program aims a hair inside it); where a territory is still
+outside, a second one also lets the marginal accounts of those
+territories (cheapest other column by the solution's prices) choose again.
+Both have a node limit, so a plan depends on its input only. Where neither
+solves, a split account goes where most of it is (home, when that keeps a
 disruption budget).
 """
 
@@ -144,8 +157,14 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
     return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, base), True, program.plan_cost(x))
 
 
-#: Seconds the integer program placing the split accounts may take (then its best so far, or plain rounding).
-_INTEGER_SECONDS = 60.0
+#: Branch-and-bound nodes the integer programs placing split and marginal accounts may use (then their best so
+#: far, or plain rounding): a work limit, so the same input gives the same plan on any machine; the seconds are a
+#: safety net only.
+_INTEGER_NODES = 50
+_INTEGER_SECONDS = 30.0
+
+#: Marginal accounts per territory outside the tolerance that the second integer program may place again.
+_MARGINAL = 20
 
 #: Column-generation solves at most (each adds the pool's moves with a negative reduced cost).
 _COLUMN_ROUNDS = 12
@@ -267,22 +286,56 @@ class _Program:
         return float(((cost * x).sum() + stay.sum()) * self.scale)
 
     def integral(self, x, labels, tolerance):
-        """Labels with the last solve's split and moved accounts placed by an integer program (None if it fails).
+        """Labels with the last solve's split accounts placed by a small integer program (None if it fails).
 
         ``labels`` has every other account where the solve put it. The
-        split accounts (at most as many as there are load rows) and the
-        moved ones choose among their columns of the last solve, the rest
-        fixed, with the same costs and slack beyond ``tolerance``.
+        split accounts (at most as many as there are load rows) choose
+        among their columns of the last solve, with the same costs and slack
+        beyond ``tolerance``. When that leaves a territory outside, a second
+        program also lets the marginal accounts of those territories choose
+        again (the :data:`_MARGINAL` accounts per territory whose other
+        column is cheapest by the solution's prices, see :meth:`reduced`).
         """
         p = self.last
         largest = np.zeros(len(p.active))
         np.maximum.at(largest, p.account_index, x)
         split = largest < 1 - _FRACTION
-        if not split.any():
-            return labels
-        moved = np.zeros(len(p.active), dtype=bool)
-        moved[p.account_index[p.moves & (x > 0.5)]] = True
-        cols = np.flatnonzero(split[p.account_index])
+        best = labels if not split.any() else self._place(p.active[split], labels, tolerance)
+        if best is None:
+            return None
+        outside = self._outside(best, tolerance)
+        if not outside.any():
+            return best
+        # Marginal accounts: a column into or out of an outside territory at the smallest reduced cost.
+        reduced = self.reduced(p.var_rows, p.var_terr)
+        chosen = best[p.var_rows] == p.var_terr
+        touches = (outside[p.var_terr] | outside[best[p.var_rows]]) & ~chosen
+        cols = np.flatnonzero(touches)
+        side = np.where(outside[p.var_terr[cols]], p.var_terr[cols], best[p.var_rows[cols]])
+        order = cols[np.lexsort((reduced[cols], side))]
+        side = np.where(outside[p.var_terr[order]], p.var_terr[order], best[p.var_rows[order]])
+        rank = np.arange(order.size) - np.searchsorted(side, side)
+        marginal = np.unique(np.r_[p.var_rows[order[rank < _MARGINAL]], p.active[split]])
+        wider = self._place(marginal, best, tolerance)
+        if wider is None:
+            return best
+        before = _excess(best, self.shares, self.target[:, 0], tolerance, self.frozen, self.extra)
+        after = _excess(wider, self.shares, self.target[:, 0], tolerance, self.frozen, self.extra)
+        return wider if after < before - 1e-15 else best
+
+    def _outside(self, labels, tolerance):
+        """(t,) bool: live territories outside ``tolerance`` on some metric."""
+        load = self.extra + np.stack([np.bincount(labels, weights=self.shares[:, m], minlength=self.n_t)
+                                      for m in range(self.n_m)], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            dev = np.where(self.target > 0, np.abs(load / np.where(self.target > 0, self.target, 1) - 1),
+                           np.where(load > 1e-15, np.inf, 0.0))
+        return (dev > tolerance + 1e-12).any(axis=1) & ~self.frozen
+
+    def _place(self, accounts, labels, tolerance):
+        """``labels`` with ``accounts`` placed by an integer program over their columns of the last solve."""
+        p = self.last
+        cols = np.flatnonzero(np.isin(p.var_rows, accounts))
         var_rows, var_terr = p.var_rows[cols], p.var_terr[cols]
         inside = self.low, self.high
         self.low, self.high = self.target * (1 - tolerance), self.target * (1 + tolerance)
@@ -295,7 +348,7 @@ class _Program:
         upper = np.r_[np.ones(n_v), np.full(len(objective) - n_v, np.inf)]
         result = milp(objective, integrality=integrality, bounds=Bounds(np.zeros(len(objective)), upper),
                       constraints=[LinearConstraint(a_ub, -np.inf, b_ub), LinearConstraint(a_eq, b_eq, b_eq)],
-                      options={"time_limit": _INTEGER_SECONDS, "mip_rel_gap": 1e-3})
+                      options={"node_limit": _INTEGER_NODES, "time_limit": _INTEGER_SECONDS, "presolve": False})
         if result.x is None:
             return None
         out = labels.copy()
@@ -303,11 +356,8 @@ class _Program:
         out[var_rows[chosen]] = var_terr[chosen]
         return out
 
-    def entering(self, solved, pool_rows, pool_terr, present):
-        """Positions in the pool of the moves to add: negative reduced cost, the most negative per territory first."""
-        candidates = np.flatnonzero(~present)
-        if candidates.size == 0:
-            return candidates
+    def reduced(self, rows, terr):
+        """Reduced cost of placing accounts ``rows`` in ``terr`` at the last solve's prices (0 or more at its optimum)."""
         p = self.last
         n_live, n_m, n_u = len(self.live), self.n_m, p.n_u
         dual_high, dual_low = p.ineq[:n_u], p.ineq[n_u:2 * n_u]
@@ -320,7 +370,6 @@ class _Program:
             value = (self.shares[rows] * price[terr]).sum(axis=1)
             return value + (budget_price * self.shares[rows, 0] * moves if self.budget is not None else 0.0)
 
-        rows, terr = pool_rows[candidates], pool_terr[candidates]
         cost, moves = self._cost(rows, terr)
         # What the account is worth: its row's price when it is in the program, else its staying column's.
         account = np.empty(len(rows))
@@ -332,7 +381,16 @@ class _Program:
             home = self.current[rows[out]]
             stay_cost, stay_moves = self._cost(rows[out], home)
             account[out] = stay_cost - column_price(rows[out], home, stay_moves)
-        reduced = cost - account - column_price(rows, terr, moves)
+        return cost - account - column_price(rows, terr, moves)
+
+    def entering(self, solved, pool_rows, pool_terr, present):
+        """Positions in the pool of the moves to add: negative reduced cost, the most negative per territory first."""
+        candidates = np.flatnonzero(~present)
+        if candidates.size == 0:
+            return candidates
+        rows, terr = pool_rows[candidates], pool_terr[candidates]
+        cost, _ = self._cost(rows, terr)
+        reduced = self.reduced(rows, terr)
         threshold = -_ENTER * max(float(np.abs(cost).mean()), 1e-12)
         negative = np.flatnonzero(reduced < threshold)
         if negative.size == 0:

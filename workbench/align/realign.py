@@ -1,11 +1,11 @@
 """Realignment: bring today's territories back within tolerance, moving little and staying compact.
 
 The recurring job of territory management. Starting from each account's
-current territory (ids kept), only accounts on a border move, each to a
-bordering territory (:mod:`workbench.align.bounds`), chosen by one linear
-program (:mod:`workbench.align._transfer`) that prices both the moved
-workload (a move penalty in km) and the distance to the receiving centre,
-re-solved as the centres follow their accounts. Headcount changes open new
+current territory (ids kept), accounts move only to a territory bordering
+their own (:mod:`workbench.align.bounds`), chosen by one linear program
+(:mod:`workbench.align._transfer`) that prices both the moved workload (a
+move penalty in km) and the distance to the receiving centre, re-solved as
+the centres follow their accounts. Headcount changes open new
 territories where the excess is or close the territories whose closure
 disrupts least (:mod:`workbench.align.headcount`). The report gives two
 lower bounds on the movement: the plain one and the one that respects
@@ -50,16 +50,21 @@ _NEAREST = 6
 class Realignment(TerritoryEstimator):
     """Bring an existing alignment within tolerance, moving little and keeping territories compact.
 
-    Only accounts that border another territory move, each to a bordering
-    territory (its k = 8 nearest accounts, or its block, are in it): every
-    move crosses one border of the bordering bound's graph, so a plan
-    within tolerance never moves less than that bound. Which
-    ones move is one linear program: it minimises, over the whole plan,
-    each account's workload times its distance to its territory's centre,
-    plus ``move_penalty_km`` times every moved account's workload, with
-    every territory within tolerance on every balanced metric; the centres
-    then follow their accounts and the program is solved again (a few
-    rounds, the best plan kept). A large penalty moves the least that
+    Every account may move, but only to a territory that borders its own
+    (two territories border when an account of one has an account of the
+    other among its k = 8 nearest, or shares a block with one): every move
+    crosses one border of the bordering bound's graph, so a plan within
+    tolerance never moves less than that bound. Which ones move is one
+    linear program (:mod:`workbench.align._transfer`): it minimises, over
+    the whole plan, each account's workload times its distance to its
+    territory's centre, plus ``move_penalty_km`` times every moved
+    account's workload, with every territory within tolerance on every
+    balanced metric; its few split accounts are placed by a small integer
+    program. The first program prices distances to today's centres; the
+    centres then follow their accounts and the program is solved again (a
+    few rounds), never moving more than the best plan so far, and a later
+    plan replaces the first one within tolerance only when it is no worse
+    on moved share and on compactness. A large penalty moves the least that
     bordering moves allow; a small one tidies shapes at the price of more
     moves (see :func:`workbench.align.frontier.realignment_frontier`).
 
@@ -194,10 +199,10 @@ class Realignment(TerritoryEstimator):
         movable = fixed < 0
         pool = _pool(current, setup.adjacency)
         best, labels, rounds = None, current, 0
-        cap = budget  # after the first plan within tolerance: at most what it moved (see _cap)
-        first = None  # (moved, compactness) of that plan
+        cap = budget  # once a plan is within tolerance: at most what the best one moved (see _cap)
+        first = None  # (moved, compactness) of the first plan within tolerance
         for rounds in range(1, _ROUNDS + 1):
-            rows, terr = _options(dist, centres, setup, self.n_candidates, labels, low, high, shares)
+            rows, terr = _options(dist, centres, setup, self.n_candidates, labels)
             previous = labels
             result = _transfer.transfer(labels, shares, targets, tolerance * _INSIDE, rows, terr, km, weight,
                                         penalty_km=penalty, movable=movable, frozen=frozen, closed=closed,
@@ -207,8 +212,6 @@ class Realignment(TerritoryEstimator):
             if excess > 0:  # rounding the split accounts: single cheapest moves back within tolerance
                 labels, excess = self._tidy(labels, current, shares, targets, tolerance, dist, centres, fixed,
                                             frozen, closed, cap, excess, setup.adjacency)
-            if excess <= 0:
-                cap = _cap(cap, float(shares[labels != current, 0].sum()))
             if not setup.fixed_sites:
                 centres = unit_centres(dist.xyz, labels, weight, n_t, previous=centres)
             moved = float(weight[labels != current].sum())
@@ -219,6 +222,8 @@ class Realignment(TerritoryEstimator):
             if no_worse and (best is None or score[0] < best[0][0]
                              or (score[0] == best[0][0] and score[1] < best[0][1] * (1 - 1e-9))):
                 best = (score, labels, centres.copy())
+                if excess <= 0:
+                    cap = _cap(budget, float(shares[labels != current, 0].sum()))
             if first is None and excess <= 0:
                 first = (moved, compact)
             bar.set_postfix_str(f"round {rounds}: {excess:.1%} of the workload outside the tolerance")
@@ -380,35 +385,28 @@ def _nearest_open(dist, centres, setup, n_candidates):
     return np.take_along_axis(cand, order, axis=1)[:, :_NEAREST]
 
 
-def _options(dist, centres, setup, n_candidates, labels, low, high, shares):
-    """Allowed moves (account row, territory) from the plan ``labels`` of the last round.
+def _options(dist, centres, setup, n_candidates, labels):
+    """The moves a round's program starts from (account row, territory), from the plan ``labels`` of the last round.
 
     Every account may go to a bordering territory its nearest accounts are
-    in; accounts deeper inside may go to one of their nearest centres when
-    the bordering flow still needed (the lower bound's, from ``labels``)
-    sends load that way, since a one-account-deep border cannot carry a
-    large flow; accounts of closing territories may go to any open territory
+    in; accounts of closing territories may go to any open territory
     bordering theirs; accounts near a new territory may join it; and an
-    account moved in an earlier round may go back. Every move ends in the
-    account's territory of today or one bordering it on the graph of the
-    bordering lower bound (``setup.adjacency``), so a plan within tolerance
-    never moves less than that bound.
+    account moved in an earlier round may go back. The program then adds
+    any other move of the pool (:func:`_pool`) that pays (column
+    generation), so accounts deeper inside move where a one-account-deep
+    border cannot carry the flow. Every move ends in the account's
+    territory of today or one bordering it on the graph of the bordering
+    lower bound (``setup.adjacency``), so a plan within tolerance never
+    moves less than that bound.
     """
     n_t = len(setup.ids)
     if not hasattr(setup, "near"):
         setup.near = _bounds.nearest_accounts(dist.xyz, setup.n_neighbours)
     borders = setup.borders if labels is setup.current else _bounds.bordering_options(
         dist.xyz, labels, n_t, groups=setup.groups, centres=centres, near=setup.near)
-    adjacency = borders.adjacency | setup.adjacency
-    loads = _balance.loads_of(labels, shares, n_t)
-    _, flows = _bounds.bordering_lower_bound(loads, low, high, adjacency, return_flows=True)
     rows, terr = [borders.rows], [borders.territories]
     new = np.isin(setup.ids.astype(str), setup.opened)
     cand = _nearest_open(dist, centres, setup, n_candidates)
-    along = flows > 1e-12
-    r, c = np.nonzero(along[labels[:, None], cand])
-    rows.append(r)
-    terr.append(cand[r, c])
     in_closed = np.flatnonzero(setup.closed[labels])  # to every open territory bordering theirs
     r, t = np.nonzero(setup.adjacency[setup.current[in_closed]] & ~setup.closed & ~setup.frozen)
     rows.append(in_closed[r])
@@ -427,13 +425,15 @@ def _options(dist, centres, setup, n_candidates, labels, low, high, shares):
 
 
 def _cap(budget, moved):
-    """The disruption budget of the rounds after a plan within tolerance that moved ``moved``.
+    """The disruption budget of the rounds after the best plan so far, within tolerance, that moved ``moved``.
 
     Once a round reaches the tolerance, later rounds (against centres that
-    followed their accounts) may not move more than it did: they only trade
-    which accounts move for compactness, so the realignment moves no more
-    than the first program's answer (the least-cost bordering assignment
-    from today's centres) and is at least as compact.
+    followed their accounts) may not move more than the best plan so far:
+    they trade which accounts move for compactness. A later plan replaces
+    the first one within tolerance only when it is no worse on moved share
+    and on compactness, so the realignment is at least as good on both as
+    the first program's answer (the least-cost assignment to bordering
+    territories from today's centres).
     """
     return moved if budget is None else min(budget, moved)
 
