@@ -237,7 +237,7 @@ def verdict(name: str, r: dict) -> str:
         return f"{name}: ERROR {r['error']}"
     figures = (f"moved {r['moved_share']:.1%}; plain bound {r['lower_bound_share']:.1%} "
                f"({r['moved_over_plain']:.2f}x); bordering bound {r['bordering_lower_bound_share']:.1%} "
-               f"({r['moved_over_bordering']:.2f}x); compactness {r['compactness_km']:.1f} km vs current "
+               f"({r['moved_over_bordering']:.3f}x); compactness {r['compactness_km']:.1f} km vs current "
                f"{r['current_compactness_km']:.1f} km ({r['compactness_vs_current']:.3f}x); max deviation "
                + ", ".join(f"{m} {v:.1%}" for m, v in r["max_deviation"].items())
                + f"; {r['seconds']:.1f} s")

@@ -1,5 +1,7 @@
 """Realignment with a disruption budget and rep-anchored territories, on hand-checkable lines of accounts."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -171,3 +173,42 @@ def test_closing_territories_raise_no_numpy_warnings(params):
         model = Realignment(**params).fit(accounts)
     assert len(set(model.labels_)) == params["n_territories"]
     assert set(params.get("close", ())).isdisjoint(model.labels_)
+
+
+def test_realignment_moves_accounts_deeper_than_the_border_when_the_border_cannot_carry_the_load():
+    # A holds 6 equal accounts, B 2 (mean 4): two must move, but with 2 nearest neighbours only A's
+    # easternmost account borders B. The next one west goes too (every A account may move to B, which
+    # borders A), so the plan stays in one piece.
+    accounts = line(["A"] * 6 + ["B"] * 2)
+    model = Realignment(tolerance=0.05, n_neighbours=2).fit(accounts)
+    assert model.labels_.tolist() == ["A"] * 4 + ["B"] * 4
+    assert model.report_.moved_accounts == 2
+    assert model.report_.bordering_lower_bound_share == pytest.approx(0.25 - 0.05 * 0.5)
+
+
+def _drifted(seed, n=400, n_t=6):
+    """Accounts in ``n_t`` vertical strips, each strip's workload scaled by its own factor."""
+    rng = np.random.default_rng(seed)
+    lon = rng.uniform(-100, -94, n)
+    current = np.array([f"T{int(x)}" for x in np.clip((lon + 100) // (6 / n_t), 0, n_t - 1)])
+    factor = pd.Series(rng.uniform(0.7, 1.4, n_t), index=[f"T{i}" for i in range(n_t)])
+    return pd.DataFrame({"latitude": rng.uniform(38, 42, n), "longitude": lon,
+                         "workload": rng.lognormal(0, 0.3, n) * factor.reindex(current).to_numpy(),
+                         "current_territory": current})
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_later_rounds_never_move_more_or_end_less_compact_than_the_first_plan_within_tolerance(seed, monkeypatch):
+    from workbench.align import realign
+
+    accounts = _drifted(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        full = Realignment().fit(accounts)
+        monkeypatch.setattr(realign, "_ROUNDS", 1)
+        monkeypatch.setattr(realign, "_MIN_ROUNDS", 1)
+        first = Realignment().fit(accounts)
+    assert first.report_.within_tolerance and full.report_.within_tolerance
+    assert full.report_.moved_share <= first.report_.moved_share + 1e-12
+    assert full.report_.compactness_km <= first.report_.compactness_km * (1 + 1e-6)
+    assert len(full.labels_) == len(accounts) and set(full.labels_) <= set(accounts["current_territory"])
