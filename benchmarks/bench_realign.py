@@ -9,7 +9,10 @@ Cases (each in a fresh subprocess):
   compactness no worse than the current plan. A free-moves reference
   (no move penalty, then the exact assignment alternated with re-centring
   to convergence) shows how compact a plan within 5% near this one gets at
-  all, whatever it moves.
+  all, whatever it moves. The issue's own method (one min-cost assignment
+  to bordering territories from today's centres with the same move
+  penalty, :mod:`benchmarks.realign_baseline`) runs beside it: ours must
+  be no worse on moved share and on compactness.
 * counties: the same accounts in their counties, a contiguous 30-territory
   plan (without the time-budgeted improvement phase, so the same on every run) grown to ~43%, realigned to 10% with whole counties
   (seeded, its search on an iteration budget: the same figures on every run). Target:
@@ -80,7 +83,18 @@ def case_points(n, n_territories, pattern, seed=0, metrics=("workload",)):
     result = _result(name, model, accounts, current, seconds, 0.05)
     if len(metrics) == 1:
         result.update(free_moves_reference(accounts, current))
+        result.update(issue_baseline(accounts, current, result))
     return result
+
+
+def issue_baseline(accounts, current, ours):
+    """The issue's method as a baseline (:mod:`benchmarks.realign_baseline`), at our move penalty; ratios as ours."""
+    from benchmarks.realign_baseline import bordering_flow
+
+    out = bordering_flow(accounts, current, move_penalty_km=ours["move_penalty_km"])
+    bound = ours["bordering_lower_bound_share"]
+    out["baseline_moved_over_bordering"] = out["baseline_moved_share"] / bound if bound else None
+    return out
 
 
 def free_moves_reference(accounts, current):
@@ -194,6 +208,18 @@ def verdict(name: str, r: dict) -> str:
         checks = [("moved <= 1.07x bordering", ratio <= 1.07),
                   ("compactness <= current", r["compactness_vs_current"] <= 1.0 + 1e-9),
                   ("within 5%", r["within_tolerance"])]
+        if "baseline_moved_share" in r:
+            base_ratio = r["baseline_moved_over_bordering"] or 0.0
+            figures += (f"\n    issue's baseline (one min-cost assignment to bordering territories, move penalty "
+                        f"{r['baseline_move_penalty_km']:,.0f} km, today's centres): moved "
+                        f"{r['baseline_moved_share']:.1%} ({base_ratio:.3f}x bordering), compactness "
+                        f"{r['baseline_compactness_km']:.1f} km ({r['baseline_compactness_vs_current']:.3f}x current), "
+                        f"max deviation {r['baseline_max_deviation']:.1%}"
+                        + ("" if r["baseline_within_tolerance"] else " (outside the tolerance)")
+                        + f"; {r['baseline_seconds']:.1f} s")
+            checks += [("moved <= baseline's", ratio <= base_ratio * (1 + 1e-6)),
+                       ("compactness <= baseline's",
+                        r["compactness_vs_current"] <= r["baseline_compactness_vs_current"] * (1 + 1e-6))]
         if "free_moves_compactness_km" in r:
             figures += (f"\n    free-moves reference (no move penalty, exact assignment to convergence): "
                         f"{r['free_moves_compactness_km']:.1f} km ({r['free_moves_vs_current']:.3f}x current) moving "

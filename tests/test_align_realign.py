@@ -149,3 +149,25 @@ def test_realignment_progress_bar_counts_the_rounds_and_leaves_the_plan_unchange
     err = capsys.readouterr().err
     assert "realignment" in err and "outside the tolerance" in err
     assert shown.labels_.tolist() == quiet.labels_.tolist()
+
+
+
+@pytest.mark.parametrize("params", [{"n_territories": 9}, {"n_territories": 8, "close": ["T02"]}])
+def test_closing_territories_raise_no_numpy_warnings(params):
+    # A closing territory has a target of 0: its violation must not divide by zero (the CLI printed
+    # "warning: divide by zero encountered in divide" for `--territories 38 --close T05`).
+    import warnings as _warnings
+
+    from sklearn.cluster import KMeans
+
+    rng = np.random.default_rng(0)
+    n = 2000
+    accounts = pd.DataFrame({"account_id": [f"a{i}" for i in range(n)], "latitude": rng.uniform(30, 40, n),
+                             "longitude": rng.uniform(-100, -80, n), "workload": rng.uniform(0.5, 1.5, n)})
+    clusters = KMeans(10, n_init=1, random_state=0).fit_predict(accounts[["latitude", "longitude"]])
+    accounts["current_territory"] = [f"T{k + 1:02d}" for k in clusters]
+    with _warnings.catch_warnings():
+        _warnings.simplefilter("error", RuntimeWarning)
+        model = Realignment(**params).fit(accounts)
+    assert len(set(model.labels_)) == params["n_territories"]
+    assert set(params.get("close", ())).isdisjoint(model.labels_)

@@ -189,3 +189,39 @@ def test_multi_start_is_repeatable_under_an_iteration_budget_and_never_worse_tha
     assert first.dispersion <= first.start_dispersion + 1e-9
     single = improve_partition(start, edges, weights, xy, **{**run, "n_starts": 1})
     assert connected_parts(single.labels, edges) and single.dispersion <= single.start_dispersion + 1e-9
+
+
+@settings(max_examples=40, deadline=None, derandomize=True)
+@given(st.integers(2, 6), st.integers(2, 6), st.integers(2, 4), st.integers(0, 10_000))
+def test_leaves_connected_agrees_with_the_articulation_points_of_the_part(width, height, k, seed):
+    import networkx as nx
+
+    from workbench.align._search_state import leaves_connected
+
+    xy, edges = grid(width, height)
+    labels = np.random.default_rng(seed).integers(0, k, len(xy))
+    adj = [[] for _ in range(len(xy))]
+    for a, b in edges.tolist():
+        adj[a].append(b)
+        adj[b].append(a)
+    for p in range(k):
+        members = np.flatnonzero(labels == p).tolist()
+        graph = nx.Graph()
+        graph.add_nodes_from(members)
+        graph.add_edges_from((a, b) for a, b in edges.tolist() if labels[a] == p and labels[b] == p)
+        for u in members:
+            # The piece of the part holding u stays one piece without u (random labels leave parts in pieces).
+            piece = nx.node_connected_component(graph, u) - {u}
+            expected = len(piece) == 0 or nx.is_connected(graph.subgraph(piece))
+            assert leaves_connected(adj, labels, u, p) == expected
+
+
+def test_a_timed_run_that_stalls_goes_back_to_its_best_a_few_times_then_stops_converged():
+    # Two parts of a 4 x 2 grid at their optimum: nothing improves, so after three returns to the best
+    # plan (each after `patience` perturbations) a timed run stops as converged, long before its budget.
+    xy, edges = grid(4, 2)
+    start = np.array([0, 0, 1, 1, 0, 0, 1, 1])
+    result = improve_partition(start, edges, np.full((8, 1), 0.5), xy, tolerance=0.0, max_seconds=60,
+                               patience=5, random_state=0)
+    assert result.stopped == "converged" and result.labels.tolist() == start.tolist()
+    assert result.n_kicks <= 5 * 4 and result.seconds < 30

@@ -282,13 +282,18 @@ def test_a_move_that_breaks_contiguity_is_flagged_at_once(widget):
     assert widget._alerts.value == ""  # the stale warning is gone
 
 
+def _map_with_homes(accounts, blocks, longitudes, names):
+    """The 3 x 2 grid's map with the reps of T1, T2, T3 living at ``longitudes`` (latitude 1.5)."""
+    homes = pd.DataFrame({"territory_id": ["T1", "T2", "T3"], "latitude": [1.5, 1.5, 1.5],
+                          "longitude": longitudes, "name": names})
+    labels = accounts["current_territory"].to_numpy()
+    return ComparisonMap(labels, labels.copy(), blocks=blocks, block_col="county_fips", accounts=accounts,
+                         metrics=["workload"], basemap=False, reps=homes)
+
+
 def test_a_move_far_from_the_reps_home_is_flagged(accounts, blocks):
     # Homes: T1's rep lives in b1, T3's far to the east (20 degrees, about 2,200 km).
-    homes = pd.DataFrame({"territory_id": ["T1", "T2", "T3"], "latitude": [1.5, 1.5, 1.5],
-                          "longitude": [0.5, 1.5, 22.5], "name": ["Ana", "Ben", "Cy"]})
-    labels = accounts["current_territory"].to_numpy()
-    widget = ComparisonMap(labels, labels.copy(), blocks=blocks, block_col="county_fips", accounts=accounts,
-                           metrics=["workload"], basemap=False, reps=homes)
+    widget = _map_with_homes(accounts, blocks, [0.5, 1.5, 22.5], ["Ana", "Ben", "Cy"])
     assert [label for label, _ in widget._target.options[1:]] == ["T1 · Ana", "T2 · Ben", "T3 · Cy"]
     widget.model.target = "T1"
     _click(widget, "b2")  # 1 degree from Ana's home: not far
@@ -393,11 +398,7 @@ def test_try_move_takes_back_a_move_that_splits_a_territory(widget):
 
 def test_rep_names_that_would_overlap_show_a_dot_until_zoomed_in(accounts, blocks):
     # Ana and Ben live 0.05 degree apart: at the opening zoom Ben's name would sit on Ana's; Cy is far away.
-    homes = pd.DataFrame({"territory_id": ["T1", "T2", "T3"], "latitude": [1.5, 1.5, 1.5],
-                          "longitude": [0.5, 0.55, 22.5], "name": ["Ana Lee", "Ben Orr", "Cy Park"]})
-    labels = accounts["current_territory"].to_numpy()
-    widget = ComparisonMap(labels, labels.copy(), blocks=blocks, block_col="county_fips", accounts=accounts,
-                           metrics=["workload"], basemap=False, reps=homes)
+    widget = _map_with_homes(accounts, blocks, [0.5, 0.55, 22.5], ["Ana Lee", "Ben Orr", "Cy Park"])
 
     def written(group):
         return ["wb-rep-name" in marker.icon.html for marker in group.layers]

@@ -1,14 +1,32 @@
-"""Alignment estimators: scikit-learn-style, ``fit(accounts)`` sets ``labels_``, ``centres_``, ``report_``."""
+"""Alignment estimators: scikit-learn-style, ``fit(accounts)`` sets ``labels_``, ``centres_``, ``report_``.
 
-from workbench.align.balanced import BalancedTerritories
-from workbench.align.base import Distance, TerritoryEstimator, check_accounts, check_n_territories
-from workbench.align.contiguous import ContiguousTerritories
-from workbench.align.hierarchy import RegionGrouping, build_hierarchy
-from workbench.align.ids import match_territory_ids
-from workbench.align.kmeans import KMeansTerritories, choose_n_territories, elbow_table
-from workbench.align.realign import Realignment
-from workbench.align.report import AlignmentReport, ToleranceWarning, build_report
-from workbench.align.reps import RepAnchoredTerritories, rep_territory_ids
+The names are imported on first use (PEP 562): a balanced fit on the command
+line then loads neither geopandas nor the block-based estimators.
+"""
+
+from importlib import import_module
+
+#: Where each public name lives.
+_HOMES = {
+    "BalancedTerritories": "workbench.align.balanced",
+    "Distance": "workbench.align.base",
+    "TerritoryEstimator": "workbench.align.base",
+    "check_accounts": "workbench.align.base",
+    "check_n_territories": "workbench.align.base",
+    "ContiguousTerritories": "workbench.align.contiguous",
+    "RegionGrouping": "workbench.align.hierarchy",
+    "build_hierarchy": "workbench.align.hierarchy",
+    "match_territory_ids": "workbench.align.ids",
+    "KMeansTerritories": "workbench.align.kmeans",
+    "choose_n_territories": "workbench.align.kmeans",
+    "elbow_table": "workbench.align.kmeans",
+    "Realignment": "workbench.align.realign",
+    "AlignmentReport": "workbench.align.report",
+    "ToleranceWarning": "workbench.align.report",
+    "build_report": "workbench.align.report",
+    "RepAnchoredTerritories": "workbench.align.reps",
+    "rep_territory_ids": "workbench.align.reps",
+}
 
 __all__ = [
     "AlignmentReport", "BalancedTerritories", "ContiguousTerritories", "Distance", "KMeansTerritories",
@@ -17,3 +35,15 @@ __all__ = [
     "build_hierarchy", "build_report", "check_accounts", "check_n_territories", "choose_n_territories",
     "elbow_table", "match_territory_ids",
 ]
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        value = getattr(import_module(_HOMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'workbench.align' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -215,7 +215,13 @@ def neighbour_candidates(labels, cand, cand_cost, rank=NEIGHBOUR_RANK):
 
 
 def _violation(load, low, high, target):
-    return (np.maximum(load - high, 0) + np.maximum(low - load, 0)) / target
+    """How far ``load`` is outside ``[low, high]``, relative to ``target``.
+
+    A closing territory has a target of 0: any load left in it is then a very
+    large (but finite) violation, so moving it out always wins, and no 0/0 or
+    inf - inf turns a move's gain into NaN.
+    """
+    return (np.maximum(load - high, 0) + np.maximum(low - load, 0)) / np.maximum(target, 1e-9)
 
 
 def greedy_repair(labels, shares, targets, low, high, cand, cand_cost, own_cost, movable, frozen, *,

@@ -31,13 +31,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
 from workbench.align._graph import adjacency_csr, fragments, is_contiguous
 from workbench.align._recom import _cost, recombine
+from workbench.align._search_state import leaves_connected
 from workbench.align._seed import repair_connectivity, seed_bisection
 from workbench.schema import DEFAULT_TOLERANCE
 
@@ -69,26 +69,6 @@ class PartitionResult:
     deviation: float = 0.0
 
 
-class _Articulation:
-    """Articulation points of each part's subgraph, recomputed only for parts that changed."""
-
-    def __init__(self, edges: np.ndarray):
-        self.edges = edges
-        self.cache: dict[int, set] = {}
-
-    def invalidate(self, part: int) -> None:
-        self.cache.pop(part, None)
-
-    def get(self, part: int, labels: np.ndarray) -> set:
-        if part not in self.cache:
-            inside = (labels[self.edges[:, 0]] == part) & (labels[self.edges[:, 1]] == part)
-            graph = nx.Graph()
-            graph.add_nodes_from(np.flatnonzero(labels == part).tolist())
-            graph.add_edges_from(self.edges[inside].tolist())
-            self.cache[part] = set(nx.articulation_points(graph))
-        return self.cache[part]
-
-
 def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_parts, max_iter,
             preferred=None, polish=True, progress=None, band=0.0, recombine_rng=None):
     """Local search of boundary moves; returns ``(labels, rounds, largest fixable deviation)``."""
@@ -98,8 +78,12 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     src = np.concatenate([edges[:, 0], edges[:, 1]])
     dst = np.concatenate([edges[:, 1], edges[:, 0]])
-    articulation = _Articulation(edges)
     csr = adjacency_csr(n, edges)
+    adj = np.split(csr.indices, csr.indptr[1:-1])
+    adj = [row.tolist() for row in adj]
+
+    def leaves(node, part):  # the part stays connected without the node (a local test, see leaves_connected)
+        return leaves_connected(adj, labels, node, part)
     frozen = np.zeros(k, dtype=bool)
     frozen[list(frozen_parts)] = True
     centre_weight = weights.mean(axis=1) + 1e-6
@@ -121,8 +105,6 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
         sums[receiver] += xyz[node] * centre_weight[node]
         counts[donor] -= 1
         counts[receiver] += 1
-        articulation.invalidate(donor)
-        articulation.invalidate(receiver)
 
     rounds = 0
     polishing = False
@@ -171,7 +153,7 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
         for node, donor, receiver in zip(u.tolist(), a.tolist(), c.tolist()):
             if used[donor] or used[receiver]:
                 continue
-            if node in articulation.get(donor, labels):
+            if not leaves(node, donor):
                 continue
             move(node, donor, receiver)
             used[donor] = used[receiver] = True
@@ -180,7 +162,7 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
         if progress is not None:
             progress.update(1)
         if moved == 0 and (polishing or not (
-                _swap(labels, loads, weights, csr, articulation, src, dst, movable, frozen, tolerance, move, band)
+                _swap(labels, loads, weights, csr, leaves, src, dst, movable, frozen, tolerance, move, band)
                 or (recombinations < max_recombinations and recombine(
                     labels, loads, weights, edges, fixed, frozen, giant, band, move, rng, preferred, tolerance)))):
             break
@@ -217,7 +199,7 @@ def feasible_deviation(loads, labels, weights, giant, frozen) -> float:
     return float(deviation)
 
 
-def _swap(labels, loads, weights, csr, articulation, src, dst, movable, frozen, tolerance, move, band,
+def _swap(labels, loads, weights, csr, leaves, src, dst, movable, frozen, tolerance, move, band,
           max_checks=500) -> bool:
     """When no single move helps: exchange two boundary nodes between adjacent parts, best gain first."""
     a, c = labels[src], labels[dst]
@@ -245,7 +227,7 @@ def _swap(labels, loads, weights, csr, articulation, src, dst, movable, frozen, 
     for i in order:
         node_u, node_v, part_a, part_c = int(su[i]), int(sv[i]), int(sa[i]), int(sc[i])
         # Leaving must not split a part; arriving, each node must touch what remains of its new part.
-        if node_u in articulation.get(part_a, labels) or node_v in articulation.get(part_c, labels):
+        if not leaves(node_u, part_a) or not leaves(node_v, part_c):
             continue
         near_v = indices[indptr[node_v]:indptr[node_v + 1]]
         near_u = indices[indptr[node_u]:indptr[node_u + 1]]

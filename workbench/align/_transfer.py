@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import linprog
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
@@ -40,7 +40,12 @@ _FRACTION = 1e-6
 
 @dataclass
 class Transfer:
-    """Result of :func:`transfer`: labels, the excess beyond the tolerance left, and whether the LP solved."""
+    """Result of :func:`transfer`: labels, the excess beyond the tolerance left, whether the LP solved, and its cost.
+
+    ``objective`` is the cost of the program's (fractional) optimum over
+    every account, before the split accounts are placed, in the distance's
+    unit (``inf`` when it did not solve).
+    """
 
     labels: np.ndarray
     excess: float
@@ -54,7 +59,7 @@ def chord_cost_km(cost: np.ndarray) -> np.ndarray:
 
 
 def transfer(current, shares, targets, tolerance, rows, territories, km, weight, *, penalty_km, movable, frozen,
-             closed=None, budget=None, origin=None, base=None) -> Transfer:
+             closed=None, budget=None, origin=None, base=None, pool=None, exact_tolerance=None) -> Transfer:
     """Solve the compact-realignment program once (see the module docstring).
 
     Parameters
@@ -88,74 +93,274 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
     base : (t, m) array, optional
         Load every territory holds besides these units (e.g. locked accounts
         kept as exceptions when the units are blocks).
+    pool : (rows, territories) pair of int arrays, optional
+        Every move allowed (``rows, territories`` are then the first ones
+        tried). The program is solved over all of them by column
+        generation: after each solve, the pool's moves whose reduced cost
+        (their cost less what the solution's prices say their account and
+        their load are worth) is negative join, until none is: the optimum
+        over the whole pool while the program stays small.
+    exact_tolerance : float, optional
+        Tolerance of the integer program that places the split accounts
+        (default ``tolerance``): the linear program may aim a hair inside
+        the real tolerance, the integer one need not.
     """
     origin = current if origin is None else origin
     n_t, n_m = len(targets), shares.shape[1]
     closed = np.zeros(n_t, dtype=bool) if closed is None else np.asarray(closed, dtype=bool)
-    ok = movable[rows] & ~frozen[current[rows]] & ~frozen[territories] & ~closed[territories] \
-        & (territories != current[rows])
-    rows, territories = rows[ok], territories[ok]
-    active = np.unique(rows)
-    stay = active[~closed[current[active]]]
-    var_rows = np.r_[rows, stay]
-    var_terr = np.r_[territories, current[stay]]
-    moves = var_terr != origin[var_rows]
+    program = _Program(current, shares, targets, tolerance, km, weight, penalty_km, movable, frozen, closed, budget,
+                       origin, base)
+    rows, territories = program.allowed(rows, territories)
     labels = current.copy()
-    if var_rows.size == 0:
-        return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, base), True, 0.0)
-    n_v = len(var_rows)
-    dist = np.asarray(km(var_rows, var_terr), dtype=float)
-    dist = np.nan_to_num(dist, nan=0.0, posinf=1e12)
-    scale = max(float(np.percentile(dist, 90)), 1e-9)
-    # A hair of squared distance breaks ties towards the account nearest the receiving centre.
-    cost = weight[var_rows] * (dist + penalty_km * moves + 1e-3 * dist ** 2 / scale) / scale
-    big = 1e3 * max(float(cost.sum()), 1e-9) * n_t + 1e3
-    # Loads of the accounts that stay put, per territory and metric.
-    fixed_rows = np.setdiff1d(np.arange(len(current)), active)
-    extra = np.zeros((n_t, n_m)) if base is None else np.asarray(base, dtype=float)
-    base = extra + np.stack([np.bincount(current[fixed_rows], weights=shares[fixed_rows, m], minlength=n_t)
-                             for m in range(n_m)], axis=1)
-    target = np.repeat(np.asarray(targets, float)[:, None], n_m, axis=1)
-    low, high = target * (1 - tolerance), target * (1 + tolerance)
-    live = np.flatnonzero(~frozen)
-    # Load rows: one per (live territory, metric), built as a sparse (t*m, n_v) matrix.
-    position = -np.ones(n_t, dtype=np.int64)
-    position[live] = np.arange(len(live))
-    keep = position[var_terr] >= 0
-    cols = np.flatnonzero(keep)
-    blocks_ = []
-    for m in range(n_m):
-        blocks_.append(sparse.csr_matrix((shares[var_rows[cols], m], (position[var_terr[cols]], cols)),
-                                         shape=(len(live), n_v)))
-    load = sparse.vstack(blocks_).tocsr()
-    t_flat = np.concatenate([target[live, m] for m in range(n_m)])
-    n_u = len(t_flat)
-    # Slack u per territory and metric (beyond the tolerance, in shares of its target), all at most z:
-    # the program first minimises the worst (z), then every territory's own (sum u), then the moves.
-    slack = sparse.diags(-t_flat, format="csr")
-    zeros = sparse.csr_matrix((n_u, 1))
-    a_ub = [sparse.hstack([load, slack, zeros]), sparse.hstack([-load, slack, zeros]),
-            sparse.hstack([sparse.csr_matrix((n_u, n_v)), sparse.identity(n_u, format="csr"),
-                           sparse.csr_matrix(-np.ones((n_u, 1)))])]
-    b_ub = [np.concatenate([high[live, m] - base[live, m] for m in range(n_m)]),
-            np.concatenate([base[live, m] - low[live, m] for m in range(n_m)]), np.zeros(n_u)]
-    if budget is not None:
-        a_ub.append(sparse.csr_matrix(np.r_[shares[var_rows, 0] * moves, np.zeros(n_u + 1)][None, :]))
-        fixed_rows_moved = np.setdiff1d(np.flatnonzero(current != origin), active)
-        spent = float(shares[fixed_rows_moved, 0].sum())
-        b_ub.append(np.array([max(float(budget), _forced(origin, shares, closed, movable)) - spent]))
-    account_index = np.searchsorted(active, var_rows)
-    a_eq = sparse.csr_matrix((np.ones(n_v), (account_index, np.arange(n_v))), shape=(len(active), n_v + n_u + 1))
-    objective = np.r_[cost, np.full(n_u, big / (10.0 * n_u)), big]
-    result = linprog(objective, A_ub=sparse.vstack(a_ub).tocsr(), b_ub=np.concatenate(b_ub), A_eq=a_eq,
-                     b_eq=np.ones(len(active)), bounds=(0, None), method="highs")
-    if result.status != 0:
-        return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, extra), False, np.inf)
-    x = result.x[:n_v]
-    labels[active] = _round(x, account_index, var_terr, moves, len(active), keep_budget=budget is not None,
-                            fallback=np.where(closed[origin[active]], current[active], origin[active]),
-                            closed=closed)
-    return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, extra), True, float(result.fun))
+    if pool is not None:
+        pool_rows, pool_terr = program.allowed(*pool)
+        pool_key = pool_rows * n_t + pool_terr
+    result = None
+    for _ in range(_COLUMN_ROUNDS):
+        if rows.size == 0 and (pool is None or pool_rows.size == 0):
+            return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, base), True, 0.0)
+        if rows.size == 0:  # nothing to start from: the whole pool
+            rows, territories = pool_rows, pool_terr
+        result = program.solve(rows, territories)
+        if result is None or pool is None:
+            break
+        add = program.entering(result, pool_rows, pool_terr, np.isin(pool_key, rows * n_t + territories))
+        if add.size == 0:
+            break
+        rows, territories = np.r_[rows, pool_rows[add]], np.r_[territories, pool_terr[add]]
+    if result is None:
+        return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, base), False, np.inf)
+    x, fun = result
+    p = program.last
+    labels[p.active] = p.var_terr[_largest(x, p.account_index)]
+    exact = program.integral(x, labels, tolerance if exact_tolerance is None else exact_tolerance)
+    if exact is not None:
+        labels = exact
+    else:  # plain rounding; with a budget, split accounts go home
+        labels[p.active] = _round(x, p.account_index, p.var_terr, p.moves, len(p.active),
+                                  keep_budget=budget is not None,
+                                  fallback=np.where(closed[origin[p.active]], current[p.active], origin[p.active]),
+                                  closed=closed)
+    return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, base), True, program.plan_cost(x))
+
+
+#: Seconds the integer program placing the split accounts may take (then its best so far, or plain rounding).
+_INTEGER_SECONDS = 60.0
+
+#: Column-generation solves at most (each adds the pool's moves with a negative reduced cost).
+_COLUMN_ROUNDS = 12
+
+#: A move joins when its reduced cost is below minus this share of the mean cost of a variable.
+_ENTER = 1e-7
+
+#: Moves joining per solve at most: this many per territory (the most negative first).
+_ENTER_PER_TERRITORY = 400
+
+
+class _Program:
+    """The program of :func:`transfer` over a set of moves: built, solved, and priced for column generation."""
+
+    def __init__(self, current, shares, targets, tolerance, km, weight, penalty_km, movable, frozen, closed, budget,
+                 origin, base):
+        self.current, self.shares, self.km, self.weight = current, shares, km, weight
+        self.penalty_km, self.movable, self.frozen, self.closed = penalty_km, movable, frozen, closed
+        self.budget, self.origin = budget, origin
+        n_t, n_m = len(targets), shares.shape[1]
+        self.n_t, self.n_m = n_t, n_m
+        self.extra = np.zeros((n_t, n_m)) if base is None else np.asarray(base, dtype=float)
+        target = np.repeat(np.asarray(targets, float)[:, None], n_m, axis=1)
+        self.low, self.high = target * (1 - tolerance), target * (1 + tolerance)
+        self.target, self.tolerance = target, tolerance
+        self.live = np.flatnonzero(~frozen)
+        self.position = -np.ones(n_t, dtype=np.int64)
+        self.position[self.live] = np.arange(len(self.live))
+        self.scale = self.big = None
+
+    def allowed(self, rows, territories):
+        """The moves of ``(rows, territories)`` the program may make (movable accounts, live open territories)."""
+        rows, territories = np.asarray(rows, dtype=np.int64), np.asarray(territories, dtype=np.int64)
+        ok = self.movable[rows] & ~self.frozen[self.current[rows]] & ~self.frozen[territories] \
+            & ~self.closed[territories] & (territories != self.current[rows])
+        return rows[ok], territories[ok]
+
+    def _cost(self, var_rows, var_terr):
+        """Objective coefficient of placing accounts ``var_rows`` in ``var_terr``, and whether each is a move."""
+        moves = var_terr != self.origin[var_rows]
+        dist = np.nan_to_num(np.asarray(self.km(var_rows, var_terr), dtype=float), nan=0.0, posinf=1e12)
+        if self.scale is None:  # from every account's distance to its own centre: every solve prices alike
+            own = np.asarray(self.km(np.arange(len(self.current)), self.current), dtype=float)
+            own = np.nan_to_num(own, nan=0.0, posinf=1e12)
+            self.scale = max(float(np.percentile(own, 90)), 1e-9) if own.size else 1.0
+        # A hair of squared distance breaks ties towards the account nearest the receiving centre.
+        cost = self.weight[var_rows] * (dist + self.penalty_km * moves + 1e-3 * dist ** 2 / self.scale) / self.scale
+        return cost, moves
+
+    def _matrices(self, var_rows, var_terr, placed):
+        """The program over the columns ``(var_rows, var_terr)``; every other account stays in ``placed``.
+
+        Returns the objective, the inequality and equality matrices and
+        right-hand sides, and what rounding and pricing need of it.
+        """
+        shares, n_t, n_m = self.shares, self.n_t, self.n_m
+        active = np.unique(var_rows)
+        cost, moves = self._cost(var_rows, var_terr)
+        n_v = len(var_rows)
+        if self.big is None:
+            self.big = 1e3 * max(float(cost.sum()), 1e-9) * n_t + 1e3
+        big = self.big
+        # Loads of the accounts that stay put, per territory and metric.
+        fixed_rows = np.setdiff1d(np.arange(len(placed)), active)
+        base = self.extra + np.stack([np.bincount(placed[fixed_rows], weights=shares[fixed_rows, m], minlength=n_t)
+                                      for m in range(n_m)], axis=1)
+        live, position, target, low, high = self.live, self.position, self.target, self.low, self.high
+        # Load rows: one per (live territory, metric), built as a sparse (t*m, n_v) matrix.
+        keep = position[var_terr] >= 0
+        cols = np.flatnonzero(keep)
+        blocks_ = []
+        for m in range(n_m):
+            blocks_.append(sparse.csr_matrix((shares[var_rows[cols], m], (position[var_terr[cols]], cols)),
+                                             shape=(len(live), n_v)))
+        load = sparse.vstack(blocks_).tocsr()
+        t_flat = np.concatenate([target[live, m] for m in range(n_m)])
+        n_u = len(t_flat)
+        # Slack u per territory and metric (beyond the tolerance, in shares of its target), all at most z:
+        # the program first minimises the worst (z), then every territory's own (sum u), then the moves.
+        slack = sparse.diags(-t_flat, format="csr")
+        zeros = sparse.csr_matrix((n_u, 1))
+        a_ub = [sparse.hstack([load, slack, zeros]), sparse.hstack([-load, slack, zeros]),
+                sparse.hstack([sparse.csr_matrix((n_u, n_v)), sparse.identity(n_u, format="csr"),
+                               sparse.csr_matrix(-np.ones((n_u, 1)))])]
+        b_ub = [np.concatenate([high[live, m] - base[live, m] for m in range(n_m)]),
+                np.concatenate([base[live, m] - low[live, m] for m in range(n_m)]), np.zeros(n_u)]
+        if self.budget is not None:
+            a_ub.append(sparse.csr_matrix(np.r_[shares[var_rows, 0] * moves, np.zeros(n_u + 1)][None, :]))
+            fixed_rows_moved = np.setdiff1d(np.flatnonzero(placed != self.origin), active)
+            spent = float(shares[fixed_rows_moved, 0].sum())
+            b_ub.append(np.array([max(float(self.budget), _forced(self.origin, shares, self.closed, self.movable))
+                                  - spent]))
+        account_index = np.searchsorted(active, var_rows)
+        a_eq = sparse.csr_matrix((np.ones(n_v), (account_index, np.arange(n_v))),
+                                 shape=(len(active), n_v + n_u + 1))
+        objective = np.r_[cost, np.full(n_u, big / (10.0 * n_u)), big]
+        solved = _Solved(active, account_index, var_rows, var_terr, moves, n_u, None, None)
+        return objective, sparse.vstack(a_ub).tocsr(), np.concatenate(b_ub), a_eq, np.ones(len(active)), solved
+
+    def solve(self, rows, territories):
+        """Solve over the moves ``(rows, territories)`` (plus staying); ``(x, objective)`` or None."""
+        active = np.unique(rows)
+        stay = active[~self.closed[self.current[active]]]
+        var_rows, var_terr = np.r_[rows, stay], np.r_[territories, self.current[stay]]
+        objective, a_ub, b_ub, a_eq, b_eq, solved = self._matrices(var_rows, var_terr, self.current)
+        result = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
+        if result.status != 0:
+            return None
+        solved.ineq, solved.eq = np.asarray(result.ineqlin.marginals), np.asarray(result.eqlin.marginals)
+        self.last = solved
+        return result.x[:len(var_rows)], float(result.fun)
+
+    def plan_cost(self, x):
+        """Cost of the last solve's (fractional) plan over every account, in the distance's unit (no slack)."""
+        p = self.last
+        cost, _ = self._cost(p.var_rows, p.var_terr)
+        fixed = np.setdiff1d(np.arange(len(self.current)), p.active)
+        stay, _ = self._cost(fixed, self.current[fixed])
+        return float(((cost * x).sum() + stay.sum()) * self.scale)
+
+    def integral(self, x, labels, tolerance):
+        """Labels with the last solve's split and moved accounts placed by an integer program (None if it fails).
+
+        ``labels`` has every other account where the solve put it. The
+        split accounts (at most as many as there are load rows) and the
+        moved ones choose among their columns of the last solve, the rest
+        fixed, with the same costs and slack beyond ``tolerance``.
+        """
+        p = self.last
+        largest = np.zeros(len(p.active))
+        np.maximum.at(largest, p.account_index, x)
+        split = largest < 1 - _FRACTION
+        if not split.any():
+            return labels
+        moved = np.zeros(len(p.active), dtype=bool)
+        moved[p.account_index[p.moves & (x > 0.5)]] = True
+        cols = np.flatnonzero(split[p.account_index])
+        var_rows, var_terr = p.var_rows[cols], p.var_terr[cols]
+        inside = self.low, self.high
+        self.low, self.high = self.target * (1 - tolerance), self.target * (1 + tolerance)
+        try:
+            objective, a_ub, b_ub, a_eq, b_eq, _ = self._matrices(var_rows, var_terr, labels)
+        finally:
+            self.low, self.high = inside
+        n_v = len(var_rows)
+        integrality = np.r_[np.ones(n_v), np.zeros(len(objective) - n_v)]
+        upper = np.r_[np.ones(n_v), np.full(len(objective) - n_v, np.inf)]
+        result = milp(objective, integrality=integrality, bounds=Bounds(np.zeros(len(objective)), upper),
+                      constraints=[LinearConstraint(a_ub, -np.inf, b_ub), LinearConstraint(a_eq, b_eq, b_eq)],
+                      options={"time_limit": _INTEGER_SECONDS, "mip_rel_gap": 1e-3})
+        if result.x is None:
+            return None
+        out = labels.copy()
+        chosen = result.x[:n_v] > 0.5
+        out[var_rows[chosen]] = var_terr[chosen]
+        return out
+
+    def entering(self, solved, pool_rows, pool_terr, present):
+        """Positions in the pool of the moves to add: negative reduced cost, the most negative per territory first."""
+        candidates = np.flatnonzero(~present)
+        if candidates.size == 0:
+            return candidates
+        p = self.last
+        n_live, n_m, n_u = len(self.live), self.n_m, p.n_u
+        dual_high, dual_low = p.ineq[:n_u], p.ineq[n_u:2 * n_u]
+        # Price of one unit of load (per territory and metric) in the solution; 0 for frozen territories.
+        price = np.zeros((self.n_t, n_m))
+        price[self.live] = (dual_high - dual_low).reshape(n_m, n_live).T
+        budget_price = p.ineq[3 * n_u] if self.budget is not None else 0.0
+
+        def column_price(rows, terr, moves):
+            value = (self.shares[rows] * price[terr]).sum(axis=1)
+            return value + (budget_price * self.shares[rows, 0] * moves if self.budget is not None else 0.0)
+
+        rows, terr = pool_rows[candidates], pool_terr[candidates]
+        cost, moves = self._cost(rows, terr)
+        # What the account is worth: its row's price when it is in the program, else its staying column's.
+        account = np.empty(len(rows))
+        slot = np.searchsorted(p.active, rows)
+        inside = (slot < len(p.active)) & (p.active[np.minimum(slot, len(p.active) - 1)] == rows)
+        account[inside] = p.eq[slot[inside]]
+        out = np.flatnonzero(~inside)
+        if out.size:
+            home = self.current[rows[out]]
+            stay_cost, stay_moves = self._cost(rows[out], home)
+            account[out] = stay_cost - column_price(rows[out], home, stay_moves)
+        reduced = cost - account - column_price(rows, terr, moves)
+        threshold = -_ENTER * max(float(np.abs(cost).mean()), 1e-12)
+        negative = np.flatnonzero(reduced < threshold)
+        if negative.size == 0:
+            return negative
+        order = negative[np.lexsort((reduced[negative], terr[negative]))]
+        rank = np.arange(order.size) - np.searchsorted(terr[order], terr[order])
+        return candidates[order[rank < _ENTER_PER_TERRITORY]]
+
+
+@dataclass
+class _Solved:
+    """What :meth:`_Program.solve` keeps of its last solve for rounding and pricing."""
+
+    active: np.ndarray
+    account_index: np.ndarray
+    var_rows: np.ndarray
+    var_terr: np.ndarray
+    moves: np.ndarray
+    n_u: int
+    ineq: np.ndarray
+    eq: np.ndarray
+
+
+def _largest(x, account_index):
+    """Position of each account's largest column (accounts in the order of ``account_index``)."""
+    order = np.lexsort((-x, account_index))
+    first = np.r_[True, account_index[order][1:] != account_index[order][:-1]]
+    return order[first]
 
 
 def _round(x, account_index, var_terr, moves, n_active, *, keep_budget, fallback, closed):

@@ -19,6 +19,7 @@ stay spherical means.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 import numpy as np
@@ -60,11 +61,9 @@ def accounts_frame(accounts, *, what: str = "accounts") -> pd.DataFrame:
     >>> accounts_frame(points).round(6).to_dict("list")
     {'workload': [1.0, 2.0], 'latitude': [40.0, 41.0], 'longitude': [-100.0, -99.0]}
     """
-    try:
-        import geopandas as gpd
-    except ImportError:  # pragma: no cover - geopandas is a dependency
-        return accounts
-    if not isinstance(accounts, gpd.GeoDataFrame):
+    # A GeoDataFrame exists only once geopandas is imported: a plain table does not load it (CLI start-up).
+    gpd = sys.modules.get("geopandas")
+    if gpd is None or not isinstance(accounts, gpd.GeoDataFrame):
         return accounts
     try:
         geometry = accounts.geometry

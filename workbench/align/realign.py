@@ -192,25 +192,35 @@ class Realignment(TerritoryEstimator):
         if penalty is None:
             penalty = PENALTY_SHARE * _compactness(km, current, weight, ~closed[current])
         movable = fixed < 0
+        pool = _pool(current, setup.adjacency)
         best, labels, rounds = None, current, 0
+        cap = budget  # after the first plan within tolerance: at most what it moved (see _cap)
+        first = None  # (moved, compactness) of that plan
         for rounds in range(1, _ROUNDS + 1):
             rows, terr = _options(dist, centres, setup, self.n_candidates, labels, low, high, shares)
             previous = labels
             result = _transfer.transfer(labels, shares, targets, tolerance * _INSIDE, rows, terr, km, weight,
                                         penalty_km=penalty, movable=movable, frozen=frozen, closed=closed,
-                                        budget=budget, origin=current)
+                                        budget=cap, origin=current, pool=pool, exact_tolerance=tolerance)
             labels = result.labels
-            excess = result.excess
+            excess = _transfer._excess(labels, shares, targets, tolerance, frozen)  # the program aimed inside
             if excess > 0:  # rounding the split accounts: single cheapest moves back within tolerance
                 labels, excess = self._tidy(labels, current, shares, targets, tolerance, dist, centres, fixed,
-                                            frozen, closed, budget, excess, setup.adjacency)
+                                            frozen, closed, cap, excess, setup.adjacency)
+            if excess <= 0:
+                cap = _cap(cap, float(shares[labels != current, 0].sum()))
             if not setup.fixed_sites:
                 centres = unit_centres(dist.xyz, labels, weight, n_t, previous=centres)
             moved = float(weight[labels != current].sum())
-            score = (round(excess, 6), _compactness(km, labels, weight) + penalty * moved)
-            if best is None or score[0] < best[0][0] or (score[0] == best[0][0]
-                                                          and score[1] < best[0][1] * (1 - 1e-9)):
+            compact = _compactness(km, labels, weight)
+            score = (round(excess, 6), compact + penalty * moved)
+            # After the first plan within tolerance, a round counts only if it is no worse on either count.
+            no_worse = first is None or (moved <= first[0] * (1 + 1e-9) + 1e-15 and compact <= first[1] * (1 + 1e-9))
+            if no_worse and (best is None or score[0] < best[0][0]
+                             or (score[0] == best[0][0] and score[1] < best[0][1] * (1 - 1e-9))):
                 best = (score, labels, centres.copy())
+            if first is None and excess <= 0:
+                first = (moved, compact)
             bar.set_postfix_str(f"round {rounds}: {excess:.1%} of the workload outside the tolerance")
             bar.update(1)
             if (excess <= 0 and (setup.fixed_sites or rounds >= _MIN_ROUNDS)) or np.array_equal(labels, previous):
@@ -414,6 +424,36 @@ def _options(dist, centres, setup, n_candidates, labels, low, high, shares):
     keep = (terr == setup.current[rows]) | setup.adjacency[setup.current[rows], terr]
     key = np.unique(rows[keep] * n_t + terr[keep])
     return key // n_t, key % n_t
+
+
+def _cap(budget, moved):
+    """The disruption budget of the rounds after a plan within tolerance that moved ``moved``.
+
+    Once a round reaches the tolerance, later rounds (against centres that
+    followed their accounts) may not move more than it did: they only trade
+    which accounts move for compactness, so the realignment moves no more
+    than the first program's answer (the least-cost bordering assignment
+    from today's centres) and is at least as compact.
+    """
+    return moved if budget is None else min(budget, moved)
+
+
+def _pool(current, adjacency):
+    """Every move the program may make: each account to every territory bordering its territory of today.
+
+    Also back to that territory (for accounts moved in an earlier round).
+    These are all the moves that keep the bordering bound valid; the
+    program solves over all of them by column generation
+    (:func:`workbench.align._transfer.transfer`).
+    """
+    adjacency = np.asarray(adjacency, dtype=bool)
+    src, dst = np.nonzero(adjacency)
+    start = np.searchsorted(src, np.arange(len(adjacency) + 1))
+    degree = np.diff(start)
+    rows = np.repeat(np.arange(len(current)), degree[current])
+    offset = np.arange(len(rows)) - np.repeat(np.cumsum(degree[current]) - degree[current], degree[current])
+    terr = dst[start[current[rows]] + offset]
+    return np.r_[rows, np.arange(len(current))], np.r_[terr, current]
 
 
 def _compactness(km, labels, weight, mask=None):

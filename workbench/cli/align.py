@@ -30,12 +30,9 @@ import sys
 import time
 import warnings
 
-import pandas as pd
-
 from workbench.cli._common import (BLOCKS_HELP, account_options, add_accounts, add_command, add_json, resolve_blocks,
                                    warn)
 from workbench.errors import InputError, PlanError
-from workbench.plan import Plan
 from workbench.schema import ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD, ZIP
 
 
@@ -180,6 +177,8 @@ def _run(args, bar) -> int:
               "areas": args.areas}
     # With reps, a fit may name new hires' territories: the plan records who serves them (``reps_``).
     plan_reps = reps if getattr(model, "reps_", None) is None else model.reps_
+    from workbench.plan import Plan
+
     plan = Plan.from_fit(model, accounts, labels=labels, method=method, reps=plan_reps, inputs=inputs)
     _write(args.out, plan, hierarchy)
     bar.step()
@@ -191,7 +190,7 @@ def _run(args, bar) -> int:
     notes = list(dict.fromkeys([*report.warnings, *(str(w.message) for w in caught)]))
     if args.json:
         payload = {"method": method, "out": str(args.out), "accounts": int(len(labels)),
-                   "territories": int(pd.Series(labels).nunique()), "seconds": round(seconds, 2),
+                   "territories": len(set(labels)), "seconds": round(seconds, 2),
                    "within_tolerance": bool(report.within_tolerance), "report": report.to_dict(),
                    "hierarchy": None if hierarchy is None else hierarchy.reset_index().to_dict("records"),
                    "territory_ids": id_note, "warnings": notes}
@@ -343,6 +342,8 @@ def _write(out, plan, hierarchy=None) -> None:
     """``account_id,territory_id`` (and the hierarchy's levels) CSV in input order, or a draft plan folder."""
     out = str(out)
     if out.lower().endswith(".csv"):
+        import pandas as pd
+
         from workbench.safeio import write_csv
 
         frame = pd.DataFrame({ACCOUNT_ID: plan.assignments.index.to_numpy(dtype=object),

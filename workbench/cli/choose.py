@@ -6,8 +6,6 @@ import argparse
 import json
 import math
 
-import pandas as pd
-
 from workbench.cli._common import account_options, add_accounts, add_command, add_json
 from workbench.errors import InputError
 from workbench.schema import WORKLOAD
@@ -106,6 +104,8 @@ def run(args) -> int:
                           "capacity_hours": args.capacity_hours, "territories_needed": needed,
                           "table": json.loads(table.to_json(orient="records"))}, indent=2))
         return 0
+    import pandas as pd
+
     from workbench import present
 
     print(f"{present.integer(len(accounts))} accounts, total workload {present.hours(total)}")

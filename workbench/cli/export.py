@@ -7,7 +7,7 @@ from pathlib import Path
 
 from workbench.cli._common import add_command, add_json
 from workbench.errors import PlanError
-from workbench.export import FORMATS, export_plan, read_manifest
+from workbench.export.formats import FORMATS
 
 
 def register(subparsers) -> None:
@@ -47,6 +47,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     """Export the plan; print the folder and its files; return the exit code."""
     from workbench.errors import InputError
+    from workbench.export import export_plan, read_manifest
 
     from workbench.cli._common import resolve_blocks
 

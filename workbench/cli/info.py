@@ -5,14 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 
-import numpy as np
-
 from pathlib import Path
 
 from workbench.cli._common import add_accounts, add_command, add_json
 from workbench.errors import InputError
-from workbench.io import load_accounts, load_reps
-from workbench.metrics import deviation_from_mean, territory_loads
 from workbench.schema import CURRENT_TERRITORY, TERRITORY_ID
 
 
@@ -53,6 +49,8 @@ def _comma_list(text: str) -> list[str]:
 
 def run(args) -> int:
     """Load the accounts and print the summary; return the exit code."""
+    from workbench.io import load_accounts, load_reps
+
     valid_territories = None
     if args.reps:
         reps = load_reps(args.reps)
@@ -90,6 +88,8 @@ def reps_name(path) -> str:
 
 def summarise(accounts, report) -> dict:
     """Everything ``info`` shows, as plain Python data."""
+    from workbench.metrics import deviation_from_mean, territory_loads
+
     metrics = list(report.metrics)
     n = len(accounts)
     totals = {m: {"total": float(accounts[m].sum()), "mean_per_account": float(accounts[m].mean()) if n else 0.0}
@@ -189,6 +189,8 @@ def _table(rows: list[list[str]]) -> list[str]:
 
 
 def _json_default(value):
+    import numpy as np
+
     if isinstance(value, np.integer):
         return int(value)
     if isinstance(value, np.floating):

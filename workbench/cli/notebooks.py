@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from workbench.cli._common import add_command, add_json
-from workbench.bundled import copy_notebooks
 
 
 def register(subparsers) -> None:
@@ -26,6 +25,8 @@ def register(subparsers) -> None:
 
 def run(args) -> int:
     """Copy the notebooks and say how to open them; return the exit code."""
+    from workbench.bundled import copy_notebooks
+
     copies = copy_notebooks(args.folder, overwrite=args.overwrite)
     if args.json:
         print(json.dumps([str(path) for path in copies], indent=2))

@@ -5,11 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
-
 from workbench.cli._common import add_accounts, add_command, add_json, reading_options, resolve_blocks
 from workbench.errors import InputError, PlanError
-from workbench.present import count
 from workbench.schema import DEFAULT_TOLERANCE, CURRENT_TERRITORY
 
 
@@ -203,6 +200,7 @@ def run_approve(args) -> int:
 
 def _approve_locked(args) -> int:
     from workbench.plan import approve, check_approver, check_save_path, load_plan, save_plan
+    from workbench.present import count
     from workbench.safeio import refuse_symlink
     from workbench.signoff import read_lineage, review_plan
 

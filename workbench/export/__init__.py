@@ -1,13 +1,35 @@
 """Files for people and systems: CSV, Excel, GeoPackage/GeoJSON, Salesforce loads, the report.
 
 >>> from workbench.export import export_plan, read_assignments, verify_export
+
+The names are imported on first use (PEP 562): ``workbench.export.formats``
+and the command line's ``--help`` then load neither openpyxl nor geopandas.
 """
 
-from workbench.export.core import export_plan
-from workbench.export.formats import FORMAT_FILES, FORMATS
-from workbench.export.manifest import read_manifest, verify_export
-from workbench.export.tables import read_assignments_table
-from workbench.io.assignments import read_assignments  # the one reader; kept here for callers
+from importlib import import_module
+
+#: Where each public name lives.
+_HOMES = {
+    "export_plan": "workbench.export.core",
+    "FORMAT_FILES": "workbench.export.formats",
+    "FORMATS": "workbench.export.formats",
+    "read_manifest": "workbench.export.manifest",
+    "verify_export": "workbench.export.manifest",
+    "read_assignments_table": "workbench.export.tables",
+    "read_assignments": "workbench.io.assignments",  # the one reader; kept here for callers
+}
 
 __all__ = ["export_plan", "read_assignments", "read_assignments_table", "verify_export", "read_manifest",
            "FORMATS", "FORMAT_FILES"]
+
+
+def __getattr__(name: str):
+    if name in _HOMES:
+        value = getattr(import_module(_HOMES[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'workbench.export' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
