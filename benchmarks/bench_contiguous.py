@@ -39,7 +39,8 @@ Run ``python -m benchmarks contiguous`` (about 4 minutes; ``--quick``: three
 instances and counties into 20 only, no ZIP areas; ``--write-reference
 --reference-first-seed S``: add long runs from seeds ``S, S+1, ...`` to the
 reference file, about 2 minutes per instance per 5 starts of 20 s;
-``--sample``: also the bundled sample accounts on counties).
+``--instances 150/12,60/4``: only those literature instances, e.g. to give their reference
+longer runs; ``--sample``: also the bundled sample accounts on counties).
 """
 
 from __future__ import annotations
@@ -328,6 +329,9 @@ def main(argv=None) -> int:
     parser.add_argument("--reference-first-seed", type=int, default=100,
                         help="random_state of the first reference run (the others follow); a new range of seeds "
                              "adds new starts to the stored best")
+    parser.add_argument("--instances", default=None,
+                        help="only these literature instances, as units/territories separated by commas (e.g. "
+                             "150/12,60/4): to strengthen the reference of a few with longer runs")
     parser.add_argument("--sample", action="store_true",
                         help="also align the bundled sample accounts on counties (40 territories, 10%%) and group "
                              "them into regions and areas")
@@ -339,7 +343,15 @@ def main(argv=None) -> int:
 
     print(f"literature-style instances: uniform units in [0, 500]^2 km, {', '.join(METRICS)} each within "
           f"{TOLERANCE:.0%}, Delaunay adjacency; dispersion = sum of km to the territory's median unit")
-    for n, k, seed in (QUICK_INSTANCES if args.quick else INSTANCES) if args.only in (None, "literature") else ():
+    chosen = QUICK_INSTANCES if args.quick else INSTANCES
+    if args.instances:
+        wanted = {tuple(int(v) for v in item.split("/")) for item in args.instances.split(",")}
+        unknown = wanted - {(n, k) for n, k, _ in INSTANCES}
+        if unknown:
+            parser.error(f"--instances: no instance {', '.join(f'{n}/{k}' for n, k in sorted(unknown))}; the "
+                         f"instances are {', '.join(f'{n}/{k}' for n, k, _ in INSTANCES)}")
+        chosen = [case for case in INSTANCES if case[:2] in wanted]
+    for n, k, seed in chosen if args.only in (None, "literature") else ():
         line, met = literature_case(n, k, seed, reference, args)
         ok &= met
         print("  " + line, flush=True)
@@ -373,6 +385,8 @@ def main(argv=None) -> int:
                    f"--reference-first-seed {args.reference_first_seed}")
         if args.only:
             command += f" --only {args.only}"
+        if args.instances:
+            command += f" --instances {args.instances}"
         reference = merge_reference(load_reference(), reference)  # (another run may have written meanwhile)
         history = reference.get("commands", [reference["command"]] if "command" in reference else [])
         reference["commands"] = history + [command]

@@ -165,3 +165,36 @@ def test_cli_reps_with_blocks_and_current_hire_and_close(tmp_path, capsys):
 
     plan = load_plan(tmp_path / "draft")
     assert plan.territories.loc["Q5", "rep_id"] == "r_new"
+
+
+def _strip():
+    """A 1 x 9 strip of unit squares: B (0-1), A (2-7, overloaded), C (8, light); one account per block."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    blocks = gpd.GeoDataFrame({"block_id": [f"S{x}" for x in range(9)]},
+                              geometry=[box(x, 0, x + 1, 1) for x in range(9)], crs="EPSG:4326")
+    accounts = pd.DataFrame({"account_id": [f"A{x}" for x in range(9)], "county_fips": blocks["block_id"],
+                             "latitude": 0.5, "longitude": [x + 0.5 for x in range(9)], "workload": 1.0,
+                             "current_territory": ["B"] * 2 + ["A"] * 6 + ["C"]})
+    return accounts, blocks
+
+
+def test_a_block_goes_to_the_near_rep_not_the_far_one():
+    # Targets 3 blocks, 2 to 4 within 34%: A (6) must give two and C (1) take one. C's rep lives 20 degrees
+    # east (over 2,000 km); B's next door: A's second block goes west to B, not a second one east to C.
+    accounts, blocks = _strip()
+    reps = pd.DataFrame({"rep_id": ["rb", "ra", "rc"], "territory_id": ["B", "A", "C"], "latitude": 0.5,
+                         "longitude": [1.0, 4.5, 28.0]})
+    model = _fit(accounts, blocks, reps, tolerance=0.34)
+    assert model.report_.within_tolerance and model.report_.moved_accounts == 2
+    assert model.labels_.tolist() == ["B", "B", "B", "A", "A", "A", "A", "C", "C"]
+
+
+def test_far_moves_cost_more_than_near_ones_in_the_flows():
+    from workbench.align._block_moves import flow_prices
+
+    # blocks 0, 1 in territory 0 and 2 in territory 1; block 1 would gain 900 km going to territory 1
+    km = lambda rows, territories: np.where(territories == 1, 1000.0, 100.0)
+    prices = flow_prices(np.array([0, 0, 1]), np.array([[0, 1], [1, 2]]), np.ones(3), km, 2, 300.0)
+    assert prices[0, 1] == pytest.approx(1 + 900 / 300) and prices[1, 0] == 1.0

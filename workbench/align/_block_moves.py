@@ -2,8 +2,10 @@
 
 * :func:`majority` — the territory of every block today (where most of its workload is);
 * :func:`sharing_graph` — territories whose accounts share a block today;
+* :func:`flow_prices` — what sending workload between two territories costs (a hop plus the distance);
 * :func:`flow_moves` — territory-to-territory flows carried out with boundary blocks, donors kept connected;
 * :func:`fit_moves` — single boundary blocks out of territories beyond a bound (optionally home first);
+* :func:`take_back` — moved blocks back home while every territory stays within bounds;
 * :func:`empty_closed` — blocks of closing territories to the lightest bordering open one;
 * :func:`connect` — cut-off pieces of a territory to a bordering territory;
 * :func:`settle` — the contiguous search of :mod:`workbench.align.contiguous_search` pricing each block
@@ -46,10 +48,15 @@ class Budget:
         return True
 
 
-def settle(labels, bg, shares, weight, targets, tolerance, current, penalty_km, fixed, frozen, closed, seconds,
-           random_state):
-    """The contiguous search (:func:`~workbench.align.contiguous_search.improve_partition`) from ``labels``:
-    distance to the centres plus ``penalty_km`` per unit of workload away from today's territory (``current``)."""
+def settle(labels, bg, shares, weight, targets, tolerance, current, penalty_km, fixed, frozen, closed, kicks,
+           seconds, random_state, move_km=None):
+    """The contiguous search (:func:`~workbench.align.contiguous_search.improve_partition`) from ``labels``.
+
+    It lowers the distance to the centres plus, per unit of workload away
+    from today's territory (``current``), ``penalty_km`` and (optional)
+    ``move_km[block, territory]``: what else a block costs in that
+    territory, e.g. the distance it adds to the receiving rep's home.
+    """
     open_ = np.flatnonzero(~closed)
     index = np.full(len(targets), -1)
     index[open_] = np.arange(len(open_))
@@ -60,8 +67,16 @@ def settle(labels, bg, shares, weight, targets, tolerance, current, penalty_km, 
     result = improve_partition(start, bg.edges, shares, bg.xyz * EARTH_RADIUS_KM, tolerance=tolerance,
                                objective="weighted", node_weight=weight, targets=targets[open_], fixed=fixed,
                                frozen_parts=np.flatnonzero(frozen[open_]).tolist(), reference=reference,
-                               move_penalty=penalty_km * weight, max_seconds=seconds, random_state=random_state)
+                               move_penalty=_move_penalty(weight, penalty_km, move_km, open_),
+                               max_kicks=kicks, max_seconds=seconds, random_state=random_state)
     return open_[result.labels]
+
+
+def _move_penalty(weight, penalty_km, move_km, open_):
+    """The search's move penalty: per block (``weight * penalty_km``), or per block and open territory."""
+    if move_km is None:
+        return penalty_km * weight
+    return weight[:, None] * (penalty_km + np.asarray(move_km, dtype=float)[:, open_])
 
 
 def grow_graph(adjacency, n):
@@ -99,7 +114,42 @@ def majority(acc_block, acc_current, weight, n_b, edges):
     return labels
 
 
-def flow_moves(labels, edges, weight, flows, km, fixed, closed, spend=None):
+def flow_prices(labels, edges, weight, km, n_t, penalty_km):
+    """(t, t) price per unit of workload sent ``s -> t`` for the bordering flows: a hop plus the distance it adds.
+
+    One hop costs 1 (the bound's price); on top, the workload-weighted mean
+    growth of the distance to the centre (``km``: with reps, to the
+    receiving rep's home) of the blocks of ``s`` touching ``t``, in units of
+    ``penalty_km`` (what the search charges for moving a unit of workload),
+    so a flow goes to a near territory rather than a far one that borders
+    too. A growth below zero prices the hop at 1 (never less).
+
+    Examples
+    --------
+    A line of three blocks in territories 0, 1, 1; block 0 gains 50 km by going to territory 1:
+
+    >>> km = lambda rows, territories: np.where(territories == 0, 10.0, 60.0)
+    >>> flow_prices(np.array([0, 1, 1]), np.array([[0, 1], [1, 2]]), np.ones(3), km, 2, 100.0).tolist()
+    [[1.0, 1.5], [1.0, 1.0]]
+    """
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    cross = labels[edges[:, 0]] != labels[edges[:, 1]]
+    pairs = np.unique(np.r_[edges[cross], edges[cross][:, ::-1]], axis=0)  # (block, neighbouring block)
+    prices = np.ones((n_t, n_t))
+    if not len(pairs) or penalty_km <= 0:
+        return prices
+    frame = pd.DataFrame({"b": pairs[:, 0], "s": labels[pairs[:, 0]], "t": labels[pairs[:, 1]]}).drop_duplicates()
+    b, s, t = (frame[c].to_numpy() for c in ("b", "s", "t"))
+    w = weight[b] + 1e-12
+    frame["wg"] = w * (km(b, t) - km(b, s))
+    frame["w"] = w
+    mean = frame.groupby(["s", "t"])[["wg", "w"]].sum()
+    grow = (mean["wg"] / mean["w"]).clip(lower=0.0) / penalty_km
+    prices[mean.index.get_level_values(0), mean.index.get_level_values(1)] += grow.to_numpy()
+    return prices
+
+
+def flow_moves(labels, edges, weight, flows, km, fixed, closed, spend=None, far=None):
     """Carry out territory-to-territory ``flows`` with whole boundary blocks, keeping every donor connected.
 
     For each flow ``s -> t`` (largest first), blocks of ``s`` touching ``t``
@@ -108,6 +158,10 @@ def flow_moves(labels, edges, weight, flows, km, fixed, closed, spend=None):
     departure would split ``s`` stays (closing territories may split: they
     empty anyway). ``spend(block, territory)`` (optional) returns False
     when a disruption budget forbids that move, and books it otherwise.
+    ``far(blocks, territory)`` (optional) marks blocks that would end far
+    from the receiving territory's centre (or rep's home): those stay (but
+    a closing territory's), and the flow waits for the next round, priced
+    from the moved plan (:func:`flow_prices`), to find a nearer way.
     """
     import networkx as nx
 
@@ -128,7 +182,9 @@ def flow_moves(labels, edges, weight, flows, km, fixed, closed, spend=None):
             if not touching:
                 break
             cut = set() if closed[s] else set(nx.articulation_points(graph.subgraph(members)))
-            touching = np.array([b for b in touching if b not in cut and weight[b] <= 2 * need + 1e-15])
+            touching = np.array([b for b in touching if b not in cut and weight[b] <= 2 * need + 1e-15], dtype=int)
+            if far is not None and not closed[s] and touching.size:
+                touching = touching[~far(touching, np.full(len(touching), t))]
             if touching.size == 0:
                 break
             grow = km(touching, np.full(len(touching), t)) - km(touching, np.full(len(touching), s))
@@ -228,6 +284,60 @@ def _move_cost(b, s, t, load, shares, low, high, km, home=None, penalty_km=0.0):
     if home is not None:
         grow += penalty_km * (float(t != home[b]) - float(s != home[b]))
     return grow
+
+
+def take_back(labels, edges, shares, targets, tolerance, home, fixed, frozen, closed):
+    """Moved blocks back to their territory of today while every territory stays within its bounds and connected.
+
+    Repeatedly, of the moved blocks that border their ``home`` territory
+    (open, not frozen) and whose return keeps both territories within
+    ``targets * (1 +- tolerance)`` on every metric (or no further out than
+    now) and the giving one connected, the heaviest goes back; until none
+    can. Each return lowers the moved workload and no territory's balance
+    gets worse, so it only ever tidies what a search left.
+
+    Examples
+    --------
+    A line of four blocks, today ``0 0 1 1``; block 1 went to territory 1 though both halves are within a 50% band:
+
+    >>> take_back(np.array([0, 1, 1, 1]), np.array([[0, 1], [1, 2], [2, 3]]), np.full((4, 1), 0.5),
+    ...           np.array([1.0, 1.0]), 0.5, np.array([0, 0, 1, 1]), np.zeros(4, bool), np.zeros(2, bool),
+    ...           np.zeros(2, bool)).tolist()
+    [0, 0, 1, 1]
+    """
+    import networkx as nx
+
+    labels = labels.copy()
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(labels)))
+    graph.add_edges_from(map(tuple, np.asarray(edges).reshape(-1, 2)))
+    target = np.asarray(targets, dtype=float)[:, None]
+    low, high = target * (1 - tolerance), target * (1 + tolerance)
+    n_t = len(targets)
+    weight = shares.mean(axis=1)
+    refused = set()
+    for _ in range(len(labels)):
+        load = _balance.loads_of(labels, shares, n_t)
+        moved = [b for b in np.flatnonzero(labels != home) if b not in refused and not fixed[b]
+                 and not closed[home[b]] and not frozen[home[b]] and not frozen[labels[b]]
+                 and any(labels[n] == home[b] for n in graph[b])]
+        done = False
+        for b in sorted(moved, key=lambda b: -weight[b]):
+            s, h = labels[b], home[b]
+            after_s, after_h = load[s] - shares[b], load[h] + shares[b]
+            worse_s = np.maximum(low[s] - after_s, 0) > np.maximum(low[s] - load[s], 0) + 1e-12
+            worse_h = np.maximum(after_h - high[h], 0) > np.maximum(load[h] - high[h], 0) + 1e-12
+            if worse_s.any() or worse_h.any():
+                continue
+            members = np.flatnonzero(labels == s)
+            if members.size <= 1 or b in set(nx.articulation_points(graph.subgraph(members))):
+                continue
+            labels[b] = h
+            done = True
+            break
+        if not done:
+            break
+    return labels
 
 
 def empty_closed(labels, edges, weight, targets, closed):

@@ -28,11 +28,13 @@ def leaves_connected(adj, labels, u, p) -> bool:
 
     First a local test: ``u``'s neighbours in ``p`` joined through ``p``'s
     nodes within two steps of ``u`` (in a planar graph the ring around ``u``
-    nearly always joins them) proves it; otherwise a search of the part
-    without ``u`` decides, stopping once it has reached all of ``u``'s
-    neighbours in ``p``. Either way it costs about the size of the ring, not
-    of the part, when the answer is yes: much less than the articulation
-    points of the part.
+    nearly always joins them) proves it; otherwise searches of the part
+    without ``u``, one from each of those neighbours, grow in turn one node
+    at a time and merge where they meet: all meeting proves it, one running
+    out first disproves it. A "yes" costs about the ring, a "no" about the
+    smaller side (a peninsula), not the whole part: much less than the
+    articulation points of the part, which the balancing recomputed for
+    every part that changed.
 
     Examples
     --------
@@ -40,7 +42,7 @@ def leaves_connected(adj, labels, u, p) -> bool:
     >>> leaves_connected(adj, np.zeros(3, dtype=int), 1, 0), leaves_connected(adj, np.zeros(3, dtype=int), 2, 0)
     (False, True)
     """
-    near = [v for v in adj[u] if labels[v] == p]
+    near = list(dict.fromkeys(v for v in adj[u] if labels[v] == p))
     if len(near) <= 1:
         return True
     ring = set(near)
@@ -58,20 +60,52 @@ def leaves_connected(adj, labels, u, p) -> bool:
                 if not wanted:
                     return True
                 queue.append(v)
-    # The ring did not join them: search the whole part (without u), stopping once all are reached.
-    seen = {u, near[0]}
-    queue = [near[0]]
-    wanted = set(near[1:])
-    while queue:
-        node = queue.pop()
-        for v in adj[node]:
-            if v not in seen and labels[v] == p:
-                seen.add(v)
-                wanted.discard(v)
-                if not wanted:
-                    return True
-                queue.append(v)
-    return False
+    # The ring did not join them: grow a search of the part (without u) from each neighbour in turn, one
+    # node at a time, merging searches that meet. One exhausted before all have met proves the split; so a
+    # "no" costs about the smaller side (a peninsula), not the whole part.
+    return _meet(adj, labels, u, p, near)
+
+
+def _meet(adj, labels, u, p, near) -> bool:
+    """Interleaved searches of part ``p`` without ``u`` from each of ``near``: True when they all meet."""
+    root = list(range(len(near)))
+
+    def find(i):
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
+    owner = {u: -1}
+    queues = []
+    for i, v in enumerate(near):
+        owner[v] = i
+        queues.append([v])
+    groups = len(near)
+    while True:
+        for i in range(len(near)):
+            if root[i] != i:
+                continue
+            queue = queues[i]
+            if not queue:
+                return False  # this search is exhausted before meeting the others: u splits the part
+            node = queue.pop()
+            for v in adj[node]:
+                if labels[v] != p:
+                    continue
+                other = owner.get(v)
+                if other is None:
+                    owner[v] = i
+                    queue.append(v)
+                elif other >= 0:
+                    j = find(other)
+                    if j != i:
+                        root[j] = i
+                        queue.extend(queues[j])
+                        queues[j] = []
+                        groups -= 1
+                        if groups == 1:
+                            return True
 
 
 class SearchState:

@@ -76,7 +76,7 @@ def plain_lower_bound(loads: np.ndarray, low: np.ndarray, high: np.ndarray) -> n
 
 
 def bordering_lower_bound(loads: np.ndarray, low: np.ndarray, high: np.ndarray, adjacency, *,
-                          return_flows: bool = False):
+                          return_flows: bool = False, cost=None):
     """Least share of each metric that must move when load only crosses borders of bordering territories.
 
     A minimum-cost flow per metric: every edge of ``adjacency`` carries any
@@ -93,6 +93,11 @@ def bordering_lower_bound(loads: np.ndarray, low: np.ndarray, high: np.ndarray, 
 
     return_flows : bool, default False
         Also return the (t, t) flows between territories (summed over the metrics).
+    cost : (t, t) array, optional
+        Price of one unit on each edge ``s -> t`` instead of 1 (positive):
+        the flows are then the cheapest at those prices (e.g. a hop plus the
+        distance it adds) and the first result is their total price, not
+        the bound.
 
     Returns
     -------
@@ -128,13 +133,14 @@ def bordering_lower_bound(loads: np.ndarray, low: np.ndarray, high: np.ndarray, 
         out = np.where(inside.all(axis=0), 0.0, np.inf)
         return (out, flows) if return_flows else out
     edge = np.arange(n_e)
+    price = np.ones(n_e) if cost is None else np.asarray(cost, dtype=float)[src, dst]
     net_in = sparse.csr_matrix((np.r_[np.ones(n_e), -np.ones(n_e)], (np.r_[dst, src], np.r_[edge, edge])),
                                shape=(n_t, n_e))
     a_ub = sparse.vstack([net_in, -net_in]).tocsr()
     for m in range(loads.shape[1]):
         if plain_lower_bound(loads[:, m], low[:, m], high[:, m])[0] <= 1e-15:
             continue
-        result = linprog(np.ones(n_e), A_ub=a_ub, b_ub=np.r_[high[:, m] - loads[:, m], loads[:, m] - low[:, m]],
+        result = linprog(price, A_ub=a_ub, b_ub=np.r_[high[:, m] - loads[:, m], loads[:, m] - low[:, m]],
                          bounds=(0, None), method="highs")
         out[m] = float(result.fun) if result.status == 0 else np.inf
         if result.status == 0:

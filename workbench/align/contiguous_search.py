@@ -335,7 +335,8 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         At most this many perturbations (default unlimited).
     patience : int, optional
         Stop after this many perturbations without a new best plan
-        (default ``max(150, 20 * k)``).
+        (default ``max(150, 20 * k)``); under a time budget, go back to the
+        best plan instead and stop after three such returns in a row.
     random_state : int, RandomState or None
         Seeds the perturbations.
     progress : tqdm-like, optional
@@ -402,7 +403,7 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         return SearchResult(labels, plain_cost, plain_cost, plain_dispersion, plain_dispersion, 0, 0,
                             search_clock() - started, "nothing to do")
 
-    budget = (max_seconds if max_seconds is not None else 10.0) / 2
+    budget = math.inf if max_seconds is None else max_seconds / 2  # None: iteration budgets only (repeatable)
     repaired = repair(state, scale, deadline, rng, budget)
     if repaired is not None:
         state = SearchState(repaired, edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)

@@ -5,8 +5,8 @@ for territories made of blocks (counties, ZIP areas). Blocks start in the
 territory most of their workload is in today; then (block moves in
 :mod:`workbench.align._block_moves`):
 
-1. bordering flows (the lower bound's, a little inside the tolerance) are
-   carried out with whole boundary blocks, never splitting a donor, in rounds
+1. bordering flows (a little inside the tolerance; priced per unit at a
+   hop, the lower bound's price, plus the distance it adds) are carried out with whole boundary blocks, never splitting a donor, in rounds
    re-computed from the moved plan; blocks of a closing territory go to the
    lightest bordering open one; a piece cut off from its territory goes back;
 2. the contiguous search of :mod:`workbench.align.contiguous_search` then
@@ -15,7 +15,20 @@ territory most of their workload is in today; then (block moves in
    (so it takes back moves that are not needed and keeps the rest compact);
    lumpy blocks its repair cannot place get single moves (home first), then
    the contiguous local search of :func:`workbench.align._partition.partition`
-   if still needed, and a last search.
+   if still needed, and a last search; last, moved blocks go back home
+   wherever balance and connectivity allow (:func:`~workbench.align._block_moves.take_back`).
+   The search runs on an iteration budget (``max_kicks``): repeatable for a
+   ``random_state``.
+
+Far moves are priced everywhere a block moves: the distance it adds to the
+receiving territory's rep's home (with ``reps``; else its centre) is part
+of the bordering flows' prices (:func:`~workbench.align._block_moves.flow_prices`),
+of the single moves and of the search's move penalty; a block that would end
+beyond the receiving territory's reach (farther than the approval review's
+far-move distance, :data:`workbench.signoff.FAR_FROM_HOME_KM`, and than any
+block it holds today) is not carried by a flow and costs :data:`FAR_PRICE`
+times the move penalty more elsewhere, so it goes to a far rep only when no
+nearer option keeps the balance.
 
 Locked accounts keep their current territory as account-level exceptions
 while their block may move; their load counts where they stay (the search
@@ -44,7 +57,8 @@ import pandas as pd
 
 from workbench.align import _balance, _blocks, _transfer, bounds as _bounds, headcount
 from workbench.align._block_moves import (
-    Budget, connect, empty_closed, fit_moves, flow_moves, grow_graph, majority, settle, sharing_graph,
+    Budget, connect, empty_closed, fit_moves, flow_moves, flow_prices, grow_graph, majority, settle, sharing_graph,
+    take_back,
 )
 from workbench.align._partition import is_contiguous, partition
 from workbench.align.base import (
@@ -53,6 +67,7 @@ from workbench.align.base import (
 from workbench.align.report import ToleranceWarning
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
+from workbench.signoff import FAR_FROM_HOME_KM
 from workbench.schema import CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
 
 #: Share of the tolerance the block flows aim at: whole blocks overshoot their share, so aim inside it.
@@ -66,6 +81,15 @@ _STAGES = ("bounds", "bordering flows", "single moves and connecting", "contiguo
 #: the search prices disruption higher than the account-level realignment does
 #: (:data:`workbench.align.realign.PENALTY_SHARE`).
 BLOCK_PENALTY_SHARE = 9.0
+#: Perturbations of each pass of the contiguous search (its iteration budget): the same plan for the same
+#: ``random_state`` on any machine at any load. A CPU-time budget made the plan depend on the machine's speed
+#: and load (the scattered counties benchmark moved 1.25x to 1.36x the bound from run to run with 3 s).
+SEARCH_KICKS = 60
+#: What a block moved beyond a territory's reach costs on top of its distance, as a multiple of the move
+#: penalty (as much as a second move): far from the rep's home (or the centre) means farther than the approval
+#: review's far-move distance (:data:`workbench.signoff.FAR_FROM_HOME_KM`) and than any block the territory
+#: holds today.
+FAR_PRICE = 1.0
 
 
 class ContiguousRealignment(TerritoryEstimator):
@@ -94,11 +118,18 @@ class ContiguousRealignment(TerritoryEstimator):
         Km one unit of moved workload is worth in the search of step 2;
         default nine times the current compactness
         (:data:`BLOCK_PENALTY_SHARE`): moves close to the bordering bound.
-    max_seconds : float or None, default 3.0
-        Seconds of each pass of that search (None: until it converges).
+    max_kicks : int, default 60
+        Perturbations of each pass of that search (:data:`SEARCH_KICKS`): an
+        iteration budget, so the same ``random_state`` gives the same plan on
+        any machine at any load (about 5-10 s per pass on 3,000 counties x 30
+        territories).
+    max_seconds : float or None, default None
+        Optional cap in CPU seconds on each pass of that search; a plan cut
+        short by it depends on the machine's speed.
     max_iter : int, default 2000
         Rounds of the contiguous local search, when it has to finish.
     random_state : int, optional
+        Seeds the search's perturbations: the same seed, the same plan.
     progress : bool, default False
         Show a bar (a widget in notebooks) over the fit's stages: bounds,
         bordering flows, single moves and connecting, the contiguous search.
@@ -126,7 +157,8 @@ class ContiguousRealignment(TerritoryEstimator):
 
     def __init__(self, n_territories=None, *, close=None, balance_on=(WORKLOAD,), tolerance=DEFAULT_TOLERANCE,
                  block_col=COUNTY_FIPS, current_col=CURRENT_TERRITORY, lock_col=None, locked_territories=(),
-                 adjacency=None, max_moved_share=None, move_penalty_km=None, max_seconds=3.0, max_iter=2000,
+                 adjacency=None, max_moved_share=None, move_penalty_km=None, max_kicks=SEARCH_KICKS, max_seconds=None,
+                 max_iter=2000,
                  random_state=None, progress=False, capacity_col=CAPACITY_HOURS):
         self.n_territories = n_territories
         self.close = close
@@ -139,6 +171,7 @@ class ContiguousRealignment(TerritoryEstimator):
         self.adjacency = adjacency
         self.max_moved_share = max_moved_share
         self.move_penalty_km = move_penalty_km
+        self.max_kicks = max_kicks
         self.max_seconds = max_seconds
         self.max_iter = max_iter
         self.random_state = random_state
@@ -261,6 +294,18 @@ class ContiguousRealignment(TerritoryEstimator):
         if penalty is None:
             penalty = BLOCK_PENALTY_SHARE * float((block_weight * km(np.arange(n_b), current_b)).sum()
                                             / max(block_weight.sum(), 1e-300))
+        # A block moved beyond a territory's reach (farther from its centre, or rep's home, than the review's
+        # far_km and than any block it holds today) costs an extra FAR_PRICE x penalty in the block moves.
+        reach = np.full(n_t, FAR_FROM_HOME_KM)
+        np.maximum.at(reach, labels_b, km(np.arange(n_b), labels_b))
+        far_price = FAR_PRICE * penalty
+
+        def far(rows, territories):
+            return km(rows, territories) > reach[territories]
+
+        def priced_km(rows, territories):
+            return km(rows, territories) + far_price * far(rows, territories)
+
         spend = Budget(accounts_blocks=acc_block[~locked], accounts_current=acc_current[~locked],
                         share=shares[~locked, 0], labels=labels_b, n_b=n_b,
                         budget=None if budget is None else max(budget, float(shares[closed[acc_current], 0].sum())))
@@ -273,17 +318,20 @@ class ContiguousRealignment(TerritoryEstimator):
             f_low[frozen], f_high[frozen] = loads_now[frozen], loads_now[frozen]
             adjacency = _bounds.block_territory_graph(bg.edges, labels_b, n_t)
             _bounds.bridge_islands(adjacency, centres, present=np.bincount(labels_b, minlength=n_t) > 0)
-            _, flows = _bounds.bordering_lower_bound(loads_now, f_low, f_high, adjacency, return_flows=True)
+            prices = flow_prices(labels_b, bg.edges, block_weight, km, n_t, penalty)
+            _, flows = _bounds.bordering_lower_bound(loads_now, f_low, f_high, adjacency, return_flows=True,
+                                                     cost=prices)
             flows /= shares.shape[1]
             if flows.sum() <= 1e-9:
                 break
-            moved_to = flow_moves(labels_b, bg.edges, block_weight, flows, km, fixed_b, closed, spend.take)
+            moved_to = flow_moves(labels_b, bg.edges, block_weight, flows, priced_km, fixed_b, closed, spend.take,
+                                  far=far)
             if np.array_equal(moved_to, labels_b):
                 break
             labels_b = moved_to
         bar.step()
-        labels_b = fit_moves(labels_b, bg.edges, block_w, base, targets, tolerance, km, fixed_b, frozen | closed,
-                             spend=spend.take)
+        labels_b = fit_moves(labels_b, bg.edges, block_w, base, targets, tolerance, priced_km, fixed_b,
+                             frozen | closed, spend=spend.take)
         labels_b = empty_closed(labels_b, bg.edges, block_weight, targets, closed)
         labels_b = connect(labels_b, bg.edges, block_weight, current_b, targets, n_t, fixed_b)
         if reps is None:  # with reps the centres stay at their homes
@@ -292,7 +340,7 @@ class ContiguousRealignment(TerritoryEstimator):
         bar.step()
         if not locked.any() and budget is None:
             labels_b, excess = self._settle(labels_b, bg, block_w, block_weight, targets, tolerance, current_b,
-                                            penalty, km, fixed_b, frozen, closed)
+                                            penalty, priced_km, fixed_b, frozen, closed)
         bar.step()
         label_idx = labels_b[acc_block]
         label_idx[locked] = acc_current[locked]
@@ -365,20 +413,25 @@ class ContiguousRealignment(TerritoryEstimator):
         """The least disruption the contiguous search finds from ``labels``: ``(labels, excess)``.
 
         The search (:func:`~workbench.align._block_moves.settle`) repairs the
-        bands and lowers distance to centre plus ``penalty`` km per unit of
-        workload away from today's territory; lumpy blocks its repair could
+        bands and lowers distance to centre plus, per unit of workload away
+        from today's territory, ``penalty`` km and the distance the move adds
+        (``km``: to the receiving territory's centre or rep's home, far moves
+        priced higher, see :data:`FAR_PRICE`); lumpy blocks its repair could
         not place get single moves (home first), then the contiguous local
         search (:func:`~workbench.align._partition.partition`) if still
         needed; a last search takes back the moves that are no longer needed.
         """
         no_base = np.zeros((len(targets), shares.shape[1]))
+        rows = np.arange(len(labels))
+        grid = np.stack([km(rows, np.full(len(rows), t)) for t in range(len(targets))], axis=1)
+        move_km = np.maximum(grid - grid[rows, current][:, None], 0.0)
 
         def excess(lab):
             return _transfer._excess(lab, shares, targets, tolerance, frozen, no_base)
 
         def search(lab):
             found = settle(lab, bg, shares, weight, targets, tolerance, current, penalty, fixed, frozen, closed,
-                           self.max_seconds, self.random_state)
+                           self.max_kicks, self.max_seconds, self.random_state, move_km=move_km)
             return found if excess(found) <= excess(lab) + 1e-12 else lab
 
         labels = searched = search(labels)
@@ -401,6 +454,7 @@ class ContiguousRealignment(TerritoryEstimator):
                 labels = open_[finish.labels]
         if labels is not searched:
             labels = search(labels)
+        labels = take_back(labels, bg.edges, shares, targets, tolerance, current, fixed, frozen, closed)
         return labels, excess(labels)
 
     def predict(self, new_accounts, distance=None):
