@@ -149,7 +149,12 @@ def _run(args, bar) -> int:
         model.set_params(distance=load_distance_matrix(args.distance_matrix, accounts, reps))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model.fit(accounts, **fit_kwargs)
+        try:
+            model.fit(accounts, **fit_kwargs)
+        except InputError as exc:
+            # The accounts were read with the standard column names: speak of the user's columns.
+            raise InputError(_user_columns(str(exc), {CURRENT_TERRITORY: args.current,
+                                                      COUNTY_FIPS: args.block_col if renames else None})) from exc
         bar.step()
     labels = model.labels_
     id_note = None
@@ -212,6 +217,14 @@ def _run(args, bar) -> int:
               f"the assignments were written to {args.out} for review", file=sys.stderr)
         return EXIT_TOLERANCE_MISSED
     return 0
+
+
+def _user_columns(message: str, names: dict) -> str:
+    """``message`` with the standard column names the accounts were read under replaced by the user's own."""
+    for internal, user in names.items():
+        if user and user != internal:
+            message = message.replace(repr(internal), repr(user)).replace(f"({internal}=", f"({user}=")
+    return message
 
 
 def _check_realign_options(args) -> None:
