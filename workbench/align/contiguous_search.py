@@ -335,7 +335,8 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         At most this many perturbations (default unlimited).
     patience : int, optional
         Stop after this many perturbations without a new best plan
-        (default ``max(150, 20 * k)``).
+        (default ``max(150, 20 * k)``); under a time budget, go back to the
+        best plan instead and stop after three such returns in a row.
     random_state : int, RandomState or None
         Seeds the perturbations.
     progress : tqdm-like, optional
