@@ -132,18 +132,18 @@ def _assert_contiguous(res, blocks):
 
 
 def _assert_summary(printed):
-    assert re.search(r"^lower bound \(any territory may take from any other\): [\d.,]+% of workload; "
+    assert re.search(r"^lower bound \(any territory may take from any other\): [\d.,]+% of calls; "
                      r"moved [\d.,]+x that$", printed, re.M), printed
-    assert re.search(r"^lower bound \(moves only between bordering territories\): [\d.,]+% of workload; "
+    assert re.search(r"^lower bound \(moves only between bordering territories\): [\d.,]+% of calls; "
                      r"moved [\d.,]+x that$", printed, re.M), printed
-    assert re.search(r"^moved: [\d.,]+% of workload", printed, re.M), printed
+    assert re.search(r"^moved: [\d.,]+% of calls", printed, re.M), printed
     assert not RAW_FLOAT.search(printed), printed
 
 
 def _assert_ratios_match(printed, res):
     """The printed ratios are the moved share over each printed bound (to the printed precision)."""
     moved = float(re.search(r"^moved: ([\d.]+)%", printed, re.M).group(1))
-    for bound, ratio in re.findall(r"^lower bound .*?: ([\d.]+)% of workload; moved ([\d.]+)x that$", printed, re.M):
+    for bound, ratio in re.findall(r"^lower bound .*?: ([\d.]+)% of calls; moved ([\d.]+)x that$", printed, re.M):
         if float(bound) > 0.05:
             assert float(ratio) == pytest.approx(moved / float(bound), abs=0.02 + 0.06 * moved / float(bound) ** 2)
     assert moved == pytest.approx(100 * _moved_share(res), abs=0.06)
@@ -522,3 +522,81 @@ def test_metric_with_text_is_named(tmp_path, capsys):
     frame.loc[11, "calls"] = "n/a"
     frame.to_csv(path, index=False)
     _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls"], "calls")
+
+
+def test_block_ids_stored_as_numbers_in_the_blocks_file_get_a_clear_error(tmp_path, capsys):
+    """A GeoJSON whose geoid is a number (1) against accounts keyed "001": the error shows both sides."""
+    path, _, blocks = _make(tmp_path)
+    numeric = blocks.assign(geoid=blocks["geoid"].astype(int))
+    target = tmp_path / "blocks_int.geojson"
+    numeric.to_file(target, driver="GeoJSON")
+    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+                            "--blocks", str(target), "--block-col", "geoid"],
+         "geoid=001", "the blocks' ids read: 1, ")
+
+
+def test_lock_in_a_closing_territory_is_refused_clearly(tmp_path, capsys):
+    path, frame, _ = _make(tmp_path)
+    frame.loc[frame["owner"] == "West-10", "locked"] = True
+    frame.to_csv(path, index=False)
+    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls", "--close", "West-10",
+                            "--lock-col", "locked"], "West-10", "'locked'")
+
+
+@pytest.mark.parametrize("blocks_kind", [None, "gpkg"])
+def test_territory_with_no_workload_is_filled(tmp_path, capsys, blocks_kind):
+    """A territory whose accounts carry no workload (already empty) keeps its id and is brought into balance."""
+    path, frame, blocks = _make(tmp_path)
+    frame.loc[frame["owner"] == "West-10", "calls"] = 0.0
+    frame.to_csv(path, index=False)
+    out = tmp_path / "out.csv"
+    extra = [] if blocks_kind is None else ["--blocks", str(_write_blocks(blocks, tmp_path, blocks_kind)),
+                                            "--block-col", "geoid"]
+    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+                                     "--tolerance", "0.15", *extra, "--out", str(out)])
+    assert code == 0
+    res = _result(out, frame)
+    assert set(res["new"]) == set(frame["owner"])
+    loads = res.groupby("new")["calls"].sum()
+    assert (abs(loads / loads.mean() - 1) <= 0.15 + 1e-9).all()
+    if blocks_kind:
+        _assert_contiguous(res, blocks)
+    _assert_summary(printed)
+
+
+def test_multi_metric_budget_is_kept_on_the_first_metric_and_said_so(tmp_path, capsys):
+    path, frame, _ = _make(tmp_path)
+    out = tmp_path / "out.csv"
+    code, printed, err = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls,revenue",
+                                       "--tolerance", "0.05", "--max-moved", "0.05", "--out", str(out)])
+    assert code == 0
+    res = _result(out, frame)
+    assert _moved_share(res, "calls") <= 0.05 + 1e-12
+    assert "disruption budget 5.0% of calls kept" in err
+    _assert_summary(printed)
+    _assert_ratios_match(printed, res)
+
+
+@pytest.mark.parametrize("blocks_kind", [None, "shp"])
+def test_closure_that_needs_more_than_the_budget_is_refused_not_overspent(tmp_path, capsys, blocks_kind):
+    """Closing West-10 moves its whole load (about 18% of calls): --max-moved 0.05 cannot hold, so no plan
+    that overspends is written and the error says what the closure alone moves."""
+    path, frame, blocks = _make(tmp_path)
+    extra = [] if blocks_kind is None else ["--blocks", str(_write_blocks(blocks, tmp_path, blocks_kind)),
+                                            "--block-col", "geoid"]
+    share = frame.loc[frame["owner"] == "West-10", "calls"].sum() / frame["calls"].sum()
+    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls", "--tolerance", "0.15",
+                            "--close", "West-10", "--max-moved", "0.05", *extra],
+         "--max-moved 5.0% cannot be kept", f"closing West-10 alone moves {share:.1%}", "was not written")
+
+
+def test_closure_within_the_budget_keeps_it(tmp_path, capsys):
+    path, frame, _ = _make(tmp_path)
+    out = tmp_path / "out.csv"
+    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+                                     "--tolerance", "0.15", "--close", "West-10", "--max-moved", "0.2",
+                                     "--out", str(out)])
+    assert code == 0
+    res = _result(out, frame)
+    assert "West-10" not in set(res["new"])
+    assert _moved_share(res) <= 0.2 + 1e-12

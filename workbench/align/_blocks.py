@@ -201,8 +201,10 @@ def account_blocks(accounts: pd.DataFrame, block_col: str, ids: np.ndarray) -> n
     if bad.any():
         label = accounts["account_id"] if "account_id" in accounts.columns else pd.Series(accounts.index, index=accounts.index)
         shown = [f"{a} ({block_col}={b})" for a, b in zip(label[bad].astype(str)[:5], values[bad].astype(str)[:5])]
+        held = ", ".join(map(str, list(ids[:3]))) + (", ..." if len(ids) > 3 else "")
         raise InputError(f"{int(bad.sum())} accounts are in no block of the blocks given: {', '.join(shown)}"
-                         f"{' ...' if bad.sum() > 5 else ''}. Fix: pass blocks covering every {block_col!r} value "
+                         f"{' ...' if bad.sum() > 5 else ''} (the blocks' ids read: {held or 'none'}). "
+                         f"Fix: pass blocks covering every {block_col!r} value "
                          "(e.g. the full county layer), correct those ids (read them as text so leading zeros stay: "
                          "'01001', not 1001), or drop those accounts")
     return position

@@ -96,7 +96,7 @@ class AlignmentReport:
         if self.contiguous is not None:
             lines.append(f"contiguous: {'yes' if self.contiguous else 'no'}")
         if self.moved_share is not None:
-            moved = f"moved: {self.moved_share:.1%} of workload"
+            moved = f"moved: {self.moved_share:.1%} of {self.moved_basis}"
             if self.moved_accounts is not None:
                 moved += f" ({self.moved_accounts:,} {'account' if self.moved_accounts == 1 else 'accounts'})"
             lines.append(moved)
@@ -129,6 +129,11 @@ class AlignmentReport:
         return replace(self, territories=territories, opened=tuple(rename.get(str(t), t) for t in self.opened),
                        closed=tuple(rename.get(str(t), t) for t in self.closed))
 
+    @property
+    def moved_basis(self) -> str:
+        """The metric the moved share and its bounds are shares of: the first balanced metric (else workload)."""
+        return next(iter(self.max_deviation), WORKLOAD)
+
     def bound_lines(self) -> list[str]:
         """The lower bounds on the movement and the moved share's ratio to each, for people."""
         lines = []
@@ -141,7 +146,7 @@ class AlignmentReport:
             if self.moved_share is not None:
                 ratio = (f"; moved {self.moved_share / bound:.2f}x that" if bound > 0 else
                          "; nothing had to move")
-            lines.append(f"{label}: {bound:.1%} of workload{ratio}")
+            lines.append(f"{label}: {bound:.1%} of {self.moved_basis}{ratio}")
         return lines
 
     def to_dict(self) -> dict:
