@@ -575,3 +575,28 @@ def test_multi_metric_budget_is_kept_on_the_first_metric_and_said_so(tmp_path, c
     assert "disruption budget 5.0% of calls kept" in err
     _assert_summary(printed)
     _assert_ratios_match(printed, res)
+
+
+@pytest.mark.parametrize("blocks_kind", [None, "shp"])
+def test_closure_that_needs_more_than_the_budget_is_refused_not_overspent(tmp_path, capsys, blocks_kind):
+    """Closing West-10 moves its whole load (about 18% of calls): --max-moved 0.05 cannot hold, so no plan
+    that overspends is written and the error says what the closure alone moves."""
+    path, frame, blocks = _make(tmp_path)
+    extra = [] if blocks_kind is None else ["--blocks", str(_write_blocks(blocks, tmp_path, blocks_kind)),
+                                            "--block-col", "geoid"]
+    share = frame.loc[frame["owner"] == "West-10", "calls"].sum() / frame["calls"].sum()
+    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls", "--tolerance", "0.15",
+                            "--close", "West-10", "--max-moved", "0.05", *extra],
+         "--max-moved 5.0% cannot be kept", f"closing West-10 alone moves {share:.1%}", "was not written")
+
+
+def test_closure_within_the_budget_keeps_it(tmp_path, capsys):
+    path, frame, _ = _make(tmp_path)
+    out = tmp_path / "out.csv"
+    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+                                     "--tolerance", "0.15", "--close", "West-10", "--max-moved", "0.2",
+                                     "--out", str(out)])
+    assert code == 0
+    res = _result(out, frame)
+    assert "West-10" not in set(res["new"])
+    assert _moved_share(res) <= 0.2 + 1e-12
