@@ -370,3 +370,21 @@ def test_large_graph_from_current_balances_until_done_without_a_time_limit(monke
     assert model.report_.max_deviation["workload"] <= 0.05 + 1e-9
     assert not [w for w in model.report_.warnings if w.startswith("balancing from the current plan")]
     assert model.report_.contiguous and connected_territories(model)
+
+
+def test_large_graph_from_current_that_stalls_outside_the_tolerance_names_the_tolerance_it_meets(monkeypatch):
+    import workbench.align.contiguous as contiguous
+
+    blocks, accounts = lumpy_grid()
+    accounts["current"] = np.where(accounts["longitude"] < 2, "West", "East")
+    accounts["locked"] = accounts["longitude"] < 3  # West and the column next to it cannot move: no way to 5%
+    monkeypatch.setattr(contiguous, "_LARGE_GRAPH", 10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToleranceWarning)
+        model = ContiguousTerritories(current_col="current", lock_col="locked", max_seconds=1.0).fit(
+            accounts, blocks=blocks)
+    deviation = model.report_.max_deviation["workload"]
+    notes = [w for w in model.report_.warnings if w.startswith("balancing from the current plan stalled")]
+    assert deviation > 0 and len(notes) == 1
+    assert f"a tolerance of {np.ceil(deviation * 1000) / 10:.1f}% is met" in notes[0]
+    assert model.report_.contiguous and connected_territories(model)

@@ -220,7 +220,15 @@ def test_02_cluster_accounts_executes_and_saves_a_draft(workspace):
     nb, _ = _run(workspace, "02_cluster_accounts")
     saved = list((workspace / "plans").iterdir())
     assert len(saved) == 1, f"one draft saved, got {saved}"
-    assert "image/png" in _outputs_text(nb), "the trade-off maps are drawn"
+    text = _outputs_text(nb)
+    assert "image/png" in text, "the trade-off maps are drawn"
+    # The contiguous proposal's balance count is the review's: both against each rep's capacity.
+    from workbench.signoff import review_plan
+
+    shown = re.search(r"outside ±[\d.]+% of their target: (\d+) of (\d+) territories", text)
+    outside = [w for w in review_plan(saved[0]).warnings if w.startswith("workload: ")]
+    reviewed = int(re.search(r"(\d+) of \d+ territories are outside", outside[0]).group(1)) if outside else 0
+    assert shown and int(shown.group(1)) == reviewed, (shown and shown.group(0), outside)
 
 
 @pytest.mark.slow

@@ -394,7 +394,7 @@ class ContiguousTerritories(TerritoryEstimator):
 
         Each chunk resumes from the last one's labels; the time limit is
         ``_LARGE_BALANCE_PER_PHASE`` times the phase's seconds. A stop by
-        time leaves a note for the warnings (``self._balance_note``).
+        time, or stalled outside the tolerance, leaves a note for the warnings (``self._balance_note``).
         """
         # (max_seconds=0 skips the phase, not the balancing: the limit is then the "auto" one)
         limit = _LARGE_BALANCE_PER_PHASE * (self._phase_seconds or self._budget(len(bg.ids), "auto"))
@@ -410,6 +410,13 @@ class ContiguousTerritories(TerritoryEstimator):
                 rounds += result.n_iter
                 labels = result.labels
                 spent = search_clock() - began
+                if not result.converged and result.n_iter < chunk:
+                    self._balance_note = (
+                        f"balancing from the current plan stalled after {spent:,.0f} s ({rounds:,} "
+                        f"round{'' if rounds == 1 else 's'}) on {len(bg.ids):,} blocks at {result.deviation:.1%} "
+                        f"from the mean (no move, exchange or re-split of boundary blocks lowers it): a tolerance "
+                        f"of {np.ceil(result.deviation * 1000) / 10:.1f}% is met; for {tolerance:.0%} use coarser "
+                        f"blocks or a fresh fit (without current_col)")
                 if result.converged or rounds >= self.max_iter or result.n_iter < chunk:
                     break
                 if spent >= limit:

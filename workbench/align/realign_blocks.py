@@ -6,7 +6,8 @@ territory most of their workload is in today; then (block moves in
 :mod:`workbench.align._block_moves`):
 
 1. bordering flows (a little inside the tolerance; priced per unit at a
-   hop, the lower bound's price, plus the distance it adds) are carried out with whole boundary blocks, never splitting a donor, in rounds
+   hop, the lower bound's price, plus the distance it adds) are carried
+   out with whole boundary blocks, never splitting a donor, in rounds
    re-computed from the moved plan; blocks of a closing territory go to the
    lightest bordering open one; a piece cut off from its territory goes back;
 2. the contiguous search of :mod:`workbench.align.contiguous_search` then
@@ -27,8 +28,8 @@ of the single moves and of the search's move penalty; a block that would end
 beyond the receiving territory's reach (farther than the approval review's
 far-move distance, :data:`workbench.signoff.FAR_FROM_HOME_KM`, and than any
 block it holds today) is not carried by a flow and costs :data:`FAR_PRICE`
-times the move penalty more elsewhere, so it goes to a far rep only when no
-nearer option keeps the balance.
+times the move penalty more elsewhere (in the flows' prices too, with reps),
+so it goes to a far rep only when no nearer option keeps the balance.
 
 Locked accounts keep their current territory as account-level exceptions
 while their block may move; their load counts where they stay (the search
@@ -294,8 +295,9 @@ class ContiguousRealignment(TerritoryEstimator):
         if penalty is None:
             penalty = BLOCK_PENALTY_SHARE * float((block_weight * km(np.arange(n_b), current_b)).sum()
                                             / max(block_weight.sum(), 1e-300))
-        # A block moved beyond a territory's reach (farther from its centre, or rep's home, than the review's
-        # far_km and than any block it holds today) costs an extra FAR_PRICE x penalty in the block moves.
+        # A block moved beyond a territory's reach (farther from its rep's home, or centre, than the review's
+        # far_km and than any block it holds today) is not carried by a flow and costs an extra
+        # FAR_PRICE x penalty in the single moves and the search.
         reach = np.full(n_t, FAR_FROM_HOME_KM)
         np.maximum.at(reach, labels_b, km(np.arange(n_b), labels_b))
         far_price = FAR_PRICE * penalty
@@ -318,7 +320,10 @@ class ContiguousRealignment(TerritoryEstimator):
             f_low[frozen], f_high[frozen] = loads_now[frozen], loads_now[frozen]
             adjacency = _bounds.block_territory_graph(bg.edges, labels_b, n_t)
             _bounds.bridge_islands(adjacency, centres, present=np.bincount(labels_b, minlength=n_t) > 0)
-            prices = flow_prices(labels_b, bg.edges, block_weight, km, n_t, penalty)
+            # With reps the flows' prices count far moves too; without, the centres move with their blocks and
+            # a surcharge there sent flows round two hops instead of one (the scattered counties case moved
+            # 3.4x the bound): the distance added alone.
+            prices = flow_prices(labels_b, bg.edges, block_weight, km if reps is None else priced_km, n_t, penalty)
             _, flows = _bounds.bordering_lower_bound(loads_now, f_low, f_high, adjacency, return_flows=True,
                                                      cost=prices)
             flows /= shares.shape[1]
