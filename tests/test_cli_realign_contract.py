@@ -600,3 +600,51 @@ def test_closure_within_the_budget_keeps_it(tmp_path, capsys):
     res = _result(out, frame)
     assert "West-10" not in set(res["new"])
     assert _moved_share(res) <= 0.2 + 1e-12
+
+
+@pytest.mark.xfail(strict=True, reason="Realignment (align/realign.py, #12 points) overspends max_moved_share when a "
+                   "closure's own load exceeds it and warns 'disruption budget 5.0% of calls kept (moved 17.8%)'; "
+                   "the CLI refuses such a plan (_check_budget_kept), Python does not yet")
+def test_python_realignment_never_overspends_the_budget_silently(tmp_path):
+    from workbench import align
+    from workbench.errors import InputError
+
+    _, frame, _ = _make(tmp_path)
+    accounts = frame.rename(columns={"acct": "account_id", "lat": "latitude", "lon": "longitude"})
+    model = align.Realignment(close=["West-10"], max_moved_share=0.05, balance_on=["calls"], current_col="owner",
+                              tolerance=0.15)
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.fit(accounts)
+        except InputError:
+            return  # refusing is keeping the budget
+    assert model.report_.moved_share <= 0.05 + 1e-12 or not any(
+        "budget 5.0% of calls kept" in str(w.message) for w in caught)
+
+
+def test_reps_with_capacities_measure_balance_against_each_target_and_repeat_with_a_seed(tmp_path, capsys):
+    path, frame, _ = _make(tmp_path)
+    reps = tmp_path / "reps.csv"
+    hours = {"East-01": 40, "East-02": 20, "West-1": 20, "NEWREP": 20}  # West-10 absent: closes
+    pd.DataFrame({"rep_id": list(hours), "latitude": [35.7, 35.7, 37.3, 36.2],
+                  "longitude": [-89.3, -87.7, -89.3, -88.9], "capacity_hours": list(hours.values())}
+                 ).to_csv(reps, index=False)
+    outs = []
+    for k in range(2):
+        out = tmp_path / f"out{k}.csv"
+        code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+                                         "--tolerance", "0.2", "--reps", str(reps), "--seed", "3", "--out", str(out)])
+        assert code == 0
+        outs.append(out.read_bytes())
+    assert outs[0] == outs[1]
+    res = _result(out, frame)
+    assert set(res["new"]) == set(hours)
+    loads = res.groupby("new")["calls"].sum()
+    targets = pd.Series(hours) / sum(hours.values()) * loads.sum()
+    worst = (loads / targets.loc[loads.index] - 1).abs().max()
+    assert float(re.search(r"max deviation calls: ([\d.]+)%", printed).group(1)) == pytest.approx(100 * worst, abs=0.06)
+    assert "opened: NEWREP" in printed and "closed: West-10" in printed
+    _assert_summary(printed)

@@ -46,3 +46,8 @@ WGS84 = "EPSG:4326"
 
 #: Default balance tolerance: max deviation from the mean, as a share.
 DEFAULT_TOLERANCE = 0.05
+#: A moved account is *far* when its new rep's home is more than this many km away **and** farther than
+#: any account that territory holds today (a large rural territory is not flagged for its usual
+#: distances). 300 km is about a half-day's drive: beyond it a rep cannot visit and be home the same day.
+#: The approval review (:mod:`workbench.signoff`) flags such moves; the contiguous realignment prices them.
+FAR_FROM_HOME_KM = 300.0

@@ -33,13 +33,9 @@ import pandas as pd
 
 from workbench import present
 from workbench.geo import great_circle_km
-from workbench.schema import (ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE,
-                              METRICS)
+from workbench.schema import (ACCOUNT_ID, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, FAR_FROM_HOME_KM,
+                              LATITUDE, LONGITUDE, METRICS)
 
-#: A moved account is *far* when its new rep's home is more than this many km away **and** farther than
-#: any account that territory holds today (a large rural territory is not flagged for its usual
-#: distances). 300 km is about a half-day's drive: beyond it a rep cannot visit and be home the same day.
-FAR_FROM_HOME_KM = 300.0
 #: Edits that change who covers an account (as opposed to renaming a plan or a territory).
 _ASSIGNING_EDITS = ("reassign", "merge", "split", "move", "lock", "unlock", "map")
 

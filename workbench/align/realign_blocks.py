@@ -26,7 +26,7 @@ receiving territory's rep's home (with ``reps``; else its centre) is part
 of the bordering flows' prices (:func:`~workbench.align._block_moves.flow_prices`),
 of the single moves and of the search's move penalty; a block that would end
 beyond the receiving territory's reach (farther than the approval review's
-far-move distance, :data:`workbench.signoff.FAR_FROM_HOME_KM`, and than any
+far-move distance, :data:`workbench.schema.FAR_FROM_HOME_KM`, and than any
 block it holds today) is not carried by a flow and costs :data:`FAR_PRICE`
 times the move penalty more elsewhere (in the flows' prices too, with reps),
 so it goes to a far rep only when no nearer option keeps the balance.
@@ -68,8 +68,9 @@ from workbench.align.base import (
 from workbench.align.report import ToleranceWarning
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
-from workbench.signoff import FAR_FROM_HOME_KM
-from workbench.schema import CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, TERRITORY_ID, WORKLOAD
+from workbench.schema import (
+    CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, FAR_FROM_HOME_KM, TERRITORY_ID, WORKLOAD,
+)
 
 #: Share of the tolerance the block flows aim at: whole blocks overshoot their share, so aim inside it.
 _INSIDE = 0.9
@@ -88,7 +89,7 @@ BLOCK_PENALTY_SHARE = 9.0
 SEARCH_KICKS = 60
 #: What a block moved beyond a territory's reach costs on top of its distance, as a multiple of the move
 #: penalty (as much as a second move): far from the rep's home (or the centre) means farther than the approval
-#: review's far-move distance (:data:`workbench.signoff.FAR_FROM_HOME_KM`) and than any block the territory
+#: review's far-move distance (:data:`workbench.schema.FAR_FROM_HOME_KM`) and than any block the territory
 #: holds today.
 FAR_PRICE = 1.0
 
