@@ -587,7 +587,8 @@ def test_closure_that_needs_more_than_the_budget_is_refused_not_overspent(tmp_pa
     share = frame.loc[frame["owner"] == "West-10", "calls"].sum() / frame["calls"].sum()
     _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls", "--tolerance", "0.15",
                             "--close", "West-10", "--max-moved", "0.05", *extra],
-         "--max-moved 5.0% cannot be kept", f"closing West-10 alone moves {share:.1%}", "was not written")
+         "max_moved_share (CLI: --max-moved) 5.0% cannot be kept", f"closing West-10 alone moves {share:.1%}",
+         f"raise the budget to at least {share:.1%}")
 
 
 def test_closure_within_the_budget_keeps_it(tmp_path, capsys):
@@ -602,27 +603,24 @@ def test_closure_within_the_budget_keeps_it(tmp_path, capsys):
     assert _moved_share(res) <= 0.2 + 1e-12
 
 
-@pytest.mark.xfail(strict=True, reason="Realignment (align/realign.py, #12 points) overspends max_moved_share when a "
-                   "closure's own load exceeds it and warns 'disruption budget 5.0% of calls kept (moved 17.8%)'; "
-                   "the CLI refuses such a plan (_check_budget_kept), Python does not yet")
-def test_python_realignment_never_overspends_the_budget_silently(tmp_path):
+@pytest.mark.parametrize("estimator", ["Realignment", "ContiguousRealignment"])
+def test_python_realignment_refuses_a_budget_its_closures_overspend(tmp_path, estimator):
+    # Closing West-10 alone moves 17.8% of calls: a 5% budget cannot be kept, so no plan is made.
     from workbench import align
+    from workbench.align.realign_blocks import ContiguousRealignment
     from workbench.errors import InputError
 
-    _, frame, _ = _make(tmp_path)
+    _, frame, blocks = _make(tmp_path)
     accounts = frame.rename(columns={"acct": "account_id", "lat": "latitude", "lon": "longitude"})
-    model = align.Realignment(close=["West-10"], max_moved_share=0.05, balance_on=["calls"], current_col="owner",
-                              tolerance=0.15)
-    import warnings
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        try:
-            model.fit(accounts)
-        except InputError:
-            return  # refusing is keeping the budget
-    assert model.report_.moved_share <= 0.05 + 1e-12 or not any(
-        "budget 5.0% of calls kept" in str(w.message) for w in caught)
+    params = dict(close=["West-10"], max_moved_share=0.05, balance_on=["calls"], current_col="owner", tolerance=0.15)
+    if estimator == "Realignment":
+        model, kwargs = align.Realignment(**params), {}
+    else:
+        model, kwargs = ContiguousRealignment(block_col="geoid", **params), {"blocks": blocks}
+    with pytest.raises(InputError, match=r"max_moved_share \(CLI: --max-moved\) 5\.0% cannot be kept: closing "
+                                         r"West-10 alone moves 17\.8% of calls .*raise the budget to at least 17\.8%"):
+        model.fit(accounts, **kwargs)
+    assert not hasattr(model, "labels_")
 
 
 def test_reps_with_capacities_measure_balance_against_each_target_and_repeat_with_a_seed(tmp_path, capsys):

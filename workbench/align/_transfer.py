@@ -461,6 +461,32 @@ def check_budget(budget):
     return float(budget)
 
 
+def check_closures_within_budget(budget, shares, closing, closed_ids, basis):
+    """Refuse a disruption budget that the closures alone overspend (every account of a closed territory moves).
+
+    ``shares`` is the first balanced metric's share per account, ``closing``
+    a mask of the accounts whose territory closes, ``closed_ids`` those
+    territories and ``basis`` the metric's name. Checked before the fit, so
+    no plan moving more than the budget is ever made.
+
+    Examples
+    --------
+    >>> check_closures_within_budget(0.05, np.array([0.5, 0.3, 0.2]), np.array([False, False, True]), ["B"], "calls")
+    Traceback (most recent call last):
+    ...
+    workbench.errors.InputError: max_moved_share (CLI: --max-moved) 5.0% cannot be kept: closing B alone moves 20.0% of calls (every account of a closed territory moves); raise the budget to at least 20.0%, close fewer territories (close= / --close, n_territories= / --territories), or drop the budget
+    """
+    if budget is None or not np.any(closing):
+        return
+    forced = float(np.asarray(shares, dtype=float)[np.asarray(closing, dtype=bool)].sum())
+    if forced <= budget + 1e-12:
+        return
+    raise InputError(f"max_moved_share (CLI: --max-moved) {budget:.1%} cannot be kept: closing "
+                     f"{', '.join(map(str, closed_ids))} alone moves {forced:.1%} of {basis} (every account of a "
+                     f"closed territory moves); raise the budget to at least {forced:.1%}, close fewer territories "
+                     "(close= / --close, n_territories= / --territories), or drop the budget")
+
+
 def check_penalty(penalty):
     """A move penalty (``move_penalty_km``) as a float distance, or None."""
     if penalty is None:

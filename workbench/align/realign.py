@@ -183,6 +183,7 @@ class Realignment(TerritoryEstimator):
         setup = _Setup.build(self, accounts, reps, dist.xyz, weight, tolerance)
         n_t = len(setup.ids)
         current, fixed, frozen, closed, targets = setup.current, setup.fixed, setup.frozen, setup.closed, setup.targets
+        _transfer.check_closures_within_budget(budget, shares[:, 0], closed[current], setup.closed_ids, balance_on[0])
         centres = setup.centres
 
         def km(rows, territories):

@@ -255,6 +255,8 @@ class ContiguousRealignment(TerritoryEstimator):
         if (closed & frozen).any():
             raise InputError(f"territories {ids[closed & frozen].tolist()[:5]} are locked (locked_territories) and "
                              "cannot close; unlock them or close others")
+        _transfer.check_closures_within_budget(budget, shares[:, 0], closed[acc_current], ids[closed].tolist(),
+                                               balance_on[0])
         n_open = len(opened)
         labels_b = current_b.copy()
         if n_open > 0:

@@ -185,7 +185,6 @@ def _run(args, bar) -> int:
     from workbench.plan import Plan
 
     plan = Plan.from_fit(model, accounts, labels=labels, method=method, reps=plan_reps, inputs=inputs)
-    _check_budget_kept(args, model.report_, accounts)
     _write(args.out, plan, hierarchy)
     bar.step()
     report = model.report_
@@ -218,25 +217,6 @@ def _run(args, bar) -> int:
               f"the assignments were written to {args.out} for review", file=sys.stderr)
         return EXIT_TOLERANCE_MISSED
     return 0
-
-
-def _check_budget_kept(args, report, accounts) -> None:
-    """--max-moved is kept exactly: a plan moving more (closures force their whole load to move) is not written."""
-    if args.max_moved is None or report.moved_share is None or report.moved_share <= args.max_moved + 1e-9:
-        return
-    basis = report.moved_basis
-    detail = ""
-    if report.closed and basis in accounts.columns:
-        import pandas as pd
-
-        values = pd.to_numeric(accounts[basis], errors="coerce").fillna(0.0)
-        closing = accounts[CURRENT_TERRITORY].astype(str).isin([str(t) for t in report.closed]).to_numpy()
-        forced = float(values[closing].sum() / values.sum()) if values.sum() > 0 else 0.0
-        detail = (f"; closing {', '.join(map(str, report.closed))} alone moves {forced:.1%} "
-                  f"(every account of a closed territory moves)")
-    raise InputError(f"--max-moved {args.max_moved:.1%} cannot be kept: this realignment moves "
-                     f"{report.moved_share:.1%} of {basis}{detail}. Fix: raise --max-moved, close fewer "
-                     f"territories (--close / --territories), or drop --max-moved; {args.out} was not written")
 
 
 def _user_columns(message: str, names: dict) -> str:
