@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from workbench.align import Realignment
 
@@ -37,3 +38,19 @@ def test_reps_named_by_their_own_ids_still_work():
     model = Realignment(balance_on=["workload"], tolerance=0.05, current_col="current_territory")
     model.fit(accounts, reps=reps)
     assert set(model.labels_) == {"R1", "R2"}
+
+
+def test_the_summary_says_deviations_are_from_each_reps_target_only_when_targets_differ():
+    from workbench.align.report import build_report
+
+    accounts = pd.DataFrame({"latitude": [0.0, 0.0, 1.0, 1.0], "longitude": [0.0, 0.1, 0.0, 0.1],
+                             "workload": [1.0, 1.0, 2.0, 2.0]})
+    unequal = build_report(accounts, ["a", "a", "b", "b"], method="demo", balance_on=["workload"], tolerance=0.05,
+                           targets=pd.Series([1 / 3, 2 / 3], index=["a", "b"]), warn=False)
+    assert unequal.max_deviation == {"workload": pytest.approx(0.0)} and unequal.unequal_targets
+    assert "deviations are from each territory's own target (its rep's capacity)" in unequal.summary()
+    assert unequal.to_dict()["unequal_targets"] is True
+    equal = build_report(accounts, ["a", "a", "b", "b"], method="demo", balance_on=["workload"], tolerance=0.05,
+                         targets=pd.Series([0.5, 0.5], index=["a", "b"]), warn=False)
+    assert not equal.unequal_targets and "own target" not in equal.summary()
+    assert equal.max_deviation["workload"] == pytest.approx(1 / 3)

@@ -60,6 +60,10 @@ class AlignmentReport:
         Everything the user should know (tolerance missed, infeasible parts).
     opened, closed : tuple of str
         Territories a realignment opened (new ids) or closed.
+    unequal_targets : bool
+        Territories had unequal targets (rep capacities): every deviation is
+        from the territory's own target, not from the mean, and the summary
+        says so.
     dispersion : dict or None
         Contiguous fits: the dispersion objective searched, both measures
         (``weighted_mean_km``, ``median_sum_km``), Polsby-Popper mean and
@@ -85,6 +89,7 @@ class AlignmentReport:
     opened: tuple = field(default_factory=tuple)
     closed: tuple = field(default_factory=tuple)
     dispersion: dict | None = None
+    unequal_targets: bool = False
 
     def summary(self) -> str:
         """A few lines for people: balance per metric, compactness, movement, time."""
@@ -92,6 +97,8 @@ class AlignmentReport:
         for metric, value in self.max_deviation.items():
             status = "" if self.tolerance is None else ("  ok" if value <= self.tolerance + 1e-12 else "  NOT within tolerance")
             lines.append(f"max deviation {metric}: {value:.1%}{status}")
+        if self.unequal_targets and self.max_deviation:
+            lines.append("deviations are from each territory's own target (its rep's capacity), not from the mean")
         lines.append(f"compactness: {self.compactness_km:,.0f} km (weighted mean distance to centre)")
         if self.contiguous is not None:
             lines.append(f"contiguous: {'yes' if self.contiguous else 'no'}")
@@ -154,11 +161,17 @@ class AlignmentReport:
         out = {k: getattr(self, k) for k in (
             "method", "max_deviation", "tolerance", "within_tolerance", "compactness_km", "contiguous",
             "moved_share", "moved_accounts", "lower_bound_share", "bordering_lower_bound_share", "n_iter",
-            "converged", "seconds", "dispersion")}
+            "converged", "seconds", "dispersion", "unequal_targets")}
         out["opened"], out["closed"] = list(self.opened), list(self.closed)
         out["warnings"] = list(self.warnings)
         out["territories"] = self.territories.reset_index().to_dict("records")
         return out
+
+
+def _unequal(targets) -> bool:
+    """Targets differ between territories (rep capacities), so deviations are from each one's own target."""
+    values = None if targets is None else np.asarray(targets, dtype=float)
+    return values is not None and values.size > 1 and bool(np.ptp(values) > 1e-12)
 
 
 def _dispersion_line(info: dict) -> str:
@@ -269,6 +282,7 @@ def build_report(
         tolerance=tolerance,
         within_tolerance=within,
         compactness_km=metrics.overall_compactness_km(accounts, labels, weight, centres),
+        unequal_targets=_unequal(targets),
         contiguous=contiguous,
         moved_share=moved_share,
         moved_accounts=moved_accounts,
