@@ -95,6 +95,9 @@ def test_reps_hire_and_leave():
     assert set(model.labels_) == {"T01", "T02", "T03", "T05", "T06"}
     assert model.report_.closed == ("T04",) and model.report_.opened == ("T05", "T06")
     assert model.report_.within_tolerance
+    # reps_ names who serves each territory, new hires included (a saved plan records them)
+    assert model.reps_["territory_id"].tolist() == ["T01", "T02", "T03", "T05", "T06"]
+    assert model.reps_["rep_id"].tolist() == ["ann", "bob", "cy", "dee", "eve"] and reps["territory_id"].isna().sum() == 2
 
 
 def test_reps_named_by_rep_ids_hire_with_their_own_ids():

@@ -29,7 +29,7 @@ from workbench.align.base import (
 from workbench.align.report import ToleranceWarning
 from workbench.errors import InputError
 from workbench.schema import (
-    CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, WORKLOAD,
+    CAPACITY_HOURS, COUNTY_FIPS, CURRENT_TERRITORY, DEFAULT_TOLERANCE, LATITUDE, LONGITUDE, TERRITORY_ID, WORKLOAD,
 )
 
 #: The program aims a hair inside the tolerance, so rounding its few split accounts stays within.
@@ -163,7 +163,9 @@ class Realignment(TerritoryEstimator):
             ``rep_id, latitude, longitude[, territory_id, capacity_hours]``.
             A rep's ``territory_id`` (or its ``rep_id``, when the current
             territories are named by rep ids) is its current territory;
-            reps without one are new hires.
+            reps without one are new hires. ``reps_`` is then the reps with
+            the territory each serves (new hires' ids filled in), for
+            :meth:`workbench.plan.Plan.from_fit`.
         """
         with progress_bar(self.progress, _ROUNDS + 1, "realignment") as bar:
             return self._fit(accounts, reps, bar)
@@ -183,6 +185,7 @@ class Realignment(TerritoryEstimator):
         setup = _Setup.build(self, accounts, reps, dist.xyz, weight, tolerance)
         n_t = len(setup.ids)
         current, fixed, frozen, closed, targets = setup.current, setup.fixed, setup.frozen, setup.closed, setup.targets
+        self.reps_ = None if reps is None else reps.assign(**{TERRITORY_ID: setup.served})
         _transfer.check_closures_within_budget(budget, shares[:, 0], closed[current], setup.closed_ids, balance_on[0])
         centres = setup.centres
 
@@ -316,6 +319,7 @@ class _Setup:
         else:
             ids, homes, targets, closed_ids, opened = found.astype(object), None, None, list(close), []
         self.ids = np.asarray(ids, dtype=object)
+        self.served = None if reps is None else self.ids[:len(reps)].astype(str)  # each rep's territory, in order
         self.ids, self.current, self.fixed, self.frozen = current_setup(
             accounts, est.current_col, est.lock_col, est.locked_territories, ids=self.ids)
         n_cur = len(self.ids)
