@@ -155,3 +155,20 @@ def test_the_progress_bar_names_the_stages_and_leaves_the_plan_unchanged(capsys,
     assert bar.names == ["bounds", "bordering flows", "single moves and connecting", "contiguous search"]
     assert bar.done == 4
     assert shown.labels_.tolist() == quiet.labels_.tolist()
+
+
+def test_a_block_heavier_than_any_territory_is_named_in_the_warning():
+    # The docstring's 4 x 2 strip; block 00 alone holds 10 of 17 workload hours: with two territories
+    # (a mean of 8.5) it is 18% over the mean, so no whole-block plan is within 5%, and the warning says why.
+    from workbench.align.report import ToleranceWarning
+
+    cells = [(x, y) for x in range(4) for y in range(2)]
+    blocks = gpd.GeoDataFrame({"block_id": [f"{x}{y}" for x, y in cells]},
+                              geometry=[box(x, y, x + 1, y + 1) for x, y in cells], crs="EPSG:4326")
+    accounts = pd.DataFrame({"account_id": blocks["block_id"], "county_fips": blocks["block_id"],
+                             "latitude": [y + 0.5 for _, y in cells], "longitude": [x + 0.5 for x, _ in cells],
+                             "workload": [10.0] + [1.0] * 7, "current_territory": ["A"] * 6 + ["B"] * 2})
+    with pytest.warns(ToleranceWarning):
+        model = ContiguousRealignment(random_state=0).fit(accounts, blocks=blocks)
+    assert any("block 00 (+18% over the mean) alone exceeds the maximum of a territory (mean + 5%)" in w
+               for w in model.report_.warnings), model.report_.warnings

@@ -22,8 +22,13 @@ def moved_share_lower_bound(weight: np.ndarray, current_idx: np.ndarray, k: int,
     return float(max(excess, deficit) / max(weight.sum(), 1e-300))
 
 
-def giant_block_notes(ids, weights, balance_on, tolerance: float, k: int, what: str = "block") -> list[str]:
+def giant_block_notes(ids, weights, balance_on, tolerance: float, k: int, what: str = "block",
+                      target: str = "mean") -> list[str]:
     """Say which units alone exceed a territory's maximum (weights normalised to a target of 1), and the way out.
+
+    ``target`` names what the weights are normalised to: the ``"mean"``, or
+    (unequal rep capacities) the ``"largest target"``, which no unit may
+    exceed by more than the tolerance.
 
     Examples
     --------
@@ -42,13 +47,13 @@ def giant_block_notes(ids, weights, balance_on, tolerance: float, k: int, what: 
         worst = weights[over[0], m]
         needed = math.ceil((worst - 1) * 100 - 1e-9) / 100
         most = max(int(math.floor(k * (1 + tolerance) / worst)), 1)
-        named = ", ".join(f"{ids[b]} ({weights[b, m] - 1:+.0%} over the mean)" for b in over[:5])
+        named = ", ".join(f"{ids[b]} ({weights[b, m] - 1:+.0%} over the {target})" for b in over[:5])
         more = f" and {over.size - 5} more" if over.size > 5 else ""
         raise_to = f"raise the tolerance to {needed:.0%}" if needed < 1 else f"use at most {most} territories"
         plural = over.size > 1
         notes.append(
             f"{metric}: {_plural(what) if plural else what} {named}{more} alone exceed{'' if plural else 's'} the maximum "
-            f"of a territory (mean + {tolerance:.0%}), so no plan is within the tolerance; use finer blocks "
+            f"of a territory ({target} + {tolerance:.0%}), so no plan is within the tolerance; use finer blocks "
             f"(e.g. ZIP areas or tracts), {raise_to}, or allow that {what} to split")
     return notes
 

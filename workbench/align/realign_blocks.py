@@ -61,6 +61,7 @@ from workbench.align._block_moves import (
     Budget, connect, empty_closed, fit_moves, flow_moves, flow_prices, grow_graph, majority, settle, sharing_graph,
     take_back,
 )
+from workbench.align._contiguous_notes import giant_block_notes
 from workbench.align._partition import is_contiguous, partition
 from workbench.align.base import (
     TerritoryEstimator, balance_columns, check_accounts, check_tolerance, lock_mask, metric_shares, unit_centres,
@@ -93,6 +94,16 @@ SEARCH_KICKS = 60
 #: holds today.
 FAR_PRICE = 1.0
 
+
+
+def _oversized_blocks(block_ids, block_shares, open_targets, balance_on, tolerance) -> list[str]:
+    """Blocks whose own load exceeds the largest free territory's maximum: no whole-block plan is within tolerance."""
+    if not len(open_targets):
+        return []
+    largest = float(np.max(open_targets))
+    unequal = float(np.ptp(open_targets)) > 1e-12
+    return giant_block_notes(np.asarray(block_ids), block_shares / largest, balance_on, tolerance, len(open_targets),
+                             target="largest target" if unequal else "mean")
 
 class ContiguousRealignment(TerritoryEstimator):
     """Realign territories made of whole blocks: within tolerance, each connected, moving little.
@@ -289,6 +300,7 @@ class ContiguousRealignment(TerritoryEstimator):
         _, low, high = _balance.bounds(targets, shares.shape[1], tolerance)
         low[frozen], high[frozen] = acc_loads[frozen], acc_loads[frozen]
         plain, bordering, _ = _bounds.realignment_bounds(acc_loads, low, high, adjacency)
+        notes += _oversized_blocks(bg.ids, block_w, targets[~closed & ~frozen], balance_on, tolerance)
         bar.step()
 
         def km(rows, territories):
