@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "workbench"
 #: a layer above (so a change to the CLI or an export format can never break a loader or an estimator).
 LAYERS = (
     ("errors", "schema"),                                                        # words everything uses
-    ("labels", "geo", "provenance", "siblings", "present", "crmnames", "progress"),  # pure helpers
+    ("labels", "geo", "provenance", "siblings", "present", "crmnames", "progress", "lazy"),  # pure helpers
     ("checks", "locking", "safeio", "shapes", "metrics"),                        # checks, safe files, measures
     ("bundled", "zipareas", "sample", "io", "render_notebooks"),                 # data in
     ("align", "plan"),                                                           # estimators, the Plan

@@ -4,7 +4,7 @@ The names are imported on first use (PEP 562): a balanced fit on the command
 line then loads neither geopandas nor the block-based estimators.
 """
 
-from importlib import import_module
+from workbench.lazy import lazy_names
 
 #: Where each public name lives.
 _HOMES = {
@@ -37,13 +37,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    if name in _HOMES:
-        value = getattr(import_module(_HOMES[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'workbench.align' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, __all__, globals())

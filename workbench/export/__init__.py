@@ -6,7 +6,7 @@ The names are imported on first use (PEP 562): ``workbench.export.formats``
 and the command line's ``--help`` then load neither openpyxl nor geopandas.
 """
 
-from importlib import import_module
+from workbench.lazy import lazy_names
 
 #: Where each public name lives.
 _HOMES = {
@@ -23,13 +23,4 @@ __all__ = ["export_plan", "read_assignments", "read_assignments_table", "verify_
            "FORMATS", "FORMAT_FILES"]
 
 
-def __getattr__(name: str):
-    if name in _HOMES:
-        value = getattr(import_module(_HOMES[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'workbench.export' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(__name__, _HOMES, __all__, globals())
