@@ -58,7 +58,23 @@ def enabled(requested: bool | None = None) -> bool:
     return in_notebook() or bool(getattr(sys.stderr, "isatty", lambda: False)())
 
 
-class Steps:
+class _Bar:
+    """What both bars share: a tqdm bar or None (not shown), closed on leaving a ``with`` block."""
+
+    _bar = None
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class Steps(_Bar):
     """A bar over named steps; :meth:`step` marks one done and names the next."""
 
     def __init__(self, names: Iterable[str], desc: str, show: bool):
@@ -79,15 +95,6 @@ class Steps:
             self._bar.set_postfix_str(following, refresh=False)
             self._bar.update(1)
 
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-    def __enter__(self) -> Steps:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def _tqdm():
@@ -99,7 +106,7 @@ def _tqdm():
     return tqdm
 
 
-class Counter:
+class Counter(_Bar):
     """A bar counting ``total`` units of work (``None``: unknown); no bar at all when ``show`` is false."""
 
     def __init__(self, total: int | None, desc: str, show: bool):
@@ -117,15 +124,6 @@ class Counter:
         if self._bar is not None:
             self._bar.set_postfix_str(text, refresh=refresh)
 
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-    def __enter__(self) -> Counter:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
 
 def counter(total: int | None, *, desc: str, enabled: bool | None = None) -> Counter:
