@@ -96,7 +96,6 @@ class Steps(_Bar):
             self._bar.update(1)
 
 
-
 def _tqdm():
     """tqdm's notebook widget in a Jupyter kernel, its text bar elsewhere."""
     if in_notebook():
@@ -123,7 +122,6 @@ class Counter(_Bar):
         """Show ``text`` after the bar (what the work reached)."""
         if self._bar is not None:
             self._bar.set_postfix_str(text, refresh=refresh)
-
 
 
 def counter(total: int | None, *, desc: str, enabled: bool | None = None) -> Counter:
