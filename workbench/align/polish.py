@@ -21,7 +21,9 @@ the accounts near a border enter it:
    at most ``GAP`` better). The result is then optimal for the full program
    over every account and candidate, not only for the part solved.
 
-The program keeps every territory within ``LP_SHARE`` of the tolerance. A
+The program keeps every territory within ``LP_SHARE`` of the tolerance (or
+within its load in the plan given, where that is farther out but within the
+tolerance, so that plan is always a solution). A
 vertex splits at most about one account per binding load bound; each goes
 where most of it is, and where that pushes a territory out of the tolerance
 the cheapest single moves of border accounts bring it back.
@@ -122,7 +124,15 @@ def exact_assignment(dist: Distance, shares, centres, targets, tolerance, labels
     unit = weight / max(weight.sum(), 1e-300)
     price = _warm_prices(unit, km, coef, cand, movable, n_t) if prices is None else np.asarray(prices, float)
     big = 1e3 * max(float((unit[:, None] * km).sum()), 1.0)
+    # Bounds: LP_SHARE of the tolerance, widened per territory to hold the plan given (when that is within the
+    # tolerance), so that the plan itself is a solution: the round after a rounding that left a territory at
+    # 99.9% of the tolerance no longer starts elastic (a steep slack cost made its prices huge and the next solve
+    # three times as large).
+    given = np.stack([np.bincount(labels, weights=shares[:, m], minlength=n_t) for m in range(n_m)], 1)
+    given = given / np.asarray(targets, float)[:, None] - 1
+    inside = np.abs(given) <= tolerance
     lp_tol = tolerance * LP_SHARE
+    lp_tol = (np.where(inside, np.minimum(given, -lp_tol), -lp_tol), np.where(inside, np.maximum(given, lp_tol), lp_tol))
     q = _priced(unit, km, coef, cand, price)
     # Every account's own option is in the program: the plan given is (nearly) feasible from the first solve.
     select = (q <= q.min(axis=1, keepdims=True) + unit[:, None] * margin_km) | (cand == labels[:, None])
@@ -150,6 +160,10 @@ def exact_assignment(dist: Distance, shares, centres, targets, tolerance, labels
 def column_generation(select, movable, unit, km, coef, cand, base, tol, big, *, max_solves=MAX_SOLVES, gap=GAP):
     """Solve the balanced-assignment program over the ``select``-ed options, adding options that price below
     their account's cost until none does (or the Lagrangian gap is below ``gap``).
+
+    ``tol`` is the largest deviation of a load from its target (a share),
+    or a pair ``(low, high)`` of (t, m) arrays of the deviations allowed
+    below (negative) and above each target.
 
     Returns ``(x, prices, objective, select)`` (``x`` is (n, k), 0 off the
     final selection) or None when HiGHS fails. The objective is that of the
@@ -302,7 +316,8 @@ def _solve(select, unit, km, coef, cand, base, n_t, tol, big):
     zero = sparse.csr_matrix((n_s, n_s))
     a_ub = sparse.vstack([sparse.hstack([load, -eye, zero]), sparse.hstack([-load, zero, -eye])]).tocsr()
     flat0 = load0.ravel()
-    b_ub = np.r_[(1 + tol) - flat0, flat0 - (1 - tol)]
+    low, high = (np.broadcast_to(-tol, (n_t, n_m)), np.broadcast_to(tol, (n_t, n_m))) if np.ndim(tol) == 0 else tol
+    b_ub = np.r_[(1 + np.ravel(high)) - flat0, flat0 - (1 + np.ravel(low))]
     local = np.searchsorted(lp_rows, rows)
     a_eq = sparse.csr_matrix((np.ones(n_v), (local, np.arange(n_v))), shape=(len(lp_rows), n_v + 2 * n_s))
     objective = np.r_[unit[rows] * km[rows, c], np.full(2 * n_s, big)]
