@@ -115,3 +115,58 @@ def test_polish_gives_the_plan_back_when_it_cannot_keep_the_tolerance():
     start = np.array([0, 1, 1, 1])
     labels, _, _ = polish_alignment(dist, shares, start, np.array([0.5, 0.5]), 0.05)
     assert labels.tolist() == start.tolist()
+
+
+def test_the_plan_given_stays_an_option_beyond_the_nearest_centres():
+    # With one candidate only the nearest centre would be allowed: the balanced plan (which sends some accounts
+    # to a farther centre) would fall outside the program. Its own territory stays an option (the 2nd-nearest
+    # centre where the own one is the nearest), so the result is within the tolerance and more compact.
+    accounts = _accounts(600, seed=0)
+    labels = np.unique(BalancedTerritories(6, random_state=0, exact_polish=False).fit(accounts).labels_,
+                       return_inverse=True)[1]
+    dist = Distance(None, accounts["latitude"], accounts["longitude"])
+    shares = metric_shares(accounts, ["workload"])
+    centres = wp.unit_centres(dist.xyz, labels, shares[:, 0], 6)
+    targets = np.full(6, 1 / 6)
+    two = dist.candidates(centres, 2)[0]
+    nearest = two[:, 0]
+    assert (nearest != labels).any()
+    new, _ = exact_assignment(dist, shares, centres, targets, 0.05, labels, n_candidates=1)
+    assert wp._within(new, shares, targets, 0.05)
+    assert ((new == labels) | (new == nearest) | ((labels == nearest) & (new == two[:, 1]))).all()
+    assert (new != labels).any()
+    assert wp._compactness(dist, new, centres, shares[:, 0]) < wp._compactness(dist, labels, centres, shares[:, 0])
+
+
+def test_rounding_repair_lowers_the_violation_every_move_and_picks_the_cheapest():
+    # Territory 0 is 10% over, 1 and 2 are 5% under (targets 1/3, tolerance 5%). Account 0 (a tenth of a
+    # target) may go to 1 or 2 at extra cost 1 or 3: it goes to 1, which lands exactly on 1's target ...
+    shares = np.array([[1 / 30], [11 / 30 - 1 / 30], [19 / 60], [19 / 60]])
+    labels = np.array([0, 0, 1, 2])
+    targets = np.full(3, 1 / 3)
+    cand = np.array([[0, 1, 2], [0, 1, 2], [1, 0, 2], [2, 0, 1]])
+    cost = np.array([[0.0, 1.0, 3.0], [0.0, 9.0, 9.0], [0.0, 9.0, 9.0], [0.0, 9.0, 9.0]])
+    out = wp._round_repair(labels, np.arange(4), shares, targets, 0.05, cand, cost)
+    assert out.tolist() == [1, 0, 1, 2]
+    # ... and when no single move lowers the violation it says so (None) instead of moving back and forth.
+    stuck = wp._round_repair(labels, np.array([1]), shares, targets, 0.05, cand, cost)
+    assert stuck is None
+
+
+def test_a_plan_near_the_tolerance_is_kept_when_nothing_nearer_balances_it():
+    # Two towns 3 degrees apart, one centre each; the western town holds 52.4% of the workload (4.8% over its
+    # target at 5% tolerance, beyond the program's 95% share of it). The plan is within the tolerance and is
+    # already the most compact one: it comes back unchanged (no account is sent to the far town to get inside
+    # 95% of the tolerance) and the prices are not the steep cost of an elastic bound.
+    west = np.full(10, 0.524 / 10)
+    east = np.full(10, 0.476 / 10)
+    accounts = pd.DataFrame({"latitude": 40.0 + np.r_[np.arange(10), np.arange(10)] * 0.001,
+                             "longitude": np.r_[np.full(10, -103.0), np.full(10, -100.0)],
+                             "workload": np.r_[west, east]})
+    dist = Distance(None, accounts["latitude"], accounts["longitude"])
+    shares = metric_shares(accounts, ["workload"])
+    labels = np.r_[np.zeros(10, int), np.ones(10, int)]
+    centres = wp.unit_centres(dist.xyz, labels, shares[:, 0], 2)
+    new, prices = exact_assignment(dist, shares, centres, np.array([0.5, 0.5]), 0.05, labels)
+    assert new.tolist() == labels.tolist()
+    assert np.abs(prices).max() < 1e-9  # no load bound binds (the elastic one priced territory 1 at 127)

@@ -107,7 +107,7 @@ def test_bad_target_is_refused(target):
 def test_negative_or_missing_workload_is_refused():
     accounts = grid({"SW": 500, "SE": 500, "NW": 500, "NE": 500})
     accounts.loc[3, "workload"] = -1.0
-    with pytest.raises(InputError, match=r"'workload' must hold hours >= 0; rows \[3\]"):
+    with pytest.raises(InputError, match=r"'workload' must hold hours >= 0; the rows with index \[3\]"):
         rep_utilisation(accounts, accounts["current_territory"], reps_at_centres())
     with pytest.raises(InputError, match="no 'hours' column"):
         rep_utilisation(accounts, accounts["current_territory"], reps_at_centres(), workload_col="hours")

@@ -114,7 +114,7 @@ def test_two_reps_nearest_is_chosen():
 
 
 @pytest.mark.parametrize("change, kwargs, match", [
-    ({"potential": [1.0, -1.0, 1.0, 1.0, 1.0]}, {}, r"'potential' \(potential\) must hold amounts >= 0; rows \[1\]"),
+    ({"potential": [1.0, -1.0, 1.0, 1.0, 1.0]}, {}, r"'potential' \(potential\) must hold amounts >= 0; the rows with index \[1\]"),
     ({}, {"potential_col": "pot"}, "no potential column 'pot'.*--potential-col"),
     ({}, {"revenue_col": "sales"}, "no revenue column 'sales'.*--revenue-col"),
     ({}, {"max_km": 0}, r"max_km \(CLI: --max-km\) must be a positive distance"),

@@ -148,7 +148,7 @@ def amount_column(frame: pd.DataFrame, column: str, *, unit: str = "amounts", mi
     >>> amount_column(pd.DataFrame({"workload": [1.0, -2.0]}), "workload", unit="hours", missing_hint="")
     Traceback (most recent call last):
     ...
-    workbench.errors.InputError: accounts column 'workload' must hold hours >= 0; rows [1] do not (values [-2.0])
+    workbench.errors.InputError: accounts column 'workload' must hold hours >= 0; the rows with index [1] do not (values [-2.0])
     """
     check_frame(frame, what)
     shown = f"{column!r} ({label})" if label else repr(column)
@@ -158,8 +158,8 @@ def amount_column(frame: pd.DataFrame, column: str, *, unit: str = "amounts", mi
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(values) | (values < 0)
     if bad.any():
-        rows = np.flatnonzero(bad)[:5].tolist()
-        raise InputError(f"{what} column {shown} must hold {unit} >= 0; rows {rows} do not "
+        rows = frame.index[bad][:5].tolist()
+        raise InputError(f"{what} column {shown} must hold {unit} >= 0; the rows with index {rows} do not "
                          f"(values {frame[column].to_numpy()[bad][:5].tolist()})")
     return values
 

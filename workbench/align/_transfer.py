@@ -4,7 +4,7 @@ Every account may be in its own territory or in one bordering it (the
 pool: for realignment, every territory bordering its territory of today
 on the bordering bound's graph, :func:`workbench.align.bounds.bordering_options`);
 ``x_ij`` is the share of account ``i`` in territory ``j``. The program
-(scipy's HiGHS) minimises
+(HiGHS, through :mod:`highspy`) minimises
 
     sum_ij  w_i * (km_ij + move_penalty_km * [j is not i's current territory])  +  big * z
 
@@ -24,7 +24,9 @@ pay. The program starts from the accounts on a border and adds the rest by
 column generation: after each solve, every pool move whose reduced cost
 (its cost less what the solution's prices make its account and its load
 worth) is negative joins, until none is; that is the optimum over the
-whole pool.
+whole pool. The model lives on between those solves and each one restarts
+from the last basis (kept primal feasible as accounts join), so the later
+solves take a few pivots instead of a solve from scratch.
 
 A vertex of this program has at most as many fractional (split) accounts
 as there are load constraints (a few per territory). A small integer
@@ -43,7 +45,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.optimize import Bounds, LinearConstraint, milp
 
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
@@ -175,6 +177,21 @@ _ENTER = 1e-7
 #: Moves joining per solve at most: this many per territory (the most negative first).
 _ENTER_PER_TERRITORY = 400
 
+#: Tiers of every territory's slack beyond the tolerance (in shares of its target): widths and relative prices.
+#: Convex (a tier's price is its middle: about the square of the excess), so the program evens out what it cannot bring within the tolerance:
+#: with a budget too small for the tolerance it takes from the most overloaded territories first and fills the
+#: emptiest first, instead of anywhere the worst (``z``) allows.
+_TIER_ENDS = np.r_[0.01, 0.03, 0.05, np.arange(0.1, 1.0001, 0.05), 1.2 ** np.arange(1, 10)]  # then one open tier
+_TIER_WIDTHS = np.r_[np.diff(np.r_[0.0, _TIER_ENDS]), np.inf]
+_TIER_PRICES = np.r_[0.5 * (np.r_[0.0, _TIER_ENDS[:-1]] + _TIER_ENDS), 2 * _TIER_ENDS[-1]] / _TIER_ENDS[0]
+
+#: A solve restarts from the last basis unless it adds more than this share of the model's columns.
+_WARM = 0.2
+
+#: HiGHS simplex strategies: dual for a solve from scratch, primal for a restart (the last basis stays
+#: primal feasible as moves join, see :meth:`_Program._add`; the dual simplex would start from phase 1).
+_COLD_SIMPLEX, _WARM_SIMPLEX = 1, 4
+
 
 class _Program:
     """The program of :func:`transfer` over a set of moves: built, solved, and priced for column generation."""
@@ -194,6 +211,7 @@ class _Program:
         self.position = -np.ones(n_t, dtype=np.int64)
         self.position[self.live] = np.arange(len(self.live))
         self.scale = self.big = None
+        self.model = None
 
     def allowed(self, rows, territories):
         """The moves of ``(rows, territories)`` the program may make (movable accounts, live open territories)."""
@@ -244,38 +262,185 @@ class _Program:
         n_u = len(t_flat)
         # Slack u per territory and metric (beyond the tolerance, in shares of its target), all at most z:
         # the program first minimises the worst (z), then every territory's own (sum u), then the moves.
-        slack = sparse.diags(-t_flat, format="csr")
+        # Each u is the sum of its tiers (:data:`_TIER_WIDTHS`), priced ever higher.
+        n_s = len(_TIER_WIDTHS)
+        slack = sparse.hstack([sparse.diags(-t_flat, format="csr")] * n_s)
         zeros = sparse.csr_matrix((n_u, 1))
         a_ub = [sparse.hstack([load, slack, zeros]), sparse.hstack([-load, slack, zeros]),
-                sparse.hstack([sparse.csr_matrix((n_u, n_v)), sparse.identity(n_u, format="csr"),
+                sparse.hstack([sparse.csr_matrix((n_u, n_v)), sparse.hstack([sparse.identity(n_u, format="csr")] * n_s),
                                sparse.csr_matrix(-np.ones((n_u, 1)))])]
         b_ub = [np.concatenate([high[live, m] - base[live, m] for m in range(n_m)]),
                 np.concatenate([base[live, m] - low[live, m] for m in range(n_m)]), np.zeros(n_u)]
         if self.budget is not None:
-            a_ub.append(sparse.csr_matrix(np.r_[shares[var_rows, 0] * moves, np.zeros(n_u + 1)][None, :]))
+            a_ub.append(sparse.csr_matrix(np.r_[shares[var_rows, 0] * moves, np.zeros(n_u * n_s + 1)][None, :]))
             fixed_rows_moved = np.setdiff1d(np.flatnonzero(placed != self.origin), active)
             spent = float(shares[fixed_rows_moved, 0].sum())
             b_ub.append(np.array([max(float(self.budget), _forced(self.origin, shares, self.closed, self.movable))
                                   - spent]))
         account_index = np.searchsorted(active, var_rows)
         a_eq = sparse.csr_matrix((np.ones(n_v), (account_index, np.arange(n_v))),
-                                 shape=(len(active), n_v + n_u + 1))
-        objective = np.r_[cost, np.full(n_u, big / (10.0 * n_u)), big]
+                                 shape=(len(active), n_v + n_u * n_s + 1))
+        objective = np.r_[cost, _tier_costs(big, n_u), big]
+        self.slack_upper = np.r_[np.repeat(_TIER_WIDTHS, n_u), np.inf]
         solved = _Solved(active, account_index, var_rows, var_terr, moves, n_u, None, None)
         return objective, sparse.vstack(a_ub).tocsr(), np.concatenate(b_ub), a_eq, np.ones(len(active)), solved
 
     def solve(self, rows, territories):
-        """Solve over the moves ``(rows, territories)`` (plus staying); ``(x, objective)`` or None."""
-        active = np.unique(rows)
-        stay = active[~self.closed[self.current[active]]]
-        var_rows, var_terr = np.r_[rows, stay], np.r_[territories, self.current[stay]]
-        objective, a_ub, b_ub, a_eq, b_eq, solved = self._matrices(var_rows, var_terr, self.current)
-        result = linprog(objective, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=(0, None), method="highs")
-        if result.status != 0:
+        """Solve over the moves ``(rows, territories)`` (plus staying); ``(x, objective)`` or None.
+
+        The program lives on between the solves of one :func:`transfer`
+        (a HiGHS model, :mod:`highspy`): each solve adds only the moves not
+        in it yet (with the staying column and the placement row of every
+        account new to it), updates the load rows' bounds for the accounts
+        that left the fixed part, and restarts the simplex from the last
+        basis, so column generation costs a few pivots per round instead of
+        a solve from scratch. ``x`` is in the order of the model's columns
+        (``self.last.var_rows``, ``self.last.var_terr``).
+        """
+        if self.model is None:
+            self._start()
+        key = np.asarray(rows, dtype=np.int64) * self.n_t + np.asarray(territories, dtype=np.int64)
+        key = np.unique(key)
+        new = key[~np.isin(key, self.keys)] if self.keys.size else key
+        h = self.model
+        warm = new.size <= _WARM * len(self.keys)
+        if not warm:  # many new columns: a fresh solve (with presolve) is faster than a restart
+            h.clearSolver()
+        h.setOptionValue("simplex_strategy", _WARM_SIMPLEX if warm else _COLD_SIMPLEX)
+        if new.size:
+            self._add(new // self.n_t, new % self.n_t, warm=warm)
+        h.run()
+        if warm and h.getModelStatus() != _optimal():  # a restart in numerical trouble: once from scratch
+            h.clearSolver()
+            h.setOptionValue("simplex_strategy", _COLD_SIMPLEX)
+            h.run()
+        if h.getModelStatus() != _optimal():
             return None
-        solved.ineq, solved.eq = np.asarray(result.ineqlin.marginals), np.asarray(result.eqlin.marginals)
+        solution = h.getSolution()
+        col = np.asarray(solution.col_value)
+        duals = np.asarray(solution.row_dual)
+        n_s = self.n_slack
+        order = np.argsort(self.accounts, kind="stable")
+        active = self.accounts[order]
+        var_rows, var_terr = self.var_rows, self.var_terr
+        solved = _Solved(active, np.searchsorted(active, var_rows), var_rows, var_terr,
+                         var_terr != self.origin[var_rows], self.n_u, duals[:self.n_ub],
+                         duals[self.n_ub:][order])
         self.last = solved
-        return result.x[:len(var_rows)], float(result.fun)
+        return col[n_s:], float(h.getInfo().objective_function_value)
+
+    def _start(self):
+        """An empty model: the load, slack and budget rows and the slack columns (no account yet)."""
+        from highspy import _core
+
+        h = _core._Highs()
+        h.setOptionValue("output_flag", False)
+        n_m, live = self.n_m, self.live
+        n_u = len(live) * n_m
+        t_flat = np.concatenate([self.target[live, m] for m in range(n_m)])
+        n_ub = 3 * n_u + (1 if self.budget is not None else 0)
+        inf = _core.kHighsInf
+        h.addRows(n_ub, np.full(n_ub, -inf), np.zeros(n_ub), 0, np.zeros(0, np.int32), np.zeros(0, np.int32),
+                  np.zeros(0))
+        # Slack u_k (beyond the tolerance, in shares of its target) in both load rows of k and in u_k - z <= 0;
+        # then z in every u_k - z row.
+        # (each u in tiers, :data:`_TIER_WIDTHS`, tier after tier)
+        n_s = len(_TIER_WIDTHS)
+        k = np.tile(np.arange(n_u), n_s)
+        t_k = np.tile(t_flat, n_s)
+        idx = np.r_[np.c_[k, n_u + k, 2 * n_u + k].ravel(), 2 * n_u + np.arange(n_u)].astype(np.int32)
+        val = np.r_[np.c_[-t_k, -t_k, np.ones(k.size)].ravel(), -np.ones(n_u)]
+        starts = np.r_[3 * np.arange(k.size), 3 * k.size].astype(np.int32)
+        self.n_u, self.n_ub, self.n_slack, self.t_flat = n_u, n_ub, k.size + 1, t_flat
+        self.slack_cost = None  # set with the first accounts (from their cost, as before)
+        self._slack = (starts, idx, val)
+        self.model = h
+        self.keys = np.zeros(0, dtype=np.int64)
+        self.var_rows = self.var_terr = np.zeros(0, dtype=np.int64)
+        self.accounts = np.zeros(0, dtype=np.int64)
+        self.in_model = np.zeros(len(self.current), dtype=bool)
+
+    def _add(self, rows, territories, warm=False):
+        """Add the moves ``(rows, territories)`` (new to the model), with staying columns for new accounts."""
+        from highspy import _core
+
+        h, n_t, n_m, n_u = self.model, self.n_t, self.n_m, self.n_u
+        fresh = np.unique(rows[~self.in_model[rows]])
+        stay = fresh[~self.closed[self.current[fresh]]]
+        rows = np.r_[rows, stay].astype(np.int64)
+        territories = np.r_[territories, self.current[stay]].astype(np.int64)
+        # One placement row (sum of the account's columns = 1) per account new to the model.
+        first_row = self.n_ub + len(self.accounts)
+        h.addRows(len(fresh), np.ones(len(fresh)), np.ones(len(fresh)), 0, np.zeros(0, np.int32),
+                  np.zeros(0, np.int32), np.zeros(0))
+        self.eq_row = getattr(self, "eq_row", np.full(len(self.current), -1, dtype=np.int64))
+        self.eq_row[fresh] = first_row + np.arange(len(fresh))
+        self.accounts = np.r_[self.accounts, fresh]
+        self.in_model[fresh] = True
+        cost, moves = self._cost(rows, territories)
+        if self.slack_cost is None:  # the slack's price, from the first columns' cost (every solve prices alike)
+            self.big = 1e3 * max(float(cost.sum()), 1e-9) * n_t + 1e3
+            self.slack_cost = np.r_[_tier_costs(self.big, n_u), self.big]
+            starts, idx, val = self._slack
+            inf = _core.kHighsInf
+            n_s = self.n_slack
+            h.addCols(n_s, self.slack_cost, np.zeros(n_s), np.r_[np.repeat(np.minimum(_TIER_WIDTHS, inf), n_u), inf],
+                      len(idx), starts, idx, val)
+        # Entries of each new column: its load in the high and low rows of its territory, per metric; the budget
+        # row when it is a move; its account's placement row.
+        n_v, n_live = len(rows), len(self.live)
+        pos = self.position[territories]
+        entries_row, entries_val, entries_col = [], [], []
+        for m in range(n_m):
+            ok = np.flatnonzero(pos >= 0)
+            share = self.shares[rows[ok], m]
+            entries_col += [ok, ok]
+            entries_row += [m * n_live + pos[ok], n_u + m * n_live + pos[ok]]
+            entries_val += [share, -share]
+        if self.budget is not None:
+            mv = np.flatnonzero(moves)
+            entries_col.append(mv)
+            entries_row.append(np.full(mv.size, 3 * n_u))
+            entries_val.append(self.shares[rows[mv], 0])
+        entries_col.append(np.arange(n_v))
+        entries_row.append(self.eq_row[rows])
+        entries_val.append(np.ones(n_v))
+        c, r, v = np.concatenate(entries_col), np.concatenate(entries_row), np.concatenate(entries_val)
+        order = np.lexsort((r, c))
+        c, r, v = c[order], r[order], v[order]
+        starts = np.searchsorted(c, np.arange(n_v)).astype(np.int32)
+        h.addCols(n_v, cost, np.zeros(n_v), np.full(n_v, _core.kHighsInf), len(r), starts, r.astype(np.int32), v)
+        self.var_rows, self.var_terr = np.r_[self.var_rows, rows], np.r_[self.var_terr, territories]
+        self.keys = np.sort(np.r_[self.keys, rows * n_t + territories])
+        # Load of the accounts not (yet) in the model, per territory and metric: the load rows' bounds.
+        fixed = np.flatnonzero(~self.in_model)
+        base = self.extra + np.stack([np.bincount(self.current[fixed], weights=self.shares[fixed, m], minlength=n_t)
+                                      for m in range(n_m)], axis=1)
+        live = self.live
+        upper = np.r_[np.concatenate([self.high[live, m] - base[live, m] for m in range(n_m)]),
+                      np.concatenate([base[live, m] - self.low[live, m] for m in range(n_m)])]
+        index = np.arange(2 * n_u)
+        if self.budget is not None:
+            moved_fixed = fixed[self.current[fixed] != self.origin[fixed]]
+            spent = float(self.shares[moved_fixed, 0].sum())
+            upper = np.r_[upper, max(float(self.budget), _forced(self.origin, self.shares, self.closed, self.movable))
+                          - spent]
+            index = np.r_[index, 3 * n_u]
+        h.changeRowsBounds(len(index), index.astype(np.int32), np.full(len(index), -_core.kHighsInf), upper)
+        if warm and stay.size:
+            # Keep the last basis primal feasible: a new account's staying column is basic (at 1, the load it
+            # adds is what left the rows' bounds) and its placement row at its bound.
+            basis = h.getBasis()
+            if basis.valid:
+                cols = list(basis.col_status)
+                rows_ = list(basis.row_status)
+                first_col = self.n_slack + len(self.var_rows) - len(stay)
+                for j in range(first_col, first_col + len(stay)):
+                    cols[j] = _core.HighsBasisStatus.kBasic
+                for i in self.eq_row[stay]:
+                    rows_[i] = _core.HighsBasisStatus.kLower
+                basis.col_status, basis.row_status = cols, rows_
+                h.setBasis(basis)
 
     def plan_cost(self, x):
         """Cost of the last solve's (fractional) plan over every account, in the distance's unit (no slack)."""
@@ -345,7 +510,7 @@ class _Program:
             self.low, self.high = inside
         n_v = len(var_rows)
         integrality = np.r_[np.ones(n_v), np.zeros(len(objective) - n_v)]
-        upper = np.r_[np.ones(n_v), np.full(len(objective) - n_v, np.inf)]
+        upper = np.r_[np.ones(n_v), self.slack_upper]
         result = milp(objective, integrality=integrality, bounds=Bounds(np.zeros(len(objective)), upper),
                       constraints=[LinearConstraint(a_ub, -np.inf, b_ub), LinearConstraint(a_eq, b_eq, b_eq)],
                       options={"node_limit": _INTEGER_NODES, "time_limit": _INTEGER_SECONDS, "presolve": False})
@@ -398,6 +563,19 @@ class _Program:
         order = negative[np.lexsort((reduced[negative], terr[negative]))]
         rank = np.arange(order.size) - np.searchsorted(terr[order], terr[order])
         return candidates[order[rank < _ENTER_PER_TERRITORY]]
+
+
+def _tier_costs(big, n_u):
+    """Objective coefficients of the slack tiers, tier after tier (``n_u`` each): all together below ``big`` (z's)."""
+    base = big / (10.0 * n_u * _TIER_PRICES[-1])
+    return np.repeat(base * _TIER_PRICES, n_u)
+
+
+def _optimal():
+    """HiGHS's status of a solved program."""
+    from highspy import _core
+
+    return _core.HighsModelStatus.kOptimal
 
 
 @dataclass

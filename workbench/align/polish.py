@@ -21,7 +21,9 @@ the accounts near a border enter it:
    at most ``GAP`` better). The result is then optimal for the full program
    over every account and candidate, not only for the part solved.
 
-The program keeps every territory within ``LP_SHARE`` of the tolerance. A
+The program keeps every territory within ``LP_SHARE`` of the tolerance (or
+within its load in the plan given, where that is farther out but within the
+tolerance, so that plan is always a solution). A
 vertex splits at most about one account per binding load bound; each goes
 where most of it is, and where that pushes a territory out of the tolerance
 the cheapest single moves of border accounts bring it back.
@@ -115,15 +117,22 @@ def exact_assignment(dist: Distance, shares, centres, targets, tolerance, labels
     weight = shares.mean(axis=1)
     fixed = np.full(n, -1) if fixed is None else fixed
     movable = fixed < 0
-    k = min(n_candidates, n_t)
-    cand, cost = dist.candidates(centres, k)
+    cand, cost = _candidates_with_own(dist, centres, labels, min(n_candidates, n_t))
     km = _km(dist, cost)
     # Load coefficients in shares of each territory's target: a[i, c, m] = shares[i, m] / targets[cand[i, c]].
     coef = shares[:, None, :] / np.asarray(targets, float)[cand][:, :, None]
     unit = weight / max(weight.sum(), 1e-300)
     price = _warm_prices(unit, km, coef, cand, movable, n_t) if prices is None else np.asarray(prices, float)
     big = 1e3 * max(float((unit[:, None] * km).sum()), 1.0)
+    # Bounds: LP_SHARE of the tolerance, widened per territory to hold the plan given (when that is within the
+    # tolerance), so that the plan itself is a solution: the round after a rounding that left a territory at
+    # 99.9% of the tolerance no longer starts elastic (a steep slack cost made its prices huge and the next solve
+    # three times as large).
+    given = np.stack([np.bincount(labels, weights=shares[:, m], minlength=n_t) for m in range(n_m)], 1)
+    given = given / np.asarray(targets, float)[:, None] - 1
+    inside = np.abs(given) <= tolerance
     lp_tol = tolerance * LP_SHARE
+    lp_tol = (np.where(inside, np.minimum(given, -lp_tol), -lp_tol), np.where(inside, np.maximum(given, lp_tol), lp_tol))
     q = _priced(unit, km, coef, cand, price)
     # Every account's own option is in the program: the plan given is (nearly) feasible from the first solve.
     select = (q <= q.min(axis=1, keepdims=True) + unit[:, None] * margin_km) | (cand == labels[:, None])
@@ -151,6 +160,10 @@ def exact_assignment(dist: Distance, shares, centres, targets, tolerance, labels
 def column_generation(select, movable, unit, km, coef, cand, base, tol, big, *, max_solves=MAX_SOLVES, gap=GAP):
     """Solve the balanced-assignment program over the ``select``-ed options, adding options that price below
     their account's cost until none does (or the Lagrangian gap is below ``gap``).
+
+    ``tol`` is the largest deviation of a load from its target (a share),
+    or a pair ``(low, high)`` of (t, m) arrays of the deviations allowed
+    below (negative) and above each target.
 
     Returns ``(x, prices, objective, select)`` (``x`` is (n, k), 0 off the
     final selection) or None when HiGHS fails. The objective is that of the
@@ -219,6 +232,25 @@ def polish_alignment(dist: Distance, shares, labels, targets, tolerance, *, fixe
     return best[1], best[2], rounds
 
 
+def _candidates_with_own(dist, centres, labels, k):
+    """The ``k`` nearest centres of every account and, as a last option, its territory in ``labels`` (the
+    ``k + 1``-th nearest centre where that is among the first ``k``): the plan given stays feasible.
+
+    Without it the plan could fall outside the program: in a dense city the balanced plan sends accounts
+    past their 5th-nearest centre, and the program restricted to the 5 nearest then had one territory 12%
+    over its target (100,000 x 100; the polish was dropped).
+    """
+    n_t = len(centres)
+    if k >= n_t:
+        return dist.candidates(centres, k)
+    cand, cost = dist.candidates(centres, k + 1)
+    away = ~(cand[:, :k] == labels[:, None]).any(axis=1)
+    rows = np.flatnonzero(away)
+    cand[rows, k] = labels[rows]
+    cost[rows, k] = dist.cost(rows, labels[rows], centres)
+    return cand, cost
+
+
 def _warm_prices(unit, km, coef, cand, movable, n_t, rounds=WARM_ROUNDS):
     """Territory prices that roughly balance the nearest-priced assignment (dual ascent on the first metric).
 
@@ -284,7 +316,8 @@ def _solve(select, unit, km, coef, cand, base, n_t, tol, big):
     zero = sparse.csr_matrix((n_s, n_s))
     a_ub = sparse.vstack([sparse.hstack([load, -eye, zero]), sparse.hstack([-load, zero, -eye])]).tocsr()
     flat0 = load0.ravel()
-    b_ub = np.r_[(1 + tol) - flat0, flat0 - (1 - tol)]
+    low, high = (np.broadcast_to(-tol, (n_t, n_m)), np.broadcast_to(tol, (n_t, n_m))) if np.ndim(tol) == 0 else tol
+    b_ub = np.r_[(1 + np.ravel(high)) - flat0, flat0 - (1 + np.ravel(low))]
     local = np.searchsorted(lp_rows, rows)
     a_eq = sparse.csr_matrix((np.ones(n_v), (local, np.arange(n_v))), shape=(len(lp_rows), n_v + 2 * n_s))
     objective = np.r_[unit[rows] * km[rows, c], np.full(2 * n_s, big)]
@@ -308,34 +341,51 @@ def _solve(select, unit, km, coef, cand, base, n_t, tol, big):
 
 
 def _round_repair(labels, rows, shares, targets, tol, cand, cost, max_moves=MAX_REPAIR_MOVES):
-    """Single moves of accounts ``rows`` to their candidates, cheapest extra ``cost`` first, each leaving an
-    out-of-bounds territory or filling one and pushing no territory out, until all are within ``tol``;
-    None when stuck."""
+    """Single moves of accounts ``rows`` to their candidates until every territory is within ``tol``; None when
+    stuck.
+
+    Each move must lower the total violation (the sum, over territories and
+    metrics, of the load beyond the bounds, in shares of the target), so the
+    repair never cycles; among those the one costing least extra ``cost``
+    per unit of violation removed goes first. Loads are updated per move,
+    and only accounts of, or next to, a territory out of bounds are priced.
+    """
     labels = labels.copy()
     n_t, n_m = len(targets), shares.shape[1]
     target = np.asarray(targets, float)
+    low, high = 1 - tol - 1e-12, 1 + tol + 1e-12
+    load = np.stack([np.bincount(labels, weights=shares[:, m], minlength=n_t) for m in range(n_m)], 1)
+    load = load / target[:, None]
     cand, cost, share = cand[rows], cost[rows], shares[rows]
+    gain = share[:, None, :] / target[cand][:, :, None]  # load each option adds to its territory (r, k, m)
     at = np.argmax(cand == labels[rows][:, None], axis=1)
     own = np.where((cand == labels[rows][:, None]).any(axis=1), cost[np.arange(len(rows)), at], cost.max(axis=1))
+
+    def violation(x):
+        return (np.maximum(x - high, 0) + np.maximum(low - x, 0)).sum(axis=-1)
+
     for _ in range(max_moves):
-        load = np.stack([np.bincount(labels, weights=shares[:, m], minlength=n_t) for m in range(n_m)], 1)
-        load = load / target[:, None]
-        over = (load > 1 + tol + 1e-12).any(axis=1)
-        under = (load < 1 - tol - 1e-12).any(axis=1)
-        if not (over.any() or under.any()):
+        out_of_bounds = violation(load) > 0
+        if not out_of_bounds.any():
             return labels
-        src = labels[rows][:, None]
-        gain = share[:, None, :] / target[cand][:, :, None]
-        lose = share[:, None, :] / target[src][:, :, None]
-        helps = (over[src] | under[cand]) & (cand != src)
-        keeps = ((load[cand] + gain <= 1 + tol + 1e-12).all(axis=2) | over[cand])
-        keeps &= ((load[src] - lose >= 1 - tol - 1e-12).all(axis=2) | under[src])
-        extra = np.where(helps & keeps, cost - own[:, None], np.inf)
-        best = np.unravel_index(np.argmin(extra), extra.shape)
-        if not np.isfinite(extra[best]):
+        src = labels[rows]
+        near = np.flatnonzero(out_of_bounds[src] | out_of_bounds[cand].any(axis=1))
+        if near.size == 0:
             return None
-        labels[rows[best[0]]] = cand[best]
-        own[best[0]] = cost[best]
+        s, c = src[near], cand[near]
+        lose = share[near] / target[s][:, None]
+        delta = (violation(load[s] - lose) - violation(load[s]))[:, None] + violation(load[c] + gain[near]) \
+            - violation(load[c])
+        ok = (delta < -1e-12) & (c != s[:, None])
+        ratio = np.where(ok, (cost[near] - own[near][:, None]) / np.where(ok, -delta, 1.0), np.inf)
+        best = np.unravel_index(np.argmin(ratio), ratio.shape)
+        if not np.isfinite(ratio[best]):
+            return None
+        i, j = near[best[0]], best[1]
+        load[src[i]] -= lose[best[0]]
+        load[cand[i, j]] += gain[i, j]
+        labels[rows[i]] = cand[i, j]
+        own[i] = cost[i, j]
     return None
 
 
