@@ -68,6 +68,31 @@ def test_a_part_outside_the_tolerance_at_the_start_never_gets_further_out():
     assert (excess(after, 0.05) <= excess(before, 0.05) + 1e-12).all()
 
 
+def test_repair_patience_ends_a_repair_that_cannot_reach_the_bands(monkeypatch):
+    # Block 2 alone is 30% over a part's maximum: no plan is within the bands, so the repair runs until its
+    # patience is spent (each round one random kick outside the bands); a small repair_patience ends it early.
+    import workbench.align._search_moves as moves
+
+    xy, edges = grid(6, 1)
+    weights = np.array([[0.2], [0.2], [1.3], [0.1], [0.1], [0.1]])
+    start = np.array([0, 0, 1, 1, 1, 1])
+    rounds = []
+    real_kick = moves.kick
+    monkeypatch.setattr(moves, "kick", lambda state, rng, n, keep_balance=True: (
+        rounds.append(1) if not keep_balance else None) or real_kick(state, rng, n, keep_balance))
+
+    def repair_rounds(**options):
+        rounds.clear()
+        result = improve_partition(start, edges, weights, xy, tolerance=0.05, random_state=0, max_seconds=None,
+                                   max_kicks=5, **options)
+        before, after = loads_of(start, weights, 2), loads_of(result.labels, weights, 2)
+        assert (excess(after, 0.05) <= excess(before, 0.05) + 1e-12).all()
+        return len(rounds)
+
+    assert repair_rounds() >= 100 + 10 * 2 - 1
+    assert repair_rounds(repair_patience=3) <= 3 + 2  # a new best (shedding block 3..5) resets it at most twice
+
+
 def test_a_large_move_penalty_keeps_the_reference_and_a_small_one_does_not():
     xy, edges = grid(4, 2)
     start = np.array([0, 0, 0, 1, 0, 1, 1, 1])
@@ -127,6 +152,8 @@ def test_bad_arguments_are_named():
         improve_partition(start, edges, np.full((4, 1), 0.5), xy, max_seconds=-1)
     with pytest.raises(InputError, match="no part empty"):
         improve_partition(np.array([0, 0, 2, 2]), edges, np.full((4, 1), 0.5), xy)
+    with pytest.raises(InputError, match="repair_patience must be a whole number of rounds >= 1.*got 0"):
+        improve_partition(start, edges, np.full((4, 1), 0.5), xy, repair_patience=0)
 
 
 @st.composite

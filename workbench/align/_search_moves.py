@@ -167,7 +167,7 @@ def kick(state: SearchState, rng, n_moves: int, keep_balance: bool = True) -> bo
 
 
 
-def repair(state: SearchState, scale: float, deadline: float, rng, budget: float):
+def repair(state: SearchState, scale: float, deadline: float, rng, budget: float, patience: int | None = None):
     """Bring a start outside the bands into them where it can; return the best labels found, or None.
 
     An iterated descent on the summed violation plus, with a small weight,
@@ -176,7 +176,7 @@ def repair(state: SearchState, scale: float, deadline: float, rng, budget: float
     room for the other metrics): moves and swaps, then a few random moves
     and descend again, accepting a result within 2% of the best summed
     violation (record-to-record travel), until the violation is gone,
-    ``100 + 10 k`` rounds bring no new best or ``budget`` seconds have passed. The best is the plan with the least
+    ``patience`` rounds (default ``100 + 10 k``) bring no new best or ``budget`` seconds have passed. The best is the plan with the least
     violation among those whose worst part is no further out than the
     start's worst; None when the start was within the bands.
     """
@@ -196,7 +196,8 @@ def repair(state: SearchState, scale: float, deadline: float, rng, budget: float
     current = best
     state.journal.clear()
     first = True
-    stall, patience = 0, 100 + 10 * state.k
+    stall = 0
+    patience = 100 + 10 * state.k if patience is None else int(patience)
     while best > 1e-9 and search_clock() < stop and stall < patience:
         stall += 1
         if not first:

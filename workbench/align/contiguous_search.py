@@ -287,7 +287,7 @@ def _penalty_of(penalty, labels) -> float:
 def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLERANCE, objective="weighted",
                       node_weight=None, targets=None, fixed=None, frozen_parts=(), reference=None,
                       move_penalty=0.0, max_seconds=DEFAULT_MAX_SECONDS, max_kicks=None, patience=None,
-                      random_state=None, progress=None, n_starts=None) -> SearchResult:
+                      random_state=None, progress=None, n_starts=None, repair_patience=None) -> SearchResult:
     """Lower the dispersion of a connected, balanced partition without breaking either property.
 
     Parameters
@@ -344,6 +344,11 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
     n_starts : int, optional
         Independent trajectories of the multi-start stage (default
         ``DEFAULT_STARTS``; 1: a single trajectory).
+    repair_patience : int, optional
+        A start outside the bands: the repair stops after this many rounds
+        without a less violating plan (default ``100 + 10 k``). A caller
+        whose bands cannot all be met (blocks too lumpy) passes a small
+        one: late rounds there gain little, each costs a local search.
 
     Returns
     -------
@@ -374,6 +379,10 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
     if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float))
                                     or not max_seconds >= 0):
         raise InputError(f"max_seconds must be a number of seconds >= 0 (or None for no limit), got {max_seconds!r}")
+    if repair_patience is not None and (isinstance(repair_patience, bool) or not isinstance(repair_patience, int)
+                                        or repair_patience < 1):
+        raise InputError(f"repair_patience must be a whole number of rounds >= 1 (or None for 100 + 10 k), "
+                         f"got {repair_patience!r}")
     k = int(labels.max()) + 1 if n else 0
     if n == 0 or labels.min() < 0 or np.bincount(labels, minlength=k).min() == 0:
         raise InputError("labels must give every node a part 0..k-1 with no part empty")
@@ -404,7 +413,7 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
                             search_clock() - started, "nothing to do")
 
     budget = math.inf if max_seconds is None else max_seconds / 2  # None: iteration budgets only (repeatable)
-    repaired = repair(state, scale, deadline, rng, budget)
+    repaired = repair(state, scale, deadline, rng, budget, repair_patience)
     if repaired is not None:
         state = SearchState(repaired, edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)
     # Whatever violation remains, each part's band is widened to its load: no part ever gets worse.
