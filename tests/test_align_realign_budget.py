@@ -68,3 +68,43 @@ def test_the_budget_is_never_exceeded(budget):
 def test_a_budget_outside_zero_to_one_is_refused(budget):
     with pytest.raises(InputError, match=r"max_moved_share \(CLI: --max-moved\) must be a share of the workload in \(0, 1\]"):
         Realignment(max_moved_share=budget).fit(_accounts())
+
+
+def _four_quadrants(seed=0, per=60):
+    """Four territories on a 2 x 2 grid of quadrants; NW much overloaded, NE a little, the south light."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, lat, lon, w in [("T1", 41, -101, 1.6), ("T2", 41, -100, 1.2), ("T3", 40, -101, 0.6), ("T4", 40, -100, 0.6)]:
+        for _ in range(per):
+            rows.append((lat + rng.random() * 0.9, lon + rng.random() * 0.9, w * rng.uniform(0.8, 1.2), name))
+    return pd.DataFrame(rows, columns=["latitude", "longitude", "workload", "current_territory"])
+
+
+def test_a_budget_too_small_to_fill_new_territories_says_so_and_takes_from_the_most_overloaded():
+    accounts = _four_quadrants()
+    share = accounts["workload"] / accounts["workload"].sum()
+    before = share.groupby(accounts["current_territory"]).sum()
+    with pytest.warns(ToleranceWarning, match=r"disruption budget 5\.0% of workload cannot fill the new territories: "
+                                              r"T5 holds \d+\.\d% and T6 \d+\.\d% of workload against a target of "
+                                              r"16\.7% each; filling them to within 5\.0% moves at least 31\.7%"):
+        model = Realignment(n_territories=6, max_moved_share=0.05).fit(accounts)
+    r = model.report_
+    assert r.opened == ("T5", "T6")
+    assert r.moved_share <= 0.05 + 1e-9 and r.moved_share >= 0.04  # the budget is used, not exceeded
+    after = share.groupby(pd.Series(model.labels_, index=accounts.index)).sum()
+    assert after["T5"] > 0.01 and after["T6"] > 0.01  # both new territories get a share of it
+    gave = before - after.reindex(before.index)
+    assert (gave >= -1e-12).all()  # no current territory grows
+    # The budget goes to the most overloaded: NW (T1) gives the most, and the light south gives nothing.
+    assert gave["T1"] == gave.max() and gave["T1"] > gave["T2"]
+    assert gave[["T3", "T4"]].max() <= gave["T1"] / 2
+    assert any("cannot fill the new territories" in w for w in r.warnings)
+    assert "cannot fill the new territories" in r.summary()
+
+
+def test_a_budget_that_fills_new_territories_says_nothing_about_them():
+    accounts = _four_quadrants()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ToleranceWarning)
+        model = Realignment(n_territories=5, max_moved_share=0.6).fit(accounts)
+    assert not any("cannot fill" in w for w in model.report_.warnings)

@@ -177,6 +177,14 @@ _ENTER = 1e-7
 #: Moves joining per solve at most: this many per territory (the most negative first).
 _ENTER_PER_TERRITORY = 400
 
+#: Tiers of every territory's slack beyond the tolerance (in shares of its target): widths and relative prices.
+#: Convex (a tier's price is its middle: about the square of the excess), so the program evens out what it cannot bring within the tolerance:
+#: with a budget too small for the tolerance it takes from the most overloaded territories first and fills the
+#: emptiest first, instead of anywhere the worst (``z``) allows.
+_TIER_ENDS = np.r_[0.01, 0.03, 0.05, np.arange(0.1, 1.0001, 0.05), 1.2 ** np.arange(1, 10)]  # then one open tier
+_TIER_WIDTHS = np.r_[np.diff(np.r_[0.0, _TIER_ENDS]), np.inf]
+_TIER_PRICES = np.r_[0.5 * (np.r_[0.0, _TIER_ENDS[:-1]] + _TIER_ENDS), 2 * _TIER_ENDS[-1]] / _TIER_ENDS[0]
+
 #: A solve restarts from the last basis unless it adds more than this share of the model's columns.
 _WARM = 0.2
 
@@ -254,23 +262,26 @@ class _Program:
         n_u = len(t_flat)
         # Slack u per territory and metric (beyond the tolerance, in shares of its target), all at most z:
         # the program first minimises the worst (z), then every territory's own (sum u), then the moves.
-        slack = sparse.diags(-t_flat, format="csr")
+        # Each u is the sum of its tiers (:data:`_TIER_WIDTHS`), priced ever higher.
+        n_s = len(_TIER_WIDTHS)
+        slack = sparse.hstack([sparse.diags(-t_flat, format="csr")] * n_s)
         zeros = sparse.csr_matrix((n_u, 1))
         a_ub = [sparse.hstack([load, slack, zeros]), sparse.hstack([-load, slack, zeros]),
-                sparse.hstack([sparse.csr_matrix((n_u, n_v)), sparse.identity(n_u, format="csr"),
+                sparse.hstack([sparse.csr_matrix((n_u, n_v)), sparse.hstack([sparse.identity(n_u, format="csr")] * n_s),
                                sparse.csr_matrix(-np.ones((n_u, 1)))])]
         b_ub = [np.concatenate([high[live, m] - base[live, m] for m in range(n_m)]),
                 np.concatenate([base[live, m] - low[live, m] for m in range(n_m)]), np.zeros(n_u)]
         if self.budget is not None:
-            a_ub.append(sparse.csr_matrix(np.r_[shares[var_rows, 0] * moves, np.zeros(n_u + 1)][None, :]))
+            a_ub.append(sparse.csr_matrix(np.r_[shares[var_rows, 0] * moves, np.zeros(n_u * n_s + 1)][None, :]))
             fixed_rows_moved = np.setdiff1d(np.flatnonzero(placed != self.origin), active)
             spent = float(shares[fixed_rows_moved, 0].sum())
             b_ub.append(np.array([max(float(self.budget), _forced(self.origin, shares, self.closed, self.movable))
                                   - spent]))
         account_index = np.searchsorted(active, var_rows)
         a_eq = sparse.csr_matrix((np.ones(n_v), (account_index, np.arange(n_v))),
-                                 shape=(len(active), n_v + n_u + 1))
-        objective = np.r_[cost, np.full(n_u, big / (10.0 * n_u)), big]
+                                 shape=(len(active), n_v + n_u * n_s + 1))
+        objective = np.r_[cost, _tier_costs(big, n_u), big]
+        self.slack_upper = np.r_[np.repeat(_TIER_WIDTHS, n_u), np.inf]
         solved = _Solved(active, account_index, var_rows, var_terr, moves, n_u, None, None)
         return objective, sparse.vstack(a_ub).tocsr(), np.concatenate(b_ub), a_eq, np.ones(len(active)), solved
 
@@ -333,11 +344,14 @@ class _Program:
                   np.zeros(0))
         # Slack u_k (beyond the tolerance, in shares of its target) in both load rows of k and in u_k - z <= 0;
         # then z in every u_k - z row.
-        k = np.arange(n_u)
-        idx = np.r_[np.c_[k, n_u + k, 2 * n_u + k].ravel(), 2 * n_u + k].astype(np.int32)
-        val = np.r_[np.c_[-t_flat, -t_flat, np.ones(n_u)].ravel(), -np.ones(n_u)]
-        starts = np.r_[3 * k, 3 * n_u].astype(np.int32)
-        self.n_u, self.n_ub, self.n_slack, self.t_flat = n_u, n_ub, n_u + 1, t_flat
+        # (each u in tiers, :data:`_TIER_WIDTHS`, tier after tier)
+        n_s = len(_TIER_WIDTHS)
+        k = np.tile(np.arange(n_u), n_s)
+        t_k = np.tile(t_flat, n_s)
+        idx = np.r_[np.c_[k, n_u + k, 2 * n_u + k].ravel(), 2 * n_u + np.arange(n_u)].astype(np.int32)
+        val = np.r_[np.c_[-t_k, -t_k, np.ones(k.size)].ravel(), -np.ones(n_u)]
+        starts = np.r_[3 * np.arange(k.size), 3 * k.size].astype(np.int32)
+        self.n_u, self.n_ub, self.n_slack, self.t_flat = n_u, n_ub, k.size + 1, t_flat
         self.slack_cost = None  # set with the first accounts (from their cost, as before)
         self._slack = (starts, idx, val)
         self.model = h
@@ -366,10 +380,12 @@ class _Program:
         cost, moves = self._cost(rows, territories)
         if self.slack_cost is None:  # the slack's price, from the first columns' cost (every solve prices alike)
             self.big = 1e3 * max(float(cost.sum()), 1e-9) * n_t + 1e3
-            self.slack_cost = np.r_[np.full(n_u, self.big / (10.0 * n_u)), self.big]
+            self.slack_cost = np.r_[_tier_costs(self.big, n_u), self.big]
             starts, idx, val = self._slack
             inf = _core.kHighsInf
-            h.addCols(n_u + 1, self.slack_cost, np.zeros(n_u + 1), np.full(n_u + 1, inf), len(idx), starts, idx, val)
+            n_s = self.n_slack
+            h.addCols(n_s, self.slack_cost, np.zeros(n_s), np.r_[np.repeat(np.minimum(_TIER_WIDTHS, inf), n_u), inf],
+                      len(idx), starts, idx, val)
         # Entries of each new column: its load in the high and low rows of its territory, per metric; the budget
         # row when it is a move; its account's placement row.
         n_v, n_live = len(rows), len(self.live)
@@ -494,7 +510,7 @@ class _Program:
             self.low, self.high = inside
         n_v = len(var_rows)
         integrality = np.r_[np.ones(n_v), np.zeros(len(objective) - n_v)]
-        upper = np.r_[np.ones(n_v), np.full(len(objective) - n_v, np.inf)]
+        upper = np.r_[np.ones(n_v), self.slack_upper]
         result = milp(objective, integrality=integrality, bounds=Bounds(np.zeros(len(objective)), upper),
                       constraints=[LinearConstraint(a_ub, -np.inf, b_ub), LinearConstraint(a_eq, b_eq, b_eq)],
                       options={"node_limit": _INTEGER_NODES, "time_limit": _INTEGER_SECONDS, "presolve": False})
@@ -547,6 +563,12 @@ class _Program:
         order = negative[np.lexsort((reduced[negative], terr[negative]))]
         rank = np.arange(order.size) - np.searchsorted(terr[order], terr[order])
         return candidates[order[rank < _ENTER_PER_TERRITORY]]
+
+
+def _tier_costs(big, n_u):
+    """Objective coefficients of the slack tiers, tier after tier (``n_u`` each): all together below ``big`` (z's)."""
+    base = big / (10.0 * n_u * _TIER_PRICES[-1])
+    return np.repeat(base * _TIER_PRICES, n_u)
 
 
 def _optimal():

@@ -205,6 +205,7 @@ class Realignment(TerritoryEstimator):
         best, labels, rounds = None, current, 0
         cap = budget  # once a plan is within tolerance: at most what the best one moved (see _cap)
         first = None  # (moved, compactness) of the first plan within tolerance
+        last_excess = None  # the last round's excess beyond the tolerance
         for rounds in range(1, _ROUNDS + 1):
             rows, terr = _options(dist, centres, setup, self.n_candidates, labels)
             previous = labels
@@ -234,6 +235,10 @@ class Realignment(TerritoryEstimator):
             bar.update(1)
             if (excess <= 0 and (setup.fixed_sites or rounds >= _MIN_ROUNDS)) or np.array_equal(labels, previous):
                 break
+            spent = budget is not None and float(shares[labels != current, 0].sum()) >= budget * (1 - 1e-6)
+            if spent and excess > 0 and last_excess is not None and excess > last_excess - 1e-3:
+                break  # the budget is spent outside the tolerance and re-centring no longer helps
+            last_excess = excess
         labels, centres = best[1], best[2]
         within = best[0][0] <= 0
         if not within:
@@ -263,6 +268,10 @@ class Realignment(TerritoryEstimator):
                          + f"; reaching {tolerance:.1%} needs at least {bordering:.1%} moved between bordering "
                          "territories: raise the budget or the tolerance")
             warnings.warn(notes[-1], ToleranceWarning, stacklevel=2)
+        unfilled = _unfilled_openings(budget, labels, shares[:, 0], targets, tolerance, ids, setup.opened, balance_on[0])
+        if unfilled:
+            notes.append(unfilled)
+            warnings.warn(unfilled, ToleranceWarning, stacklevel=2)
         self.move_penalty_km_ = float(penalty)
         self.opened_ = tuple(setup.opened)
         self.closed_ = tuple(setup.closed_ids)
@@ -381,6 +390,40 @@ class _Setup:
         self.opened = list(opened)
         self.closed_ids = [str(c) for c in closed_ids]
         return self
+
+
+def _unfilled_openings(budget, labels, share, targets, tolerance, ids, opened, basis):
+    """What to say when a disruption budget leaves new territories short of their target (None when it does not).
+
+    A new territory starts empty: filling the new ones to within the
+    tolerance moves at least their targets less the tolerance, whatever
+    else moves. Names each new territory short of its target with its
+    share, and the budget that filling them needs.
+
+    Examples
+    --------
+    >>> ids = np.array(["A", "B", "C"], dtype=object)
+    >>> print(_unfilled_openings(0.05, np.array([0, 0, 1, 2]), np.array([0.6, 0.35, 0.03, 0.02]),
+    ...                          np.full(3, 1 / 3), 0.05, ids, ["B", "C"], "workload"))
+    disruption budget 5.0% of workload cannot fill the new territories: B holds 3.0% and C 2.0% of workload against a target of 33.3% each; filling them to within 5.0% moves at least 63.3%: raise the budget (max_moved_share / --max-moved) to at least 63.3%, open fewer territories (n_territories / --territories) or drop the budget
+    """
+    if budget is None or not len(opened):
+        return None
+    new = np.flatnonzero(np.isin(ids.astype(str), list(opened)))
+    load = np.bincount(labels, weights=share, minlength=len(ids))
+    short = new[load[new] < targets[new] * (1 - tolerance) - 1e-12]
+    if not short.size:
+        return None
+    need = float((targets[new] * (1 - tolerance)).sum())
+    held = [f"{ids[j]} holds {load[j]:.1%}" if i == 0 else f"{ids[j]} {load[j]:.1%}" for i, j in enumerate(short)]
+    held = held[0] if len(held) == 1 else ", ".join(held[:-1]) + " and " + held[-1]
+    same = np.allclose(targets[short], targets[short][0])
+    against = (f"a target of {targets[short][0]:.1%}" + (" each" if len(short) > 1 else "") if same else
+               "targets of " + ", ".join(f"{targets[j]:.1%}" for j in short))
+    return (f"disruption budget {budget:.1%} of {basis} cannot fill the new territories: {held} of {basis} against "
+            f"{against}; filling them to within {tolerance:.1%} moves at least {need:.1%}: raise the budget "
+            f"(max_moved_share / --max-moved) to at least {need:.1%}, open fewer territories (n_territories / "
+            "--territories) or drop the budget")
 
 
 def _nearest_open(dist, centres, setup, n_candidates):
