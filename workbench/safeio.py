@@ -286,11 +286,24 @@ def _is_text(series) -> bool:
 
 
 def _map_text(frame, cell):
-    """Copy of ``frame`` with ``cell`` applied to every text cell and every header."""
+    """Copy of ``frame`` with ``cell`` applied to every text cell and every header.
+
+    Only the cells that start with a quote or a formula character can change (both :func:`escape_cell` and
+    :func:`unescape_cell` leave every other value as it is), so only those are passed to ``cell``: a
+    Python call per cell took 0.2 s on 100,000 rows.
+    """
     out = frame.copy()
     for column in out.columns:
-        if _is_text(out[column]):
-            out[column] = out[column].map(cell, na_action="ignore")
+        values = out[column]
+        if _is_text(values):
+            try:
+                starts = values.str.startswith((_QUOTE, *FORMULA_PREFIXES), na=False).to_numpy(dtype=bool)
+            except AttributeError:  # an object column without text (.str refuses it): nothing to escape
+                continue
+            if starts.any():
+                mapped = values.astype(object)
+                mapped[starts] = values[starts].map(cell)
+                out[column] = mapped.astype(values.dtype) if values.dtype != object else mapped
     out.columns = [cell(str(c)) for c in out.columns]
     return out
 

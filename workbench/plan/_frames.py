@@ -80,15 +80,15 @@ def check_spellings(values, what: str, thing: str, raw=None) -> None:
     ...
     workbench.errors.InputError: labels spell one territory id in 2 ways: 'T1' / 'T1 '; ids that differ only in surrounding whitespace or Unicode form (NFC/NFD) look the same to people: write each one way
     """
-    import unicodedata
 
     cleaned = pd.Series(values, dtype=object).reset_index(drop=True)
     given = cleaned if raw is None else pd.Series(np.asarray(raw, dtype=object)).reset_index(drop=True)
     pairs = pd.DataFrame({"key": cleaned, "given": given}).dropna().drop_duplicates()
     if pairs.empty:
         return
-    pairs["key"] = pairs["key"].map(lambda v: unicodedata.normalize("NFC", str(v)))
-    pairs["given"] = pairs["given"].map(str)
+    # Vectorised (a Python call per id cost 0.1 s on 100,000 accounts).
+    pairs["key"] = pairs["key"].astype(str).astype(object).str.normalize("NFC")
+    pairs["given"] = pairs["given"].astype(str).astype(object)
     pairs = pairs.drop_duplicates()
     # Only keys seen with more than one spelling are grouped (a Python-level groupby of 100,000 one-spelling
     # ids took seconds).

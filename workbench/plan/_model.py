@@ -82,7 +82,7 @@ class Plan(PlanEdits):
     @classmethod
     def from_labels(cls, accounts: pd.DataFrame, labels, *, method: str = "balanced", parameters=None,
                     name: str | None = None, reps: pd.DataFrame | None = None, created_by: str | None = None,
-                    locked: Iterable[str] = ()) -> Plan:
+                    locked: Iterable[str] = (), _report=None) -> Plan:
         """Make a draft plan from one territory label per account row.
 
         Parameters
@@ -130,7 +130,7 @@ class Plan(PlanEdits):
         metadata = PlanMetadata(
             name=name if name is not None else str(method), created_at=utc_now(), created_by=created_by,
             method=method, parameters=dict(parameters or {}), input_hash=_input_hash(frame),
-            versions=package_versions())
+            versions=package_versions(), **({"report": _report} if _report else {}))
         return cls(frame, assignments, territories, frozenset(locked), metadata)
 
     @classmethod
@@ -198,10 +198,9 @@ class Plan(PlanEdits):
             parameters["inputs"] = {str(k): recordable(v) for k, v in inputs.items()}
         report = recorded_report(getattr(model, "report_", None))
         method = method or report.get("method") or type(model).__name__
-        plan = cls.from_labels(accounts, values, method=method, parameters=parameters, name=name, reps=reps,
-                               created_by=created_by, locked=locked)
-        return Plan(plan._accounts, plan._assignments, plan._territories, plan._locked,
-                    plan.metadata.replace(report=report))
+        # The report goes in at once: the plan is built (and hashed) once, not a second time to add it.
+        return cls.from_labels(accounts, values, method=method, parameters=parameters, name=name, reps=reps,
+                               created_by=created_by, locked=locked, _report=report)
 
     @classmethod
     def from_column(cls, accounts: pd.DataFrame, column: str = CURRENT_TERRITORY, name: str = "current",
