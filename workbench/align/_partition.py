@@ -22,7 +22,10 @@ The algorithm (see :func:`partition`):
    the most compact one wins. When no single move helps, two boundary nodes
    of adjacent parts are exchanged (both parts checked for connectivity);
    when that fails too, a worst part and a neighbour are merged and re-split
-   along a random spanning tree (GerryChain's ReCom step).
+   along a random spanning tree (GerryChain's ReCom step), and load is
+   passed along chains of parts as a min-cost flow realised by border moves
+   (:mod:`workbench.align._flow`; on large graphs before recombining): a
+   region of equally heavy parts is a plateau for single moves.
 4. **Polish** (optional): within tolerance, nodes move to an adjacent part
    whose centre is nearer when both parts stay within tolerance.
 """
@@ -35,6 +38,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from workbench.align._flow import flow_step
 from workbench.align._graph import adjacency_csr, fragments, is_contiguous
 from workbench.align._recom import _cost, recombine
 from workbench.align._search_state import leaves_connected
@@ -47,6 +51,11 @@ __all__ = ["PartitionResult", "balance", "feasible_deviation", "fragments", "is_
 #: Recombinations (merge two parts, re-split along a random spanning tree) allowed per part before the
 #: local search gives up: each one is costly, and a few per part were enough on every graph we tried.
 RECOMBINATIONS_PER_PART = 4
+#: Graphs of at least this many nodes try a flow step (see :mod:`workbench.align._flow`) before recombining:
+#: their blocks are fine enough to realise a flow closely, and their recombinations are slow.
+FLOW_FIRST_NODES = 5_000
+#: Flow steps per balancing (each one that lowers the largest deviation is kept; one that does not ends them).
+FLOW_STEPS = 20
 #: Rounds of compactness polishing once the partition is within tolerance: polishing gains little after
 #: the first few dozen rounds, and every round costs as much as a balancing one.
 POLISH_ROUNDS = 50
@@ -106,6 +115,19 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
         counts[donor] -= 1
         counts[receiver] += 1
 
+    # A plateau of about equally heavy parts (see workbench.align._flow): pass the load along the parts' graph.
+    # On large graphs (fine blocks, slow recombinations) before recombining, else once recombining fails too.
+    large = n >= FLOW_FIRST_NODES
+    flows = {"left": FLOW_STEPS}
+
+    def flow():
+        if giant.any() or flows["left"] <= 0:
+            return False
+        kept = flow_step(labels, loads, weights, edges, adj, fixed, frozen, move, leaves,
+                         lambda: feasible_deviation(loads, labels, weights, giant, frozen), tolerance)
+        flows["left"] = flows["left"] - 1 if kept else 0
+        return kept
+
     rounds = 0
     polishing = False
     within = False
@@ -163,8 +185,10 @@ def balance(labels, edges, weights, xyz, tolerance, *, n_parts, fixed, frozen_pa
             progress.update(1)
         if moved == 0 and (polishing or not (
                 _swap(labels, loads, weights, csr, leaves, src, dst, movable, frozen, tolerance, move, band)
+                or (large and flow())
                 or (recombinations < max_recombinations and recombine(
-                    labels, loads, weights, edges, fixed, frozen, giant, band, move, rng, preferred, tolerance)))):
+                    labels, loads, weights, edges, fixed, frozen, giant, band, move, rng, preferred, tolerance))
+                or (not large and flow()))):
             break
         recombinations += moved == 0
     deviation = feasible_deviation(loads, labels, weights, giant, frozen)

@@ -414,7 +414,7 @@ class ContiguousTerritories(TerritoryEstimator):
                     self._balance_note = (
                         f"balancing from the current plan stalled after {spent:,.0f} s ({rounds:,} "
                         f"round{'' if rounds == 1 else 's'}) on {len(bg.ids):,} blocks at {result.deviation:.1%} "
-                        f"from the mean (no move, exchange or re-split of boundary blocks lowers it): a tolerance "
+                        f"from the mean (no move, exchange, re-split or flow of boundary blocks lowers it): a tolerance "
                         f"of {np.ceil(result.deviation * 1000) / 10:.1f}% is met; for {tolerance:.0%} use coarser "
                         f"blocks or a fresh fit (without current_col)")
                 if result.converged or rounds >= self.max_iter or result.n_iter < chunk:
