@@ -172,3 +172,37 @@ def test_a_block_heavier_than_any_territory_is_named_in_the_warning():
         model = ContiguousRealignment(random_state=0).fit(accounts, blocks=blocks)
     assert any("block 00 (+18% over the mean) alone exceeds the maximum of a territory (mean + 5%)" in w
                for w in model.report_.warnings), model.report_.warnings
+
+
+def _two_by_four():
+    """A 4 x 2 grid (cell x + 4 y): today A is x <= 1 and B x >= 2; cell 1 (weight 2) went from A to B."""
+    edges = np.array([(i, i + 1) for i in (0, 1, 2, 4, 5, 6)] + [(i, i + 4) for i in range(4)])
+    weight = np.array([1.75, 2.0, 0.875, 0.875, 1.75, 1.0, 0.875, 0.875])[:, None] / 10
+    home = np.array([0, 0, 1, 1, 0, 0, 1, 1])
+    labels = np.array([0, 1, 1, 1, 0, 0, 1, 1])  # loads 0.45 and 0.55, within 0.5 +- 11%
+    return edges, weight, home, labels
+
+
+def test_exchange_home_returns_a_heavy_block_by_sending_a_lighter_one_the_other_way():
+    from workbench.align._block_moves import exchange_home, take_back
+
+    edges, weight, home, labels = _two_by_four()
+    args = (edges, weight, np.array([0.5, 0.5]), 0.11, home, np.zeros(8, bool), np.zeros(2, bool), np.zeros(2, bool))
+    assert take_back(labels, *args).tolist() == labels.tolist()  # alone, cell 1 would put A at 0.65
+    out = exchange_home(labels, *args)
+    # Cell 1 home, cell 5 (weight 1, touching B) to B: A 0.55, B 0.45, one unit away from home instead of two.
+    assert out.tolist() == [0, 0, 1, 1, 0, 1, 1, 1]
+    assert weight[out != home].sum() < weight[labels != home].sum()
+
+
+def test_exchange_home_keeps_locked_blocks_and_frozen_territories():
+    from workbench.align._block_moves import exchange_home
+
+    edges, weight, home, labels = _two_by_four()
+    fixed = np.zeros(8, bool)
+    fixed[5] = True
+    rest = (np.array([0.5, 0.5]), 0.11, home)
+    assert exchange_home(labels, edges, weight, *rest, fixed, np.zeros(2, bool), np.zeros(2, bool)).tolist() \
+        == labels.tolist()
+    assert exchange_home(labels, edges, weight, *rest, np.zeros(8, bool), np.array([False, True]),
+                         np.zeros(2, bool)).tolist() == labels.tolist()

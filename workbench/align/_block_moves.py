@@ -6,6 +6,7 @@
 * :func:`flow_moves` — territory-to-territory flows carried out with boundary blocks, donors kept connected;
 * :func:`fit_moves` — single boundary blocks out of territories beyond a bound (optionally home first);
 * :func:`take_back` — moved blocks back home while every territory stays within bounds;
+* :func:`exchange_home` — more back home by sending lighter blocks the other way (a 0/1 program);
 * :func:`empty_closed` — blocks of closing territories to the lightest bordering open one;
 * :func:`connect` — cut-off pieces of a territory to a bordering territory;
 * :func:`settle` — the contiguous search of :mod:`workbench.align.contiguous_search` pricing each block
@@ -443,3 +444,188 @@ def connect(labels, edges, weight, origin, targets, n_t, fixed):
         if not changed:
             return labels
     return labels
+
+
+#: How far inside its bands :func:`exchange_home` asks each load to stay, in shares of the total: beyond the
+#: solver's feasibility tolerance (1e-7), so a solution it accepts is within the bands exactly.
+_MARGIN = 1e-6
+
+
+def exchange_home(labels, edges, shares, targets, tolerance, home, fixed, frozen, closed, max_rounds=6,
+                  node_limit=300, penalty_km=None, km=None):
+    """Fewer blocks away from home at the same balance: one 0/1 program of returns and exchanges, contiguity checked.
+
+    :func:`take_back` returns single blocks while the bands allow; at the
+    edge of a band a return needs a smaller block to go the other way. One
+    integer program (HiGHS through :func:`scipy.optimize.milp`) chooses
+    returns of moved blocks (``x``) and moves of blocks now at home to a
+    bordering territory (``y``, none out of a territory it would split
+    alone, and no return of a block its territory needs to stay
+    connected) that lower the workload away from home the most (with
+    ``penalty_km`` and ``km[block, territory]``: that times ``penalty_km``
+    plus the workload-weighted distance, the search's objective at fixed
+    centres), never more than now, with every
+    territory within ``targets * (1 +- tolerance)`` on every metric (or no
+    further out than now), every block that changes touching its new
+    territory afterwards and every block that stays keeping a neighbour in
+    its own. Where the plan still cuts a piece off a territory, the changes
+    in and next to that piece are ruled out and the program is solved again
+    (at most ``max_rounds`` times, ``node_limit`` branch-and-bound nodes
+    each: repeatable); without a connected improvement ``labels`` come
+    back unchanged.
+
+    Examples
+    --------
+    A line of six blocks (weights 2 1 1 1 1 2 over two territories of 4 +- 25%): today ``0 0 0 1 1 1``;
+    block 2 (weight 1) went to territory 1. Returning it puts 0 at 4 and 1 at 4: within, one move fewer:
+
+    >>> exchange_home(np.array([0, 0, 1, 1, 1, 1]), np.array([[i, i + 1] for i in range(5)]),
+    ...               np.array([[2.0], [1], [1], [1], [1], [2]]) / 8, np.array([0.5, 0.5]), 0.25,
+    ...               np.array([0, 0, 0, 1, 1, 1]), np.zeros(6, bool), np.zeros(2, bool), np.zeros(2, bool)).tolist()
+    [0, 0, 0, 1, 1, 1]
+    """
+    import networkx as nx
+
+    from workbench.align._graph import is_contiguous
+
+    labels = np.asarray(labels).copy()
+    n = len(labels)
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    shares = np.asarray(shares, dtype=float).reshape(n, -1)
+    fixed = np.asarray(fixed, dtype=bool)
+    n_t = len(targets)
+    if not is_contiguous(n, edges, labels):
+        return labels
+    src, dst = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
+    weight = shares.mean(axis=1)
+    live = ~frozen & ~closed
+    # Variables: (block, territory it goes to); returns first, then moves out of home.
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(map(tuple, edges))
+    cuts_of = _Cuts(graph, labels)
+    moves = [(b, home[b]) for b in np.flatnonzero((labels != home) & ~fixed & live[home] & live[labels])
+             if b not in cuts_of(labels[b])]
+    at_home = (labels == home) & ~fixed & live[labels]
+    pairs = np.unique(np.c_[src, labels[dst]][at_home[src] & (labels[dst] != labels[src]) & live[labels[dst]]], axis=0)
+    moves += [(int(b), int(t)) for b, t in pairs if b not in cuts_of(labels[b])]
+    if not moves or not any(labels[b] != home[b] for b, _ in moves):
+        return labels
+    var_block = np.array([b for b, _ in moves])
+    var_to = np.array([t for _, t in moves])
+    n_var = len(moves)
+    by_block = pd.Series(np.arange(n_var)).groupby(var_block).apply(list).to_dict()
+    away = np.where(var_to == home[var_block], -weight[var_block], weight[var_block])  # change of away-from-home
+    gain = away  # minimised
+    if penalty_km is not None:
+        km = np.asarray(km, dtype=float)
+        gain = away * penalty_km + weight[var_block] * (km[var_block, var_to] - km[var_block, labels[var_block]])
+    load = _balance.loads_of(labels, shares, n_t)
+    target = np.asarray(targets, dtype=float)[:, None]
+    low, high = np.minimum(target * (1 - tolerance), load), np.maximum(target * (1 + tolerance), load)
+    rows, cols, vals, lo, hi = [], [], [], [], []
+
+    def add(entries, lower, upper):  # entries: {variable: coefficient}
+        for c, v in entries.items():
+            rows.append(len(lo))
+            cols.append(c)
+            vals.append(v)
+        lo.append(lower)
+        hi.append(upper)
+
+    add(dict(enumerate(away)), -np.inf, 0.0)  # never more workload away from home than now
+    for b, vs in by_block.items():  # a block goes to one territory at most
+        if len(vs) > 1:
+            add({v: 1.0 for v in vs}, -np.inf, 1.0)
+    for t in range(n_t):  # loads within the bands afterwards
+        for m in range(shares.shape[1]):
+            entries = {}
+            for v in np.flatnonzero(labels[var_block] == t):
+                entries[v] = entries.get(v, 0.0) - shares[var_block[v], m]
+            for v in np.flatnonzero(var_to == t):
+                entries[v] = entries.get(v, 0.0) + shares[var_block[v], m]
+            if entries:  # inside by more than the solver's feasibility tolerance (checked exactly below)
+                add(entries, low[t, m] - load[t, m] + _MARGIN, high[t, m] - load[t, m] - _MARGIN)
+    neighbours = pd.Series(dst).groupby(src).apply(np.asarray).to_dict()
+
+    def stays_in(block, t, sign, entries):
+        """Add ``sign * (block in t afterwards)`` to ``entries``; return its constant part."""
+        const = 0.0
+        if labels[block] == t:
+            const += sign
+            for v in by_block.get(block, ()):
+                entries[v] = entries.get(v, 0.0) - sign
+        else:
+            for v in by_block.get(block, ()):
+                if var_to[v] == t:
+                    entries[v] = entries.get(v, 0.0) + sign
+        return const
+
+    touched = set(var_block.tolist())
+    touched |= {int(x) for b in list(touched) for x in neighbours.get(b, ())}
+    for b in touched:  # a block in t afterwards has a neighbour in t afterwards
+        near = neighbours.get(b, np.zeros(0, dtype=np.int64))
+        for t in {int(labels[b])} | {int(var_to[v]) for v in by_block.get(b, ())}:
+            entries, around = {}, {}  # (b in t afterwards) <= sum over its neighbours of (x in t afterwards)
+            const = stays_in(b, t, 1.0, entries)
+            around_const = sum(stays_in(int(x), t, 1.0, around) for x in near)
+            for v, c in around.items():
+                entries[v] = entries.get(v, 0.0) - c
+            add(entries, -np.inf, around_const - const)
+    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_var))
+    upper = np.ones(n_var)
+    for _ in range(max_rounds):
+        x = _solve_01(gain, matrix, np.asarray(lo), np.asarray(hi), upper, node_limit)
+        if x is None or float(gain @ x) > -1e-9 * max(float(np.abs(gain).sum()), 1e-300):
+            return labels
+        chosen = np.flatnonzero(x > 0.5)
+        trial = labels.copy()
+        trial[var_block[chosen]] = var_to[chosen]
+        after = _balance.loads_of(trial, shares, n_t)
+        if ((after < low - 1e-12) | (after > high + 1e-12)).any():  # the solver's tolerance: keep today's plan
+            return labels
+        if is_contiguous(n, edges, trial):
+            return trial
+        # The pieces cut off from their territory's main part, and the changes at them, are ruled out.
+        cut_off = _cut_off(trial, edges)
+        near = cut_off.copy()
+        near[src[cut_off[dst]]] = True
+        upper[chosen[near[var_block[chosen]]]] = 0.0
+    return labels
+
+
+def _solve_01(cost, matrix, low, high, upper, node_limit):
+    """Minimise ``cost @ x`` over 0/1 ``x <= upper`` with ``low <= matrix @ x <= high`` (HiGHS, quiet); None if none.
+
+    Through ``highspy`` with its output off (scipy's ``milp`` let a HiGHS
+    debug line through to stdout on some programs).
+    """
+    from highspy import _core
+
+    h = _core._Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_max_nodes", int(node_limit))
+    n = len(cost)
+    h.addCols(n, np.asarray(cost, dtype=float), np.zeros(n), np.asarray(upper, dtype=float), 0,
+              np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
+    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, _core.HighsVarType.kInteger))
+    csr = sparse.csr_matrix(matrix)
+    inf = _core.kHighsInf
+    h.addRows(csr.shape[0], np.where(np.isfinite(low), low, -inf), np.where(np.isfinite(high), high, inf), csr.nnz,
+              csr.indptr[:-1].astype(np.int32), csr.indices.astype(np.int32), csr.data.astype(float))
+    h.run()
+    if h.getInfo().primal_solution_status != 2:  # no feasible solution found
+        return None
+    return np.asarray(h.getSolution().col_value)
+
+
+def _cut_off(labels, edges) -> np.ndarray:
+    """Bool per block: in a piece of its territory other than the territory's largest (by blocks)."""
+    n = len(labels)
+    same = labels[edges[:, 0]] == labels[edges[:, 1]]
+    graph = sparse.coo_matrix((np.ones(int(same.sum())), (edges[same, 0], edges[same, 1])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    size = np.bincount(comp)
+    frame = pd.DataFrame({"t": labels, "c": comp, "size": size[comp]}).drop_duplicates("c")
+    main = frame.sort_values(["t", "size", "c"], ascending=[True, False, True]).drop_duplicates("t")["c"]
+    return ~np.isin(comp, main.to_numpy())
