@@ -166,8 +166,8 @@ def case_contiguous(seed=0):
 
 
 def case_polish(n, n_territories, seed=0, write_reference=False):
-    """The default balanced fit (exact polish on) and the fit without it, vs the long reference search of
-    ``benchmarks/polish_reference.py`` (stored in ``polish_reference.json``)."""
+    """The default balanced fit (exact polish and split-and-merge trials on) and the fit without them, vs the
+    long reference search of ``benchmarks/polish_reference.py`` (stored in ``polish_reference.json``)."""
     from benchmarks.polish_reference import stored_reference
     from workbench.align import BalancedTerritories
 

@@ -32,7 +32,8 @@ Cases (each in a fresh subprocess):
   (seeded, its search on an iteration budget: the same figures on every run). Target:
   contiguous, within tolerance, moved <= 1.25x the bordering bound.
 * multi-metric: workload + revenue + potential at 5% (points, regional
-  growth of workload and revenue). Target: converges, moved <= 1.3x its bound.
+  growth of workload and revenue). Target: converges, moved <= 1.3x its bound;
+  also on seeds 1 and 2 (other accounts, other hubs).
 
 The greenfield polish (vs a long reference search) and the CLI process vs a
 KMeans process are greenfield cases: ``python -m benchmarks align``.
@@ -294,6 +295,9 @@ CASES = {
     "counties_regions": (case_counties, (40_000, 30, "regions")),
     "counties_scattered": (case_counties, (40_000, 30, "scattered")),
     "multi_metric": (case_points, (40_000, 40, "regions", 0, ("workload", "revenue", "potential"))),
+    # The same on other accounts and growth: the 1.3x target holds across seeds, not on one draw.
+    "multi_metric_seed1": (case_points, (40_000, 40, "regions", 1, ("workload", "revenue", "potential"))),
+    "multi_metric_seed2": (case_points, (40_000, 40, "regions", 2, ("workload", "revenue", "potential"))),
 }
 QUICK_CASES = {
     "points_regions": (case_points, (10_000, 20, "regions")),
@@ -322,6 +326,10 @@ def verdict(name: str, r: dict) -> str:
                + ", ".join(f"{m} {v:.1%}" for m, v in r["max_deviation"].items())
                + f"; {r['seconds']:.1f} s")
     ratio = r["moved_over_bordering"] or 0.0
+    if 0 < ratio and round(ratio, 3) < 1.0:  # a ratio under 1 says why (see bounds.bordering_lower_bound)
+        figures += ("\n    under 1.00x the bordering bound: " + ("the tolerance was not reached" if not r["within_tolerance"]
+                    else "some load went between territories that came to border only after earlier moves (the "
+                         "bound counts moves between territories bordering today)"))
     if name.startswith("points"):
         checks = [("moved <= 1.07x bordering", ratio <= 1.07),
                   ("compactness <= current", r["compactness_vs_current"] <= 1.0 + 1e-9),

@@ -170,3 +170,41 @@ def test_a_plan_near_the_tolerance_is_kept_when_nothing_nearer_balances_it():
     new, prices = exact_assignment(dist, shares, centres, np.array([0.5, 0.5]), 0.05, labels)
     assert new.tolist() == labels.tolist()
     assert np.abs(prices).max() < 1e-9  # no load bound binds (the elastic one priced territory 1 at 127)
+
+
+def test_split_merge_moves_the_spare_centre_into_the_most_spread_out_territory():
+    # Territories 0 and 1 are two halves of one town (either is cheap to share out with the other); territory 2
+    # holds two towns 5 degrees apart. Trial 0 moves a centre from the town into territory 2, cut east-west:
+    # one centre per town.
+    lon = np.r_[np.full(10, -100.0), np.full(10, -99.99), np.full(10, -95.0), np.full(10, -90.0)]
+    accounts = pd.DataFrame({"latitude": 40.0 + np.tile(np.arange(10) * 0.001, 4), "longitude": lon,
+                             "workload": 1.0})
+    dist = Distance(None, accounts["latitude"], accounts["longitude"])
+    labels = np.repeat([0, 1, 2, 2], 10)
+    centres = wp.split_merge_centres(dist, np.full(40, 1 / 40), labels, 3, 0)
+    from workbench.geo import xyz_to_latlon
+
+    _, lons = xyz_to_latlon(centres)
+    assert np.allclose(np.sort(lons), [-99.995, -95.0, -90.0], atol=1e-3)
+
+
+def test_split_merge_is_never_less_compact_and_keeps_the_tolerance():
+    accounts = _accounts(800, seed=2)
+    plain = BalancedTerritories(10, random_state=0, split_merge=False).fit(accounts)
+    searched = BalancedTerritories(10, random_state=0).fit(accounts)  # "auto": 8 trials on 800 accounts
+    again = BalancedTerritories(10, random_state=0, split_merge=8).fit(accounts)
+    assert wp.split_merge_trials(800, 10) == 8
+    assert searched.report_.within_tolerance
+    # measured: 50.5 km without the trials, 48.1 km with them
+    assert searched.report_.compactness_km < 0.97 * plain.report_.compactness_km
+    assert (searched.labels_ == again.labels_).all()  # deterministic, and "auto" is 12 here
+
+
+def test_split_merge_trials_rule_and_bad_values():
+    assert wp.split_merge_trials(20_000, 40) == 8
+    assert wp.split_merge_trials(wp.SEARCH_MAX_ACCOUNTS, 40) >= 1
+    assert wp.split_merge_trials(wp.SEARCH_MAX_ACCOUNTS + 1, 40) == 0
+    assert wp.split_merge_trials(1_000, 2) == 0
+    for bad in (True, -1, "many", 2.5):
+        with pytest.raises(InputError, match="split_merge"):
+            BalancedTerritories(3, split_merge=bad).fit(_accounts(60))

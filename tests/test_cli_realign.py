@@ -85,3 +85,27 @@ def test_realignment_options_need_current(grid, capsys):
     path, _, tmp = grid
     assert main(["align", str(path), "--territories", "3", "--close", "T1", "--out", str(tmp / "o.csv")]) != 0
     assert "--close needs --current COL" in capsys.readouterr().err
+
+
+def test_a_budget_too_small_for_the_new_territories_is_named_in_the_summary(tmp_path, capsys):
+    # Four territories of 60 accounts, two overloaded; six wanted with a 5% budget: the new ones cannot be filled.
+    rng = np.random.default_rng(0)
+    rows = []
+    for name, lat, lon, w in [("T1", 41, -101, 1.6), ("T2", 41, -100, 1.2), ("T3", 40, -101, 0.6), ("T4", 40, -100, 0.6)]:
+        for _ in range(60):
+            rows.append((lat + rng.random() * 0.9, lon + rng.random() * 0.9, w * rng.uniform(0.8, 1.2), name))
+    frame = pd.DataFrame(rows, columns=["latitude", "longitude", "workload", "team"])
+    frame.insert(0, "account_id", [f"A{i:03d}" for i in range(len(frame))])
+    path, out = tmp_path / "accounts.csv", tmp_path / "out.csv"
+    frame.to_csv(path, index=False)
+    assert main(["align", str(path), "--current", "team", "--territories", "6", "--max-moved", "0.05",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr()
+    text = printed.out + printed.err
+    assert re.search(r"disruption budget 5\.0% of workload cannot fill the new territories: T5 holds \d+\.\d% and "
+                     r"T6 \d+\.\d% of workload against a target of 16\.7% each", text)
+    assert "--max-moved" in text
+    result = _out(out)
+    assert set(result["territory_id"]) == {"T1", "T2", "T3", "T4", "T5", "T6"}
+    moved = (result["territory_id"] != frame["team"]).to_numpy()
+    assert frame["workload"][moved].sum() <= 0.05 * frame["workload"].sum() + 1e-9

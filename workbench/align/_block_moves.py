@@ -49,13 +49,18 @@ class Budget:
 
 
 def settle(labels, bg, shares, weight, targets, tolerance, current, penalty_km, fixed, frozen, closed, kicks,
-           seconds, random_state, move_km=None):
+           seconds, random_state, move_km=None, patience=None, repair_patience=None):
     """The contiguous search (:func:`~workbench.align.contiguous_search.improve_partition`) from ``labels``.
 
     It lowers the distance to the centres plus, per unit of workload away
     from today's territory (``current``), ``penalty_km`` and (optional)
     ``move_km[block, territory]``: what else a block costs in that
     territory, e.g. the distance it adds to the receiving rep's home.
+    ``targets`` is one per territory, or ``(territory, metric)``; the
+    search stops after ``kicks`` perturbations, ``patience`` in a row
+    without a better plan, or (``seconds``) CPU seconds, and its repair of
+    a start outside the bands after ``repair_patience`` rounds without a
+    less violating plan.
     """
     open_ = np.flatnonzero(~closed)
     index = np.full(len(targets), -1)
@@ -68,7 +73,8 @@ def settle(labels, bg, shares, weight, targets, tolerance, current, penalty_km, 
                                objective="weighted", node_weight=weight, targets=targets[open_], fixed=fixed,
                                frozen_parts=np.flatnonzero(frozen[open_]).tolist(), reference=reference,
                                move_penalty=_move_penalty(weight, penalty_km, move_km, open_),
-                               max_kicks=kicks, max_seconds=seconds, random_state=random_state)
+                               max_kicks=kicks, max_seconds=seconds, patience=patience,
+                               repair_patience=repair_patience, random_state=random_state)
     return open_[result.labels]
 
 
@@ -220,6 +226,8 @@ def fit_moves(labels, edges, shares, base, targets, tolerance, km, fixed, frozen
     def cost(b, s, t, load):
         return _move_cost(b, s, t, load, shares, low, high, km, home, penalty_km)
 
+    cuts = _Cuts(graph, labels)
+
     for _ in range(max_moves or len(labels)):
         load = _balance.loads_of(labels, shares, n_t) + base
         over = np.flatnonzero(((load > high + 1e-12).any(axis=1)) & ~frozen)
@@ -229,7 +237,7 @@ def fit_moves(labels, edges, shares, base, targets, tolerance, km, fixed, frozen
         best = None
         for s in over:
             members = np.flatnonzero(labels == s)
-            cut = set(nx.articulation_points(graph.subgraph(members))) if members.size > 2 else set(members)
+            cut = cuts(s) if members.size > 2 else set(members.tolist())
             for b in members:
                 if fixed[b] or b in cut:
                     continue
@@ -247,11 +255,11 @@ def fit_moves(labels, edges, shares, base, targets, tolerance, km, fixed, frozen
                 grow = cost(b, s, t, load)
                 if grow is None or (best is not None and grow >= best[0]):
                     continue
-                rest = np.flatnonzero(labels == s)
-                if rest.size > 1 and b not in set(nx.articulation_points(graph.subgraph(rest))):
+                if b not in cuts(s):
                     best = (grow, b, t)
         if best is None or (spend is not None and not spend(best[1], best[2], labels[best[1]])):
             break
+        cuts.changed(labels[best[1]], best[2])
         labels[best[1]] = best[2]
     return labels
 
@@ -315,10 +323,10 @@ def take_back(labels, edges, shares, targets, tolerance, home, fixed, frozen, cl
     low, high = target * (1 - tolerance), target * (1 + tolerance)
     n_t = len(targets)
     weight = shares.mean(axis=1)
-    refused = set()
+    cuts = _Cuts(graph, labels)
     for _ in range(len(labels)):
         load = _balance.loads_of(labels, shares, n_t)
-        moved = [b for b in np.flatnonzero(labels != home) if b not in refused and not fixed[b]
+        moved = [b for b in np.flatnonzero(labels != home) if not fixed[b]
                  and not closed[home[b]] and not frozen[home[b]] and not frozen[labels[b]]
                  and any(labels[n] == home[b] for n in graph[b])]
         done = False
@@ -329,15 +337,40 @@ def take_back(labels, edges, shares, targets, tolerance, home, fixed, frozen, cl
             worse_h = np.maximum(after_h - high[h], 0) > np.maximum(load[h] - high[h], 0) + 1e-12
             if worse_s.any() or worse_h.any():
                 continue
-            members = np.flatnonzero(labels == s)
-            if members.size <= 1 or b in set(nx.articulation_points(graph.subgraph(members))):
+            if b in cuts(s):
                 continue
             labels[b] = h
+            cuts.changed(s, h)
             done = True
             break
         if not done:
             break
     return labels
+
+
+class _Cuts:
+    """Blocks each territory cannot give without splitting (articulation points, or its only block), cached.
+
+    ``cuts(t)`` is the set for territory ``t`` under the current ``labels``
+    (the array is read, not copied); ``cuts.changed(s, t)`` after a block
+    moves between ``s`` and ``t`` forgets those two.
+    """
+
+    def __init__(self, graph, labels):
+        self.graph, self.labels, self.known = graph, labels, {}
+
+    def __call__(self, territory) -> set:
+        if territory not in self.known:
+            import networkx as nx
+
+            members = np.flatnonzero(self.labels == territory)
+            self.known[territory] = (set(members.tolist()) if members.size <= 1 else
+                                     set(nx.articulation_points(self.graph.subgraph(members.tolist()))))
+        return self.known[territory]
+
+    def changed(self, *territories) -> None:
+        for territory in territories:
+            self.known.pop(territory, None)
 
 
 def empty_closed(labels, edges, weight, targets, closed):

@@ -232,7 +232,7 @@ class _Program:
         cost = self.weight[var_rows] * (dist + self.penalty_km * moves + 1e-3 * dist ** 2 / self.scale) / self.scale
         return cost, moves
 
-    def _matrices(self, var_rows, var_terr, placed):
+    def _matrices(self, var_rows, var_terr, placed, tiers=True):
         """The program over the columns ``(var_rows, var_terr)``; every other account stays in ``placed``.
 
         Returns the objective, the inequality and equality matrices and
@@ -263,7 +263,8 @@ class _Program:
         # Slack u per territory and metric (beyond the tolerance, in shares of its target), all at most z:
         # the program first minimises the worst (z), then every territory's own (sum u), then the moves.
         # Each u is the sum of its tiers (:data:`_TIER_WIDTHS`), priced ever higher.
-        n_s = len(_TIER_WIDTHS)
+        widths, prices = (_TIER_WIDTHS, _TIER_PRICES) if tiers else (np.array([np.inf]), _TIER_PRICES[-1:])
+        n_s = len(widths)
         slack = sparse.hstack([sparse.diags(-t_flat, format="csr")] * n_s)
         zeros = sparse.csr_matrix((n_u, 1))
         a_ub = [sparse.hstack([load, slack, zeros]), sparse.hstack([-load, slack, zeros]),
@@ -280,8 +281,8 @@ class _Program:
         account_index = np.searchsorted(active, var_rows)
         a_eq = sparse.csr_matrix((np.ones(n_v), (account_index, np.arange(n_v))),
                                  shape=(len(active), n_v + n_u * n_s + 1))
-        objective = np.r_[cost, _tier_costs(big, n_u), big]
-        self.slack_upper = np.r_[np.repeat(_TIER_WIDTHS, n_u), np.inf]
+        objective = np.r_[cost, _tier_costs(big, n_u, prices), big]
+        self.slack_upper = np.r_[np.repeat(widths, n_u), np.inf]
         solved = _Solved(active, account_index, var_rows, var_terr, moves, n_u, None, None)
         return objective, sparse.vstack(a_ub).tocsr(), np.concatenate(b_ub), a_eq, np.ones(len(active)), solved
 
@@ -327,6 +328,7 @@ class _Program:
                          var_terr != self.origin[var_rows], self.n_u, duals[:self.n_ub],
                          duals[self.n_ub:][order])
         self.last = solved
+        self.z = float(col[n_s - 1])  # the worst excess beyond the tolerance (0 when it is reached)
         return col[n_s:], float(h.getInfo().objective_function_value)
 
     def _start(self):
@@ -505,7 +507,11 @@ class _Program:
         inside = self.low, self.high
         self.low, self.high = self.target * (1 - tolerance), self.target * (1 + tolerance)
         try:
-            objective, a_ub, b_ub, a_eq, b_eq, _ = self._matrices(var_rows, var_terr, labels)
+            # The slack's tiers only where the program could not reach the tolerance, even at this integer
+            # program's (it aimed inside): they even out what is left outside it; otherwise one tier, and an
+            # integer program a tenth the size.
+            tiers = self.z > max(tolerance - self.tolerance, 0.0) + 1e-9
+            objective, a_ub, b_ub, a_eq, b_eq, _ = self._matrices(var_rows, var_terr, labels, tiers=tiers)
         finally:
             self.low, self.high = inside
         n_v = len(var_rows)
@@ -565,10 +571,11 @@ class _Program:
         return candidates[order[rank < _ENTER_PER_TERRITORY]]
 
 
-def _tier_costs(big, n_u):
+def _tier_costs(big, n_u, prices=None):
     """Objective coefficients of the slack tiers, tier after tier (``n_u`` each): all together below ``big`` (z's)."""
+    prices = _TIER_PRICES if prices is None else prices
     base = big / (10.0 * n_u * _TIER_PRICES[-1])
-    return np.repeat(base * _TIER_PRICES, n_u)
+    return np.repeat(base * prices, n_u)
 
 
 def _optimal():

@@ -75,6 +75,16 @@ POLISH_MAX_ACCOUNTS = 250_000
 #: converge there), 2 on 100,000 (a round costs about 0.5 CPU seconds per 100,000 accounts; the whole CLI
 #: process on 100,000 x 100 has to stay within 2x a k-means process).
 ROUND_BUDGET = 200_000
+#: Split-and-merge trials of the default greenfield fit (:func:`split_merge_trials`): account-trials spent
+#: (8 on 20,000 accounts, where the 3rd of them found a plan 2.1% more compact than the fixed point the polish
+#: had reached; each trial costs about one fit), ...
+SEARCH_BUDGET = 160_000
+#: ... at most this many trials (on small inputs a trial's dozen small programs cost ~0.3 s: 8 trials add ~2.5 s
+#: to a 0.15 s fit of 3,000 accounts) ...
+MAX_TRIALS = 8
+#: ... and none above this many accounts (a trial costs about a whole fit: the CLI process on 100,000 x 100 has
+#: to stay within 2x a k-means process).
+SEARCH_MAX_ACCOUNTS = 50_000
 #: HiGHS solver for the program.
 LP_METHOD = "highs-ds"
 #: Column generation stops when the full program can be at most this share better than the part solved.
@@ -132,7 +142,8 @@ def exact_assignment(dist: Distance, shares, centres, targets, tolerance, labels
     given = given / np.asarray(targets, float)[:, None] - 1
     inside = np.abs(given) <= tolerance
     lp_tol = tolerance * LP_SHARE
-    lp_tol = (np.where(inside, np.minimum(given, -lp_tol), -lp_tol), np.where(inside, np.maximum(given, lp_tol), lp_tol))
+    lp_tol = (np.where(inside, np.minimum(given, -lp_tol), -lp_tol),
+              np.where(inside, np.maximum(given, lp_tol), lp_tol))
     q = _priced(unit, km, coef, cand, price)
     # Every account's own option is in the program: the plan given is (nearly) feasible from the first solve.
     select = (q <= q.min(axis=1, keepdims=True) + unit[:, None] * margin_km) | (cand == labels[:, None])
@@ -197,6 +208,60 @@ def default_rounds(n_accounts: int) -> int:
     if n_accounts > POLISH_MAX_ACCOUNTS:
         return 0
     return int(np.clip(ROUND_BUDGET // max(n_accounts, 1), 1, MAX_ROUNDS))
+
+
+def split_merge_trials(n_accounts: int, n_territories: int) -> int:
+    """Split-and-merge trials of the default greenfield fit (:class:`~workbench.align.balanced.BalancedTerritories`)
+    for ``n_accounts`` accounts: ``SEARCH_BUDGET / n_accounts`` (at most ``MAX_TRIALS``), none above
+    ``SEARCH_MAX_ACCOUNTS`` or below 3 territories. The rule depends on the size only, never on the clock.
+
+    Examples
+    --------
+    >>> split_merge_trials(20_000, 40), split_merge_trials(40_000, 40), split_merge_trials(100_000, 100)
+    (8, 4, 0)
+    """
+    if n_accounts > SEARCH_MAX_ACCOUNTS or n_territories < 3:
+        return 0
+    return int(min(MAX_TRIALS, SEARCH_BUDGET // max(n_accounts, 1)))
+
+
+def split_merge_centres(dist: Distance, weight, labels, n_t: int, trial: int):
+    """Start centres of split-and-merge trial ``trial`` from the plan ``labels`` (None when it cannot split).
+
+    The territories are ranked by the extra distance their accounts would travel to their next-nearest centre
+    (the cheapest to share out first) and by their own weighted distance (the most spread-out first); trial
+    ``t`` takes the ``t % 3``-th of the first list and the ``t // 3``-th of the second. The first territory's
+    centre moves into the second, which is cut in two across its principal axis (each half's weighted mean is
+    a centre); then every centre moves to the weighted mean of the accounts nearest it.
+    """
+    rows = np.arange(len(labels))
+    centres = unit_centres(dist.xyz, labels, weight, n_t)
+    km = _km(dist, dist.cost(rows, labels, centres))
+    spread = np.bincount(labels, weights=weight * km, minlength=n_t)
+    cand, cost = dist.candidates(centres, 2)
+    other = np.where(cand[:, 0] == labels, cost[:, 1], cost[:, 0])
+    removal = np.bincount(labels, weights=weight * (_km(dist, other) - km), minlength=n_t)
+    order_a = np.argsort(removal, kind="stable")
+    order_b = np.argsort(-spread, kind="stable")
+    a = order_a[trial % 3 % n_t]
+    b = order_b[(trial // 3) % n_t]
+    if b == a:
+        b = order_b[(trial // 3 + 1) % n_t]
+    inside = np.flatnonzero(labels == b)
+    x, w = dist.xyz[inside], weight[inside]
+    if len(inside) < 2 or w.sum() <= 0:
+        return None
+    mean = (x * w[:, None]).sum(axis=0) / w.sum()
+    axis = np.linalg.eigh(((x - mean) * w[:, None]).T @ (x - mean))[1][:, -1]
+    side = (x - mean) @ axis > 0
+    if side.all() or not side.any():
+        return None
+    out = centres.copy()
+    for t, half in ((a, side), (b, ~side)):
+        total = x[half].T @ w[half]
+        out[t] = total / max(np.linalg.norm(total), 1e-300)
+    nearest = dist.candidates(out, 1)[0][:, 0]
+    return unit_centres(dist.xyz, nearest, weight, n_t, previous=out)
 
 
 def polish_alignment(dist: Distance, shares, labels, targets, tolerance, *, fixed=None, max_rounds=MAX_ROUNDS,
