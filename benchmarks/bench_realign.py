@@ -326,6 +326,10 @@ def verdict(name: str, r: dict) -> str:
                + ", ".join(f"{m} {v:.1%}" for m, v in r["max_deviation"].items())
                + f"; {r['seconds']:.1f} s")
     ratio = r["moved_over_bordering"] or 0.0
+    if 0 < ratio and round(ratio, 3) < 1.0:  # a ratio under 1 says why (see bounds.bordering_lower_bound)
+        figures += ("\n    under 1.00x the bordering bound: " + ("the tolerance was not reached" if not r["within_tolerance"]
+                    else "some load went between territories that came to border only after earlier moves (the "
+                         "bound counts moves between territories bordering today)"))
     if name.startswith("points"):
         checks = [("moved <= 1.07x bordering", ratio <= 1.07),
                   ("compactness <= current", r["compactness_vs_current"] <= 1.0 + 1e-9),

@@ -191,9 +191,9 @@ def test_split_merge_moves_the_spare_centre_into_the_most_spread_out_territory()
 def test_split_merge_is_never_less_compact_and_keeps_the_tolerance():
     accounts = _accounts(800, seed=2)
     plain = BalancedTerritories(10, random_state=0, split_merge=False).fit(accounts)
-    searched = BalancedTerritories(10, random_state=0).fit(accounts)  # "auto": 12 trials on 800 accounts
-    again = BalancedTerritories(10, random_state=0, split_merge=12).fit(accounts)
-    assert wp.split_merge_trials(800, 10) == 12
+    searched = BalancedTerritories(10, random_state=0).fit(accounts)  # "auto": 8 trials on 800 accounts
+    again = BalancedTerritories(10, random_state=0, split_merge=8).fit(accounts)
+    assert wp.split_merge_trials(800, 10) == 8
     assert searched.report_.within_tolerance
     # measured: 50.5 km without the trials, 48.1 km with them
     assert searched.report_.compactness_km < 0.97 * plain.report_.compactness_km

@@ -60,3 +60,14 @@ def test_verdict_says_why_compactness_is_out_of_reach():
     assert "even the free-moves reference ends 1.025x current moving 6.6%" in line
     r.update(compactness_km=115.0, compactness_vs_current=0.98)
     assert "out of reach" not in verdict("points_drift_areas", r)
+
+
+def test_verdict_says_why_a_ratio_is_under_one():
+    from benchmarks.bench_realign import verdict
+
+    r = {"moved_share": 0.0342, "lower_bound_share": 0.023, "moved_over_plain": 1.49, "bordering_lower_bound_share": 0.0345,
+         "moved_over_bordering": 0.99, "compactness_km": 163.0, "current_compactness_km": 155.8,
+         "compactness_vs_current": 1.046, "max_deviation": {"workload": 0.1}, "seconds": 30.0, "within_tolerance": True,
+         "contiguous": True}
+    assert "came to border only after earlier moves" in verdict("counties_regions", r)
+    assert "under 1.00x" not in verdict("counties_regions", {**r, "moved_over_bordering": 1.02})

@@ -154,6 +154,10 @@ class Comparison:
             for label, key in (("any territory to any other", "lower_bound_pct"),
                                ("only between bordering territories", "bordering_lower_bound_pct")):
                 ratio = f", moved {moved / d[key]:.2f}x that" if d[key] > 0 else ""
+                if d[key] > 0 and round(moved / d[key], 2) < 1.0:  # a ratio under 1.00x says why
+                    ratio += (" (under 1.00x: the proposal is outside the tolerance, or passed load between "
+                              "territories that border only after its moves; the bound counts moves between "
+                              "territories bordering today)")
                 floors.append(f"{present.percent(d[key])} {label}{ratio}")
             text += f"; least {self.metrics[0]} that had to move to reach ±{present.percent(self.tolerance, fraction=True)}: " + "; ".join(floors)
         return text

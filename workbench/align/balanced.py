@@ -182,7 +182,7 @@ class BalancedTerritories(TerritoryEstimator):
         compact plan within the tolerance is kept, so the result is never
         less compact than without. ``"auto"`` runs
         :func:`workbench.align.polish.split_merge_trials` trials: ``160,000 /
-        n_accounts``, at most 12 (8 on 20,000 accounts, 6 on 25,000),
+        n_accounts``, at most 8 (8 on 20,000 accounts, 6 on 25,000),
         none above 50,000 accounts (a trial costs about one fit; the CLI on
         100,000 accounts stays within about twice a k-means process). An
         int runs that many; ``False`` none. Deterministic: the trials depend
@@ -307,7 +307,7 @@ class BalancedTerritories(TerritoryEstimator):
             return split_merge_trials(n_accounts, 3)  # fewer territories: none (fit)
         if isinstance(value, (bool, np.bool_)):
             if value:
-                raise InputError("split_merge takes 'auto', False or a number of trials (e.g. 12), got True")
+                raise InputError("split_merge takes 'auto', False or a number of trials (e.g. 8), got True")
             return 0
         if isinstance(value, (int, np.integer)) and value >= 0:
             return int(value)

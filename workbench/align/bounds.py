@@ -82,6 +82,12 @@ def bordering_lower_bound(loads: np.ndarray, low: np.ndarray, high: np.ndarray, 
     A minimum-cost flow per metric: every edge of ``adjacency`` carries any
     amount at cost 1 per unit; each territory must end within its bounds.
 
+    It bounds single-step moves between territories that border in
+    ``adjacency`` (today's plan), not multi-step ones: a plan whose moves
+    make two territories border (a block of A joins B, then B's block
+    behind it joins C, now bordering A) can move less than it, so a ratio
+    under 1 is possible even within the tolerance (the report says why).
+
     Parameters
     ----------
     loads, low, high : (t,) or (t, m) arrays

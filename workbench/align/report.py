@@ -149,11 +149,17 @@ class AlignmentReport:
                               self.bordering_lower_bound_share)):
             if bound is None:
                 continue
-            ratio = ""
+            ratio, why = "", None
             if self.moved_share is not None:
                 ratio = (f"; moved {self.moved_share / bound:.2f}x that" if bound > 0 else
                          "; nothing had to move")
+                if bound > 0 and round(self.moved_share / bound, 2) < 1.0:  # a ratio under 1.00x says why
+                    why = ("  (under 1.00x: the tolerance was not reached)" if not self.within_tolerance else
+                           "  (under 1.00x: some load went between territories that came to border only after "
+                           "earlier moves; the bound counts moves between territories bordering today)")
             lines.append(f"{label}: {bound:.1%} of {self.moved_basis}{ratio}")
+            if why:
+                lines.append(why)
         return lines
 
     def to_dict(self) -> dict:
