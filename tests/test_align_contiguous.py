@@ -278,6 +278,31 @@ def test_recombination_cuts_a_spanning_tree_where_the_sides_balance():
     assert sorted([side[:3].tolist(), side[3:].tolist()]) == [[False] * 3, [True] * 3]
 
 
+def test_subtree_sums_of_large_trees_match_the_leaf_to_root_pass(monkeypatch):
+    # Trees above _LOOP_NODES nodes (unions of two ZIP-area territories) are summed by a sparse triangular solve.
+    from scipy import sparse
+    from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
+
+    import workbench.align._recom as recom
+
+    rng = np.random.default_rng(0)
+    side = 40
+    index = np.arange(side * side).reshape(side, side)
+    edges = np.vstack([np.column_stack([index[:, :-1].ravel(), index[:, 1:].ravel()]),
+                       np.column_stack([index[:-1].ravel(), index[1:].ravel()])])
+    n = side * side
+    assert n > recom._LOOP_NODES
+    tree = minimum_spanning_tree(sparse.csr_matrix((rng.random(len(edges)) + 1e-3, (edges[:, 0], edges[:, 1])),
+                                                   shape=(n, n)))
+    order, parent = breadth_first_order(tree, 0, directed=False)
+    values = rng.random((n, 2))
+    fast_sums, fast_mask = recom.subtree_sums(order, parent, values), recom.subtree_mask(order, parent, order[700])
+    monkeypatch.setattr(recom, "_LOOP_NODES", n)
+    assert np.allclose(fast_sums, recom.subtree_sums(order, parent, values))
+    assert (fast_mask == recom.subtree_mask(order, parent, order[700])).all()
+    assert np.isclose(fast_sums[order[0]], values.sum(axis=0)).all()  # the root's subtree is everything
+
+
 def lumpy_grid(width=8, height=6, seed=0):
     blocks = grid_blocks([(x, y) for y in range(height) for x in range(width)])
     accounts = one_account_per_block(blocks)

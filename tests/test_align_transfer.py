@@ -86,3 +86,64 @@ def _place(labels, rows, choice):
     out = labels.copy()
     out[rows] = choice
     return out
+
+
+@pytest.mark.parametrize("seed, budget, closed", [(0, None, None), (1, 0.5, None), (2, None, 2), (3, 0.6, 2)])
+def test_a_restart_from_the_last_basis_finds_the_optimum_of_a_fresh_solve(seed, budget, closed):
+    # Column generation adds moves to the live HiGHS model and restarts from its basis: the optimum must be the
+    # one a model built from scratch over the same moves finds (with a budget row and a closing territory too).
+    current, shares, km = _instance(seed, n=40)
+    n_t = 3
+    shut = np.zeros(n_t, bool)
+    if closed is not None:
+        shut[closed] = True
+    targets = np.where(shut, 0.0, 1 / (n_t - shut.sum()))
+    rows, terr = _all_moves(current, n_t)
+    args = (current, shares, targets, 0.05, km, shares[:, 0], 0.5, np.ones(len(current), bool), np.zeros(n_t, bool),
+            shut, budget, current, None)
+    live = _transfer._Program(*args)
+    rows, terr = live.allowed(rows, terr)
+    border = np.isin(rows, np.flatnonzero(np.r_[True, current[1:] != current[:-1]] | np.r_[current[:-1] != current[1:], True]))
+    if closed is not None:  # a closing territory's accounts need a way out from the start
+        border |= current[rows] == closed
+    # A few moves at a time (fewer than _WARM of the model's columns: each solve is a restart), then the rest.
+    rest = np.flatnonzero(~border)
+    steps = [border] + [border | np.isin(np.arange(len(rows)), rest[:k]) for k in (2, 4, 6, 8)]
+    steps.append(np.ones(len(rows), bool))
+    reached, restarts = 0, 0
+    for step in steps:
+        restarts += live.model is not None and (step.sum() - len(live.keys)) <= _transfer._WARM * len(live.keys)
+        x, _ = live.solve(rows[step], terr[step])
+        fresh = _transfer._Program(*args)
+        y, _ = fresh.solve(rows[step], terr[step])
+        # The worst excess comes first; once it is 0, the plan's cost (the slack's price depends on the first
+        # columns a program saw, so it is compared only there).
+        assert live.z == pytest.approx(fresh.z, abs=1e-9)
+        if fresh.z < 1e-9:
+            reached += 1
+            assert live.plan_cost(x) == pytest.approx(fresh.plan_cost(y), rel=1e-7)
+    assert reached >= 1 and restarts >= 3
+
+
+def test_what_a_budget_leaves_outside_the_tolerance_is_taken_from_the_most_overloaded_first():
+    # A line of three territories: 0 and 2 heavy (0 the heavier), 1 light in the middle; a 6% budget cannot
+    # balance: the program takes from 0 until it is no heavier than 2, instead of anywhere the worst allows.
+    n = 90
+    position = np.linspace(0, 3, n, endpoint=False)
+    current = (position // 1).astype(int)
+    weight = np.select([current == 0, current == 1], [1.6, 0.5], 1.2)
+    shares = (weight / weight.sum())[:, None]
+    centres = np.array([0.5, 1.5, 2.5])
+
+    def km(rows, territories):
+        return np.abs(position[rows] - centres[territories])
+
+    rows, terr = _all_moves(current, 3)
+    result = _transfer.transfer(current, shares, np.full(3, 1 / 3), 0.05, rows, terr, km, shares[:, 0],
+                                penalty_km=0.5, movable=np.ones(n, bool), frozen=np.zeros(3, bool), budget=0.06)
+    before = np.bincount(current, weights=shares[:, 0], minlength=3)
+    after = np.bincount(result.labels, weights=shares[:, 0], minlength=3)
+    assert shares[result.labels != current, 0].sum() <= 0.06 + 1e-12
+    gave = before - after
+    assert gave[0] > gave[2] + 0.02  # the heavier side gives most of the budget
+    assert after[0] - after[2] < before[0] - before[2] - 0.04  # and the two heavy sides end closer together

@@ -344,9 +344,8 @@ class _Program:
         inf = _core.kHighsInf
         h.addRows(n_ub, np.full(n_ub, -inf), np.zeros(n_ub), 0, np.zeros(0, np.int32), np.zeros(0, np.int32),
                   np.zeros(0))
-        # Slack u_k (beyond the tolerance, in shares of its target) in both load rows of k and in u_k - z <= 0;
-        # then z in every u_k - z row.
-        # (each u in tiers, :data:`_TIER_WIDTHS`, tier after tier)
+        # Slack u_k (beyond the tolerance, in shares of its target) in both load rows of k and in u_k - z <= 0,
+        # as tiers (:data:`_TIER_WIDTHS`), tier after tier; then z in every u_k - z row.
         n_s = len(_TIER_WIDTHS)
         k = np.tile(np.arange(n_u), n_s)
         t_k = np.tile(t_flat, n_s)
@@ -354,13 +353,14 @@ class _Program:
         val = np.r_[np.c_[-t_k, -t_k, np.ones(k.size)].ravel(), -np.ones(n_u)]
         starts = np.r_[3 * np.arange(k.size), 3 * k.size].astype(np.int32)
         self.n_u, self.n_ub, self.n_slack, self.t_flat = n_u, n_ub, k.size + 1, t_flat
-        self.slack_cost = None  # set with the first accounts (from their cost, as before)
+        self.slack_cost = None  # set with the first accounts (from their cost)
         self._slack = (starts, idx, val)
         self.model = h
         self.keys = np.zeros(0, dtype=np.int64)
         self.var_rows = self.var_terr = np.zeros(0, dtype=np.int64)
         self.accounts = np.zeros(0, dtype=np.int64)
         self.in_model = np.zeros(len(self.current), dtype=bool)
+        self.eq_row = np.full(len(self.current), -1, dtype=np.int64)  # each account's placement row
 
     def _add(self, rows, territories, warm=False):
         """Add the moves ``(rows, territories)`` (new to the model), with staying columns for new accounts."""
@@ -375,7 +375,6 @@ class _Program:
         first_row = self.n_ub + len(self.accounts)
         h.addRows(len(fresh), np.ones(len(fresh)), np.ones(len(fresh)), 0, np.zeros(0, np.int32),
                   np.zeros(0, np.int32), np.zeros(0))
-        self.eq_row = getattr(self, "eq_row", np.full(len(self.current), -1, dtype=np.int64))
         self.eq_row[fresh] = first_row + np.arange(len(fresh))
         self.accounts = np.r_[self.accounts, fresh]
         self.in_model[fresh] = True
