@@ -58,8 +58,8 @@ def test_a_grown_quadrant_sheds_blocks_to_its_neighbours_and_every_territory_sta
 
 def test_the_move_penalty_trades_moves_for_compactness():
     accounts, blocks = _grid()
-    default = _fit(accounts, blocks, tolerance=0.1)
-    free = _fit(accounts, blocks, tolerance=0.1, move_penalty_km=0.0)
+    default = _fit(accounts, blocks, tolerance=0.1, random_state=0)
+    free = _fit(accounts, blocks, tolerance=0.1, move_penalty_km=0.0, random_state=0)
     assert default.move_penalty_km_ > 0 and free.move_penalty_km_ == 0.0
     assert free.report_.within_tolerance and free.report_.contiguous
     assert free.report_.compactness_km < default.report_.compactness_km
