@@ -58,7 +58,8 @@ def register(subparsers) -> None:
     parser.add_argument("--blocks", metavar="FILE", help=BLOCKS_HELP)
     parser.add_argument("--block-col", metavar="COL", help="block id column, in the blocks and the accounts")
     parser.add_argument("--lock-col", metavar="COL", help="True/False column: locked accounts keep their territory")
-    parser.add_argument("--seed", type=int, help="random seed (same inputs and seed, same output)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="random seed (default: %(default)s; the same inputs and seed give the same output)")
     parser.add_argument("--close", metavar="ID[,ID...]",
                         help="with --current: close these territories (their accounts go to bordering ones)")
     parser.add_argument("--max-moved", type=float, metavar="SHARE",
