@@ -54,7 +54,7 @@ def test_kind_of_reads_the_column_name(column, kind):
 
 @pytest.mark.parametrize("column, text", [
     ("workload_max_deviation_pct", "Workload: largest deviation"), ("revenue_cv_pct", "Revenue: spread (CV)"),
-    ("within_tolerance_pct", "Territories within tolerance"), ("non_contiguous_territories", "Non-contiguous territories"),
+    ("within_tolerance_pct", "Territories within tolerance on every metric"), ("non_contiguous_territories", "Non-contiguous territories"),
     ("revenue_current", "Revenue, current"), ("workload_deviation_pct_proposed", "Workload deviation, proposed"),
     ("accounts_kept_pct", "% of accounts kept"), ("explanation", "Why it moves"), ("territory_id", "Territory"),
     ("distance_change_km", "Distance change"), ("brand_new_thing", "Brand new thing"),

@@ -9,7 +9,7 @@ _LABELS = {
     "area": "Area", "status": "Status", "segment": "Segment", "state": "State", "county_fips": "County FIPS",
     "current_territory": "Current territory", "moved": "Moved", "plan_status": "Plan status",
     "territories": "Territories", "accounts": "Accounts", "unassigned_accounts": "Unassigned accounts",
-    "within_tolerance_pct": "Territories within tolerance", "within_tolerance": "Within tolerance",
+    "within_tolerance_pct": "Territories within tolerance on every metric", "within_tolerance": "Within tolerance",
     "compactness_km": "Compactness", "max_distance_km": "Farthest account from centre",
     "mean_polsby_popper": "Shape score, mean (Polsby-Popper)", "min_polsby_popper": "Shape score, worst (Polsby-Popper)",
     "polsby_popper": "Shape score (Polsby-Popper)",
