@@ -600,17 +600,18 @@ def _solve_01(cost, matrix, low, high, upper, node_limit):
     Through ``highspy`` with its output off (scipy's ``milp`` let a HiGHS
     debug line through to stdout on some programs).
     """
-    from highspy import _core
+    import highspy
 
-    h = _core._Highs()
-    h.setOptionValue("output_flag", False)
+    from workbench.align._highs import quiet_highs
+
+    h = quiet_highs()
     h.setOptionValue("mip_max_nodes", int(node_limit))
     n = len(cost)
     h.addCols(n, np.asarray(cost, dtype=float), np.zeros(n), np.asarray(upper, dtype=float), 0,
               np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
-    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, _core.HighsVarType.kInteger))
+    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger))
     csr = sparse.csr_matrix(matrix)
-    inf = _core.kHighsInf
+    inf = highspy.kHighsInf
     h.addRows(csr.shape[0], np.where(np.isfinite(low), low, -inf), np.where(np.isfinite(high), high, inf), csr.nnz,
               csr.indptr[:-1].astype(np.int32), csr.indices.astype(np.int32), csr.data.astype(float))
     h.run()
