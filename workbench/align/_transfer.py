@@ -74,7 +74,8 @@ def chord_cost_km(cost: np.ndarray) -> np.ndarray:
 
 
 def transfer(current, shares, targets, tolerance, rows, territories, km, weight, *, penalty_km, movable, frozen,
-             closed=None, budget=None, origin=None, base=None, pool=None, exact_tolerance=None) -> Transfer:
+             closed=None, budget=None, origin=None, base=None, pool=None, exact_tolerance=None,
+             exact_budget=None) -> Transfer:
     """Solve the compact-realignment program once (see the module docstring).
 
     Parameters
@@ -119,6 +120,10 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
         Tolerance of the integer program that places the split accounts
         (default ``tolerance``): the linear program may aim a hair inside
         the real tolerance, the integer one need not.
+    exact_budget : float, optional
+        Budget of that integer program (default ``budget``; only with
+        ``budget``): the linear program may keep a little of the budget
+        back, so that placing its split accounts at the tolerance can spend it.
     """
     origin = current if origin is None else origin
     n_t, n_m = len(targets), shares.shape[1]
@@ -148,7 +153,8 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
     x, fun = result
     p = program.last
     labels[p.active] = p.var_terr[_largest(x, p.account_index)]
-    exact = program.integral(x, labels, tolerance if exact_tolerance is None else exact_tolerance)
+    exact = program.integral(x, labels, tolerance if exact_tolerance is None else exact_tolerance,
+                             budget if exact_budget is None or budget is None else exact_budget)
     if exact is not None:
         labels = exact
     else:  # plain rounding; with a budget, split accounts go home
@@ -452,7 +458,7 @@ class _Program:
         stay, _ = self._cost(fixed, self.current[fixed])
         return float(((cost * x).sum() + stay.sum()) * self.scale)
 
-    def integral(self, x, labels, tolerance):
+    def integral(self, x, labels, tolerance, budget=None):
         """Labels with the last solve's split accounts placed by a small integer program (None if it fails).
 
         ``labels`` has every other account where the solve put it. The
@@ -462,7 +468,17 @@ class _Program:
         program also lets the marginal accounts of those territories choose
         again (the :data:`_MARGINAL` accounts per territory whose other
         column is cheapest by the solution's prices, see :meth:`reduced`).
+        ``budget`` replaces the disruption budget in both (default the
+        linear program's).
         """
+        kept, self.budget = self.budget, self.budget if budget is None else budget
+        try:
+            return self._integral(x, labels, tolerance)
+        finally:
+            self.budget = kept
+
+    def _integral(self, x, labels, tolerance):
+        """:meth:`integral` at the budget in force."""
         p = self.last
         largest = np.zeros(len(p.active))
         np.maximum.at(largest, p.account_index, x)
