@@ -707,21 +707,21 @@ def _solve_01(cost, matrix, low, high, upper, node_limit, integer=None):
     """Minimise ``cost @ x`` over ``0 <= x <= upper`` with ``low <= matrix @ x <= high`` (HiGHS, quiet); None if none.
 
     ``x`` is 0/1 where ``integer`` (default everywhere), continuous elsewhere.
-    Through ``highspy`` with its output off (scipy's ``milp`` let a HiGHS
-    debug line through to stdout on some programs).
+    Through ``highspy`` with its output off (:func:`workbench.align._highs.quiet_highs`).
     """
-    from highspy import _core
+    import highspy
 
-    h = _core._Highs()
-    h.setOptionValue("output_flag", False)
+    from workbench.align._highs import quiet_highs
+
+    h = quiet_highs()
     h.setOptionValue("mip_max_nodes", int(node_limit))
     n = len(cost)
     h.addCols(n, np.asarray(cost, dtype=float), np.zeros(n), np.asarray(upper, dtype=float), 0,
               np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
     whole = np.flatnonzero(np.ones(n, dtype=bool) if integer is None else integer).astype(np.int32)
-    h.changeColsIntegrality(len(whole), whole, np.full(len(whole), _core.HighsVarType.kInteger))
+    h.changeColsIntegrality(len(whole), whole, np.full(len(whole), highspy.HighsVarType.kInteger))
     csr = sparse.csr_matrix(matrix)
-    inf = _core.kHighsInf
+    inf = highspy.kHighsInf
     h.addRows(csr.shape[0], np.where(np.isfinite(low), low, -inf), np.where(np.isfinite(high), high, inf), csr.nnz,
               csr.indptr[:-1].astype(np.int32), csr.indices.astype(np.int32), csr.data.astype(float))
     h.run()
