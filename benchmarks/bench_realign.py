@@ -27,6 +27,10 @@ Cases (each in a fresh subprocess):
   by areas (a smooth field of many small bumps) or by territory (a factor
   each), with per-account noise, to ~+-41% with no big regional shift.
   Same targets, the same references.
+* points_sample: the shipped sample (``data/sample/accounts.csv``, 25,000
+  accounts, 40 territories of whole counties drifted to about -21%/+32%),
+  realigned to 5%: what ``workbench align data/sample/accounts.csv --current
+  current_territory`` does. Same targets, the same references.
 * counties: the same accounts in their counties, a contiguous 30-territory
   plan (without the time-budgeted improvement phase, so the same on every run) grown to ~43%, realigned to 10% with whole counties
   (seeded, its search on an iteration budget: the same figures on every run). Target:
@@ -81,19 +85,26 @@ def _result(name, model, accounts, current, seconds, tolerance, metric="workload
     }
 
 
+def timed_realignment(accounts, **params):
+    """``Realignment(**params).fit(accounts)`` (warnings silenced: the verdict reports them), and its seconds."""
+    from workbench.align import Realignment
+
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = Realignment(**params).fit(accounts)
+    return model, time.perf_counter() - start
+
+
 def case_points(n, n_territories, pattern, seed=0, metrics=("workload",)):
     """Balanced plan, grown, realigned to 5%."""
-    from workbench.align import BalancedTerritories, Realignment
+    from workbench.align import BalancedTerritories
 
     accounts = _accounts(n, seed)
     current = BalancedTerritories(n_territories, balance_on=list(metrics), random_state=seed).fit(accounts).labels_
     accounts["current_territory"] = current
     grow(accounts, current, 0.40, pattern, seed, columns=metrics[:2])
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = Realignment(balance_on=list(metrics)).fit(accounts)
-    seconds = time.perf_counter() - start
+    model, seconds = timed_realignment(accounts, balance_on=list(metrics))
     name = f"points {n:,} x {n_territories}, {pattern} growth, {'+'.join(metrics)} at 5%"
     result = _result(name, model, accounts, current, seconds, 0.05)
     if len(metrics) == 1:
@@ -122,7 +133,7 @@ def case_points_county_plan(n, n_territories, pattern, seed=0):
     with :class:`Realignment` (points; accounts also border through their
     county). Here "no less compact than today" is within reach.
     """
-    from workbench.align import ContiguousTerritories, Realignment
+    from workbench.align import ContiguousTerritories
 
     accounts, blocks = county_accounts(n, seed)
     with warnings.catch_warnings():
@@ -131,11 +142,7 @@ def case_points_county_plan(n, n_territories, pattern, seed=0):
             accounts, blocks=blocks).labels_
     accounts["current_territory"] = current
     grow(accounts, current, 0.40, pattern, seed)
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = Realignment().fit(accounts)
-    seconds = time.perf_counter() - start
+    model, seconds = timed_realignment(accounts)
     name = f"points {n:,} x {n_territories}, current plan on whole counties, {pattern} growth, workload at 5%"
     result = _result(name, model, accounts, current, seconds, 0.05)
     result.update(free_moves_reference(accounts, current))
@@ -188,7 +195,7 @@ def case_points_drift(n, n_territories, style, seed=0):
     deviation of ~41%, and realigned to 5%. Same targets and references as
     the other points cases.
     """
-    from workbench.align import KMeansTerritories, Realignment
+    from workbench.align import KMeansTerritories
 
     accounts = _accounts(n, seed)
     with warnings.catch_warnings():
@@ -198,15 +205,32 @@ def case_points_drift(n, n_territories, style, seed=0):
     load = accounts.groupby("current_territory")["workload"].transform("sum")
     accounts["workload"] = accounts["workload"] / load * load.mean()
     drift(accounts, current, 0.41, seed, style)
-    start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = Realignment().fit(accounts)
-    seconds = time.perf_counter() - start
+    model, seconds = timed_realignment(accounts)
     deviation = accounts.groupby("current_territory")["workload"].sum()
     deviation = deviation / deviation.mean() - 1
     name = (f"points {n:,} x {n_territories}, k-means plan drifted by {style} to {deviation.min():+.0%}/"
             f"{deviation.max():+.0%}, workload at 5%")
+    result = _result(name, model, accounts, current, seconds, 0.05)
+    result.update(free_moves_reference(accounts, current))
+    result.update(issue_baseline(accounts, current, result))
+    return result
+
+
+def case_points_sample():
+    """The shipped sample (``data/sample/accounts.csv``): 25,000 accounts, 40 territories of whole counties drifted
+    to about -21%/+32%, realigned account by account to 5% (what ``workbench align ... --current`` does on it)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(__file__).resolve().parent.parent / "data" / "sample" / "accounts.csv"
+    accounts = pd.read_csv(path, dtype={"zip": str, "county_fips": str})
+    current = accounts["current_territory"].astype(str).to_numpy()
+    model, seconds = timed_realignment(accounts)
+    deviation = accounts.groupby("current_territory")["workload"].sum()
+    deviation = deviation / deviation.mean() - 1
+    name = (f"points: the sample, {len(accounts):,} x {len(deviation)}, county plan drifted to "
+            f"{deviation.min():+.0%}/{deviation.max():+.0%}, workload at 5%")
     result = _result(name, model, accounts, current, seconds, 0.05)
     result.update(free_moves_reference(accounts, current))
     result.update(issue_baseline(accounts, current, result))
@@ -218,14 +242,11 @@ def free_moves_reference(accounts, current):
     balanced assignment alternated with re-centring to convergence; its compactness against the current plan's
     says whether "no less compact than today" is within reach on this case."""
     from workbench import metrics as wm
-    from workbench.align import Realignment
     from workbench.align.distance import Distance
     from workbench.align.polish import polish_alignment
 
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        free = Realignment(move_penalty_km=0.0).fit(accounts).labels_
+    free = timed_realignment(accounts, move_penalty_km=0.0)[0].labels_
     ids, index = np.unique(np.asarray(free).astype(str), return_inverse=True)
     shares = accounts[["workload"]].to_numpy(dtype=float) / accounts["workload"].sum()
     dist = Distance(None, accounts["latitude"], accounts["longitude"])
@@ -292,6 +313,7 @@ CASES = {
     "points_county_plan": (case_points_county_plan, (40_000, 40, "regions")),
     "points_drift_areas": (case_points_drift, (40_000, 40, "areas")),
     "points_drift_territories": (case_points_drift, (40_000, 40, "territories")),
+    "points_sample": (case_points_sample, ()),
     "counties_regions": (case_counties, (40_000, 30, "regions")),
     "counties_scattered": (case_counties, (40_000, 30, "scattered")),
     "multi_metric": (case_points, (40_000, 40, "regions", 0, ("workload", "revenue", "potential"))),
@@ -343,7 +365,12 @@ def verdict(name: str, r: dict) -> str:
                         f"max deviation {r['baseline_max_deviation']:.1%}"
                         + ("" if r["baseline_within_tolerance"] else " (outside the tolerance)")
                         + f"; {r['baseline_seconds']:.1f} s")
-            checks += [("moved <= baseline's", ratio <= base_ratio * (1 + 1e-6)),
+            # Ours may spend the move slack up to _TRADE_SLACK x the bordering bound on compactness (the target
+            # allows 1.07x): it must then be more compact than the baseline, and move no more than that slack.
+            from workbench.align.realign import _TRADE_SLACK
+
+            checks += [(f"moved <= baseline's or {_TRADE_SLACK:.2f}x bordering",
+                        ratio <= max(base_ratio * (1 + 1e-6), _TRADE_SLACK + 1e-6)),
                        ("compactness <= baseline's",
                         r["compactness_vs_current"] <= r["baseline_compactness_vs_current"] * (1 + 1e-6))]
         if "free_moves_compactness_km" in r:

@@ -212,3 +212,36 @@ def test_later_rounds_never_move_more_or_end_less_compact_than_the_first_plan_wi
     assert full.report_.moved_share <= first.report_.moved_share + 1e-12
     assert full.report_.compactness_km <= first.report_.compactness_km * (1 + 1e-6)
     assert len(full.labels_) == len(accounts) and set(full.labels_) <= set(accounts["current_territory"])
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_trade_off_rounds_buy_compactness_within_the_move_slack_and_never_lose_any(seed, monkeypatch):
+    # Without them (slack 0) the plan moves close to the bordering bound; with them it may move up to 1.05x that
+    # bound (never more than it, nor more than a plan that already did), and is never less compact.
+    from workbench.align import realign
+
+    accounts = _drifted(seed, n=600)
+    slack = realign._TRADE_SLACK
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traded = Realignment().fit(accounts)
+        monkeypatch.setattr(realign, "_TRADE_SLACK", 0.0)
+        plain = Realignment().fit(accounts)
+    t, p = traded.report_, plain.report_
+    assert t.within_tolerance and p.within_tolerance
+    assert t.compactness_km <= p.compactness_km * (1 + 1e-6)
+    assert t.moved_share <= max(slack * t.bordering_lower_bound_share, p.moved_share) + 1e-12
+    assert len(traded.labels_) == len(accounts) and set(traded.labels_) <= set(accounts["current_territory"])
+
+
+def test_the_trade_off_rounds_keep_a_disruption_budget():
+    from workbench.align import realign
+
+    accounts = _drifted(1, n=600)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        free = Realignment().fit(accounts)
+        bound = free.report_.bordering_lower_bound_share
+        budget = bound * (1 + 0.5 * (realign._TRADE_SLACK - 1))  # inside the slack: the budget binds
+        kept = Realignment(max_moved_share=budget).fit(accounts)
+    assert kept.report_.moved_share <= budget + 1e-12

@@ -28,6 +28,7 @@ from shapely.geometry import box  # noqa: E402
 ACC = ["--id-col", "acct", "--lat-col", "lat", "--lon-col", "lon", "--quiet"]
 BAD_STDERR = re.compile(r"Traceback|RuntimeWarning|FutureWarning|DeprecationWarning|SettingWithCopy|"
                         r"PerformanceWarning|numpy|pandas|unexpected \w+Error|this is a bug")
+REALIGN = [*ACC, "--current", "owner", "--balance-on", "calls"]  # the common part of every run
 RAW_FLOAT = re.compile(r"\d\.\d{4,}|\d{5,}\.\d|e[+-]\d\d")
 
 SIDE = 6  # 6 x 6 grid of 0.5 degree blocks, plus one island far away
@@ -80,6 +81,18 @@ def _run(capsys, args):
     assert not BAD_STDERR.search(captured.err), captured.err
     assert not BAD_STDERR.search(captured.out), captured.out
     return code, captured.out, captured.err
+
+
+def _align(tmp_path, capsys, path, *args, balance_on="calls"):
+    """Run ``workbench align PATH --current owner --balance-on ... ARGS --out out.csv``, which must succeed.
+
+    Returns the summary, the standard error and the path of the written plan.
+    """
+    out = tmp_path / "out.csv"
+    code, printed, err = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", balance_on, *args,
+                                       "--out", str(out)])
+    assert code == 0, err
+    return printed, err, out
 
 
 def _result(out, frame):
@@ -153,10 +166,7 @@ def _assert_ratios_match(printed, res):
 
 def test_points_every_account_once_ids_kept_and_bounds_printed(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.15", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.15")
     res = _result(out, frame)
     assert set(res["new"]) == set(frame["owner"])
     _assert_summary(printed)
@@ -167,10 +177,7 @@ def test_points_every_account_once_ids_kept_and_bounds_printed(tmp_path, capsys)
 
 def test_points_locks_kept(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, _, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                               "--tolerance", "0.1", "--lock-col", "locked", "--out", str(out)])
-    assert code == 0
+    _, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.1", "--lock-col", "locked")
     res = _result(out, frame)
     locked = res[res["locked"]]
     assert (locked["new"] == locked["owner"]).all()
@@ -178,10 +185,7 @@ def test_points_locks_kept(tmp_path, capsys):
 
 def test_numeric_ids_without_padding_are_kept_and_continued(tmp_path, capsys):
     path, frame, _ = _make(tmp_path, names=("1", "2", "10", "3"))
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.15", "--territories", "6", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.15", "--territories", "6")
     res = _result(out, frame)
     # "1","2","10","3" continue as "11","12" (never "1.0", never "T11")
     assert set(res["new"]) == {"1", "2", "10", "3", "11", "12"}
@@ -191,10 +195,7 @@ def test_numeric_ids_without_padding_are_kept_and_continued(tmp_path, capsys):
 
 def test_mixed_scheme_opens_documented_new_ids(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.15", "--territories", "5", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.15", "--territories", "5")
     res = _result(out, frame)
     # East-01/West-1 share no single prefix: the documented fallback is NEW1...
     assert set(res["new"]) == set(frame["owner"]) | {"NEW1"}
@@ -203,30 +204,21 @@ def test_mixed_scheme_opens_documented_new_ids(tmp_path, capsys):
 
 def test_t_scheme_without_padding_continues(tmp_path, capsys):
     path, frame, _ = _make(tmp_path, names=("T1", "T2", "T3", "T4"))
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.15", "--territories", "6", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.15", "--territories", "6")
     assert set(_result(out, frame)["new"]) == {"T1", "T2", "T3", "T4", "T5", "T6"}
     assert "opened: T5, T6" in printed
 
 
 def test_equal_count_keeps_ids(tmp_path, capsys):
     path, frame, _ = _make(tmp_path, names=("T1", "T2", "T3", "T4"))
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.15", "--territories", "4", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.15", "--territories", "4")
     assert set(_result(out, frame)["new"]) == {"T1", "T2", "T3", "T4"}
     assert "opened" not in printed and "closed" not in printed
 
 
 def test_fewer_territories_keep_current_ids(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.15", "--territories", "3", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.15", "--territories", "3")
     res = _result(out, frame)
     kept = set(res["new"])
     assert len(kept) == 3 and kept < set(frame["owner"])
@@ -238,10 +230,7 @@ def test_fewer_territories_keep_current_ids(tmp_path, capsys):
 
 def test_close_without_territories(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.2", "--close", "West-10", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.2", "--close", "West-10")
     res = _result(out, frame)
     assert set(res["new"]) == {"East-01", "East-02", "West-1"}
     assert "closed: West-10" in printed
@@ -249,11 +238,8 @@ def test_close_without_territories(tmp_path, capsys):
 
 def test_close_with_matching_territories(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.2", "--close", "West-1", "--territories", "3",
-                                     "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.2", "--close", "West-1", "--territories",
+                             "3")
     assert set(_result(out, frame)["new"]) == {"East-01", "East-02", "West-10"}
     assert "closed: West-1" in printed
 
@@ -262,7 +248,7 @@ def test_close_and_open_at_once(tmp_path, capsys):
     """--close one territory but ask for as many as today: the closed one goes and one opens."""
     path, frame, _ = _make(tmp_path, names=("T1", "T2", "T3", "T4"))
     out = tmp_path / "out.csv"
-    code, printed, err = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+    code, printed, err = _run(capsys, [str(path), *REALIGN,
                                        "--tolerance", "0.2", "--close", "T4", "--territories", "4",
                                        "--out", str(out)])
     if code != 0:  # refusing is allowed, but with one clear line naming both options
@@ -274,7 +260,7 @@ def test_close_and_open_at_once(tmp_path, capsys):
 
 def test_close_everything_is_refused_clearly(tmp_path, capsys):
     path, _, _ = _make(tmp_path)
-    code, _, err = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+    code, _, err = _run(capsys, [str(path), *REALIGN,
                                  "--close", "East-01,East-02,West-1,West-10", "--out", str(tmp_path / "o.csv")])
     assert code != 0 and err.startswith("error: ") and "close" in err and "every territory" in err
     assert not (tmp_path / "o.csv").exists()
@@ -282,10 +268,7 @@ def test_close_everything_is_refused_clearly(tmp_path, capsys):
 
 def test_max_moved_met(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, err = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                       "--tolerance", "0.05", "--max-moved", "0.04", "--out", str(out)])
-    assert code == 0
+    printed, err, out = _align(tmp_path, capsys, path, "--tolerance", "0.05", "--max-moved", "0.04")
     res = _result(out, frame)
     assert _moved_share(res) <= 0.04 + 1e-12
     assert "4.0%" in printed + err
@@ -294,12 +277,9 @@ def test_max_moved_met(tmp_path, capsys):
 
 def test_max_moved_with_locks_and_blocks(tmp_path, capsys):
     path, frame, blocks = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.05", "--max-moved", "0.06", "--lock-col", "locked",
-                                     "--blocks", str(_write_blocks(blocks, tmp_path, "gpkg")),
-                                     "--block-col", "geoid", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.05", "--max-moved", "0.06", "--lock-col",
+                             "locked", "--blocks", str(_write_blocks(blocks, tmp_path, "gpkg")), "--block-col",
+                             "geoid")
     res = _result(out, frame)
     assert _moved_share(res) <= 0.06 + 1e-12
     assert (res.loc[res["locked"], "new"] == res.loc[res["locked"], "owner"]).all()
@@ -308,10 +288,7 @@ def test_max_moved_with_locks_and_blocks(tmp_path, capsys):
 
 def test_multi_metric_balance(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls,revenue",
-                                     "--tolerance", "0.15", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.15", balance_on="calls,revenue")
     res = _result(out, frame)
     assert "max deviation calls:" in printed and "max deviation revenue:" in printed
     for metric in ("calls", "revenue"):
@@ -327,7 +304,7 @@ def test_seed_is_deterministic(tmp_path, capsys):
     outs = []
     for k in range(2):
         out = tmp_path / f"out{k}.csv"
-        code, _, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+        code, _, _ = _run(capsys, [str(path), *REALIGN,
                                    "--tolerance", "0.1", "--territories", "5", "--blocks", str(gp),
                                    "--block-col", "geoid", "--seed", "7", "--out", str(out)])
         assert code == 0
@@ -340,11 +317,9 @@ def test_seed_is_deterministic(tmp_path, capsys):
 @pytest.mark.parametrize("kind", ["gpkg", "geojson", "shp"])
 def test_blocks_contiguous_ids_kept_and_locks(tmp_path, capsys, kind):
     path, frame, blocks = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.15", "--blocks", str(_write_blocks(blocks, tmp_path, kind)),
-                                     "--block-col", "geoid", "--lock-col", "locked", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.15", "--blocks",
+                             str(_write_blocks(blocks, tmp_path, kind)), "--block-col", "geoid", "--lock-col",
+                             "locked")
     res = _result(out, frame)
     assert set(res["new"]) <= set(frame["owner"])
     assert (res.loc[res["locked"], "new"] == res.loc[res["locked"], "owner"]).all()
@@ -355,12 +330,8 @@ def test_blocks_contiguous_ids_kept_and_locks(tmp_path, capsys, kind):
 
 def test_blocks_opening_is_contiguous_and_named(tmp_path, capsys):
     path, frame, blocks = _make(tmp_path, names=("T1", "T2", "T3", "T4"))
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.2", "--territories", "5",
-                                     "--blocks", str(_write_blocks(blocks, tmp_path, "geojson")),
-                                     "--block-col", "geoid", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.2", "--territories", "5", "--blocks",
+                             str(_write_blocks(blocks, tmp_path, "geojson")), "--block-col", "geoid")
     res = _result(out, frame)
     assert set(res["new"]) == {"T1", "T2", "T3", "T4", "T5"}
     _assert_contiguous(res, blocks)
@@ -369,12 +340,9 @@ def test_blocks_opening_is_contiguous_and_named(tmp_path, capsys):
 
 def test_blocks_closure_is_contiguous(tmp_path, capsys):
     path, frame, blocks = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.2", "--close", "East-02", "--lock-col", "locked",
-                                     "--blocks", str(_write_blocks(blocks, tmp_path, "shp")),
-                                     "--block-col", "geoid", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.2", "--close", "East-02", "--lock-col",
+                             "locked", "--blocks", str(_write_blocks(blocks, tmp_path, "shp")), "--block-col",
+                             "geoid")
     res = _result(out, frame)
     free = res[~res["locked"]]
     assert set(free["new"]) == {"East-01", "West-1", "West-10"}
@@ -388,7 +356,7 @@ def test_block_ids_read_as_numbers_in_the_accounts_still_match(tmp_path, capsys)
     frame = frame.assign(geoid=frame["geoid"].astype(int))
     frame.to_csv(path, index=False)
     out = tmp_path / "out.csv"
-    code, _, err = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+    code, _, err = _run(capsys, [str(path), *REALIGN,
                                  "--tolerance", "0.15", "--blocks", str(_write_blocks(blocks, tmp_path, "gpkg")),
                                  "--block-col", "geoid", "--out", str(out)])
     if code != 0:
@@ -409,10 +377,7 @@ def test_reps_new_hire_and_absent_rep(tmp_path, capsys):
     path, frame, _ = _make(tmp_path, names=("T1", "T2", "T3", "T4"))
     reps = _reps(tmp_path, [("T1", 35.7, -89.3), ("T2", 35.7, -87.7), ("T3", 37.3, -89.3),
                             ("R9", 36.2, -88.9)])  # T4 absent: closes; R9 new hire
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.2", "--reps", str(reps), "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.2", "--reps", str(reps))
     res = _result(out, frame)
     assert set(res["new"]) == {"T1", "T2", "T3", "R9"}
     assert "T4" in printed and "R9" in printed
@@ -423,12 +388,9 @@ def test_reps_with_blocks_contiguous(tmp_path, capsys):
     path, frame, blocks = _make(tmp_path, names=("T1", "T2", "T3", "T4"))
     reps = _reps(tmp_path, [("T1", 35.7, -89.3), ("T2", 35.7, -87.7), ("T3", 37.3, -89.3),
                             ("T4", 37.3, -87.7), ("R9", 36.2, -88.9)])
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.25", "--reps", str(reps), "--lock-col", "locked",
-                                     "--blocks", str(_write_blocks(blocks, tmp_path, "gpkg")),
-                                     "--block-col", "geoid", "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.25", "--reps", str(reps), "--lock-col",
+                             "locked", "--blocks", str(_write_blocks(blocks, tmp_path, "gpkg")), "--block-col",
+                             "geoid")
     res = _result(out, frame)
     assert set(res["new"]) == {"T1", "T2", "T3", "T4", "R9"}
     _assert_contiguous(res, blocks)
@@ -457,21 +419,21 @@ def test_blank_current_territory_names_the_row(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
     frame.loc[7, "owner"] = None
     frame.to_csv(path, index=False)
-    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls"], "owner")
+    _bad(tmp_path, capsys, [str(path), *REALIGN], "owner")
 
 
 def test_block_missing_from_blocks_file_is_named(tmp_path, capsys):
     path, frame, blocks = _make(tmp_path)
     frame.loc[3, "geoid"] = "777"
     frame.to_csv(path, index=False)
-    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+    _bad(tmp_path, capsys, [str(path), *REALIGN,
                             "--blocks", str(_write_blocks(blocks, tmp_path, "gpkg")), "--block-col", "geoid"],
          "777")
 
 
 def test_wrong_block_col_is_named(tmp_path, capsys):
     path, _, blocks = _make(tmp_path)
-    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+    _bad(tmp_path, capsys, [str(path), *REALIGN,
                             "--blocks", str(_write_blocks(blocks, tmp_path, "gpkg")), "--block-col", "county_fips"],
          "county_fips")
 
@@ -480,30 +442,27 @@ def test_lock_col_not_boolean_is_named(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
     frame["locked"] = frame["locked"].map({True: "yes please", False: "no"})
     frame.to_csv(path, index=False)
-    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+    _bad(tmp_path, capsys, [str(path), *REALIGN,
                             "--lock-col", "locked"], "locked")
 
 
 def test_territories_zero_is_refused(tmp_path, capsys):
     path, _, _ = _make(tmp_path)
-    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls", "--territories", "0"],
+    _bad(tmp_path, capsys, [str(path), *REALIGN, "--territories", "0"],
          "--territories")
 
 
 def test_close_unknown_id_is_named(tmp_path, capsys):
     path, _, _ = _make(tmp_path)
-    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls", "--close", "East-1"],
+    _bad(tmp_path, capsys, [str(path), *REALIGN, "--close", "East-1"],
          "East-1")
 
 
 def test_close_two_and_ask_for_three_opens_one(tmp_path, capsys):
     """--close names closures and --territories the count: both exactly as asked (two close, one opens)."""
     path, frame, _ = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.15", "--close", "East-01,East-02", "--territories", "3",
-                                     "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.15", "--close", "East-01, East-02",
+                             "--territories", "3")
     assert set(_result(out, frame)["new"]) == {"West-1", "West-10", "NEW1"}
     assert "closed: East-01, East-02" in printed and "opened: NEW1" in printed
 
@@ -512,7 +471,7 @@ def test_reps_file_without_rep_id_is_named(tmp_path, capsys):
     path, _, _ = _make(tmp_path)
     reps = tmp_path / "reps.csv"
     pd.DataFrame({"name": ["a"], "latitude": [35.0], "longitude": [-89.0]}).to_csv(reps, index=False)
-    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls", "--reps", str(reps)],
+    _bad(tmp_path, capsys, [str(path), *REALIGN, "--reps", str(reps)],
          "rep_id", "reps.csv")
 
 
@@ -521,7 +480,7 @@ def test_metric_with_text_is_named(tmp_path, capsys):
     frame["calls"] = frame["calls"].astype(object)
     frame.loc[11, "calls"] = "n/a"
     frame.to_csv(path, index=False)
-    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls"], "calls")
+    _bad(tmp_path, capsys, [str(path), *REALIGN], "calls")
 
 
 def test_block_ids_stored_as_numbers_in_the_blocks_file_get_a_clear_error(tmp_path, capsys):
@@ -530,7 +489,7 @@ def test_block_ids_stored_as_numbers_in_the_blocks_file_get_a_clear_error(tmp_pa
     numeric = blocks.assign(geoid=blocks["geoid"].astype(int))
     target = tmp_path / "blocks_int.geojson"
     numeric.to_file(target, driver="GeoJSON")
-    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+    _bad(tmp_path, capsys, [str(path), *REALIGN,
                             "--blocks", str(target), "--block-col", "geoid"],
          "geoid=001", "the blocks' ids read: 1, ")
 
@@ -539,7 +498,7 @@ def test_lock_in_a_closing_territory_is_refused_clearly(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
     frame.loc[frame["owner"] == "West-10", "locked"] = True
     frame.to_csv(path, index=False)
-    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls", "--close", "West-10",
+    _bad(tmp_path, capsys, [str(path), *REALIGN, "--close", "West-10",
                             "--lock-col", "locked"], "West-10", "'locked'")
 
 
@@ -552,7 +511,7 @@ def test_territory_with_no_workload_is_filled(tmp_path, capsys, blocks_kind):
     out = tmp_path / "out.csv"
     extra = [] if blocks_kind is None else ["--blocks", str(_write_blocks(blocks, tmp_path, blocks_kind)),
                                             "--block-col", "geoid"]
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+    code, printed, _ = _run(capsys, [str(path), *REALIGN,
                                      "--tolerance", "0.15", *extra, "--out", str(out)])
     assert code == 0
     res = _result(out, frame)
@@ -566,10 +525,8 @@ def test_territory_with_no_workload_is_filled(tmp_path, capsys, blocks_kind):
 
 def test_multi_metric_budget_is_kept_on_the_first_metric_and_said_so(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, err = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls,revenue",
-                                       "--tolerance", "0.05", "--max-moved", "0.05", "--out", str(out)])
-    assert code == 0
+    printed, err, out = _align(tmp_path, capsys, path, "--tolerance", "0.05", "--max-moved", "0.05",
+                               balance_on="calls,revenue")
     res = _result(out, frame)
     assert _moved_share(res, "calls") <= 0.05 + 1e-12
     assert "disruption budget 5.0% of calls kept" in err
@@ -585,7 +542,7 @@ def test_closure_that_needs_more_than_the_budget_is_refused_not_overspent(tmp_pa
     extra = [] if blocks_kind is None else ["--blocks", str(_write_blocks(blocks, tmp_path, blocks_kind)),
                                             "--block-col", "geoid"]
     share = frame.loc[frame["owner"] == "West-10", "calls"].sum() / frame["calls"].sum()
-    _bad(tmp_path, capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls", "--tolerance", "0.15",
+    _bad(tmp_path, capsys, [str(path), *REALIGN, "--tolerance", "0.15",
                             "--close", "West-10", "--max-moved", "0.05", *extra],
          "max_moved_share (CLI: --max-moved) 5.0% cannot be kept", f"closing West-10 alone moves {share:.1%}",
          f"raise the budget to at least {share:.1%}")
@@ -593,11 +550,8 @@ def test_closure_that_needs_more_than_the_budget_is_refused_not_overspent(tmp_pa
 
 def test_closure_within_the_budget_keeps_it(tmp_path, capsys):
     path, frame, _ = _make(tmp_path)
-    out = tmp_path / "out.csv"
-    code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
-                                     "--tolerance", "0.15", "--close", "West-10", "--max-moved", "0.2",
-                                     "--out", str(out)])
-    assert code == 0
+    printed, _, out = _align(tmp_path, capsys, path, "--tolerance", "0.15", "--close", "West-10", "--max-moved",
+                             "0.2")
     res = _result(out, frame)
     assert "West-10" not in set(res["new"])
     assert _moved_share(res) <= 0.2 + 1e-12
@@ -633,7 +587,7 @@ def test_reps_with_capacities_measure_balance_against_each_target_and_repeat_wit
     outs = []
     for k in range(2):
         out = tmp_path / f"out{k}.csv"
-        code, printed, _ = _run(capsys, [str(path), *ACC, "--current", "owner", "--balance-on", "calls",
+        code, printed, _ = _run(capsys, [str(path), *REALIGN,
                                          "--tolerance", "0.2", "--reps", str(reps), "--seed", "3", "--out", str(out)])
         assert code == 0
         outs.append(out.read_bytes())

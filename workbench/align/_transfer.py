@@ -74,7 +74,8 @@ def chord_cost_km(cost: np.ndarray) -> np.ndarray:
 
 
 def transfer(current, shares, targets, tolerance, rows, territories, km, weight, *, penalty_km, movable, frozen,
-             closed=None, budget=None, origin=None, base=None, pool=None, exact_tolerance=None) -> Transfer:
+             closed=None, budget=None, origin=None, base=None, pool=None, exact_tolerance=None,
+             exact_budget=None) -> Transfer:
     """Solve the compact-realignment program once (see the module docstring).
 
     Parameters
@@ -119,6 +120,10 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
         Tolerance of the integer program that places the split accounts
         (default ``tolerance``): the linear program may aim a hair inside
         the real tolerance, the integer one need not.
+    exact_budget : float, optional
+        Budget of that integer program (default ``budget``; only with
+        ``budget``): the linear program may keep a little of the budget
+        back, so that placing its split accounts at the tolerance can spend it.
     """
     origin = current if origin is None else origin
     n_t, n_m = len(targets), shares.shape[1]
@@ -148,7 +153,8 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
     x, fun = result
     p = program.last
     labels[p.active] = p.var_terr[_largest(x, p.account_index)]
-    exact = program.integral(x, labels, tolerance if exact_tolerance is None else exact_tolerance)
+    exact = program.integral(x, labels, tolerance if exact_tolerance is None else exact_tolerance,
+                             budget if exact_budget is None or budget is None else exact_budget)
     if exact is not None:
         labels = exact
     else:  # plain rounding; with a budget, split accounts go home
@@ -333,15 +339,16 @@ class _Program:
 
     def _start(self):
         """An empty model: the load, slack and budget rows and the slack columns (no account yet)."""
-        from highspy import _core
+        import highspy
 
-        h = _core._Highs()
-        h.setOptionValue("output_flag", False)
+        from workbench.align._highs import quiet_highs
+
+        h = quiet_highs()
         n_m, live = self.n_m, self.live
         n_u = len(live) * n_m
         t_flat = np.concatenate([self.target[live, m] for m in range(n_m)])
         n_ub = 3 * n_u + (1 if self.budget is not None else 0)
-        inf = _core.kHighsInf
+        inf = highspy.kHighsInf
         h.addRows(n_ub, np.full(n_ub, -inf), np.zeros(n_ub), 0, np.zeros(0, np.int32), np.zeros(0, np.int32),
                   np.zeros(0))
         # Slack u_k (beyond the tolerance, in shares of its target) in both load rows of k and in u_k - z <= 0,
@@ -364,7 +371,7 @@ class _Program:
 
     def _add(self, rows, territories, warm=False):
         """Add the moves ``(rows, territories)`` (new to the model), with staying columns for new accounts."""
-        from highspy import _core
+        import highspy
 
         h, n_t, n_m, n_u = self.model, self.n_t, self.n_m, self.n_u
         fresh = np.unique(rows[~self.in_model[rows]])
@@ -383,7 +390,7 @@ class _Program:
             self.big = 1e3 * max(float(cost.sum()), 1e-9) * n_t + 1e3
             self.slack_cost = np.r_[_tier_costs(self.big, n_u), self.big]
             starts, idx, val = self._slack
-            inf = _core.kHighsInf
+            inf = highspy.kHighsInf
             n_s = self.n_slack
             h.addCols(n_s, self.slack_cost, np.zeros(n_s), np.r_[np.repeat(np.minimum(_TIER_WIDTHS, inf), n_u), inf],
                       len(idx), starts, idx, val)
@@ -410,7 +417,7 @@ class _Program:
         order = np.lexsort((r, c))
         c, r, v = c[order], r[order], v[order]
         starts = np.searchsorted(c, np.arange(n_v)).astype(np.int32)
-        h.addCols(n_v, cost, np.zeros(n_v), np.full(n_v, _core.kHighsInf), len(r), starts, r.astype(np.int32), v)
+        h.addCols(n_v, cost, np.zeros(n_v), np.full(n_v, highspy.kHighsInf), len(r), starts, r.astype(np.int32), v)
         self.var_rows, self.var_terr = np.r_[self.var_rows, rows], np.r_[self.var_terr, territories]
         self.keys = np.sort(np.r_[self.keys, rows * n_t + territories])
         # Load of the accounts not (yet) in the model, per territory and metric: the load rows' bounds.
@@ -427,7 +434,7 @@ class _Program:
             upper = np.r_[upper, max(float(self.budget), _forced(self.origin, self.shares, self.closed, self.movable))
                           - spent]
             index = np.r_[index, 3 * n_u]
-        h.changeRowsBounds(len(index), index.astype(np.int32), np.full(len(index), -_core.kHighsInf), upper)
+        h.changeRowsBounds(len(index), index.astype(np.int32), np.full(len(index), -highspy.kHighsInf), upper)
         if warm and stay.size:
             # Keep the last basis primal feasible: a new account's staying column is basic (at 1, the load it
             # adds is what left the rows' bounds) and its placement row at its bound.
@@ -437,9 +444,9 @@ class _Program:
                 rows_ = list(basis.row_status)
                 first_col = self.n_slack + len(self.var_rows) - len(stay)
                 for j in range(first_col, first_col + len(stay)):
-                    cols[j] = _core.HighsBasisStatus.kBasic
+                    cols[j] = highspy.HighsBasisStatus.kBasic
                 for i in self.eq_row[stay]:
-                    rows_[i] = _core.HighsBasisStatus.kLower
+                    rows_[i] = highspy.HighsBasisStatus.kLower
                 basis.col_status, basis.row_status = cols, rows_
                 h.setBasis(basis)
 
@@ -451,7 +458,7 @@ class _Program:
         stay, _ = self._cost(fixed, self.current[fixed])
         return float(((cost * x).sum() + stay.sum()) * self.scale)
 
-    def integral(self, x, labels, tolerance):
+    def integral(self, x, labels, tolerance, budget=None):
         """Labels with the last solve's split accounts placed by a small integer program (None if it fails).
 
         ``labels`` has every other account where the solve put it. The
@@ -461,7 +468,17 @@ class _Program:
         program also lets the marginal accounts of those territories choose
         again (the :data:`_MARGINAL` accounts per territory whose other
         column is cheapest by the solution's prices, see :meth:`reduced`).
+        ``budget`` replaces the disruption budget in both (default the
+        linear program's).
         """
+        kept, self.budget = self.budget, self.budget if budget is None else budget
+        try:
+            return self._integral(x, labels, tolerance)
+        finally:
+            self.budget = kept
+
+    def _integral(self, x, labels, tolerance):
+        """:meth:`integral` at the budget in force."""
         p = self.last
         largest = np.zeros(len(p.active))
         np.maximum.at(largest, p.account_index, x)
@@ -579,9 +596,9 @@ def _tier_costs(big, n_u, prices=None):
 
 def _optimal():
     """HiGHS's status of a solved program."""
-    from highspy import _core
+    import highspy
 
-    return _core.HighsModelStatus.kOptimal
+    return highspy.HighsModelStatus.kOptimal
 
 
 @dataclass

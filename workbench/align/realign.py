@@ -5,7 +5,8 @@ current territory (ids kept), accounts move only to a territory bordering
 their own (:mod:`workbench.align.bounds`), chosen by one linear program
 (:mod:`workbench.align._transfer`) that prices both the moved workload (a
 move penalty in km) and the distance to the receiving centre, re-solved as
-the centres follow their accounts. Headcount changes open new
+the centres follow their accounts, then spends the move slack the target
+leaves (up to 1.06x the bordering bound) on compactness. Headcount changes open new
 territories where the excess is or close the territories whose closure
 disrupts least (:mod:`workbench.align.headcount`). The report gives two
 lower bounds on the movement: the plain one and the one that respects
@@ -43,6 +44,15 @@ PENALTY_SHARE = 4.0
 _ROUNDS = 6
 _MIN_ROUNDS = 5
 
+#: Trade-off rounds: once within tolerance, the program is solved again (re-centring between solves) with the move
+#: penalty times _TRADE_PENALTY and a budget of _TRADE_SLACK times the bordering bound, while compactness improves
+#: (at most _TRADE_ROUNDS solves). The program keeps _TRADE_AIM of the slack; placing its split accounts at the
+#: tolerance (and single moves back within it) may spend the rest. 1.06 keeps a margin under the 1.07x target.
+_TRADE_SLACK = 1.06
+_TRADE_PENALTY = 0.25
+_TRADE_ROUNDS = 8
+_TRADE_AIM = 0.8
+
 #: Nearest open centres an account of a closing territory (or near a new one) may go to.
 _NEAREST = 6
 
@@ -64,9 +74,15 @@ class Realignment(TerritoryEstimator):
     centres then follow their accounts and the program is solved again (a
     few rounds), never moving more than the best plan so far, and a later
     plan replaces the first one within tolerance only when it is no worse
-    on moved share and on compactness. A large penalty moves the least that
-    bordering moves allow; a small one tidies shapes at the price of more
-    moves (see :func:`workbench.align.frontier.realignment_frontier`).
+    on moved share and on compactness. Then the plan spends the slack the
+    target leaves (moving at most 1.07x the bordering bound) on
+    compactness: while it moves less than :data:`_TRADE_SLACK` (1.06) times
+    that bound, the program is solved again with that budget and a quarter
+    of the penalty, re-centring between solves, and each plan within
+    tolerance that is more compact than the last is kept (never beyond the
+    disruption budget, when one is given). A large penalty moves the least
+    that bordering moves allow; a small one tidies shapes at the price of
+    more moves (see :func:`workbench.align.frontier.realignment_frontier`).
 
     Headcount changes: with ``n_territories`` above today's count, new
     territories open in the most overloaded areas (ids continue the current
@@ -241,6 +257,13 @@ class Realignment(TerritoryEstimator):
             last_excess = excess
         labels, centres = best[1], best[2]
         within = best[0][0] <= 0
+        spend = _spend(budget, bordering, float(shares[labels != current, 0].sum()))
+        if within and spend is not None:
+            bar.set_postfix_str("spending the move slack on compactness")
+            labels, centres, r = self._trade(labels, centres, km, spend, penalty * _TRADE_PENALTY, current, shares,
+                                             targets, tolerance, dist, weight, setup, fixed, frozen, closed, movable,
+                                             pool)
+            rounds += r
         if not within:
             bar.set_postfix_str("single moves into the tolerance")
             labels, within, r = self._repair(labels, current, shares, targets, tolerance, dist, centres, fixed,
@@ -278,6 +301,50 @@ class Realignment(TerritoryEstimator):
         self.report_ = replace(self.report_, warnings=tuple(notes), bordering_lower_bound_share=bordering,
                                opened=self.opened_, closed=self.closed_)
         return self
+
+    def _trade(self, labels, centres, km, spend, penalty, current, shares, targets, tolerance, dist, weight, setup,
+               fixed, frozen, closed, movable, pool):
+        """Trade-off rounds: spend up to ``spend`` (first-metric share moved) on compactness; (labels, centres, solves).
+
+        Each round solves the program against the last round's centres at
+        ``penalty`` with that budget (keeping :data:`_TRADE_AIM` of the
+        slack for placing the split accounts), then re-centres. A plan
+        replaces ``labels`` only when it is within tolerance, within
+        ``spend`` and more compact; the rounds go on (from the last plan,
+        kept or not) while compactness improves. ``km`` prices distances to
+        ``centres``, which this method updates in place.
+        """
+        n_t = len(setup.ids)
+        best = (labels, centres.copy(), _compactness(km, labels, weight))
+        last = best[2]
+        moved = float(shares[labels != current, 0].sum())
+        aim = moved + _TRADE_AIM * (spend - moved)
+        solves = 0
+        for solves in range(1, _TRADE_ROUNDS + 1):
+            rows, terr = _options(dist, centres, setup, self.n_candidates, labels)
+            result = _transfer.transfer(labels, shares, targets, tolerance * _INSIDE, rows, terr, km, weight,
+                                        penalty_km=penalty, movable=movable, frozen=frozen, closed=closed, budget=aim,
+                                        origin=current, pool=pool, exact_tolerance=tolerance, exact_budget=spend)
+            trial = result.labels
+            excess = _transfer._excess(trial, shares, targets, tolerance, frozen)
+            if excess > 0:
+                trial, excess = self._tidy(trial, current, shares, targets, tolerance, dist, centres, fixed, frozen,
+                                           closed, spend, excess, setup.adjacency)
+            if excess > 0:
+                trial, within, _ = self._repair(trial, current, shares, targets, tolerance, dist, centres, fixed,
+                                                frozen, closed, spend, setup.adjacency)
+                excess = 0.0 if within else excess
+            if not setup.fixed_sites:
+                centres[:] = unit_centres(dist.xyz, trial, weight, n_t, previous=centres)
+            compact = _compactness(km, trial, weight)
+            valid = excess <= 0 and float(shares[trial != current, 0].sum()) <= spend + 1e-12
+            if valid and compact < best[2] * (1 - 1e-6):
+                best = (trial, centres.copy(), compact)
+            if compact >= last * (1 - 1e-6):
+                break
+            labels, last = trial, compact
+        centres[:] = best[1]
+        return best[0], centres, solves
 
     def _tidy(self, labels, current, shares, targets, tolerance, dist, centres, fixed, frozen, closed, budget,
               excess, graph):
@@ -470,6 +537,25 @@ def _options(dist, centres, setup, n_candidates, labels):
     keep = (terr == setup.current[rows]) | setup.adjacency[setup.current[rows], terr]
     key = np.unique(rows[keep] * n_t + terr[keep])
     return key // n_t, key % n_t
+
+
+def _spend(budget, bordering, moved):
+    """Most first-metric share the trade-off rounds may move (None: no trade-off), after a plan moving ``moved``.
+
+    :data:`_TRADE_SLACK` times the bordering bound (within the disruption
+    budget, when one is given), if that is more than the plan moved: the
+    rounds then buy compactness with moves the target (1.07x that bound)
+    leaves, never moving more than that.
+
+    Examples
+    --------
+    >>> round(_spend(None, 0.10, 0.102), 3), _spend(None, 0.10, 0.107), round(_spend(0.104, 0.10, 0.102), 3)
+    (0.106, None, 0.104)
+    """
+    if _TRADE_SLACK <= 0 or bordering <= 0:
+        return None
+    spend = _TRADE_SLACK * bordering if budget is None else min(budget, _TRADE_SLACK * bordering)
+    return spend if spend > moved * (1 + 1e-9) else None
 
 
 def _cap(budget, moved):

@@ -64,6 +64,10 @@ class AlignmentReport:
         Territories had unequal targets (rep capacities): every deviation is
         from the territory's own target, not from the mean, and the summary
         says so.
+    current_compactness_km : float or None
+        ``compactness_km`` of the current alignment, measured the same way
+        (each territory around its own centre), when there is one: the
+        realignment's compactness beside what it replaces.
     dispersion : dict or None
         Contiguous fits: the dispersion objective searched, both measures
         (``weighted_mean_km``, ``median_sum_km``), Polsby-Popper mean and
@@ -90,6 +94,7 @@ class AlignmentReport:
     closed: tuple = field(default_factory=tuple)
     dispersion: dict | None = None
     unequal_targets: bool = False
+    current_compactness_km: float | None = None
 
     def summary(self) -> str:
         """A few lines for people: balance per metric, compactness, movement, time."""
@@ -99,7 +104,10 @@ class AlignmentReport:
             lines.append(f"max deviation {metric}: {value:.1%}{status}")
         if self.unequal_targets and self.max_deviation:
             lines.append("deviations are from each territory's own target (its rep's capacity), not from the mean")
-        lines.append(f"compactness: {self.compactness_km:,.0f} km (weighted mean distance to centre)")
+        compact = f"compactness: {self.compactness_km:,.0f} km (weighted mean distance to centre"
+        if self.current_compactness_km is not None:
+            compact += f"; current plan {self.current_compactness_km:,.0f} km"
+        lines.append(compact + ")")
         if self.contiguous is not None:
             lines.append(f"contiguous: {'yes' if self.contiguous else 'no'}")
         if self.moved_share is not None:
@@ -167,7 +175,7 @@ class AlignmentReport:
         out = {k: getattr(self, k) for k in (
             "method", "max_deviation", "tolerance", "within_tolerance", "compactness_km", "contiguous",
             "moved_share", "moved_accounts", "lower_bound_share", "bordering_lower_bound_share", "n_iter",
-            "converged", "seconds", "dispersion", "unequal_targets")}
+            "converged", "seconds", "dispersion", "unequal_targets", "current_compactness_km")}
         out["opened"], out["closed"] = list(self.opened), list(self.closed)
         out["warnings"] = list(self.warnings)
         out["territories"] = self.territories.reset_index().to_dict("records")
@@ -268,9 +276,10 @@ def build_report(
     if not within:
         worst = ", ".join(f"{m} {v:.1%}" for m, v in max_dev.items() if v > tolerance + 1e-9)
         notes.append(f"tolerance {tolerance:.1%} not met: max deviation {worst}")
-    moved_share = moved_accounts = None
+    moved_share = moved_accounts = current_compactness = None
     if current is not None:
         current = np.asarray(current)
+        current_compactness = metrics.overall_compactness_km(accounts, current, weight)
         moved = current != labels
         moved_accounts = int(moved.sum())
         basis = accounts[balance_on[0]] if balance_on else (accounts[WORKLOAD] if WORKLOAD in accounts.columns else None)
@@ -292,6 +301,7 @@ def build_report(
         contiguous=contiguous,
         moved_share=moved_share,
         moved_accounts=moved_accounts,
+        current_compactness_km=current_compactness,
         lower_bound_share=lower_bound_share,
         n_iter=int(n_iter),
         converged=bool(converged),
