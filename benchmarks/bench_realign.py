@@ -35,6 +35,14 @@ Cases (each in a fresh subprocess):
   plan (without the time-budgeted improvement phase, so the same on every run) grown to ~43%, realigned to 10% with whole counties
   (seeded, its search on an iteration budget: the same figures on every run). Target:
   contiguous, within tolerance, moved <= 1.25x the bordering bound.
+* counties_drift_30 / counties_drift_40: built like the issue's outside
+  check: 25,000 accounts in real US counties, a whole-county plan of 30 or
+  40 territories (balanced on last year's workload) drifted by areas to
+  about +-43%, realigned to 10% with whole counties. counties_sample: the
+  shipped sample with its counties at 10% (the CLI's ``--blocks
+  data/geo/counties.gpkg``); one county (Los Angeles) alone exceeds any
+  territory's maximum, so "within" there means within wherever whole
+  counties allow. The same targets.
 * multi-metric: workload + revenue + potential at 5% (points, regional
   growth of workload and revenue). Target: converges, moved <= 1.3x its bound;
   also on seeds 1 and 2 (other accounts, other hubs).
@@ -304,7 +312,91 @@ def case_counties(n, n_territories, pattern, seed=0):
         model = ContiguousRealignment(tolerance=0.10, random_state=seed).fit(accounts, blocks=blocks)
     seconds = time.perf_counter() - start
     name = f"counties: {n:,} accounts, {n_territories} territories, {pattern} growth, whole counties at 10%"
-    return _result(name, model, accounts, current, seconds, 0.10)
+    return _county_result(name, model, accounts, current, seconds, 0.10)
+
+
+def timed_block_realignment(accounts, blocks, tolerance, seed):
+    """``ContiguousRealignment`` at ``tolerance`` (seeded: its search is on an iteration budget), and its seconds."""
+    from workbench.align.realign_blocks import ContiguousRealignment
+
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = ContiguousRealignment(tolerance=tolerance, random_state=seed).fit(accounts, blocks=blocks)
+    return model, time.perf_counter() - start
+
+
+def _county_result(name, model, accounts, current, seconds, tolerance):
+    """:func:`_result`, and whether every territory is within the tolerance or as near as whole blocks allow.
+
+    A county heavier than a territory's maximum (Los Angeles on the sample)
+    keeps its territory over the tolerance in every whole-county plan; that
+    territory counts as within once the county is all it is over by
+    (:func:`workbench.align.realign_blocks.reachable_targets`).
+    """
+    from workbench.align.realign_blocks import reachable_targets
+
+    result = _result(name, model, accounts, current, seconds, tolerance)
+    labels = model.block_labels_
+    ids, index = np.unique(labels.to_numpy().astype(str), return_inverse=True)
+    block_of = labels.index.get_indexer(accounts[model.block_col].astype(str))
+    block_load = np.bincount(block_of, weights=accounts["workload"].to_numpy(dtype=float), minlength=len(labels))
+    shares = (block_load / block_load.sum())[:, None]
+    targets = np.full(len(ids), 1.0 / len(ids))
+    reach = reachable_targets(index, shares, targets, tolerance, np.ones(len(ids), dtype=bool))[:, 0]
+    load = np.bincount(index, weights=shares[:, 0], minlength=len(ids))
+    result["within_whole_blocks"] = bool((np.abs(load / reach - 1) <= tolerance + 1e-9).all())
+    return result
+
+
+def case_counties_drift(n, n_territories, seed=0):
+    """Built like the issue's outside check: a whole-county plan of US counties whose workload drifted by areas.
+
+    Accounts like the sample's (synthetic, on US ZIP points, in their
+    counties of ``data/geo/counties.gpkg``); today's plan is a contiguous
+    plan of whole counties (no time-budgeted phase: the same on every run)
+    balanced on last year's workload, which then drifted up and down by
+    areas (:func:`drift`) to about +-43%; realigned to 10% with whole
+    counties, no reps. Same targets as the other counties cases.
+    """
+    from workbench.align import ContiguousTerritories
+
+    accounts, blocks = county_accounts(n, seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        current = ContiguousTerritories(n_territories, tolerance=0.05, random_state=seed, max_seconds=0).fit(
+            accounts, blocks=blocks).labels_
+    accounts["current_territory"] = current
+    load = accounts.groupby("current_territory")["workload"].transform("sum")
+    accounts["workload"] = accounts["workload"] / load * load.mean()
+    drift(accounts, current, 0.43, seed, "areas")
+    model, seconds = timed_block_realignment(accounts, blocks, 0.10, seed)
+    deviation = accounts.groupby("current_territory")["workload"].sum()
+    deviation = deviation / deviation.mean() - 1
+    name = (f"counties: {n:,} accounts, {n_territories} territories of whole counties drifted by areas to "
+            f"{deviation.min():+.0%}/{deviation.max():+.0%}, whole counties at 10%")
+    return _county_result(name, model, accounts, current, seconds, 0.10)
+
+
+def case_counties_sample(tolerance=0.10):
+    """The shipped sample with its counties: ``workbench align data/sample/accounts.csv --current current_territory
+    --blocks data/geo/counties.gpkg --block-col county_fips --tolerance 0.10`` (no reps; 40 territories of whole
+    counties drifted to about -21%/+32%; county 06037, Los Angeles, alone over any territory's maximum)."""
+    from pathlib import Path
+
+    import geopandas as gpd
+    import pandas as pd
+
+    root = Path(__file__).resolve().parent.parent / "data"
+    accounts = pd.read_csv(root / "sample" / "accounts.csv", dtype={"zip": str, "county_fips": str})
+    blocks = gpd.read_file(root / "geo" / "counties.gpkg")
+    current = accounts["current_territory"].astype(str).to_numpy()
+    model, seconds = timed_block_realignment(accounts, blocks, tolerance, 0)
+    deviation = accounts.groupby("current_territory")["workload"].sum()
+    deviation = deviation / deviation.mean() - 1
+    name = (f"counties: the sample, {len(accounts):,} x {len(deviation)}, county plan drifted to "
+            f"{deviation.min():+.0%}/{deviation.max():+.0%}, whole counties at {tolerance:.0%}")
+    return _county_result(name, model, accounts, current, seconds, tolerance)
 
 
 CASES = {
@@ -316,6 +408,10 @@ CASES = {
     "points_sample": (case_points_sample, ()),
     "counties_regions": (case_counties, (40_000, 30, "regions")),
     "counties_scattered": (case_counties, (40_000, 30, "scattered")),
+    # Built like the issue's outside check (whole US counties, a county plan drifted by areas, 10%), and the sample.
+    "counties_drift_30": (case_counties_drift, (25_000, 30)),
+    "counties_drift_40": (case_counties_drift, (25_000, 40)),
+    "counties_sample": (case_counties_sample, ()),
     "multi_metric": (case_points, (40_000, 40, "regions", 0, ("workload", "revenue", "potential"))),
     # The same on other accounts and growth: the 1.3x target holds across seeds, not on one draw.
     "multi_metric_seed1": (case_points, (40_000, 40, "regions", 1, ("workload", "revenue", "potential"))),
@@ -378,8 +474,12 @@ def verdict(name: str, r: dict) -> str:
                         f"{r['free_moves_compactness_km']:.1f} km ({r['free_moves_vs_current']:.3f}x current) moving "
                         f"{r['free_moves_moved_share']:.1%}")
     elif name.startswith("counties"):
-        checks = [("contiguous", bool(r["contiguous"])), ("within 10%", r["within_tolerance"]),
-                  ("moved <= 1.25x bordering", ratio <= 1.25)]
+        tol = r.get("tolerance", 0.10)
+        within = (f"within {tol:.0%}", r["within_tolerance"])
+        if not r["within_tolerance"] and r.get("within_whole_blocks"):  # a county alone over any maximum
+            within = (f"within {tol:.0%} where whole counties allow (a county alone exceeds a territory's maximum)",
+                      True)
+        checks = [("contiguous", bool(r["contiguous"])), within, ("moved <= 1.25x bordering", ratio <= 1.25)]
     else:
         checks = [("converges (within 5% on every metric)", r["within_tolerance"]),
                   ("moved <= 1.3x bordering", ratio <= 1.3)]

@@ -22,3 +22,7 @@ def _same_random_state_for_every_test():
     random.seed(seed)
     np.random.seed(seed)
     yield
+
+# ``--doctest-modules`` would import this file as a module named ``conftest``, the name
+# tests/browser/conftest.py is imported under too, and stop on the clash; it has no doctests.
+collect_ignore = ["conftest.py"]

@@ -208,3 +208,54 @@ def test_exchange_home_keeps_locked_blocks_and_frozen_territories():
         == labels.tolist()
     assert exchange_home(labels, edges, weight, *rest, np.zeros(8, bool), np.array([False, True]),
                          np.zeros(2, bool)).tolist() == labels.tolist()
+
+
+def _chain():
+    """A line of nine unit blocks: A holds 0-3 (one over), B 4-6 (on target), C 7-8 (one under); bands 3 +- 10%."""
+    edges = np.array([(i, i + 1) for i in range(8)])
+    home = np.array([0, 0, 0, 0, 1, 1, 1, 2, 2])
+    return edges, np.full((9, 1), 1 / 9), home, (np.full(3, 1 / 3), 0.1)
+
+
+def test_repair_moves_finds_a_chain_where_no_single_move_helps():
+    from workbench.align._block_moves import fit_moves, repair_moves
+
+    edges, weight, home, (targets, tolerance) = _chain()
+    no = np.zeros(9, bool), np.zeros(3, bool), np.zeros(3, bool)
+    km = lambda rows, territories: np.zeros(len(rows))  # noqa: E731
+    # A single move puts B over (from A) or under (to C): none is made.
+    assert fit_moves(home, edges, weight, np.zeros((3, 1)), targets, tolerance, km, no[0], no[1]).tolist() \
+        == home.tolist()
+    out = repair_moves(home, edges, weight, targets, tolerance, home, *no)
+    assert out.tolist() == [0, 0, 0, 1, 1, 1, 2, 2, 2]  # block 3 to B and block 6 to C: two moves, all on target
+    assert is_contiguous(9, edges, out)
+
+
+def test_repair_moves_leaves_a_balanced_plan_and_locked_blocks_alone():
+    from workbench.align._block_moves import repair_moves
+
+    edges, weight, home, (targets, tolerance) = _chain()
+    balanced = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2])
+    no = np.zeros(9, bool), np.zeros(3, bool), np.zeros(3, bool)
+    assert repair_moves(balanced, edges, weight, targets, tolerance, home, *no).tolist() == balanced.tolist()
+    fixed = np.zeros(9, bool)
+    fixed[6] = True  # the only block B can give C is locked: nothing helps, nothing moves
+    assert repair_moves(home, edges, weight, targets, tolerance, home, fixed, *no[1:]).tolist() == home.tolist()
+    frozen = np.array([False, True, False])  # B neither gives nor takes
+    assert repair_moves(home, edges, weight, targets, tolerance, home, no[0], frozen, no[2]).tolist() \
+        == home.tolist()
+
+
+def test_exchange_home_runs_beside_a_territory_of_one_block():
+    """A territory of a single block (a county too heavy for any other) no longer makes the program infeasible."""
+    from workbench.align._block_moves import exchange_home
+
+    edges, weight, home, labels = _two_by_four()
+    # A ninth block (territory 2, alone) touching cell 5, the one that moves.
+    edges = np.r_[edges, [[5, 8]]]
+    weight = np.r_[weight * 0.8, [[0.2]]]
+    home, labels = np.r_[home, 2], np.r_[labels, 2]
+    args = (edges, weight, np.array([0.4, 0.4, 0.2]), 0.11, home, np.zeros(9, bool), np.zeros(3, bool),
+            np.zeros(3, bool))
+    out = exchange_home(labels, *args)
+    assert out.tolist() == [0, 0, 1, 1, 0, 1, 1, 1, 2]

@@ -449,6 +449,15 @@ def connect(labels, edges, weight, origin, targets, n_t, fixed):
 #: How far inside its bands :func:`exchange_home` asks each load to stay, in shares of the total: beyond the
 #: solver's feasibility tolerance (1e-7), so a solution it accepts is within the bands exactly.
 _MARGIN = 1e-6
+#: What :func:`repair_moves` charges per unit of band violation (a share of the total, summed over territories
+#: and metrics), in units of moved share (of the move penalty, with ``penalty_km``): a violation goes whenever
+#: moves of up to a thousand times its size remove it, so the program balances first and disrupts least second.
+VIOLATION_PRICE = 1000.0
+#: What every change costs on top in :func:`repair_moves`, per unit of the block's workload (in the same units):
+#: a block moved on from one foreign territory to another, or a move that only saves distance, is not free.
+CHANGE_PRICE = 0.1
+#: The same in :func:`exchange_home`, smaller: there every change is a return or makes one possible.
+EXCHANGE_CHANGE_PRICE = 0.02
 
 
 def exchange_home(labels, edges, shares, targets, tolerance, home, fixed, frozen, closed, max_rounds=6,
@@ -484,6 +493,50 @@ def exchange_home(labels, edges, shares, targets, tolerance, home, fixed, frozen
     ...               np.array([0, 0, 0, 1, 1, 1]), np.zeros(6, bool), np.zeros(2, bool), np.zeros(2, bool)).tolist()
     [0, 0, 0, 1, 1, 1]
     """
+    return _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen, closed, repair=False,
+                         penalty_km=penalty_km, km=km, max_rounds=max_rounds, node_limit=node_limit)
+
+
+def repair_moves(labels, edges, shares, targets, tolerance, home, fixed, frozen, closed, *, penalty_km=None,
+                 km=None, pairs=None, max_rounds=6, node_limit=300):
+    """Territories back into their bands at the least disruption: one 0/1 program over the border blocks.
+
+    Where single moves cannot help (a territory under its band whose
+    neighbours are at their own lower ends) the load has to come along a
+    chain: the neighbour gives a block and takes one from its other side,
+    and so on. One integer program (HiGHS) chooses, for every block on a
+    border (none a territory needs to stay connected), to stay or to go to
+    a bordering territory (a moved block may also go home), all chains at
+    once: it minimises :data:`VIOLATION_PRICE` times the load outside the
+    bands ``targets * (1 +- tolerance)`` (``targets`` per territory, or
+    ``(territory, metric)``) plus the workload away from ``home`` (with
+    ``penalty_km`` and ``km[block, territory]``: times ``penalty_km``, plus
+    the workload-weighted distance, as :func:`exchange_home` does); no
+    territory ends further out of its band than now, every block that
+    changes touches its new territory afterwards and every block that stays
+    keeps a neighbour in its own (pieces cut off anyway are ruled out and
+    the program solved again, at most ``max_rounds`` times, ``node_limit``
+    nodes each: repeatable). Blocks move one border deep per call: call it
+    again from its result to go deeper. ``labels`` come back unchanged
+    unless the plan gets less out of balance.
+
+    Examples
+    --------
+    A line of six unit blocks in three territories ``0 0 1 1 1 2`` (targets 2 each, 10% bands): territory 2
+    is one block short and territory 1 one over. Block 4 moving to 2 brings both in:
+
+    >>> repair_moves(np.array([0, 0, 1, 1, 1, 2]), np.array([[i, i + 1] for i in range(5)]),
+    ...              np.full((6, 1), 1 / 6), np.full(3, 1 / 3), 0.1, np.array([0, 0, 1, 1, 1, 2]),
+    ...              np.zeros(6, bool), np.zeros(3, bool), np.zeros(3, bool)).tolist()
+    [0, 0, 1, 1, 2, 2]
+    """
+    return _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen, closed, repair=True,
+                         penalty_km=penalty_km, km=km, max_rounds=max_rounds, node_limit=node_limit, pairs=pairs)
+
+
+def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen, closed, *, repair, penalty_km,
+                  km, max_rounds, node_limit, pairs=None):
+    """:func:`exchange_home` (``repair=False``) and :func:`repair_moves` (``repair=True``)."""
     import networkx as nx
 
     from workbench.align._graph import is_contiguous
@@ -492,6 +545,7 @@ def exchange_home(labels, edges, shares, targets, tolerance, home, fixed, frozen
     n = len(labels)
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     shares = np.asarray(shares, dtype=float).reshape(n, -1)
+    n_m = shares.shape[1]
     fixed = np.asarray(fixed, dtype=bool)
     n_t = len(targets)
     if not is_contiguous(n, edges, labels):
@@ -499,31 +553,52 @@ def exchange_home(labels, edges, shares, targets, tolerance, home, fixed, frozen
     src, dst = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
     weight = shares.mean(axis=1)
     live = ~frozen & ~closed
-    # Variables: (block, territory it goes to); returns first, then moves out of home.
+    # Variables: (block, territory it goes to); returns first, then moves to a bordering territory.
     graph = nx.Graph()
     graph.add_nodes_from(range(n))
     graph.add_edges_from(map(tuple, edges))
     cuts_of = _Cuts(graph, labels)
-    moves = [(b, home[b]) for b in np.flatnonzero((labels != home) & ~fixed & live[home] & live[labels])
-             if b not in cuts_of(labels[b])]
-    at_home = (labels == home) & ~fixed & live[labels]
-    pairs = np.unique(np.c_[src, labels[dst]][at_home[src] & (labels[dst] != labels[src]) & live[labels[dst]]], axis=0)
-    moves += [(int(b), int(t)) for b, t in pairs if b not in cuts_of(labels[b])]
-    if not moves or not any(labels[b] != home[b] for b, _ in moves):
+    if pairs is not None:
+        allowed = np.asarray(pairs, dtype=bool)
+    elif repair:
+        allowed = np.ones((n_t, n_t), dtype=bool)
+    else:  # exchanges between the territories that moved blocks went between (either way)
+        allowed = np.zeros((n_t, n_t), dtype=bool)
+        away_now = labels != home
+        allowed[home[away_now], labels[away_now]] = True
+        allowed |= allowed.T
+    borders_home = np.zeros(n, dtype=bool)  # touching a block of its home territory now
+    borders_home[src[labels[dst] == home[src]]] = True
+    moves = [(int(b), int(home[b])) for b in np.flatnonzero((labels != home) & ~fixed & live[home] & live[labels]
+                                                            & borders_home)
+             if b not in cuts_of(labels[b]) and allowed[labels[b], home[b]]]
+    movable = ~fixed & live[labels] & (True if repair else labels == home)
+    step = movable[src] & (labels[dst] != labels[src]) & live[labels[dst]] & allowed[labels[src], labels[dst]]
+    moves += [(int(b), int(t)) for b, t in np.unique(np.c_[src, labels[dst]][step], axis=0)
+              if b not in cuts_of(labels[b])]
+    moves = list(dict.fromkeys(moves))  # a moved block bordering home is a return once
+    if not moves or (not repair and not any(labels[b] != home[b] for b, _ in moves)):
         return labels
     var_block = np.array([b for b, _ in moves])
     var_to = np.array([t for _, t in moves])
     n_var = len(moves)
     by_block = pd.Series(np.arange(n_var)).groupby(var_block).apply(list).to_dict()
-    away = np.where(var_to == home[var_block], -weight[var_block], weight[var_block])  # change of away-from-home
+    # Change of the workload away from home: +w leaving home, -w going back, 0 between two others.
+    away = weight[var_block] * ((var_to != home[var_block]).astype(float)
+                                - (labels[var_block] != home[var_block]).astype(float))
     gain = away  # minimised
     if penalty_km is not None:
         km = np.asarray(km, dtype=float)
         gain = away * penalty_km + weight[var_block] * (km[var_block, var_to] - km[var_block, labels[var_block]])
+    scale = 1.0 if penalty_km is None else float(penalty_km)
+    # Every change costs a little (a moved block passed on, a move that only saves distance): only changes that help.
+    gain = gain + scale * ((CHANGE_PRICE if repair else EXCHANGE_CHANGE_PRICE) * weight[var_block] + 1e-9)
     load = _balance.loads_of(labels, shares, n_t)
-    target = np.asarray(targets, dtype=float)[:, None]
-    low, high = np.minimum(target * (1 - tolerance), load), np.maximum(target * (1 + tolerance), load)
+    target = np.broadcast_to(np.asarray(targets, dtype=float).reshape(n_t, -1), (n_t, n_m))
+    band_low, band_high = target * (1 - tolerance), target * (1 + tolerance)
+    low, high = np.minimum(band_low, load), np.maximum(band_high, load)
     rows, cols, vals, lo, hi = [], [], [], [], []
+    slack_cost, slack_upper = [], []  # repair: load under / over the band, at most as far out as now
 
     def add(entries, lower, upper):  # entries: {variable: coefficient}
         for c, v in entries.items():
@@ -533,18 +608,31 @@ def exchange_home(labels, edges, shares, targets, tolerance, home, fixed, frozen
         lo.append(lower)
         hi.append(upper)
 
-    add(dict(enumerate(away)), -np.inf, 0.0)  # never more workload away from home than now
+    if not repair:
+        add(dict(enumerate(away)), -np.inf, 0.0)  # never more workload away from home than now
     for b, vs in by_block.items():  # a block goes to one territory at most
         if len(vs) > 1:
             add({v: 1.0 for v in vs}, -np.inf, 1.0)
+    price = VIOLATION_PRICE * scale
     for t in range(n_t):  # loads within the bands afterwards
-        for m in range(shares.shape[1]):
+        for m in range(n_m):
             entries = {}
             for v in np.flatnonzero(labels[var_block] == t):
                 entries[v] = entries.get(v, 0.0) - shares[var_block[v], m]
             for v in np.flatnonzero(var_to == t):
                 entries[v] = entries.get(v, 0.0) + shares[var_block[v], m]
-            if entries:  # inside by more than the solver's feasibility tolerance (checked exactly below)
+            if not entries:
+                continue
+            if repair:  # change + under - over within the band: under and over cost, no more than today's
+                under, over = band_low[t, m] - load[t, m] + _MARGIN, load[t, m] - band_high[t, m] + _MARGIN
+                for sign, out in ((1.0, under), (-1.0, over)):
+                    entries[n_var + len(slack_cost)] = sign
+                    slack_cost.append(price)
+                    slack_upper.append(max(out, 0.0))
+                # A load inside its band (even within the margin of its end) may stay as it is.
+                add(entries, under if under > _MARGIN else min(under, 0.0),
+                    -over if over > _MARGIN else max(-over, 0.0))
+            else:  # inside by more than the solver's feasibility tolerance (checked exactly below)
                 add(entries, low[t, m] - load[t, m] + _MARGIN, high[t, m] - load[t, m] - _MARGIN)
     neighbours = pd.Series(dst).groupby(src).apply(np.asarray).to_dict()
 
@@ -569,36 +657,57 @@ def exchange_home(labels, edges, shares, targets, tolerance, home, fixed, frozen
             entries, around = {}, {}  # (b in t afterwards) <= sum over its neighbours of (x in t afterwards)
             const = stays_in(b, t, 1.0, entries)
             around_const = sum(stays_in(int(x), t, 1.0, around) for x in near)
+            if const > around_const:  # alone in its territory today (a territory of one block): it stays so
+                continue
             for v, c in around.items():
                 entries[v] = entries.get(v, 0.0) - c
             add(entries, -np.inf, around_const - const)
-    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_var))
-    upper = np.ones(n_var)
+    n_col = n_var + len(slack_cost)
+    matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_col))
+    cost = np.r_[gain, slack_cost]
+    upper = np.r_[np.ones(n_var), slack_upper]
+    integer = np.arange(n_col) < n_var
+
+    def violation(lab):
+        after = _balance.loads_of(lab, shares, n_t)
+        return float((np.maximum(band_low - after, 0) + np.maximum(after - band_high, 0)).sum())
+
+    before = violation(labels)
     for _ in range(max_rounds):
-        x = _solve_01(gain, matrix, np.asarray(lo), np.asarray(hi), upper, node_limit)
-        if x is None or float(gain @ x) > -1e-9 * max(float(np.abs(gain).sum()), 1e-300):
+        x = _solve_01(cost, matrix, np.asarray(lo), np.asarray(hi), upper, node_limit, integer=integer)
+        if x is None:
             return labels
-        chosen = np.flatnonzero(x > 0.5)
+        chosen = np.flatnonzero(x[:n_var] > 0.5)
+        if not repair and float(gain[chosen].sum()) > -1e-9 * max(float(np.abs(gain).sum()), 1e-300):
+            return labels
         trial = labels.copy()
         trial[var_block[chosen]] = var_to[chosen]
         after = _balance.loads_of(trial, shares, n_t)
         if ((after < low - 1e-12) | (after > high + 1e-12)).any():  # the solver's tolerance: keep today's plan
             return labels
+        if repair and violation(trial) >= before - 1e-12:
+            return labels
         if is_contiguous(n, edges, trial):
             return trial
-        # The pieces cut off from their territory's main part, and the changes at them, are ruled out.
-        cut_off = _cut_off(trial, edges)
-        near = cut_off.copy()
-        near[src[cut_off[dst]]] = True
-        upper[chosen[near[var_block[chosen]]]] = 0.0
+        # A piece cut off from its territory's main part gets a cut: all of it may stay in that territory only
+        # if a block around it does too (a territory keeps the blocks off its borders, so it stays one piece).
+        for members in _pieces(trial, edges):
+            t = int(trial[members[0]])
+            ring = np.setdiff1d(np.unique(dst[np.isin(src, members)]), members)
+            entries = {}
+            const = sum(stays_in(int(b), t, 1.0, entries) for b in members)
+            const += sum(stays_in(int(x), t, -1.0, entries) for x in ring)
+            if entries:
+                add(entries, -np.inf, len(members) - 1 - const)
+        matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_col))
     return labels
 
 
-def _solve_01(cost, matrix, low, high, upper, node_limit):
-    """Minimise ``cost @ x`` over 0/1 ``x <= upper`` with ``low <= matrix @ x <= high`` (HiGHS, quiet); None if none.
+def _solve_01(cost, matrix, low, high, upper, node_limit, integer=None):
+    """Minimise ``cost @ x`` over ``0 <= x <= upper`` with ``low <= matrix @ x <= high`` (HiGHS, quiet); None if none.
 
-    Through ``highspy`` with its output off (scipy's ``milp`` let a HiGHS
-    debug line through to stdout on some programs).
+    ``x`` is 0/1 where ``integer`` (default everywhere), continuous elsewhere.
+    Through ``highspy`` with its output off (:func:`workbench.align._highs.quiet_highs`).
     """
     import highspy
 
@@ -609,7 +718,8 @@ def _solve_01(cost, matrix, low, high, upper, node_limit):
     n = len(cost)
     h.addCols(n, np.asarray(cost, dtype=float), np.zeros(n), np.asarray(upper, dtype=float), 0,
               np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
-    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), np.full(n, highspy.HighsVarType.kInteger))
+    whole = np.flatnonzero(np.ones(n, dtype=bool) if integer is None else integer).astype(np.int32)
+    h.changeColsIntegrality(len(whole), whole, np.full(len(whole), highspy.HighsVarType.kInteger))
     csr = sparse.csr_matrix(matrix)
     inf = highspy.kHighsInf
     h.addRows(csr.shape[0], np.where(np.isfinite(low), low, -inf), np.where(np.isfinite(high), high, inf), csr.nnz,
@@ -620,13 +730,20 @@ def _solve_01(cost, matrix, low, high, upper, node_limit):
     return np.asarray(h.getSolution().col_value)
 
 
-def _cut_off(labels, edges) -> np.ndarray:
-    """Bool per block: in a piece of its territory other than the territory's largest (by blocks)."""
+def _pieces(labels, edges) -> list[np.ndarray]:
+    """Blocks of every piece of a territory other than the territory's largest (by blocks), one array each.
+
+    Examples
+    --------
+    >>> [p.tolist() for p in _pieces(np.array([0, 1, 0, 0]), np.array([[0, 1], [1, 2], [2, 3]]))]
+    [[0]]
+    """
     n = len(labels)
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     same = labels[edges[:, 0]] == labels[edges[:, 1]]
     graph = sparse.coo_matrix((np.ones(int(same.sum())), (edges[same, 0], edges[same, 1])), shape=(n, n))
     _, comp = connected_components(graph, directed=False)
     size = np.bincount(comp)
     frame = pd.DataFrame({"t": labels, "c": comp, "size": size[comp]}).drop_duplicates("c")
-    main = frame.sort_values(["t", "size", "c"], ascending=[True, False, True]).drop_duplicates("t")["c"]
-    return ~np.isin(comp, main.to_numpy())
+    main = set(frame.sort_values(["t", "size", "c"], ascending=[True, False, True]).drop_duplicates("t")["c"])
+    return [np.flatnonzero(comp == c) for c in sorted(set(comp.tolist()) - main)]

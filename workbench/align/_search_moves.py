@@ -16,6 +16,8 @@ from workbench.align._search_state import SearchState, search_clock
 
 #: Weight of the loads' squared distance from the middle of their bands while repairing.
 _CENTRING = 1.0
+#: Rounds of random moves and descent :func:`restore` tries on a perturbed plan still outside a band.
+RESTORE_TRIES = 8
 
 def move_round(state: SearchState, scale: float, lam=None) -> int:
     """Apply the best improving boundary moves, at most one per part; the number applied.
@@ -165,6 +167,33 @@ def kick(state: SearchState, rng, n_moves: int, keep_balance: bool = True) -> bo
         moved += 1
     return moved > 0
 
+
+
+def restore(state: SearchState, scale: float, deadline: float, rng, tries: int = RESTORE_TRIES) -> bool:
+    """Bring a perturbed plan back into the bands; True when it is (the journal keeps every step).
+
+    A descent on the summed violation (dispersion breaks ties), then, while
+    some violation is left, up to ``tries`` rounds of a few random moves
+    (balance not kept) and descend again, each kept when the violation does
+    not grow, else undone. The descent alone leaves tight multi-metric plans
+    outside a band after most re-splits; the few rounds make those
+    perturbations usable instead of undone.
+    """
+    lam = 1e4 * scale / state.k
+    local_search(state, scale, deadline, lam=lam)
+    value = state.total_violation()
+    for _ in range(tries):
+        if value <= 1e-9 or search_clock() >= deadline:
+            break
+        mark = len(state.journal)
+        kick(state, rng, int(rng.integers(1, 4)), keep_balance=False)
+        local_search(state, scale, deadline, lam=lam)
+        now = state.total_violation()
+        if now <= value + 1e-12:
+            value = now
+        else:
+            state.undo_to(mark)
+    return value <= 1e-9
 
 
 def repair(state: SearchState, scale: float, deadline: float, rng, budget: float, patience: int | None = None):

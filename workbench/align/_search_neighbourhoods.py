@@ -12,7 +12,7 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import depth_first_order, minimum_spanning_tree
 
-from workbench.align._search_moves import local_search
+from workbench.align._search_moves import local_search, restore
 from workbench.align._search_state import SearchState
 
 def resplit(state: SearchState, rng, scale: float, deadline: float, n_trees: int = 6, max_cuts: int = 24) -> bool:
@@ -75,9 +75,7 @@ def resplit(state: SearchState, rng, scale: float, deadline: float, n_trees: int
     if state.penalty is not None:
         score = score + state.penalty[nodes[None, :], np.where(masks, a, b)].sum(axis=1)
     _apply_split(state, nodes, np.where(masks[int(np.argmin(score))], a, b), a, b)
-    if state.total_violation() > 1e-9:
-        local_search(state, scale, deadline, lam=1e4 * scale / state.k)
-    return state.total_violation() <= 1e-9
+    return state.total_violation() <= 1e-9 or restore(state, scale, deadline, rng)
 
 
 def _apply_split(state: SearchState, nodes, target, a, b):
@@ -96,8 +94,7 @@ def oscillate(state: SearchState, rng, scale: float, deadline: float) -> bool:
     """Strategic oscillation: descend with soft balance bands, then repair the balance; False if it cannot."""
     unit = scale / state.k
     local_search(state, scale, deadline, lam=float(rng.uniform(0.2, 2.0)) * unit)
-    local_search(state, scale, deadline, lam=1e4 * unit)
-    return state.total_violation() <= 1e-9
+    return state.total_violation() <= 1e-9 or restore(state, scale, deadline, rng)
 
 
 def reassign(state: SearchState, rng, scale: float, deadline: float, n_candidates: int = 5) -> bool:
@@ -160,7 +157,5 @@ def reassign(state: SearchState, rng, scale: float, deadline: float, n_candidate
         return False
     for node in np.flatnonzero(target != state.labels).tolist():
         state.move(node, int(state.labels[node]), int(target[node]))
-    if state.total_violation() > 1e-9:
-        local_search(state, scale, deadline, lam=1e4 * scale / state.k)
-    return state.total_violation() <= 1e-9
+    return state.total_violation() <= 1e-9 or restore(state, scale, deadline, rng)
 

@@ -14,9 +14,15 @@ territory most of their workload is in today; then (block moves in
    repairs the bands and lowers the distance to the centres plus
    ``move_penalty_km`` per unit of workload away from today's territory
    (so it takes back moves that are not needed and keeps the rest compact);
-   lumpy blocks its repair cannot place get single moves (home first), then
-   the contiguous local search of :func:`workbench.align._partition.partition`
-   if still needed, and a last search; last, moved blocks go back home
+   where its repair leaves a territory out of band (lumpy blocks: a
+   territory short of load whose neighbours sit at their own lower ends), one
+   0/1 program chooses chains of whole-block moves across the territories
+   around it (:func:`~workbench.align._block_moves.repair_moves`; on the
+   sample at 10% this replaced a general local search that moved 25% of the
+   workload for a 0.1% shortfall: 1.84x -> 1.15x the bordering bound), then
+   single moves (home first) and the contiguous local search of
+   :func:`workbench.align._partition.partition` only if still needed, and a
+   last search; last, moved blocks go back home
    wherever balance and connectivity allow (:func:`~workbench.align._block_moves.take_back`),
    then one 0/1 program returns more by sending lighter blocks the other way
    (:func:`~workbench.align._block_moves.exchange_home`; on the scattered
@@ -65,8 +71,8 @@ import pandas as pd
 
 from workbench.align import _balance, _blocks, _transfer, bounds as _bounds, headcount
 from workbench.align._block_moves import (
-    Budget, connect, empty_closed, exchange_home, fit_moves, flow_moves, flow_prices, grow_graph, majority, settle,
-    sharing_graph, take_back,
+    Budget, connect, empty_closed, exchange_home, fit_moves, flow_moves, flow_prices, grow_graph, majority,
+    repair_moves, settle, sharing_graph, take_back,
 )
 from workbench.align._contiguous_notes import giant_block_notes
 from workbench.align._partition import is_contiguous, partition
@@ -83,6 +89,8 @@ from workbench.schema import (
 #: Share of the tolerance the block flows aim at: whole blocks overshoot their share, so aim inside it.
 _INSIDE = 0.9
 
+#: A deviation beyond the band this small is rounding (a territory of one giant block sits on its widened band).
+_ROUNDING = 1e-12
 #: Rounds of bordering flows carried out with whole blocks.
 _ROUNDS = 8
 #: The stages a fit's progress bar names, in order (it reads "done" when all are).
@@ -108,6 +116,16 @@ REPAIR_PATIENCE = 20
 #: review's far-move distance (:data:`workbench.schema.FAR_FROM_HOME_KM`) and than any block the territory
 #: holds today.
 FAR_PRICE = 1.0
+#: Regions the repair program (:func:`~workbench.align._block_moves.repair_moves`) may move blocks in after the
+#: first search, tried in turn while none brings the plan nearer its bands: the territories within this many
+#: borders of those still out of band (on the sample at 10%, 2 borders held no chain of whole counties, 3 did).
+REPAIR_HOPS = (2, 3, 5, 8)
+#: At most this many programs in all (each one border of blocks deep, so repeated from every better plan).
+REPAIR_CALLS = 8
+#: Branch-and-bound nodes of each solve of that program (an iteration budget: repeatable).
+REPAIR_NODES = 50
+#: Branch-and-bound nodes of each solve of the last program, :func:`~workbench.align._block_moves.exchange_home`.
+EXCHANGE_NODES = 20
 
 
 
@@ -501,10 +519,11 @@ class ContiguousRealignment(TerritoryEstimator):
         bands and lowers distance to centre plus, per unit of workload away
         from today's territory, ``penalty`` km and the distance the move adds
         (``km``: to the receiving territory's centre or rep's home, far moves
-        priced higher, see :data:`FAR_PRICE`); lumpy blocks its repair could
-        not place get single moves (home first), then the contiguous local
-        search (:func:`~workbench.align._partition.partition`) if still
-        needed; a last search takes back the moves that are no longer needed,
+        priced higher, see :data:`FAR_PRICE`); territories its repair left
+        out of band get chains of moves from the repair program
+        (:meth:`_repair`), then single moves (home first) and the contiguous
+        local search (:func:`~workbench.align._partition.partition`) only if
+        still needed; a last search takes back the moves that are no longer needed,
         then :func:`~workbench.align._block_moves.take_back` and
         :func:`~workbench.align._block_moves.exchange_home` return what
         balance and connectivity allow.
@@ -532,12 +551,14 @@ class ContiguousRealignment(TerritoryEstimator):
             return found if excess(found) <= excess(lab) + 1e-12 else lab
 
         labels = searched = search(labels)
-        if excess(labels) > 0:
+        labels = self._repair(labels, bg, shares, reachable, tolerance, current, fixed, frozen, closed, penalty,
+                              grid, better)
+        if excess(labels) > _ROUNDING:
             moved = fit_moves(labels, bg.edges, shares, no_base, targets, tolerance, km, fixed, frozen | closed,
                               home=current, penalty_km=penalty)
             moved = connect(moved, bg.edges, weight, current, targets, len(targets), fixed)
             labels = moved if better(moved, labels) else labels
-        if excess(labels) > 0:
+        if excess(labels) > _ROUNDING:
             open_ = np.flatnonzero(~closed)
             index = np.full(len(targets), -1)
             index[open_] = np.arange(len(open_))
@@ -554,8 +575,45 @@ class ContiguousRealignment(TerritoryEstimator):
             labels = search(labels)
         labels = take_back(labels, bg.edges, shares, targets, tolerance, current, fixed, frozen, closed)
         labels = exchange_home(labels, bg.edges, shares, targets, tolerance, current, fixed, frozen, closed,
-                               penalty_km=penalty, km=grid)
+                               penalty_km=penalty, km=grid, node_limit=EXCHANGE_NODES)
         return labels, _transfer._excess(labels, shares, targets, tolerance, frozen, no_base)
+
+    @staticmethod
+    def _repair(labels, bg, shares, reachable, tolerance, current, fixed, frozen, closed, penalty, grid, better):
+        """Chains of whole-block moves that bring the territories still out of band in, at the least disruption.
+
+        :func:`~workbench.align._block_moves.repair_moves` over the
+        territories within ``REPAIR_HOPS[i]`` borders of those out of band
+        (a near chain first, a wider region while none is found), repeated
+        from each better balanced plan (at most ``REPAIR_CALLS`` programs).
+        """
+        n_t = len(reachable)
+        band = np.asarray(reachable, dtype=float).reshape(n_t, -1)
+        calls = 0
+        while calls < REPAIR_CALLS:
+            load = _balance.loads_of(labels, shares, n_t)
+            out = (((load < band * (1 - tolerance) - 1e-12) | (load > band * (1 + tolerance) + 1e-12)).any(axis=1)
+                   & ~frozen & ~closed)
+            if not out.any():
+                break
+            adjacency = _bounds.block_territory_graph(bg.edges, labels, n_t)
+            found = False
+            for hops in REPAIR_HOPS:
+                region = out.copy()
+                for _ in range(hops):
+                    region |= adjacency[region].any(axis=0)
+                calls += 1
+                moved = repair_moves(labels, bg.edges, shares, reachable, tolerance, current, fixed, frozen, closed,
+                                     penalty_km=penalty, km=grid, pairs=region[:, None] & region[None, :],
+                                     node_limit=REPAIR_NODES)
+                if better(moved, labels):
+                    labels, found = moved, True
+                    break
+                if region.all() or calls >= REPAIR_CALLS:
+                    break
+            if not found:
+                break
+        return labels
 
     def predict(self, new_accounts, distance=None):
         """Territory of new accounts: the territory of their block."""
