@@ -109,3 +109,21 @@ def test_county_result_excuses_only_a_territory_that_is_one_giant_county():
     model.block_labels_[:] = ["A", "A"] + ["B"] * 4 + ["C"] * 3  # A over by more than G: not excused
     assert not _county_result("counties_toy", model, accounts, accounts["current_territory"], 0.0, 0.10)[
         "within_whole_blocks"]
+
+
+@pytest.mark.parametrize("ratio, verdict_word", [(1.055, "met"), (1.065, "MISSED")])
+def test_verdict_lets_ours_move_more_than_the_baseline_only_within_the_trade_off_slack(ratio, verdict_word):
+    from benchmarks.bench_realign import verdict
+    from workbench.align.realign import _TRADE_SLACK
+
+    bound = 0.10
+    r = {"moved_share": ratio * bound, "lower_bound_share": 0.05, "moved_over_plain": ratio * 2,
+         "bordering_lower_bound_share": bound, "moved_over_bordering": ratio, "compactness_km": 150.0,
+         "current_compactness_km": 148.0, "compactness_vs_current": 150 / 148, "max_deviation": {"workload": 0.05},
+         "seconds": 9.0, "within_tolerance": True, "baseline_moved_share": 0.101, "baseline_move_penalty_km": 590.0,
+         "baseline_moved_over_bordering": 1.01, "baseline_compactness_km": 157.0,
+         "baseline_compactness_vs_current": 157 / 148, "baseline_max_deviation": 0.05,
+         "baseline_within_tolerance": True, "baseline_seconds": 20.0}
+    line = verdict("points_sample", r)
+    assert f"moved <= baseline's or {_TRADE_SLACK:.2f}x bordering: {verdict_word}" in line
+    assert "compactness <= baseline's: met" in line and "compactness <= current: MISSED" in line
