@@ -16,6 +16,9 @@ from workbench.align._search_state import SearchState, search_clock
 
 #: Weight of the loads' squared distance from the middle of their bands while repairing.
 _CENTRING = 1.0
+#: Work (see ``SearchState.work``) charged per round of moves or swaps: a round costs about as much as this
+#: many node moves.
+ROUND_WORK = 8
 #: Rounds of random moves and descent :func:`restore` tries on a perturbed plan still outside a band.
 RESTORE_TRIES = 8
 
@@ -24,6 +27,7 @@ def move_round(state: SearchState, scale: float, lam=None) -> int:
 
     With ``lam`` the balance bands are soft: ``lam`` times the violation is added to the objective.
     """
+    state.work += ROUND_WORK
     u, a, b = state.boundary()
     if u.size == 0:
         return 0
@@ -53,6 +57,7 @@ def move_round(state: SearchState, scale: float, lam=None) -> int:
 
 def swap_round(state: SearchState, scale: float, lam=None, max_pairs: int = 20000) -> int:
     """Exchange two boundary nodes of adjacent parts (best exact gain first); the number of swaps."""
+    state.work += ROUND_WORK
     u, a, b = state.boundary(need_spare=False)
     if u.size == 0:
         return 0

@@ -142,6 +142,7 @@ def reassign(state: SearchState, rng, scale: float, deadline: float, n_candidate
     a_ub = sparse.vstack([upper, -upper]).tocsr()
     b_ub = np.concatenate([state.hi.ravel(), -state.lo.ravel()])
     solved = linprog(cost, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=np.ones(n), bounds=(0, 1), method="highs")
+    state.work += n  # the linear program costs about as much as moving every node once
     if solved.status != 0:
         return False
     share = solved.x

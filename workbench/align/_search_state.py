@@ -142,6 +142,9 @@ class SearchState:
         self.join_val = np.zeros((self.k, self.n))
         self.join_key = np.zeros((self.k, self.n), dtype=np.int64)
         self.journal: list[tuple[int, int, int]] = []
+        #: A deterministic count of the work done (node moves, local-search rounds, linear programs), by which
+        #: the search weighs its operators' cost (CPU seconds would make the draws depend on the machine).
+        self.work = 0
         self.swap_seen = np.zeros((self.k, self.k, 2), dtype=np.int64)
 
     # -- bookkeeping
@@ -165,6 +168,7 @@ class SearchState:
         return float(self.penalty[np.arange(len(self.labels)), self.labels].sum())
 
     def move(self, u, a, b, record=True):
+        self.work += 1
         self.labels[u] = b
         self.loads[a] -= self.weights[u]
         self.loads[b] += self.weights[u]

@@ -73,8 +73,10 @@ step is exact and cheap in numpy:
    benchmark's literature instances at 3 s, the falling threshold and the
    returns both beat the fixed 0.5% that stopped most runs after half the
    budget. Operators that find new bests are drawn more often (the adaptive
-   part of ALNS), in proportion to their score per CPU second they take
-   (every draw charged at least a polish's mean time): on tight
+   part of ALNS), in proportion to their score per unit of work they take
+   (node moves, local-search rounds, linear programs: a deterministic
+   count, so iteration-budget runs stay repeatable; every draw is charged at
+   least a polish's mean work): on tight
    three-metric bands location-allocation spent a third of the budget on
    linear programs that seldom ended within the bands.
 7. **Restoring the bands after a perturbation** (:func:`~workbench.align._search_moves.restore`):
@@ -207,7 +209,7 @@ class _Trajectories:
         best_cost, best_labels = state.total(), state.labels.copy()
         state.journal.clear()
         score = np.ones(len(operators))
-        spent, used, polish = np.full(len(operators), 1e-3), np.zeros(len(operators)), [1e-3, 0]
+        spent, used, polish = np.ones(len(operators)), np.zeros(len(operators)), [1.0, 0]
         stall = 0
         self.stopped = "converged"
         began = search_clock()
@@ -232,24 +234,25 @@ class _Trajectories:
                 threshold = _THRESHOLD
             self.kicks += 1
             stall += 1
-            # Operators are drawn by their score per CPU second they take (a costly one that seldom helps,
-            # such as the linear program of location-allocation on tight bands, gets less of the budget).
-            # Every draw is charged at least a polish's mean time, so a cheap operator that keeps failing
-            # (random kicks on tight bands) is not drawn for being cheap.
+            # Operators are drawn by their score per unit of work they take (``state.work``: deterministic,
+            # unlike CPU seconds), so a costly one that seldom helps, such as the linear program of
+            # location-allocation on tight bands, gets less of the budget. Every draw is charged at least a
+            # polish's mean work, so a cheap operator that keeps failing (random kicks on tight bands) is
+            # not drawn for being cheap.
             rate = score / (spent / np.maximum(used, 1) + polish[0] / max(polish[1], 1))
             pick = int(rng.choice(len(operators), p=rate / rate.sum()))
             mark = len(state.journal)
-            tick = search_clock()
+            tick = state.work
             if not operators[pick](state, rng):
                 state.undo_to(mark)
                 score[pick] = max(score[pick] * 0.9, 0.05)
-                spent[pick] += search_clock() - tick
+                spent[pick] += state.work - tick
                 used[pick] += 1
                 continue
-            polished = search_clock()
+            polished = state.work
             self.n_moves += local_search(state, scale, deadline)
-            polish[0], polish[1] = polish[0] + search_clock() - polished, polish[1] + 1
-            spent[pick] += search_clock() - tick
+            polish[0], polish[1] = polish[0] + state.work - polished, polish[1] + 1
+            spent[pick] += state.work - tick
             used[pick] += 1
             cost = state.total()
             if cost < best_cost - 1e-9 * scale:
