@@ -213,15 +213,8 @@ def case_points_drift(n, n_territories, style, seed=0):
     load = accounts.groupby("current_territory")["workload"].transform("sum")
     accounts["workload"] = accounts["workload"] / load * load.mean()
     drift(accounts, current, 0.41, seed, style)
-    model, seconds = timed_realignment(accounts)
-    deviation = accounts.groupby("current_territory")["workload"].sum()
-    deviation = deviation / deviation.mean() - 1
-    name = (f"points {n:,} x {n_territories}, k-means plan drifted by {style} to {deviation.min():+.0%}/"
-            f"{deviation.max():+.0%}, workload at 5%")
-    result = _result(name, model, accounts, current, seconds, 0.05)
-    result.update(free_moves_reference(accounts, current))
-    result.update(issue_baseline(accounts, current, result))
-    return result
+    return _points_case(accounts, current, lambda low, high: f"points {n:,} x {n_territories}, k-means plan "
+                        f"drifted by {style} to {low:+.0%}/{high:+.0%}, workload at 5%")
 
 
 def case_points_sample():
@@ -234,12 +227,18 @@ def case_points_sample():
     path = Path(__file__).resolve().parent.parent / "data" / "sample" / "accounts.csv"
     accounts = pd.read_csv(path, dtype={"zip": str, "county_fips": str})
     current = accounts["current_territory"].astype(str).to_numpy()
+    n_territories = accounts["current_territory"].nunique()
+    return _points_case(accounts, current, lambda low, high: f"points: the sample, {len(accounts):,} x "
+                        f"{n_territories}, county plan drifted to {low:+.0%}/{high:+.0%}, workload at 5%")
+
+
+def _points_case(accounts, current, describe):
+    """Realign drifted ``accounts`` to 5% and add both references; ``describe(low, high)`` names the case from
+    the current plan's lowest and highest deviation."""
     model, seconds = timed_realignment(accounts)
     deviation = accounts.groupby("current_territory")["workload"].sum()
     deviation = deviation / deviation.mean() - 1
-    name = (f"points: the sample, {len(accounts):,} x {len(deviation)}, county plan drifted to "
-            f"{deviation.min():+.0%}/{deviation.max():+.0%}, workload at 5%")
-    result = _result(name, model, accounts, current, seconds, 0.05)
+    result = _result(describe(deviation.min(), deviation.max()), model, accounts, current, seconds, 0.05)
     result.update(free_moves_reference(accounts, current))
     result.update(issue_baseline(accounts, current, result))
     return result
