@@ -25,7 +25,14 @@ fits from different seeds, hence different starts, each with
 ``--reference-seconds`` of search). ``--write-reference`` adds such runs to
 ``benchmarks/contiguous_reference.json`` and keeps, per case, the best of
 the stored value and the new runs (so the reference only gets stronger;
-``"command"`` in the file lists the runs that built it). The instances are
+``"command"`` in the file lists the runs that built it). For the smallest
+instances (``--exact-seconds S``, at most ``--exact-max-units`` units) an
+exact model joins them: the p-median districting program with the three
+bands and flow contiguity (:mod:`workbench.align._districting_mip`), solved
+by HiGHS for ``S`` seconds from the measured plan. It is a plan from outside
+the search and a **lower bound** on every plan (``"lower_bound"`` in the
+file, kept at its strongest); where one is stored the benchmark prints how
+far above the optimum ours and the reference can at most be. The instances are
 rebuilt from their seeds and checked against a fingerprint; a mismatch
 computes the reference in the run instead. Targets, each printed met/MISSED:
 
@@ -215,6 +222,36 @@ def reference_run(accounts, xy, graph, k, seed, seconds) -> float:
     return median_dispersion(result.labels, xy) if feasible and connected_parts(result.labels, edges) else np.inf
 
 
+def exact_run(accounts, xy, graph, k, start, seconds):
+    """The exact model from ``start``: (dispersion or inf, lower bound, HiGHS's status).
+
+    The p-median districting model with the three bands and flow contiguity
+    (:func:`workbench.align._districting_mip.solve_districting`), given
+    ``seconds`` of HiGHS's clock: an offline reference, run once, whose value
+    and bound the reference file stores. Its plan is checked here as every
+    reference run's is (every metric within the tolerance, every territory
+    connected) and scored with the benchmark's own :func:`median_dispersion`.
+    """
+    from workbench.align._districting_mip import solve_districting
+    from workbench.align.contiguous_search import connected_parts
+
+    index = {unit: i for i, unit in enumerate(accounts["unit"])}
+    edges = np.array([(index[a], index[b]) for a, b in graph.edges()], dtype=np.int64)
+    values = accounts[list(METRICS)].to_numpy(dtype=float)
+    start = pd.factorize(np.asarray(start))[0]
+    mean = values.sum(axis=0) / k
+    solved = solve_districting(xy, values, edges, k, mean * (1 - TOLERANCE), mean * (1 + TOLERANCE), start=start,
+                               time_limit=seconds)
+    labels, bound, status = solved.labels, solved.bound, solved.status
+    if labels is None:
+        return np.inf, bound, status
+    loads = np.zeros((k, values.shape[1]))
+    np.add.at(loads, labels, values)
+    feasible = bool((np.abs(loads / (values.sum(axis=0) / k) - 1) <= TOLERANCE + 1e-9).all())
+    ok = feasible and len(np.unique(labels)) == k and connected_parts(labels, edges)
+    return (median_dispersion(labels, xy) if ok else np.inf), bound, status
+
+
 def reference_value(runs) -> float:
     return float(min(runs))
 
@@ -228,6 +265,10 @@ def merge_reference(stored: dict, new: dict) -> dict:
             old = cases.get(key)
             if old is None or old.get(same) != value.get(same) or value[field] < old[field]:
                 cases[key] = value
+            bounds = [case["lower_bound"] for case in (old, value)
+                      if case is not None and case.get(same) == value.get(same) and "lower_bound" in case]
+            if bounds:  # a lower bound only gets stronger too
+                cases[key] = {**cases[key], "lower_bound": max(bounds)}
         merged[section] = cases
     return merged
 
@@ -254,18 +295,32 @@ def literature_case(n, k, seed, reference, args):
     stored = reference.get("instances", {}).get(key)
     if stored is not None and stored.get("fingerprint") != fingerprint:
         stored = None  # the instance generator changed: the stored value is for another instance
+    bound = None if stored is None else stored.get("lower_bound")
     if args.write_reference or stored is None:
         runs = [value] + ([] if stored is None else [stored["dispersion"]])
         for s in range(args.reference_starts):
             runs.append(reference_run(accounts, xy, graph, k, args.reference_first_seed + s, args.reference_seconds))
+        entry = {"units": n, "territories": k, "seed": seed, "fingerprint": fingerprint}
+        if args.exact_seconds and n <= args.exact_max_units:
+            labels = model.block_labels_.reindex(accounts["unit"]).to_numpy()
+            exact, new_bound, status = exact_run(accounts, xy, graph, k, labels, args.exact_seconds)
+            runs.append(exact)
+            bound = new_bound if bound is None else max(bound, new_bound)
+            print(f"    exact model: {exact:,.0f}, lower bound {new_bound:,.0f} ({status})", flush=True)
+        if bound is not None:
+            entry["lower_bound"] = bound
         ref = reference_value(runs)
         source = "computed now"
-        reference.setdefault("instances", {})[key] = {"units": n, "territories": k, "seed": seed,
-                                                      "fingerprint": fingerprint, "dispersion": ref}
+        reference.setdefault("instances", {})[key] = {**entry, "dispersion": ref}
     else:
         ref, source = stored["dispersion"], "stored"
-    return case_line(f"{n} units into {k}", model, seconds, value, start, ref, source,
-                     max(model.report_.max_deviation.values()), TOLERANCE, 5.0 if n >= 200 else None, connected(model))
+    line, ok = case_line(f"{n} units into {k}", model, seconds, value, start, ref, source,
+                         max(model.report_.max_deviation.values()), TOLERANCE, 5.0 if n >= 200 else None,
+                         connected(model))
+    if bound is not None:
+        line += (f"\n    (exact model's lower bound {bound:,.0f}: ours at most {value / bound - 1:+.1%} above the "
+                 f"optimum, the reference at most {ref / bound - 1:+.1%})")
+    return line, ok
 
 
 def case_line(name, model, seconds, value, start, ref, source, deviation, tolerance, time_target, is_connected):
@@ -329,6 +384,12 @@ def main(argv=None) -> int:
     parser.add_argument("--reference-first-seed", type=int, default=100,
                         help="random_state of the first reference run (the others follow); a new range of seeds "
                              "adds new starts to the stored best")
+    parser.add_argument("--exact-seconds", type=float, default=0.0,
+                        help="with --write-reference: also solve the exact model (HiGHS, workbench.align._districting_mip) "
+                             "of the instances of at most --exact-max-units units for this many seconds each, from the "
+                             "measured plan; its plan and lower bound go into the reference")
+    parser.add_argument("--exact-max-units", type=int, default=80,
+                        help="largest instance given to the exact model (default 80)")
     parser.add_argument("--instances", default=None,
                         help="only these literature instances, as units/territories separated by commas (e.g. "
                              "150/12,60/4): to strengthen the reference of a few with longer runs")
@@ -383,6 +444,8 @@ def main(argv=None) -> int:
         command = ("python -m benchmarks contiguous --write-reference "
                    f"--reference-seconds {args.reference_seconds:g} --reference-starts {args.reference_starts} "
                    f"--reference-first-seed {args.reference_first_seed}")
+        if args.exact_seconds:
+            command += f" --exact-seconds {args.exact_seconds:g} --exact-max-units {args.exact_max_units}"
         if args.only:
             command += f" --only {args.only}"
         if args.instances:

@@ -26,6 +26,19 @@ def test_merging_keeps_the_best_known_value_of_each_case_and_replaces_stale_inst
     assert merged["command"] == "first" and stored["instances"]["a"]["dispersion"] == 100.0  # input untouched
 
 
+def test_merging_keeps_the_strongest_lower_bound_whichever_run_has_the_best_plan():
+    stored = {"instances": {"a": {"fingerprint": 1.0, "dispersion": 100.0, "lower_bound": 80.0},
+                            "b": {"fingerprint": 2.0, "dispersion": 50.0, "lower_bound": 45.0},
+                            "c": {"fingerprint": 3.0, "dispersion": 70.0, "lower_bound": 60.0}}}
+    new = {"instances": {"a": {"fingerprint": 1.0, "dispersion": 90.0},                     # better plan, no bound
+                         "b": {"fingerprint": 2.0, "dispersion": 60.0, "lower_bound": 47.0},  # worse plan, higher bound
+                         "c": {"fingerprint": 9.0, "dispersion": 80.0}}}                    # another instance
+    merged = merge_reference(stored, new)["instances"]
+    assert (merged["a"]["dispersion"], merged["a"]["lower_bound"]) == (90.0, 80.0)
+    assert (merged["b"]["dispersion"], merged["b"]["lower_bound"]) == (50.0, 47.0)
+    assert "lower_bound" not in merged["c"]  # a bound of another instance says nothing about this one
+
+
 def test_instances_are_rebuilt_identically_from_their_seed():
     first, xy, graph, fingerprint = literature_instance(60, 4, 1)
     again, xy_again, _, fingerprint_again = literature_instance(60, 4, 1)
