@@ -16,8 +16,6 @@ from workbench.align._search_state import SearchState, search_clock
 
 #: Weight of the loads' squared distance from the middle of their bands while repairing.
 _CENTRING = 1.0
-#: First price of the repair's penalty continuation on the violation, times ``scale / k`` (doubled each round).
-_CONTINUATION_START = 0.25
 #: Work (see ``SearchState.work``) charged per round of moves or swaps: a round costs about as much as this
 #: many node moves.
 ROUND_WORK = 8
@@ -206,17 +204,13 @@ def restore(state: SearchState, scale: float, deadline: float, rng, tries: int =
 def repair(state: SearchState, scale: float, deadline: float, rng, budget: float, patience: int | None = None):
     """Bring a start outside the bands into them where it can; return the best labels found, or None.
 
-    First a penalty continuation (descents on dispersion plus a doubling price
-    on the violation), which keeps the start's compactness where it can; then
-    an iterated descent on the summed violation plus, with a small weight,
+    An iterated descent on the summed violation plus, with a small weight,
     the squared distance of the loads from the middle of their bands
     (dispersion only breaks ties; loads drift to the middle, which leaves
     room for the other metrics): moves and swaps, then a few random moves
     and descend again, accepting a result within 2% of the best summed
     violation (record-to-record travel), until the violation is gone,
-    ``patience`` rounds (default ``100 + 10 k``) bring no new best or ``budget`` seconds have passed,
-    from the continuation's plan (half the time), and if that does not reach
-    the bands, from the start (the time left). The best is the plan with the least
+    ``patience`` rounds (default ``100 + 10 k``) bring no new best or ``budget`` seconds have passed. The best is the plan with the least
     violation among those whose worst part is no further out than the
     start's worst; None when the start was within the bands.
     """
@@ -230,44 +224,14 @@ def repair(state: SearchState, scale: float, deadline: float, rng, budget: float
 
     lam = 1e4 * scale / state.k
     stop = min(deadline, search_clock() + budget)
-    worst, best = measure()
-    best_labels = start = state.labels.copy()
-    patience = 100 + 10 * state.k if patience is None else int(patience)
-    # Penalty continuation first: descend on dispersion plus a price on the violation that doubles from a
-    # small one, so the loads are pulled in by the moves that cost the least compactness; the iterated
-    # descent below then starts from there, with half the time. Priced at once at ``lam``, the descent
-    # takes whatever move cuts the violation most, and turned compact starts (a bisection a few % from the
-    # best plan known) into plans 10-25% worse: a basin the search then seldom left. Where the iterated
-    # descent does not reach the bands from the continuation's plan (a dead end), it runs again from the
-    # start with the time left, as before.
-    state.journal.clear()
-    price = _CONTINUATION_START * scale / state.k
-    while price < lam and search_clock() < stop and state.total_violation() > 1e-9:
-        local_search(state, scale, stop, lam=price)
-        price *= 2.0
-    state.journal.clear()
-    for attempt in range(2):
-        if attempt == 1:
-            if best <= 1e-9:
-                break
-            for node in np.flatnonzero(state.labels != start).tolist():
-                state.move(node, int(state.labels[node]), int(start[node]), record=False)
-        top, value = measure()
-        if value < best - 1e-12 and top <= worst + 1e-12:
-            best, best_labels = value, state.labels.copy()
-        until = stop if attempt == 1 else search_clock() + (stop - search_clock()) / 2
-        best, best_labels = _iterate_repair(state, rng, scale, lam, until, patience, measure, worst, best,
-                                            best_labels, value)
-    state.centring = 0.0
-    return best_labels
-
-
-def _iterate_repair(state, rng, scale, lam, stop, patience, measure, worst, best, best_labels, current):
-    """The repair's iterated descent from the state's plan until ``stop``; the best (violation, labels)."""
     state.centring = _CENTRING
+    worst, best = measure()[0], measure()[1]
+    best_labels = state.labels.copy()
+    current = best
     state.journal.clear()
     first = True
     stall = 0
+    patience = 100 + 10 * state.k if patience is None else int(patience)
     while best > 1e-9 and search_clock() < stop and stall < patience:
         stall += 1
         if not first:
@@ -283,5 +247,5 @@ def _iterate_repair(state, rng, scale, lam, stop, patience, measure, worst, best
         else:
             state.undo_to(0)
     state.centring = 0.0
-    return best, best_labels
+    return best_labels
 

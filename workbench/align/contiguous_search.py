@@ -100,12 +100,7 @@ neighbourhoods (3-5) are :mod:`workbench.align._search_neighbourhoods`; this
 module is the driver and the public API.
 
 A start outside the bands (lumpy multi-metric data the balancing could not
-settle) is first repaired: a penalty continuation (descents on dispersion
-plus a price on the violation doubled from small, so the loads come in
-through the moves that cost the least compactness: the bisection's plans
-are compact but out of band, and pricing the violation at once had turned
-plans a few % from the best known into plans 10-25% worse), then from its
-plan (and, if that fails, from the start) an iterated descent on the summed violation plus
+settle) is first repaired: an iterated descent on the summed violation plus
 a small pull of the loads towards the middle of their bands, which leaves
 room to fix the other metrics. No part ends further out than the start's
 worst; whatever violation remains, each part's band is widened to its load,
