@@ -22,6 +22,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from workbench.align import _balance
+from workbench.align._highs import solve_milp
 from workbench.align.contiguous_search import improve_partition
 from workbench.geo import EARTH_RADIUS_KM
 from workbench.labels import fill_from_neighbours
@@ -466,7 +467,7 @@ def exchange_home(labels, edges, shares, targets, tolerance, home, fixed, frozen
 
     :func:`take_back` returns single blocks while the bands allow; at the
     edge of a band a return needs a smaller block to go the other way. One
-    integer program (HiGHS through :func:`scipy.optimize.milp`) chooses
+    integer program (HiGHS, :func:`workbench.align._highs.solve_milp`) chooses
     returns of moved blocks (``x``) and moves of blocks now at home to a
     bordering territory (``y``, none out of a territory it would split
     alone, and no return of a block its territory needs to stay
@@ -674,7 +675,7 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
 
     before = violation(labels)
     for _ in range(max_rounds):
-        x = _solve_01(cost, matrix, np.asarray(lo), np.asarray(hi), upper, node_limit, integer=integer)
+        x = solve_milp(cost, matrix, np.asarray(lo), np.asarray(hi), upper, node_limit, integer=integer)
         if x is None:
             return labels
         chosen = np.flatnonzero(x[:n_var] > 0.5)
@@ -701,33 +702,6 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
                 add(entries, -np.inf, len(members) - 1 - const)
         matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_col))
     return labels
-
-
-def _solve_01(cost, matrix, low, high, upper, node_limit, integer=None):
-    """Minimise ``cost @ x`` over ``0 <= x <= upper`` with ``low <= matrix @ x <= high`` (HiGHS, quiet); None if none.
-
-    ``x`` is 0/1 where ``integer`` (default everywhere), continuous elsewhere.
-    Through ``highspy`` with its output off (:func:`workbench.align._highs.quiet_highs`).
-    """
-    import highspy
-
-    from workbench.align._highs import quiet_highs
-
-    h = quiet_highs()
-    h.setOptionValue("mip_max_nodes", int(node_limit))
-    n = len(cost)
-    h.addCols(n, np.asarray(cost, dtype=float), np.zeros(n), np.asarray(upper, dtype=float), 0,
-              np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
-    whole = np.flatnonzero(np.ones(n, dtype=bool) if integer is None else integer).astype(np.int32)
-    h.changeColsIntegrality(len(whole), whole, np.full(len(whole), highspy.HighsVarType.kInteger))
-    csr = sparse.csr_matrix(matrix)
-    inf = highspy.kHighsInf
-    h.addRows(csr.shape[0], np.where(np.isfinite(low), low, -inf), np.where(np.isfinite(high), high, inf), csr.nnz,
-              csr.indptr[:-1].astype(np.int32), csr.indices.astype(np.int32), csr.data.astype(float))
-    h.run()
-    if h.getInfo().primal_solution_status != 2:  # no feasible solution found
-        return None
-    return np.asarray(h.getSolution().col_value)
 
 
 def _pieces(labels, edges) -> list[np.ndarray]:

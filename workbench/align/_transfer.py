@@ -45,8 +45,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
+from workbench.align._highs import solve_milp
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
 
@@ -166,10 +166,8 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
 
 
 #: Branch-and-bound nodes the integer programs placing split and marginal accounts may use (then their best so
-#: far, or plain rounding): a work limit, so the same input gives the same plan on any machine; the seconds are a
-#: safety net only.
+#: far, or plain rounding): a work limit and no clock, so the same input gives the same plan on any machine.
 _INTEGER_NODES = 50
-_INTEGER_SECONDS = 30.0
 
 #: Marginal accounts per territory outside the tolerance that the second integer program may place again.
 _MARGINAL = 20
@@ -533,13 +531,14 @@ class _Program:
         n_v = len(var_rows)
         integrality = np.r_[np.ones(n_v), np.zeros(len(objective) - n_v)]
         upper = np.r_[np.ones(n_v), self.slack_upper]
-        result = milp(objective, integrality=integrality, bounds=Bounds(np.zeros(len(objective)), upper),
-                      constraints=[LinearConstraint(a_ub, -np.inf, b_ub), LinearConstraint(a_eq, b_eq, b_eq)],
-                      options={"node_limit": _INTEGER_NODES, "time_limit": _INTEGER_SECONDS, "presolve": False})
-        if result.x is None:
+        matrix = sparse.vstack([sparse.csr_matrix(a_ub), sparse.csr_matrix(a_eq)], format="csr")
+        b_ub, b_eq = np.asarray(b_ub, dtype=float), np.asarray(b_eq, dtype=float)
+        x = solve_milp(objective, matrix, np.r_[np.full(len(b_ub), -np.inf), b_eq], np.r_[b_ub, b_eq], upper,
+                       _INTEGER_NODES, integer=integrality > 0, presolve=False)
+        if x is None:
             return None
         out = labels.copy()
-        chosen = result.x[:n_v] > 0.5
+        chosen = x[:n_v] > 0.5
         out[var_rows[chosen]] = var_terr[chosen]
         return out
 
