@@ -44,8 +44,10 @@ Cases (each in a fresh subprocess):
   territory's maximum, so "within" there means within wherever whole
   counties allow. The same targets.
 * multi-metric: workload + revenue + potential at 5% (points, regional
-  growth of workload and revenue). Target: converges, moved <= 1.3x its bound;
-  also on seeds 1 and 2 (other accounts, other hubs).
+  growth of workload and revenue). Target: converges, moved <= 1.3x its bound
+  (the joint one: every balanced metric within at once, see
+  :func:`workbench.align.bounds.joint_lower_bound`); also on seeds 1 and 2
+  (other accounts, other hubs), and on the sample (multi_metric_sample).
 
 The greenfield polish (vs a long reference search) and the CLI process vs a
 KMeans process are greenfield cases: ``python -m benchmarks align``.
@@ -87,6 +89,8 @@ def _result(name, model, accounts, current, seconds, tolerance, metric="workload
         "moved_over_plain": r.moved_share / r.lower_bound_share if r.lower_bound_share else None,
         "moved_over_bordering": (r.moved_share / r.bordering_lower_bound_share
                                  if r.bordering_lower_bound_share else None),
+        "joint_lower_bound_share": r.joint_lower_bound_share,
+        "moved_over_joint": r.moved_share / r.joint_lower_bound_share if r.joint_lower_bound_share else None,
         "compactness_km": r.compactness_km, "current_compactness_km": before,
         "compactness_vs_current": r.compactness_km / before, "move_penalty_km": model.move_penalty_km_,
         "warnings": list(r.warnings),
@@ -230,6 +234,23 @@ def case_points_sample():
     n_territories = accounts["current_territory"].nunique()
     return _points_case(accounts, current, lambda low, high: f"points: the sample, {len(accounts):,} x "
                         f"{n_territories}, county plan drifted to {low:+.0%}/{high:+.0%}, workload at 5%")
+
+
+def case_multi_metric_sample():
+    """The shipped sample realigned to 5% on workload, revenue and potential (``workbench align
+    data/sample/accounts.csv --current current_territory --balance-on workload,revenue,potential``)."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    path = Path(__file__).resolve().parent.parent / "data" / "sample" / "accounts.csv"
+    accounts = pd.read_csv(path, dtype={"zip": str, "county_fips": str})
+    current = accounts["current_territory"].astype(str).to_numpy()
+    metrics = ["workload", "revenue", "potential"]
+    model, seconds = timed_realignment(accounts, balance_on=metrics)
+    name = (f"multi-metric: the sample, {len(accounts):,} x {accounts['current_territory'].nunique()}, "
+            f"{'+'.join(metrics)} at 5%")
+    return _result(name, model, accounts, current, seconds, 0.05)
 
 
 def _points_case(accounts, current, describe):
@@ -415,6 +436,7 @@ CASES = {
     # The same on other accounts and growth: the 1.3x target holds across seeds, not on one draw.
     "multi_metric_seed1": (case_points, (40_000, 40, "regions", 1, ("workload", "revenue", "potential"))),
     "multi_metric_seed2": (case_points, (40_000, 40, "regions", 2, ("workload", "revenue", "potential"))),
+    "multi_metric_sample": (case_multi_metric_sample, ()),
 }
 QUICK_CASES = {
     "points_regions": (case_points, (10_000, 20, "regions")),
@@ -479,9 +501,13 @@ def verdict(name: str, r: dict) -> str:
             within = (f"within {tol:.0%} where whole counties allow (a county alone exceeds a territory's maximum)",
                       True)
         checks = [("contiguous", bool(r["contiguous"])), within, ("moved <= 1.25x bordering", ratio <= 1.25)]
-    else:
+    else:  # several metrics: against the bound that brings all of them within at once
+        joint = r.get("moved_over_joint")
+        figures += (f"\n    lower bound (moves only between bordering territories, all balanced metrics): "
+                    f"{r['joint_lower_bound_share']:.1%} ({joint:.3f}x)" if joint else "")
         checks = [("converges (within 5% on every metric)", r["within_tolerance"]),
-                  ("moved <= 1.3x bordering", ratio <= 1.3)]
+                  ("moved <= 1.3x its bound (all balanced metrics)" if joint else "moved <= 1.3x bordering",
+                   (joint if joint else ratio) <= 1.3)]
     parts = "; ".join(f"{label}: {_met(ok)}" for label, ok in checks)
     reach = r.get("free_moves_vs_current")
     if name.startswith("points") and reach is not None and r["compactness_vs_current"] > 1.0 + 1e-9 and reach > 1.0:

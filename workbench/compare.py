@@ -152,7 +152,10 @@ class Comparison:
             moved = d[self.metrics[0] + "_moved_pct"]
             floors = []
             for label, key in (("any territory to any other", "lower_bound_pct"),
-                               ("only between bordering territories", "bordering_lower_bound_pct")):
+                               ("only between bordering territories", "bordering_lower_bound_pct"),
+                               ("only between bordering territories, every metric compared within at once", "joint_lower_bound_pct")):
+                if key not in d:
+                    continue
                 ratio = f", moved {moved / d[key]:.2f}x that" if d[key] > 0 else ""
                 if d[key] > 0 and round(moved / d[key], 2) < 1.0:  # a ratio under 1.00x says why
                     ratio += (" (under 1.00x: the proposal is outside the tolerance, or passed load between "
@@ -361,7 +364,14 @@ def _bounds_of(accounts, plan, metrics, tolerance, targets) -> dict:
     shares = None if targets is None else targets.reindex(ids).fillna(0).to_numpy()
     groups = sub[COUNTY_FIPS] if COUNTY_FIPS in sub.columns else None
     plain, bordering = plan_bounds(sub, labels[keep].astype(str).to_numpy(), metrics[0], tolerance, shares, groups)
-    return {"lower_bound_pct": plain * 100.0, "bordering_lower_bound_pct": bordering * 100.0}
+    out = {"lower_bound_pct": plain * 100.0, "bordering_lower_bound_pct": bordering * 100.0}
+    if len(metrics) > 1:  # every metric within at once (accounts carry their metrics together)
+        from workbench.align.bounds import plan_joint_bound
+
+        joint = plan_joint_bound(sub, labels[keep].astype(str).to_numpy(), metrics, tolerance, shares, groups)
+        if np.isfinite(joint):
+            out["joint_lower_bound_pct"] = max(joint, bordering) * 100.0
+    return out
 
 
 def _disruption(frame, moved_mask, metrics, bounds=None) -> pd.Series:

@@ -217,6 +217,11 @@ class Realignment(TerritoryEstimator):
         _, low, high = _balance.bounds(targets, shares.shape[1], tolerance)
         low[frozen], high[frozen] = loads[frozen], loads[frozen]
         plain, bordering, _ = _bounds.realignment_bounds(loads, low, high, setup.adjacency)
+        joint = None  # with several metrics: the least workload that brings all of them within at once
+        if shares.shape[1] > 1:
+            joint = _bounds.joint_lower_bound(shares, current, low, high, setup.adjacency, movable=fixed < 0,
+                                              frozen=frozen)
+            joint = max(joint, bordering) if np.isfinite(joint) else None  # None: no such plan reaches every band
         penalty = _transfer.check_penalty(self.move_penalty_km)
         if penalty is None:
             penalty = PENALTY_SHARE * _compactness(km, current, weight, ~closed[current])
@@ -288,11 +293,12 @@ class Realignment(TerritoryEstimator):
             lower_bound_share=plain, n_iter=rounds, converged=within, seconds=time.perf_counter() - start,
             distance=self.distance, extra_warnings=())
         notes = list(self.report_.warnings)
+        least = bordering if joint is None else joint  # every balanced metric within at once
         if budget is not None and self.report_.moved_share is not None and not self.report_.within_tolerance:
             notes.append(f"disruption budget {budget:.1%} of {balance_on[0]} kept (moved "
                          f"{self.report_.moved_share:.1%}): the best balance within it is a max deviation of "
                          + ", ".join(f"{m} {v:.1%}" for m, v in self.report_.max_deviation.items())
-                         + f"; reaching {tolerance:.1%} needs at least {bordering:.1%} moved between bordering "
+                         + f"; reaching {tolerance:.1%} needs at least {least:.1%} moved between bordering "
                          "territories: raise the budget or the tolerance")
             warnings.warn(notes[-1], ToleranceWarning, stacklevel=2)
         unfilled = _unfilled_openings(budget, labels, shares[:, 0], targets, tolerance, ids, setup.opened, balance_on[0])
@@ -303,7 +309,7 @@ class Realignment(TerritoryEstimator):
         self.opened_ = tuple(setup.opened)
         self.closed_ = tuple(setup.closed_ids)
         self.report_ = replace(self.report_, warnings=tuple(notes), bordering_lower_bound_share=bordering,
-                               opened=self.opened_, closed=self.closed_)
+                               joint_lower_bound_share=joint, opened=self.opened_, closed=self.closed_)
         return self
 
     def _trade(self, labels, centres, km, spend, penalty, current, shares, targets, tolerance, dist, weight, setup,
