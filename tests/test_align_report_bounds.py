@@ -78,7 +78,10 @@ def test_compare_gives_the_joint_bound_with_several_metrics():
                              "longitude": -100.0, "workload": 1.0, "revenue": [1.5] * 4 + [1.0] * 4})
     current = Plan.from_labels(accounts, ["A"] * 4 + ["B"] * 4, name="current")
     proposed = current.reassign(["a0", "a1"], "B").reassign(["a4", "a5"], "A")
-    text = compare_plans(current, proposed, metrics=["workload", "revenue"]).moved_text()
+    text = compare_plans(current, proposed, metrics=["workload", "revenue"], joint_bound=True).moved_text()
     assert "25.0% only between bordering territories, every metric compared within at once, moved 2.00x that" in text
-    single = compare_plans(current, proposed, metrics=["workload"]).moved_text()
+    single = compare_plans(current, proposed, metrics=["workload"], joint_bound=True).moved_text()
     assert "at once" not in single
+    # Off by default (a linear program over the accounts): the two single-metric bounds only.
+    default = compare_plans(current, proposed, metrics=["workload", "revenue"]).moved_text()
+    assert "at once" not in default and "only between bordering territories" in default
