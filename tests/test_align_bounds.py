@@ -6,7 +6,8 @@ import pytest
 
 from workbench.align import Realignment
 from workbench.align.bounds import (
-    block_territory_graph, bordering_lower_bound, bordering_options, bridge_islands, plain_lower_bound, plan_bounds, within_graph,
+    block_territory_graph, bordering_lower_bound, bordering_options, bridge_islands, joint_lower_bound, plain_lower_bound,
+    plan_bounds, plan_joint_bound, within_graph,
 )
 from workbench.geo import to_unit_xyz
 
@@ -109,3 +110,70 @@ def test_moves_outside_the_bound_graph_become_stays():
     line = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
     # account 0 is in A: B borders A, C does not; account 1 is in B: both A and C border it
     assert within_graph(np.array([[1, 2, 0], [0, 2, 1]]), np.array([0, 1]), line).tolist() == [[1, 0, 0], [0, 2, 1]]
+
+
+def _crossing():
+    """A and B border; four accounts each of 12.5% of the workload; A's carry 15% of the revenue each, B's 10%."""
+    shares = np.c_[np.full(8, 0.125), np.r_[np.full(4, 0.15), np.full(4, 0.10)]]
+    return shares, np.repeat([0, 1], 4), np.array([[0, 1], [1, 0]], dtype=bool)
+
+
+def test_the_joint_bound_is_strictly_above_every_single_metric_bound():
+    shares, current, pair = _crossing()
+    band = np.full((2, 2), 0.5)  # tolerance 0: every territory at half of each metric
+    loads = np.stack([np.bincount(current, weights=shares[:, m]) for m in range(2)], axis=1)
+    single = np.r_[plain_lower_bound(loads, band, band), bordering_lower_bound(loads, band, band, pair)]
+    assert single.tolist() == pytest.approx([0.0, 0.1, 0.0, 0.1])  # workload is balanced; revenue 10% off
+    # Revenue must go A -> B; each unit of it carries workload, which must come back: by hand, A sends a share f
+    # of its accounts and takes a share g of B's, 0.5 f = 0.5 g (workload) and 0.6 - 0.6 f + 0.4 g = 0.5: f = g =
+    # 1/2, so a quarter of the workload goes each way.
+    joint = joint_lower_bound(shares, current, band, band, pair)
+    assert joint == pytest.approx(0.5)
+    assert joint > single.max() + 0.3
+    # Swapping two accounts each way is within on both metrics and moves exactly that.
+    swapped = current.copy()
+    swapped[[0, 1, 4, 5]] = [1, 1, 0, 0]
+    assert np.stack([np.bincount(swapped, weights=shares[:, m]) for m in range(2)], axis=1) == pytest.approx(band)
+    assert shares[swapped != current, 0].sum() == pytest.approx(joint)
+
+
+def test_the_joint_bound_of_one_metric_on_a_line_crosses_both_borders():
+    # The A-B-C line at tolerance 0 with one account per 1/30 of the load: A's excess reaches C only through B.
+    line = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
+    shares = (np.r_[np.full(10, 1.2), np.full(10, 1.0), np.full(10, 0.8)] / 30)[:, None]
+    current = np.repeat([0, 1, 2], 10)
+    band = np.full((3, 1), 1 / 3)
+    assert joint_lower_bound(shares, current, band, band, line) == pytest.approx(2 * 0.2 / 3)
+
+
+def test_locked_accounts_and_frozen_territories_raise_the_joint_bound_or_leave_no_plan():
+    shares, current, pair = _crossing()
+    band = np.full((2, 2), 0.5)
+    locked = np.r_[True, True, True, False, np.zeros(4, dtype=bool)]  # A can send one account only: 15% revenue
+    assert joint_lower_bound(shares, current, band, band, pair, movable=~locked) == np.inf
+    assert joint_lower_bound(shares, current, band, band, pair, frozen=np.array([True, False])) == np.inf
+    wide = np.c_[np.full(2, 0.35), np.full(2, 0.35)], np.c_[np.full(2, 0.65), np.full(2, 0.65)]
+    assert joint_lower_bound(shares, current, *wide, pair) == 0.0  # already within
+
+
+def test_plan_joint_bound_and_a_realignment_on_three_metrics_move_no_less_than_it():
+    rng = np.random.default_rng(3)
+    n = 600
+    accounts = pd.DataFrame({"latitude": rng.uniform(35, 45, n), "longitude": rng.uniform(-105, -95, n),
+                             "workload": rng.lognormal(0, 0.5, n), "revenue": rng.lognormal(0, 1.0, n),
+                             "potential": rng.lognormal(0, 1.0, n)})
+    accounts["current_territory"] = np.where(accounts["longitude"] < -100, "W", "E") + np.where(
+        accounts["latitude"] < 40, "S", "N")
+    accounts.loc[accounts["current_territory"] == "WS", ["revenue"]] *= 1.6  # revenue drifts in one corner
+    metrics = ["workload", "revenue", "potential"]
+    model = Realignment(balance_on=metrics, tolerance=0.1).fit(accounts)
+    r = model.report_
+    joint = plan_joint_bound(accounts, accounts["current_territory"], metrics, 0.1)
+    assert r.joint_lower_bound_share == pytest.approx(max(joint, r.bordering_lower_bound_share), rel=1e-6)
+    assert r.joint_lower_bound_share >= r.bordering_lower_bound_share - 1e-12
+    if r.within_tolerance:
+        assert r.moved_share >= r.joint_lower_bound_share - 1e-9
+    assert any("all balanced metrics" in line for line in r.summary().splitlines())
+    one = Realignment(tolerance=0.1).fit(accounts).report_
+    assert one.joint_lower_bound_share is None
+    assert not any("all balanced metrics" in line for line in one.summary().splitlines())

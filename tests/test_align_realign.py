@@ -202,6 +202,9 @@ def test_later_rounds_never_move_more_or_end_less_compact_than_the_first_plan_wi
     from workbench.align import realign
 
     accounts = _drifted(seed)
+    # The rounds' own promise; the trade-off step after them may spend the move slack on compactness by design
+    # (tested below), which would blur this comparison.
+    monkeypatch.setattr(realign, "_TRADE_SLACK", 0.0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         full = Realignment().fit(accounts)

@@ -54,3 +54,34 @@ def test_compare_says_why_a_proposal_moved_less_than_the_bordering_bound():
            "the tolerance" in text
     more = compare_plans(current, current.reassign(["a8", "a9"], "M").reassign(["a18", "a19"], "E")).moved_text()
     assert "moved 1.47x that" in more and "under 1.00x" not in more
+
+
+def test_several_metrics_add_the_joint_bound_line_and_keep_the_single_metric_lines():
+    from dataclasses import replace
+
+    lines = replace(_report(0.05, 0.04), joint_lower_bound_share=0.045).bound_lines()
+    assert lines[:2] == _report(0.05, 0.04).bound_lines()
+    assert lines[2] == ("lower bound (moves only between bordering territories, all balanced metrics): 4.5% of "
+                        "workload; moved 1.11x that")
+
+
+def test_compare_gives_the_joint_bound_with_several_metrics():
+    import numpy as np
+
+    from workbench.compare import compare_plans
+    from workbench.plan import Plan
+
+    # Two territories side by side, workload balanced, A with 60% of the revenue. Within 5%, A sends a share f of
+    # its accounts and takes g of B's: workload 0.5 (1 - f + g) >= 0.475 and revenue 0.6 - 0.6 f + 0.4 g <= 0.525,
+    # so at the least g = f - 0.05, f = 0.275 and a quarter of the workload moves (0.5 f + 0.5 g).
+    accounts = pd.DataFrame({"account_id": [f"a{i}" for i in range(8)], "latitude": 40.0 + 0.1 * np.arange(8),
+                             "longitude": -100.0, "workload": 1.0, "revenue": [1.5] * 4 + [1.0] * 4})
+    current = Plan.from_labels(accounts, ["A"] * 4 + ["B"] * 4, name="current")
+    proposed = current.reassign(["a0", "a1"], "B").reassign(["a4", "a5"], "A")
+    text = compare_plans(current, proposed, metrics=["workload", "revenue"], joint_bound=True).moved_text()
+    assert "25.0% only between bordering territories, every metric compared within at once, moved 2.00x that" in text
+    single = compare_plans(current, proposed, metrics=["workload"], joint_bound=True).moved_text()
+    assert "at once" not in single
+    # Off by default (a linear program over the accounts): the two single-metric bounds only.
+    default = compare_plans(current, proposed, metrics=["workload", "revenue"]).moved_text()
+    assert "at once" not in default and "only between bordering territories" in default

@@ -147,3 +147,77 @@ def test_what_a_budget_leaves_outside_the_tolerance_is_taken_from_the_most_overl
     gave = before - after
     assert gave[0] > gave[2] + 0.02  # the heavier side gives most of the budget
     assert after[0] - after[2] < before[0] - before[2] - 0.04  # and the two heavy sides end closer together
+
+
+def _lumpy_instance(seed, n=90, n_t=3):
+    """Accounts on a line in ``n_t`` runs, three lumpy metrics (lognormal), the first territory heavy on each."""
+    rng = np.random.default_rng(seed)
+    position = np.sort(rng.uniform(0, n_t, n))
+    current = np.minimum((position // 1).astype(int), n_t - 1)
+    values = rng.lognormal(0.0, 1.2, (n, 3)) * np.where(current == 0, 1.5, 1.0)[:, None]
+    shares = values / values.sum(axis=0)
+    centres = np.arange(n_t) + 0.5
+
+    def km(rows, territories):
+        return np.abs(position[rows] - centres[territories])
+
+    return current, shares, km
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_lumpy_split_accounts_are_fixed_where_most_of_them_is_and_the_program_still_solves(seed):
+    current, shares, km = _lumpy_instance(seed)
+    n, n_t = len(current), 3
+    targets = np.full(n_t, 1 / n_t)
+    program = _transfer._Program(current, shares, targets, 0.09, km, shares[:, 0], 0.5, np.ones(n, bool),
+                                 np.zeros(n_t, bool), np.zeros(n_t, bool), None, current, None)
+    x, before = program.solve(*_all_moves(current, n_t))
+    p = program.last
+    largest = np.zeros(len(p.active))
+    np.maximum.at(largest, p.account_index, x)
+    split = p.active[largest < 1 - 1e-6]
+    lumpy = program.lumpy_splits(x, 0.10)
+    assert set(lumpy) <= set(split)
+    # Lumpy: some metric's share above half the margin (0.10 - 0.09) of the target of the territory holding most.
+    where = p.var_terr[_transfer._largest(x, p.account_index)]
+    holder = dict(zip(p.active, where))
+    for row in split:
+        big = (shares[row] > 0.5 * 0.01 * targets[holder[row]]).any()
+        assert (row in set(lumpy)) == big
+    if not lumpy.size:
+        return
+    fixed_x, after = program.fix(lumpy, x)
+    q = program.last
+    # Each fixed account now sits wholly in the column that held most of it; fixing only restricts the program.
+    for row in lumpy:
+        cols = np.flatnonzero(q.var_rows == row)
+        assert fixed_x[cols].max() == pytest.approx(1.0)
+        assert q.var_terr[cols[np.argmax(fixed_x[cols])]] == holder[row]
+    assert after >= before - 1e-9 * abs(before)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fixing_lumpy_accounts_never_leaves_a_plan_further_outside(seed, monkeypatch):
+    current, shares, km = _lumpy_instance(seed)
+    n, n_t = len(current), 3
+    targets = np.full(n_t, 1 / n_t)
+    rows, terr = _all_moves(current, n_t)
+    common = dict(penalty_km=0.5, movable=np.ones(n, bool), frozen=np.zeros(n_t, bool), exact_tolerance=0.05)
+    fixed = _transfer.transfer(current, shares, targets, 0.045, rows, terr, km, shares[:, 0], **common)
+    monkeypatch.setattr(_transfer, "_FIX_ROUNDS", 0)
+    plain = _transfer.transfer(current, shares, targets, 0.045, rows, terr, km, shares[:, 0], **common)
+    assert fixed.objective == pytest.approx(plain.objective)  # the linear program's optimum, before any fixing
+    assert _excess(fixed.labels, shares, targets, 0.05) <= _excess(plain.labels, shares, targets, 0.05) + 1e-15
+
+
+def test_fixing_lumpy_accounts_brings_a_plan_within_where_placing_the_split_ones_alone_does_not(monkeypatch):
+    current, shares, km = _lumpy_instance(4)  # the placement of the split accounts alone leaves ~0.09% outside
+    n, n_t = len(current), 3
+    targets = np.full(n_t, 1 / n_t)
+    rows, terr = _all_moves(current, n_t)
+    common = dict(penalty_km=0.5, movable=np.ones(n, bool), frozen=np.zeros(n_t, bool), exact_tolerance=0.05)
+    fixed = _transfer.transfer(current, shares, targets, 0.045, rows, terr, km, shares[:, 0], **common)
+    monkeypatch.setattr(_transfer, "_FIX_ROUNDS", 0)
+    plain = _transfer.transfer(current, shares, targets, 0.045, rows, terr, km, shares[:, 0], **common)
+    assert _excess(plain.labels, shares, targets, 0.05) > 0
+    assert _excess(fixed.labels, shares, targets, 0.05) == 0

@@ -86,6 +86,22 @@ def test_verdict_counts_a_county_too_heavy_for_any_territory_as_within_where_who
     assert "within 10%: MISSED" in verdict("counties_sample", {**r, "within_whole_blocks": False})
 
 
+def test_verdict_of_the_hire_case_checks_the_cli_seconds_and_the_headcount_exactly():
+    from benchmarks.bench_realign import verdict
+
+    r = {"moved_share": 0.17, "lower_bound_share": 0.068, "moved_over_plain": 2.5, "bordering_lower_bound_share": 0.156,
+         "moved_over_bordering": 1.11, "compactness_km": 154.0, "current_compactness_km": 148.0,
+         "compactness_vs_current": 1.04, "max_deviation": {"workload": 0.323}, "seconds": 40.0,
+         "within_tolerance": False, "contiguous": True, "tolerance": 0.05, "within_whole_blocks": True,
+         "cli_seconds": 28.0, "same_as_cli": True, "opened": ["T41"], "closed": ["T05"],
+         "ids_after": ["T01", "T41"]}
+    assert verdict("counties_sample_hire", r).endswith("-> met")
+    assert "CLI <= 30 s: MISSED" in verdict("counties_sample_hire", {**r, "cli_seconds": 31.0})
+    for wrong in ({"opened": []}, {"closed": ["T05", "T06"]}, {"ids_after": ["T05", "T41"]}):
+        assert "opened/closed exactly as asked: MISSED" in verdict("counties_sample_hire", {**r, **wrong})
+    assert "closed T05" in verdict("counties_sample_hire", r)
+
+
 def test_county_result_excuses_only_a_territory_that_is_one_giant_county():
     import geopandas as gpd
     from shapely.geometry import box

@@ -27,7 +27,7 @@ from shapely.geometry import box  # noqa: E402
 
 ACC = ["--id-col", "acct", "--lat-col", "lat", "--lon-col", "lon", "--quiet"]
 BAD_STDERR = re.compile(r"Traceback|RuntimeWarning|FutureWarning|DeprecationWarning|SettingWithCopy|"
-                        r"PerformanceWarning|numpy|pandas|unexpected \w+Error|this is a bug")
+                        r"PerformanceWarning|numpy|pandas|unexpected \w+Error|this is a bug|highs", re.IGNORECASE)
 REALIGN = [*ACC, "--current", "owner", "--balance-on", "calls"]  # the common part of every run
 RAW_FLOAT = re.compile(r"\d\.\d{4,}|\d{5,}\.\d|e[+-]\d\d")
 
@@ -395,6 +395,25 @@ def test_reps_with_blocks_contiguous(tmp_path, capsys):
     assert set(res["new"]) == {"T1", "T2", "T3", "T4", "R9"}
     _assert_contiguous(res, blocks)
     _assert_summary(printed)
+
+
+@pytest.mark.parametrize("blocks_kind", [None, "gpkg"])
+def test_solver_output_never_reaches_the_terminal(tmp_path, capfd, blocks_kind):
+    """HiGHS writes from C++ straight to file descriptors 1 and 2; nothing of it may reach the summary.
+
+    ``capfd`` (not ``capsys``) sees those descriptors. Two metrics and split accounts make the points
+    realignment solve its integer programs; blocks make the whole-block repair solve its own.
+    """
+    path, frame, blocks = _make(tmp_path)
+    extra = [] if blocks_kind is None else ["--blocks", str(_write_blocks(blocks, tmp_path, blocks_kind)),
+                                            "--block-col", "geoid"]
+    out = tmp_path / "out.csv"
+    code = main(["align", str(path), *REALIGN[:-1], "calls,revenue", "--tolerance", "0.1", "--territories", "5",
+                 *extra, "--out", str(out)])
+    printed, err = capfd.readouterr()
+    assert code == 0, err
+    assert not re.search(r"highs|presolve|tmpSolver|MipSolver", printed + err, re.IGNORECASE), printed + err
+    _result(out, frame)
 
 
 # --------------------------------------------------------------------------------------------- bad inputs

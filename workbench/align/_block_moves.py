@@ -22,6 +22,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 
 from workbench.align import _balance
+from workbench.align._highs import solve_milp
 from workbench.align.contiguous_search import improve_partition
 from workbench.geo import EARTH_RADIUS_KM
 from workbench.labels import fill_from_neighbours
@@ -466,7 +467,7 @@ def exchange_home(labels, edges, shares, targets, tolerance, home, fixed, frozen
 
     :func:`take_back` returns single blocks while the bands allow; at the
     edge of a band a return needs a smaller block to go the other way. One
-    integer program (HiGHS through :func:`scipy.optimize.milp`) chooses
+    integer program (HiGHS, :func:`workbench.align._highs.solve_milp`) chooses
     returns of moved blocks (``x``) and moves of blocks now at home to a
     bordering territory (``y``, none out of a territory it would split
     alone, and no return of a block its territory needs to stay
@@ -478,7 +479,10 @@ def exchange_home(labels, edges, shares, targets, tolerance, home, fixed, frozen
     further out than now), every block that changes touching its new
     territory afterwards and every block that stays keeping a neighbour in
     its own. Where the plan still cuts a piece off a territory, the changes
-    in and next to that piece are ruled out and the program is solved again
+    in and next to that piece are ruled out, that territory is held in one
+    piece from then on (each of its blocks stays only if a neighbour nearer
+    the blocks it keeps for sure does; a block joins it only next to one of
+    its blocks of today that stays) and the program is solved again
     (at most ``max_rounds`` times, ``node_limit`` branch-and-bound nodes
     each: repeatable); without a connected improvement ``labels`` come
     back unchanged.
@@ -514,8 +518,9 @@ def repair_moves(labels, edges, shares, targets, tolerance, home, fixed, frozen,
     the workload-weighted distance, as :func:`exchange_home` does); no
     territory ends further out of its band than now, every block that
     changes touches its new territory afterwards and every block that stays
-    keeps a neighbour in its own (pieces cut off anyway are ruled out and
-    the program solved again, at most ``max_rounds`` times, ``node_limit``
+    keeps a neighbour in its own (pieces cut off anyway are ruled out, their
+    territories held in one piece as in :func:`exchange_home`, and the
+    program solved again, at most ``max_rounds`` times, ``node_limit``
     nodes each: repeatable). Blocks move one border deep per call: call it
     again from its result to go deeper. ``labels`` come back unchanged
     unless the plan gets less out of balance.
@@ -662,6 +667,53 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
             for v, c in around.items():
                 entries[v] = entries.get(v, 0.0) - c
             add(entries, -np.inf, around_const - const)
+
+    def piece_cut(members, t):  # all of ``members`` may stay in t only if a block around them does too
+        ring = np.setdiff1d(np.unique(dst[np.isin(src, members)]), members)
+        entries = {}
+        const = sum(stays_in(int(b), t, 1.0, entries) for b in members)
+        const += sum(stays_in(int(x), t, -1.0, entries) for x in ring)
+        if entries:
+            add(entries, -np.inf, len(members) - 1 - const)
+
+    tightened = set()
+
+    def tighten(t):
+        """Territory ``t`` stays one piece whatever the solution: a tree towards the blocks it keeps for sure.
+
+        Its blocks are ranked by borders from the largest connected group of
+        those that cannot leave; one stays only if a neighbour of a lower rank does,
+        and a block joins ``t`` only if it touches one of ``t``'s blocks of
+        today that stays. Without a block it keeps for sure, nothing.
+        """
+        tightened.add(t)
+        members = np.flatnonzero(labels == t)
+        leaves = np.zeros(n, dtype=bool)
+        leaves[var_block[(labels[var_block] == t) & (var_to != t)]] = True
+        sure = members[~leaves[members]]
+        if not sure.size:
+            return
+        inside = graph.subgraph(members.tolist())
+        core = max(nx.connected_components(inside.subgraph(sure.tolist())), key=lambda c: (len(c), -min(c)))
+        depth = nx.multi_source_dijkstra_path_length(inside, core)
+        for b in members:
+            d = depth.get(int(b))
+            if d is None or d == 0:  # (None cannot happen: the territory is one piece today)
+                continue
+            entries, below = {}, {}
+            const = stays_in(int(b), t, 1.0, entries)
+            lower = [int(x) for x in neighbours.get(b, ()) if labels[x] == t and depth.get(int(x), d) < d]
+            const -= sum(stays_in(x, t, 1.0, below) for x in lower)
+            for v, c in below.items():
+                entries[v] = entries.get(v, 0.0) - c
+            if entries:
+                add(entries, -np.inf, -const)
+        for v in np.flatnonzero((var_to == t) & (labels[var_block] != t)):
+            entries, around = {v: 1.0}, {}
+            const = -sum(stays_in(int(x), t, 1.0, around) for x in neighbours.get(var_block[v], ()) if labels[x] == t)
+            for u, c in around.items():
+                entries[u] = entries.get(u, 0.0) - c
+            add(entries, -np.inf, -const)
     n_col = n_var + len(slack_cost)
     matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_col))
     cost = np.r_[gain, slack_cost]
@@ -673,61 +725,43 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
         return float((np.maximum(band_low - after, 0) + np.maximum(after - band_high, 0)).sum())
 
     before = violation(labels)
+    variable = {(int(b), int(t)): v for v, (b, t) in enumerate(moves)}
+
+    def acceptable(trial):
+        """Within the bands (the solver's tolerance aside), and better: less violation, or less away from home."""
+        changed = np.flatnonzero(trial != labels)
+        if not changed.size:
+            return False
+        after = _balance.loads_of(trial, shares, n_t)
+        if ((after < low - 1e-12) | (after > high + 1e-12)).any():
+            return False
+        if repair:
+            return violation(trial) < before - 1e-12
+        total = sum(float(gain[variable[int(b), int(trial[b])]]) for b in changed)
+        return total <= -1e-9 * max(float(np.abs(gain).sum()), 1e-300)
+
     for _ in range(max_rounds):
-        x = _solve_01(cost, matrix, np.asarray(lo), np.asarray(hi), upper, node_limit, integer=integer)
+        x = solve_milp(cost, matrix, np.asarray(lo), np.asarray(hi), upper, node_limit, integer=integer)
         if x is None:
             return labels
         chosen = np.flatnonzero(x[:n_var] > 0.5)
-        if not repair and float(gain[chosen].sum()) > -1e-9 * max(float(np.abs(gain).sum()), 1e-300):
-            return labels
         trial = labels.copy()
         trial[var_block[chosen]] = var_to[chosen]
-        after = _balance.loads_of(trial, shares, n_t)
-        if ((after < low - 1e-12) | (after > high + 1e-12)).any():  # the solver's tolerance: keep today's plan
-            return labels
-        if repair and violation(trial) >= before - 1e-12:
+        if not acceptable(trial):  # nothing better, or the solver's tolerance broke a band: keep today's plan
             return labels
         if is_contiguous(n, edges, trial):
             return trial
-        # A piece cut off from its territory's main part gets a cut: all of it may stay in that territory only
-        # if a block around it does too (a territory keeps the blocks off its borders, so it stays one piece).
+        # A piece cut off from its territory's main part gets a cut (all of it may stay in that territory only
+        # if a block around it does too), and its territory the constraints that keep it in one piece: with
+        # the cut alone, each next solution cut another piece off (on the sample with a hire, 6 solves of 6 in
+        # each of 4 programs, all rejected); held together, the next solve was contiguous.
         for members in _pieces(trial, edges):
             t = int(trial[members[0]])
-            ring = np.setdiff1d(np.unique(dst[np.isin(src, members)]), members)
-            entries = {}
-            const = sum(stays_in(int(b), t, 1.0, entries) for b in members)
-            const += sum(stays_in(int(x), t, -1.0, entries) for x in ring)
-            if entries:
-                add(entries, -np.inf, len(members) - 1 - const)
+            piece_cut(members, t)
+            if t not in tightened:
+                tighten(t)
         matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_col))
     return labels
-
-
-def _solve_01(cost, matrix, low, high, upper, node_limit, integer=None):
-    """Minimise ``cost @ x`` over ``0 <= x <= upper`` with ``low <= matrix @ x <= high`` (HiGHS, quiet); None if none.
-
-    ``x`` is 0/1 where ``integer`` (default everywhere), continuous elsewhere.
-    Through ``highspy`` with its output off (:func:`workbench.align._highs.quiet_highs`).
-    """
-    import highspy
-
-    from workbench.align._highs import quiet_highs
-
-    h = quiet_highs()
-    h.setOptionValue("mip_max_nodes", int(node_limit))
-    n = len(cost)
-    h.addCols(n, np.asarray(cost, dtype=float), np.zeros(n), np.asarray(upper, dtype=float), 0,
-              np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
-    whole = np.flatnonzero(np.ones(n, dtype=bool) if integer is None else integer).astype(np.int32)
-    h.changeColsIntegrality(len(whole), whole, np.full(len(whole), highspy.HighsVarType.kInteger))
-    csr = sparse.csr_matrix(matrix)
-    inf = highspy.kHighsInf
-    h.addRows(csr.shape[0], np.where(np.isfinite(low), low, -inf), np.where(np.isfinite(high), high, inf), csr.nnz,
-              csr.indptr[:-1].astype(np.int32), csr.indices.astype(np.int32), csr.data.astype(float))
-    h.run()
-    if h.getInfo().primal_solution_status != 2:  # no feasible solution found
-        return None
-    return np.asarray(h.getSolution().col_value)
 
 
 def _pieces(labels, edges) -> list[np.ndarray]:

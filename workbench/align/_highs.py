@@ -10,12 +10,22 @@ is used here only: if a later highspy moves it, :func:`quiet_highs` falls back
 to the public class with file descriptor 1 pointed at ``os.devnull`` while it
 is constructed. ``tests/test_align_highs.py`` checks that nothing is printed
 either way.
+
+:func:`solve_milp` is the package's one mixed-integer solve. It replaces
+``scipy.optimize.milp``, whose HiGHS prints debugging lines such as
+``HighsMipSolverData::transformNewIntegerFeasibleSolution tmpSolver.run();``
+to standard output (no option silences them) and whose only stopping rules
+that bind in practice are node and time limits. Here the node limit is the
+only one: a time limit would let the machine's speed decide the plan.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+
+import numpy as np
+from scipy import sparse
 
 
 def quiet_highs():
@@ -52,3 +62,63 @@ def _public_highs_silently():
         os.dup2(saved, 1)
         os.close(saved)
     return model
+
+
+def solve_milp(cost, matrix, low, high, upper, node_limit, integer=None, presolve=True):
+    """Minimise ``cost @ x`` over ``0 <= x <= upper`` with ``low <= matrix @ x <= high``, quietly.
+
+    Parameters
+    ----------
+    cost : (n,) array_like
+        Objective coefficients.
+    matrix : (r, n) sparse matrix or array_like
+        Constraint rows.
+    low, high : (r,) array_like
+        Row bounds; ``-inf`` / ``inf`` where a side is open.
+    upper : (n,) array_like
+        Upper bounds of the variables (lower bounds are 0).
+    node_limit : int
+        Branch-and-bound nodes HiGHS may use; then its best solution so far.
+        A work limit, not a clock: the same input gives the same answer on
+        any machine.
+    integer : (n,) bool array_like, optional
+        Which variables are integer (default: all).
+    presolve : bool, default True
+        Whether HiGHS presolves the model first.
+
+    Returns
+    -------
+    (n,) ndarray or None
+        The solution, or None when HiGHS found no feasible one.
+
+    Examples
+    --------
+    >>> x = solve_milp([-1.0, -1.0], [[2.0, 2.0]], [-np.inf], [3.0], [1.0, 1.0], 10)
+    >>> (x > 0.5).tolist()
+    [True, False]
+    """
+    import highspy
+
+    h = quiet_highs()
+    h.setOptionValue("mip_max_nodes", int(node_limit))
+    if not presolve:
+        h.setOptionValue("presolve", "off")
+    cost = np.asarray(cost, dtype=float)
+    n = len(cost)
+    h.addCols(n, cost, np.zeros(n), np.asarray(upper, dtype=float), 0,
+              np.zeros(0, np.int32), np.zeros(0, np.int32), np.zeros(0))
+    whole = np.flatnonzero(np.ones(n, dtype=bool) if integer is None else np.asarray(integer, dtype=bool))
+    if len(whole):
+        whole = whole.astype(np.int32)
+        h.changeColsIntegrality(len(whole), whole, np.full(len(whole), highspy.HighsVarType.kInteger))
+    csr = sparse.csr_matrix(matrix, dtype=float)
+    low = np.asarray(low, dtype=float)
+    high = np.asarray(high, dtype=float)
+    inf = highspy.kHighsInf
+    if csr.shape[0]:
+        h.addRows(csr.shape[0], np.where(np.isfinite(low), low, -inf), np.where(np.isfinite(high), high, inf),
+                  csr.nnz, csr.indptr[:-1].astype(np.int32), csr.indices.astype(np.int32), csr.data.astype(float))
+    h.run()
+    if h.getInfo().primal_solution_status != 2:  # no feasible solution found
+        return None
+    return np.asarray(h.getSolution().col_value)

@@ -34,9 +34,16 @@ program places them, every other account fixed, at the real tolerance
 (the linear program aims a hair inside it); where a territory is still
 outside, a second one also lets the marginal accounts of those
 territories (cheapest other column by the solution's prices) choose again.
-Both have a node limit, so a plan depends on its input only. Where neither
-solves, a split account goes where most of it is (home, when that keeps a
-disruption budget).
+Both have a node limit, so a plan depends on its input only. Where a
+territory is still outside, the *lumpy* split accounts (those holding more
+of a territory's target than the margin between the two tolerances) are
+fixed where most of each is and the linear program is solved again from its
+basis, so smaller accounts take up the difference; then the placement again
+(at most :data:`_FIX_ROUNDS` times, keeping the best placement). With
+several metrics this is what brings a round within: on the sample's three
+metrics one account holds 8.6% of a territory's revenue target. Where no
+integer program solves, a split account goes where most of it is (home,
+when that keeps a disruption budget).
 """
 
 from __future__ import annotations
@@ -45,8 +52,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
+from workbench.align._highs import solve_milp
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
 
@@ -151,25 +158,48 @@ def transfer(current, shares, targets, tolerance, rows, territories, km, weight,
     if result is None:
         return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, base), False, np.inf)
     x, fun = result
+    objective = program.plan_cost(x)
+    exact_tolerance = tolerance if exact_tolerance is None else exact_tolerance
+    exact_budget = budget if exact_budget is None or budget is None else exact_budget
     p = program.last
     labels[p.active] = p.var_terr[_largest(x, p.account_index)]
-    exact = program.integral(x, labels, tolerance if exact_tolerance is None else exact_tolerance,
-                             budget if exact_budget is None or budget is None else exact_budget)
+    exact = program.integral(x, labels, exact_tolerance, exact_budget)
+    left = np.inf if exact is None else _excess(exact, shares, targets, exact_tolerance, frozen, base)
+    fixed_x = x
+    for _ in range(_FIX_ROUNDS):  # still outside: fix the lumpy split accounts, let the others adjust, place again
+        if left <= 0:
+            break
+        lumpy = program.lumpy_splits(fixed_x, exact_tolerance)
+        again = None if lumpy.size == 0 else program.fix(lumpy, fixed_x)
+        if again is None:
+            break
+        fixed_x, last = again[0], program.last
+        trial = labels.copy()
+        trial[last.active] = last.var_terr[_largest(fixed_x, last.account_index)]
+        placed = program.integral(fixed_x, trial, exact_tolerance, exact_budget)
+        after = np.inf if placed is None else _excess(placed, shares, targets, exact_tolerance, frozen, base)
+        if after < left - 1e-15:  # the best placement so far
+            exact, left = placed, after
     if exact is not None:
         labels = exact
-    else:  # plain rounding; with a budget, split accounts go home
+    else:  # plain rounding of the first solve; with a budget, split accounts go home
         labels[p.active] = _round(x, p.account_index, p.var_terr, p.moves, len(p.active),
                                   keep_budget=budget is not None,
                                   fallback=np.where(closed[origin[p.active]], current[p.active], origin[p.active]),
                                   closed=closed)
-    return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, base), True, program.plan_cost(x))
+    return Transfer(labels, _excess(labels, shares, targets, tolerance, frozen, base), True, objective)
 
 
 #: Branch-and-bound nodes the integer programs placing split and marginal accounts may use (then their best so
-#: far, or plain rounding): a work limit, so the same input gives the same plan on any machine; the seconds are a
-#: safety net only.
+#: far, or plain rounding): a work limit and no clock, so the same input gives the same plan on any machine.
 _INTEGER_NODES = 50
-_INTEGER_SECONDS = 30.0
+
+#: Re-solves at most that fix the lumpy split accounts (see :meth:`_Program.lumpy_splits`) before the integer program.
+_FIX_ROUNDS = 4
+
+#: A split account is lumpy when its share of a territory's target, in some metric, exceeds this part of the
+#: margin between the integer program's tolerance and the linear program's.
+_LUMPY = 0.5
 
 #: Marginal accounts per territory outside the tolerance that the second integer program may place again.
 _MARGINAL = 20
@@ -323,6 +353,11 @@ class _Program:
             h.run()
         if h.getModelStatus() != _optimal():
             return None
+        return self._read()
+
+    def _read(self):
+        """``(x, objective)`` of the model's last run, with what rounding and pricing need in ``self.last``."""
+        h = self.model
         solution = h.getSolution()
         col = np.asarray(solution.col_value)
         duals = np.asarray(solution.row_dual)
@@ -336,6 +371,47 @@ class _Program:
         self.last = solved
         self.z = float(col[n_s - 1])  # the worst excess beyond the tolerance (0 when it is reached)
         return col[n_s:], float(h.getInfo().objective_function_value)
+
+    def lumpy_splits(self, x, tolerance):
+        """Accounts the last solve split whose placement could break a band: (k,) int array of account rows.
+
+        A split account is lumpy when, in some metric, it holds more than
+        :data:`_LUMPY` times the margin between ``tolerance`` (the integer
+        program's) and the linear program's own, as a share of the target of
+        the territory holding most of it: rounding it alone may use up that
+        margin. Small split accounts round within it.
+        """
+        p = self.last
+        largest = np.zeros(len(p.active))
+        np.maximum.at(largest, p.account_index, x)
+        split = np.flatnonzero(largest < 1 - _FRACTION)
+        if split.size == 0:
+            return split
+        where = p.var_terr[_largest(x, p.account_index)][split]
+        rows = p.active[split]
+        margin = max(tolerance - self.tolerance, 0.0) * self.target[where]
+        lumpy = (self.shares[rows] > _LUMPY * margin).any(axis=1)
+        return rows[lumpy]
+
+    def fix(self, accounts, x):
+        """Re-solve with ``accounts`` fixed in the column holding most of each: ``(x, objective)`` or None.
+
+        Their other columns get an upper bound of 0 and the simplex restarts
+        from the last basis (still dual feasible), so the other accounts
+        take up what rounding these changed. No column joins.
+        """
+        p = self.last
+        best = _largest(x, p.account_index)
+        mine = np.isin(p.var_rows, accounts)
+        mine[best] = False
+        cols = (self.n_slack + np.flatnonzero(mine)).astype(np.int32)
+        h = self.model
+        h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), np.zeros(len(cols)))
+        h.setOptionValue("simplex_strategy", _COLD_SIMPLEX)
+        h.run()
+        if h.getModelStatus() != _optimal():
+            return None
+        return self._read()
 
     def _start(self):
         """An empty model: the load, slack and budget rows and the slack columns (no account yet)."""
@@ -533,13 +609,14 @@ class _Program:
         n_v = len(var_rows)
         integrality = np.r_[np.ones(n_v), np.zeros(len(objective) - n_v)]
         upper = np.r_[np.ones(n_v), self.slack_upper]
-        result = milp(objective, integrality=integrality, bounds=Bounds(np.zeros(len(objective)), upper),
-                      constraints=[LinearConstraint(a_ub, -np.inf, b_ub), LinearConstraint(a_eq, b_eq, b_eq)],
-                      options={"node_limit": _INTEGER_NODES, "time_limit": _INTEGER_SECONDS, "presolve": False})
-        if result.x is None:
+        matrix = sparse.vstack([sparse.csr_matrix(a_ub), sparse.csr_matrix(a_eq)], format="csr")
+        b_ub, b_eq = np.asarray(b_ub, dtype=float), np.asarray(b_eq, dtype=float)
+        x = solve_milp(objective, matrix, np.r_[np.full(len(b_ub), -np.inf), b_eq], np.r_[b_ub, b_eq], upper,
+                       _INTEGER_NODES, integer=integrality > 0, presolve=False)
+        if x is None:
             return None
         out = labels.copy()
-        chosen = result.x[:n_v] > 0.5
+        chosen = x[:n_v] > 0.5
         out[var_rows[chosen]] = var_terr[chosen]
         return out
 

@@ -16,6 +16,12 @@ Two bounds, both as a share of a metric's total:
   where ``A`` is heavy, ``C`` light and ``B`` on target, the plain bound is
   the excess of ``A`` and the bordering bound twice that.
 
+With several balanced metrics a third, :func:`joint_lower_bound`: the least
+share of the first metric that brings *every* metric within its band at
+once, accounts moving (fractionally) only to territories bordering theirs.
+Accounts carry all their metrics together, so it can be far above every
+metric's own bound (one metric's excess may carry another the wrong way).
+
 Which territories border each other (:func:`bordering_options`):
 
 * with points, the k-nearest-neighbour graph of the accounts (k = 8 by
@@ -316,6 +322,38 @@ def block_territory_graph(edges: np.ndarray, block_labels: np.ndarray, n_territo
     return adjacency
 
 
+def plan_joint_bound(accounts, labels, metrics, tolerance: float, targets=None, groups=None,
+                     n_neighbours: int = N_NEIGHBOURS) -> float:
+    """:func:`joint_lower_bound` of bringing the alignment ``labels`` within ``tolerance`` on every one of ``metrics``.
+
+    A share of the first metric's total; territories border as in
+    :func:`plan_bounds`, ``targets`` as there.
+
+    Examples
+    --------
+    Two territories side by side: workload is balanced, A holds 60% of the
+    revenue. Each account of A that hands revenue to B hands workload too,
+    which must come back: half the workload moves.
+
+    >>> accounts = pd.DataFrame({"latitude": 40.0 + 0.1 * np.arange(8), "longitude": -100.0,
+    ...                          "workload": 1.0, "revenue": [1.5] * 4 + [1.0] * 4})
+    >>> round(plan_joint_bound(accounts, ["A"] * 4 + ["B"] * 4, ["workload", "revenue"], 0.0), 3)
+    0.5
+    """
+    from workbench.geo import to_unit_xyz
+
+    ids, index = np.unique(np.asarray(labels).astype(str), return_inverse=True)
+    values = np.stack([pd.to_numeric(accounts[m], errors="coerce").fillna(0).to_numpy(dtype=float)
+                       for m in metrics], axis=1)
+    shares = values / np.maximum(values.sum(axis=0), 1e-300)
+    target = np.full(len(ids), 1.0 / len(ids)) if targets is None else np.asarray(targets, dtype=float)
+    low = np.repeat((target * (1 - tolerance))[:, None], len(metrics), axis=1)
+    high = np.repeat((target * (1 + tolerance))[:, None], len(metrics), axis=1)
+    xyz = to_unit_xyz(accounts["latitude"].to_numpy(dtype=float), accounts["longitude"].to_numpy(dtype=float))
+    borders = bordering_options(xyz, index, len(ids), groups=groups, k=n_neighbours)
+    return joint_lower_bound(shares, index, low, high, borders.adjacency)
+
+
 def realignment_bounds(loads: np.ndarray, low: np.ndarray, high: np.ndarray, adjacency):
     """(plain, bordering) lower bound of the first metric, and the bordering flows of every metric."""
     plain = float(plain_lower_bound(loads[:, :1], low[:, :1], high[:, :1])[0])
@@ -354,3 +392,103 @@ def plan_bounds(accounts, labels, metric: str, tolerance: float, targets=None, g
     borders = bordering_options(xyz, index, len(ids), groups=groups, k=n_neighbours)
     plain = float(plain_lower_bound(load, low, high)[0])
     return plain, max(plain, float(bordering_lower_bound(load, low, high, borders.adjacency)[0]))
+
+
+def joint_lower_bound(shares: np.ndarray, current: np.ndarray, low: np.ndarray, high: np.ndarray, adjacency, *,
+                      movable=None, frozen=None) -> float:
+    """Least share of the first metric that must move to bring *every* metric within its band at once.
+
+    A linear program over the accounts: ``x_ij`` (between 0 and 1) is the
+    share of account ``i`` that moves from its territory of today to a
+    territory ``j`` bordering it on ``adjacency``; the program minimises
+    the first metric's share moved, ``sum_ij shares[i, 0] * x_ij``, with
+    ``sum_j x_ij <= 1`` for every account and every territory's load of
+    every metric within ``[low, high]``.
+
+    **Why it is a lower bound.** Take any plan within the bands on every
+    metric in which each account stays or moves to a territory bordering
+    its territory of today on ``adjacency`` (the plans
+    :class:`~workbench.align.realign.Realignment` makes, and the plans the
+    bordering bound speaks of). Setting ``x_ij = 1`` where account ``i``
+    went to ``j`` and 0 elsewhere satisfies every constraint, and the
+    objective is then that plan's moved share of the first metric. The
+    program's optimum is the least over a set that contains every such
+    plan, so it is at most what any of them moves.
+
+    It is never below the first metric's :func:`bordering_lower_bound`
+    (its solution, summed per pair of territories, is a flow on the same
+    graph that brings the first metric within its band at one unit of cost
+    per unit moved), nor its :func:`plain_lower_bound`. With several
+    metrics it can be far above both, and above every metric's own bounds:
+    accounts carry their metrics together, so fixing one metric's excess
+    may carry another metric the wrong way, which then has to be carried back.
+
+    Parameters
+    ----------
+    shares : (n, m) array
+        Metric shares of every account (each column sums to 1); the first
+        metric is the one the moved share is counted in.
+    current : (n,) int array
+        Territory of today of every account.
+    low, high : (t, m) arrays
+        Bounds of every territory's load (shares): a closed territory has
+        both 0, a territory that must not change both at its load.
+    adjacency : (t, t) bool array
+        Territories that border each other.
+    movable : (n,) bool array, optional
+        False for accounts that must stay (locked).
+    frozen : (t,) bool array, optional
+        Territories no account leaves or joins.
+
+    Returns
+    -------
+    float
+        The bound (``inf`` when no plan of this kind reaches every band).
+
+    Examples
+    --------
+    Two bordering territories of four accounts each; workload is balanced
+    but revenue is not (A holds 60%). Each metric alone needs at most 10%
+    of its total moved, but every account of A that hands revenue to B
+    hands workload too, which must come back: half the workload moves.
+
+    >>> shares = np.c_[np.full(8, 0.125), np.r_[np.full(4, 0.15), np.full(4, 0.10)]]
+    >>> band = np.full((2, 2), 0.5)
+    >>> adjacency = np.array([[0, 1], [1, 0]], dtype=bool)
+    >>> round(joint_lower_bound(shares, np.repeat([0, 1], 4), band, band, adjacency), 3)
+    0.5
+    """
+    shares = np.atleast_2d(np.asarray(shares, dtype=float).T).T
+    current = np.asarray(current, dtype=np.int64)
+    low, high = (np.atleast_2d(np.asarray(a, dtype=float).T).T for a in (low, high))
+    n, n_m = shares.shape
+    n_t = len(low)
+    adjacency = np.asarray(adjacency, dtype=bool) | np.asarray(adjacency, dtype=bool).T
+    np.fill_diagonal(adjacency, False)
+    frozen = np.zeros(n_t, dtype=bool) if frozen is None else np.asarray(frozen, dtype=bool)
+    movable = np.ones(n, dtype=bool) if movable is None else np.asarray(movable, dtype=bool)
+    load = np.stack([np.bincount(current, weights=shares[:, m], minlength=n_t) for m in range(n_m)], axis=1)
+    if ((load >= low - 1e-12) & (load <= high + 1e-12)).all():
+        return 0.0
+    live = adjacency & ~frozen[:, None] & ~frozen[None, :]
+    src, dst = np.nonzero(live)
+    first = np.searchsorted(src, np.arange(n_t + 1))
+    degree = np.diff(first)
+    accounts = np.flatnonzero(movable & (degree[current] > 0))
+    count = degree[current[accounts]]
+    rows = np.repeat(accounts, count)
+    offset = np.arange(len(rows)) - np.repeat(np.cumsum(count) - count, count)
+    terr = dst[first[current[rows]] + offset]
+    n_v = len(rows)
+    if n_v == 0:
+        return np.inf
+    col = np.arange(n_v)
+    # Net load change of every (territory, metric): + in the receiving territory, - in the giving one.
+    net = sparse.vstack([sparse.csr_matrix((np.r_[shares[rows, m], -shares[rows, m]],
+                                            (np.r_[terr, current[rows]], np.r_[col, col])), shape=(n_t, n_v))
+                         for m in range(n_m)]).tocsr()
+    once = sparse.csr_matrix((np.ones(n_v), (np.searchsorted(accounts, rows), col)), shape=(len(accounts), n_v))
+    a_ub = sparse.vstack([net, -net, once]).tocsr()
+    b_ub = np.r_[(high - load).T.ravel(), (load - low).T.ravel(), np.ones(len(accounts))]
+    result = linprog(shares[rows, 0], A_ub=a_ub, b_ub=b_ub, bounds=(0, 1), method="highs")
+    return float(result.fun) if result.status == 0 else np.inf

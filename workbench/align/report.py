@@ -50,6 +50,12 @@ class AlignmentReport:
     bordering_lower_bound_share : float or None
         Share that had to move at the least when load only moves between
         bordering territories (see :mod:`workbench.align.bounds`).
+    joint_lower_bound_share : float or None
+        With several balanced metrics: share that had to move at the least
+        to bring *every* balanced metric within the tolerance at once, load
+        moving only between bordering territories (accounts carry their
+        metrics together; :func:`workbench.align.bounds.joint_lower_bound`).
+        None with one metric (it is then the bordering bound's setting).
     n_iter : int
         Iterations used.
     converged : bool
@@ -95,6 +101,7 @@ class AlignmentReport:
     dispersion: dict | None = None
     unequal_targets: bool = False
     current_compactness_km: float | None = None
+    joint_lower_bound_share: float | None = None
 
     def summary(self) -> str:
         """A few lines for people: balance per metric, compactness, movement, time."""
@@ -154,7 +161,9 @@ class AlignmentReport:
         lines = []
         for label, bound in (("lower bound (any territory may take from any other)", self.lower_bound_share),
                              ("lower bound (moves only between bordering territories)",
-                              self.bordering_lower_bound_share)):
+                              self.bordering_lower_bound_share),
+                             ("lower bound (moves only between bordering territories, all balanced metrics)",
+                              self.joint_lower_bound_share)):
             if bound is None:
                 continue
             ratio, why = "", None
@@ -175,7 +184,7 @@ class AlignmentReport:
         out = {k: getattr(self, k) for k in (
             "method", "max_deviation", "tolerance", "within_tolerance", "compactness_km", "contiguous",
             "moved_share", "moved_accounts", "lower_bound_share", "bordering_lower_bound_share", "n_iter",
-            "converged", "seconds", "dispersion", "unequal_targets", "current_compactness_km")}
+            "converged", "seconds", "dispersion", "unequal_targets", "current_compactness_km", "joint_lower_bound_share")}
         out["opened"], out["closed"] = list(self.opened), list(self.closed)
         out["warnings"] = list(self.warnings)
         out["territories"] = self.territories.reset_index().to_dict("records")
