@@ -78,3 +78,14 @@ def test_a_start_is_taken_and_a_node_limit_returns_no_worse_a_plan():
     assert out.objective <= _median_cost(xy, start) + 1e-9
     assert _connected(out.labels, edges, 12)
     assert (np.bincount(out.labels) == 4).all()
+
+
+def test_it_runs_after_other_highs_models_in_the_same_process():
+    # HiGHS keeps one thread pool per process: a model that asked for another thread count after any other
+    # model had run failed to solve (all of this file failed in the full suite, passed alone).
+    from workbench.align._highs import solve_milp
+
+    assert solve_milp([-1.0, -1.0], [[2.0, 2.0]], [-np.inf], [3.0], [1.0, 1.0], 10) is not None
+    xy = np.array([(0, 0), (0, 3), (0, 6), (1, 6), (1, 3), (1, 0)], dtype=float)
+    out = solve_districting(xy, np.ones((6, 1)), np.array([(i, i + 1) for i in range(5)]), 2, [3.0], [3.0])
+    assert out.status == "Optimal" and out.objective == 12.0

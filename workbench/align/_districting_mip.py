@@ -44,7 +44,7 @@ class DistrictingSolution:
 
 
 def solve_districting(coords, weights, edges, k, lo, hi, *, node_weight=None, start=None, node_limit=None,
-                      time_limit=None, threads=1) -> DistrictingSolution:
+                      time_limit=None) -> DistrictingSolution:
     """Partition the nodes into ``k`` connected parts within the bands, least median dispersion first.
 
     Parameters
@@ -66,7 +66,10 @@ def solve_districting(coords, weights, edges, k, lo, hi, *, node_weight=None, st
     node_limit, time_limit : optional
         HiGHS's branch-and-bound node limit and time limit (seconds). A node
         limit alone keeps the result repeatable.
-    threads : int
+
+    HiGHS's ``threads`` option is left alone: HiGHS keeps one thread pool per
+    process, and a model asking for another count once it exists fails to
+    run (so a model here must not set it, wherever else HiGHS ran first).
 
     Returns
     -------
@@ -159,7 +162,6 @@ def solve_districting(coords, weights, edges, k, lo, hi, *, node_weight=None, st
           -inf, 0.0)
 
     h = quiet_highs()
-    h.setOptionValue("threads", int(threads))
     h.setOptionValue("mip_rel_gap", 1e-6)
     if node_limit is not None:
         h.setOptionValue("mip_max_nodes", int(node_limit))
