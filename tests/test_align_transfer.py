@@ -196,8 +196,8 @@ def test_lumpy_split_accounts_are_fixed_where_most_of_them_is_and_the_program_st
     assert after >= before - 1e-9 * abs(before)
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_fixing_lumpy_accounts_never_leaves_a_plan_further_outside(seed, monkeypatch):
+def _with_and_without_fixing(seed, monkeypatch):
+    """The lumpy instance transferred with the fixing rounds and without them (``_FIX_ROUNDS = 0``)."""
     current, shares, km = _lumpy_instance(seed)
     n, n_t = len(current), 3
     targets = np.full(n_t, 1 / n_t)
@@ -206,18 +206,18 @@ def test_fixing_lumpy_accounts_never_leaves_a_plan_further_outside(seed, monkeyp
     fixed = _transfer.transfer(current, shares, targets, 0.045, rows, terr, km, shares[:, 0], **common)
     monkeypatch.setattr(_transfer, "_FIX_ROUNDS", 0)
     plain = _transfer.transfer(current, shares, targets, 0.045, rows, terr, km, shares[:, 0], **common)
+    return fixed, plain, shares, targets
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_fixing_lumpy_accounts_never_leaves_a_plan_further_outside(seed, monkeypatch):
+    fixed, plain, shares, targets = _with_and_without_fixing(seed, monkeypatch)
     assert fixed.objective == pytest.approx(plain.objective)  # the linear program's optimum, before any fixing
     assert _excess(fixed.labels, shares, targets, 0.05) <= _excess(plain.labels, shares, targets, 0.05) + 1e-15
 
 
 def test_fixing_lumpy_accounts_brings_a_plan_within_where_placing_the_split_ones_alone_does_not(monkeypatch):
-    current, shares, km = _lumpy_instance(4)  # the placement of the split accounts alone leaves ~0.09% outside
-    n, n_t = len(current), 3
-    targets = np.full(n_t, 1 / n_t)
-    rows, terr = _all_moves(current, n_t)
-    common = dict(penalty_km=0.5, movable=np.ones(n, bool), frozen=np.zeros(n_t, bool), exact_tolerance=0.05)
-    fixed = _transfer.transfer(current, shares, targets, 0.045, rows, terr, km, shares[:, 0], **common)
-    monkeypatch.setattr(_transfer, "_FIX_ROUNDS", 0)
-    plain = _transfer.transfer(current, shares, targets, 0.045, rows, terr, km, shares[:, 0], **common)
+    # the placement of the split accounts alone leaves ~0.09% outside
+    fixed, plain, shares, targets = _with_and_without_fixing(4, monkeypatch)
     assert _excess(plain.labels, shares, targets, 0.05) > 0
     assert _excess(fixed.labels, shares, targets, 0.05) == 0
