@@ -340,18 +340,9 @@ def plan_joint_bound(accounts, labels, metrics, tolerance: float, targets=None, 
     >>> round(plan_joint_bound(accounts, ["A"] * 4 + ["B"] * 4, ["workload", "revenue"], 0.0), 3)
     0.5
     """
-    from workbench.geo import to_unit_xyz
-
-    ids, index = np.unique(np.asarray(labels).astype(str), return_inverse=True)
-    values = np.stack([pd.to_numeric(accounts[m], errors="coerce").fillna(0).to_numpy(dtype=float)
-                       for m in metrics], axis=1)
-    shares = values / np.maximum(values.sum(axis=0), 1e-300)
-    target = np.full(len(ids), 1.0 / len(ids)) if targets is None else np.asarray(targets, dtype=float)
-    low = np.repeat((target * (1 - tolerance))[:, None], len(metrics), axis=1)
-    high = np.repeat((target * (1 + tolerance))[:, None], len(metrics), axis=1)
-    xyz = to_unit_xyz(accounts["latitude"].to_numpy(dtype=float), accounts["longitude"].to_numpy(dtype=float))
-    borders = bordering_options(xyz, index, len(ids), groups=groups, k=n_neighbours)
-    return joint_lower_bound(shares, index, low, high, borders.adjacency)
+    index, shares, low, high, adjacency = _plan_inputs(accounts, labels, metrics, tolerance, targets, groups,
+                                                       n_neighbours)
+    return joint_lower_bound(shares, index, low, high, adjacency)
 
 
 def realignment_bounds(loads: np.ndarray, low: np.ndarray, high: np.ndarray, adjacency):
@@ -380,18 +371,33 @@ def plan_bounds(accounts, labels, metric: str, tolerance: float, targets=None, g
     >>> [round(b, 3) for b in plan_bounds(accounts, ["A"] * 10 + ["B"] * 10 + ["C"] * 10, "workload", 0.0)]
     [0.067, 0.133]
     """
+    index, shares, low, high, adjacency = _plan_inputs(accounts, labels, [metric], tolerance, targets, groups,
+                                                       n_neighbours)
+    load = np.bincount(index, weights=shares[:, 0], minlength=len(low))
+    low, high = low[:, 0], high[:, 0]
+    plain = float(plain_lower_bound(load, low, high)[0])
+    return plain, max(plain, float(bordering_lower_bound(load, low, high, adjacency)[0]))
+
+
+def _plan_inputs(accounts, labels, metrics, tolerance, targets, groups, n_neighbours):
+    """What :func:`plan_bounds` and :func:`plan_joint_bound` need from a frame and its labels.
+
+    ``(index, shares, low, high, adjacency)``: each account's territory (in
+    the sorted order of the labels), the (n, m) metric shares, the (t, m)
+    bands of ``tolerance`` around the target shares, and which territories
+    border each other (:func:`bordering_options`).
+    """
     from workbench.geo import to_unit_xyz
 
     ids, index = np.unique(np.asarray(labels).astype(str), return_inverse=True)
-    values = pd.to_numeric(accounts[metric], errors="coerce").fillna(0).to_numpy(dtype=float)
-    share = values / max(values.sum(), 1e-300)
-    load = np.bincount(index, weights=share, minlength=len(ids))
+    values = np.stack([pd.to_numeric(accounts[m], errors="coerce").fillna(0).to_numpy(dtype=float)
+                       for m in metrics], axis=1)
+    shares = values / np.maximum(values.sum(axis=0), 1e-300)
     target = np.full(len(ids), 1.0 / len(ids)) if targets is None else np.asarray(targets, dtype=float)
-    low, high = target * (1 - tolerance), target * (1 + tolerance)
+    low = np.repeat((target * (1 - tolerance))[:, None], len(metrics), axis=1)
+    high = np.repeat((target * (1 + tolerance))[:, None], len(metrics), axis=1)
     xyz = to_unit_xyz(accounts["latitude"].to_numpy(dtype=float), accounts["longitude"].to_numpy(dtype=float))
-    borders = bordering_options(xyz, index, len(ids), groups=groups, k=n_neighbours)
-    plain = float(plain_lower_bound(load, low, high)[0])
-    return plain, max(plain, float(bordering_lower_bound(load, low, high, borders.adjacency)[0]))
+    return index, shares, low, high, bordering_options(xyz, index, len(ids), groups=groups, k=n_neighbours).adjacency
 
 
 def joint_lower_bound(shares: np.ndarray, current: np.ndarray, low: np.ndarray, high: np.ndarray, adjacency, *,
