@@ -560,7 +560,7 @@ def verdict(name: str, r: dict) -> str:
             # allows 1.07x): it must then be more compact than the baseline, and move no more than that slack.
             from workbench.align.realign import _TRADE_SLACK
 
-            checks += [(f"moved <= baseline's or {_TRADE_SLACK:.2f}x bordering",
+            checks += [(f"moved <= baseline's or {_TRADE_SLACK:.5g}x bordering",
                         ratio <= max(base_ratio * (1 + 1e-6), _TRADE_SLACK + 1e-6)),
                        ("compactness <= baseline's",
                         r["compactness_vs_current"] <= r["baseline_compactness_vs_current"] * (1 + 1e-6))]
