@@ -238,6 +238,10 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
                         "moved accounts use the proposed plan's values")
     accounts, current_accounts = proposed.accounts, current.accounts
     territories_c, territories_p = current.territories, proposed.territories
+    if reps is not None:  # new hires (no territory_id yet) serve the new territories the realignment named for them
+        from workbench.align.headcount import served_reps
+
+        reps = served_reps(reps, territories_c.index)
     metrics = _choose_metrics(accounts, current_accounts, metrics)
     ids = proposed.assignments.index
     before = current.assignments.reindex(ids).to_numpy(dtype=object, na_value=np.nan)

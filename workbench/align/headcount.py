@@ -30,7 +30,7 @@ import pandas as pd
 from workbench.align.bounds import bordering_lower_bound
 from workbench.align.reps import rep_sites
 from workbench.errors import InputError
-from workbench.schema import TERRITORY_ID
+from workbench.schema import CAPACITY_HOURS, TERRITORY_ID
 
 _SCHEME = re.compile(r"^(.*?)(\d+)$")
 
@@ -249,6 +249,41 @@ def closures_that_disrupt_least(load, low, high, adjacency, n_close: int, *, all
         is_open[best] = False
         chosen.append(best)
     return chosen
+
+
+def served_reps(reps, found, capacity_col: str = CAPACITY_HOURS):
+    """``reps`` with each new hire's ``territory_id`` filled in: the id a realignment opens for that rep.
+
+    A reps file for a realignment leaves a new hire's ``territory_id``
+    blank; :class:`~workbench.align.Realignment` names the new territory
+    after the current scheme (:func:`new_territory_ids`, in the order of the
+    file). Comparing or exporting the plan with the same file must match
+    the hire to that territory, or balance would be measured against the
+    plain mean there. Files whose every rep has a territory, or that name
+    territories by rep id, come back unchanged.
+
+    Parameters
+    ----------
+    reps : pandas.DataFrame
+    found : sequence of str
+        The current territory ids.
+    capacity_col : str, default "capacity_hours"
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2", "R9"], "territory_id": ["T01", "T02", None],
+    ...                      "latitude": [40.0, 41.0, 42.0], "longitude": [-100.0, -101.0, -102.0]})
+    >>> served_reps(reps, ["T01", "T02", "T03"])["territory_id"].tolist()
+    ['T01', 'T02', 'T04']
+    """
+    if TERRITORY_ID not in reps.columns:
+        return reps
+    column = reps[TERRITORY_ID].astype("string").str.strip()
+    if not (column.isna() | (column == "")).any():
+        return reps
+    found = sorted({str(t) for t in found})
+    ids = rep_territories(reps, capacity_col, found, (), None)[0]
+    return reps.assign(**{TERRITORY_ID: np.asarray(ids[:len(reps)], dtype=object)})
 
 
 def rep_territories(reps, capacity_col, found, close, n_territories):
