@@ -490,6 +490,8 @@ class _Setup:
             new = np.flatnonzero(np.isin(self.ids.astype(str), opened))
             hubs = self.current[[int(np.argmin(np.linalg.norm(xyz - centres[j], axis=1))) for j in new]]
             self.adjacency = headcount.opening_adjacency(self.borders.adjacency, new, hubs)
+        if closed.any():  # the territories around a closing one border each other through it
+            self.adjacency = headcount.closing_adjacency(self.adjacency, closed)
         self.targets = np.asarray(targets, dtype=float)
         self.closed = closed
         self.centres = centres
