@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import shapely
 
 from workbench.errors import InputError
 from workbench.io._checks import Checker, check_on_invalid, near_matches
@@ -156,6 +155,8 @@ def _to_wgs84(table: RawTable, checker: Checker):
 
 def _repair(geometry, checker: Checker):
     """make_valid the invalid shapes that are still kept; keep only polygonal parts."""
+    import shapely  # here, not at the top: reading accounts (the align CLI) needs no geometry library
+
     values = np.asarray(geometry.array, dtype=object).copy()
     present = checker.keep & ~pd.isna(values)
     invalid = np.zeros(len(values), bool)
@@ -181,6 +182,8 @@ def _repair(geometry, checker: Checker):
 
 
 def _polygonal(geom):
+    import shapely
+
     if geom is None or geom.geom_type in _POLYGONAL:
         return geom
     parts = [p for p in shapely.get_parts(geom) if p.geom_type in _POLYGONAL]

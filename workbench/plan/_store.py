@@ -29,7 +29,6 @@ from workbench.plan._meta import APPROVED, PlanMetadata
 from workbench.provenance import utc_now
 from workbench.plan._lineage import lineage_records
 from workbench.plan._model import Plan
-from workbench.locking import folder_lock, recover
 from workbench.safeio import atomic_directory, atomic_write_text, make_read_only, refuse_symlink, sha256_file
 from workbench.siblings import leftovers
 from workbench.schema import ACCOUNT_ID, TERRITORY_ID
@@ -195,6 +194,8 @@ def save_plan(plan: Plan, path, *, overwrite: bool = False) -> Path:
         raise TypeError(f"save_plan needs a Plan, got {type(plan).__name__}")
     path = Path(path)
     check_save_path(path, overwrite)
+    from workbench.locking import folder_lock  # here: a CSV-only command never takes a lock (filelock)
+
     with folder_lock(path, action="saving"):
         check_save_path(path, overwrite)  # again, holding the lock: another process may have saved meanwhile
         lineage = lineage_records(plan)
@@ -291,6 +292,8 @@ def _write_files(plan: Plan, folder: Path, lineage: list | None = None) -> None:
 
 
 def _read_manifest(path: Path) -> dict:
+    from workbench.locking import recover
+
     if not path.exists() and not recover(path):  # a replace killed between its two renames left it aside
         raise FileNotFoundError(f"no saved plan at {path}")
     manifest_path = path / MANIFEST
@@ -452,6 +455,8 @@ def _orphan_target(path: Path) -> Path | None:
 
 
 def _restore_orphans(folder: Path) -> None:
+    from workbench.locking import recover
+
     for child in list(folder.iterdir()):
         target = _orphan_target(child)
         if target is not None:
