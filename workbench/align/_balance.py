@@ -136,6 +136,24 @@ def metric_mix(shares: np.ndarray) -> np.ndarray:
     return np.where(total > 0, shares / np.where(total > 0, total, 1.0), 1.0 / shares.shape[1])
 
 
+def price_factors(prices: np.ndarray, mix: np.ndarray, rows, territories) -> np.ndarray:
+    """``exp(mixed_prices(...))``: the factor each account's cost to each territory is multiplied by.
+
+    With one metric every account's mix is 1 (:func:`metric_mix`), so the
+    factor is the territory's own ``exp(price)``: taken from the ``t`` prices
+    instead of exponentiating one price per account and candidate, and equal
+    to the last bit (``x * 1.0 == x`` and ``exp`` is taken element by element).
+
+    >>> prices, mix = np.array([[0.5], [-0.25]]), np.ones((3, 1))
+    >>> rows, cand = np.arange(3)[:, None], np.array([[0, 1], [1, 0], [1, 1]])
+    >>> bool((price_factors(prices, mix, rows, cand) == np.exp(mixed_prices(prices, mix, rows, cand))).all())
+    True
+    """
+    if prices.shape[1] == 1 and mix.shape[1] == 1 and bool((mix == 1.0).all()):
+        return np.exp(prices[:, 0])[np.broadcast_arrays(np.asarray(rows), np.asarray(territories))[1]]
+    return np.exp(mixed_prices(prices, mix, rows, territories))
+
+
 def mixed_prices(prices: np.ndarray, mix: np.ndarray, rows, territories) -> np.ndarray:
     """Price of territories for accounts: per-metric prices weighted by the account's metric mix."""
     rows = np.asarray(rows)
@@ -173,7 +191,7 @@ def price_labels_by_metric(cand, cost, shares, targets, tolerance, *, prices=Non
     floor = 1e-3 * target
     labels, converged, it = cand[:, 0].copy(), False, 0
     for it in range(1, max_iter + 1):
-        labels = cand[rows, np.argmin(cost * np.exp(mixed_prices(prices, mix, rows[:, None], cand)), axis=1)]
+        labels = cand[rows, np.argmin(cost * price_factors(prices, mix, rows[:, None], cand), axis=1)]
         if fixed is not None:
             labels[~free] = fixed[~free]
         load = loads_of(labels, shares, n_t)

@@ -284,9 +284,9 @@ class BalancedTerritories(TerritoryEstimator):
         mix = _balance.metric_mix(shares)
 
         def own_cost(rows, territories):
-            return dist.cost(rows, territories, centres) * np.exp(_balance.mixed_prices(prices, mix, rows, territories))
+            return dist.cost(rows, territories, centres) * _balance.price_factors(prices, mix, rows, territories)
 
-        cand_cost = cost * np.exp(_balance.mixed_prices(prices, mix, np.arange(len(cand))[:, None], cand))
+        cand_cost = cost * _balance.price_factors(prices, mix, np.arange(len(cand))[:, None], cand)
         labels, rounds, within = repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost,
                                         fixed, frozen, aim=0.5)
         centres = unit_centres(xyz, labels, weight, n_t, previous=centres)
