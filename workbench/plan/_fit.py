@@ -101,7 +101,7 @@ def fitted_labels(model, accounts: pd.DataFrame, labels=None) -> np.ndarray:
     if fitted.ndim != 1 or len(fitted) != len(accounts):
         raise InputError(f"{type(model).__name__}.labels_ has {len(fitted)} entries but accounts has "
                          f"{len(accounts)} rows; pass the accounts the model was fitted on")
-    if labels is None:
+    if labels is None or labels is model.labels_:  # the CLI passes the model's own labels when it renames none
         return fitted
     renamed = labels.to_numpy(dtype=object) if isinstance(labels, pd.Series) else np.asarray(labels, dtype=object)
     if renamed.shape != fitted.shape:
