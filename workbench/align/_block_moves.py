@@ -664,8 +664,7 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
             around_const = sum(stays_in(int(x), t, 1.0, around) for x in near)
             if const > around_const:  # alone in its territory today (a territory of one block): it stays so
                 continue
-            for v, c in around.items():
-                entries[v] = entries.get(v, 0.0) - c
+            _minus(entries, around)
             add(entries, -np.inf, around_const - const)
 
     def piece_cut(members, t):  # all of ``members`` may stay in t only if a block around them does too
@@ -704,15 +703,13 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
             const = stays_in(int(b), t, 1.0, entries)
             lower = [int(x) for x in neighbours.get(b, ()) if labels[x] == t and depth.get(int(x), d) < d]
             const -= sum(stays_in(x, t, 1.0, below) for x in lower)
-            for v, c in below.items():
-                entries[v] = entries.get(v, 0.0) - c
+            _minus(entries, below)
             if entries:
                 add(entries, -np.inf, -const)
         for v in np.flatnonzero((var_to == t) & (labels[var_block] != t)):
             entries, around = {v: 1.0}, {}
             const = -sum(stays_in(int(x), t, 1.0, around) for x in neighbours.get(var_block[v], ()) if labels[x] == t)
-            for u, c in around.items():
-                entries[u] = entries.get(u, 0.0) - c
+            _minus(entries, around)
             add(entries, -np.inf, -const)
     n_col = n_var + len(slack_cost)
     matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_col))
@@ -762,6 +759,20 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
                 tighten(t)
         matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_col))
     return labels
+
+
+def _minus(entries, other) -> None:
+    """Subtract the coefficients ``other`` ``{variable: coefficient}`` from ``entries``, in place.
+
+    Examples
+    --------
+    >>> entries = {0: 1.0, 1: 2.0}
+    >>> _minus(entries, {1: 0.5, 2: 1.0})
+    >>> entries
+    {0: 1.0, 1: 1.5, 2: -1.0}
+    """
+    for variable, coefficient in other.items():
+        entries[variable] = entries.get(variable, 0.0) - coefficient
 
 
 def _pieces(labels, edges) -> list[np.ndarray]:
