@@ -413,3 +413,32 @@ def test_large_graph_from_current_that_stalls_outside_the_tolerance_names_the_to
     assert deviation > 0 and len(notes) == 1
     assert f"a tolerance of {np.ceil(deviation * 1000) / 10:.1f}% is met" in notes[0]
     assert model.report_.contiguous and connected_territories(model)
+
+
+def test_without_a_budget_the_repairs_of_the_start_use_no_clock(monkeypatch):
+    # Three metrics within 5% (60 units into 6, the contiguous benchmark's instance): the first balancing
+    # stays outside the bands, so the start is repaired and restarted. With max_seconds=None the repairs stop
+    # by their patience and work count and the restarts by n_init, so a clock that runs a year per call gives
+    # the same plan. (The search itself is cut to a few perturbations to keep the test short.)
+    import workbench.align._search_moves as moves
+    import workbench.align.contiguous as contiguous
+    import workbench.align.contiguous_search as search
+    from benchmarks.bench_contiguous import METRICS, literature_instance
+
+    accounts, _, graph, _ = literature_instance(60, 6, 2)
+    real = contiguous.improve_partition
+    monkeypatch.setattr(contiguous, "improve_partition", lambda *args, **kw: real(*args, **{**kw, "max_kicks": 3}))
+
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ContiguousTerritories(6, balance_on=list(METRICS), block_col="unit", adjacency=graph,
+                                         objective="median", max_seconds=None, random_state=0).fit(accounts)
+
+    first = fit()
+    clock = iter(range(0, 10**15, 3600 * 24 * 365))
+    for module in (contiguous, search, moves):
+        monkeypatch.setattr(module, "search_clock", lambda: next(clock))
+    again = fit()
+    assert again.block_labels_.equals(first.block_labels_)
+    assert max(first.report_.max_deviation.values()) <= 0.05 + 1e-9 and first.report_.contiguous

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from workbench.align import Realignment
-from workbench.align.headcount import closures_that_disrupt_least, new_territory_ids, opening_adjacency
+from workbench.align.headcount import (closing_adjacency, closures_that_disrupt_least, new_territory_ids,
+                                      opening_adjacency)
 from workbench.errors import InputError
 
 
@@ -144,6 +145,39 @@ def test_opening_graph_borders_the_seed_territory_and_its_neighbours():
     graph = opening_adjacency(line, [4], [3])
     assert np.flatnonzero(graph[4]).tolist() == [2, 3] and graph[2, 4] and graph[3, 4]
     assert (graph[:4, :4] == line[:4, :4]).all()  # today's borders unchanged
+
+
+def _line(seed=0):
+    """Three territories west to east, P (60% of the workload), Q (20%) and R (20%); P borders Q only."""
+    rng = np.random.default_rng(seed)
+    parts = [("P", -100.0, 3.0, 30, 2.0), ("Q", -97.0, 1.0, 40, 0.5), ("R", -96.0, 2.0, 20, 1.0)]
+    frames = [pd.DataFrame({"latitude": 40 + rng.random(n) * 0.9, "longitude": west + rng.random(n) * width,
+                            "current_territory": t, "workload": load}) for t, west, width, n, load in parts]
+    frame = pd.concat(frames, ignore_index=True)
+    frame["account_id"] = [f"A{i:03d}" for i in range(len(frame))]
+    return frame
+
+
+def test_closing_graph_joins_the_territories_around_a_closing_one():
+    line = np.eye(4, k=1, dtype=bool) | np.eye(4, k=-1, dtype=bool)
+    graph = closing_adjacency(line, np.array([False, True, False, False]))
+    assert graph[0, 2] and graph[2, 0] and graph[0, 1]  # 0 and 2 meet where 1 was; 1's accounts still leave
+    assert not graph[0, 3] and not graph.diagonal().any()
+    assert (closing_adjacency(line, []) == line).all()
+
+
+def test_an_overloaded_territory_behind_a_closing_one_sheds_load_past_it():
+    # Closing Q leaves P (60%) with no open neighbour on today's graph; once Q's accounts go, P borders R.
+    accounts = _line()
+    model = _fit(accounts, close=["Q"], tolerance=0.1, random_state=0)
+    labels = pd.Series(model.labels_)
+    assert set(labels) == {"P", "R"} and model.report_.within_tolerance
+    load = accounts["workload"].groupby(labels.to_numpy()).sum() / accounts["workload"].sum()
+    assert (abs(load / 0.5 - 1) <= 0.1 + 1e-9).all()
+    moved = ((labels != accounts["current_territory"]) * accounts["workload"]).sum() / accounts["workload"].sum()
+    # The least that can move: all of Q's 20% and P's 5% above its band (55%); accounts of P hold 2% each.
+    assert model.report_.bordering_lower_bound_share == pytest.approx(0.25)
+    assert 0.25 - 1e-9 <= moved <= 0.27 + 1e-9
 
 
 def _drifted(seed, n_side, per_cell):

@@ -85,6 +85,31 @@ def test_frozen_territory_neither_gives_nor_takes():
     assert labels.tolist() == [0, 1, 0, 0, 1, 0, 1, 1, 2]
 
 
+def test_closing_territory_is_emptied_without_numpy_warnings():
+    # Territory 2 is closing (target 0) and still holds account 8; its target of 0 once made every deviation
+    # 0/0 = NaN (numpy warnings on the CLI, and a repair that could never report success).
+    shares = np.vstack([CROSSING * 0.98, [[0.02, 0.02]]])
+    start = np.r_[CROSSING_LABELS, 2]
+    cand = np.array([[0, 1]] * 4 + [[1, 0]] * 4 + [[0, 1]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labels, _, ok = multi_repair(start, shares, np.array([0.5, 0.5, 0.0]), TOLERANCE, cand,
+                                     np.ones(cand.shape), flat_cost, np.ones(9, bool), np.zeros(3, bool))
+    assert ok
+    assert (labels != 2).all()
+    assert within(labels, shares, np.array([0.5, 0.5]), TOLERANCE)
+
+
+def test_an_empty_closing_territory_is_on_target():
+    cand, cost = both_ways(8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        labels, _, ok = multi_repair(CROSSING_LABELS, CROSSING, np.array([0.5, 0.5, 0.0]), TOLERANCE, cand, cost,
+                                     flat_cost, np.ones(8, bool), np.zeros(3, bool))
+    assert ok
+    assert within(labels, CROSSING, np.array([0.5, 0.5]), TOLERANCE)
+
+
 def test_lumpy_revenue_accounts_end_up_in_different_territories():
     # Accounts 0 and 1 hold 40% of the revenue each and start together; the rest is small and even.
     workload = np.r_[5, 5, np.full(18, 5.0)]

@@ -85,6 +85,30 @@ def test_closing_a_territory_gives_its_blocks_to_bordering_ones():
     assert model.report_.within_tolerance
 
 
+def _strip():
+    """Six columns of two unit squares: P (columns 0-2, 60% of the workload), Q (column 3, 20%), R (20%)."""
+    cells = [(x, y) for x in range(6) for y in range(2)]
+    blocks = gpd.GeoDataFrame({"block_id": [f"B{x}{y}" for x, y in cells]},
+                              geometry=[box(x, y, x + 1, y + 1) for x, y in cells], crs="EPSG:4326")
+    accounts = pd.DataFrame({"account_id": [f"A{i:02d}" for i in range(len(cells))],
+                             "county_fips": blocks["block_id"], "latitude": [y + 0.5 for _, y in cells],
+                             "longitude": [x + 0.5 for x, _ in cells],
+                             "workload": [2.0 if x < 4 else 1.0 for x, _ in cells],
+                             "current_territory": ["P" if x < 3 else "Q" if x == 3 else "R" for x, _ in cells]})
+    return accounts, blocks
+
+
+def test_closing_the_territory_between_two_makes_them_border_for_the_bound():
+    # Once Q closes, P (60%, band 45-55%) and R meet where Q was: the least that moves is Q's 20% and P's 5%
+    # above its band, 25%, not 30% through Q; whole blocks of 10% make the plan move 30%.
+    accounts, blocks = _strip()
+    model = _fit(accounts, blocks, close=["Q"], tolerance=0.1, random_state=0)
+    r = model.report_
+    assert set(model.labels_) == {"P", "R"} and r.within_tolerance and r.contiguous and _contiguous(model, blocks)
+    assert r.bordering_lower_bound_share == pytest.approx(0.25)
+    assert r.moved_share == pytest.approx(0.30)
+
+
 def test_a_locked_account_keeps_its_territory_while_its_block_moves():
     accounts, blocks = _grid()
     free = _fit(accounts, blocks, tolerance=0.1)

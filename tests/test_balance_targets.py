@@ -66,3 +66,22 @@ def test_compare_reports_both_lower_bounds_and_the_ratio_to_each():
     assert d["bordering_lower_bound_pct"] == pytest.approx(10.0)
     text = comparison.moved_text()
     assert "any territory to any other" in text and "only between bordering territories" in text
+
+
+def test_a_new_hire_without_a_territory_is_measured_against_the_territory_opened_for_them():
+    # The reps file of a realignment leaves the hire's territory_id blank; the realignment names the new territory
+    # T3 (the current scheme); compare with that same file must measure T3 against the hire's capacity (1:1:2),
+    # not the plain mean (where T3 at 50% would read +50%).
+    accounts = pd.DataFrame({"account_id": list("abcdefgh"), "latitude": [40.0, 40.1, 41.0, 41.1, 42.0, 42.1, 42.2,
+                                                                          42.3],
+                             "longitude": -100.0, "workload": 5.0})
+    reps = pd.DataFrame({"rep_id": ["ann", "bob", "cid"], "territory_id": ["T1", "T2", None],
+                         "latitude": [40.0, 41.0, 42.0], "longitude": -100.0,
+                         "capacity_hours": [1000.0, 1000.0, 2000.0]})
+    current = Plan.from_labels(accounts, ["T1"] * 4 + ["T2"] * 4, name="current")
+    proposed = Plan.from_labels(accounts, ["T1", "T1", "T2", "T2", "T3", "T3", "T3", "T3"], name="proposed")
+    comparison = compare_plans(current, proposed, ["workload"], reps=reps)
+    card = comparison.scorecards
+    row = [i for i in card.index if "workload_max_deviation" in str(i)][0]
+    assert float(card.loc[row].iloc[1]) == pytest.approx(0, abs=1e-9)
+    assert any("each territory's own target" in w for w in comparison.warnings)

@@ -6,6 +6,7 @@ Current T1={a1,a2} T2={a3,a4} T3={a5,a6}; proposed moves a4 T2->T3 and a5 T3->T1
 import json
 
 import numpy as np
+import pandas as pd
 import pytest
 from test_metrics import KM_PER_DEGREE, chain_blocks, six_accounts, three_reps
 
@@ -210,3 +211,32 @@ def test_reps_that_match_no_territory_are_refused(plans):
     strangers = three_reps().assign(territory_id=["X1", "X2", "X3"])
     with pytest.raises(InputError, match=r"reps name no territory of either plan .*\['X1', 'X2', 'X3'\]"):
         compare_plans(current, proposed, reps=strangers)
+
+
+def _three_bands():
+    """W, M, E in a row, ten accounts each (workload 1.2, 1.0, 0.8): an account's 8 nearest never reach two bands away."""
+    return pd.DataFrame({"account_id": [f"a{i}" for i in range(30)], "latitude": 40.0,
+                         "longitude": -100.0 + 0.1 * np.arange(30),
+                         "workload": [1.2] * 10 + [1.0] * 10 + [0.8] * 10})
+
+
+def test_the_bounds_of_a_proposal_that_closes_a_territory_are_those_of_the_closure():
+    # M closes: W (40%) and E (26.7%) must each reach 47.5%; all of M's 33.3% must leave, so 33.3% moves at least
+    # (not the 5% / 10% of keeping three territories, which made the proposal look 6x too disruptive).
+    accounts = _three_bands()
+    current = Plan.from_labels(accounts, ["W"] * 10 + ["M"] * 10 + ["E"] * 10, name="current")
+    proposed = Plan.from_labels(accounts, ["W"] * 13 + ["E"] * 17, name="proposed")
+    d = compare_plans(current, proposed, ["workload"]).disruption
+    assert d["lower_bound_pct"] == pytest.approx(100 / 3)
+    assert d["bordering_lower_bound_pct"] == pytest.approx(100 / 3)
+
+
+def test_the_bounds_of_a_proposal_that_opens_a_territory_seed_it_where_it_takes_most():
+    # N opens in W (takes a0-a4 from it): four targets of 25% (band 23.75-26.25%). N must get 23.75%; E's 0.42%
+    # over must cross M to reach N (two hops), so the bordering bound is 23.75% + 0.42% = 24.17%.
+    accounts = _three_bands()
+    current = Plan.from_labels(accounts, ["W"] * 10 + ["M"] * 10 + ["E"] * 10, name="current")
+    proposed = Plan.from_labels(accounts, ["N"] * 5 + ["W"] * 5 + ["M"] * 10 + ["E"] * 10, name="proposed")
+    d = compare_plans(current, proposed, ["workload"]).disruption
+    assert d["lower_bound_pct"] == pytest.approx(23.75)
+    assert d["bordering_lower_bound_pct"] == pytest.approx(23.75 + (8 / 30 - 0.2625) * 100)

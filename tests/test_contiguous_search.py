@@ -95,6 +95,40 @@ def test_repair_patience_ends_a_repair_that_cannot_reach_the_bands(monkeypatch):
     assert repair_rounds(repair_patience=3) <= 3 + 2  # a new best (shedding block 3..5) resets it at most twice
 
 
+def test_rebalance_without_a_budget_stops_by_a_work_count_not_a_clock(monkeypatch):
+    # No plan is within the bands (block 2 alone is 30% over), so the repair runs until it stops: with
+    # max_seconds=None by its patience or its work cap, never by a clock. A clock that runs a year per call
+    # changes nothing; a small work cap ends it early; either way the same seed gives the same plan.
+    import workbench.align._search_moves as moves
+    import workbench.align.contiguous_search as search
+
+    xy, edges = grid(6, 1)
+    weights = np.array([[0.2], [0.2], [1.3], [0.1], [0.1], [0.1]])
+    start = np.array([0, 0, 1, 1, 1, 1])
+    works = []
+    real_repair = moves.repair
+
+    def counted(state, *args, **kwargs):
+        began = state.work
+        out = real_repair(state, *args, **kwargs)
+        works.append(state.work - began)
+        return out
+
+    monkeypatch.setattr(search, "repair", counted)
+    first = search.rebalance(start, edges, weights, xy, tolerance=0.05, max_seconds=None, random_state=3)
+    clock = iter(range(0, 10**12, 3600 * 24 * 365))
+    monkeypatch.setattr(moves, "search_clock", lambda: next(clock))
+    monkeypatch.setattr(search, "search_clock", lambda: next(clock))
+    again = search.rebalance(start, edges, weights, xy, tolerance=0.05, max_seconds=None, random_state=3)
+    assert first.tolist() == again.tolist() and works[0] == works[1] > 100
+    monkeypatch.setattr(search, "REBALANCE_MAX_WORK", 20)
+    capped = search.rebalance(start, edges, weights, xy, tolerance=0.05, max_seconds=None, random_state=3)
+    assert works[2] < works[0] and works[2] < 20 + 40  # stops at the first round past the cap
+    for labels in (first, capped):
+        assert connected_parts(labels, edges)
+        assert (excess(loads_of(labels, weights, 2), 0.05) <= excess(loads_of(start, weights, 2), 0.05).max() + 1e-12).all()
+
+
 def test_a_large_move_penalty_keeps_the_reference_and_a_small_one_does_not():
     xy, edges = grid(4, 2)
     start = np.array([0, 0, 0, 1, 0, 1, 1, 1])

@@ -238,6 +238,10 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
                         "moved accounts use the proposed plan's values")
     accounts, current_accounts = proposed.accounts, current.accounts
     territories_c, territories_p = current.territories, proposed.territories
+    if reps is not None:  # new hires (no territory_id yet) serve the new territories the realignment named for them
+        from workbench.align.headcount import served_reps
+
+        reps = served_reps(reps, territories_c.index)
     metrics = _choose_metrics(accounts, current_accounts, metrics)
     ids = proposed.assignments.index
     before = current.assignments.reindex(ids).to_numpy(dtype=object, na_value=np.nan)
@@ -284,8 +288,10 @@ def compare_plans(current: Plan, proposed: Plan, metrics=None, tolerance: float 
         _territory_deltas=_territory_deltas(frame, metrics, summary_c, summary_p),
         _transfer_matrix=transfers,
         _moved_accounts=moved,
-        _disruption=_disruption(frame, moved_mask, metrics, _bounds_of(current_accounts, current, metrics, tolerance,
-                                                                        targets_c, joint_bound)),
+        _disruption=_disruption(frame, moved_mask, metrics, _bounds_of(
+            current_accounts, current, metrics, tolerance, targets_c, joint_bound,
+            proposed=proposed.assignments.reindex(current.assignments.index).to_numpy(dtype=object, na_value=np.nan),
+            targets_p=targets_p)),
         _retention=_retention(frame, metrics, territories_c),
         _rep_retention=_rep_retention(frame, metrics, homes_before, homes_after, territories_c, territories_p,
                                       reps is not None),
@@ -356,8 +362,16 @@ def _territory_deltas(frame, metrics, summary_c, summary_p) -> pd.DataFrame:
     return out
 
 
-def _bounds_of(accounts, plan, metrics, tolerance, targets, joint_bound=False) -> dict:
-    """Both lower bounds on the movement from the current plan to ``tolerance`` (first metric), in percent."""
+def _bounds_of(accounts, plan, metrics, tolerance, targets, joint_bound=False, proposed=None,
+               targets_p=None) -> dict:
+    """Both lower bounds on the movement from the current plan to ``tolerance`` (first metric), in percent.
+
+    When the ``proposed`` labels (aligned with ``plan``'s accounts) close or
+    open territories, the bounds are those of that headcount change, as the
+    realignment reports them: closing territories must empty, new ones
+    start empty, each seeded in the territory of today it takes most from,
+    and the targets are the proposed plan's (``targets_p``).
+    """
     if not metrics or LATITUDE not in accounts.columns or LONGITUDE not in accounts.columns:
         return {}
     from workbench.align.bounds import plan_bounds
@@ -367,18 +381,49 @@ def _bounds_of(accounts, plan, metrics, tolerance, targets, joint_bound=False) -
     if keep.sum() < 2:
         return {}
     sub = accounts.loc[keep]
-    ids = np.unique(labels[keep].astype(str))
+    now = labels[keep].astype(str).to_numpy()
+    ids = np.unique(now)
     shares = None if targets is None else targets.reindex(ids).fillna(0).to_numpy()
+    territories, hubs = _headcount_change(sub, now, None if proposed is None else np.asarray(proposed)[keep],
+                                          metrics[0])
+    if territories is not None:
+        every = list(ids) + sorted(set(territories) - set(ids))
+        shares = None if targets_p is None else targets_p.reindex(every).fillna(0).to_numpy()
     groups = sub[COUNTY_FIPS] if COUNTY_FIPS in sub.columns else None
-    plain, bordering = plan_bounds(sub, labels[keep].astype(str).to_numpy(), metrics[0], tolerance, shares, groups)
+    change = dict(territories=territories, hubs=hubs)
+    plain, bordering = plan_bounds(sub, now, metrics[0], tolerance, shares, groups, **change)
     out = {"lower_bound_pct": plain * 100.0, "bordering_lower_bound_pct": bordering * 100.0}
     if joint_bound and len(metrics) > 1:  # every metric within at once (accounts carry their metrics together)
         from workbench.align.bounds import plan_joint_bound
 
-        joint = plan_joint_bound(sub, labels[keep].astype(str).to_numpy(), metrics, tolerance, shares, groups)
+        joint = plan_joint_bound(sub, now, metrics, tolerance, shares, groups, **change)
         if np.isfinite(joint):
             out["joint_lower_bound_pct"] = max(joint, bordering) * 100.0
     return out
+
+
+def _headcount_change(accounts, now, proposed, metric):
+    """``(territories, hubs)`` of a proposal that closes or opens territories, else ``(None, None)``.
+
+    ``territories``: the proposal's territory ids; ``hubs``: each new one's
+    territory of today, the one it takes the most ``metric`` from.
+
+    >>> frame = pd.DataFrame({"workload": [1.0, 2.0, 1.0, 1.0]})
+    >>> _headcount_change(frame, np.array(["A", "A", "B", "C"]), np.array(["A", "N", "N", "B"]), "workload")
+    (['A', 'B', 'N'], {'N': 'A'})
+    """
+    if proposed is None:
+        return None, None
+    after = pd.Series(proposed, dtype=object)
+    given = (after.notna() & (after.astype(str).str.strip() != "")).to_numpy()
+    territories = sorted(set(after[given].astype(str)))
+    if not territories or set(territories) == set(now):
+        return None, None
+    load = pd.to_numeric(accounts[metric], errors="coerce").fillna(0).to_numpy(dtype=float)
+    taken = (pd.DataFrame({"new": after[given].astype(str).to_numpy(), "today": now[given], "load": load[given]})
+             .groupby(["new", "today"], sort=True)["load"].sum())
+    hubs = {t: str(taken.loc[t].idxmax()) for t in territories if t not in set(now)}
+    return territories, hubs
 
 
 def _disruption(frame, moved_mask, metrics, bounds=None) -> pd.Series:

@@ -54,6 +54,30 @@ def _unit_penalty(units, aim):
     return _OVER * np.square(np.maximum(size - 1.0, 0.0)) + np.square(np.maximum(size - aim, 0.0))
 
 
+#: The target a closing territory (target 0) is measured against: any load left in it is a very large but
+#: finite deviation, and an empty one is on target (no 0/0), as in :func:`workbench.align._balance._violation`.
+_CLOSED_TARGET = 1e-9
+
+
+def _units(load, target, tolerance):
+    """Deviations of loads ``(..., m)`` from targets ``(...)`` in units of the tolerance.
+
+    A closing territory (target 0) is measured against :data:`_CLOSED_TARGET`
+    instead of its target minus one, so it is on target exactly when empty.
+
+    >>> _units(np.array([[0.55], [0.0], [0.01]]), np.array([0.5, 0.0, 0.0]), 0.05).round(2).ravel().tolist()
+    [2.0, 0.0, 200000000.0]
+    """
+    target = np.asarray(target, dtype=float)[..., None]
+    closing = target <= 0
+    return np.where(closing, load / _CLOSED_TARGET, load / np.where(closing, 1.0, target) - 1.0) / tolerance
+
+
+def _per_share(target, tolerance):
+    """Units of :func:`_units` per unit of load moved (closing territories against :data:`_CLOSED_TARGET`)."""
+    return 1.0 / (np.maximum(target, _CLOSED_TARGET) * tolerance)
+
+
 def penalty(load, target, tolerance, aim=0.5):
     """Penalty of loads ``(..., m)`` against targets ``(...)``, summed over the metrics.
 
@@ -65,7 +89,7 @@ def penalty(load, target, tolerance, aim=0.5):
     >>> penalty(np.array([[0.55, 0.5]]), np.array([0.5]), 0.05).round(2).tolist()
     [102.25]
     """
-    return _unit_penalty((load / target[..., None] - 1.0) / tolerance, aim).sum(axis=-1)
+    return _unit_penalty(_units(load, target, tolerance), aim).sum(axis=-1)
 
 
 def multi_repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, movable, frozen, *,
@@ -156,7 +180,8 @@ def multi_repair(labels, shares, targets, tolerance, cand, cand_cost, own_cost, 
 
 def _excess(load, targets, tolerance):
     """Sum of the squared deviations beyond the tolerance (0 when every territory is within it)."""
-    return float((np.maximum(np.abs(load / targets[:, None] - 1.0) - tolerance - 1e-12, 0.0) ** 2).sum())
+    return float((np.maximum(np.abs(_units(load, targets, tolerance)) * tolerance - tolerance - 1e-12, 0.0) ** 2)
+                 .sum())
 
 
 def _within(load, targets, tolerance):
@@ -216,9 +241,9 @@ def _best_moves(labels, shares, load, targets, tolerance, cand, cand_cost, own_c
     t_lo, t_hi = pair_key // n_t, pair_key % n_t
     # Every combination: account i of lo goes to hi, account j of hi to lo (slot 0: nobody); deviations
     # in units of the tolerance, one metric at a time (small temporaries).
-    units = (load / targets[:, None] - 1.0) / tolerance
-    per_lo = (1.0 / (targets[t_lo] * tolerance))[:, None, None]
-    per_hi = (1.0 / (targets[t_hi] * tolerance))[:, None, None]
+    units = _units(load, targets, tolerance)
+    per_lo = _per_share(targets[t_lo], tolerance)[:, None, None]
+    per_hi = _per_share(targets[t_hi], tolerance)[:, None, None]
     gain = np.broadcast_to(-(tpen[t_lo] + tpen[t_hi])[:, None, None], (n_p, k, k)).copy()
     for m in range(slot_w.shape[-1]):
         shift = slot_w[:, 0, :, None, m] - slot_w[:, 1, None, :, m]

@@ -201,7 +201,8 @@ def restore(state: SearchState, scale: float, deadline: float, rng, tries: int =
     return value <= 1e-9
 
 
-def repair(state: SearchState, scale: float, deadline: float, rng, budget: float, patience: int | None = None):
+def repair(state: SearchState, scale: float, deadline: float, rng, budget: float, patience: int | None = None,
+           max_work: float = np.inf):
     """Bring a start outside the bands into them where it can; return the best labels found, or None.
 
     An iterated descent on the summed violation plus, with a small weight,
@@ -210,7 +211,9 @@ def repair(state: SearchState, scale: float, deadline: float, rng, budget: float
     room for the other metrics): moves and swaps, then a few random moves
     and descend again, accepting a result within 2% of the best summed
     violation (record-to-record travel), until the violation is gone,
-    ``patience`` rounds (default ``100 + 10 k``) bring no new best or ``budget`` seconds have passed. The best is the plan with the least
+    ``patience`` rounds (default ``100 + 10 k``) bring no new best, ``budget`` seconds have passed or the
+    repair has done ``max_work`` work (``SearchState.work``: node moves and local-search rounds, a
+    deterministic count). The best is the plan with the least
     violation among those whose worst part is no further out than the
     start's worst; None when the start was within the bands.
     """
@@ -232,7 +235,8 @@ def repair(state: SearchState, scale: float, deadline: float, rng, budget: float
     first = True
     stall = 0
     patience = 100 + 10 * state.k if patience is None else int(patience)
-    while best > 1e-9 and search_clock() < stop and stall < patience:
+    began = state.work
+    while best > 1e-9 and search_clock() < stop and stall < patience and state.work - began < max_work:
         stall += 1
         if not first:
             kick(state, rng, int(rng.integers(1, 4)), keep_balance=False)

@@ -323,11 +323,11 @@ def block_territory_graph(edges: np.ndarray, block_labels: np.ndarray, n_territo
 
 
 def plan_joint_bound(accounts, labels, metrics, tolerance: float, targets=None, groups=None,
-                     n_neighbours: int = N_NEIGHBOURS) -> float:
+                     n_neighbours: int = N_NEIGHBOURS, *, territories=None, hubs=None) -> float:
     """:func:`joint_lower_bound` of bringing the alignment ``labels`` within ``tolerance`` on every one of ``metrics``.
 
     A share of the first metric's total; territories border as in
-    :func:`plan_bounds`, ``targets`` as there.
+    :func:`plan_bounds`; ``targets``, ``territories`` and ``hubs`` as there.
 
     Examples
     --------
@@ -341,7 +341,7 @@ def plan_joint_bound(accounts, labels, metrics, tolerance: float, targets=None, 
     0.5
     """
     index, shares, low, high, adjacency = _plan_inputs(accounts, labels, metrics, tolerance, targets, groups,
-                                                       n_neighbours)
+                                                       n_neighbours, territories, hubs)
     return joint_lower_bound(shares, index, low, high, adjacency)
 
 
@@ -353,13 +353,24 @@ def realignment_bounds(loads: np.ndarray, low: np.ndarray, high: np.ndarray, adj
 
 
 def plan_bounds(accounts, labels, metric: str, tolerance: float, targets=None, groups=None,
-                n_neighbours: int = N_NEIGHBOURS) -> tuple[float, float]:
+                n_neighbours: int = N_NEIGHBOURS, *, territories=None, hubs=None) -> tuple[float, float]:
     """(plain, bordering) lower bound of ``metric`` for bringing the alignment ``labels`` within ``tolerance``.
 
     Territories border through the k-nearest-neighbour graph of the accounts
     (``k = n_neighbours``, and shared ``groups``, e.g. counties); ``targets`` are target shares
     per territory in the sorted order of the labels (default equal). Both
     are shares of the metric's total (0.05 = 5%).
+
+    With a headcount change, ``territories`` names the territories after it
+    (a plan that closes some and opens others): those of ``labels`` missing
+    from it close (target 0, their whole load must leave), and the new ones
+    start empty, each bordering the territory ``hubs[new_id]`` and that
+    one's neighbours (:func:`~workbench.align.headcount.opening_adjacency`);
+    the territories around a closing one border each other
+    (:func:`~workbench.align.headcount.closing_adjacency`), as in
+    :class:`~workbench.align.Realignment`. ``targets`` then run over the
+    labels' territories (sorted) followed by the new ones (sorted); by
+    default every territory after the change has the same target.
 
     Examples
     --------
@@ -372,32 +383,52 @@ def plan_bounds(accounts, labels, metric: str, tolerance: float, targets=None, g
     [0.067, 0.133]
     """
     index, shares, low, high, adjacency = _plan_inputs(accounts, labels, [metric], tolerance, targets, groups,
-                                                       n_neighbours)
+                                                       n_neighbours, territories, hubs)
     load = np.bincount(index, weights=shares[:, 0], minlength=len(low))
     low, high = low[:, 0], high[:, 0]
     plain = float(plain_lower_bound(load, low, high)[0])
     return plain, max(plain, float(bordering_lower_bound(load, low, high, adjacency)[0]))
 
 
-def _plan_inputs(accounts, labels, metrics, tolerance, targets, groups, n_neighbours):
+def _plan_inputs(accounts, labels, metrics, tolerance, targets, groups, n_neighbours, territories=None,
+                 hubs=None):
     """What :func:`plan_bounds` and :func:`plan_joint_bound` need from a frame and its labels.
 
     ``(index, shares, low, high, adjacency)``: each account's territory (in
-    the sorted order of the labels), the (n, m) metric shares, the (t, m)
-    bands of ``tolerance`` around the target shares, and which territories
-    border each other (:func:`bordering_options`).
+    the sorted order of the labels, then the new ones of ``territories``),
+    the (n, m) metric shares, the (t, m) bands of ``tolerance`` around the
+    target shares, and which territories border each other
+    (:func:`bordering_options`, with the headcount change's borders).
     """
     from workbench.geo import to_unit_xyz
 
     ids, index = np.unique(np.asarray(labels).astype(str), return_inverse=True)
+    after = ids if territories is None else np.asarray(sorted({str(t) for t in territories}), dtype=object)
+    new = [t for t in after if t not in set(ids)]
+    every = np.r_[ids.astype(object), np.asarray(new, dtype=object)]
     values = np.stack([pd.to_numeric(accounts[m], errors="coerce").fillna(0).to_numpy(dtype=float)
                        for m in metrics], axis=1)
     shares = values / np.maximum(values.sum(axis=0), 1e-300)
-    target = np.full(len(ids), 1.0 / len(ids)) if targets is None else np.asarray(targets, dtype=float)
+    staying = np.isin(every.astype(str), after.astype(str))
+    target = (np.where(staying, 1.0 / staying.sum(), 0.0) if targets is None
+              else np.asarray(targets, dtype=float))
     low = np.repeat((target * (1 - tolerance))[:, None], len(metrics), axis=1)
     high = np.repeat((target * (1 + tolerance))[:, None], len(metrics), axis=1)
     xyz = to_unit_xyz(accounts["latitude"].to_numpy(dtype=float), accounts["longitude"].to_numpy(dtype=float))
-    return index, shares, low, high, bordering_options(xyz, index, len(ids), groups=groups, k=n_neighbours).adjacency
+    adjacency = bordering_options(xyz, index, len(every), groups=groups, k=n_neighbours).adjacency
+    if len(every) > len(ids) or not staying.all():
+        from workbench.align import headcount
+
+        if new:
+            missing = [t for t in new if (hubs or {}).get(t) not in set(ids)]
+            if missing:
+                raise ValueError(f"new territories {missing[:5]} need hubs: the territory of today each is "
+                                 f"seeded in (one of {list(ids[:5])}...)")
+            where = {t: i for i, t in enumerate(ids)}
+            adjacency = headcount.opening_adjacency(adjacency, np.arange(len(ids), len(every)),
+                                                    [where[hubs[t]] for t in new])
+        adjacency = headcount.closing_adjacency(adjacency, ~staying)
+    return index, shares, low, high, adjacency
 
 
 def joint_lower_bound(shares: np.ndarray, current: np.ndarray, low: np.ndarray, high: np.ndarray, adjacency, *,

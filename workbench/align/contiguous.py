@@ -134,7 +134,8 @@ class ContiguousTerritories(TerritoryEstimator):
         ``"converged"``), otherwise a faster machine may go further.
         Feasibility comes before speed: while every fresh start is outside
         the tolerance, restarts (each repaired) go on for up to three times
-        these seconds.
+        these seconds (with None: up to ``n_init`` attempts, each repair
+        ending by its patience or a work count, never by a clock).
     move_penalty : float, optional
         With ``current_col``: run the improvement phase too, a block that
         leaves its current territory costing as much as ``move_penalty`` km
@@ -369,7 +370,8 @@ class ContiguousTerritories(TerritoryEstimator):
         began = search_clock()
         with progress_bar(self.progress, max_iter * restarts, "contiguous") as bar:
             for attempt in range(restarts):
-                if repairing and attempt > 0 and self._repair_budget() <= 0:
+                budget = self._repair_budget()
+                if repairing and attempt > 0 and budget is not None and budget <= 0:
                     break  # still outside the tolerance after the restarts' limit: keep the best so far
                 result = partition(k, bg.edges, weights, bg.xyz, tolerance=tolerance, initial=initial, fixed=fixed,
                                    frozen_parts=frozen_parts, max_iter=max_iter, preferred=preferred,
@@ -431,15 +433,19 @@ class ContiguousTerritories(TerritoryEstimator):
         result.repaired, result.n_iter = first, rounds
         return result
 
-    def _repair_budget(self) -> float:
+    def _repair_budget(self) -> float | None:
         """Seconds the next repair of a start outside the tolerance may take: the one budget rule.
 
         Starts outside the tolerance (their restarts and repairs) may take
-        ``_LAST_REPAIR_PER_PHASE`` times the phase's seconds in all (``DEFAULT_MAX_SECONDS``
-        with ``max_seconds=None``); each repair gets half the phase's seconds, or what is
-        left of that limit. 0: no more restarts.
+        ``_LAST_REPAIR_PER_PHASE`` times the phase's seconds in all; each repair gets half
+        the phase's seconds, or what is left of that limit. 0: no more restarts. None (with
+        ``max_seconds=None``): no clock; each repair stops by its patience or its work count
+        (:func:`~workbench.align.contiguous_search.rebalance`) and the restarts by ``n_init``,
+        so the plan is the same on any machine at any load.
         """
-        phase = DEFAULT_MAX_SECONDS if self._phase_seconds is None else self._phase_seconds
+        if self._phase_seconds is None:
+            return None
+        phase = self._phase_seconds
         return max(min(phase / 2, _LAST_REPAIR_PER_PHASE * phase - self._repair_seconds), 0.0)
 
     def _repair(self, result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt, budget=None):

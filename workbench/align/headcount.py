@@ -14,6 +14,8 @@
   territories, and the rest must come back within tolerance).
 * :func:`opening_adjacency` — the borders of new territories, for the
   bordering lower bound and the moves into them.
+* :func:`closing_adjacency` — the borders once territories close: the
+  territories around a closing one border each other through it.
 * :func:`rep_territories` — with a reps file: new hires and closures;
   :func:`rep_headcount` lays them out with today's territories first.
 """
@@ -28,7 +30,7 @@ import pandas as pd
 from workbench.align.bounds import bordering_lower_bound
 from workbench.align.reps import rep_sites
 from workbench.errors import InputError
-from workbench.schema import TERRITORY_ID
+from workbench.schema import CAPACITY_HOURS, TERRITORY_ID
 
 _SCHEME = re.compile(r"^(.*?)(\d+)$")
 
@@ -155,6 +157,51 @@ def opening_adjacency(adjacency, new, hubs) -> np.ndarray:
     return out
 
 
+def closing_adjacency(adjacency, closing) -> np.ndarray:
+    """The graph of bordering territories once ``closing`` close: the open territories around each closing one
+    (or around a group of bordering closing ones) border each other.
+
+    A closing territory's accounts go to the territories around it, so
+    they meet where it was: after the closure a territory may take accounts
+    from any other territory that bordered the closed one. Without these
+    edges a region whose only way out was the closing territory (the West of
+    the sample once El Paso's T05 closes) could shed no load at all. The
+    bordering lower bound and the realignment's moves use this one graph, so
+    the bound never exceeds what moves. Edges to the closing territories
+    are kept (their accounts leave across them).
+
+    Parameters
+    ----------
+    adjacency : (t, t) bool array
+    closing : (t,) bool array or sequence of int
+        The closing territories (a mask or their indices).
+
+    Examples
+    --------
+    A line 0 - 1 - 2 - 3 - 4 in which 1 and 2 close: 0 and 3 now border.
+
+    >>> line = np.eye(5, k=1, dtype=bool) | np.eye(5, k=-1, dtype=bool)
+    >>> out = closing_adjacency(line, [1, 2])
+    >>> np.flatnonzero(out[0]).tolist(), np.flatnonzero(out[3]).tolist()
+    ([1, 3], [0, 2, 4])
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    out = np.array(adjacency, dtype=bool, copy=True)
+    closing = np.asarray(closing)
+    is_closing = closing.astype(bool) if closing.dtype == bool else np.isin(np.arange(len(out)), closing)
+    if not is_closing.any():
+        return out
+    idx = np.flatnonzero(is_closing)
+    _, group = connected_components(csr_matrix(out[np.ix_(idx, idx)]), directed=False)
+    for g in np.unique(group):
+        around = out[idx[group == g]].any(axis=0) & ~is_closing
+        out[np.ix_(around, around)] = True
+    np.fill_diagonal(out, np.asarray(adjacency).diagonal())
+    return out
+
+
 def closures_that_disrupt_least(load, low, high, adjacency, n_close: int, *, allowed) -> list[int]:
     """Indices of the ``n_close`` territories whose closure needs the least bordering movement.
 
@@ -192,7 +239,8 @@ def closures_that_disrupt_least(load, low, high, adjacency, n_close: int, *, all
         for c in np.flatnonzero(is_open & allowed):
             trial = is_open.copy()
             trial[c] = False
-            cost = bordering_lower_bound(load, low(trial), high(trial), adjacency)[0]
+            graph = closing_adjacency(adjacency, ~trial)
+            cost = bordering_lower_bound(load, low(trial), high(trial), graph)[0]
             if cost < best_cost - 1e-12:
                 best, best_cost = int(c), cost
         if best is None:
@@ -201,6 +249,41 @@ def closures_that_disrupt_least(load, low, high, adjacency, n_close: int, *, all
         is_open[best] = False
         chosen.append(best)
     return chosen
+
+
+def served_reps(reps, found, capacity_col: str = CAPACITY_HOURS):
+    """``reps`` with each new hire's ``territory_id`` filled in: the id a realignment opens for that rep.
+
+    A reps file for a realignment leaves a new hire's ``territory_id``
+    blank; :class:`~workbench.align.Realignment` names the new territory
+    after the current scheme (:func:`new_territory_ids`, in the order of the
+    file). Comparing or exporting the plan with the same file must match
+    the hire to that territory, or balance would be measured against the
+    plain mean there. Files whose every rep has a territory, or that name
+    territories by rep id, come back unchanged.
+
+    Parameters
+    ----------
+    reps : pandas.DataFrame
+    found : sequence of str
+        The current territory ids.
+    capacity_col : str, default "capacity_hours"
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"rep_id": ["R1", "R2", "R9"], "territory_id": ["T01", "T02", None],
+    ...                      "latitude": [40.0, 41.0, 42.0], "longitude": [-100.0, -101.0, -102.0]})
+    >>> served_reps(reps, ["T01", "T02", "T03"])["territory_id"].tolist()
+    ['T01', 'T02', 'T04']
+    """
+    if TERRITORY_ID not in reps.columns:
+        return reps
+    column = reps[TERRITORY_ID].astype("string").str.strip()
+    if not (column.isna() | (column == "")).any():
+        return reps
+    found = sorted({str(t) for t in found})
+    ids = rep_territories(reps, capacity_col, found, (), None)[0]
+    return reps.assign(**{TERRITORY_ID: np.asarray(ids[:len(reps)], dtype=object)})
 
 
 def rep_territories(reps, capacity_col, found, close, n_territories):

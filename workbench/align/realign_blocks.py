@@ -377,11 +377,14 @@ class ContiguousRealignment(TerritoryEstimator):
                              f"(column {self.lock_col!r}) or keep those territories")
 
         # Bounds: account loads today; territories border when two of their blocks touch or their accounts share
-        # a block; a new territory borders the territory its seed block is in and that one's neighbours.
+        # a block; a new territory borders the territory its seed block is in and that one's neighbours; the
+        # territories around a closing one border each other (they meet where it was).
         adjacency = _bounds.block_territory_graph(bg.edges, labels_b, n_t) | grow_graph(adjacency, n_t)
         adjacency |= sharing_graph(acc_block, acc_current, n_t)
         if n_open > 0:
             adjacency = headcount.opening_adjacency(adjacency, np.arange(n_cur, n_t), hubs)
+        if closed.any():
+            adjacency = headcount.closing_adjacency(adjacency, closed)
         acc_loads = _balance.loads_of(acc_current, shares, n_t)
         _, low, high = _balance.bounds(targets, shares.shape[1], tolerance)
         low[frozen], high[frozen] = acc_loads[frozen], acc_loads[frozen]
