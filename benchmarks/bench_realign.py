@@ -69,10 +69,21 @@ import argparse
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 
 from benchmarks._common import grow, run_cases, run_in_subprocess
+
+#: The repository's data folder (the sample and the county polygons).
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def _sample_accounts():
+    """The shipped sample's accounts (``data/sample/accounts.csv``), ZIP and county codes kept as text."""
+    import pandas as pd
+
+    return pd.read_csv(DATA / "sample" / "accounts.csv", dtype={"zip": str, "county_fips": str})
 
 
 def _accounts(n, seed=0):
@@ -231,12 +242,7 @@ def case_points_drift(n, n_territories, style, seed=0):
 def case_points_sample():
     """The shipped sample (``data/sample/accounts.csv``): 25,000 accounts, 40 territories of whole counties drifted
     to about -21%/+32%, realigned account by account to 5% (what ``workbench align ... --current`` does on it)."""
-    from pathlib import Path
-
-    import pandas as pd
-
-    path = Path(__file__).resolve().parent.parent / "data" / "sample" / "accounts.csv"
-    accounts = pd.read_csv(path, dtype={"zip": str, "county_fips": str})
+    accounts = _sample_accounts()
     current = accounts["current_territory"].astype(str).to_numpy()
     n_territories = accounts["current_territory"].nunique()
     return _points_case(accounts, current, lambda low, high: f"points: the sample, {len(accounts):,} x "
@@ -246,12 +252,7 @@ def case_points_sample():
 def case_multi_metric_sample():
     """The shipped sample realigned to 5% on workload, revenue and potential (``workbench align
     data/sample/accounts.csv --current current_territory --balance-on workload,revenue,potential``)."""
-    from pathlib import Path
-
-    import pandas as pd
-
-    path = Path(__file__).resolve().parent.parent / "data" / "sample" / "accounts.csv"
-    accounts = pd.read_csv(path, dtype={"zip": str, "county_fips": str})
+    accounts = _sample_accounts()
     current = accounts["current_territory"].astype(str).to_numpy()
     metrics = ["workload", "revenue", "potential"]
     model, seconds = timed_realignment(accounts, balance_on=metrics)
@@ -415,14 +416,10 @@ def case_counties_sample(tolerance=0.10):
     """The shipped sample with its counties: ``workbench align data/sample/accounts.csv --current current_territory
     --blocks data/geo/counties.gpkg --block-col county_fips --tolerance 0.10`` (no reps; 40 territories of whole
     counties drifted to about -21%/+32%; county 06037, Los Angeles, alone over any territory's maximum)."""
-    from pathlib import Path
-
     import geopandas as gpd
-    import pandas as pd
 
-    root = Path(__file__).resolve().parent.parent / "data"
-    accounts = pd.read_csv(root / "sample" / "accounts.csv", dtype={"zip": str, "county_fips": str})
-    blocks = gpd.read_file(root / "geo" / "counties.gpkg")
+    accounts = _sample_accounts()
+    blocks = gpd.read_file(DATA / "geo" / "counties.gpkg")
     current = accounts["current_territory"].astype(str).to_numpy()
     model, seconds = timed_block_realignment(accounts, blocks, tolerance, 0)
     deviation = accounts.groupby("current_territory")["workload"].sum()
@@ -466,7 +463,7 @@ def case_counties_sample_hire():
             raise RuntimeError(f"the CLI failed: {proc.stderr.strip().splitlines()[-1:]}")
         cli_plan = pd.read_csv(out, dtype=str)
         rep_frame = load_reps(reps_path)
-    accounts = pd.read_csv(root / "sample" / "accounts.csv", dtype={"zip": str, "county_fips": str})
+    accounts = _sample_accounts()
     blocks = gpd.read_file(root / "geo" / "counties.gpkg")
     current = accounts["current_territory"].astype(str).to_numpy()
     start = time.perf_counter()

@@ -312,3 +312,70 @@ def test_repair_moves_on_lumpy_grids_stays_contiguous_and_balances_within_two_so
         assert violation(out) <= violation(home) + 1e-12
         improved += violation(out) < violation(home) - 1e-12
     assert improved >= 6
+
+
+def _repair_line(monkeypatch, programs):
+    """Four territories in a line, 40 blocks of 0.025 (today 14, 10, 8, 8; bands 0.2-0.3: T0 two blocks over).
+
+    ``programs(labels, width)`` stands in for the repair program over a region of ``width`` territories
+    (``REPAIR_HOPS`` = 1, 2 borders: regions of 2 and 3 territories). Returns ``(start, repaired, calls)``.
+    """
+    from types import SimpleNamespace
+
+    from workbench.align import realign_blocks as rb
+
+    start = np.repeat(np.arange(4), [14, 10, 8, 8])
+    shares = np.full((40, 1), 0.025)
+    targets, tolerance = np.full(4, 0.25), 0.2
+    no = np.zeros(4, bool)
+    calls = []
+
+    def program(labels, *args, pairs, **kwargs):
+        calls.append((labels.copy(), int(np.diag(pairs).sum())))
+        return programs(labels.copy(), int(np.diag(pairs).sum()))
+
+    def better(lab, than):
+        (worst, total), (worst_than, total_than) = (rb._excess_over(x, shares, targets[:, None], tolerance, no)
+                                                    for x in (lab, than))
+        return worst < worst_than - 1e-12 or (worst <= worst_than + 1e-12 and total < total_than - 1e-12)
+
+    monkeypatch.setattr(rb, "repair_moves", program)
+    monkeypatch.setattr(rb, "REPAIR_HOPS", (1, 2))
+    edges = np.array([(i, i + 1) for i in range(39)])
+    out = rb.ContiguousRealignment._repair(start, SimpleNamespace(edges=edges), shares, targets, tolerance, start,
+                                           np.zeros(40, bool), no, no, 1.0, None, better)
+    return start, out, calls
+
+
+def _give(labels, pairs):
+    """``labels`` with the last block of each ``(s, t)`` of ``pairs`` passed on to the next territory (t = s + 1)."""
+    labels = labels.copy()
+    for s, _ in pairs:
+        labels[np.flatnonzero(labels == s)[-1]] = s + 1
+    return labels
+
+
+def test_repair_prefers_a_wider_region_that_brings_all_in_over_a_near_part_repair(monkeypatch):
+    """The near region (T0, T1) only brings T0 one block nearer; the wider one (T0-T2) brings it in: that one is
+    taken, from today's plan, not built on the part repair."""
+    def programs(labels, width):
+        if width == 2:
+            return _give(labels, [(0, 1)])  # T0 13 blocks: still over
+        return _give(_give(labels, [(1, 2), (0, 1)]), [(0, 1), (1, 2)])  # a chain: T0 12, T1 10, T2 10
+
+    start, out, calls = _repair_line(monkeypatch, programs)
+    assert np.bincount(out).tolist() == [12, 10, 10, 8]
+    assert [width for _, width in calls] == [2, 3]
+    assert all(np.array_equal(labels, start) for labels, _ in calls)  # both regions from today's plan
+
+
+def test_repair_keeps_the_best_part_repair_when_no_region_brings_all_in(monkeypatch):
+    """No region brings T0 in at once: the nearer plan (one block less over) is kept and the next round from it
+    finishes the repair."""
+    def programs(labels, width):
+        return _give(labels, [(0, 1)]) if width == 2 else labels  # the wider region finds nothing
+
+    start, out, calls = _repair_line(monkeypatch, programs)
+    assert np.bincount(out).tolist() == [12, 12, 8, 8]
+    assert [width for _, width in calls] == [2, 3, 2]
+    assert np.bincount(calls[2][0]).tolist() == [13, 11, 8, 8]  # the second round starts from the part repair

@@ -225,40 +225,48 @@ def fit_moves(labels, edges, shares, base, targets, tolerance, km, fixed, frozen
     target = np.asarray(targets, dtype=float)[:, None]
     low, high = target * (1 - tolerance), target * (1 + tolerance)
 
-    def cost(b, s, t, load):
-        return _move_cost(b, s, t, load, shares, low, high, km, home, penalty_km)
-
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    src, dst = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
     cuts = _Cuts(graph, labels)
+
+    def candidates(mask, order):
+        """Unique (block, territory it may go to) of the directed edges in ``mask``, their costs, in ``order``."""
+        pairs = np.unique(np.c_[src[mask], labels[dst[mask]]], axis=0)
+        b, t = pairs[:, 0], pairs[:, 1]
+        grow = _move_costs(b, labels[b], t, load, shares, low, high, km, home, penalty_km)
+        rank = np.lexsort(order(b, t, grow))
+        return b[rank], t[rank], grow[rank]
 
     for _ in range(max_moves or len(labels)):
         load = _balance.loads_of(labels, shares, n_t) + base
-        over = np.flatnonzero(((load > high + 1e-12).any(axis=1)) & ~frozen)
-        under = np.flatnonzero(((load < low - 1e-12).any(axis=1)) & ~frozen)
-        if over.size == 0 and under.size == 0:
+        is_over = ((load > high + 1e-12).any(axis=1)) & ~frozen
+        is_under = ((load < low - 1e-12).any(axis=1)) & ~frozen
+        if not is_over.any() and not is_under.any():
             break
         best = None
-        for s in over:
-            members = np.flatnonzero(labels == s)
-            cut = cuts(s) if members.size > 2 else set(members.tolist())
-            for b in members:
-                if fixed[b] or b in cut:
-                    continue
-                for t in {labels[n] for n in graph[b]} - {s}:
-                    grow = None if frozen[t] else cost(b, s, t, load)
-                    if grow is not None and (best is None or grow < best[0]):
-                        best = (grow, b, t)
-        for t in under if best is None else ():
-            members = np.flatnonzero(labels == t)
-            border = {n for b in members for n in graph[b] if labels[n] != t}
-            for b in border:
-                s = labels[b]
-                if fixed[b] or frozen[s]:
-                    continue
-                grow = cost(b, s, t, load)
-                if grow is None or (best is not None and grow >= best[0]):
-                    continue
-                if b not in cuts(s):
-                    best = (grow, b, t)
+        cross = labels[src] != labels[dst]
+        # Over its bound: the cheapest of its blocks (not one it needs to stay in one piece) to a bordering
+        # territory (first in order of giving territory, block, receiving territory).
+        step = cross & is_over[labels[src]] & ~fixed[src] & ~frozen[labels[dst]]
+        if step.any():
+            b, t, grow = candidates(step, lambda b, t, grow: (t, b, labels[b]))
+            keep = np.isfinite(grow)
+            for s in np.unique(labels[b[keep]]):
+                members = np.flatnonzero(labels == s)
+                cut = cuts(s) if members.size > 2 else set(members.tolist())
+                keep[keep & (labels[b] == s)] = [x not in cut for x in b[keep & (labels[b] == s)].tolist()]
+            if keep.any():
+                pick = np.flatnonzero(keep)[np.argmin(grow[keep])]
+                best = (float(grow[pick]), int(b[pick]), int(t[pick]))
+        # Under its bound: the cheapest block of a bordering territory that can spare it.
+        step = cross & is_under[labels[dst]] & ~fixed[src] & ~frozen[labels[src]]
+        if best is None and step.any():
+            b, t, grow = candidates(step, lambda b, t, grow: (b, t, grow))
+            for pick in np.flatnonzero(np.isfinite(grow)):
+                if b[pick] not in cuts(labels[b[pick]]):
+                    best = (float(grow[pick]), int(b[pick]), int(t[pick]))
+                    break
         if best is None or (spend is not None and not spend(best[1], best[2], labels[best[1]])):
             break
         cuts.changed(labels[best[1]], best[2])
@@ -288,12 +296,17 @@ def _move_cost(b, s, t, load, shares, low, high, km, home=None, penalty_km=0.0):
     >>> _move_cost(0, 0, 1, load, np.array([[0.6]]), low, high, km) is None  # territory 1 would go over
     True
     """
-    if (load[t] + shares[b] > high[t] + 1e-12).any() or (load[s] - shares[b] < low[s] - 1e-12).any():
-        return None
-    grow = float(km(np.array([b]), np.array([t]))[0] - km(np.array([b]), np.array([s]))[0])
+    grow = _move_costs(np.array([b]), np.array([s]), np.array([t]), load, shares, low, high, km, home, penalty_km)[0]
+    return None if np.isinf(grow) else float(grow)
+
+
+def _move_costs(b, s, t, load, shares, low, high, km, home=None, penalty_km=0.0) -> np.ndarray:
+    """:func:`_move_cost` of many moves at once (arrays ``b``, ``s``, ``t``): ``inf`` where a move breaks a bound."""
+    grow = km(b, t) - km(b, s)
     if home is not None:
-        grow += penalty_km * (float(t != home[b]) - float(s != home[b]))
-    return grow
+        grow = grow + penalty_km * ((t != home[b]).astype(float) - (s != home[b]).astype(float))
+    breaks = (load[t] + shares[b] > high[t] + 1e-12).any(axis=1) | (load[s] - shares[b] < low[s] - 1e-12).any(axis=1)
+    return np.where(breaks, np.inf, grow)
 
 
 def take_back(labels, edges, shares, targets, tolerance, home, fixed, frozen, closed):
@@ -664,8 +677,7 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
             around_const = sum(stays_in(int(x), t, 1.0, around) for x in near)
             if const > around_const:  # alone in its territory today (a territory of one block): it stays so
                 continue
-            for v, c in around.items():
-                entries[v] = entries.get(v, 0.0) - c
+            _minus(entries, around)
             add(entries, -np.inf, around_const - const)
 
     def piece_cut(members, t):  # all of ``members`` may stay in t only if a block around them does too
@@ -704,15 +716,13 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
             const = stays_in(int(b), t, 1.0, entries)
             lower = [int(x) for x in neighbours.get(b, ()) if labels[x] == t and depth.get(int(x), d) < d]
             const -= sum(stays_in(x, t, 1.0, below) for x in lower)
-            for v, c in below.items():
-                entries[v] = entries.get(v, 0.0) - c
+            _minus(entries, below)
             if entries:
                 add(entries, -np.inf, -const)
         for v in np.flatnonzero((var_to == t) & (labels[var_block] != t)):
             entries, around = {v: 1.0}, {}
             const = -sum(stays_in(int(x), t, 1.0, around) for x in neighbours.get(var_block[v], ()) if labels[x] == t)
-            for u, c in around.items():
-                entries[u] = entries.get(u, 0.0) - c
+            _minus(entries, around)
             add(entries, -np.inf, -const)
     n_col = n_var + len(slack_cost)
     matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_col))
@@ -762,6 +772,20 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
                 tighten(t)
         matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_col))
     return labels
+
+
+def _minus(entries, other) -> None:
+    """Subtract the coefficients ``other`` ``{variable: coefficient}`` from ``entries``, in place.
+
+    Examples
+    --------
+    >>> entries = {0: 1.0, 1: 2.0}
+    >>> _minus(entries, {1: 0.5, 2: 1.0})
+    >>> entries
+    {0: 1.0, 1: 1.5, 2: -1.0}
+    """
+    for variable, coefficient in other.items():
+        entries[variable] = entries.get(variable, 0.0) - coefficient
 
 
 def _pieces(labels, edges) -> list[np.ndarray]:
