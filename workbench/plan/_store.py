@@ -291,9 +291,14 @@ def _write_files(plan: Plan, folder: Path, lineage: list | None = None) -> None:
     atomic_write_text(folder / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
 
 
-def _read_manifest(path: Path) -> dict:
-    from workbench.locking import recover
+def recover(path: Path):
+    """:func:`workbench.locking.recover`, imported on first use (a CSV-only command never loads filelock)."""
+    from workbench.locking import recover as put_back
 
+    return put_back(path)
+
+
+def _read_manifest(path: Path) -> dict:
     if not path.exists() and not recover(path):  # a replace killed between its two renames left it aside
         raise FileNotFoundError(f"no saved plan at {path}")
     manifest_path = path / MANIFEST
@@ -455,8 +460,6 @@ def _orphan_target(path: Path) -> Path | None:
 
 
 def _restore_orphans(folder: Path) -> None:
-    from workbench.locking import recover
-
     for child in list(folder.iterdir()):
         target = _orphan_target(child)
         if target is not None:
