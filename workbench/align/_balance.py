@@ -139,17 +139,18 @@ def metric_mix(shares: np.ndarray) -> np.ndarray:
 def price_factors(prices: np.ndarray, mix: np.ndarray, rows, territories) -> np.ndarray:
     """``exp(mixed_prices(...))``: the factor each account's cost to each territory is multiplied by.
 
-    With one metric every account's mix is 1 (:func:`metric_mix`), so the
-    factor is the territory's own ``exp(price)``: taken from the ``t`` prices
-    instead of exponentiating one price per account and candidate, and equal
-    to the last bit (``x * 1.0 == x`` and ``exp`` is taken element by element).
+    With one metric every account's mix is exactly 1 (:func:`metric_mix`:
+    a share over itself, or 1 / 1), so the factor is the territory's own
+    ``exp(price)``: taken from the ``t`` prices instead of exponentiating one
+    price per account and candidate, and equal to the last bit (``x * 1.0 ==
+    x`` and ``exp`` is taken element by element).
 
     >>> prices, mix = np.array([[0.5], [-0.25]]), np.ones((3, 1))
     >>> rows, cand = np.arange(3)[:, None], np.array([[0, 1], [1, 0], [1, 1]])
     >>> bool((price_factors(prices, mix, rows, cand) == np.exp(mixed_prices(prices, mix, rows, cand))).all())
     True
     """
-    if prices.shape[1] == 1 and mix.shape[1] == 1 and bool((mix == 1.0).all()):
+    if prices.shape[1] == 1:  # one metric: no per-account check of the mix (this runs in every repair step)
         return np.exp(prices[:, 0])[np.broadcast_arrays(np.asarray(rows), np.asarray(territories))[1]]
     return np.exp(mixed_prices(prices, mix, rows, territories))
 

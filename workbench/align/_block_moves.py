@@ -274,12 +274,13 @@ def fit_moves(labels, edges, shares, base, targets, tolerance, km, fixed, frozen
     return labels
 
 
-def _move_cost(b, s, t, load, shares, low, high, km, home=None, penalty_km=0.0):
-    """What moving block ``b`` from ``s`` to ``t`` costs in :func:`fit_moves`; None when it breaks a bound.
+def _move_costs(b, s, t, load, shares, low, high, km, home=None, penalty_km=0.0) -> np.ndarray:
+    """What moving blocks ``b`` from ``s`` to ``t`` costs in :func:`fit_moves` (arrays, one move each); ``inf``
+    where a move breaks a bound.
 
     The growth of the block's distance to its territory's centre (``km``),
     plus ``penalty_km`` when it leaves its ``home`` territory (less when it
-    goes back); None when ``t`` would go over its upper bound or ``s``
+    goes back); ``inf`` when ``t`` would go over its upper bound or ``s``
     under its lower bound on any metric.
 
     Examples
@@ -289,19 +290,14 @@ def _move_cost(b, s, t, load, shares, low, high, km, home=None, penalty_km=0.0):
     >>> km = lambda rows, territories: np.where(territories == 0, 1.0, 3.0)
     >>> low, high = np.array([[0.0], [0.0]]), np.array([[1.0], [1.0]])
     >>> load, shares = np.array([[0.8], [0.5]]), np.array([[0.4]])
-    >>> _move_cost(0, 0, 1, load, shares, low, high, km)
-    2.0
-    >>> _move_cost(0, 0, 1, load, shares, low, high, km, home=np.array([0]), penalty_km=10.0)
-    12.0
-    >>> _move_cost(0, 0, 1, load, np.array([[0.6]]), low, high, km) is None  # territory 1 would go over
-    True
+    >>> b, s, t = np.array([0]), np.array([0]), np.array([1])
+    >>> _move_costs(b, s, t, load, shares, low, high, km).tolist()
+    [2.0]
+    >>> _move_costs(b, s, t, load, shares, low, high, km, home=np.array([0]), penalty_km=10.0).tolist()
+    [12.0]
+    >>> _move_costs(b, s, t, load, np.array([[0.6]]), low, high, km).tolist()  # territory 1 would go over
+    [inf]
     """
-    grow = _move_costs(np.array([b]), np.array([s]), np.array([t]), load, shares, low, high, km, home, penalty_km)[0]
-    return None if np.isinf(grow) else float(grow)
-
-
-def _move_costs(b, s, t, load, shares, low, high, km, home=None, penalty_km=0.0) -> np.ndarray:
-    """:func:`_move_cost` of many moves at once (arrays ``b``, ``s``, ``t``): ``inf`` where a move breaks a bound."""
     grow = km(b, t) - km(b, s)
     if home is not None:
         grow = grow + penalty_km * ((t != home[b]).astype(float) - (s != home[b]).astype(float))
