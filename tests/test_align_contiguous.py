@@ -442,3 +442,39 @@ def test_without_a_budget_the_repairs_of_the_start_use_no_clock(monkeypatch):
     again = fit()
     assert again.block_labels_.equals(first.block_labels_)
     assert max(first.report_.max_deviation.values()) <= 0.05 + 1e-9 and first.report_.contiguous
+
+
+def _layer(lo, hi):
+    cells = [(x, y) for x in range(lo, hi) for y in range(lo, hi)]
+    return gpd.GeoDataFrame({"block_id": [f"C{x:02d}{y:02d}" for x, y in cells]},
+                            geometry=[box(x, y, x + 1, y + 1) for x, y in cells], crs="EPSG:4326")
+
+
+def test_regional_accounts_on_a_larger_layer_align_as_on_the_region_and_its_ring():
+    # Accounts on 8 x 8 blocks in the corner-free middle of a 40 x 40 layer (regional accounts on the national
+    # counties): the blocks beyond one border of any account are left out of the search (on six states' accounts
+    # on all counties they made territories 20% less compact: corridors of empty counties) and join a neighbour
+    # afterwards, so the layer is covered and contiguous.
+    rng = np.random.default_rng(3)
+    cells = [(x, y) for x in range(16, 24) for y in range(16, 24)]
+    accounts = pd.DataFrame({"account_id": [f"A{i:03d}" for i in range(len(cells))],
+                             "county_fips": [f"C{x:02d}{y:02d}" for x, y in cells],
+                             "latitude": [y + 0.5 for _, y in cells], "longitude": [x + 0.5 for x, _ in cells],
+                             "workload": rng.uniform(0.5, 1.5, len(cells))})
+    wide, ring = _layer(0, 40), _layer(15, 25)
+
+    def fit(blocks):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ContiguousTerritories(4, tolerance=0.1, random_state=0, max_seconds=None).fit(
+                accounts, blocks=blocks)
+
+    model, near = fit(wide), fit(ring)
+    assert (model.labels_ == near.labels_).all()
+    assert model.report_.compactness_km == pytest.approx(near.report_.compactness_km)
+    assert len(model.block_labels_) == len(wide) and model.block_labels_.notna().all()
+    graph = model.adjacency_
+    for _, group in model.block_labels_.groupby(model.block_labels_):
+        assert nx.is_connected(graph.subgraph(group.index))
+    far = pd.DataFrame({"account_id": ["X"], "county_fips": ["C0000"], "latitude": [0.5], "longitude": [0.5]})
+    assert model.predict(far)[0] in set(model.labels_)

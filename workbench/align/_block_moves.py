@@ -110,7 +110,13 @@ def sharing_graph(account_block, account_territory, n_territories):
 
 
 def majority(acc_block, acc_current, weight, n_b, edges):
-    """Territory per block: where most of its workload is today; blocks without accounts from neighbours."""
+    """Territory per block: where most of its workload is today; blocks without accounts from neighbours.
+
+    Blocks without accounts then bridge a territory's pieces where they can
+    (:func:`bridge_pieces`): accounts assigned today say nothing about the
+    empty counties between them, and a territory split only by how those were
+    filled in is one piece today.
+    """
     votes = pd.DataFrame({"block": acc_block, "t": acc_current, "w": weight + 1e-9})
     table = votes.groupby(["block", "t"])["w"].sum().reset_index()
     table = table.sort_values(["block", "w", "t"], ascending=[True, False, True], kind="stable")
@@ -119,6 +125,118 @@ def majority(acc_block, acc_current, weight, n_b, edges):
     labels[best["block"].to_numpy()] = best["t"].to_numpy()
     labels = fill_from_neighbours(labels, edges, missing=labels < 0)
     labels[labels < 0] = 0  # a block no territory reaches at all (cannot happen once pieces are bridged)
+    loaded = np.zeros(n_b, dtype=bool)
+    loaded[acc_block] = True
+    return bridge_pieces(labels, edges, loaded)
+
+
+def _loaded_pieces(labels, edges, loaded, n):
+    """Component of every block in the graph of same-territory edges, and per block whether its component is
+    a loaded piece (holds a loaded block)."""
+    same = labels[edges[:, 0]] == labels[edges[:, 1]]
+    graph = sparse.coo_matrix((np.ones(int(same.sum())), (edges[same, 0], edges[same, 1])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    return comp
+
+
+def _piece_count(labels, comp, loaded, territories) -> dict:
+    """Loaded pieces of each of ``territories``."""
+    return {int(t): int(np.unique(comp[(labels == t) & loaded]).size) for t in territories}
+
+
+def bridge_pieces(labels, edges, loaded, fixed=None, max_rounds=3) -> np.ndarray:
+    """Join a territory's loaded pieces through blocks without load, where such a path exists.
+
+    A territory whose loaded blocks lie in two or more pieces (its blocks'
+    components in the block graph) takes the blocks on the shortest path
+    (fewest blocks) from each smaller piece to its main one (most loaded
+    blocks), when that path runs only through its own blocks and blocks
+    without load (not ``fixed``) and taking them leaves no other territory
+    in more loaded pieces than before. Load never moves, so balance is
+    untouched; what changes is which territory the empty blocks between
+    them count for. Pieces no such path joins stay as they are.
+
+    Parameters
+    ----------
+    labels : numpy.ndarray of int
+        Territory per block.
+    edges : array of shape (n_edges, 2)
+        Block adjacency.
+    loaded : bool array
+        Blocks that carry load (accounts).
+    fixed : bool array, optional
+        Blocks that must keep their territory.
+    max_rounds : int, default 3
+        Passes over the territories (a bridge can open the way for another).
+
+    Returns
+    -------
+    numpy.ndarray
+        A copy of ``labels``.
+
+    Examples
+    --------
+    Territory 0 holds blocks 0 and 4 of a line; the empty blocks 1-3 between them went to territory 1,
+    whose load is in block 5 (block 3 borders it too):
+
+    >>> edges = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [3, 5]])
+    >>> loaded = np.array([True, False, False, False, True, True])
+    >>> bridge_pieces(np.array([0, 1, 1, 1, 0, 1]), edges, loaded).tolist()
+    [0, 0, 0, 0, 0, 1]
+    """
+    labels = np.asarray(labels, dtype=np.int64).copy()
+    n = labels.size
+    edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    loaded = np.asarray(loaded, dtype=bool)
+    fixed = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
+    if not len(edges) or loaded.all():
+        return labels
+    src, dst = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
+    from scipy.sparse.csgraph import shortest_path
+
+    for _ in range(max_rounds):
+        changed = False
+        comp = _loaded_pieces(labels, edges, loaded, n)
+        split = [t for t in np.unique(labels[loaded]) if np.unique(comp[(labels == t) & loaded]).size > 1]
+        for t in split:
+            comp = _loaded_pieces(labels, edges, loaded, n)
+            mine = labels == t
+            pieces, sizes = np.unique(comp[mine & loaded], return_counts=True)
+            if pieces.size < 2:
+                continue
+            main = pieces[np.argmax(sizes)]
+            allowed = mine | (~loaded & ~fixed)
+            # Unweighted shortest paths over the allowed blocks from a source node joined to the main piece.
+            keep = allowed[src] & allowed[dst]
+            rows = np.r_[src[keep], np.full(int((comp == main).sum()), n)]
+            cols = np.r_[dst[keep], np.flatnonzero(comp == main)]
+            graph = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n + 1, n + 1))
+            dist, pred = shortest_path(graph, directed=True, unweighted=True, indices=n, return_predecessors=True)
+            for piece in pieces[pieces != main]:
+                members = np.flatnonzero(comp == piece)
+                reach = members[np.isfinite(dist[members])]
+                if reach.size == 0:
+                    continue
+                node, path = int(reach[np.argmin(dist[reach])]), []
+                while node != n and node >= 0:
+                    if labels[node] != t:
+                        path.append(node)
+                    node = int(pred[node])
+                if not path:
+                    continue
+                path = np.asarray(path)
+                others = np.unique(labels[path])
+                before = _piece_count(labels, comp, loaded, others)
+                trial = labels.copy()
+                trial[path] = t
+                after = _piece_count(trial, _loaded_pieces(trial, edges, loaded, n), loaded, others)
+                if all(after[o] <= before[o] for o in before):
+                    labels = trial
+                    comp = _loaded_pieces(labels, edges, loaded, n)
+                    changed = True
+        if not changed:
+            break
     return labels
 
 
@@ -191,6 +309,10 @@ def flow_moves(labels, edges, weight, flows, km, fixed, closed, spend=None, far=
                 break
             cut = set() if closed[s] else set(nx.articulation_points(graph.subgraph(members)))
             touching = np.array([b for b in touching if b not in cut and weight[b] <= 2 * need + 1e-15], dtype=int)
+            if (weight[touching] > 0).any():
+                # Blocks without load carry none of the flow; they move only to open the way (the territories
+                # meet across empty blocks), else they would be carried round one by one.
+                touching = touching[weight[touching] > 0]
             if far is not None and not closed[s] and touching.size:
                 touching = touching[~far(touching, np.full(len(touching), t))]
             if touching.size == 0:
@@ -222,13 +344,15 @@ def fit_moves(labels, edges, shares, base, targets, tolerance, km, fixed, frozen
     graph = nx.Graph()
     graph.add_nodes_from(range(len(labels)))
     graph.add_edges_from(map(tuple, np.asarray(edges).reshape(-1, 2)))
-    target = np.asarray(targets, dtype=float)[:, None]
+    target = np.asarray(targets, dtype=float).reshape(len(targets), -1)  # per territory, or (territory, metric)
     low, high = target * (1 - tolerance), target * (1 + tolerance)
 
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     edges = edges[edges[:, 0] != edges[:, 1]]
     src, dst = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
     cuts = _Cuts(graph, labels)
+    # A block without load changes no load: it would only be moved round and round (and reshape territories).
+    movable = ~np.asarray(fixed, dtype=bool) & (np.asarray(shares).reshape(len(labels), -1) > 0).any(axis=1)
 
     def candidates(mask, order):
         """Unique (block, territory it may go to) of the directed edges in ``mask``, their costs, in ``order``."""
@@ -248,7 +372,7 @@ def fit_moves(labels, edges, shares, base, targets, tolerance, km, fixed, frozen
         cross = labels[src] != labels[dst]
         # Over its bound: the cheapest of its blocks (not one it needs to stay in one piece) to a bordering
         # territory (first in order of giving territory, block, receiving territory).
-        step = cross & is_over[labels[src]] & ~fixed[src] & ~frozen[labels[dst]]
+        step = cross & is_over[labels[src]] & movable[src] & ~frozen[labels[dst]]
         if step.any():
             b, t, grow = candidates(step, lambda b, t, grow: (t, b, labels[b]))
             keep = np.isfinite(grow)
@@ -260,7 +384,7 @@ def fit_moves(labels, edges, shares, base, targets, tolerance, km, fixed, frozen
                 pick = np.flatnonzero(keep)[np.argmin(grow[keep])]
                 best = (float(grow[pick]), int(b[pick]), int(t[pick]))
         # Under its bound: the cheapest block of a bordering territory that can spare it.
-        step = cross & is_under[labels[dst]] & ~fixed[src] & ~frozen[labels[src]]
+        step = cross & is_under[labels[dst]] & movable[src] & ~frozen[labels[src]]
         if best is None and step.any():
             b, t, grow = candidates(step, lambda b, t, grow: (b, t, grow))
             for pick in np.flatnonzero(np.isfinite(grow)):
@@ -330,7 +454,7 @@ def take_back(labels, edges, shares, targets, tolerance, home, fixed, frozen, cl
     graph = nx.Graph()
     graph.add_nodes_from(range(len(labels)))
     graph.add_edges_from(map(tuple, np.asarray(edges).reshape(-1, 2)))
-    target = np.asarray(targets, dtype=float)[:, None]
+    target = np.asarray(targets, dtype=float).reshape(len(targets), -1)  # per territory, or (territory, metric)
     low, high = target * (1 - tolerance), target * (1 + tolerance)
     n_t = len(targets)
     weight = shares.mean(axis=1)
@@ -384,6 +508,12 @@ class _Cuts:
             self.known.pop(territory, None)
 
 
+def _per_territory(targets) -> np.ndarray:
+    """One target per territory: ``targets`` as given, or their mean over the metrics when ``(territory, metric)``."""
+    targets = np.asarray(targets, dtype=float)
+    return targets.reshape(len(targets), -1).mean(axis=1)
+
+
 def empty_closed(labels, edges, weight, targets, closed):
     """Blocks still in a closing territory go, border first, to the lightest bordering open territory."""
     labels = labels.copy()
@@ -397,7 +527,7 @@ def empty_closed(labels, edges, weight, targets, closed):
         step = left[src] & ~closed[labels[dst]]
         if not step.any():
             break
-        load = np.bincount(labels, weights=weight, minlength=n_t) / np.maximum(targets, 1e-12)
+        load = np.bincount(labels, weights=weight, minlength=n_t) / np.maximum(_per_territory(targets), 1e-12)
         frame = pd.DataFrame({"block": src[step], "t": labels[dst[step]], "load": load[labels[dst[step]]]})
         pick = frame.sort_values(["block", "load"], kind="stable").drop_duplicates("block")
         labels[pick["block"].to_numpy()] = pick["t"].to_numpy()
@@ -407,7 +537,9 @@ def empty_closed(labels, edges, weight, targets, closed):
 def connect(labels, edges, weight, origin, targets, n_t, fixed):
     """Give every piece of a territory cut off from its main (heaviest) part to a bordering territory.
 
-    The piece goes back to the territory its blocks came from when that one
+    First, blocks without load join what they can (:func:`bridge_pieces`: a
+    loaded piece cut off only by empty blocks keeps its territory). Then each
+    remaining piece goes back to the territory its blocks came from when that one
     borders it, else to the bordering territory lightest against its target;
     repeated until every territory is one piece (or nothing can change).
 
@@ -419,7 +551,7 @@ def connect(labels, edges, weight, origin, targets, n_t, fixed):
     ...         np.array([0, 1, 1, 1, 1]), np.array([0.5, 0.5]), 2, np.zeros(5, bool)).tolist()
     [0, 1, 1, 1, 1]
     """
-    labels = labels.copy()
+    labels = bridge_pieces(labels, edges, np.asarray(weight) > 0, fixed)
     n = len(labels)
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     for _ in range(REJOIN_ROUNDS):
@@ -447,7 +579,8 @@ def connect(labels, edges, weight, origin, targets, n_t, fixed):
                 continue
             came = np.bincount(origin[members], weights=weight[members] + 1e-12, minlength=n_t)
             back = [t for t in np.argsort(-came) if came[t] > 0 and t in options]
-            choice = back[0] if back else options[np.argmin(load[options] / np.maximum(targets[options], 1e-12))]
+            choice = back[0] if back else options[np.argmin(load[options]
+                                                            / np.maximum(_per_territory(targets)[options], 1e-12))]
             labels[members] = choice
             load = np.bincount(labels, weights=weight, minlength=n_t)
             changed = True

@@ -189,6 +189,62 @@ def accounts_on_blocks(accounts: pd.DataFrame, blocks=None, adjacency=None, bloc
     return bg, acc_block, acc_xyz
 
 
+#: Blocks without accounts more than this many borders from any block with accounts are left out of a fit
+#: (:func:`near_accounts`). Measured on six states' 12,418 accounts on the national county layer (691 of
+#: 3,107 counties with accounts): 30 fresh contiguous territories at 5% were 91 km from their centre (Polsby-Popper
+#: 0.23) in 9 s on the whole layer, 76 km (0.35) in 5 s trimmed; realigning them at 10% took 73 s and moved
+#: 1.16x the bordering bound at 99 km (current 91), trimmed 7 s, 1.11x at 90 km.
+EMPTY_HOPS = 1
+
+
+def near_accounts(bg: BlockGraph, account_block: np.ndarray, hops: int = EMPTY_HOPS):
+    """The blocks with accounts and those within ``hops`` borders of one: ``(graph, account blocks, kept)``.
+
+    Regional accounts on a national block layer (a few states' accounts on
+    all 3,107 counties) leave most blocks empty; far from any account they
+    only add corridors of empty blocks through which territories would
+    "border" and stay "connected" (and every search step pays for them).
+    ``kept`` indexes the kept blocks in ``bg``; pieces the trimming separates
+    are linked at their nearest blocks (:func:`connect_pieces`). The graph is
+    ``bg`` itself when nothing is trimmed.
+
+    Examples
+    --------
+    >>> ids = np.array(list("abcde"), dtype=object)
+    >>> graph = nx.path_graph(ids.tolist())
+    >>> bg = BlockGraph(ids, np.array([[0, 1], [1, 2], [2, 3], [3, 4]]), np.eye(5, 3), graph, [])
+    >>> trimmed, blocks, kept = near_accounts(bg, np.array([0, 0, 1]), hops=1)
+    >>> trimmed.ids.tolist(), blocks.tolist(), kept.tolist()
+    (['a', 'b', 'c'], [0, 0, 1], [0, 1, 2])
+    """
+    from workbench.align._graph import adjacency_csr
+
+    n = len(bg.ids)
+    reach = np.zeros(n, dtype=bool)
+    reach[account_block] = True
+    adjacency = adjacency_csr(n, bg.edges)
+    for _ in range(hops):
+        reach |= adjacency @ reach.astype(np.int8) > 0
+    if reach.all():
+        return bg, account_block, np.arange(n)
+    kept = np.flatnonzero(reach)
+    position = np.full(n, -1)
+    position[kept] = np.arange(kept.size)
+    edges = bg.edges[reach[bg.edges[:, 0]] & reach[bg.edges[:, 1]]]
+    trimmed = BlockGraph(ids=bg.ids[kept], edges=position[edges], xyz=bg.xyz[kept],
+                         graph=bg.graph.subgraph(bg.ids[kept].tolist()).copy(), notes=list(bg.notes))
+    connect_pieces(trimmed)
+    return trimmed, position[account_block], kept
+
+
+def labels_on_all(full: BlockGraph, kept: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Labels of every block of ``full`` from those of its ``kept`` blocks: the others join a neighbour
+    (:func:`fill_blocks`), so a map or ``predict`` covers the whole layer."""
+    out = np.full(len(full.ids), -1, dtype=np.int64)
+    out[kept] = labels
+    return fill_blocks(out, full.edges) if len(kept) < len(full.ids) else out
+
+
 def account_blocks(accounts: pd.DataFrame, block_col: str, ids: np.ndarray) -> np.ndarray:
     """Position of every account's block in ``ids``; InputError naming accounts outside the blocks."""
     if block_col not in accounts.columns:

@@ -722,7 +722,7 @@ def _excess(labels, shares, targets, tolerance, frozen, base=None) -> float:
     load = np.stack([np.bincount(labels, weights=shares[:, m], minlength=n_t) for m in range(shares.shape[1])], 1)
     if base is not None:
         load = load + base
-    target = np.asarray(targets, float)[:, None]
+    target = np.asarray(targets, float).reshape(n_t, -1)  # per territory, or (territory, metric)
     with np.errstate(divide="ignore", invalid="ignore"):
         dev = np.where(target > 0, np.abs(load / np.where(target > 0, target, 1) - 1), np.where(load > 1e-15, np.inf, 0))
     dev = dev[~frozen]

@@ -50,7 +50,10 @@ class ContiguousTerritories(TerritoryEstimator):
     territory is a connected set of them under queen adjacency (touching
     edges or corners; water islands are bridged to their nearest block, see
     :func:`workbench.geo.block_adjacency`). Blocks without accounts are
-    assigned too, so territories have no holes.
+    assigned too, so territories have no holes; those more than one border
+    from any account (regional accounts on a national layer) are left out
+    of the search and join a neighbour afterwards
+    (:func:`workbench.align._blocks.near_accounts`).
 
     How: a recursive bisection grows each half through the block graph
     along its longest axis until it holds its share of the weight; pieces
@@ -214,7 +217,8 @@ class ContiguousTerritories(TerritoryEstimator):
         balance_on = balance_columns(self.balance_on)
         tolerance = check_tolerance(self.tolerance)
         accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
-        bg, acc_block, acc_xyz = _blocks.accounts_on_blocks(accounts, blocks, self.adjacency, self.block_col)
+        full, acc_block, acc_xyz = _blocks.accounts_on_blocks(accounts, blocks, self.adjacency, self.block_col)
+        bg, acc_block, kept = _blocks.near_accounts(full, acc_block)
         n_blocks = len(bg.ids)
         shares = metric_shares(accounts, balance_on)
 
@@ -264,9 +268,10 @@ class ContiguousTerritories(TerritoryEstimator):
         if empty.size:
             notes.append(f"territories {[ids[i] for i in empty[:5]]} hold only blocks without accounts; "
                          "use fewer territories or finer blocks")
-        self.block_labels_ = pd.Series(np.asarray(ids, dtype=object)[block_labels],
-                                       index=pd.Index(bg.ids, name="block_id"), name=TERRITORY_ID)
-        self.adjacency_ = bg.graph
+        all_labels = _blocks.labels_on_all(full, kept, block_labels)
+        self.block_labels_ = pd.Series(np.asarray(ids, dtype=object)[all_labels],
+                                       index=pd.Index(full.ids, name="block_id"), name=TERRITORY_ID)
+        self.adjacency_ = full.graph
         block_centres = unit_centres(bg.xyz, block_labels, np.ones(n_blocks), k)
         centres = unit_centres(acc_xyz, label_idx, shares.mean(axis=1), k, previous=block_centres)
         current = lower_bound = None
@@ -277,7 +282,8 @@ class ContiguousTerritories(TerritoryEstimator):
             accounts, label_idx, ids, centres, balance_on=balance_on, tolerance=tolerance, current=current,
             lower_bound_share=lower_bound, n_iter=result.n_iter, converged=result.converged,
             seconds=time.perf_counter() - start, contiguous=contiguous, extra_warnings=notes)
-        summary, per_territory = dispersion_summary(bg, block_labels, ids, blocks, self.objective, search,
+        kept_blocks = None if blocks is None else blocks.iloc[kept]
+        summary, per_territory = dispersion_summary(bg, block_labels, ids, kept_blocks, self.objective, search,
                                                     self.report_.compactness_km)
         table = self.report_.territories.join(per_territory)
         self.report_ = dataclasses.replace(self.report_, territories=table, dispersion=summary,

@@ -45,9 +45,11 @@ times the move penalty more elsewhere (in the flows' prices too, with reps),
 so it goes to a far rep only when no nearer option keeps the balance.
 
 Locked accounts keep their current territory as account-level exceptions
-while their block may move; their load counts where they stay (the search
-of step 2 then does not run: it cannot hold load outside the blocks). With
-a disruption budget only step 1 runs, booking every move against it.
+while their block may move; their load counts where they stay: the search
+of step 2 and what follows it aim each territory's blocks at its target
+less its locked load (a band inside the true one by the locked load times
+the tolerance). With a disruption budget only step 1 runs, booking every
+move against it.
 
 With a reps file (``fit(..., reps=)``) there is one territory per rep, as
 in :class:`~workbench.align.realign.Realignment`: reps without a current
@@ -162,7 +164,8 @@ def reachable_targets(labels, block_shares, targets, tolerance, free) -> np.ndar
     [[0.727], [0.5]]
     """
     shares = np.asarray(block_shares, dtype=float).reshape(len(labels), -1)
-    out = np.repeat(np.asarray(targets, dtype=float)[:, None], shares.shape[1], axis=1)
+    out = np.broadcast_to(np.asarray(targets, dtype=float).reshape(len(targets), -1),
+                          (len(targets), shares.shape[1])).copy()
     if not np.any(free):
         return out
     highest = out[free].max(axis=0) * (1 + tolerance)
@@ -314,7 +317,8 @@ class ContiguousRealignment(TerritoryEstimator):
         tolerance = check_tolerance(self.tolerance)
         accounts = check_accounts(accounts, balance_on, lock_col=self.lock_col, current_col=self.current_col)
         budget = _transfer.check_budget(self.max_moved_share)
-        bg, acc_block, acc_xyz = _blocks.accounts_on_blocks(accounts, blocks, self.adjacency, self.block_col)
+        full, acc_block, acc_xyz = _blocks.accounts_on_blocks(accounts, blocks, self.adjacency, self.block_col)
+        bg, acc_block, kept = _blocks.near_accounts(full, acc_block)
         n_b = len(bg.ids)
         shares = metric_shares(accounts, balance_on)
         notes = list(bg.notes)
@@ -443,13 +447,25 @@ class ContiguousRealignment(TerritoryEstimator):
                              frozen | closed, spend=spend.take)
         labels_b = empty_closed(labels_b, bg.edges, block_weight, targets, closed)
         labels_b = connect(labels_b, bg.edges, block_weight, current_b, targets, n_t, fixed_b)
+        if budget is not None:
+            # No search follows (see _settle): a piece that connect handed on may have left a territory out of
+            # band, so single moves once more (they never split a territory).
+            labels_b = fit_moves(labels_b, bg.edges, block_w, base, targets, tolerance, priced_km, fixed_b,
+                                 frozen | closed, spend=spend.take)
         if reps is None:  # with reps the centres stay at their homes
             centres = unit_centres(bg.xyz, labels_b, block_weight + 1e-12, n_t, previous=centres)
         excess = _transfer._excess(labels_b, block_w, targets, tolerance, frozen, base)
         bar.step()
-        if not locked.any() and budget is None:
-            labels_b, excess = self._settle(labels_b, bg, block_w, block_weight, targets, tolerance, current_b,
+        if budget is None:
+            # Locked load stays where it is (``base``): the blocks' own load aims at the target less it. With the
+            # tolerance kept, that band, (target - base) x (1 +- tolerance), lies inside the true one, target x
+            # (1 +- tolerance) - base, by base x tolerance on each side, so a plan within it is within tolerance.
+            aim = np.asarray(targets, dtype=float).reshape(n_t, -1) - base if locked.any() else targets
+            if locked.any():
+                aim = np.maximum(aim, 1e-9 * np.maximum(np.asarray(targets, dtype=float).reshape(n_t, -1), 1e-12))
+            labels_b, excess = self._settle(labels_b, bg, block_w, block_weight, aim, tolerance, current_b,
                                             penalty, priced_km, fixed_b, frozen, closed)
+            excess = _transfer._excess(labels_b, block_w, targets, tolerance, frozen, base)
         bar.step()
         label_idx = labels_b[acc_block]
         label_idx[locked] = acc_current[locked]
@@ -472,8 +488,10 @@ class ContiguousRealignment(TerritoryEstimator):
             label_idx = np.where(closed[label_idx], labels_b[acc_block], label_idx)
         acc_centres = centres if reps is not None else unit_centres(acc_xyz, label_idx, weight, n_t,
                                                                     previous=centres)
-        self.block_labels_ = pd.Series(ids[labels_b], index=pd.Index(bg.ids, name="block_id"), name="territory_id")
-        self.adjacency_ = bg.graph
+        # Blocks trimmed as far from every account (near_accounts) join a neighbour, so predict() covers them.
+        self.block_labels_ = pd.Series(ids[_blocks.labels_on_all(full, kept, labels_b)],
+                                       index=pd.Index(full.ids, name="block_id"), name="territory_id")
+        self.adjacency_ = full.graph
         self._set_results(
             accounts, index[label_idx], ids[open_], acc_centres[open_], balance_on=balance_on, tolerance=tolerance,
             targets=None if reps is None else targets[open_],
