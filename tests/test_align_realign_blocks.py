@@ -460,3 +460,34 @@ def test_bridge_pieces_joins_a_territory_through_empty_blocks_without_splitting_
     labels2 = np.array([0, 1, 0, 1, 1])
     out2 = bridge_pieces(labels2, star, np.array([1, 0, 1, 1, 1], dtype=bool))
     assert out2.tolist() == labels2.tolist()
+
+
+def test_bridge_pieces_rejoins_the_territory_a_bridge_cuts_through():
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    from workbench.align._block_moves import bridge_pieces
+
+    # A 4 x 5 grid (index 5 row + col), territories A=0, B=1, C=2, '*' marks a loaded block:
+    #   C. C* C. A* C.
+    #   B. A* C. A. C.
+    #   C. C. C* B. A*
+    #   B. B* B. C. A.
+    # A's loaded blocks 3, 6 and 14 lie in three pieces. The bridge from 3 to 14 runs down column 3 and cuts
+    # C's empty blocks 4 and 9 off from C's load; that is only acceptable because C is joined again around it.
+    rows = ["C. C* C. A* C.", "B. A* C. A. C.", "C. C. C* B. A*", "B. B* B. C. A."]
+    cells = [c for row in rows for c in row.split()]
+    labels = np.array(["ABC".index(c[0]) for c in cells])
+    loaded = np.array([c[1] == "*" for c in cells])
+    edges = np.array([(a, b) for a in range(20) for b in range(20) if a < b
+                      and abs(a % 5 - b % 5) + abs(a // 5 - b // 5) == 1])
+    def pieces(lab):
+        same = lab[edges[:, 0]] == lab[edges[:, 1]]
+        graph = coo_matrix((np.ones(same.sum()), tuple(edges[same].T)), shape=(20, 20))
+        comp = connected_components(graph, directed=False)[1]
+        return [len(set(comp[loaded & (lab == t)])) for t in range(3)]
+
+    assert pieces(labels) == [3, 1, 1]
+    out = bridge_pieces(labels, edges, loaded)
+    assert (out[loaded] == labels[loaded]).all()
+    assert pieces(out) == [1, 1, 1]

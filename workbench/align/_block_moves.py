@@ -130,18 +130,52 @@ def majority(acc_block, acc_current, weight, n_b, edges):
     return bridge_pieces(labels, edges, loaded)
 
 
-def _loaded_pieces(labels, edges, loaded, n):
-    """Component of every block in the graph of same-territory edges, and per block whether its component is
-    a loaded piece (holds a loaded block)."""
+def _components(labels, edges, n) -> np.ndarray:
+    """Component of every block in the graph of same-territory edges."""
     same = labels[edges[:, 0]] == labels[edges[:, 1]]
     graph = sparse.coo_matrix((np.ones(int(same.sum())), (edges[same, 0], edges[same, 1])), shape=(n, n))
-    _, comp = connected_components(graph, directed=False)
-    return comp
+    return connected_components(graph, directed=False)[1]
 
 
-def _piece_count(labels, comp, loaded, territories) -> dict:
-    """Loaded pieces of each of ``territories``."""
-    return {int(t): int(np.unique(comp[(labels == t) & loaded]).size) for t in territories}
+def _piece_counts(labels, edges, loaded, n_t) -> np.ndarray:
+    """Loaded pieces of each of the ``n_t`` territories (0 for one without loaded blocks)."""
+    comp = _components(labels, edges, len(labels))
+    pairs = np.unique(np.c_[labels[loaded], comp[loaded]], axis=0)
+    return np.bincount(pairs[:, 0], minlength=n_t)
+
+
+def _join(labels, t, edges, loaded, blocked):
+    """``labels`` with territory ``t``'s loaded pieces joined to its main one through empty blocks not ``blocked``
+    (shortest paths, fewest blocks), and the blocks it took; None when no piece can be joined."""
+    from scipy.sparse.csgraph import shortest_path
+
+    n = labels.size
+    comp = _components(labels, edges, n)
+    mine = labels == t
+    pieces, sizes = np.unique(comp[mine & loaded], return_counts=True)
+    if pieces.size < 2:
+        return None
+    main = pieces[np.argmax(sizes)]
+    allowed = mine | (~loaded & ~blocked)
+    src, dst = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
+    keep = allowed[src] & allowed[dst]
+    hub = np.flatnonzero(comp == main)  # a source node n joined to the main piece
+    graph = sparse.csr_matrix((np.ones(int(keep.sum()) + hub.size), (np.r_[src[keep], np.full(hub.size, n)],
+                                                                      np.r_[dst[keep], hub])), shape=(n + 1, n + 1))
+    dist, pred = shortest_path(graph, directed=True, unweighted=True, indices=n, return_predecessors=True)
+    out, taken = labels.copy(), []
+    for piece in pieces[pieces != main]:
+        members = np.flatnonzero(comp == piece)
+        reach = members[np.isfinite(dist[members])]
+        if reach.size == 0:
+            continue
+        node = int(reach[np.argmin(dist[reach])])
+        while node != n and node >= 0:
+            if out[node] != t:
+                out[node] = t
+                taken.append(node)
+            node = int(pred[node])
+    return (out, np.asarray(taken, dtype=np.int64)) if taken else None
 
 
 def bridge_pieces(labels, edges, loaded, fixed=None, max_rounds=3) -> np.ndarray:
@@ -150,11 +184,13 @@ def bridge_pieces(labels, edges, loaded, fixed=None, max_rounds=3) -> np.ndarray
     A territory whose loaded blocks lie in two or more pieces (its blocks'
     components in the block graph) takes the blocks on the shortest path
     (fewest blocks) from each smaller piece to its main one (most loaded
-    blocks), when that path runs only through its own blocks and blocks
-    without load (not ``fixed``) and taking them leaves no other territory
-    in more loaded pieces than before. Load never moves, so balance is
-    untouched; what changes is which territory the empty blocks between
-    them count for. Pieces no such path joins stay as they are.
+    blocks) through its own blocks and blocks without load (not
+    ``fixed``). A territory that this leaves in more loaded pieces is then
+    joined the same way, without the blocks just taken; the whole change is
+    kept only when no territory ends in more loaded pieces than before. Load
+    never moves, so balance is untouched: what changes is which territory
+    the empty blocks between them count for (a plan read from its accounts
+    says nothing about those). Pieces no such path joins stay as they are.
 
     Parameters
     ----------
@@ -185,56 +221,34 @@ def bridge_pieces(labels, edges, loaded, fixed=None, max_rounds=3) -> np.ndarray
     [0, 0, 0, 0, 0, 1]
     """
     labels = np.asarray(labels, dtype=np.int64).copy()
-    n = labels.size
     edges = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     edges = edges[edges[:, 0] != edges[:, 1]]
     loaded = np.asarray(loaded, dtype=bool)
-    fixed = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
-    if not len(edges) or loaded.all():
+    fixed = np.zeros(labels.size, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
+    if not len(edges) or loaded.all() or not loaded.any():
         return labels
-    src, dst = np.r_[edges[:, 0], edges[:, 1]], np.r_[edges[:, 1], edges[:, 0]]
-    from scipy.sparse.csgraph import shortest_path
-
+    n_t = int(labels.max()) + 1
     for _ in range(max_rounds):
         changed = False
-        comp = _loaded_pieces(labels, edges, loaded, n)
-        split = [t for t in np.unique(labels[loaded]) if np.unique(comp[(labels == t) & loaded]).size > 1]
-        for t in split:
-            comp = _loaded_pieces(labels, edges, loaded, n)
-            mine = labels == t
-            pieces, sizes = np.unique(comp[mine & loaded], return_counts=True)
-            if pieces.size < 2:
+        for t in np.flatnonzero(_piece_counts(labels, edges, loaded, n_t) > 1):
+            before = _piece_counts(labels, edges, loaded, n_t)
+            if before[t] < 2:
                 continue
-            main = pieces[np.argmax(sizes)]
-            allowed = mine | (~loaded & ~fixed)
-            # Unweighted shortest paths over the allowed blocks from a source node joined to the main piece.
-            keep = allowed[src] & allowed[dst]
-            rows = np.r_[src[keep], np.full(int((comp == main).sum()), n)]
-            cols = np.r_[dst[keep], np.flatnonzero(comp == main)]
-            graph = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n + 1, n + 1))
-            dist, pred = shortest_path(graph, directed=True, unweighted=True, indices=n, return_predecessors=True)
-            for piece in pieces[pieces != main]:
-                members = np.flatnonzero(comp == piece)
-                reach = members[np.isfinite(dist[members])]
-                if reach.size == 0:
-                    continue
-                node, path = int(reach[np.argmin(dist[reach])]), []
-                while node != n and node >= 0:
-                    if labels[node] != t:
-                        path.append(node)
-                    node = int(pred[node])
-                if not path:
-                    continue
-                path = np.asarray(path)
-                others = np.unique(labels[path])
-                before = _piece_count(labels, comp, loaded, others)
-                trial = labels.copy()
-                trial[path] = t
-                after = _piece_count(trial, _loaded_pieces(trial, edges, loaded, n), loaded, others)
-                if all(after[o] <= before[o] for o in before):
-                    labels = trial
-                    comp = _loaded_pieces(labels, edges, loaded, n)
-                    changed = True
+            joined = _join(labels, t, edges, loaded, fixed)
+            if joined is None:
+                continue
+            trial, taken = joined
+            blocked = fixed.copy()
+            blocked[taken] = True
+            after = _piece_counts(trial, edges, loaded, n_t)
+            for other in np.flatnonzero(after > before):  # what the path cut through, joined round it
+                again = _join(trial, other, edges, loaded, blocked)
+                if again is not None:
+                    trial = again[0]
+                    blocked[again[1]] = True
+            after = _piece_counts(trial, edges, loaded, n_t)
+            if (after <= before).all() and after.sum() < before.sum():
+                labels, changed = trial, True
         if not changed:
             break
     return labels
