@@ -491,3 +491,25 @@ def test_bridge_pieces_rejoins_the_territory_a_bridge_cuts_through():
     out = bridge_pieces(labels, edges, loaded)
     assert (out[loaded] == labels[loaded]).all()
     assert pieces(out) == [1, 1, 1]
+
+
+def test_repair_moves_takes_a_block_beyond_an_empty_one_along_with_it():
+    from workbench.align._block_moves import repair_moves
+
+    # Territory 0 (blocks 0, 1) is under its band and territory 1 (blocks 3, 4, 7) over. Block 3 is the one to
+    # give, but it borders territory 0 only through block 2, which has no accounts and belongs to territory 2
+    # (blocks 2, 5, 6). On the sample with a hire, T01 (San Diego) stayed 7% under for the same reason: the
+    # light county it needed lay beyond an empty county of a third territory.
+    #   0 - 1 - 2 - 3 - 4 - 7
+    #           |
+    #           5 - 6
+    edges = np.array([[0, 1], [1, 2], [2, 3], [3, 4], [4, 7], [2, 5], [5, 6]])
+    labels = np.array([0, 0, 2, 1, 1, 2, 2, 1])
+    load = np.array([0.9, 0.9, 0.0, 0.25, 1.0, 1.0, 1.0, 1.0])
+    shares = (load / load.sum())[:, None]
+    none = np.zeros(3, dtype=bool)
+    out = repair_moves(labels, edges, shares, np.full(3, 1 / 3), 0.1, labels, np.zeros(8, dtype=bool), none, none)
+    assert out.tolist() == [0, 0, 0, 0, 1, 2, 2, 1]
+    after = np.bincount(out, weights=shares[:, 0]) * 3
+    assert (np.abs(after - 1) <= 0.1).all()
+    assert is_contiguous(8, edges, out)

@@ -737,6 +737,9 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
     step = movable[src] & (labels[dst] != labels[src]) & live[labels[dst]] & allowed[labels[src], labels[dst]]
     moves += [(int(b), int(t)) for b, t in np.unique(np.c_[src, labels[dst]][step], axis=0)
               if b not in cuts_of(labels[b])]
+    empty = weight <= 0
+    if repair:
+        moves += _moves_through_empty(labels, src, dst, movable, empty, fixed, live, allowed, cuts_of)
     moves = list(dict.fromkeys(moves))  # a moved block bordering home is a return once
     if not moves or (not repair and not any(labels[b] != home[b] for b, _ in moves)):
         return labels
@@ -864,7 +867,11 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
                 add(entries, -np.inf, -const)
         for v in np.flatnonzero((var_to == t) & (labels[var_block] != t)):
             entries, around = {v: 1.0}, {}
-            const = -sum(stays_in(int(x), t, 1.0, around) for x in neighbours.get(var_block[v], ()) if labels[x] == t)
+            # A loaded block may also join through an empty block that joins t with it (which itself touches a
+            # block t keeps): the chains of :func:`_moves_through_empty`.
+            support = [int(x) for x in neighbours.get(var_block[v], ())
+                       if labels[x] == t or (repair and empty[x] and not empty[var_block[v]])]
+            const = -sum(stays_in(x, t, 1.0, around) for x in support)
             _minus(entries, around)
             add(entries, -np.inf, -const)
     n_col = n_var + len(slack_cost)
@@ -915,6 +922,45 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
                 tighten(t)
         matrix = sparse.csr_matrix((vals, (rows, cols)), shape=(len(lo), n_col))
     return labels
+
+
+def _moves_through_empty(labels, src, dst, movable, empty, fixed, live, allowed, cuts_of) -> list[tuple[int, int]]:
+    """Moves ``(block, territory)`` of loaded blocks to a territory one empty block away (not bordering them).
+
+    A territory short of load whose only light neighbour lies beyond a
+    block without accounts (a desert county between two territories) can
+    take it only with that block: the empty block goes first, the loaded
+    one follows it. Both are variables of one program (the empty block's
+    own move borders ``territory`` already), tied by the rule that a block
+    joining a territory touches it afterwards.
+
+    Examples
+    --------
+    A line ``0 1 1``: block 1 is empty, so block 2 may go to territory 0 along with it.
+
+    >>> src, dst = np.array([0, 1, 1, 2]), np.array([1, 0, 2, 1])
+    >>> _moves_through_empty(np.array([0, 1, 1]), src, dst, np.ones(3, bool), np.array([False, True, False]),
+    ...                      np.zeros(3, bool), np.ones(3, bool), np.ones((3, 3), bool),
+    ...                      lambda t: set())
+    [(2, 0)]
+    """
+    hop = pd.DataFrame({"block": src, "empty": dst})
+    hop = hop[movable[hop["block"]] & ~empty[hop["block"]] & empty[hop["empty"]] & ~fixed[hop["empty"]]
+              & movable[hop["empty"]]]
+    if hop.empty:
+        return []
+    beyond = pd.DataFrame({"empty": src, "to": labels[dst]}).drop_duplicates()
+    hop = hop.merge(beyond, on="empty")
+    block, via, to = (hop[c].to_numpy() for c in ("block", "empty", "to"))
+    keep = ((to != labels[block]) & (to != labels[via]) & live[to] & allowed[labels[block], to]
+            & allowed[labels[via], to])
+    bordering = set(zip(src.tolist(), labels[dst].tolist()))
+    found = []
+    for b, e, t in zip(block[keep].tolist(), via[keep].tolist(), to[keep].tolist()):
+        if (b, t) in bordering or b in cuts_of(labels[b]) or e in cuts_of(labels[e]):
+            continue
+        found.append((b, t))
+    return list(dict.fromkeys(found))
 
 
 def _minus(entries, other) -> None:
