@@ -513,3 +513,50 @@ def test_repair_moves_takes_a_block_beyond_an_empty_one_along_with_it():
     after = np.bincount(out, weights=shares[:, 0]) * 3
     assert (np.abs(after - 1) <= 0.1).all()
     assert is_contiguous(8, edges, out)
+
+
+def test_repair_moves_takes_a_block_back_with_the_piece_it_alone_holds_to_its_territory():
+    from workbench.align._block_moves import repair_moves
+
+    # Territory 0 is two heavy blocks, X (0.80 of a target) and Y (0.32): 12% over, and neither can go alone.
+    # The way in: Y goes to territory 1, and territory 0 takes C (0.15) back together with M (0.03), a
+    # peninsula that only C holds to territory 1. C alone would split territory 1, so it had no move; on
+    # drifted counties (40 territories, seed 2) Palm Beach and Collier with Monroe were the same knot, and the
+    # repair left Miami's territory 0.9% over until a wide search moved 2.25x the bordering bound.
+    #   Y ---- R1 - R2 - A - B      X (0), Y (0); C, M, R1, R2 (1); A, B (2)
+    #   |      |
+    #   X ---- C
+    #    \    /
+    #      M
+    names = ["X", "Y", "C", "M", "R1", "R2", "A", "B"]
+    edges = np.array([[names.index(a), names.index(b)] for a, b in
+                      [("X", "Y"), ("X", "C"), ("X", "M"), ("C", "M"), ("C", "R1"), ("Y", "R1"), ("R1", "R2"),
+                       ("R2", "A"), ("A", "B")]])
+    labels = np.array([0, 0, 1, 1, 1, 1, 2, 2])
+    load = np.array([0.80, 0.32, 0.15, 0.03, 0.40, 0.35, 0.50, 0.45])
+    shares = (load / 3)[:, None]
+    none = np.zeros(3, dtype=bool)
+    out = repair_moves(labels, edges, shares, np.full(3, 1 / 3), 0.1, labels, np.zeros(8, dtype=bool), none, none)
+    assert out.tolist() == [0, 1, 0, 0, 1, 1, 2, 2]
+    after = np.bincount(out, weights=load)
+    assert (np.abs(after - 1) <= 0.1 + 1e-9).all()
+    assert is_contiguous(8, edges, out)
+
+
+def test_exchange_home_returns_a_moved_block_with_the_piece_it_alone_holds():
+    from workbench.align._block_moves import exchange_home
+
+    # C and M both left territory 0 for territory 1. M touches only C, and C alone holds M to territory 1, so
+    # neither could go back on its own: C would split territory 1, and M borders nothing of territory 0.
+    # Together they can: territory 0 goes from 0.92 to 1.06 of its target and territory 1 from 1.08 to 0.94.
+    #   X - C - M      X (0); C, M, R1, R2 (1); home: X, C, M in 0, R1, R2 in 1
+    #   |   |
+    #   +-- R1 - R2
+    names = ["X", "C", "M", "R1", "R2"]
+    edges = np.array([[names.index(a), names.index(b)] for a, b in
+                      [("X", "C"), ("C", "M"), ("C", "R1"), ("X", "R1"), ("R1", "R2")]])
+    labels, home = np.array([0, 1, 1, 1, 1]), np.array([0, 0, 0, 1, 1])
+    shares = (np.array([0.92, 0.10, 0.04, 0.50, 0.44]) / 2)[:, None]
+    none = np.zeros(2, dtype=bool)
+    out = exchange_home(labels, edges, shares, np.full(2, 0.5), 0.1, home, np.zeros(5, dtype=bool), none, none)
+    assert out.tolist() == [0, 0, 0, 1, 1]

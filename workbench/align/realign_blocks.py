@@ -19,7 +19,9 @@ territory most of their workload is in today; then (block moves in
    0/1 program chooses chains of whole-block moves across the territories
    around it (:func:`~workbench.align._block_moves.repair_moves`; on the
    sample at 10% this replaced a general local search that moved 25% of the
-   workload for a 0.1% shortfall: 1.84x -> 1.15x the bordering bound), then
+   workload for a 0.1% shortfall: 1.84x -> 1.15x the bordering bound; where
+   it finds nothing, a block that alone holds a small piece of its territory
+   may move with that piece, to finish the repair), then
    single moves (home first) and the contiguous local search of
    :func:`workbench.align._partition.partition` only if still needed, and a
    last search; last, moved blocks go back home
