@@ -44,6 +44,27 @@ def loads_of(labels: np.ndarray, shares: np.ndarray, n: int) -> np.ndarray:
     return np.stack([np.bincount(labels, weights=shares[:, m], minlength=n) for m in range(shares.shape[1])], axis=1)
 
 
+def out_of_band(labels, shares, targets, tolerance, skip=None) -> np.ndarray:
+    """Territories whose load is outside ``targets * (1 +- tolerance)`` on some metric: (t,) bool.
+
+    ``targets`` is per territory or per (territory, metric); ``skip`` (bool
+    per territory, e.g. frozen or closing ones) is never out.
+
+    Examples
+    --------
+    >>> out_of_band(np.array([0, 0, 0, 1]), np.full((4, 1), 0.25), np.array([0.5, 0.5]), 0.1).tolist()
+    [True, True]
+    >>> out_of_band(np.array([0, 0, 1, 1]), np.full((4, 1), 0.25), np.array([0.5, 0.5]), 0.1).tolist()
+    [False, False]
+    """
+    n_t = len(targets)
+    shares = np.asarray(shares, dtype=float).reshape(len(labels), -1)
+    band = np.asarray(targets, dtype=float).reshape(n_t, -1)
+    load = loads_of(labels, shares, n_t)
+    out = ((load < band * (1 - tolerance) - 1e-12) | (load > band * (1 + tolerance) + 1e-12)).any(axis=1)
+    return out if skip is None else out & ~np.asarray(skip, dtype=bool)
+
+
 def bounds(targets: np.ndarray, n_metrics: int, tolerance: float):
     """Target, lower and upper load per territory and metric (shares)."""
     target = np.repeat(np.asarray(targets, dtype=float)[:, None], n_metrics, axis=1)
@@ -495,17 +516,21 @@ def polish(labels, shares, low, high, cand, cand_cost, own_cost, movable, frozen
     labels = labels.copy()
     n_t = low.shape[0]
     rounds = 0
+    # The accounts that may move stay the same (none goes into a frozen territory), and so do the costs: each
+    # round only the accounts moved in the last one get their own cost and their options again.
+    every = np.flatnonzero(movable & ~frozen[labels])
+    own = own_cost(every, labels[every])
+    options = np.where((cand[every] != labels[every][:, None]) & ~frozen[cand[every]], cand_cost[every], np.inf)
+    position = np.full(len(labels), -1)
+    position[every] = np.arange(len(every))
     for rounds in range(1, max_rounds + 1):
         load = loads_of(labels, shares, n_t)
-        rows = np.flatnonzero(movable & ~frozen[labels])
-        own = own_cost(rows, labels[rows])
-        options = np.where((cand[rows] != labels[rows][:, None]) & ~frozen[cand[rows]], cand_cost[rows], np.inf)
         best = np.argmin(options, axis=1)
-        saving = own - options[np.arange(len(rows)), best]
+        saving = own - options[np.arange(len(every)), best]
         good = saving > 1e-12 * np.maximum(own, 1e-300)
         if not good.any():
             break
-        rows, best, saving = rows[good], best[good], saving[good]
+        rows, best, saving = every[good], best[good], saving[good]
         order = np.argsort(-saving, kind="stable")
         rows, best = rows[order], best[order]
         s, d, w = labels[rows], cand[rows, best], shares[rows]
@@ -518,7 +543,12 @@ def polish(labels, shares, low, high, cand, cand_cost, own_cost, movable, frozen
         keep &= ~np.isin(s, d[keep])
         if not keep.any():
             break
-        labels[rows[keep]] = d[keep]
+        moved = rows[keep]
+        labels[moved] = d[keep]
+        at = position[moved]
+        own[at] = own_cost(moved, labels[moved])
+        options[at] = np.where((cand[moved] != labels[moved][:, None]) & ~frozen[cand[moved]], cand_cost[moved],
+                               np.inf)
     return labels, rounds
 
 
