@@ -721,11 +721,8 @@ def repair_moves(labels, edges, shares, targets, tolerance, home, fixed, frozen,
     found = _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen, closed, repair=True,
                           penalty_km=penalty_km, km=km, max_rounds=max_rounds, node_limit=node_limit, pairs=pairs,
                           cut_off=True)
-    n_t = len(targets)
-    target = np.asarray(targets, dtype=float).reshape(n_t, -1)
-    load = _balance.loads_of(found, np.asarray(shares, dtype=float).reshape(len(labels), -1), n_t)
-    out = ((load < target * (1 - tolerance) - 1e-12) | (load > target * (1 + tolerance) + 1e-12)).any(axis=1)
-    return found if not (out & ~np.asarray(frozen, bool) & ~np.asarray(closed, bool)).any() else labels
+    skip = np.asarray(frozen, bool) | np.asarray(closed, bool)
+    return found if not _balance.out_of_band(found, shares, targets, tolerance, skip=skip).any() else labels
 
 
 def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen, closed, *, repair, penalty_km,
@@ -778,6 +775,8 @@ def _home_program(labels, edges, shares, targets, tolerance, home, fixed, frozen
     carried, ties = _moves_with_what_they_cut_off(
         labels, graph, src, dst, movable | (~fixed & live[labels] & live[home] & (labels != home)), fixed, live,
         allowed, cuts_of, weight, home=None if repair else home) if cut_off else ([], [])
+    if cut_off and not carried:  # without a cut block to move, the plain program (already solved) again
+        return labels
     moves += carried
     moves = list(dict.fromkeys(moves))  # a moved block bordering home is a return once
     if not moves or (not repair and not any(labels[b] != home[b] for b, _ in moves)):
@@ -1053,7 +1052,7 @@ def _moves_with_what_they_cut_off(labels, graph, src, dst, movable, fixed, live,
     moves, ties = [], []
     for b, group in bordering.groupby("block"):
         s = int(labels[b])
-        if not movable[b] or b not in cuts_of(s):
+        if not movable[b] or not live[s] or b not in cuts_of(s):
             continue
         members = np.flatnonzero(labels == s)
         if members.size <= 1:
@@ -1063,7 +1062,7 @@ def _moves_with_what_they_cut_off(labels, graph, src, dst, movable, fixed, live,
         pieces = sorted(nx.connected_components(rest), key=lambda c: (len(c), float(weight[list(c)].sum())),
                         reverse=True)[1:]
         piece = sorted(int(p) for c in pieces for p in c)
-        if not piece or len(piece) > max_blocks or fixed[piece].any() or not live[s]:
+        if not piece or len(piece) > max_blocks or fixed[piece].any():
             continue
         for t in group["to"].tolist():
             if not live[t] or not allowed[s, t] or (home is not None and home[b] != s and t != home[b]):

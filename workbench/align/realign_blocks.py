@@ -622,12 +622,9 @@ class ContiguousRealignment(TerritoryEstimator):
         start the wide region alone moved 1.24x.
         """
         n_t = len(reachable)
-        band = np.asarray(reachable, dtype=float).reshape(n_t, -1)
 
         def out_of_band(lab):
-            load = _balance.loads_of(lab, shares, n_t)
-            return (((load < band * (1 - tolerance) - 1e-12) | (load > band * (1 + tolerance) + 1e-12)).any(axis=1)
-                    & ~frozen & ~closed)
+            return _balance.out_of_band(lab, shares, reachable, tolerance, skip=frozen | closed)
 
         calls = 0
         while calls < REPAIR_CALLS:
