@@ -5,7 +5,7 @@ exactly: every account goes to one of its ``n_candidates`` nearest centres,
 every territory's load stays within the tolerance on every metric, and the
 workload-weighted great-circle distance to the centres is as small as it
 can be. It is a linear program (a min-cost flow when one metric is
-balanced) solved by scipy's HiGHS with **column generation**, so that only
+balanced) solved by HiGHS (:class:`_Program`, warm-started) with **column generation**, so that only
 the accounts near a border enter it:
 
 1. territory prices (the program's duals: estimated by a few dual-ascent
