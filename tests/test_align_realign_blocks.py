@@ -221,6 +221,22 @@ def test_exchange_home_returns_a_heavy_block_by_sending_a_lighter_one_the_other_
     assert weight[out != home].sum() < weight[labels != home].sum()
 
 
+def test_exchange_home_solves_once_when_no_block_holds_a_piece_of_its_territory(monkeypatch):
+    # The plain program sends cell 1 home and cell 5 to B (see above). No border cell then alone holds a piece of
+    # its territory, so the second program (cut blocks with their pieces) would be the plain one again, from its
+    # own answer: it is not built or solved.
+    import workbench.align._block_moves as bm
+
+    calls = []
+    solve = bm.solve_milp
+    monkeypatch.setattr(bm, "solve_milp", lambda *a, **k: calls.append(1) or solve(*a, **k))
+    edges, weight, home, labels = _two_by_four()
+    out = bm.exchange_home(labels, edges, weight, np.array([0.5, 0.5]), 0.11, home, np.zeros(8, bool),
+                           np.zeros(2, bool), np.zeros(2, bool))
+    assert out.tolist() == [0, 0, 1, 1, 0, 1, 1, 1]
+    assert len(calls) == 1
+
+
 def test_exchange_home_keeps_locked_blocks_and_frozen_territories():
     from workbench.align._block_moves import exchange_home
 
