@@ -64,6 +64,30 @@ def _public_highs_silently():
     return model
 
 
+def hold_basis(model, basic_cols, bound_rows) -> bool:
+    """Make ``basic_cols`` basic and put ``bound_rows`` at their bound in ``model``'s last basis, for a restart.
+
+    The column-generation programs add an account with a placement row and
+    its columns; starting it in the column it already held (basic, at 1) with
+    the placement row at its bound keeps the last optimum primal feasible, so
+    the primal simplex goes on from it. Returns False (and changes nothing)
+    when the model has no valid basis yet.
+    """
+    import highspy
+
+    basis = model.getBasis()
+    if not basis.valid:
+        return False
+    cols, rows = list(basis.col_status), list(basis.row_status)
+    for j in basic_cols:
+        cols[j] = highspy.HighsBasisStatus.kBasic
+    for i in bound_rows:
+        rows[i] = highspy.HighsBasisStatus.kLower
+    basis.col_status, basis.row_status = cols, rows
+    model.setBasis(basis)
+    return True
+
+
 def solve_milp(cost, matrix, low, high, upper, node_limit, integer=None, presolve=True):
     """Minimise ``cost @ x`` over ``0 <= x <= upper`` with ``low <= matrix @ x <= high``, quietly.
 

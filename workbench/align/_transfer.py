@@ -53,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from workbench.align._highs import solve_milp
+from workbench.align._highs import hold_basis, solve_milp
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
 
@@ -514,17 +514,8 @@ class _Program:
         if warm and stay.size:
             # Keep the last basis primal feasible: a new account's staying column is basic (at 1, the load it
             # adds is what left the rows' bounds) and its placement row at its bound.
-            basis = h.getBasis()
-            if basis.valid:
-                cols = list(basis.col_status)
-                rows_ = list(basis.row_status)
-                first_col = self.n_slack + len(self.var_rows) - len(stay)
-                for j in range(first_col, first_col + len(stay)):
-                    cols[j] = highspy.HighsBasisStatus.kBasic
-                for i in self.eq_row[stay]:
-                    rows_[i] = highspy.HighsBasisStatus.kLower
-                basis.col_status, basis.row_status = cols, rows_
-                h.setBasis(basis)
+            first_col = self.n_slack + len(self.var_rows) - len(stay)
+            hold_basis(h, range(first_col, first_col + len(stay)), self.eq_row[stay])
 
     def plan_cost(self, x):
         """Cost of the last solve's (fractional) plan over every account, in the distance's unit (no slack)."""

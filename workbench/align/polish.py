@@ -190,8 +190,7 @@ def column_generation(select, movable, unit, km, coef, cand, base, tol, big, *, 
         solved = program.solve(select)
         if solved is None:
             return None
-        x, price, u, objective = solved
-        q = _priced(unit, km, coef, cand, price)
+        x, price, u, objective, q = solved
         short = np.where(movable[:, None] & ~select, q - u[:, None], 0.0)
         enter = short < -1e-12 * (1 + np.abs(u[:, None]))
         # Lagrangian bound: the full program's optimum is at least objective + the sum of each account's most
@@ -400,43 +399,31 @@ class _Program:
         self.col_r = np.zeros(0, dtype=np.int64)
         self.col_c = np.zeros(0, dtype=np.int64)
         self.one_col = np.full(n, -1, dtype=np.int64)  # the option of an account outside (placed there)
-        self.highspy = highspy
+        self.solved = False  # no basis to restart from before the first solve
 
     def _keep_feasible(self, fresh, r, c, first_col):
         """Keep the last basis primal feasible for a restart by the primal simplex (the first solve: dual).
 
         An account new to the program (it had one option, outside) starts in
-        that option: its column is basic (at 1, the load it adds is what
-        left the rows' bounds) and its placement row at its bound. The
-        options that entered start at 0, so the last optimum stays a
-        solution and the primal simplex goes on from it.
+        that option (:func:`workbench.align._highs.hold_basis`). The options
+        that entered start at 0, so the last optimum stays a solution and the
+        primal simplex goes on from it.
         """
-        h, hs = self.h, self.highspy
-        if not getattr(self, "solved", False):
-            h.setOptionValue("simplex_strategy", _COLD_SIMPLEX)
-            return
-        basis = h.getBasis()
-        if not basis.valid:
-            h.setOptionValue("simplex_strategy", _COLD_SIMPLEX)
-            return
-        cols, rows = list(basis.col_status), list(basis.row_status)
+        from workbench.align._highs import hold_basis
+
         stays = first_col + np.flatnonzero(np.isin(r, fresh) & (c == self.one_col[r]))
-        for j in stays:
-            cols[j] = hs.HighsBasisStatus.kBasic
-        for i in self.eq_row[fresh]:
-            rows[i] = hs.HighsBasisStatus.kLower
-        basis.col_status, basis.row_status = cols, rows
-        h.setBasis(basis)
-        h.setOptionValue("simplex_strategy", _WARM_SIMPLEX)
+        warm = self.solved and hold_basis(self.h, stays, self.eq_row[fresh])
+        self.h.setOptionValue("simplex_strategy", _WARM_SIMPLEX if warm else _COLD_SIMPLEX)
 
     def solve(self, select):
         """Solve over the ``select``-ed options (a superset of the last call's); None when HiGHS fails.
 
-        Returns ``(x, prices, u, objective)``: ``x`` (n, k), 0 off the
+        Returns ``(x, prices, u, objective, q)``: ``x`` (n, k), 0 off the
         selection; ``prices`` (t, m), the load rows' duals; ``u`` (n,), each
         account's cost at the optimum (its priced option for accounts with
         one option, inf for accounts with none); the objective of the whole
-        assignment (the program's part plus the accounts outside it).
+        assignment (the program's part plus the accounts outside it); ``q``
+        (n, k), every option priced at ``prices`` (:func:`_priced`).
         """
         h, n_m, n_t, n_s = self.h, self.n_m, self.n_t, self.n_s
         unit, km, coef, cand = self.unit, self.km, self.coef, self.cand
@@ -478,15 +465,15 @@ class _Program:
         x = np.zeros(select.shape)
         x[self.col_r, self.col_c] = col[2 * n_s:]
         x[one_rows, one_col] = 1.0
+        q = _priced(unit, km, coef, cand, price)
         u = np.full(len(unit), np.inf)  # pinned accounts (no option): nothing to price
         rows = np.flatnonzero(self.in_model)
         u[rows] = dual[self.eq_row[rows]]
-        u[one_rows] = _priced(unit[one_rows], km[one_rows], coef[one_rows], cand[one_rows], price)[
-            np.arange(len(one_rows)), one_col]
+        u[one_rows] = q[one_rows, one_col]
         # The objective of the whole assignment: the program's part plus the accounts placed outside it.
         objective = float(h.getInfo().objective_function_value)
         self.solved = True
-        return x, price, u, objective + float((unit[one_rows] * km[one_rows, one_col]).sum())
+        return x, price, u, objective + float((unit[one_rows] * km[one_rows, one_col]).sum()), q
 
 
 def _round_repair(labels, rows, shares, targets, tol, cand, cost, max_moves=MAX_REPAIR_MOVES):
