@@ -518,9 +518,12 @@ def polish(labels, shares, low, high, cand, cand_cost, own_cost, movable, frozen
     rounds = 0
     # The accounts that may move stay the same (none goes into a frozen territory), and so do the costs: each
     # round only the accounts moved in the last one get their own cost and their options again.
+    def options_of(rows):  # each candidate's cost, inf for the own territory and frozen ones
+        return np.where((cand[rows] != labels[rows][:, None]) & ~frozen[cand[rows]], cand_cost[rows], np.inf)
+
     every = np.flatnonzero(movable & ~frozen[labels])
     own = own_cost(every, labels[every])
-    options = np.where((cand[every] != labels[every][:, None]) & ~frozen[cand[every]], cand_cost[every], np.inf)
+    options = options_of(every)
     position = np.full(len(labels), -1)
     position[every] = np.arange(len(every))
     for rounds in range(1, max_rounds + 1):
@@ -547,8 +550,7 @@ def polish(labels, shares, low, high, cand, cand_cost, own_cost, movable, frozen
         labels[moved] = d[keep]
         at = position[moved]
         own[at] = own_cost(moved, labels[moved])
-        options[at] = np.where((cand[moved] != labels[moved][:, None]) & ~frozen[cand[moved]], cand_cost[moved],
-                               np.inf)
+        options[at] = options_of(moved)
     return labels, rounds
 
 
