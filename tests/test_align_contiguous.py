@@ -278,6 +278,48 @@ def test_recombination_cuts_a_spanning_tree_where_the_sides_balance():
     assert sorted([side[:3].tolist(), side[3:].tolist()]) == [[False] * 3, [True] * 3]
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_small_spanning_tree_is_scipys_tree_in_scipys_order(seed):
+    # Re-splits on small unions build the tree without sparse matrices; the plans must not change, so the tree,
+    # the breadth-first order and the parents are exactly scipy's, on planar graphs in either edge direction,
+    # shuffled, and with nodes the edges do not reach.
+    from scipy import sparse
+    from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
+    from scipy.spatial import Delaunay
+
+    from workbench.align._recom import small_spanning_tree
+
+    rng = np.random.default_rng(seed)
+    for _ in range(40):
+        n = int(rng.integers(3, 70))
+        simplices = Delaunay(rng.random((n, 2))).simplices
+        edges = np.unique(np.sort(np.vstack([simplices[:, [0, 1]], simplices[:, [1, 2]], simplices[:, [0, 2]]]),
+                                  axis=1), axis=0)
+        flip = rng.random(len(edges)) < 0.5
+        edges[flip] = edges[flip][:, ::-1]
+        edges = edges[rng.permutation(len(edges))]
+        if seed % 2:
+            edges = edges[rng.random(len(edges)) < 0.6]  # often disconnected
+        if len(edges) == 0:
+            continue
+        draw = rng.random(len(edges)) + 1e-3
+        tree = minimum_spanning_tree(sparse.csr_matrix((draw, (edges[:, 0], edges[:, 1])), shape=(n, n)))
+        want_order, want_parent = breadth_first_order(tree, 0, directed=False)
+        order, parent = small_spanning_tree(n, edges, draw)
+        assert order.tolist() == want_order.tolist()
+        assert parent[order[1:]].tolist() == want_parent[want_order[1:]].tolist()
+
+
+def test_tree_split_with_a_repeated_edge_takes_scipys_path():
+    # A sparse matrix sums a repeated edge's weights: such unions keep scipy's tree (the same cut as before).
+    from workbench.align._recom import tree_split
+
+    edges = np.array([[0, 1], [1, 2], [1, 2], [2, 3]])
+    weights = np.array([[0.25], [0.25], [0.25], [0.25]])
+    side = tree_split(4, edges, weights, weights.sum(axis=0), 0.0, np.random.default_rng(0))
+    assert sorted([side[:2].tolist(), side[2:].tolist()]) == [[False, False], [True, True]]
+
+
 def test_subtree_sums_of_large_trees_match_the_leaf_to_root_pass(monkeypatch):
     # Trees above _LOOP_NODES nodes (unions of two ZIP-area territories) are summed by a sparse triangular solve.
     from scipy import sparse

@@ -141,15 +141,74 @@ def subtree_mask(order, parent, root):
     return down[position] > 0.5
 
 
+def small_spanning_tree(n, pair_edges, draw):
+    """Minimum spanning tree of ``draw``-weighted edges, in breadth-first ``(order, parent)`` from node 0.
+
+    The same tree and the same order as scipy's ``minimum_spanning_tree``
+    then ``breadth_first_order(tree, 0, directed=False)`` (Kruskal's edges
+    kept in their given direction; each node's neighbours visited as
+    scipy's undirected search does: the heads of its own edges, then the
+    tails of the edges into it, each in index order), without building
+    sparse matrices: on the 20-60 nodes of two territories those cost
+    about four fifths of a re-split (0.28 ms against 0.06 ms). Edges must
+    not repeat in one direction (a sparse matrix would sum their weights).
+    Nodes not reached from 0 are missing from ``order``.
+
+    Examples
+    --------
+    >>> order, parent = small_spanning_tree(4, np.array([(0, 1), (1, 2), (0, 2), (2, 3)]), np.array([1., 2., 3., 4.]))
+    >>> order.tolist(), parent[order[1:]].tolist()
+    ([0, 1, 2, 3], [0, 1, 2])
+    """
+    ranked = np.argsort(draw, kind="stable")
+    root = list(range(n))
+    out = [[] for _ in range(n)]
+    into = [[] for _ in range(n)]
+    joined = 0
+    for a, b in zip(pair_edges[ranked, 0].tolist(), pair_edges[ranked, 1].tolist()):
+        x = a
+        while root[x] != x:
+            root[x] = root[root[x]]
+            x = root[x]
+        y = b
+        while root[y] != y:
+            root[y] = root[root[y]]
+            y = root[y]
+        if x == y:
+            continue
+        root[x] = y
+        out[a].append(b)
+        into[b].append(a)
+        joined += 1
+        if joined == n - 1:
+            break
+    parent = [-9999] * n
+    seen = [False] * n
+    seen[0] = True
+    order = [0]
+    for node in order:  # grows while it is read: a breadth-first queue
+        for nxt in sorted(out[node]) + sorted(into[node]):
+            if not seen[nxt]:
+                seen[nxt] = True
+                parent[nxt] = node
+                order.append(nxt)
+    return np.array(order, dtype=np.int32), np.array(parent, dtype=np.int32)
+
+
 def tree_split(n, pair_edges, weights, total, band, rng):
     """Cut a random spanning tree of ``n`` nodes where the two sides balance best; the bool side mask."""
     from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
     if n < 2 or len(pair_edges) == 0:
         return None
-    random = sparse.csr_matrix((rng.random(len(pair_edges)) + 1e-3, (pair_edges[:, 0], pair_edges[:, 1])), shape=(n, n))
-    tree = minimum_spanning_tree(random)
-    order, parent = breadth_first_order(tree, 0, directed=False)
+    draw = rng.random(len(pair_edges)) + 1e-3
+    codes = pair_edges[:, 0] * n + pair_edges[:, 1]
+    if n <= _LOOP_NODES and np.unique(codes).size == codes.size:
+        order, parent = small_spanning_tree(n, pair_edges, draw)
+    else:  # large unions, or repeated edges (a sparse matrix sums their weights): scipy's compiled graph code
+        random = sparse.csr_matrix((draw, (pair_edges[:, 0], pair_edges[:, 1])), shape=(n, n))
+        tree = minimum_spanning_tree(random)
+        order, parent = breadth_first_order(tree, 0, directed=False)
     if order.size < n:  # the union is not connected: no split
         return None
     below = subtree_sums(order, parent, weights)
