@@ -310,6 +310,24 @@ def test_small_spanning_tree_is_scipys_tree_in_scipys_order(seed):
         assert parent[order[1:]].tolist() == want_parent[want_order[1:]].tolist()
 
 
+@pytest.mark.parametrize("seed", range(4))
+def test_exchange_pairs_are_the_rows_of_the_pandas_self_merge(seed):
+    # The balancing's exchanges (u of a facing c, v of c facing a) in the order the former pandas merge gave
+    # them: the first improving exchange wins, so the order decides the plan.
+    from workbench.align._partition import exchange_pairs
+
+    rng = np.random.default_rng(seed)
+    for _ in range(50):
+        m, k, n = int(rng.integers(1, 300)), int(rng.integers(2, 15)), int(rng.integers(2, 200))
+        u, a, c = rng.integers(0, n, m), rng.integers(0, k, m), rng.integers(0, k, m)
+        u, a, c = u[a != c], a[a != c], c[a != c]
+        pairs = pd.DataFrame({"u": u, "a": a, "c": c}).drop_duplicates()
+        merged = pairs.merge(pairs.rename(columns={"u": "v", "a": "c", "c": "a"}), on=["a", "c"])
+        got = exchange_pairs(u, a, c)
+        for column, values in zip("uvac", got):
+            assert values.tolist() == merged[column].tolist()
+
+
 def test_tree_split_with_a_repeated_edge_takes_scipys_path():
     # A sparse matrix sums a repeated edge's weights: such unions keep scipy's tree (the same cut as before).
     from workbench.align._recom import tree_split
