@@ -44,11 +44,12 @@ def recombine(labels, loads, weights, edges, fixed, frozen, giant, band, move, r
             local[nodes] = np.arange(nodes.size)
             inner = edges[members[edges[:, 0]] & members[edges[:, 1]]]
             pair_edges = local[inner]
+            distinct = distinct_edges(nodes.size, pair_edges)
             total = loads[a] + loads[b]
             old_cost = cost[a] + cost[b]
             best = None
             for _ in range(n_trees):
-                side = tree_split(nodes.size, pair_edges, weights[nodes], total, band, rng)
+                side = tree_split(nodes.size, pair_edges, weights[nodes], total, band, rng, distinct=distinct)
                 if side is None:
                     continue
                 first = weights[nodes[side]].sum(axis=0)
@@ -161,19 +162,19 @@ def small_spanning_tree(n, pair_edges, draw):
     ([0, 1, 2, 3], [0, 1, 2])
     """
     ranked = np.argsort(draw, kind="stable")
-    root = list(range(n))
+    root = list(range(n))  # union-find of Kruskal's components
+
+    def find(i):
+        while root[i] != i:
+            root[i] = root[root[i]]
+            i = root[i]
+        return i
+
     out = [[] for _ in range(n)]
     into = [[] for _ in range(n)]
     joined = 0
     for a, b in zip(pair_edges[ranked, 0].tolist(), pair_edges[ranked, 1].tolist()):
-        x = a
-        while root[x] != x:
-            root[x] = root[root[x]]
-            x = root[x]
-        y = b
-        while root[y] != y:
-            root[y] = root[root[y]]
-            y = root[y]
+        x, y = find(a), find(b)
         if x == y:
             continue
         root[x] = y
@@ -195,15 +196,26 @@ def small_spanning_tree(n, pair_edges, draw):
     return np.array(order, dtype=np.int32), np.array(parent, dtype=np.int32)
 
 
-def tree_split(n, pair_edges, weights, total, band, rng):
-    """Cut a random spanning tree of ``n`` nodes where the two sides balance best; the bool side mask."""
+def distinct_edges(n, pair_edges) -> bool:
+    """No edge of ``pair_edges`` (between ``n`` nodes) repeats in one direction (see :func:`small_spanning_tree`)."""
+    codes = pair_edges[:, 0] * n + pair_edges[:, 1]
+    return np.unique(codes).size == codes.size
+
+
+def tree_split(n, pair_edges, weights, total, band, rng, distinct=None):
+    """Cut a random spanning tree of ``n`` nodes where the two sides balance best; the bool side mask.
+
+    ``distinct``: whether :func:`distinct_edges` holds (None: checked here; a caller drawing many trees of
+    one union checks once).
+    """
     from scipy.sparse.csgraph import breadth_first_order, minimum_spanning_tree
 
     if n < 2 or len(pair_edges) == 0:
         return None
     draw = rng.random(len(pair_edges)) + 1e-3
-    codes = pair_edges[:, 0] * n + pair_edges[:, 1]
-    if n <= _LOOP_NODES and np.unique(codes).size == codes.size:
+    if distinct is None:
+        distinct = distinct_edges(n, pair_edges)
+    if n <= _LOOP_NODES and distinct:
         order, parent = small_spanning_tree(n, pair_edges, draw)
     else:  # large unions, or repeated edges (a sparse matrix sums their weights): scipy's compiled graph code
         random = sparse.csr_matrix((draw, (pair_edges[:, 0], pair_edges[:, 1])), shape=(n, n))

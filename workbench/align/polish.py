@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from workbench.align._highs import hold_basis
 from workbench.align.base import Distance, unit_centres
 from workbench.geo import chord_to_km
 
@@ -409,8 +410,6 @@ class _Program:
         that entered start at 0, so the last optimum stays a solution and the
         primal simplex goes on from it.
         """
-        from workbench.align._highs import hold_basis
-
         stays = first_col + np.flatnonzero(np.isin(r, fresh) & (c == self.one_col[r]))
         warm = self.solved and hold_basis(self.h, stays, self.eq_row[fresh])
         self.h.setOptionValue("simplex_strategy", _WARM_SIMPLEX if warm else _COLD_SIMPLEX)
