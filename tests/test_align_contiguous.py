@@ -480,7 +480,7 @@ def test_without_a_budget_the_repairs_of_the_start_use_no_clock(monkeypatch):
     # stays outside the bands, so the start is repaired and restarted. With max_seconds=None the repairs stop
     # by their patience and work count and the restarts by n_init, so a clock that runs a year per call gives
     # the same plan. (The search itself is cut to a few perturbations to keep the test short.)
-    import workbench.align._search_moves as moves
+    import workbench.align._search_state as state_module
     import workbench.align.contiguous as contiguous
     import workbench.align.contiguous_search as search
     from benchmarks.bench_contiguous import METRICS, literature_instance
@@ -497,11 +497,64 @@ def test_without_a_budget_the_repairs_of_the_start_use_no_clock(monkeypatch):
 
     first = fit()
     clock = iter(range(0, 10**15, 3600 * 24 * 365))
-    for module in (contiguous, search, moves):
+    for module in (contiguous, search, state_module):
         monkeypatch.setattr(module, "search_clock", lambda: next(clock))
     again = fit()
     assert again.block_labels_.equals(first.block_labels_)
     assert max(first.report_.max_deviation.values()) <= 0.05 + 1e-9 and first.report_.contiguous
+
+
+def test_under_a_time_budget_the_same_seed_gives_the_same_plan_whatever_the_clock(monkeypatch):
+    # The budget is nominal seconds of deterministic work (WorkMeter), not CPU seconds: a stopped clock, or
+    # one that runs at a third of the speed (a busy machine), gives the plan of an ordinary run, including
+    # the repairs and restarts of a start outside the bands.
+    import workbench.align._search_state as state_module
+    import workbench.align.contiguous_search as search
+    from benchmarks.bench_contiguous import METRICS, literature_instance
+
+    accounts, _, graph, _ = literature_instance(100, 8, 4)
+
+    def fit():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ContiguousTerritories(8, balance_on=list(METRICS), block_col="unit", adjacency=graph,
+                                         objective="median", max_seconds=0.4, random_state=1).fit(accounts)
+
+    first = fit()
+    assert first.report_.dispersion["search"]["stopped"] == "time"  # the budget, not convergence, ended it
+    assert fit().block_labels_.equals(first.block_labels_)
+    real = state_module.search_clock
+    for clock in (lambda: 0.0, lambda: real() / 3):
+        monkeypatch.setattr(state_module, "search_clock", clock)
+        monkeypatch.setattr(search, "search_clock", clock)
+        assert fit().block_labels_.equals(first.block_labels_)
+
+
+def test_the_safety_stop_cuts_a_search_on_a_machine_far_slower_than_its_budget(monkeypatch):
+    # A CPU clock that runs a minute per reading: the search stops at its safety stop (twice the budget in
+    # CPU seconds), says so (stopped == "clock") and still returns a connected plan no further out of the
+    # bands than the balancing's, and no more dispersed.
+    import itertools
+
+    import workbench.align._search_state as state_module
+    from benchmarks.bench_contiguous import METRICS, literature_instance
+
+    accounts, _, graph, _ = literature_instance(60, 6, 2)
+
+    def fit(seconds):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return ContiguousTerritories(6, balance_on=list(METRICS), block_col="unit", adjacency=graph,
+                                         objective="median", max_seconds=seconds, random_state=0).fit(accounts)
+
+    plain = fit(0)
+    ticks = itertools.count(0, 60)
+    monkeypatch.setattr(state_module, "search_clock", lambda: float(next(ticks)))
+    model = fit(1.0)
+    assert model.report_.dispersion["search"]["stopped"] == "clock"
+    assert model.report_.contiguous
+    assert max(model.report_.max_deviation.values()) <= max(plain.report_.max_deviation.values()) + 1e-9
+    assert model.report_.dispersion["median_sum_km"] <= plain.report_.dispersion["median_sum_km"] + 1e-6
 
 
 def _layer(lo, hi):

@@ -100,6 +100,7 @@ def test_rebalance_without_a_budget_stops_by_a_work_count_not_a_clock(monkeypatc
     # max_seconds=None by its patience or its work cap, never by a clock. A clock that runs a year per call
     # changes nothing; a small work cap ends it early; either way the same seed gives the same plan.
     import workbench.align._search_moves as moves
+    import workbench.align._search_state as state_module
     import workbench.align.contiguous_search as search
 
     xy, edges = grid(6, 1)
@@ -117,7 +118,7 @@ def test_rebalance_without_a_budget_stops_by_a_work_count_not_a_clock(monkeypatc
     monkeypatch.setattr(search, "repair", counted)
     first = search.rebalance(start, edges, weights, xy, tolerance=0.05, max_seconds=None, random_state=3)
     clock = iter(range(0, 10**12, 3600 * 24 * 365))
-    monkeypatch.setattr(moves, "search_clock", lambda: next(clock))
+    monkeypatch.setattr(state_module, "search_clock", lambda: next(clock))
     monkeypatch.setattr(search, "search_clock", lambda: next(clock))
     again = search.rebalance(start, edges, weights, xy, tolerance=0.05, max_seconds=None, random_state=3)
     assert first.tolist() == again.tolist() and works[0] == works[1] > 100

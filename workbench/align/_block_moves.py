@@ -60,7 +60,7 @@ def settle(labels, bg, shares, weight, targets, tolerance, current, penalty_km, 
     territory, e.g. the distance it adds to the receiving rep's home.
     ``targets`` is one per territory, or ``(territory, metric)``; the
     search stops after ``kicks`` perturbations, ``patience`` in a row
-    without a better plan, or (``seconds``) CPU seconds, and its repair of
+    without a better plan, or (``seconds``) nominal seconds of work, and its repair of
     a start outside the bands after ``repair_patience`` rounds without a
     less violating plan.
     """

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.align._search_state import SearchState, search_clock
+from workbench.align._search_state import MICROS_PER_SWAP_ROUND, SearchState
 
 #: Weight of the loads' squared distance from the middle of their bands while repairing.
 _CENTRING = 1.0
@@ -58,6 +58,7 @@ def move_round(state: SearchState, scale: float, lam=None) -> int:
 def swap_round(state: SearchState, scale: float, lam=None, max_pairs: int = 20000) -> int:
     """Exchange two boundary nodes of adjacent parts (best exact gain first); the number of swaps."""
     state.work += ROUND_WORK
+    state.meter.micros += MICROS_PER_SWAP_ROUND
     u, a, b = state.boundary(need_spare=False)
     if u.size == 0:
         return 0
@@ -105,6 +106,7 @@ def swap_round(state: SearchState, scale: float, lam=None, max_pairs: int = 2000
         members = state.members(p)
         for mask, out, into, target in ((sa == p, su, sv, new_a), (sb == p, sv, su, new_b)):
             if mask.any():
+                state.charge_pricing(int(mask.sum()), members.size)
                 target[mask] = state.obj.swap(out[mask], into[mask], p, members)
     gain = state.part_costs[sa] + state.part_costs[sb] - new_a - new_b
     gain += soft - pen
@@ -139,9 +141,10 @@ def _mark_swaps_seen(state, part_a, part_b, used):
 
 
 def local_search(state: SearchState, scale: float, deadline: float, lam=None) -> int:
-    """Moves until none improves, then swaps; repeat until neither does. Returns the moves made."""
+    """Moves until none improves, then swaps; repeat until neither does (or ``state.meter`` reaches
+    ``deadline``, in its nominal seconds). Returns the moves made."""
     made = 0
-    while search_clock() < deadline:
+    while state.meter.seconds() < deadline:
         moved = move_round(state, scale, lam)
         if moved == 0:
             moved = swap_round(state, scale, lam)
@@ -188,7 +191,7 @@ def restore(state: SearchState, scale: float, deadline: float, rng, tries: int =
     local_search(state, scale, deadline, lam=lam)
     value = state.total_violation()
     for _ in range(tries):
-        if value <= 1e-9 or search_clock() >= deadline:
+        if value <= 1e-9 or state.meter.seconds() >= deadline:
             break
         mark = len(state.journal)
         kick(state, rng, int(rng.integers(1, 4)), keep_balance=False)
@@ -211,8 +214,8 @@ def repair(state: SearchState, scale: float, deadline: float, rng, budget: float
     room for the other metrics): moves and swaps, then a few random moves
     and descend again, accepting a result within 2% of the best summed
     violation (record-to-record travel), until the violation is gone,
-    ``patience`` rounds (default ``100 + 10 k``) bring no new best, ``budget`` seconds have passed or the
-    repair has done ``max_work`` work (``SearchState.work``: node moves and local-search rounds, a
+    ``patience`` rounds (default ``100 + 10 k``) bring no new best, ``budget`` seconds of work have been
+    done (read from ``state.meter``, like ``deadline``) or the repair has done ``max_work`` work (``SearchState.work``: node moves and local-search rounds, a
     deterministic count). The best is the plan with the least
     violation among those whose worst part is no further out than the
     start's worst; None when the start was within the bands.
@@ -226,7 +229,7 @@ def repair(state: SearchState, scale: float, deadline: float, rng, budget: float
         return float(v.max()), float(v.sum())
 
     lam = 1e4 * scale / state.k
-    stop = min(deadline, search_clock() + budget)
+    stop = min(deadline, state.meter.seconds() + budget)
     state.centring = _CENTRING
     worst, best = measure()[0], measure()[1]
     best_labels = state.labels.copy()
@@ -236,7 +239,7 @@ def repair(state: SearchState, scale: float, deadline: float, rng, budget: float
     stall = 0
     patience = 100 + 10 * state.k if patience is None else int(patience)
     began = state.work
-    while best > 1e-9 and search_clock() < stop and stall < patience and state.work - began < max_work:
+    while best > 1e-9 and state.meter.seconds() < stop and stall < patience and state.work - began < max_work:
         stall += 1
         if not first:
             kick(state, rng, int(rng.integers(1, 4)), keep_balance=False)

@@ -8,6 +8,7 @@ feasible, and reports what it measured.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 
 import numpy as np
@@ -18,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 from workbench.align import _blocks
 from workbench.align._contiguous_notes import giant_block_notes, moved_share_lower_bound, movement_notes
 from workbench.align._partition import feasible_deviation, is_contiguous, partition
+from workbench.align._search_state import WorkMeter
 from workbench.align.contiguous_search import DEFAULT_MAX_SECONDS, improve_partition, rebalance, search_clock
 from workbench.align.dispersion import OBJECTIVES, dispersion_summary, objective_points
 from workbench.align.balanced import current_setup
@@ -122,23 +124,27 @@ class ContiguousTerritories(TerritoryEstimator):
         distances of the blocks to their territory's median block. Both are
         reported in ``report_.dispersion`` whichever is chosen.
     max_seconds : float, None or "auto", default "auto"
-        Time budget of the improvement phase, in CPU seconds of the fit's
-        thread, so a busy machine slows the fit but does not cut its search
-        short (0 skips it; None: until it
-        converges; "auto": 3 s, or one second per 500 blocks up to 6 s on
-        bigger graphs). On block graphs of more than 10,000 blocks (ZIP
-        areas) it also bounds the balancing from ``current_col``: that
-        stops after seven times these seconds (None: until done) with a
-        warning giving the tolerance the plan meets. Determinism: with
-        ``max_seconds=None`` every stage stops by its own rule (rounds,
-        patience), so a ``random_state`` gives the same plan on any
-        machine; under a time budget it does when the search converges
-        within it (``report_.dispersion["search"]["stopped"]`` is
-        ``"converged"``), otherwise a faster machine may go further.
-        Feasibility comes before speed: while every fresh start is outside
-        the tolerance, restarts (each repaired) go on for up to three times
-        these seconds (with None: up to ``n_init`` attempts, each repair
-        ending by its patience or a work count, never by a clock).
+        Budget of the improvement phase, in nominal seconds of
+        deterministic work: node moves, rounds and candidates priced,
+        counted and priced by a cost model fitted to CPU time (about CPU
+        seconds of the fit's thread on a 2-core CI machine; see
+        :class:`~workbench.align._search_state.WorkMeter`), so a busy or
+        slow machine makes the fit take longer but neither cuts its search
+        short nor changes the plan (0 skips it; None: until it converges;
+        "auto": 3 s, or one second per 500 blocks up to 6 s on bigger
+        graphs). Determinism: a ``random_state`` gives the same plan on any
+        machine at any load, under a budget too; only a machine more than
+        twice as slow as the cost model's is cut by the CPU clock at twice
+        the budget (``report_.dispersion["search"]["stopped"]`` is then
+        ``"clock"``, and the plan may differ between runs). Feasibility
+        comes before speed: while every fresh start is outside the
+        tolerance, restarts (each repaired) go on until their repairs have
+        done three times these seconds of work (with None: up to ``n_init``
+        attempts, each repair ending by its patience or a work count). On
+        block graphs of more than 10,000 blocks (ZIP areas) it also bounds
+        the balancing from ``current_col``, by the CPU clock: that stops
+        after seven times these seconds (None: until done) with a warning
+        giving the tolerance the plan meets.
     move_penalty : float, optional
         With ``current_col``: run the improvement phase too, a block that
         leaves its current territory costing as much as ``move_penalty`` km
@@ -373,7 +379,10 @@ class ContiguousTerritories(TerritoryEstimator):
         self._balance_note = None
         if initial is not None and len(bg.ids) > _LARGE_GRAPH and self._phase_seconds is not None:
             return self._balance_in_chunks(k, bg, weights, tolerance, initial, fixed, frozen_parts, preferred, seed)
-        began = search_clock()
+        # Repairs and restarts are budgeted in nominal seconds of work on one meter (deterministic; see
+        # WorkMeter), with its safety stop by the CPU clock at the restarts' limit.
+        limit = None if self._phase_seconds is None else _LAST_REPAIR_PER_PHASE * self._phase_seconds
+        meter = WorkMeter(math.inf if limit is None else limit)
         with progress_bar(self.progress, max_iter * restarts, "contiguous") as bar:
             for attempt in range(restarts):
                 budget = self._repair_budget()
@@ -384,12 +393,11 @@ class ContiguousTerritories(TerritoryEstimator):
                                    polish=initial is None and (not repairing or giant.any()), progress=bar,
                                    rng=None if attempt == 0 else rng,
                                    random_state=seed + attempt)
-                if attempt == 0:  # the first balancing is part of any fit; repairs and restarts are the phase's
-                    first = search_clock() - began
                 rounds += result.n_iter
                 if not result.converged and repairing:
-                    self._repair(result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt)
-                    self._repair_seconds = search_clock() - began - first
+                    self._repair(result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt,
+                                 meter=meter)
+                    self._repair_seconds = meter.seconds()
                 if best is None or result.deviation < best.deviation - 1e-12:
                     best = result
                 if best.converged:
@@ -442,9 +450,11 @@ class ContiguousTerritories(TerritoryEstimator):
     def _repair_budget(self) -> float | None:
         """Seconds the next repair of a start outside the tolerance may take: the one budget rule.
 
-        Starts outside the tolerance (their restarts and repairs) may take
-        ``_LAST_REPAIR_PER_PHASE`` times the phase's seconds in all; each repair gets half
-        the phase's seconds, or what is left of that limit. 0: no more restarts. None (with
+        The repairs of starts outside the tolerance may take ``_LAST_REPAIR_PER_PHASE``
+        times the phase's seconds in all; each repair gets half the phase's seconds, or what
+        is left of that limit. Seconds are nominal seconds of work on one
+        :class:`~workbench.align._search_state.WorkMeter` (a count, so the same seed gives the
+        same restarts on any machine). 0: no more restarts. None (with
         ``max_seconds=None``): no clock; each repair stops by its patience or its work count
         (:func:`~workbench.align.contiguous_search.rebalance`) and the restarts by ``n_init``,
         so the plan is the same on any machine at any load.
@@ -454,14 +464,15 @@ class ContiguousTerritories(TerritoryEstimator):
         phase = self._phase_seconds
         return max(min(phase / 2, _LAST_REPAIR_PER_PHASE * phase - self._repair_seconds), 0.0)
 
-    def _repair(self, result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt, budget=None):
+    def _repair(self, result, k, bg, weights, tolerance, fixed, frozen_parts, objective_data, attempt, budget=None,
+                meter=None):
         """Try the improvement phase's repair stage on a start outside the tolerance (updates ``result``)."""
         points, node_weight, giant = objective_data
         if budget is None:
             budget = self._repair_budget()
         labels = rebalance(result.labels, bg.edges, weights, points, tolerance=tolerance, objective=self.objective,
                            node_weight=node_weight, fixed=fixed, frozen_parts=frozen_parts, max_seconds=budget,
-                           random_state=attempt)
+                           random_state=attempt, meter=meter)
         loads = np.zeros((k, weights.shape[1]))
         np.add.at(loads, labels, weights)
         deviation = feasible_deviation(loads, labels, weights, giant, np.isin(np.arange(k), frozen_parts))

@@ -120,17 +120,23 @@ so afterwards no part gets worse.
 
 Budget and determinism: the search stops after ``patience`` perturbations
 without a new best (under a time budget: three times in a row, see 6; or
-after ``max_kicks`` in all) and always by ``max_seconds``.
-All randomness comes from ``random_state``, so determinism is defined by the
-iteration budgets: with ``max_seconds=None`` a run stops by ``patience`` or
-``max_kicks`` alone and is repeatable exactly on any machine at any load (the
-tests check it that way). A run cut short by ``max_seconds`` returns the best
-plan of the same sequence so far (``stopped == "time"``): a faster machine
-gets further along it, so timed runs are repeatable only when they converge.
-Every budget is counted in CPU seconds of the calling thread
-(:data:`~workbench.align._search_state.search_clock`), not wall-clock
-seconds: other processes on a busy machine make a fit take longer but do
-not cut its search short, so the plan does not get worse with the load.
+after ``max_kicks`` in all) and always by ``max_seconds``. All randomness
+comes from ``random_state``, and ``max_seconds`` is not read from a clock:
+it is a budget of deterministic work (:class:`~workbench.align._search_state.WorkMeter`:
+node moves, rounds of moves and swaps, candidates priced and linear
+programs, priced by a cost model fitted to CPU time, so a budget of 3
+takes about 3 CPU seconds on a 2-core CI machine; the deterministic time
+limits of MIP solvers, Gurobi's ``WorkLimit`` or CPLEX's ticks, work the
+same way). So a ``random_state`` gives the same plan on any machine at any
+load, also when the budget ends the run (``stopped == "time"``): the
+deluge schedule, the repair's share and the multi-start's shares are all
+read from the same meter. Only a machine far slower than the model's (more
+than ``HARD_STOP_FACTOR`` = 2 times the budget in CPU seconds of the calling
+thread) is cut by the clock, for the anytime guarantee (``stopped ==
+"clock"``; such a run is not repeatable). Before the meter, the budget was
+CPU seconds: the same seed gave different plans from one run to the next
+(100 units into 8: 7,631 and 7,444 on two runs in one process), because
+the threshold fell with the clock.
 """
 
 from __future__ import annotations
@@ -145,12 +151,12 @@ from sklearn.utils import check_random_state
 
 from workbench.align._search_moves import kick, local_search, repair
 from workbench.align._search_neighbourhoods import oscillate, reassign, resplit
-from workbench.align._search_state import SearchState, search_clock
+from workbench.align._search_state import SearchState, WorkMeter, search_clock
 from workbench.align.dispersion import OBJECTIVES, dispersion
 from workbench.errors import InputError
 from workbench.schema import DEFAULT_TOLERANCE
 
-#: Default budget of the search, in CPU seconds (see ``search_clock``).
+#: Default budget of the search, in nominal seconds of work (see ``WorkMeter``; about CPU seconds).
 DEFAULT_MAX_SECONDS = 3.0
 #: Default number of independent trajectories before the best is pursued (see the module docstring).
 DEFAULT_STARTS = 1
@@ -164,7 +170,7 @@ _THRESHOLD_START = 0.03
 _REHEATS = 3
 #: :func:`rebalance` without a time budget: its repair stops after this much work (``SearchState.work``:
 #: node moves and local-search rounds, a deterministic count), a safety net behind its patience. The
-#: benchmark's 60-200-unit repairs do 7,000-16,000 a CPU second and end by patience after 500-16,000.
+#: benchmark's 60-200-unit repairs did 7,000-16,000 a CPU second and ended by patience after 500-16,000.
 REBALANCE_MAX_WORK = 200_000
 
 
@@ -176,8 +182,11 @@ class SearchResult:
     penalties) of the plan returned and of the start; ``dispersion`` and
     ``start_dispersion`` the dispersion alone. ``stopped`` is
     ``"converged"`` (``patience`` perturbations without a new best),
-    ``"kicks"`` (``max_kicks`` reached), ``"time"`` (``max_seconds``) or
-    ``"nothing to do"`` (one part, or nothing may move).
+    ``"kicks"`` (``max_kicks`` reached), ``"time"`` (the ``max_seconds``
+    budget of work spent: repeatable), ``"clock"`` (cut by the safety stop
+    at twice the budget in CPU seconds: a slow machine, not repeatable) or
+    ``"nothing to do"`` (one part, or nothing may move). ``seconds`` is
+    the CPU time the search took.
     """
 
     labels: np.ndarray
@@ -203,14 +212,15 @@ class SearchResult:
 class _Trajectories:
     """Runs iterated-search trajectories under one budget; counts perturbations and moves over all of them."""
 
-    def __init__(self, scale, deadline, max_kicks, progress, n):
-        self.scale, self.deadline, self.max_kicks, self.progress, self.n = scale, deadline, max_kicks, progress, n
+    def __init__(self, meter, scale, deadline, max_kicks, progress, n):
+        self.meter, self.scale, self.deadline, self.max_kicks = meter, scale, deadline, max_kicks
+        self.progress, self.n = progress, n
         self.kicks = self.n_moves = 0
         self.stopped = "converged"
 
     def out_of_budget(self) -> bool:
-        if search_clock() >= self.deadline:
-            self.stopped = "time"
+        if self.meter.seconds() >= self.deadline:
+            self.stopped = "clock" if self.meter.cut else "time"
             return True
         if self.max_kicks is not None and self.kicks >= self.max_kicks:
             self.stopped = "kicks"
@@ -228,11 +238,11 @@ class _Trajectories:
         spent, used, polish = np.ones(len(operators)), np.zeros(len(operators)), [1.0, 0]
         stall = 0
         self.stopped = "converged"
-        began = search_clock()
+        began = self.meter.seconds()
         timed = math.isfinite(deadline)
         reheats = 0
         while not self.out_of_budget():
-            now = search_clock()
+            now = self.meter.seconds()
             if now >= deadline:
                 break
             if stall >= patience:
@@ -369,8 +379,10 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         ``(n, k)``, the cost of each node in each part (its reference part's
         entry counts as 0).
     max_seconds : float or None, default 3.0
-        Budget in CPU seconds of the calling thread (about wall-clock
-        seconds on a quiet machine); None: stop only by
+        Budget in nominal seconds of deterministic work (see the module
+        docstring: about CPU seconds of the calling thread, so about
+        wall-clock seconds on a quiet machine, and the same plan for the
+        same ``random_state`` everywhere); None: stop only by
         ``patience``/``max_kicks``.
     max_kicks : int, optional
         At most this many perturbations (default unlimited).
@@ -440,11 +452,14 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
     frozen = np.zeros(k, dtype=bool)
     frozen[list(frozen_parts)] = True
     penalty = _penalty_matrix(move_penalty, reference, n, k)
-    deadline = math.inf if max_seconds is None else started + float(max_seconds)
+    # Every budget is read from one work meter (nominal seconds of deterministic work; see WorkMeter).
+    meter = WorkMeter(math.inf if max_seconds is None else float(max_seconds))
+    deadline = math.inf if max_seconds is None else float(max_seconds)
     patience = max(150, 20 * k) if patience is None else int(patience)
     rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
 
-    state = SearchState(labels.copy(), edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)
+    state = SearchState(labels.copy(), edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference,
+                        meter)
     start_cost = state.total()
     scale = max(start_cost, 1e-300)
     if k < 2 or not state.movable_edge.any() or frozen.sum() >= k - 1:
@@ -456,7 +471,8 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
     budget = math.inf if max_seconds is None else max_seconds / 2  # None: iteration budgets only (repeatable)
     repaired = repair(state, scale, deadline, rng, budget, repair_patience)
     if repaired is not None:
-        state = SearchState(repaired, edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference)
+        state = SearchState(repaired, edges, weights, coords, objective, q, lo, hi, fixed, frozen, penalty, reference,
+                            meter)
     # Whatever violation remains, each part's band is widened to its load: no part ever gets worse.
     lo, hi = np.minimum(state.lo, state.loads), np.maximum(state.hi, state.loads)
     state.lo, state.hi = lo, hi
@@ -465,10 +481,10 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
 
     def fresh(start_labels):
         return SearchState(start_labels.copy(), edges, weights, coords, objective, q, lo, hi, fixed, frozen,
-                           penalty, reference)
+                           penalty, reference, meter)
 
     n_starts = DEFAULT_STARTS if n_starts is None else int(n_starts)
-    run = _Trajectories(scale, deadline, max_kicks, progress, n)
+    run = _Trajectories(meter, scale, deadline, max_kicks, progress, n)
     best_cost, best_labels = state.total(), first
     # Multi-start: independent trajectories from the same polished start (their own random streams) for a
     # share of the budget and half the patience each; then the best one is pursued with what is left.
@@ -477,7 +493,7 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
         for i in range(n_starts):
             if run.out_of_budget():
                 break
-            now = search_clock()
+            now = meter.seconds()
             share = (deadline - now) * _EXPLORE_SHARE / (n_starts - i) if math.isfinite(deadline) else math.inf
             trajectory = state if i == 0 else fresh(first)
             cost, found = run(trajectory, np.random.default_rng(seeds[i]), min(deadline, now + share),
@@ -489,7 +505,7 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
     if cost < best_cost - 1e-9 * scale:
         best_cost, best_labels = cost, found
     n_moves += run.n_moves
-    kicks, stopped = run.kicks, run.stopped
+    kicks, stopped = run.kicks, "clock" if meter.cut else run.stopped
     # Report (and compare) on the plain weights, without the small lean given to weightless nodes.
     def plain(lab):
         value = dispersion(lab, coords, objective, plain_q)
@@ -503,17 +519,21 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
 
 
 def rebalance(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLERANCE, objective="weighted",
-              node_weight=None, fixed=None, frozen_parts=(), max_seconds=1.0, random_state=None) -> np.ndarray:
+              node_weight=None, fixed=None, frozen_parts=(), max_seconds=1.0, random_state=None,
+              meter=None) -> np.ndarray:
     """Only the repair stage of :func:`improve_partition`: bring the parts' loads into the tolerance.
 
     An iterated descent on the loads' violation of the bands (see
     :func:`workbench.align._search_moves.repair`), connectivity kept, no part ending further out than
     the start's worst; the dispersion only breaks ties. Returns the labels.
 
-    ``max_seconds`` is the repair's budget in CPU seconds of the calling thread. None: it stops by its
+    ``max_seconds`` is the repair's budget, in nominal seconds of work
+    (:class:`~workbench.align._search_state.WorkMeter`: about CPU seconds, but a count, so a
+    ``random_state`` gives the same plan on any machine at any load). None: it stops by its
     patience (no less violating plan for ``100 + 10 k`` rounds) or, as a safety net, after
-    ``REBALANCE_MAX_WORK`` node moves and local-search rounds: counts, not a clock, so a
-    ``random_state`` gives the same plan on any machine at any load.
+    ``REBALANCE_MAX_WORK`` node moves and local-search rounds. ``meter``: a
+    :class:`~workbench.align._search_state.WorkMeter` to count the work on, so that several repairs
+    share one budget (its ``seconds()`` then tells the caller what they took); default a new one.
 
     Examples
     --------
@@ -535,12 +555,13 @@ def rebalance(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLERANCE, ob
     fixed = np.zeros(n, dtype=bool) if fixed is None else np.asarray(fixed, dtype=bool)
     frozen = np.zeros(k, dtype=bool)
     frozen[list(frozen_parts)] = True
-    state = SearchState(labels, edges, weights, coords, objective, q, lo, hi, fixed, frozen, None, None)
-    rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
-    # No time budget: the repair stops by its patience, or after REBALANCE_MAX_WORK (a count, not a clock,
-    # so the plan is the same on any machine at any load).
     budget = math.inf if max_seconds is None else float(max_seconds)
-    repaired = repair(state, max(state.total(), 1e-300), search_clock() + budget, rng, budget,
+    meter = WorkMeter(budget) if meter is None else meter
+    state = SearchState(labels, edges, weights, coords, objective, q, lo, hi, fixed, frozen, None, None, meter)
+    rng = np.random.default_rng(check_random_state(random_state).randint(2**31 - 1))
+    # No time budget: the repair stops by its patience, or after REBALANCE_MAX_WORK (both counts, so the
+    # plan is the same on any machine at any load).
+    repaired = repair(state, max(state.total(), 1e-300), meter.seconds() + budget, rng, budget,
                       max_work=REBALANCE_MAX_WORK if max_seconds is None else math.inf)
     return state.labels if repaired is None else repaired
 

@@ -227,8 +227,11 @@ class ContiguousRealignment(TerritoryEstimator):
         A pass also stops after this many perturbations in a row without a
         better plan (:data:`SEARCH_PATIENCE`; an iteration count too).
     max_seconds : float or None, default None
-        Optional cap in CPU seconds on each pass of that search; a plan cut
-        short by it depends on the machine's speed.
+        Optional cap on each pass of that search, in nominal seconds of
+        deterministic work (about CPU seconds; see
+        :class:`~workbench.align._search_state.WorkMeter`): the same seed
+        still gives the same plan, unless a machine more than twice as slow
+        as the cost model's is cut by the CPU clock.
     max_iter : int, default 2000
         Rounds of the contiguous local search, when it has to finish.
     random_state : int, optional
