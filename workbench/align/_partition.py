@@ -40,7 +40,7 @@ from sklearn.utils import check_random_state
 from workbench.align._flow import flow_step
 from workbench.align._graph import adjacency_csr, fragments, is_contiguous
 from workbench.align._recom import _cost, recombine
-from workbench.align._search_state import leaves_connected
+from workbench.align._search_state import leaves_connected, one_blas_thread
 from workbench.align._seed import repair_connectivity, seed_bisection
 from workbench.schema import DEFAULT_TOLERANCE
 
@@ -291,6 +291,7 @@ def _swap(labels, loads, weights, csr, leaves, src, dst, movable, frozen, tolera
     return False
 
 
+@one_blas_thread
 def partition(n_parts, edges, weights, xyz, *, tolerance=DEFAULT_TOLERANCE, initial=None, fixed=None,
               frozen_parts=(), max_iter=2000, preferred=None, polish=True, progress=None, rng=None,
               random_state=None) -> PartitionResult:

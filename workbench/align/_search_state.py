@@ -9,10 +9,12 @@ costs keyed by a per-part stamp, so only parts that changed are re-priced.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from workbench.align.dispersion import MedianDispersion, WeightedDispersion
 
@@ -41,6 +43,26 @@ MICROS_PER_PRICED_PAIR = {"median": 0.015, "weighted": 0.005}
 HARD_STOP_FACTOR = 2.0
 
 _EPS = 1e-12
+
+
+def one_blas_thread(function):
+    """Run ``function`` with BLAS (OpenBLAS, MKL) limited to one thread (``threadpoolctl``).
+
+    The contiguous search's matrix products are small and many; OpenBLAS
+    starts its worker threads on them, which then spin between calls. On the
+    benchmark's 200 units into 4 a fit took 3.5 CPU seconds in its own
+    thread and 6.5 in its process: no faster alone, and twice as slow in wall
+    time as soon as another process wanted the second core (two fits side by
+    side: 6.8 s each instead of 3.6 s). With one BLAS thread the process
+    takes the 3.5 s of its thread, alone or not.
+    """
+
+    @functools.wraps(function)
+    def limited(*args, **kwargs):
+        with threadpool_limits(limits=1, user_api="blas"):
+            return function(*args, **kwargs)
+
+    return limited
 
 
 class WorkMeter:

@@ -151,7 +151,7 @@ from sklearn.utils import check_random_state
 
 from workbench.align._search_moves import kick, local_search, repair
 from workbench.align._search_neighbourhoods import oscillate, reassign, resplit
-from workbench.align._search_state import SearchState, WorkMeter, search_clock
+from workbench.align._search_state import SearchState, WorkMeter, one_blas_thread, search_clock
 from workbench.align.dispersion import OBJECTIVES, dispersion
 from workbench.errors import InputError
 from workbench.schema import DEFAULT_TOLERANCE
@@ -335,6 +335,7 @@ def _penalty_of(penalty, labels) -> float:
     return 0.0 if penalty is None else float(penalty[np.arange(len(labels)), labels].sum())
 
 
+@one_blas_thread
 def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLERANCE, objective="weighted",
                       node_weight=None, targets=None, fixed=None, frozen_parts=(), reference=None,
                       move_penalty=0.0, max_seconds=DEFAULT_MAX_SECONDS, max_kicks=None, patience=None,
@@ -518,6 +519,7 @@ def improve_partition(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLER
                         n_moves, kicks, search_clock() - started, stopped)
 
 
+@one_blas_thread
 def rebalance(labels, edges, weights, coords, *, tolerance=DEFAULT_TOLERANCE, objective="weighted",
               node_weight=None, fixed=None, frozen_parts=(), max_seconds=1.0, random_state=None,
               meter=None) -> np.ndarray:
