@@ -311,3 +311,17 @@ def test_restore_brings_a_perturbed_plan_back_into_its_bands_and_its_journal_und
     assert excess(loads_of(state.labels, weights, k), 0.1).max() <= 1e-9
     state.undo_to(0)
     assert state.labels.tolist() == start.tolist()
+
+
+def test_the_work_meter_counts_work_not_time_and_its_safety_stop_needs_a_budget(monkeypatch):
+    import workbench.align._search_state as state_module
+    from workbench.align._search_state import MICROS_PER_WORK, WorkMeter
+
+    clock = iter(range(0, 10**9, 10))  # ten CPU seconds per reading
+    monkeypatch.setattr(state_module, "search_clock", lambda: float(next(clock)))
+    unbounded, zero = WorkMeter(), WorkMeter(0.0)
+    for meter in (unbounded, zero):
+        meter.work += 1000
+        assert meter.seconds() == pytest.approx(1000 * MICROS_PER_WORK * 1e-6) and not meter.cut
+    bounded = WorkMeter(3.0)  # safety stop after 6 CPU seconds: the next reading is 10 s later
+    assert bounded.seconds() == float("inf") and bounded.cut

@@ -39,8 +39,11 @@ MICROS_PER_BOUNDARY_ENTRY = 0.8
 MICROS_PER_PRICING = 30.0
 MICROS_PER_PRICED_PAIR = {"median": 0.015, "weighted": 0.005}
 #: A search with a budget of ``s`` seconds is cut by the CPU clock after ``HARD_STOP_FACTOR * s`` CPU
-#: seconds (a machine much slower than the one the model was fitted on): the anytime guarantee.
+#: seconds, and at least ``HARD_STOP_SLACK`` more than ``s`` (what the model leaves out, such as building
+#: the search state, must not cut a small budget): a machine much slower than the one the model was
+#: fitted on still stops in time (the anytime guarantee).
 HARD_STOP_FACTOR = 2.0
+HARD_STOP_SLACK = 1.0
 
 _EPS = 1e-12
 
@@ -77,7 +80,8 @@ class WorkMeter:
     ``random_state`` then does the same work and returns the same plan on
     any machine at any load (the deterministic time limits of MIP solvers,
     Gurobi's ``WorkLimit`` or CPLEX's ticks, work the same way). A safety
-    stop by the CPU clock at ``HARD_STOP_FACTOR`` times the budget keeps
+    stop by the CPU clock at ``HARD_STOP_FACTOR`` times the budget (at least
+    ``HARD_STOP_SLACK`` seconds more than it) keeps
     the anytime guarantee on a much slower machine; a search stopped that
     way (``cut``) may differ from one run to the next.
 
@@ -98,7 +102,9 @@ class WorkMeter:
     def __init__(self, seconds: float = math.inf):
         self.work = 0
         self.micros = 0.0
-        self.hard_stop = search_clock() + HARD_STOP_FACTOR * seconds if math.isfinite(seconds) else math.inf
+        # (a budget of 0 stops at the first check by its deadline; it needs no safety stop)
+        limit = max(HARD_STOP_FACTOR * seconds, seconds + HARD_STOP_SLACK)
+        self.hard_stop = search_clock() + limit if math.isfinite(seconds) and seconds > 0 else math.inf
         self.cut = False
 
     def seconds(self) -> float:
