@@ -13,7 +13,7 @@ def _solve_tiny(model):
                   np.zeros(0, np.int32), np.zeros(0))
     model.addRows(1, np.array([1.0]), np.array([highspy.kHighsInf]), 2, np.array([0], np.int32),
                   np.array([0, 1], np.int32), np.array([1.0, 1.0]))
-    model.run()
+    _highs.run_highs(model)
     return list(model.getSolution().col_value)
 
 
@@ -89,3 +89,39 @@ def test_the_package_never_calls_scipy_milp():
             if isinstance(node, ast.Attribute) and node.attr == "milp":
                 offenders.append(f"{path.name}:{node.lineno}: .milp")
     assert offenders == []
+
+
+def test_models_run_on_one_thread_even_after_other_code_ran_highs_with_its_default():
+    # HiGHS keeps one thread pool per process, sized by the first solve. A fresh process runs a default
+    # (multi-thread) HiGHS MIP first; the package's models ask for one thread, so their first run is
+    # refused and run_highs rebuilds the pool with one thread: the package's solve still gives the
+    # optimum, and a default model after it still runs.
+    import subprocess
+    import sys
+
+    code = """
+import numpy as np, highspy
+from workbench.align import _highs
+def knapsack(model):
+    model.setOptionValue("output_flag", False)
+    model.addCols(3, np.array([-3.0, -2.0, -2.0]), np.zeros(3), np.ones(3), 0, np.zeros(0, np.int32),
+                  np.zeros(0, np.int32), np.zeros(0))
+    model.addRows(1, np.array([-highspy.kHighsInf]), np.array([2.0]), 3, np.array([0], np.int32),
+                  np.array([0, 1, 2], np.int32), np.array([2.0, 1.0, 1.0]))
+    model.changeColsIntegrality(3, np.arange(3, dtype=np.int32), np.array([highspy.HighsVarType.kInteger] * 3))
+    return model
+first = knapsack(highspy.Highs())
+assert str(first.run()).endswith("kOk")
+ours = knapsack(_highs.quiet_highs())
+assert ours.getOptionValue("threads")[-1] == 1
+assert str(_highs.run_highs(ours)).endswith("kOk"), ours.getModelStatus()
+print([round(v) for v in ours.getSolution().col_value])
+x = _highs.solve_milp([-3.0, -2.0, -2.0], [[2.0, 1.0, 1.0]], [-np.inf], [2.0], [1.0, 1.0, 1.0], 10)
+print((x > 0.5).tolist())
+last = knapsack(highspy.Highs())
+assert str(last.run()).endswith("kOk")
+"""
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[-2:] == ["[0, 1, 1]", "[False, True, True]"]

@@ -67,9 +67,9 @@ def solve_districting(coords, weights, edges, k, lo, hi, *, node_weight=None, st
         HiGHS's branch-and-bound node limit and time limit (seconds). A node
         limit alone keeps the result repeatable.
 
-    HiGHS's ``threads`` option is left alone: HiGHS keeps one thread pool per
-    process, and a model asking for another count once it exists fails to
-    run (so a model here must not set it, wherever else HiGHS ran first).
+    HiGHS runs on one thread, like every model of the package
+    (:func:`~workbench.align._highs.run_highs` rebuilds HiGHS's one thread
+    pool per process when other code ran HiGHS first with another count).
 
     Returns
     -------
@@ -87,7 +87,7 @@ def solve_districting(coords, weights, edges, k, lo, hi, *, node_weight=None, st
     """
     import highspy
 
-    from workbench.align._highs import quiet_highs
+    from workbench.align._highs import quiet_highs, run_highs
 
     coords = np.asarray(coords, dtype=float)
     n = len(coords)
@@ -182,7 +182,7 @@ def solve_districting(coords, weights, edges, k, lo, hi, *, node_weight=None, st
                                            n_x + n_f).tolist()
         solution.value_valid = True
         h.setSolution(solution)
-    h.run()
+    run_highs(h)
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())
     bound = float(info.mip_dual_bound)

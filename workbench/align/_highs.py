@@ -17,6 +17,16 @@ either way.
 to standard output (no option silences them) and whose only stopping rules
 that bind in practice are node and time limits. Here the node limit is the
 only one: a time limit would let the machine's speed decide the plan.
+
+Every model runs on one thread (option ``threads=1``, set by
+:func:`quiet_highs`; run it with :func:`run_highs`). With HiGHS's default, a
+mixed-integer solve started a worker thread that mostly spun: on the sample's
+hire realignment programs a 2.6 s solve took 3.6 CPU s, no faster, and so
+slower as soon as another process wanted the core. The default also sizes
+HiGHS's thread pool from the machine's cores, and the solution can depend on
+it (one of 26 saved realignment programs gave another solution with one thread
+than with two), so a plan could differ between a laptop and CI; one thread
+everywhere gives the same plan on any machine.
 """
 
 from __future__ import annotations
@@ -45,7 +55,26 @@ def quiet_highs():
     else:
         model = model_class()
     model.setOptionValue("output_flag", False)
+    model.setOptionValue("threads", 1)
     return model
+
+
+def run_highs(model):
+    """``model.run()`` on HiGHS's one-thread scheduler; returns HiGHS's status.
+
+    HiGHS keeps one thread scheduler per process, created by the first solve
+    with that solve's thread count; a model asking for another count then
+    fails to run. When some other code ran HiGHS first with its default
+    (more threads), the scheduler is rebuilt with one thread and the model
+    run again; later models with the default (``threads=0``) run on it too.
+    """
+    status = model.run()
+    if str(status).endswith("kError") and str(model.getModelStatus()).endswith("kNotset"):
+        import highspy
+
+        highspy.Highs.resetGlobalScheduler(True)
+        status = model.run()
+    return status
 
 
 def _public_highs_silently():
@@ -142,7 +171,7 @@ def solve_milp(cost, matrix, low, high, upper, node_limit, integer=None, presolv
     if csr.shape[0]:
         h.addRows(csr.shape[0], np.where(np.isfinite(low), low, -inf), np.where(np.isfinite(high), high, inf),
                   csr.nnz, csr.indptr[:-1].astype(np.int32), csr.indices.astype(np.int32), csr.data.astype(float))
-    h.run()
+    run_highs(h)
     if h.getInfo().primal_solution_status != 2:  # no feasible solution found
         return None
     return np.asarray(h.getSolution().col_value)

@@ -53,7 +53,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import sparse
 
-from workbench.align._highs import hold_basis, solve_milp
+from workbench.align._highs import hold_basis, run_highs, solve_milp
 from workbench.errors import InputError
 from workbench.geo import EARTH_RADIUS_KM
 
@@ -346,11 +346,11 @@ class _Program:
         h.setOptionValue("simplex_strategy", _WARM_SIMPLEX if warm else _COLD_SIMPLEX)
         if new.size:
             self._add(new // self.n_t, new % self.n_t, warm=warm)
-        h.run()
+        run_highs(h)
         if warm and h.getModelStatus() != _optimal():  # a restart in numerical trouble: once from scratch
             h.clearSolver()
             h.setOptionValue("simplex_strategy", _COLD_SIMPLEX)
-            h.run()
+            run_highs(h)
         if h.getModelStatus() != _optimal():
             return None
         return self._read()
@@ -408,7 +408,7 @@ class _Program:
         h = self.model
         h.changeColsBounds(len(cols), cols, np.zeros(len(cols)), np.zeros(len(cols)))
         h.setOptionValue("simplex_strategy", _COLD_SIMPLEX)
-        h.run()
+        run_highs(h)
         if h.getModelStatus() != _optimal():
             return None
         return self._read()

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from workbench.align._highs import hold_basis
+from workbench.align._highs import hold_basis, run_highs
 from workbench.align.base import Distance, unit_centres
 from workbench.geo import chord_to_km
 
@@ -454,7 +454,7 @@ class _Program:
         h.changeRowsBounds(n_s, np.arange(n_s, dtype=np.int32), self.lower - flat0, self.upper - flat0)
         self._keep_feasible(fresh, r, c, first_col)
         self.one_col[one_rows] = one_col
-        h.run()
+        run_highs(h)
         if h.getModelStatus() != self.optimal:
             return None
         solution = h.getSolution()
