@@ -7,7 +7,7 @@ import pytest
 from workbench.align import Realignment
 from workbench.align.bounds import (
     block_territory_graph, bordering_lower_bound, bordering_options, bridge_islands, joint_lower_bound, plain_lower_bound,
-    plan_bounds, plan_joint_bound, within_graph,
+    plan_bounds, plan_joint_bound, whole_block_lower_bound, within_graph,
 )
 from workbench.geo import to_unit_xyz
 
@@ -177,3 +177,44 @@ def test_plan_joint_bound_and_a_realignment_on_three_metrics_move_no_less_than_i
     one = Realignment(tolerance=0.1).fit(accounts).report_
     assert one.joint_lower_bound_share is None
     assert not any("all balanced metrics" in line for line in one.summary().splitlines())
+
+
+_LINE = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
+
+
+def test_whole_blocks_move_at_least_what_their_sizes_force():
+    # A [0.1, 0.3], B [0.15, 0.15], C [0.1, 0.1], bands [0.25, 0.35]: A's 0.1-block to B, a 0.15-block of B to C.
+    share = np.array([0.1, 0.3, 0.15, 0.15, 0.1, 0.1])
+    current = np.array([0, 0, 1, 1, 2, 2])
+    bound, best = whole_block_lower_bound(np.arange(6), current, share, np.full(3, 0.25), np.full(3, 0.35), _LINE)
+    assert bound == pytest.approx(0.25) and best == pytest.approx(0.25)
+    assert bordering_lower_bound(np.array([0.4, 0.3, 0.2]), np.full(3, 0.25), np.full(3, 0.35), _LINE)[0] == \
+        pytest.approx(0.1)
+    # The same loads in ten times as many blocks: nearly the fractional flow (B's 0.015-blocks overshoot C's
+    # need of 0.05 by 0.01), never below it.
+    fine = np.repeat(share / 10, 10)
+    bound, _ = whole_block_lower_bound(np.arange(60), np.repeat(current, 10), fine, np.full(3, 0.25),
+                                       np.full(3, 0.35), _LINE)
+    assert bound == pytest.approx(0.11)
+
+
+def test_a_block_shared_by_two_territories_today_counts_only_the_accounts_that_change():
+    # Block 0 holds accounts of A (0.3) and of B (0.1); everything else is its own block. A is on target.
+    block_of = np.array([0, 0, 1, 2])
+    current = np.array([0, 1, 1, 2])
+    share = np.array([0.3, 0.1, 0.2, 0.4])
+    bound, best = whole_block_lower_bound(block_of, current, share, np.array([0.4, 0.2, 0.4]),
+                                          np.array([0.4, 0.2, 0.4]), _LINE)
+    # The whole block goes to A (0.1 of B's accounts change territory); B keeps block 1, C block 2.
+    assert bound == pytest.approx(0.1) and best == pytest.approx(0.1)
+
+
+def test_whole_blocks_that_cannot_reach_the_bands_give_an_infinite_bound():
+    # A single block of 0.6 in A: no territory may hold more than 0.4.
+    bound, best = whole_block_lower_bound(np.arange(3), np.array([0, 1, 2]), np.array([0.6, 0.2, 0.2]),
+                                          np.full(3, 0.2), np.full(3, 0.4), _LINE)
+    assert bound == np.inf and best == np.inf
+    # Widened to the block's load (what reachable_targets does), the others balance around it.
+    bound, _ = whole_block_lower_bound(np.arange(3), np.array([0, 1, 2]), np.array([0.6, 0.2, 0.2]),
+                                       np.full(3, 0.2), np.array([0.6, 0.4, 0.4]), _LINE)
+    assert bound == 0.0

@@ -322,6 +322,93 @@ def block_territory_graph(edges: np.ndarray, block_labels: np.ndarray, n_territo
     return adjacency
 
 
+def whole_block_lower_bound(block_of, current, share, low, high, adjacency, *, time_limit: float = 10.0):
+    """Least share of a metric a plan of whole blocks moves, each block at most once, to a bordering territory.
+
+    The bordering bound (:func:`bordering_lower_bound`) lets load move in
+    any amount; a plan of whole blocks cannot: a county that alone holds a
+    third of a territory's target moves all at once, and its receiver may
+    then have to pass load on. This is the 0/1 program behind that: every
+    block ends in one territory, the one holding most of its load today
+    (``current`` of its accounts, weighted by ``share``) or one bordering
+    it (``adjacency``); every territory's load within ``[low, high]``; the
+    objective is the load that changes territory (a block's load outside
+    its destination today). Contiguity is not asked, so every connected
+    plan of whole blocks moved between bordering territories moves at
+    least this much; solved by HiGHS (:func:`scipy.optimize.milp`) for at
+    most ``time_limit`` seconds.
+
+    Parameters
+    ----------
+    block_of, current : (n,) int arrays
+        Each account's block and current territory (``0..t-1``).
+    share : (n,) array
+        Each account's share of the metric (the moved share is in its unit).
+    low, high : (t,) arrays
+        Bounds of every territory's load. A block heavier than any
+        territory's maximum keeps its territory out of band in every plan:
+        widen that territory's ``high`` to the block's load (see
+        :func:`workbench.align.realign_blocks.reachable_targets`).
+    adjacency : (t, t) bool array
+        Territories that border each other (e.g. :func:`block_territory_graph`).
+    time_limit : float, default 10
+        Seconds HiGHS may take; the bound is its dual bound then (still a
+        valid lower bound, only weaker).
+
+    Returns
+    -------
+    (bound, best) : tuple of float
+        The program's lower bound and the least moved share of a plan it
+        found (``bound <= best``; equal when solved to optimality); both
+        ``inf`` when no whole-block plan reaches the bounds.
+
+    Examples
+    --------
+    An ``A - B - C`` line, blocks ``[0.1, 0.3 | 0.15, 0.15 | 0.1, 0.1]``,
+    every territory within ``[0.25, 0.35]``: A hands its 0.1-block to B, and
+    B one of its 0.15-blocks to C (0.25 moved); the bordering bound moves
+    0.05 over each border (0.1):
+
+    >>> line = np.array([[0, 1, 0], [1, 0, 1], [0, 1, 0]], dtype=bool)
+    >>> share = np.array([0.1, 0.3, 0.15, 0.15, 0.1, 0.1])
+    >>> bound, best = whole_block_lower_bound(np.arange(6), np.array([0, 0, 1, 1, 2, 2]), share,
+    ...                                       np.full(3, 0.25), np.full(3, 0.35), line)
+    >>> round(bound, 3), round(best, 3)
+    (0.25, 0.25)
+    >>> bordering_lower_bound(np.array([0.4, 0.3, 0.2]), np.full(3, 0.25), np.full(3, 0.35), line).round(3).tolist()
+    [0.1]
+    """
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    block_of, current = np.asarray(block_of, dtype=np.int64), np.asarray(current, dtype=np.int64)
+    share = np.asarray(share, dtype=float)
+    low, high = np.asarray(low, dtype=float).ravel(), np.asarray(high, dtype=float).ravel()
+    n_t = len(low)
+    adjacency = np.asarray(adjacency, dtype=bool)
+    blocks, block_index = np.unique(block_of, return_inverse=True)
+    n_b = len(blocks)
+    held = np.zeros((n_b, n_t))  # each block's load per current territory
+    np.add.at(held, (block_index, current), share)
+    load = held.sum(axis=1)
+    home = held.argmax(axis=1)
+    options = adjacency[home] | (held > 0)
+    options[np.arange(n_b), home] = True
+    rows, cols = np.nonzero(options)
+    cost = load[rows] - held[rows, cols]
+    n_v = len(rows)
+    one_each = LinearConstraint(sparse.csr_matrix((np.ones(n_v), (rows, np.arange(n_v))), shape=(n_b, n_v)), 1, 1)
+    within = LinearConstraint(sparse.csr_matrix((load[rows], (cols, np.arange(n_v))), shape=(n_t, n_v)),
+                              low - 1e-12, high + 1e-12)
+    result = milp(cost, constraints=[one_each, within], integrality=np.ones(n_v), bounds=Bounds(0, 1),
+                  options={"time_limit": float(time_limit), "mip_rel_gap": 1e-4})
+    if result.x is None:
+        return (np.inf, np.inf) if result.status == 2 else (float(getattr(result, "mip_dual_bound", 0.0) or 0.0),
+                                                           np.inf)
+    best = float(result.fun)
+    bound = getattr(result, "mip_dual_bound", None)
+    return (best if bound is None or not np.isfinite(bound) else min(float(bound), best)), best
+
+
 def plan_joint_bound(accounts, labels, metrics, tolerance: float, targets=None, groups=None,
                      n_neighbours: int = N_NEIGHBOURS, *, territories=None, hubs=None) -> float:
     """:func:`joint_lower_bound` of bringing the alignment ``labels`` within ``tolerance`` on every one of ``metrics``.
