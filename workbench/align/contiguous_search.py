@@ -115,9 +115,10 @@ A start outside the bands (lumpy multi-metric data the balancing could not
 settle) is first repaired: graduated descents that price the violation low
 and then ever higher (so load leaves where it costs least dispersion; with
 the violation alone deciding, 200 units into 13 lost 10-17% of dispersion
-in the repair), then an iterated descent on the summed violation plus a
-small pull of the loads towards the middle of their bands, which leaves
-room to fix the other metrics. No part ends further out than the start's
+in the repair; not with a move penalty, where it moved more blocks), then
+an iterated descent on the summed violation plus a small pull of the loads
+towards the middle of their bands, which leaves room to fix the other
+metrics. No part ends further out than the start's
 worst; whatever violation remains, each part's band is widened to its load,
 so afterwards no part gets worse.
 
