@@ -117,7 +117,7 @@ def hold_basis(model, basic_cols, bound_rows) -> bool:
     return True
 
 
-def solve_milp(cost, matrix, low, high, upper, node_limit, integer=None, presolve=True):
+def solve_milp(cost, matrix, low, high, upper, node_limit, integer=None, presolve=True, with_bound=False):
     """Minimise ``cost @ x`` over ``0 <= x <= upper`` with ``low <= matrix @ x <= high``, quietly.
 
     Parameters
@@ -138,11 +138,16 @@ def solve_milp(cost, matrix, low, high, upper, node_limit, integer=None, presolv
         Which variables are integer (default: all).
     presolve : bool, default True
         Whether HiGHS presolves the model first.
+    with_bound : bool, default False
+        Also return HiGHS's dual bound (a lower bound on the optimum, valid
+        when the node limit stops the search; ``inf`` when the model is
+        infeasible).
 
     Returns
     -------
     (n,) ndarray or None
-        The solution, or None when HiGHS found no feasible one.
+        The solution, or None when HiGHS found no feasible one; with
+        ``with_bound``, ``(solution, bound)``.
 
     Examples
     --------
@@ -172,6 +177,9 @@ def solve_milp(cost, matrix, low, high, upper, node_limit, integer=None, presolv
         h.addRows(csr.shape[0], np.where(np.isfinite(low), low, -inf), np.where(np.isfinite(high), high, inf),
                   csr.nnz, csr.indptr[:-1].astype(np.int32), csr.indices.astype(np.int32), csr.data.astype(float))
     run_highs(h)
-    if h.getInfo().primal_solution_status != 2:  # no feasible solution found
-        return None
-    return np.asarray(h.getSolution().col_value)
+    info = h.getInfo()
+    x = None if info.primal_solution_status != 2 else np.asarray(h.getSolution().col_value)  # 2: feasible
+    if not with_bound:
+        return x
+    infeasible = h.getModelStatus() == highspy.HighsModelStatus.kInfeasible
+    return x, (np.inf if infeasible else float(info.mip_dual_bound))

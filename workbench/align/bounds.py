@@ -322,7 +322,7 @@ def block_territory_graph(edges: np.ndarray, block_labels: np.ndarray, n_territo
     return adjacency
 
 
-def whole_block_lower_bound(block_of, current, share, low, high, adjacency, *, time_limit: float = 10.0):
+def whole_block_lower_bound(block_of, current, share, low, high, adjacency, *, node_limit: int = 200):
     """Least share of a metric a plan of whole blocks moves, each block at most once, to a bordering territory.
 
     The bordering bound (:func:`bordering_lower_bound`) lets load move in
@@ -335,8 +335,9 @@ def whole_block_lower_bound(block_of, current, share, low, high, adjacency, *, t
     objective is the load that changes territory (a block's load outside
     its destination today). Contiguity is not asked, so every connected
     plan of whole blocks moved between bordering territories moves at
-    least this much; solved by HiGHS (:func:`scipy.optimize.milp`) for at
-    most ``time_limit`` seconds.
+    least this much; solved by HiGHS (:func:`workbench.align._highs.solve_milp`)
+    on at most ``node_limit`` branch-and-bound nodes (a work limit: the
+    same bound on any machine).
 
     Parameters
     ----------
@@ -351,9 +352,9 @@ def whole_block_lower_bound(block_of, current, share, low, high, adjacency, *, t
         :func:`workbench.align.realign_blocks.reachable_targets`).
     adjacency : (t, t) bool array
         Territories that border each other (e.g. :func:`block_territory_graph`).
-    time_limit : float, default 10
-        Seconds HiGHS may take; the bound is its dual bound then (still a
-        valid lower bound, only weaker).
+    node_limit : int, default 200
+        Branch-and-bound nodes HiGHS may use; the bound is its dual bound
+        then (still a valid lower bound, only weaker).
 
     Returns
     -------
@@ -378,7 +379,7 @@ def whole_block_lower_bound(block_of, current, share, low, high, adjacency, *, t
     >>> bordering_lower_bound(np.array([0.4, 0.3, 0.2]), np.full(3, 0.25), np.full(3, 0.35), line).round(3).tolist()
     [0.1]
     """
-    from scipy.optimize import Bounds, LinearConstraint, milp
+    from workbench.align._highs import solve_milp
 
     block_of, current = np.asarray(block_of, dtype=np.int64), np.asarray(current, dtype=np.int64)
     share = np.asarray(share, dtype=float)
@@ -396,17 +397,12 @@ def whole_block_lower_bound(block_of, current, share, low, high, adjacency, *, t
     rows, cols = np.nonzero(options)
     cost = load[rows] - held[rows, cols]
     n_v = len(rows)
-    one_each = LinearConstraint(sparse.csr_matrix((np.ones(n_v), (rows, np.arange(n_v))), shape=(n_b, n_v)), 1, 1)
-    within = LinearConstraint(sparse.csr_matrix((load[rows], (cols, np.arange(n_v))), shape=(n_t, n_v)),
-                              low - 1e-12, high + 1e-12)
-    result = milp(cost, constraints=[one_each, within], integrality=np.ones(n_v), bounds=Bounds(0, 1),
-                  options={"time_limit": float(time_limit), "mip_rel_gap": 1e-4})
-    if result.x is None:
-        return (np.inf, np.inf) if result.status == 2 else (float(getattr(result, "mip_dual_bound", 0.0) or 0.0),
-                                                           np.inf)
-    best = float(result.fun)
-    bound = getattr(result, "mip_dual_bound", None)
-    return (best if bound is None or not np.isfinite(bound) else min(float(bound), best)), best
+    matrix = sparse.vstack([sparse.csr_matrix((np.ones(n_v), (rows, np.arange(n_v))), shape=(n_b, n_v)),
+                            sparse.csr_matrix((load[rows], (cols, np.arange(n_v))), shape=(n_t, n_v))]).tocsr()
+    x, bound = solve_milp(cost, matrix, np.r_[np.ones(n_b), low - 1e-12], np.r_[np.ones(n_b), high + 1e-12],
+                          np.ones(n_v), node_limit, with_bound=True)
+    best = np.inf if x is None else float(cost @ np.round(x))
+    return (min(bound, best) if np.isfinite(bound) else best if x is not None else np.inf), best
 
 
 def plan_joint_bound(accounts, labels, metrics, tolerance: float, targets=None, groups=None,
